@@ -1,0 +1,42 @@
+# podgate: `make demo` and `make test` work from a fresh clone (Python 3.11, git, make).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck unit fixtures bench clean contract
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	@$(BIN)/python examples/demo.py
+
+test: $(STAMP) lint typecheck unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
+	$(BIN)/lint-imports
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -n 2
+
+fixtures: $(STAMP)
+	$(BIN)/python -m tests.pss_fixtures.generate
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_psp_admit.py
+	$(BIN)/python benchmarks/bench_pss.py
+
+contract: $(STAMP)
+	PATH=$(CURDIR)/$(BIN):$$PATH ../shared/tools/check-cli-contract
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The `podgate` command line: parsing, output and exit codes."""

@@ -1,0 +1,84 @@
+"""What every subcommand shares: exit codes, input options, JSON output, error reporting."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+import orjson
+
+from podgate.errors import PodgateError
+
+EXIT_OK = 0
+EXIT_VIOLATION = 1
+EXIT_BAD_INPUT = 2
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def max_bytes_option(func: F) -> F:
+    """--max-bytes: the size cap per input file."""
+    return click.option(
+        "--max-bytes",
+        type=click.IntRange(min=1),
+        default=64 * 1024 * 1024,
+        show_default=True,
+        help="Refuse any input file larger than this many bytes.",
+    )(func)
+
+
+def no_defaults_option(func: F) -> F:
+    return click.option(
+        "--no-defaults",
+        is_flag=True,
+        help="Do not apply the API server's defaulting to offline input "
+        "(volume without source -> emptyDir, hostNetwork hostPort = containerPort, "
+        "PSP allowPrivilegeEscalation -> true).",
+    )(func)
+
+
+def output_option(*choices: str) -> Callable[[F], F]:
+    def deco(func: F) -> F:
+        return click.option(
+            "-o",
+            "--output",
+            "output",
+            type=click.Choice(choices),
+            default=choices[0],
+            show_default=True,
+            help="Output format.",
+        )(func)
+
+    return deco
+
+
+def fail(message: str) -> None:
+    """Print one error line on stderr and exit 2 (bad input)."""
+    click.echo(f"podgate: error: {message}", err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+def handles_errors(func: F) -> F:
+    """Turn podgate's exceptions into one line on stderr and exit code 2, never a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except PodgateError as e:
+            fail(str(e))
+        except RecursionError:
+            fail("input nests too deep")
+        except BrokenPipeError:
+            sys.exit(EXIT_OK)
+        return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.buffer.write(orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+    sys.stdout.flush()

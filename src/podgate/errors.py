@@ -1,0 +1,46 @@
+"""The exceptions podgate raises. A violation is a value, never an exception: an exception means
+broken input (a file, a policy, a flag) or a bug.
+
+    PodgateError
+    ├── LoadError            a file or document could not be read (names file, document, line)
+    ├── PolicyError          a policy or flag value is malformed (has a field path); also ValueError
+    └── RegistryError        the check registry is inconsistent (raised at start-up); also RuntimeError
+"""
+
+from __future__ import annotations
+
+__all__ = ["LoadError", "PodgateError", "PolicyError", "RegistryError"]
+
+
+class PodgateError(Exception):
+    """The root of podgate's exceptions."""
+
+
+class LoadError(PodgateError):
+    """Input that cannot be read: the message names the file, the document and the line."""
+
+    def __init__(
+        self, message: str, *, file: str = "", document: int | None = None, line: int | None = None
+    ) -> None:
+        self.file = file
+        self.document = document
+        self.line = line
+        self.reason = message
+        where = file or "<input>"
+        if document is not None:
+            where += f": document {document}"
+        if line is not None:
+            where += f" (line {line})"
+        super().__init__(f"{where}: {message}")
+
+
+class PolicyError(PodgateError, ValueError):
+    """A malformed value: the message says what, where, what was expected and what was got."""
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}" if field else message)
+
+
+class RegistryError(PodgateError, RuntimeError):
+    """The check registry is inconsistent: a programming error found at start-up."""

@@ -1,0 +1,255 @@
+"""Reading Kubernetes objects from YAML and JSON: files, directories, stdin, `v1 List`s.
+
+Every input is hostile until read: each file is capped in size, YAML is read with the safe
+loader (libyaml's C loader when present), and a document whose aliases expand to far more nodes
+than it holds (an alias bomb), or that nests absurdly deep, is refused before it is built.
+Errors are `LoadError`s naming the file, the document's index and its line.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+
+from podgate.errors import LoadError
+
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+MAX_DEPTH = 200  # Kubernetes objects nest about 15 deep; JSON encoders stop at 255
+MAX_EXPANDED_NODES = 2_000_000  # nodes a document may expand to through aliases ...
+MAX_ALIAS_RATIO = 10  # ... and at most this many times the nodes it holds, past 10,000
+EXTENSIONS = (".yaml", ".yml", ".json")
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One object read from input: where it came from and the decoded object."""
+
+    file: str  # the path as given (or as found under a given directory), "-" for stdin
+    index: int  # the document's index in its file, from 0
+    line: int  # the line the object starts on, from 1
+    obj: dict[str, Any]
+    item: int | None = None  # the index within a `v1 List`, when it came from one
+
+    @property
+    def where(self) -> str:
+        at = f"{self.file}: document {self.index}"
+        if self.item is not None:
+            at += f" item {self.item}"
+        return f"{at} (line {self.line})"
+
+
+def _expand(paths: Iterable[str]) -> Iterator[str]:
+    for given in paths:
+        if given == "-":
+            yield given
+            continue
+        p = Path(given)
+        if p.is_dir():
+            found = sorted(
+                str(f)
+                for f in p.rglob("*")
+                if f.suffix.lower() in EXTENSIONS and f.is_file() and not _hidden(f, p)
+            )
+            yield from found
+        elif p.exists():
+            yield given
+        else:
+            raise LoadError("no such file or directory", file=given)
+
+
+def _hidden(f: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in f.relative_to(root).parts)
+
+
+def _read(path: str, max_bytes: int) -> bytes:
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read(max_bytes + 1)
+        else:
+            size = os.path.getsize(path)
+            if size > max_bytes:
+                raise LoadError(f"file is {size} bytes, over the limit of {max_bytes}", file=path)
+            with open(path, "rb") as fh:
+                data = fh.read(max_bytes + 1)
+    except OSError as e:
+        raise LoadError(e.strerror or str(e), file=path) from e
+    if len(data) > max_bytes:
+        raise LoadError(f"input is over the limit of {max_bytes} bytes", file=path)
+    return data
+
+
+def _check_node(root: yaml.Node, file: str, index: int) -> None:
+    """Refuse alias bombs and absurd nesting by walking the composed node graph."""
+    sizes: dict[int, int] = {}
+    unique = 0
+    # iterative post-order walk: (node, depth, children done?)
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, done = stack.pop()
+        key = id(node)
+        if done:
+            total = 1
+            if isinstance(node, yaml.MappingNode):
+                for k, v in node.value:
+                    total += sizes[id(k)] + sizes[id(v)]
+            elif isinstance(node, yaml.SequenceNode):
+                for v in node.value:
+                    total += sizes[id(v)]
+            sizes[key] = total
+            if total > MAX_EXPANDED_NODES or (total > 10_000 and total > MAX_ALIAS_RATIO * unique):
+                raise LoadError(
+                    "document expands to too many nodes through aliases (an alias bomb?)",
+                    file=file,
+                    document=index,
+                    line=root.start_mark.line + 1,
+                )
+            continue
+        if key in sizes:
+            continue
+        if depth > MAX_DEPTH:
+            raise LoadError(
+                f"document nests deeper than {MAX_DEPTH} levels",
+                file=file,
+                document=index,
+                line=node.start_mark.line + 1,
+            )
+        unique += 1
+        sizes[key] = 0  # marks "seen"; a cycle (impossible in YAML aliases) adds nothing
+        stack.append((node, depth, True))
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                stack.append((k, depth + 1, False))
+                stack.append((v, depth + 1, False))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((v, depth + 1, False) for v in node.value)
+
+
+def _line_of(text: str, pos: int) -> int:
+    return text.count("\n", 0, max(pos, 0)) + 1
+
+
+def _yaml_documents(text: str, file: str) -> Iterator[tuple[int, int, Any, list[int]]]:
+    """(index, line, object, lines of `items[*]`) for each YAML document."""
+    loader = _Loader(text)
+    index = 0
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:  # an empty document
+                index += 1
+                continue
+            _check_node(node, file, index)
+            item_lines: list[int] = []
+            if isinstance(node, yaml.MappingNode):
+                for k, v in node.value:
+                    if k.value == "items" and isinstance(v, yaml.SequenceNode):
+                        item_lines = [n.start_mark.line + 1 for n in v.value]
+            data = loader.construct_document(node)
+            yield index, node.start_mark.line + 1, data, item_lines
+            index += 1
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark is not None else None
+        what = " ".join(str(x) for x in (e.context, e.problem) if x)
+        raise LoadError(f"invalid YAML: {what}", file=file, document=index, line=line) from e
+    except yaml.YAMLError as e:
+        raise LoadError(f"invalid YAML: {e}", file=file, document=index) from e
+    except RecursionError as e:
+        raise LoadError("document nests too deep", file=file, document=index) from e
+    finally:
+        loader.dispose()
+
+
+def _json_depth_ok(value: Any) -> bool:
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        if d > MAX_DEPTH:
+            return False
+        if isinstance(v, dict):
+            stack.extend((x, d + 1) for x in v.values() if isinstance(x, dict | list))
+        elif isinstance(v, list):
+            stack.extend((x, d + 1) for x in v if isinstance(x, dict | list))
+    return True
+
+
+def _is_json(path: str, text: str) -> bool:
+    if path.lower().endswith(".json"):
+        return True
+    head = text.lstrip()[:1]
+    return head in ("{", "[")
+
+
+def load_text(text: str, file: str) -> Iterator[Document]:
+    """The objects in one file's text (YAML or JSON), `v1 List`s expanded into their items."""
+    if _is_json(file, text):
+        try:
+            data = orjson.loads(text)
+        except orjson.JSONDecodeError as e:
+            if not file.lower().endswith(".json"):
+                yield from _from_yaml(text, file)  # flow-style YAML that is not JSON
+                return
+            raise LoadError(f"invalid JSON: {e.msg}", file=file, document=0, line=e.lineno) from e
+        if not _json_depth_ok(data):
+            raise LoadError(f"document nests deeper than {MAX_DEPTH} levels", file=file, document=0)
+        yield from _objects(data, file, 0, 1, [])
+        return
+    yield from _from_yaml(text, file)
+
+
+def _from_yaml(text: str, file: str) -> Iterator[Document]:
+    for index, line, data, item_lines in _yaml_documents(text, file):
+        yield from _objects(data, file, index, line, item_lines)
+
+
+def _objects(data: Any, file: str, index: int, line: int, item_lines: list[int]) -> Iterator[Document]:
+    if data is None:
+        return
+    if not isinstance(data, dict):
+        got = type(data).__name__
+        if isinstance(data, list):
+            got = "a list"
+        raise LoadError(f"expected a Kubernetes object (a mapping), got {got}", file=file,
+                        document=index, line=line)
+    kind = data.get("kind")
+    items = data.get("items")
+    if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
+        for i, item in enumerate(items):
+            item_line = item_lines[i] if i < len(item_lines) else line
+            if not isinstance(item, Mapping):
+                raise LoadError(f"items[{i}] is not an object", file=file, document=index,
+                                line=item_line)
+            yield Document(file, index, item_line, dict(item), item=i)
+        return
+    yield Document(file, index, line, data)
+
+
+def load_documents(paths: Iterable[str], *, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Document]:
+    """Every object in the given files and directories (recursively: .yaml, .yml, .json), `-`
+    for stdin. Raises LoadError for the first input that cannot be read."""
+    out: list[Document] = []
+    enabled = gc.isenabled()
+    gc.disable()  # the cyclic GC makes bulk parsing several times slower
+    try:
+        for path in _expand(paths):
+            raw = _read(path, max_bytes)
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError as e:
+                line = raw.count(b"\n", 0, e.start) + 1
+                raise LoadError("not UTF-8 text", file=path, line=line) from e
+            out.extend(load_text(text, path))
+    finally:
+        if enabled:
+            gc.enable()
+    return out

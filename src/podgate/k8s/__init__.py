@@ -1,0 +1,21 @@
+"""Read-only accessors over decoded Kubernetes JSON (plain dicts), shared by every engine."""
+
+from podgate.k8s.objects import (
+    Obj,
+    PodSource,
+    container_lists,
+    containers,
+    mapping,
+    pod_sources,
+    sequence,
+)
+
+__all__ = [
+    "Obj",
+    "PodSource",
+    "container_lists",
+    "containers",
+    "mapping",
+    "pod_sources",
+    "sequence",
+]

@@ -1,0 +1,102 @@
+"""Plain-dict access to Kubernetes objects: where a pod spec lives in each kind, and the
+containers of a pod spec in upstream's visiting order (init, regular, ephemeral)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+Obj = Mapping[str, Any]
+"""A decoded JSON object, read-only by signature."""
+
+_EMPTY: Obj = {}
+CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
+
+
+def mapping(value: Any) -> Obj:
+    """`value` if it is a mapping, else an empty one (absent, null and wrong types read as unset)."""
+    return value if isinstance(value, Mapping) else _EMPTY
+
+
+def sequence(value: Any) -> Sequence[Any]:
+    """`value` if it is a list, else an empty tuple."""
+    return value if isinstance(value, list) else ()
+
+
+def container_lists(spec: Obj) -> Iterator[tuple[str, Sequence[Any]]]:
+    """(field name, list) for init, regular and ephemeral containers, in that order."""
+    for name in CONTAINER_LISTS:
+        items = spec.get(name)
+        if isinstance(items, list) and items:
+            yield name, items
+
+
+def containers(spec: Obj) -> Iterator[Obj]:
+    """Every container of a pod spec: init, then regular, then ephemeral, each in spec order."""
+    for _, items in container_lists(spec):
+        for c in items:
+            if isinstance(c, Mapping):
+                yield c
+
+
+# kind -> path from the object to its pod template (metadata + spec)
+_TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
+    "Deployment": ("spec", "template"),
+    "ReplicaSet": ("spec", "template"),
+    "ReplicationController": ("spec", "template"),
+    "StatefulSet": ("spec", "template"),
+    "DaemonSet": ("spec", "template"),
+    "Job": ("spec", "template"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template"),
+    "PodTemplate": ("template",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PodSource:
+    """A pod spec found in an object: the pod itself, or the pod template of a workload."""
+
+    kind: str
+    namespace: str
+    name: str
+    meta: Obj  # the pod's (or template's) metadata
+    spec: Obj  # the pod's (or template's) spec
+    is_template: bool  # false only for a Pod
+    generic: bool = False  # a kind podgate does not know, found through spec.template.spec
+    path: str = ""  # where the pod template is in the object, e.g. "spec.template"
+
+
+def pod_sources(obj: Obj) -> PodSource | None:
+    """The pod spec inside `obj` (Pod, a known workload, or any object with spec.template.spec)."""
+    kind = obj.get("kind")
+    kind = kind if isinstance(kind, str) else ""
+    meta = mapping(obj.get("metadata"))
+    ns = meta.get("namespace")
+    namespace = ns if isinstance(ns, str) else ""
+    nm = meta.get("name") or meta.get("generateName") or ""
+    name = nm if isinstance(nm, str) else ""
+    if kind == "Pod":
+        spec = obj.get("spec")
+        if not isinstance(spec, Mapping):
+            return None
+        return PodSource(kind, namespace, name, meta, spec, is_template=False)
+    path = _TEMPLATE_PATHS.get(kind)
+    generic = path is None
+    if path is None:
+        path = ("spec", "template")
+    node: Any = obj
+    for key in path:
+        node = node.get(key) if isinstance(node, Mapping) else None
+    if not isinstance(node, Mapping) or not isinstance(node.get("spec"), Mapping):
+        return None
+    return PodSource(
+        kind,
+        namespace,
+        name,
+        mapping(node.get("metadata")),
+        node["spec"],
+        is_template=True,
+        generic=generic,
+        path=".".join(path),
+    )
