@@ -212,23 +212,30 @@ def _from_yaml(text: str, file: str) -> Iterator[Document]:
         yield from _objects(data, file, index, line, item_lines)
 
 
-def _objects(data: Any, file: str, index: int, line: int, item_lines: list[int]) -> Iterator[Document]:
+def _objects(
+    data: Any, file: str, index: int, line: int, item_lines: list[int]
+) -> Iterator[Document]:
     if data is None:
         return
     if not isinstance(data, dict):
         got = type(data).__name__
         if isinstance(data, list):
             got = "a list"
-        raise LoadError(f"expected a Kubernetes object (a mapping), got {got}", file=file,
-                        document=index, line=line)
+        raise LoadError(
+            f"expected a Kubernetes object (a mapping), got {got}",
+            file=file,
+            document=index,
+            line=line,
+        )
     kind = data.get("kind")
     items = data.get("items")
     if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
         for i, item in enumerate(items):
             item_line = item_lines[i] if i < len(item_lines) else line
             if not isinstance(item, Mapping):
-                raise LoadError(f"items[{i}] is not an object", file=file, document=index,
-                                line=item_line)
+                raise LoadError(
+                    f"items[{i}] is not an object", file=file, document=index, line=item_line
+                )
             yield Document(file, index, item_line, dict(item), item=i)
         return
     yield Document(file, index, line, data)

@@ -1,0 +1,309 @@
+"""The PodSecurityPolicy admission decision, as the in-tree plugin made it (Kubernetes 1.21-1.24).
+
+Two phases: `admit` (mutating, CREATE only: mutation allowed, the hint ignored, the chosen policy
+written to `kubernetes.io/psp`) and `validate` (CREATE and UPDATE: the pod must be accepted
+unchanged; the incoming `kubernetes.io/psp` is tried first). `review` runs what the API server
+runs for one request. Authorization of `use` is a callable, so the offline RBAC evaluator, a
+SubjectAccessReview client or "everyone may use everything" can stand behind it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from podgate.k8s import Obj, mapping
+from podgate.k8s.field import FieldError, error_list
+from podgate.psp.draft import Draft
+from podgate.psp.patch import json_patch
+from podgate.psp.policy import BuildError
+from podgate.psp.provider import Provider, build_provider
+
+PSP_ANNOTATION = "kubernetes.io/psp"
+AUDIT_ADMIT = "podsecuritypolicy.policy.k8s.io/admit-policy"
+AUDIT_VALIDATE = "podsecuritypolicy.policy.k8s.io/validate-policy"
+NO_PROVIDERS = "no providers available to validate pod request"
+GC_FIELDS = ("ownerReferences", "finalizers", "selfLink", "managedFields")
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A user as the authorizer sees it."""
+
+    name: str
+    groups: tuple[str, ...] = ()
+
+
+def service_account_identity(namespace: str, name: str) -> Identity:
+    """The pod's service account as PSP admission builds it: the two serviceaccount groups
+    only (no system:authenticated, which only an authenticator adds)."""
+    return Identity(
+        f"system:serviceaccount:{namespace}:{name}",
+        ("system:serviceaccounts", f"system:serviceaccounts:{namespace}"),
+    )
+
+
+CanUse = Callable[[Identity, str, str], bool]
+"""(identity, namespace, policy name) -> may this identity `use` the policy in the namespace."""
+
+
+def everyone_may_use(identity: Identity, namespace: str, policy: str) -> bool:
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Unusable:
+    """A policy whose strategies cannot be built: upstream skips it silently."""
+
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySet:
+    """Policies compiled once, in upstream's order (byte-wise by name)."""
+
+    providers: tuple[Provider, ...]
+    unusable: tuple[Unusable, ...] = ()
+
+    @classmethod
+    def compile(cls, policies: Iterable[Obj]) -> PolicySet:
+        providers: list[Provider] = []
+        unusable: list[Unusable] = []
+        for policy in policies:
+            try:
+                providers.append(build_provider(policy))
+            except BuildError as e:
+                name = mapping(policy.get("metadata")).get("name")
+                unusable.append(Unusable(name if isinstance(name, str) else "", str(e)))
+        providers.sort(key=lambda p: p.name.encode())
+        return cls(tuple(providers), tuple(unusable))
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.providers)
+
+
+@dataclass(frozen=True, slots=True)
+class Computed:
+    """The result of one pass over the policies (upstream's computeSecurityContext)."""
+
+    pod: Obj | None  # the accepted (possibly mutated) pod, None when denied
+    policy: str | None
+    mutated: bool
+    errors: tuple[tuple[str, FieldError], ...]  # (policy, error) of authorized policies
+    fatal: str | None = None  # e.g. "no providers available to validate pod request"
+
+
+def compute(
+    policies: PolicySet,
+    pod: Obj,
+    namespace: str,
+    user: Identity | None,
+    can_use: CanUse,
+    *,
+    mutation_allowed: bool,
+    hint: str = "",
+) -> Computed:
+    """Choose the policy for `pod`: the first (by name; the hint first when mutation is not
+    allowed) that accepts it unchanged, else the first that accepts it with mutation when
+    mutation is allowed; otherwise the errors of the policies the requester may use."""
+    if not policies.providers:
+        return Computed(None, None, False, (), fatal=NO_PROVIDERS)
+    sa_name = mapping(pod.get("spec")).get("serviceAccountName")
+    sa = (
+        service_account_identity(namespace, sa_name)
+        if isinstance(sa_name, str) and sa_name
+        else None
+    )
+    cache: dict[str, bool] = {}
+
+    def authorized(name: str) -> bool:
+        ok = cache.get(name)
+        if ok is None:
+            ok = (sa is not None and can_use(sa, namespace, name)) or (
+                user is not None and can_use(user, namespace, name)
+            )
+            cache[name] = ok
+        return ok
+
+    order: Iterable[Provider] = policies.providers
+    if not mutation_allowed and hint:
+        first = [p for p in policies.providers if p.name == hint]
+        if first:
+            order = [*first, *(p for p in policies.providers if p.name != hint)]
+    failed: list[tuple[str, tuple[FieldError, ...]]] = []
+    chosen: tuple[Obj, str] | None = None
+    for provider in order:
+        result = provider.evaluate(pod)
+        if result.errors:
+            failed.append((provider.name, result.errors))
+            continue
+        if result.mutated and not mutation_allowed:
+            continue
+        if not authorized(provider.name):
+            continue
+        if not result.mutated:
+            return Computed(result.pod, provider.name, False, ())
+        if chosen is None:
+            chosen = (result.pod, provider.name)
+    if chosen is not None:
+        return Computed(chosen[0], chosen[1], True, ())
+    # upstream concatenates the groups in Go map order; podgate sorts them by policy name
+    failed.sort(key=lambda item: item[0].encode())
+    errors = tuple((name, e) for name, errs in failed if authorized(name) for e in errs)
+    return Computed(None, None, False, errors)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the PSP admission plugin decides for one request."""
+
+    allowed: bool
+    evaluated: bool  # False: the plugin does not look at this request at all
+    policy: str | None
+    object: Obj  # the admitted pod (annotation included), or the input when denied/ignored
+    mutated: bool  # differs from the input in more than the kubernetes.io/psp annotation
+    patch: list[dict[str, Any]]
+    violations: tuple[tuple[str, FieldError], ...]
+    message: str | None
+    audit_annotations: Mapping[str, str] = field(default_factory=dict)
+    skipped_reason: str = ""  # why the request is not evaluated
+
+
+def _ignored(pod: Obj, why: str) -> Decision:
+    return Decision(True, False, None, pod, False, [], (), None, {}, why)
+
+
+def _only_gc_fields_changed(new: Obj, old: Obj) -> bool:
+    new_meta = dict(mapping(new.get("metadata")))
+    old_meta = mapping(old.get("metadata"))
+    for key in GC_FIELDS:
+        if old_meta.get(key) is None:
+            new_meta.pop(key, None)
+        else:
+            new_meta[key] = old_meta[key]
+    return semantic_equal({**new, "metadata": new_meta}, old)
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == [] or value == {}
+
+
+def semantic_equal(a: Any, b: Any) -> bool:
+    """Equality as apimachinery's semantic DeepEqual sees decoded JSON: absent, null, empty
+    lists and empty maps are alike."""
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        for key in a.keys() | b.keys():
+            x, y = a.get(key), b.get(key)
+            if _empty(x) and _empty(y):
+                continue
+            if not semantic_equal(x, y):
+                return False
+        return True
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(semantic_equal(x, y) for x, y in zip(a, b, strict=True))
+    if _empty(a) and _empty(b):
+        return True
+    return type(a) is type(b) and a == b
+
+
+def _with_annotation(pod: Obj, name: str) -> Obj:
+    draft = Draft(pod)
+    draft.set(("metadata", "annotations", PSP_ANNOTATION), name)
+    result: Obj = draft.root
+    return result
+
+
+def _denial(phase: str, computed: Computed) -> str:
+    if computed.fatal:
+        return f"PodSecurityPolicy: {computed.fatal}"
+    return f"PodSecurityPolicy: unable to {phase} pod: {error_list(e for _, e in computed.errors)}"
+
+
+def admit_phase(
+    policies: PolicySet, pod: Obj, namespace: str, user: Identity | None, can_use: CanUse
+) -> Decision:
+    """The mutating phase of a CREATE: choose a policy, mutate, write `kubernetes.io/psp`."""
+    computed = compute(policies, pod, namespace, user, can_use, mutation_allowed=True)
+    if computed.pod is None or computed.policy is None:
+        return Decision(
+            False, True, None, pod, False, [], computed.errors, _denial("admit", computed)
+        )
+    admitted = _with_annotation(computed.pod, computed.policy)
+    return Decision(
+        True,
+        True,
+        computed.policy,
+        admitted,
+        computed.mutated,
+        json_patch(pod, admitted),
+        (),
+        None,
+        {AUDIT_ADMIT: computed.policy},
+    )
+
+
+def validate_phase(
+    policies: PolicySet, pod: Obj, namespace: str, user: Identity | None, can_use: CanUse
+) -> Decision:
+    """The validating phase (CREATE and UPDATE): some usable policy must accept the pod as it
+    is; the policy named in its `kubernetes.io/psp` annotation is tried first."""
+    hint = mapping(mapping(pod.get("metadata")).get("annotations")).get(PSP_ANNOTATION)
+    hint = hint if isinstance(hint, str) else ""
+    computed = compute(policies, pod, namespace, user, can_use, mutation_allowed=False, hint=hint)
+    if computed.pod is None or computed.policy is None:
+        return Decision(
+            False, True, None, pod, False, [], computed.errors, _denial("validate", computed)
+        )
+    return Decision(
+        True, True, computed.policy, pod, False, [], (), None, {AUDIT_VALIDATE: computed.policy}
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One admission request for a pod, as the API server hands it to admission."""
+
+    operation: str  # CREATE, UPDATE, DELETE, CONNECT
+    pod: Obj
+    namespace: str
+    user: Identity | None = None
+    old_pod: Obj | None = None
+    subresource: str = ""
+    resource: str = "pods"
+    group: str = ""
+
+
+def review(policies: PolicySet, request: Request, can_use: CanUse = everyone_may_use) -> Decision:
+    """Both phases, as the API server runs them for one request."""
+    pod = request.pod
+    if request.group != "" or request.resource != "pods":
+        return _ignored(pod, f"resource {request.resource} is not pods")
+    if request.subresource:
+        return _ignored(pod, f"subresource {request.subresource} requests are not checked")
+    if request.operation not in ("CREATE", "UPDATE"):
+        return _ignored(pod, f"{request.operation} requests are not checked")
+    if pod.get("kind") not in (None, "Pod"):
+        return Decision(False, True, None, pod, False, [], (), f"unexpected type {pod.get('kind')}")
+    if request.operation == "UPDATE":
+        if request.old_pod is not None and _only_gc_fields_changed(pod, request.old_pod):
+            return _ignored(pod, "only garbage-collector fields changed")
+        return validate_phase(policies, pod, request.namespace, request.user, can_use)
+    admitted = admit_phase(policies, pod, request.namespace, request.user, can_use)
+    if not admitted.allowed:
+        return admitted
+    validated = validate_phase(policies, admitted.object, request.namespace, request.user, can_use)
+    if not validated.allowed:
+        return Decision(False, True, None, pod, False, [], validated.violations, validated.message)
+    return Decision(
+        True,
+        True,
+        admitted.policy,
+        admitted.object,
+        admitted.mutated,
+        admitted.patch,
+        (),
+        None,
+        {**admitted.audit_annotations, **validated.audit_annotations},
+    )

@@ -1,0 +1,48 @@
+"""A copy-on-write draft of a pod: strategies write through it, the original is never touched.
+
+Writing a path copies only the dicts and lists along that path (a pod that no policy changes is
+never copied at all), so evaluating a pod against several policies costs little more than
+reading it. The draft knows whether anything changed, which is what PSP calls "mutated"."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from podgate.k8s import Obj
+
+Path = tuple[str | int, ...]
+
+
+class Draft:
+    """The pod as mutated so far. `root` is read like any pod; `set` writes a value at a path."""
+
+    __slots__ = ("_owned", "changed", "original", "root")
+
+    def __init__(self, original: Obj) -> None:
+        self.original = original
+        self.root: Any = original
+        self._owned: set[int] = set()
+        self.changed = False
+
+    def _own(self, node: Any) -> Any:
+        if id(node) in self._owned:
+            return node
+        copied: Any = list(node) if isinstance(node, list) else dict(node)
+        self._owned.add(id(copied))
+        return copied
+
+    def set(self, path: Path, value: Any) -> None:
+        """Set `value` at `path`, creating missing (or null) mappings on the way."""
+        self.root = node = self._own(self.root)
+        for key in path[:-1]:
+            child = node[key] if isinstance(node, list) else node.get(key)
+            if isinstance(child, Mapping | list):
+                child = self._own(child)
+            else:
+                child = {}
+                self._owned.add(id(child))
+            node[key] = child
+            node = child
+        node[path[-1]] = value
+        self.changed = True

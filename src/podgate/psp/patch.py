@@ -1,0 +1,43 @@
+"""RFC 6902 JSON Patch between an input object and its admitted form.
+
+The admitted pod shares every unchanged dict and list with the input (copy-on-write), so the
+diff only descends where identities differ."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def pointer_token(key: str | int) -> str:
+    """RFC 6901 escaping: `~` as `~0`, `/` as `~1`."""
+    return str(key).replace("~", "~0").replace("/", "~1")
+
+
+def json_patch(before: Any, after: Any) -> list[dict[str, Any]]:
+    """The operations that turn `before` into `after`."""
+    ops: list[dict[str, Any]] = []
+    _diff(before, after, "", ops)
+    return ops
+
+
+def _diff(a: Any, b: Any, path: str, ops: list[dict[str, Any]]) -> None:
+    if a is b:
+        return
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in a:
+            if key not in b:
+                ops.append({"op": "remove", "path": f"{path}/{pointer_token(key)}"})
+        for key, value in b.items():
+            sub = f"{path}/{pointer_token(key)}"
+            if key not in a:
+                ops.append({"op": "add", "path": sub, "value": value})
+            else:
+                _diff(a[key], value, sub, ops)
+        return
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _diff(x, y, f"{path}/{i}", ops)
+        return
+    if a == b and type(a) is type(b):
+        return
+    ops.append({"op": "replace", "path": path, "value": b})

@@ -1,0 +1,54 @@
+"""The parts of a PodSecurityPolicy spec that strategies share: ID ranges and their texts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from podgate.k8s import Obj, mapping, sequence
+
+
+class BuildError(Exception):
+    """A policy whose strategies cannot be built: upstream skips it silently (logs only)."""
+
+
+@dataclass(frozen=True, slots=True)
+class IdRange:
+    low: int
+    high: int
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, int) and self.low <= value <= self.high
+
+
+def as_int(value: Any) -> int:
+    """An integer field, 0 (Go's zero value) when unset or of another type."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def id_ranges(strategy: Obj) -> tuple[IdRange, ...]:
+    """`ranges` of a user or group strategy (missing bounds read as 0, as Go's zero value)."""
+    out = []
+    for r in sequence(strategy.get("ranges")):
+        m = mapping(r)
+        out.append(IdRange(as_int(m.get("min")), as_int(m.get("max"))))
+    return tuple(out)
+
+
+def ranges_text(ranges: Sequence[IdRange]) -> str:
+    """Go's `%v` of []IDRange: `[{100 200} {300 400}]`."""
+    return "[" + " ".join(f"{{{r.low} {r.high}}}" for r in ranges) + "]"
+
+
+def in_ranges(value: int, ranges: Sequence[IdRange]) -> bool:
+    return any(r.low <= value <= r.high for r in ranges)
+
+
+def rule_of(spec: Obj, field: str) -> str:
+    rule = mapping(spec.get(field)).get("rule")
+    return rule if isinstance(rule, str) else ""
+
+
+def string_list(value: Any) -> tuple[str, ...]:
+    return tuple(v for v in sequence(value) if isinstance(v, str))

@@ -1,0 +1,68 @@
+"""AppArmor through the policy annotations `apparmor.security.beta.kubernetes.io/...` and the
+pod's per-container annotations (Kubernetes 1.21-1.24 knew no AppArmor fields)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from podgate.k8s import Obj, mapping
+from podgate.k8s.field import FieldError, forbidden
+from podgate.k8s.gotext import go_quote
+from podgate.psp.draft import Draft
+from podgate.psp.strategies import ContainerAt, container_of
+
+DEFAULT_KEY = "apparmor.security.beta.kubernetes.io/defaultProfileName"
+ALLOWED_KEY = "apparmor.security.beta.kubernetes.io/allowedProfileNames"
+CONTAINER_PREFIX = "container.apparmor.security.beta.kubernetes.io/"
+
+
+def _key(c: Obj) -> str:
+    name = c.get("name")
+    return CONTAINER_PREFIX + (name if isinstance(name, str) else "")
+
+
+def _profile(pod: Obj, key: str) -> str:
+    value = mapping(mapping(pod.get("metadata")).get("annotations")).get(key)
+    return value if isinstance(value, str) else ""
+
+
+@dataclass(frozen=True, slots=True)
+class AppArmor:
+    default: str
+    allowed: frozenset[str] | None  # None: the annotation is absent, anything goes
+    allowed_text: str
+
+    def mutate_container(self, draft: Draft, at: ContainerAt) -> None:
+        if not self.default:
+            return
+        key = _key(container_of(draft.root, at))
+        if not _profile(draft.root, key):
+            draft.set(("metadata", "annotations", key), self.default)
+
+    def validate_container(self, pod: Obj, c: Obj, cpath: str, errs: list[FieldError]) -> None:
+        if self.allowed is None:
+            return
+        key = _key(c)
+        profile = _profile(pod, key)
+        path = f"pod.metadata.annotations[{key}]"
+        if not profile:
+            if self.allowed:
+                errs.append(forbidden(path, "AppArmor profile must be set"))
+            return
+        if profile not in self.allowed:
+            errs.append(
+                forbidden(
+                    path,
+                    f"{profile} is not an allowed profile. "
+                    f"Allowed values: {go_quote(self.allowed_text)}",
+                )
+            )
+
+
+def build(spec: Obj, annotations: Obj) -> AppArmor | None:
+    default = annotations.get(DEFAULT_KEY)
+    default = default if isinstance(default, str) else ""
+    raw = annotations.get(ALLOWED_KEY)
+    if not isinstance(raw, str):
+        return AppArmor(default, None, "") if default else None
+    return AppArmor(default, frozenset(raw.split(",")), raw)

@@ -1,0 +1,31 @@
+"""spec.hostNetwork, hostPID, hostIPC. Upstream reports them under spec.securityContext."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from podgate.k8s import Obj, mapping
+from podgate.k8s.field import FieldError, invalid
+
+_FIELDS = (
+    ("hostNetwork", "Host network is not allowed to be used"),
+    ("hostPID", "Host PID is not allowed to be used"),
+    ("hostIPC", "Host IPC is not allowed to be used"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HostNamespaces:
+    forbidden: tuple[tuple[str, str], ...]  # the fields the policy does not allow, in order
+
+    def validate_pod(self, pod: Obj, errs: list[FieldError]) -> None:
+        spec = mapping(pod.get("spec"))
+        for key, detail in self.forbidden:
+            value = spec.get(key)
+            if value is not None and value is not False:
+                errs.append(invalid(f"spec.securityContext.{key}", value, detail))
+
+
+def build(spec: Obj, annotations: Obj) -> HostNamespaces | None:
+    forbidden = tuple((k, d) for k, d in _FIELDS if spec.get(k) is not True)
+    return HostNamespaces(forbidden) if forbidden else None

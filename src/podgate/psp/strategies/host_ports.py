@@ -1,0 +1,43 @@
+"""spec.hostPorts: every container port's hostPort > 0 must lie in an allowed range."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from podgate.k8s import Obj, mapping, sequence
+from podgate.k8s.field import FieldError, invalid
+from podgate.psp.policy import IdRange, as_int
+
+
+def ranges_text(ranges: tuple[IdRange, ...]) -> str:
+    """`80,8000-9000`: single ports when min == max, comma separated, no spaces."""
+    return ",".join(str(r.low) if r.low == r.high else f"{r.low}-{r.high}" for r in ranges)
+
+
+@dataclass(frozen=True, slots=True)
+class HostPorts:
+    ranges: tuple[IdRange, ...]
+    text: str
+
+    def validate_container(self, pod: Obj, c: Obj, cpath: str, errs: list[FieldError]) -> None:
+        for port in sequence(c.get("ports")):
+            hp = mapping(port).get("hostPort")
+            if hp is None or hp == 0 or (isinstance(hp, int) and hp < 0):
+                continue
+            if isinstance(hp, int) and any(r.low <= hp <= r.high for r in self.ranges):
+                continue
+            errs.append(
+                invalid(
+                    f"{cpath}.hostPort",
+                    hp,
+                    f"Host port {hp} is not allowed to be used. Allowed ports: [{self.text}]",
+                )
+            )
+
+
+def build(spec: Obj, annotations: Obj) -> HostPorts:
+    ranges = tuple(
+        IdRange(as_int(mapping(r).get("min")), as_int(mapping(r).get("max")))
+        for r in sequence(spec.get("hostPorts"))
+    )
+    return HostPorts(ranges, ranges_text(ranges))

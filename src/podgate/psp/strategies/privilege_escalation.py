@@ -1,0 +1,49 @@
+"""spec.allowPrivilegeEscalation (defaulted to true by the API server) and
+spec.defaultAllowPrivilegeEscalation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from podgate.k8s import Obj
+from podgate.k8s.field import FieldError, invalid
+from podgate.psp.draft import Draft
+from podgate.psp.strategies import ContainerAt, container_of, sc_path, security_context
+
+_KEY = "allowPrivilegeEscalation"
+
+
+@dataclass(frozen=True, slots=True)
+class PrivilegeEscalation:
+    allow: bool
+    default: bool | None
+
+    def mutate_container(self, draft: Draft, at: ContainerAt) -> None:
+        if security_context(container_of(draft.root, at)).get(_KEY) is not None:
+            return
+        if self.default is not None:
+            draft.set(sc_path(at, _KEY), self.default)
+        elif not self.allow:
+            draft.set(sc_path(at, _KEY), False)
+
+    def validate_container(self, pod: Obj, c: Obj, cpath: str, errs: list[FieldError]) -> None:
+        if self.allow:
+            return
+        value = security_context(c).get(_KEY)
+        if value is not False:
+            errs.append(
+                invalid(
+                    f"{cpath}.securityContext.{_KEY}",
+                    value,
+                    "Allowing privilege escalation for containers is not allowed",
+                )
+            )
+
+
+def build(spec: Obj, annotations: Obj) -> PrivilegeEscalation | None:
+    allow = spec.get(_KEY) is not False  # nil is defaulted to true by the API server
+    default = spec.get("defaultAllowPrivilegeEscalation")
+    default = default if isinstance(default, bool) else None
+    if allow and default is None:
+        return None
+    return PrivilegeEscalation(allow, default)

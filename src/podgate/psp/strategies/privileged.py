@@ -1,0 +1,27 @@
+"""spec.privileged: containers may not set privileged: true unless the policy allows it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from podgate.k8s import Obj
+from podgate.k8s.field import FieldError, invalid
+from podgate.psp.strategies import security_context
+
+
+@dataclass(frozen=True, slots=True)
+class Privileged:
+    def validate_container(self, pod: Obj, c: Obj, cpath: str, errs: list[FieldError]) -> None:
+        value = security_context(c).get("privileged")
+        if value is not None and value is not False:
+            errs.append(
+                invalid(
+                    f"{cpath}.securityContext.privileged",
+                    value,
+                    "Privileged containers are not allowed",
+                )
+            )
+
+
+def build(spec: Obj, annotations: Obj) -> Privileged | None:
+    return None if spec.get("privileged") is True else Privileged()

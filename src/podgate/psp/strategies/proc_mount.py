@@ -1,0 +1,29 @@
+"""spec.allowedProcMountTypes: a container's procMount (Default when unset) must be listed;
+an empty list allows only Default."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from podgate.k8s import Obj
+from podgate.k8s.field import FieldError, invalid
+from podgate.psp.policy import string_list
+from podgate.psp.strategies import security_context
+
+
+@dataclass(frozen=True, slots=True)
+class ProcMount:
+    allowed: frozenset[str]
+
+    def validate_container(self, pod: Obj, c: Obj, cpath: str, errs: list[FieldError]) -> None:
+        value = security_context(c).get("procMount")
+        if value is None:
+            value = "Default"
+        if value not in self.allowed:
+            errs.append(
+                invalid(f"{cpath}.securityContext.procMount", value, "ProcMountType is not allowed")
+            )
+
+
+def build(spec: Obj, annotations: Obj) -> ProcMount:
+    return ProcMount(frozenset(string_list(spec.get("allowedProcMountTypes")) or ("Default",)))

@@ -1,0 +1,113 @@
+"""Seccomp through the policy annotations `seccomp.security.alpha.kubernetes.io/...`, read from
+the pod's annotations and its securityContext.seccompProfile fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from podgate.k8s import Obj, mapping
+from podgate.k8s.field import FieldError, forbidden
+from podgate.psp.draft import Draft
+from podgate.psp.strategies import security_context
+
+DEFAULT_KEY = "seccomp.security.alpha.kubernetes.io/defaultProfileName"
+ALLOWED_KEY = "seccomp.security.alpha.kubernetes.io/allowedProfileNames"
+POD_KEY = "seccomp.security.alpha.kubernetes.io/pod"
+CONTAINER_PREFIX = "container.seccomp.security.alpha.kubernetes.io/"
+_RUNTIME_DEFAULTS = ("runtime/default", "docker/default")
+
+
+def profile_of_field(sc: Obj) -> str | None:
+    """The annotation form of a seccompProfile field, None when the field is unset."""
+    field = sc.get("seccompProfile")
+    if field is None:
+        return None
+    field = mapping(field)
+    kind = field.get("type")
+    if kind == "Unconfined":
+        return "unconfined"
+    if kind == "RuntimeDefault":
+        return "runtime/default"
+    if kind == "Localhost":
+        local = field.get("localhostProfile")
+        if isinstance(local, str):
+            return "localhost/" + local
+    return ""
+
+
+def _annotation(annotations: Obj, key: str) -> str:
+    value = annotations.get(key)
+    return value if isinstance(value, str) else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Seccomp:
+    default: str
+    allowed: frozenset[str] | None  # None: the annotation is absent
+    allowed_text: str
+    allow_any: bool
+
+    def mutate_pod(self, draft: Draft) -> None:
+        annotations = mapping(mapping(draft.root.get("metadata")).get("annotations"))
+        if _annotation(annotations, POD_KEY):
+            return
+        pod_sc = security_context(mapping(draft.root.get("spec")))
+        profile = profile_of_field(pod_sc)
+        if profile is None:
+            profile = self.default
+        if profile:
+            draft.set(("metadata", "annotations", POD_KEY), profile)
+
+    def _check(self, profile: str, path: str, errs: list[FieldError]) -> None:
+        if self.allow_any:
+            return
+        if not self.allowed:
+            if profile:
+                errs.append(forbidden(path, "seccomp may not be set"))
+            return
+        if profile not in self.allowed:
+            errs.append(
+                forbidden(
+                    path,
+                    f"{profile} is not an allowed seccomp profile. "
+                    f"Valid values are {self.allowed_text}",
+                )
+            )
+
+    def validate_pod(self, pod: Obj, errs: list[FieldError]) -> None:
+        annotations = mapping(mapping(pod.get("metadata")).get("annotations"))
+        profile = _annotation(annotations, POD_KEY)
+        if not profile:
+            profile = profile_of_field(security_context(mapping(pod.get("spec")))) or ""
+        self._check(profile, f"pod.metadata.annotations[{POD_KEY}]", errs)
+
+    def validate_container(self, pod: Obj, c: Obj, cpath: str, errs: list[FieldError]) -> None:
+        name = c.get("name")
+        key = CONTAINER_PREFIX + (name if isinstance(name, str) else "")
+        annotations = mapping(mapping(pod.get("metadata")).get("annotations"))
+        profile = profile_of_field(security_context(c))
+        if profile is None:
+            if key in annotations:
+                profile = _annotation(annotations, key)
+            else:
+                profile = profile_of_field(security_context(mapping(pod.get("spec"))))
+                if profile is None:
+                    profile = _annotation(annotations, POD_KEY)
+        self._check(profile, f"pod.metadata.annotations[{key}]", errs)
+
+
+def build(spec: Obj, annotations: Obj) -> Seccomp:
+    default = _annotation(annotations, DEFAULT_KEY)
+    raw = annotations.get(ALLOWED_KEY)
+    if not isinstance(raw, str):
+        return Seccomp(default, None, "", False)
+    allowed: set[str] = set()
+    allow_any = False
+    for p in raw.split(","):
+        if p == "*":
+            allow_any = True
+            continue
+        if p in _RUNTIME_DEFAULTS:
+            allowed.update(_RUNTIME_DEFAULTS)
+        allowed.add(p)
+    return Seccomp(default, frozenset(allowed), raw, allow_any)

@@ -1,0 +1,79 @@
+"""spec.seLinux: MustRunAs (the policy's seLinuxOptions, defaulted at pod level) or RunAsAny."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from podgate.k8s import Obj, mapping
+from podgate.k8s.field import FieldError, invalid, required
+from podgate.psp.draft import Draft
+from podgate.psp.policy import BuildError, rule_of
+from podgate.psp.strategies import ContainerAt, container_of, effective, sc_path, security_context
+
+_FIELDS = ("role", "type", "user")
+
+
+def _text(opts: Obj, key: str) -> str:
+    value = opts.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _equal_levels(want: str, got: str) -> bool:
+    if want == got:
+        return True
+    w = want.split(":", 1)
+    g = got.split(":", 1)
+    if len(w) != 2 or len(g) != 2 or w[0] != g[0]:
+        return False
+    return sorted(w[1].split(",")) == sorted(g[1].split(","))
+
+
+@dataclass(frozen=True, slots=True)
+class MustRunAs:
+    options: dict[str, Any]
+
+    def _default(self) -> dict[str, Any]:
+        return dict(self.options)
+
+    def mutate_pod(self, draft: Draft) -> None:
+        if security_context(mapping(draft.root.get("spec"))).get("seLinuxOptions") is None:
+            draft.set(("spec", "securityContext", "seLinuxOptions"), self._default())
+
+    def mutate_container(self, draft: Draft, at: ContainerAt) -> None:
+        if effective(draft.root, container_of(draft.root, at), "seLinuxOptions") is None:
+            draft.set(sc_path(at, "seLinuxOptions"), self._default())
+
+    def _check(self, opts: Any, path: str, errs: list[FieldError]) -> None:
+        if opts is None:
+            errs.append(required(path))
+            return
+        got = mapping(opts)
+        want_level, got_level = _text(self.options, "level"), _text(got, "level")
+        if not _equal_levels(want_level, got_level):
+            errs.append(invalid(f"{path}.level", got_level, f"must be {want_level}"))
+        for key in _FIELDS:
+            want, have = _text(self.options, key), _text(got, key)
+            if want != have:
+                errs.append(invalid(f"{path}.{key}", have, f"must be {want}"))
+
+    def validate_pod(self, pod: Obj, errs: list[FieldError]) -> None:
+        opts = security_context(mapping(pod.get("spec"))).get("seLinuxOptions")
+        self._check(opts, "spec.securityContext.seLinuxOptions", errs)
+
+    def validate_container(self, pod: Obj, c: Obj, cpath: str, errs: list[FieldError]) -> None:
+        self._check(
+            effective(pod, c, "seLinuxOptions"), f"{cpath}.securityContext.seLinuxOptions", errs
+        )
+
+
+def build(spec: Obj, annotations: Obj) -> MustRunAs | None:
+    rule = rule_of(spec, "seLinux")
+    if rule == "RunAsAny":
+        return None
+    if rule != "MustRunAs":
+        raise BuildError(f"Unrecognized SELinuxContext strategy type {rule}")
+    opts = mapping(spec.get("seLinux")).get("seLinuxOptions")
+    if opts is None:
+        raise BuildError("MustRunAs requires SELinuxOptions")
+    return MustRunAs({k: v for k, v in mapping(opts).items() if v is not None})

@@ -1,0 +1,163 @@
+"""spec.volumes (FSTypes), allowedHostPaths, allowedFlexVolumes and allowedCSIDrivers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from podgate.k8s import Obj, container_lists, mapping, sequence
+from podgate.k8s.field import FieldError, invalid
+from podgate.psp.policy import string_list
+
+# pod volume source -> FSType, in upstream's order of precedence
+SOURCES: tuple[tuple[str, str], ...] = (
+    ("hostPath", "hostPath"),
+    ("emptyDir", "emptyDir"),
+    ("gcePersistentDisk", "gcePersistentDisk"),
+    ("awsElasticBlockStore", "awsElasticBlockStore"),
+    ("gitRepo", "gitRepo"),
+    ("secret", "secret"),
+    ("nfs", "nfs"),
+    ("iscsi", "iscsi"),
+    ("glusterfs", "glusterfs"),
+    ("persistentVolumeClaim", "persistentVolumeClaim"),
+    ("rbd", "rbd"),
+    ("flexVolume", "flexVolume"),
+    ("cinder", "cinder"),
+    ("cephfs", "cephFS"),
+    ("flocker", "flocker"),
+    ("downwardAPI", "downwardAPI"),
+    ("fc", "fc"),
+    ("azureFile", "azureFile"),
+    ("configMap", "configMap"),
+    ("vsphereVolume", "vsphereVolume"),
+    ("quobyte", "quobyte"),
+    ("azureDisk", "azureDisk"),
+    ("photonPersistentDisk", "photonPersistentDisk"),
+    ("storageos", "storageos"),
+    ("projected", "projected"),
+    ("portworxVolume", "portworxVolume"),
+    ("scaleIO", "scaleIO"),
+    ("csi", "csi"),
+    ("ephemeral", "ephemeral"),
+)
+FS_TYPES = frozenset(t for _, t in SOURCES)
+
+
+def fs_type(volume: Obj) -> str:
+    """The FSType of a pod volume (its first set source), "" when it has none."""
+    for key, kind in SOURCES:
+        if volume.get(key) is not None:
+            return kind
+    return ""
+
+
+def _trim(path: str) -> str:
+    return path[:-1] if path.endswith("/") else path
+
+
+@dataclass(frozen=True, slots=True)
+class HostPath:
+    prefix: str  # with one trailing slash removed
+    read_only: bool
+
+
+def allows_host_path(paths: tuple[HostPath, ...], path: str) -> tuple[bool, bool]:
+    """(allowed, must be read-only). Any matching read-write entry wins; prefixes match on
+    whole path segments."""
+    if not paths:
+        return True, False
+    allowed = False
+    path = _trim(path)
+    for entry in paths:
+        p = entry.prefix
+        if path.startswith(p) and (len(path) == len(p) or path[len(p)] == "/"):
+            if not entry.read_only:
+                return True, False
+            allowed = True
+    return allowed, allowed
+
+
+@dataclass(frozen=True, slots=True)
+class Volumes:
+    allow_all: bool
+    allowed: frozenset[str]
+    host_paths: tuple[HostPath, ...]
+    flex_drivers: frozenset[str]
+    csi_drivers: frozenset[str]
+
+    def validate_pod(self, pod: Obj, errs: list[FieldError]) -> None:
+        spec = mapping(pod.get("spec"))
+        for i, item in enumerate(sequence(spec.get("volumes"))):
+            volume = mapping(item)
+            kind = fs_type(volume)
+            at = f"spec.volumes[{i}]"
+            if not kind:
+                errs.append(
+                    invalid(at, "", f"unknown volume type for volume: {volume.get('name')}")
+                )
+                continue
+            if not self.allow_all and kind not in self.allowed:
+                errs.append(invalid(at, kind, f"{kind} volumes are not allowed to be used"))
+                continue
+            if kind == "hostPath":
+                self._host_path(spec, volume, at, errs)
+            elif kind == "flexVolume" and self.flex_drivers:
+                driver = mapping(volume.get("flexVolume")).get("driver", "")
+                if driver not in self.flex_drivers:
+                    errs.append(
+                        invalid(
+                            f"{at}.driver", driver, "Flexvolume driver is not allowed to be used"
+                        )
+                    )
+            elif kind == "csi" and self.csi_drivers:
+                driver = mapping(volume.get("csi")).get("driver", "")
+                if driver not in self.csi_drivers:
+                    errs.append(
+                        invalid(
+                            f"{at}.csi.driver",
+                            driver,
+                            "Inline CSI driver is not allowed to be used",
+                        )
+                    )
+
+    def _host_path(self, spec: Obj, volume: Obj, at: str, errs: list[FieldError]) -> None:
+        path = mapping(volume.get("hostPath")).get("path", "")
+        path = path if isinstance(path, str) else ""
+        allowed, read_only = allows_host_path(self.host_paths, path)
+        if not allowed:
+            errs.append(invalid(f"{at}.hostPath.pathPrefix", path, "is not allowed to be used"))
+            return
+        if not read_only:
+            return
+        name = volume.get("name")
+        for list_name, items in container_lists(spec):
+            for ci, c in enumerate(items):
+                for mi, mount in enumerate(sequence(mapping(c).get("volumeMounts"))):
+                    m = mapping(mount)
+                    if m.get("name") == name and m.get("readOnly") is not True:
+                        errs.append(
+                            invalid(
+                                f"spec.{list_name}[{ci}].volumeMounts[{mi}].readOnly",
+                                m.get("readOnly") is True,
+                                "must be read-only",
+                            )
+                        )
+
+
+def build(spec: Obj, annotations: Obj) -> Volumes:
+    allowed = frozenset(string_list(spec.get("volumes")))
+    host_paths = tuple(
+        HostPath(_trim(str(mapping(e).get("pathPrefix") or "")), mapping(e).get("readOnly") is True)
+        for e in sequence(spec.get("allowedHostPaths"))
+    )
+    flex = frozenset(
+        d
+        for e in sequence(spec.get("allowedFlexVolumes"))
+        if isinstance(d := mapping(e).get("driver"), str)
+    )
+    csi = frozenset(
+        n
+        for e in sequence(spec.get("allowedCSIDrivers"))
+        if isinstance(n := mapping(e).get("name"), str)
+    )
+    return Volumes("*" in allowed, allowed, host_paths, flex, csi)
