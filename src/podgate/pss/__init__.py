@@ -1,0 +1,82 @@
+"""Pod Security Standards: upstream's checks for every version, verdicts and messages.
+
+    from podgate.pss import LATEST, Level, evaluate, parse_version
+
+    violations = evaluate(Level.RESTRICTED, LATEST, pod["metadata"], pod["spec"])
+
+`evaluate` returns the violations in upstream order (empty: allowed; privileged: always empty).
+Inputs are plain decoded JSON, read-only; wrong types never crash and never pass a check.
+"""
+
+from __future__ import annotations
+
+from podgate.k8s import Obj
+from podgate.pss.messages import (
+    AUDIT_VIOLATIONS_KEY,
+    audit_annotation,
+    enforce_message,
+    forbidden_detail,
+    forbidden_message,
+    forbidden_reason,
+    warning_message,
+    warning_messages,
+)
+from podgate.pss.model import (
+    LATEST,
+    Check,
+    CheckId,
+    Level,
+    LevelVersion,
+    Since,
+    Version,
+    Violation,
+    parse_level,
+    parse_version,
+    v1,
+)
+from podgate.pss.registry import DEFAULT
+
+__all__ = [
+    "AUDIT_VIOLATIONS_KEY",
+    "LATEST",
+    "MAX_VERSION",
+    "Check",
+    "CheckId",
+    "Level",
+    "LevelVersion",
+    "Since",
+    "Version",
+    "Violation",
+    "audit_annotation",
+    "enforce_message",
+    "evaluate",
+    "forbidden_detail",
+    "forbidden_message",
+    "forbidden_reason",
+    "highest_level",
+    "parse_level",
+    "parse_version",
+    "v1",
+    "warning_message",
+    "warning_messages",
+]
+
+MAX_VERSION: Version = DEFAULT.max_version
+"""The newest policy version with its own rules (v1.37); newer versions evaluate as it."""
+
+_evaluate = DEFAULT.evaluate
+
+
+def evaluate(level: Level, version: Version, meta: Obj, spec: Obj) -> tuple[Violation, ...]:
+    """The violations of a pod (`metadata`, `spec`) at `level` and `version`, in upstream order;
+    empty when allowed (always for privileged)."""
+    return _evaluate(level, version, meta, spec)
+
+
+def highest_level(version: Version, meta: Obj, spec: Obj) -> Level:
+    """The strictest level the pod meets at `version`."""
+    if _evaluate(Level.BASELINE, version, meta, spec):
+        return Level.PRIVILEGED
+    if _evaluate(Level.RESTRICTED, version, meta, spec):
+        return Level.BASELINE
+    return Level.RESTRICTED

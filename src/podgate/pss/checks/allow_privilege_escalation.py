@@ -1,0 +1,45 @@
+"""Restricted (v1.8+): privilege escalation must be disallowed explicitly.
+
+Fields: every container's securityContext.allowPrivilegeEscalation. Allowed: false only (unset
+fails). v1.25: Windows pods (`spec.os.name: windows`) are allowed.
+"""
+
+from __future__ import annotations
+
+from podgate.k8s import Obj
+from podgate.pss.fields import as_obj, containers, is_windows_pod, join_quote, name_of, plural
+from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
+
+
+def _since_1_8(meta: Obj, spec: Obj) -> Forbidden | None:
+    bad: list[str] | None = None
+    for c in containers(spec):
+        sc = c.get("securityContext")
+        if type(sc) is dict:
+            if sc.get("allowPrivilegeEscalation") is False:
+                continue
+        elif sc is not None and as_obj(sc).get("allowPrivilegeEscalation") is False:
+            continue
+        if bad is None:
+            bad = []
+        bad.append(name_of(c))
+    if bad is None:
+        return None
+    return (
+        "allowPrivilegeEscalation != false",
+        f"{plural('container', 'containers', len(bad))} {join_quote(bad)}"
+        " must set securityContext.allowPrivilegeEscalation=false",
+    )
+
+
+def _since_1_25(meta: Obj, spec: Obj) -> Forbidden | None:
+    if is_windows_pod(spec):
+        return None
+    return _since_1_8(meta, spec)
+
+
+CHECK = Check(
+    CheckId("allowPrivilegeEscalation"),
+    Level.RESTRICTED,
+    (Since(v1(8), _since_1_8), Since(v1(25), _since_1_25)),
+)

@@ -1,0 +1,98 @@
+"""Baseline: AppArmor may not be disabled or overridden with an unknown profile.
+
+Fields: spec.securityContext.appArmorProfile.type and every container's
+securityContext.appArmorProfile.type (allowed: profile unset, `RuntimeDefault`, `Localhost`);
+metadata.annotations['container.apparmor.security.beta.kubernetes.io/*'] for any suffix
+(allowed: empty, `runtime/default`, `localhost/*`). The field rules apply from v1.0 on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from podgate.k8s import Obj
+from podgate.pss.fields import (
+    as_obj,
+    containers,
+    join_quote,
+    name_of,
+    plural,
+    quoted_annotation,
+    setters,
+    text,
+)
+from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
+
+_ALLOWED_TYPES = frozenset({"RuntimeDefault", "Localhost"})
+_ANNOTATION_PREFIX = "container.apparmor.security.beta.kubernetes.io/"
+
+
+def _bad_type(sc: object) -> str | None:
+    """The bad profile type set in a securityContext, or None when it is allowed."""
+    if sc is None:
+        return None
+    sc = as_obj(sc)
+    profile = sc.get("appArmorProfile")
+    if profile is None:
+        return None
+    if type(profile) is not dict:
+        profile = as_obj(profile)
+    kind = profile.get("type")
+    if type(kind) is str and kind in _ALLOWED_TYPES:
+        return None
+    return text(kind)
+
+
+def _allowed_annotation(value: object) -> bool:
+    if value is None:  # a null map value decodes to ""
+        return True
+    return type(value) is str and (
+        value in ("", "runtime/default") or value.startswith("localhost/")
+    )
+
+
+def _since_1_0(meta: Obj, spec: Obj) -> Forbidden | None:
+    bad_values: set[str] = set()
+    pod_bad = False
+    pod_type = _bad_type(spec.get("securityContext"))
+    if pod_type is not None:
+        pod_bad = True
+        bad_values.add(pod_type)
+
+    bad_containers: list[str] = []
+    for c in containers(spec):
+        c_type = _bad_type(c.get("securityContext"))
+        if c_type is not None:
+            bad_containers.append(name_of(c))
+            bad_values.add(c_type)
+
+    bad_annotations: list[str] = []
+    annotations = meta.get("annotations")
+    if annotations is not None:
+        if isinstance(annotations, Mapping):
+            for key, value in annotations.items():
+                if (
+                    type(key) is str
+                    and key.startswith(_ANNOTATION_PREFIX)
+                    and not _allowed_annotation(value)
+                ):
+                    bad_annotations.append(quoted_annotation(key, value))
+        else:
+            bad_annotations.append(quoted_annotation("metadata.annotations", annotations))
+
+    if not (pod_bad or bad_containers or bad_annotations):
+        return None
+    who = setters(pod_bad, bad_containers)
+    values = sorted(bad_values)
+    if bad_annotations:
+        bad_annotations.sort()
+        values.extend(bad_annotations)
+        label = plural("annotation", "annotations", len(bad_annotations))
+        who = f"{who} and {label}" if who else label
+    return (
+        plural("forbidden AppArmor profile", "forbidden AppArmor profiles", len(values)),
+        f"{who} must not set AppArmor profile type to {join_quote(values)}",
+    )
+
+
+CHECK = Check(CheckId("appArmorProfile"), Level.BASELINE, (Since(v1(0), _since_1_0),))

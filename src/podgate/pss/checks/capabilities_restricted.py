@@ -1,0 +1,83 @@
+"""Restricted (v1.22+): containers must drop ALL capabilities and may add only NET_BIND_SERVICE.
+
+Fields: every container's securityContext.capabilities.drop (must contain the exact string
+`ALL`) and .add (only `NET_BIND_SERVICE`). v1.25: Windows pods are allowed.
+Replaces capabilities_baseline at restricted.
+"""
+
+from __future__ import annotations
+
+from podgate.k8s import Obj
+from podgate.pss.fields import (
+    as_obj,
+    containers,
+    is_windows_pod,
+    items,
+    join_quote,
+    name_of,
+    plural,
+    text,
+)
+from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
+
+_OVERRIDES = (CheckId("capabilities_baseline"),)
+
+
+def _since_1_22(meta: Obj, spec: Obj) -> Forbidden | None:
+    missing_drop: list[str] = []
+    adding: list[str] = []
+    bad_caps: set[str] = set()
+    for c in containers(spec):
+        sc = c.get("securityContext")
+        caps = None
+        if sc is not None:
+            if type(sc) is not dict:
+                sc = as_obj(sc)
+            caps = sc.get("capabilities")
+        if caps is None:
+            missing_drop.append(name_of(c))
+            continue
+        if type(caps) is not dict:
+            caps = as_obj(caps)
+        drop = caps.get("drop")
+        if drop is None or "ALL" not in items(drop):
+            missing_drop.append(name_of(c))
+        add = caps.get("add")
+        if add is not None:
+            forbidden = False
+            for cap in items(add):
+                if not (type(cap) is str and cap == "NET_BIND_SERVICE"):
+                    forbidden = True
+                    bad_caps.add(text(cap))
+            if forbidden:
+                adding.append(name_of(c))
+    if not (missing_drop or adding):
+        return None
+    details = []
+    if missing_drop:
+        details.append(
+            f"{plural('container', 'containers', len(missing_drop))} {join_quote(missing_drop)}"
+            ' must set securityContext.capabilities.drop=["ALL"]'
+        )
+    if adding:
+        details.append(
+            f"{plural('container', 'containers', len(adding))} {join_quote(adding)}"
+            f" must not include {join_quote(sorted(bad_caps))} in securityContext.capabilities.add"
+        )
+    return "unrestricted capabilities", "; ".join(details)
+
+
+def _since_1_25(meta: Obj, spec: Obj) -> Forbidden | None:
+    if is_windows_pod(spec):
+        return None
+    return _since_1_22(meta, spec)
+
+
+CHECK = Check(
+    CheckId("capabilities_restricted"),
+    Level.RESTRICTED,
+    (
+        Since(v1(22), _since_1_22, overrides=_OVERRIDES),
+        Since(v1(25), _since_1_25, overrides=_OVERRIDES),
+    ),
+)

@@ -1,0 +1,68 @@
+"""Baseline (v1.34+): probes and lifecycle handlers may not name a host.
+
+Fields: every container's {liveness,readiness,startup}Probe.{httpGet,tcpSocket}.host and
+lifecycle.{postStart,preStop}.{httpGet,tcpSocket}.host (the tcpSocket lifecycle handler is
+deprecated but still checked). Allowed: unset, "". Unlike other checks, the detail lists the
+container names de-duplicated and sorted.
+"""
+
+from __future__ import annotations
+
+from podgate.k8s import Obj
+from podgate.pss.fields import as_obj, containers, join_quote, name_of, plural, text
+from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
+
+_PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
+_HOOKS = ("postStart", "preStop")
+_HANDLERS = ("httpGet", "tcpSocket")
+
+
+def _hosts(handler: object, found: set[str]) -> bool:
+    """Adds the forbidden hosts of a probe or lifecycle handler to `found`; True if any."""
+    if handler is None:
+        return False
+    if type(handler) is not dict:
+        handler = as_obj(handler)
+    bad = False
+    for kind in _HANDLERS:
+        action = handler.get(kind)
+        if action is None:
+            continue
+        if type(action) is not dict:
+            action = as_obj(action)
+        host = action.get("host")
+        if host is not None and host != "":
+            found.add(text(host))
+            bad = True
+    return bad
+
+
+def _since_1_34(meta: Obj, spec: Obj) -> Forbidden | None:
+    bad_containers: set[str] = set()
+    hosts: set[str] = set()
+    for c in containers(spec):
+        bad = False
+        for probe in _PROBES:
+            if _hosts(c.get(probe), hosts):
+                bad = True
+        lifecycle = c.get("lifecycle")
+        if lifecycle is not None:
+            lifecycle = as_obj(lifecycle)
+            for hook in _HOOKS:
+                if _hosts(lifecycle.get(hook), hosts):
+                    bad = True
+        if bad:
+            bad_containers.add(name_of(c))
+    if not bad_containers:
+        return None
+    n = len(bad_containers)
+    return (
+        "probe or lifecycle host",
+        f"{plural('container', 'containers', n)} {join_quote(sorted(bad_containers))}"
+        f" {plural('uses', 'use', n)}"
+        f" {plural('probe or lifecycle host', 'probe or lifecycle hosts', len(hosts))}"
+        f" {join_quote(sorted(hosts))}",
+    )
+
+
+CHECK = Check(CheckId("hostProbesAndHostLifecycle"), Level.BASELINE, (Since(v1(34), _since_1_34),))

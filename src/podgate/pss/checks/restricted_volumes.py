@@ -1,0 +1,96 @@
+"""Restricted: only ephemeral and projected volume types.
+
+Fields: every spec.volumes[*]. Allowed: a volume with one of configMap, csi, downwardAPI,
+emptyDir, ephemeral, image, persistentVolumeClaim, projected, secret set (as an object). Others
+are reported with the first restricted source present, or `unknown` (including a volume with no
+source, which the API server would have defaulted to emptyDir before admission).
+Replaces hostPathVolumes at restricted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from podgate.k8s import Obj
+from podgate.pss.fields import Malformed, entry, items, join_quote, name_of, plural
+from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
+
+ALLOWED_SOURCES = (
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "image",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
+)
+RESTRICTED_SOURCES = (
+    "hostPath",
+    "gcePersistentDisk",
+    "awsElasticBlockStore",
+    "gitRepo",
+    "nfs",
+    "iscsi",
+    "glusterfs",
+    "rbd",
+    "flexVolume",
+    "cinder",
+    "cephfs",
+    "flocker",
+    "fc",
+    "azureFile",
+    "vsphereVolume",
+    "quobyte",
+    "azureDisk",
+    "photonPersistentDisk",
+    "portworxVolume",
+    "scaleIO",
+    "storageos",
+)
+
+
+def _allowed(volume: Obj) -> bool:
+    for source in ALLOWED_SOURCES:
+        value = volume.get(source)
+        if type(value) is dict or (isinstance(value, Mapping) and type(value) is not Malformed):
+            return True
+    return False
+
+
+def _kind(volume: Obj) -> str:
+    for source in RESTRICTED_SOURCES:
+        if volume.get(source) is not None:
+            return source
+    return "unknown"
+
+
+def _since_1_0(meta: Obj, spec: Obj) -> Forbidden | None:
+    volumes = spec.get("volumes")
+    if volumes is None:
+        return None
+    bad: list[str] = []
+    kinds: set[str] = set()
+    for item in items(volumes):
+        volume = entry(item)
+        if _allowed(volume):
+            continue
+        bad.append(name_of(volume))
+        kinds.add(_kind(volume))
+    if not bad:
+        return None
+    n = len(bad)
+    return (
+        "restricted volume types",
+        f"{plural('volume', 'volumes', n)} {join_quote(bad)} {plural('uses', 'use', n)}"
+        f" {plural('restricted volume type', 'restricted volume types', len(kinds))}"
+        f" {join_quote(sorted(kinds))}",
+    )
+
+
+CHECK = Check(
+    CheckId("restrictedVolumes"),
+    Level.RESTRICTED,
+    (Since(v1(0), _since_1_0, overrides=(CheckId("hostPathVolumes"),)),),
+)

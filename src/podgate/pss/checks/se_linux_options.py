@@ -1,0 +1,93 @@
+"""Baseline: SELinux type restricted, no custom SELinux user or role.
+
+Fields: spec.securityContext.seLinuxOptions and every container's
+securityContext.seLinuxOptions: `type` (allowed: unset/"", container_t, container_init_t,
+container_kvm_t; from v1.31 also container_engine_t), `user` and `role` (allowed: unset/"").
+`level` is never examined.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Set
+
+from podgate.k8s import Obj
+from podgate.pss.fields import as_obj, containers, join_quote, name_of, plural, setters, text
+from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
+
+_TYPES_1_0 = frozenset({"", "container_t", "container_init_t", "container_kvm_t"})
+_TYPES_1_31 = _TYPES_1_0 | {"container_engine_t"}
+
+
+class _Found:
+    __slots__ = ("role", "types", "user")
+
+    def __init__(self) -> None:
+        self.types: set[str] = set()
+        self.user = False
+        self.role = False
+
+
+def _valid(sc: object, allowed: Set[str], found: _Found) -> bool:
+    """Whether a securityContext's seLinuxOptions are allowed; records what is not."""
+    if sc is None:
+        return True
+    if type(sc) is not dict:
+        sc = as_obj(sc)
+    opts = sc.get("seLinuxOptions")
+    if opts is None:
+        return True
+    if type(opts) is not dict:
+        opts = as_obj(opts)
+    valid = True
+    kind = opts.get("type")
+    if kind is not None and not (type(kind) is str and kind in allowed):
+        valid = False
+        found.types.add(text(kind))
+    user = opts.get("user")
+    if user is not None and user != "":
+        valid = False
+        found.user = True
+    role = opts.get("role")
+    if role is not None and role != "":
+        valid = False
+        found.role = True
+    return valid
+
+
+def _check(spec: Obj, allowed: Set[str]) -> Forbidden | None:
+    found = _Found()
+    pod_bad = not _valid(spec.get("securityContext"), allowed, found)
+    bad: list[str] = [
+        name_of(c) for c in containers(spec) if not _valid(c.get("securityContext"), allowed, found)
+    ]
+    if not (pod_bad or bad):
+        return None
+    problems: list[str] = []
+    if found.types:
+        problems.append(
+            f"{plural('type', 'types', len(found.types))} {join_quote(sorted(found.types))}"
+        )
+    if found.user:
+        problems.append("user may not be set")
+    if found.role:
+        problems.append("role may not be set")
+    return (
+        "seLinuxOptions",
+        f"{setters(pod_bad, bad)} set forbidden securityContext.seLinuxOptions: "
+        + "; ".join(problems),
+    )
+
+
+def _since_1_0(meta: Obj, spec: Obj) -> Forbidden | None:
+    return _check(spec, _TYPES_1_0)
+
+
+def _since_1_31(meta: Obj, spec: Obj) -> Forbidden | None:
+    return _check(spec, _TYPES_1_31)
+
+
+CHECK = Check(
+    CheckId("seLinuxOptions"),
+    Level.BASELINE,
+    (Since(v1(0), _since_1_0), Since(v1(31), _since_1_31)),
+)

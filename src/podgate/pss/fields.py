@@ -1,0 +1,193 @@
+"""Reading pod fields the way upstream's typed objects see them, and upstream's detail grammar.
+
+Presence: a key that is absent or `null` is unset (a nil pointer upstream). A `null` inside a list
+is that list item's zero value (an empty object, an empty string), as Go's JSON decoding gives.
+
+Wrong types: upstream never sees them (decoding fails first), so a check must not read one as
+"allowed". `obj()` wraps a non-object where an object is expected in `Malformed`, a read-only
+mapping in which every field reads as `Malformed` again; `items()` turns a non-list into one
+`Malformed` item. A `Malformed` value is never equal to an allowed value (a string, `False`,
+`True`, `0`), so every check reports it, rendered with `text()`. Checks compare leaf values by
+type too (`v is False`, `type(v) is str and v in ALLOWED`), never by truthiness.
+
+Hot path: the checks inline `type(x) is dict` before calling `obj()`, so well-formed JSON costs
+one type test per object.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Final, final
+
+from podgate.k8s import Obj
+from podgate.k8s.gotext import go_quote
+
+__all__ = [
+    "EMPTY",
+    "Malformed",
+    "as_obj",
+    "containers",
+    "entry",
+    "is_user_namespace_pod",
+    "is_windows_pod",
+    "items",
+    "join_quote",
+    "name_of",
+    "obj",
+    "plural",
+    "quoted_annotation",
+    "setters",
+    "text",
+]
+
+EMPTY: Final[Obj] = {}
+
+
+@final
+class Malformed(Mapping[str, Any]):
+    """A value of the wrong type where an object was expected; every field of it is malformed."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __getitem__(self, key: str) -> Malformed:
+        return self
+
+    def get(self, key: str, default: Any = None) -> Malformed:
+        return self
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self) -> str:
+        return f"Malformed({self.value!r})"
+
+
+def obj(value: Any) -> Obj | None:
+    """An object field: None when unset, the mapping itself, or `Malformed` for any other type."""
+    if value is None or type(value) is dict or isinstance(value, Mapping):
+        return value
+    return Malformed(value)
+
+
+def as_obj(value: Any) -> Obj:
+    """An object field known to be set: the mapping itself, or `Malformed` for any other type."""
+    if type(value) is dict or isinstance(value, Mapping):
+        return value
+    return Malformed(value)
+
+
+def items(value: Any) -> Sequence[Any]:
+    """A list field: () when unset, the list itself, or one `Malformed` item for any other type."""
+    if type(value) is list or type(value) is tuple:
+        return value
+    if value is None:
+        return ()
+    return (value if type(value) is Malformed else Malformed(value),)
+
+
+def entry(value: Any) -> Obj:
+    """A list item that should be an object: `null` is the zero value (empty), others as `obj`."""
+    if type(value) is dict:
+        return value
+    if value is None:
+        return EMPTY
+    return value if isinstance(value, Mapping) else Malformed(value)
+
+
+def containers(spec: Obj) -> Sequence[Obj]:
+    """Every container: init, regular, ephemeral, each in spec order, each a mapping."""
+    init = spec.get("initContainers")
+    main = spec.get("containers")
+    eph = spec.get("ephemeralContainers")
+    if init is None and eph is None and type(main) is list:
+        for c in main:
+            if type(c) is not dict:
+                break
+        else:
+            return main
+    out: list[Obj] = []
+    for lst in (init, main, eph):
+        for c in items(lst):
+            out.append(entry(c))
+    return out
+
+
+def text(value: Any) -> str:
+    """A field value as it appears in a detail: strings as they are, unset as the empty string
+    (Go's zero value), anything else (a wrong type) as compact JSON."""
+    if type(value) is str:
+        return value
+    if value is None:
+        return ""
+    if type(value) is Malformed:
+        return text(value.value)
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if type(value) is int:
+        return str(value)
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=repr)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def name_of(container: Obj) -> str:
+    """A container's (or volume's) name as upstream prints it ("" when unset)."""
+    return text(container.get("name"))
+
+
+def join_quote(values: Sequence[str]) -> str:
+    """Upstream's list rendering: each item in plain double quotes, joined with ", "."""
+    if not values:
+        return ""
+    return '"' + '", "'.join(values) + '"'
+
+
+def plural(singular: str, plural_form: str, count: int) -> str:
+    return singular if count == 1 else plural_form
+
+
+def setters(pod: bool, bad_containers: Sequence[str]) -> str:
+    """`pod`, `container "a"` / `containers "a", "b"`, or both joined with " and "."""
+    parts = ["pod"] if pod else []
+    if bad_containers:
+        parts.append(
+            plural("container", "containers", len(bad_containers))
+            + " "
+            + join_quote(bad_containers)
+        )
+    return " and ".join(parts)
+
+
+def quoted_annotation(key: str, value: Any) -> str:
+    """An annotation as upstream renders it: `key="value"` with Go %q quoting of the value."""
+    return f"{key}={go_quote(text(value))}"
+
+
+def is_windows_pod(spec: Obj) -> bool:
+    """`spec.os.name == "windows"` (the v1.25+ exemption of three restricted checks)."""
+    os = spec.get("os")
+    return isinstance(os, Mapping) and os.get("name") == "windows"
+
+
+def is_user_namespace_pod(spec: Obj) -> bool:
+    """`spec.hostUsers` explicitly false (the v1.35+ relaxation); unset or true is not."""
+    return spec.get("hostUsers") is False

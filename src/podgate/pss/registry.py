@@ -1,0 +1,150 @@
+"""The check registry: every `CHECK` of `podgate.pss.checks`, validated once at start-up, with
+the ordered check functions precomputed for each (level, version).
+
+Order (spec 2.2): the active baseline checks sorted by ID (plain code-point order, so upper case
+sorts first), then the active restricted checks sorted by ID. At the restricted level, the
+baseline checks named by the `overrides` of an active restricted revision are left out.
+
+Versions: the registry knows a maximum version, the highest minimum version of any revision
+(lowered to an emulated version if one is given). `latest` and every numbered version above the
+maximum evaluate with the maximum's rules; the caller keeps the requested version for messages.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Iterable
+from types import ModuleType
+
+from podgate.errors import RegistryError
+from podgate.k8s import Obj
+from podgate.pss.fields import EMPTY, as_obj
+from podgate.pss.model import Check, CheckFn, CheckId, Level, Version, Violation, v1
+
+__all__ = ["DEFAULT", "Registry", "discover"]
+
+Plan = tuple[tuple[CheckId, CheckFn], ...]
+"""The checks to run for one (level, version): (ID, rule revision) in evaluation order."""
+
+
+def discover(package: ModuleType | None = None) -> tuple[Check, ...]:
+    """The `CHECK` of every module in `package` (default `podgate.pss.checks`) whose name does
+    not start with an underscore, in module-name order."""
+    if package is None:
+        package = importlib.import_module("podgate.pss.checks")
+    found: list[Check] = []
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        check = getattr(module, "CHECK", None)
+        if not isinstance(check, Check):
+            raise RegistryError(f"check module {module.__name__}: CHECK is missing or not a Check")
+        found.append(check)
+    return tuple(found)
+
+
+def _validate(checks: tuple[Check, ...]) -> None:
+    levels: dict[str, Level] = {}
+    for check in checks:
+        if not isinstance(check.id, str) or not check.id:
+            raise RegistryError(f"check ID must be a non-empty string, got {check.id!r}")
+        if check.id in levels:
+            raise RegistryError(f"check {check.id}: registered more than once")
+        levels[check.id] = check.level
+        if check.level not in (Level.BASELINE, Level.RESTRICTED):
+            raise RegistryError(f"check {check.id}: invalid level {check.level!r}")
+        if not check.versions:
+            raise RegistryError(f"check {check.id}: no versions")
+        previous: Version | None = None
+        for since in check.versions:
+            if since.version.is_latest:
+                raise RegistryError(f"check {check.id}: a minimum version cannot be latest")
+            if previous is not None and not previous < since.version:
+                raise RegistryError(
+                    f"check {check.id}: versions must be strictly increasing,"
+                    f" {since.version} follows {previous}"
+                )
+            previous = since.version
+    for check in checks:
+        for since in check.versions:
+            if not since.overrides:
+                continue
+            if check.level is not Level.RESTRICTED:
+                raise RegistryError(f"check {check.id}: only restricted checks may set overrides")
+            for target in since.overrides:
+                level = levels.get(target)
+                if level is None:
+                    raise RegistryError(f"check {check.id}: overrides unknown check {target}")
+                if level is not Level.BASELINE:
+                    raise RegistryError(f"check {check.id}: overrides {level} check {target}")
+
+
+class Registry:
+    """Validated checks and, per level, the precomputed plan of every minor version."""
+
+    __slots__ = ("_plans", "checks", "max_version")
+
+    def __init__(self, checks: Iterable[Check], emulation: Version | None = None) -> None:
+        self.checks: tuple[Check, ...] = tuple(checks)
+        _validate(self.checks)
+        max_version = max((c.versions[-1].version for c in self.checks), default=v1(0))
+        if emulation is not None and emulation < max_version:
+            max_version = emulation
+        self.max_version: Version = max_version
+        ordered = sorted(
+            self.checks, key=lambda c: (c.level is Level.RESTRICTED, c.id.encode("utf-8"))
+        )
+        baseline_plans: list[Plan] = []
+        restricted_plans: list[Plan] = []
+        for minor in range(max_version.minor + 1):
+            version = v1(minor)
+            active = [(c, since) for c in ordered if (since := c.revision_at(version)) is not None]
+            overridden = {
+                t for c, since in active if c.level is Level.RESTRICTED for t in since.overrides
+            }
+            baseline_plans.append(
+                tuple((c.id, s.fn) for c, s in active if c.level is Level.BASELINE)
+            )
+            restricted_plans.append(
+                tuple((c.id, s.fn) for c, s in active if c.id not in overridden)
+            )
+        self._plans: dict[Level, tuple[Plan, ...]] = {
+            Level.BASELINE: tuple(baseline_plans),
+            Level.RESTRICTED: tuple(restricted_plans),
+        }
+
+    def plan(self, level: Level, version: Version) -> Plan:
+        """The checks evaluated for `level` at `version`, in order (empty for privileged)."""
+        plans = self._plans.get(level)
+        if plans is None:
+            return ()
+        minor = version.minor
+        return plans[minor] if minor < len(plans) else plans[-1]
+
+    def evaluate(
+        self, level: Level, version: Version, meta: Obj, spec: Obj
+    ) -> tuple[Violation, ...]:
+        """The violations of the pod `(meta, spec)` at `level` and `version`, in upstream order."""
+        plans = self._plans.get(level)
+        if plans is None:
+            return ()
+        minor = version.minor
+        plan = plans[minor] if minor < len(plans) else plans[-1]
+        if type(meta) is not dict:
+            meta = EMPTY if meta is None else as_obj(meta)
+        if type(spec) is not dict:
+            spec = EMPTY if spec is None else as_obj(spec)
+        found: list[Violation] | None = None
+        for check_id, fn in plan:
+            result = fn(meta, spec)
+            if result is not None:
+                if found is None:
+                    found = []
+                found.append(Violation(check_id, result[0], result[1]))
+        return () if found is None else tuple(found)
+
+
+DEFAULT = Registry(discover())
+"""The registry of the built-in checks (upstream's default evaluator, no emulation)."""
