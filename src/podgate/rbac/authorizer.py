@@ -1,0 +1,220 @@
+"""The offline RBAC authorizer: "can USER do VERB on RESOURCE/NAME in NS", and who can.
+
+Decisions follow upstream's RBAC authorizer (plugin/pkg/auth/authorizer/rbac) and its rule
+resolver (pkg/registry/rbac/validation): a request is allowed when some ClusterRoleBinding, or
+some RoleBinding in the request's namespace, has a subject that applies to the user and refers
+to a role with a rule that permits the request. ClusterRoleBindings apply in every namespace
+and at cluster scope; RoleBindings only in their own namespace, including those that refer to a
+ClusterRole. A binding whose role does not exist grants nothing (upstream logs and moves on);
+`Authorizer.unresolved` lists them.
+
+Everything is compiled once: bindings are indexed by subject (user name, service-account user
+name, group) and namespace, so a check is a few dict lookups and a look at the rules of the
+roles bound to the user. Results are memoized; the authorizer never changes after it is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from podgate.rbac.aggregation import effective_rules
+from podgate.rbac.model import (
+    CLUSTER_ROLE_BINDING,
+    GROUP,
+    Attributes,
+    BindingRef,
+    Grant,
+    RoleRef,
+    Subject,
+    UserInfo,
+)
+from podgate.rbac.objects import BindingDef, read_objects
+from podgate.rbac.rules import Rule, rules_permit
+
+PSP_RESOURCE = "podsecuritypolicies"
+PSP_GROUPS = ("policy", "extensions")  # tried in this order, as PSP admission does
+CACHE_LIMIT = 1 << 16  # entries per cache; a full cache is emptied, not evicted entry by entry
+
+
+@dataclass(frozen=True, slots=True, eq=False)  # compared and hashed by identity: cheap keys
+class _Bound:
+    """A binding whose role exists, as the index holds it."""
+
+    binding: BindingRef
+    role: RoleRef
+    subjects: tuple[Subject, ...]
+
+
+_Index = dict[Any, list[tuple[_Bound, int]]]  # subject key -> (binding, subject index)
+
+
+def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(cache) >= CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+
+
+class Authorizer:
+    """RBAC decisions over a fixed set of Roles, ClusterRoles and their bindings."""
+
+    __slots__ = (
+        "_allows",
+        "_applicable",
+        "_by_group",
+        "_by_user",
+        "_cluster_by_role",
+        "_namespaced_by_role",
+        "_permits",
+        "_psp",
+        "_rules",
+        "_unresolved",
+    )
+
+    def __init__(self, rules: dict[RoleRef, tuple[Rule, ...]], bindings: Iterable[BindingDef]):
+        """Use `from_objects`; this takes roles' effective rules and checked bindings."""
+        self._rules = dict(rules)
+        self._by_user: _Index = {}  # (namespace, user name); namespace "" for ClusterRoleBindings
+        self._by_group: _Index = {}  # (namespace, group)
+        self._cluster_by_role: dict[RoleRef, list[_Bound]] = {}
+        self._namespaced_by_role: dict[str, dict[RoleRef, list[_Bound]]] = {}
+        unresolved: list[tuple[BindingRef, RoleRef]] = []
+        for b in sorted(bindings, key=lambda b: b.ref):
+            if b.role not in rules:
+                unresolved.append((b.ref, b.role))
+                continue
+            bound = _Bound(b.ref, b.role, b.subjects)
+            scope = "" if b.ref.kind == CLUSTER_ROLE_BINDING else b.ref.namespace
+            if scope:
+                self._namespaced_by_role.setdefault(scope, {}).setdefault(b.role, []).append(bound)
+            else:
+                self._cluster_by_role.setdefault(b.role, []).append(bound)
+            for i, s in enumerate(b.subjects):
+                index = self._by_group if s.kind == GROUP else self._by_user
+                index.setdefault((scope, s.name if s.kind == GROUP else s.username), []).append(
+                    (bound, i)
+                )
+        self._unresolved = tuple(unresolved)
+        self._applicable: dict[tuple[UserInfo, str], tuple[tuple[_Bound, Subject], ...]] = {}
+        self._permits: dict[tuple[RoleRef, Attributes], bool] = {}
+        self._allows: dict[tuple[UserInfo, Attributes], bool] = {}
+        self._psp: dict[tuple[UserInfo, str, str], bool] = {}
+
+    @classmethod
+    def from_objects(
+        cls, objs: Iterable[Any], *, default_namespace: str | None = None
+    ) -> Authorizer:
+        """Compile decoded objects (other kinds are skipped); raises `PolicyError`.
+
+        `default_namespace` is given to a Role or RoleBinding without a namespace; without it,
+        such an object is an error.
+        """
+        found = read_objects(objs, default_namespace=default_namespace)
+        return cls(effective_rules(found.roles), found.bindings.values())
+
+    @property
+    def unresolved(self) -> tuple[tuple[BindingRef, RoleRef], ...]:
+        """(binding, missing role) for every binding whose role was not given, sorted."""
+        return self._unresolved
+
+    @property
+    def roles(self) -> tuple[RoleRef, ...]:
+        """Every Role and ClusterRole known, sorted."""
+        return tuple(sorted(self._rules))
+
+    def rules(self, role: RoleRef) -> tuple[Rule, ...]:
+        """The rules `role` grants (aggregation applied); () for an unknown role."""
+        return self._rules.get(role, ())
+
+    def allows(self, user: UserInfo, attrs: Attributes) -> bool:
+        """Whether RBAC allows `user` the resource request `attrs`."""
+        key = (user, attrs)
+        cached = self._allows.get(key)
+        if cached is not None:
+            return cached
+        allowed = any(self._role_permits(b.role, attrs) for b, _ in self._bound(user, attrs))
+        _remember(self._allows, key, allowed)
+        return allowed
+
+    def grants(self, user: UserInfo, attrs: Attributes) -> list[Grant]:
+        """Every binding through which `user` is allowed `attrs`, sorted (ClusterRoleBindings
+        first). The subject is the binding's first that applies to the user, as upstream names
+        it in its "RBAC: allowed by ..." reason."""
+        return sorted(
+            Grant(b.binding, b.role, subject)
+            for b, subject in self._bound(user, attrs)
+            if self._role_permits(b.role, attrs)
+        )
+
+    def who_can(self, attrs: Attributes) -> list[Grant]:
+        """Every subject bound to a role that permits `attrs` where it applies, with the binding,
+        sorted. A Group subject stands for all its members, `system:authenticated` for all."""
+        found: set[Grant] = set()
+        scopes = [self._cluster_by_role]
+        if attrs.namespace:
+            scopes.append(self._namespaced_by_role.get(attrs.namespace, {}))
+        for by_role in scopes:
+            for role, bounds in by_role.items():
+                if self._role_permits(role, attrs):
+                    found.update(Grant(b.binding, role, s) for b in bounds for s in b.subjects)
+        return sorted(found)
+
+    def usable_policies(
+        self, user: UserInfo | None, namespace: str, names: Sequence[str]
+    ) -> list[str]:
+        """Which of the PodSecurityPolicies `names` `user` may `use` in `namespace`, in order.
+
+        As PSP admission asks: verb `use`, resource `podsecuritypolicies`, the policy's name,
+        API group `policy` and then `extensions`. A missing identity (None) may use none.
+        """
+        if user is None:
+            return []
+        return [name for name in names if self.can_use_policy(user, namespace, name)]
+
+    def can_use_policy(self, user: UserInfo | None, namespace: str, name: str) -> bool:
+        """Whether `user` may `use` PodSecurityPolicy `name` in `namespace` (see above)."""
+        if user is None:
+            return False
+        key = (user, namespace, name)
+        cached = self._psp.get(key)
+        if cached is None:
+            cached = any(
+                self.allows(user, Attributes("use", group, PSP_RESOURCE, namespace, name))
+                for group in PSP_GROUPS
+            )
+            _remember(self._psp, key, cached)
+        return cached
+
+    def _role_permits(self, role: RoleRef, attrs: Attributes) -> bool:
+        key = (role, attrs)
+        cached = self._permits.get(key)
+        if cached is None:
+            cached = rules_permit(self._rules[role], attrs)
+            _remember(self._permits, key, cached)
+        return cached
+
+    def _bound(self, user: UserInfo, attrs: Attributes) -> tuple[tuple[_Bound, Subject], ...]:
+        """The bindings that apply to `user` for a request in `attrs.namespace`, each with the
+        first of its subjects that applies."""
+        key = (user, attrs.namespace)
+        cached = self._applicable.get(key)
+        if cached is not None:
+            return cached
+        scopes: Collection[str] = ("", attrs.namespace) if attrs.namespace else ("",)
+        first: dict[_Bound, int] = {}
+        for scope in scopes:
+            for entry in self._by_user.get((scope, user.name), ()):
+                _keep_first(first, entry)
+            for group in user.groups:
+                for entry in self._by_group.get((scope, group), ()):
+                    _keep_first(first, entry)
+        found = tuple((b, b.subjects[i]) for b, i in first.items())
+        _remember(self._applicable, key, found)
+        return found
+
+
+def _keep_first(first: dict[_Bound, int], entry: tuple[_Bound, int]) -> None:
+    bound, i = entry
+    if i < first.get(bound, i + 1):
+        first[bound] = i
