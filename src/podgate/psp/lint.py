@@ -213,6 +213,8 @@ def _unknown_field(path: str, key: str, known: Mapping[str, Any]) -> Hint:
 
 def _wrong_type(path: str, value: Any, node: Any) -> Hint | None:
     if node == "bool":
+        if isinstance(value, bool):
+            return None
         if isinstance(value, str) and value.strip().lower() in _BOOL_WORDS:
             word = _BOOL_WORDS[value.strip().lower()]
             msg = (
@@ -269,7 +271,7 @@ def _walk(value: Any, node: Any, path: str) -> Iterator[Hint]:
     if isinstance(node, dict) and isinstance(value, Mapping):
         for key, sub in value.items():
             if not isinstance(key, str):
-                yield Hint(path or "<object>", f"field name {go_quote(key)} is not a string", None)
+                yield Hint(path or "<object>", f"field name {key!r} is not a string", None)
             elif key in node:
                 yield from _walk(sub, node[key], f"{path}.{key}" if path else key)
             else:
@@ -313,7 +315,7 @@ def _type_and_kind(policy: Obj) -> Iterator[Hint]:
     elif api != "policy/v1beta1":
         yield Hint(
             "apiVersion",
-            f"PodSecurityPolicy was never served as {go_quote(api)}: only policy/v1beta1 (and "
+            f"PodSecurityPolicy was never served as {go_quote(str(api))}: only policy/v1beta1 (and "
             "extensions/v1beta1 up to 1.15); it was removed in 1.25",
             "apiVersion: policy/v1beta1",
         )
