@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,20 +96,21 @@ def check(doc: Document, *, apply_defaults: bool) -> Result:
     )
 
 
-def collect(paths: Sequence[str], *, max_bytes: int) -> tuple[list[Document], list[str]]:
-    """The policy documents of every path, and notes about the documents ignored. A path that
+def collect(paths: Sequence[str], *, max_bytes: int, note: Callable[[str], None]) -> list[Document]:
+    """The policy documents of every path; `note` hears about each document ignored. A path that
     holds no policy at all is bad input (LoadError)."""
     policies: list[Document] = []
-    notes: list[str] = []
     for path in paths:
         docs = load_documents([path], max_bytes=max_bytes)
         found = [d for d in docs if is_policy(d.obj)]
-        notes.extend(_note(d) for d in docs if not is_policy(d.obj))
+        for d in docs:
+            if not is_policy(d.obj):
+                note(_note(d))
         if not found:
             others = f" ({len(docs)} other object(s) ignored)" if docs else " (no objects)"
             raise LoadError(f"no {KIND} (policy/v1beta1) found{others}", file=path)
         policies.extend(found)
-    return policies, notes
+    return policies
 
 
 def _render_text(results: Sequence[Result], console: Console) -> None:
@@ -196,9 +197,11 @@ Exit codes: 0 every policy valid, 1 some policy invalid, 2 bad input.
 @no_defaults_option
 @handles_errors
 def command(policy_paths: tuple[str, ...], output: str, max_bytes: int, no_defaults: bool) -> None:
-    docs, notes = collect(policy_paths, max_bytes=max_bytes)
-    for note in notes:
-        click.echo(f"podgate: note: {note}", err=True)
+    docs = collect(
+        policy_paths,
+        max_bytes=max_bytes,
+        note=lambda text: click.echo(f"podgate: note: {text}", err=True),
+    )
     results = [check(d, apply_defaults=not no_defaults) for d in docs]
     if output == "json":
         print_json({"results": [r.as_json() for r in results]})
