@@ -27,7 +27,7 @@ from podgate.io.policies import load_policies, load_rbac
 from podgate.k8s import mapping, pod_sources
 from podgate.k8s.defaults import Defaulted, default_object, default_policy
 from podgate.k8s.shape import pod_shape_errors
-from podgate.psp import CanUse, Decision, Identity, PolicySet, Request, everyone_may_use, review
+from podgate.psp import CanUse, Decision, Identity, PolicySet, Request, review
 from podgate.psp.patch import json_patch
 from podgate.psp.validation import validate_policy
 from podgate.rbac import Attributes, Authorizer, UserInfo
@@ -210,7 +210,7 @@ def command(
         compiled.append(obj)
     policy_set = PolicySet.compile(compiled)
 
-    can_use: CanUse = everyone_may_use
+    can_use: CanUse | None = None
     if rbac:
         authz = Authorizer.from_objects(d.obj for d in load_rbac(rbac, max_bytes=max_bytes))
         can_use = _rbac_can_use(authz)

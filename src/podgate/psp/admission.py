@@ -44,11 +44,8 @@ def service_account_identity(namespace: str, name: str) -> Identity:
 
 
 CanUse = Callable[[Identity, str, str], bool]
-"""(identity, namespace, policy name) -> may this identity `use` the policy in the namespace."""
-
-
-def everyone_may_use(identity: Identity, namespace: str, policy: str) -> bool:
-    return True
+"""(identity, namespace, policy name) -> may this identity `use` the policy in the namespace.
+None instead of a CanUse means no authorization at all: every policy is usable by everyone."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +97,7 @@ def compute(
     pod: Obj,
     namespace: str,
     user: Identity | None,
-    can_use: CanUse,
+    can_use: CanUse | None,
     *,
     mutation_allowed: bool,
     hint: str = "",
@@ -119,6 +116,8 @@ def compute(
     cache: dict[str, bool] = {}
 
     def authorized(name: str) -> bool:
+        if can_use is None:
+            return True
         ok = cache.get(name)
         if ok is None:
             ok = (sa is not None and can_use(sa, namespace, name)) or (
@@ -222,7 +221,7 @@ def _denial(phase: str, computed: Computed) -> str:
 
 
 def admit_phase(
-    policies: PolicySet, pod: Obj, namespace: str, user: Identity | None, can_use: CanUse
+    policies: PolicySet, pod: Obj, namespace: str, user: Identity | None, can_use: CanUse | None
 ) -> Decision:
     """The mutating phase of a CREATE: choose a policy, mutate, write `kubernetes.io/psp`."""
     computed = compute(policies, pod, namespace, user, can_use, mutation_allowed=True)
@@ -245,7 +244,7 @@ def admit_phase(
 
 
 def validate_phase(
-    policies: PolicySet, pod: Obj, namespace: str, user: Identity | None, can_use: CanUse
+    policies: PolicySet, pod: Obj, namespace: str, user: Identity | None, can_use: CanUse | None
 ) -> Decision:
     """The validating phase (CREATE and UPDATE): some usable policy must accept the pod as it
     is; the policy named in its `kubernetes.io/psp` annotation is tried first."""
@@ -275,7 +274,7 @@ class Request:
     group: str = ""
 
 
-def review(policies: PolicySet, request: Request, can_use: CanUse = everyone_may_use) -> Decision:
+def review(policies: PolicySet, request: Request, can_use: CanUse | None = None) -> Decision:
     """Both phases, as the API server runs them for one request."""
     pod = request.pod
     if request.group != "" or request.resource != "pods":
