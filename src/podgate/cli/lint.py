@@ -68,9 +68,10 @@ def is_policy(obj: dict[str, Any]) -> bool:
 def _note(doc: Document) -> str:
     kind, api = doc.obj.get("kind"), doc.obj.get("apiVersion")
     if kind == KIND:
+        given = f"apiVersion {api}" if api else "no apiVersion"
         return (
-            f"{doc.where}: ignoring kind {KIND} with apiVersion {api!s}: PodSecurityPolicy was "
-            "served only as policy/v1beta1 (and extensions/v1beta1 up to Kubernetes 1.15)"
+            f"{doc.where}: ignoring kind {KIND} with {given}: PodSecurityPolicy was served only "
+            "as policy/v1beta1 (and extensions/v1beta1 up to Kubernetes 1.15)"
         )
     if isinstance(kind, str) and kind.lower() in ("podsecuritypolicy", "podsecuritypolicies"):
         return f"{doc.where}: ignoring kind {kind}: did you mean kind: {KIND}?"
