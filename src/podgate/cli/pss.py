@@ -75,8 +75,17 @@ and --from-namespace-labels is required.
 
 \b
 The API server's defaulting is applied first and reported (a volume without a source
-becomes emptyDir; on a hostNetwork pod a port without hostPort gets hostPort =
-containerPort); --no-defaults judges the objects exactly as written.
+becomes emptyDir; on a hostNetwork Pod, not a pod template, a port without hostPort gets
+hostPort = containerPort); --no-defaults judges the objects exactly as written.
+
+\b
+-o json prints {"results": [...]}, one result per Pod or workload, with "source"
+({"file": the path as given or found in a given directory, "document", "line"}),
+"kind", "namespace", "name", "level", "version", "allowed", "violations" ([{"check",
+"reason", "detail"}] in upstream order), "message" (the enforce denial text, null when
+allowed) and "defaulted", "notes", "policySource", "exempt"; with
+--from-namespace-labels also "admission": what the API server would answer (allowed,
+message, warnings, auditAnnotations) and "labelErrors" for a Namespace's bad labels.
 
 \b
 Examples:

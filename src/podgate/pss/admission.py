@@ -32,8 +32,10 @@ from podgate.k8s import Obj, mapping, sequence
 from podgate.k8s.field import FieldError
 from podgate.k8s.gotext import go_quote
 from podgate.pss import (
+    AUDIT_VIOLATIONS_KEY,
     Level,
     LevelVersion,
+    Version,
     Violation,
     evaluate,
     forbidden_message,
@@ -73,7 +75,10 @@ __all__ = [
     "Evaluator",
     "GroupVersionKind",
     "MetricEvent",
+    "MetricKind",
+    "NamespaceGetter",
     "Operation",
+    "PodLister",
     "Status",
     "admit",
     "evaluate_pod",
@@ -86,7 +91,7 @@ __all__ = [
 ]
 
 ENFORCE_POLICY_ANNOTATION = "enforce-policy"
-AUDIT_VIOLATIONS_ANNOTATION = "audit-violations"
+AUDIT_VIOLATIONS_ANNOTATION = AUDIT_VIOLATIONS_KEY
 EXEMPT_ANNOTATION = "exempt"
 ERROR_ANNOTATION = "error"
 
@@ -124,6 +129,9 @@ class AdmissionRequest:
     `resource` and `group` route the request (`pods`, `namespaces`, or a workload); `subresource` is
     the *requested* one. `object`/`old_object` are the decoded objects; an adapter that could not
     decode one passes None with the decoder's message in `object_error`/`old_object_error`.
+    `groups` and `dry_run` are carried for callers: upstream decides on neither (a dry-run
+    namespace UPDATE runs the namespace flow too, which is how `kubectl label --dry-run=server`
+    previews a level).
     """
 
     operation: Operation
@@ -196,7 +204,7 @@ class AdmissionResult:
         return self.status.message if self.status is not None else ""
 
 
-Evaluator = Callable[[Level, Any, Obj, Obj], Sequence[Violation]]
+Evaluator = Callable[[Level, Version, Obj, Obj], Sequence[Violation]]
 """`(level, version, meta, spec) -> violations`, as `podgate.pss.evaluate`."""
 
 
