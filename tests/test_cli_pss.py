@@ -125,7 +125,9 @@ def test_violations_in_upstream_order_and_versions(tmp_path):
     assert checks("v1.99") == checks("latest")
 
 
-def test_text_output(tmp_path):
+def test_text_output(tmp_path, monkeypatch):
+    for var in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+        monkeypatch.delenv(var, raising=False)
     good, priv = write(tmp_path, "good.yaml", GOOD), write(tmp_path, "priv.yaml", PRIV)
     r = invoke(good, priv, "--level", "baseline")
     assert r.exit_code == 1
