@@ -763,3 +763,10 @@ def test_flow_deadline_in_admit():
 )
 def test_pod_check_timeout(remaining, want):
     assert pod_check_timeout(remaining) == want
+
+
+def test_results_are_read_only():
+    got = admit(request_for(pod(), operation=Operation.DELETE))
+    with pytest.raises(TypeError):
+        got.audit_annotations["x"] = "y"  # type: ignore[index]
+    assert admit(request_for(pod(), operation=Operation.DELETE)).audit_annotations == {}

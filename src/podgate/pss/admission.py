@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from podgate.errors import PodgateError
@@ -191,13 +192,18 @@ class MetricEvent:
 
 @dataclass(frozen=True, slots=True)
 class AdmissionResult:
-    """The answer to one request. `status` is set exactly when it is refused."""
+    """The answer to one request. `status` is set exactly when it is refused. Results may be
+    shared between requests, so the annotations are a read-only mapping."""
 
     allowed: bool
     status: Status | None = None
     warnings: tuple[str, ...] = ()
     audit_annotations: Mapping[str, str] = field(default_factory=dict)
     metrics: tuple[MetricEvent, ...] = ()
+
+    def __post_init__(self) -> None:
+        read_only = MappingProxyType(dict(self.audit_annotations))
+        object.__setattr__(self, "audit_annotations", read_only)
 
     @property
     def message(self) -> str:
