@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from contextvars import ContextVar, Token
 from typing import Any, Final, final
 
 from podgate.k8s import Obj
@@ -28,6 +29,7 @@ __all__ = [
     "Malformed",
     "as_obj",
     "containers",
+    "containers_phrase",
     "entry",
     "is_user_namespace_pod",
     "is_windows_pod",
@@ -38,6 +40,8 @@ __all__ = [
     "plural",
     "quoted_annotation",
     "setters",
+    "share_containers",
+    "stop_sharing",
     "text",
 ]
 
@@ -110,17 +114,54 @@ def entry(value: Any) -> Obj:
     return value if isinstance(value, Mapping) else Malformed(value)
 
 
+_EVALUATING: ContextVar[tuple[object, Sequence[Obj]]] = ContextVar(
+    "podgate_pss_containers", default=(None, ())
+)
+"""The pod spec being evaluated and its container list, set by the registry for the duration of
+one evaluation so that its dozen container checks share one list. Scoped per thread and task;
+a check called on any other spec object computes the list itself."""
+
+
 def containers(spec: Obj) -> Sequence[Obj]:
     """Every container: init, regular, ephemeral, each in spec order, each a mapping."""
-    init = spec.get("initContainers")
+    current = _EVALUATING.get()
+    if current[0] is spec:
+        return current[1]
+    return collect_containers(spec)
+
+
+def share_containers(spec: Obj) -> Token[tuple[object, Sequence[Obj]]]:
+    """Start sharing one container list among the checks run on `spec`; pass the token to
+    `stop_sharing` when the evaluation ends (in a `finally`)."""
+    return _EVALUATING.set((spec, collect_containers(spec)))
+
+
+def stop_sharing(token: Token[tuple[object, Sequence[Obj]]]) -> None:
+    _EVALUATING.reset(token)
+
+
+def collect_containers(spec: Obj) -> Sequence[Obj]:
+    """Every container: init, regular, ephemeral, each in spec order, each a mapping."""
     main = spec.get("containers")
+    init = spec.get("initContainers")
     eph = spec.get("ephemeralContainers")
-    if init is None and eph is None and type(main) is list:
-        for c in main:
-            if type(c) is not dict:
-                break
+    if type(main) is list:
+        if init is None and eph is None:
+            found = main
+        elif type(init) is list and eph is None:
+            found = init + main
+        elif type(init) is list and type(eph) is list:
+            found = init + main + eph
+        elif init is None and type(eph) is list:
+            found = main + eph
         else:
-            return main
+            found = None
+        if found is not None:
+            for c in found:
+                if type(c) is not dict:
+                    break
+            else:
+                return found
     out: list[Obj] = []
     for lst in (init, main, eph):
         for c in items(lst):
@@ -151,7 +192,8 @@ def text(value: Any) -> str:
 
 def name_of(container: Obj) -> str:
     """A container's (or volume's) name as upstream prints it ("" when unset)."""
-    return text(container.get("name"))
+    name = container.get("name")
+    return name if type(name) is str else text(name)
 
 
 def join_quote(values: Sequence[str]) -> str:
@@ -165,16 +207,19 @@ def plural(singular: str, plural_form: str, count: int) -> str:
     return singular if count == 1 else plural_form
 
 
+def containers_phrase(names: Sequence[str]) -> str:
+    """`container "a"` or `containers "a", "b"`."""
+    if len(names) == 1:
+        return f'container "{names[0]}"'
+    return 'containers "' + '", "'.join(names) + '"'
+
+
 def setters(pod: bool, bad_containers: Sequence[str]) -> str:
     """`pod`, `container "a"` / `containers "a", "b"`, or both joined with " and "."""
-    parts = ["pod"] if pod else []
-    if bad_containers:
-        parts.append(
-            plural("container", "containers", len(bad_containers))
-            + " "
-            + join_quote(bad_containers)
-        )
-    return " and ".join(parts)
+    if not bad_containers:
+        return "pod" if pod else ""
+    phrase = containers_phrase(bad_containers)
+    return f"pod and {phrase}" if pod else phrase
 
 
 def quoted_annotation(key: str, value: Any) -> str:
@@ -185,7 +230,9 @@ def quoted_annotation(key: str, value: Any) -> str:
 def is_windows_pod(spec: Obj) -> bool:
     """`spec.os.name == "windows"` (the v1.25+ exemption of three restricted checks)."""
     os = spec.get("os")
-    return isinstance(os, Mapping) and os.get("name") == "windows"
+    if os is None:
+        return False
+    return (os if type(os) is dict else as_obj(os)).get("name") == "windows"
 
 
 def is_user_namespace_pod(spec: Obj) -> bool:

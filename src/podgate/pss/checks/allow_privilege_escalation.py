@@ -7,7 +7,13 @@ fails). v1.25: Windows pods (`spec.os.name: windows`) are allowed.
 from __future__ import annotations
 
 from podgate.k8s import Obj
-from podgate.pss.fields import as_obj, containers, is_windows_pod, join_quote, name_of, plural
+from podgate.pss.fields import (
+    as_obj,
+    containers,
+    containers_phrase,
+    is_windows_pod,
+    name_of,
+)
 from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
 
 
@@ -27,8 +33,7 @@ def _since_1_8(meta: Obj, spec: Obj) -> Forbidden | None:
         return None
     return (
         "allowPrivilegeEscalation != false",
-        f"{plural('container', 'containers', len(bad))} {join_quote(bad)}"
-        " must set securityContext.allowPrivilegeEscalation=false",
+        f"{containers_phrase(bad)} must set securityContext.allowPrivilegeEscalation=false",
     )
 
 

@@ -52,6 +52,32 @@ def _allowed_annotation(value: object) -> bool:
 
 
 def _since_1_0(meta: Obj, spec: Obj) -> Forbidden | None:
+    # Fast path: nothing to look at unless a profile or an AppArmor annotation is set.
+    annotations = meta.get("annotations")
+    suspect = False
+    if annotations is not None:
+        if type(annotations) is dict or isinstance(annotations, Mapping):
+            for key in annotations:
+                if key.__class__ is str and key.startswith(_ANNOTATION_PREFIX):
+                    suspect = True
+                    break
+        else:
+            suspect = True
+    if not suspect:
+        sc = spec.get("securityContext")
+        suspect = sc is not None and (type(sc) is not dict or "appArmorProfile" in sc)
+    if not suspect:
+        for c in containers(spec):
+            sc = c.get("securityContext")
+            if sc is not None and (type(sc) is not dict or "appArmorProfile" in sc):
+                suspect = True
+                break
+    if not suspect:
+        return None
+    return _forbidden(meta, spec)
+
+
+def _forbidden(meta: Obj, spec: Obj) -> Forbidden | None:
     bad_values: set[str] = set()
     pod_bad = False
     pod_type = _bad_type(spec.get("securityContext"))

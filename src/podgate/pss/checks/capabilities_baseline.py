@@ -8,7 +8,15 @@ SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT. `drop` is not examined.
 from __future__ import annotations
 
 from podgate.k8s import Obj
-from podgate.pss.fields import as_obj, containers, items, join_quote, name_of, plural, text
+from podgate.pss.fields import (
+    as_obj,
+    containers,
+    containers_phrase,
+    items,
+    join_quote,
+    name_of,
+    text,
+)
 from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
 
 ALLOWED = frozenset(
@@ -58,7 +66,7 @@ def _since_1_0(meta: Obj, spec: Obj) -> Forbidden | None:
         return None
     return (
         "non-default capabilities",
-        f"{plural('container', 'containers', len(bad_containers))} {join_quote(bad_containers)}"
+        f"{containers_phrase(bad_containers)}"
         f" must not include {join_quote(sorted(bad_caps))} in securityContext.capabilities.add",
     )
 

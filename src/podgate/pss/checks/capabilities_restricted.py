@@ -11,11 +11,11 @@ from podgate.k8s import Obj
 from podgate.pss.fields import (
     as_obj,
     containers,
+    containers_phrase,
     is_windows_pod,
     items,
     join_quote,
     name_of,
-    plural,
     text,
 )
 from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
@@ -24,23 +24,25 @@ _OVERRIDES = (CheckId("capabilities_baseline"),)
 
 
 def _since_1_22(meta: Obj, spec: Obj) -> Forbidden | None:
-    missing_drop: list[str] = []
-    adding: list[str] = []
+    missing_drop: list[str] | None = None
+    adding: list[str] | None = None
     bad_caps: set[str] = set()
     for c in containers(spec):
         sc = c.get("securityContext")
         caps = None
         if sc is not None:
-            if type(sc) is not dict:
-                sc = as_obj(sc)
-            caps = sc.get("capabilities")
+            caps = (sc if type(sc) is dict else as_obj(sc)).get("capabilities")
         if caps is None:
+            if missing_drop is None:
+                missing_drop = []
             missing_drop.append(name_of(c))
             continue
         if type(caps) is not dict:
             caps = as_obj(caps)
         drop = caps.get("drop")
-        if drop is None or "ALL" not in items(drop):
+        if drop is None or "ALL" not in (drop if type(drop) is list else items(drop)):
+            if missing_drop is None:
+                missing_drop = []
             missing_drop.append(name_of(c))
         add = caps.get("add")
         if add is not None:
@@ -50,18 +52,19 @@ def _since_1_22(meta: Obj, spec: Obj) -> Forbidden | None:
                     forbidden = True
                     bad_caps.add(text(cap))
             if forbidden:
+                if adding is None:
+                    adding = []
                 adding.append(name_of(c))
-    if not (missing_drop or adding):
+    if missing_drop is None and adding is None:
         return None
     details = []
     if missing_drop:
         details.append(
-            f"{plural('container', 'containers', len(missing_drop))} {join_quote(missing_drop)}"
-            ' must set securityContext.capabilities.drop=["ALL"]'
+            f'{containers_phrase(missing_drop)} must set securityContext.capabilities.drop=["ALL"]'
         )
     if adding:
         details.append(
-            f"{plural('container', 'containers', len(adding))} {join_quote(adding)}"
+            f"{containers_phrase(adding)}"
             f" must not include {join_quote(sorted(bad_caps))} in securityContext.capabilities.add"
         )
     return "unrestricted capabilities", "; ".join(details)

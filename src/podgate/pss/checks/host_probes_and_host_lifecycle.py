@@ -14,23 +14,22 @@ from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
 
 _PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 _HOOKS = ("postStart", "preStop")
-_HANDLERS = ("httpGet", "tcpSocket")
 
 
 def _hosts(handler: object, found: set[str]) -> bool:
     """Adds the forbidden hosts of a probe or lifecycle handler to `found`; True if any."""
-    if handler is None:
-        return False
     if type(handler) is not dict:
         handler = as_obj(handler)
     bad = False
-    for kind in _HANDLERS:
-        action = handler.get(kind)
-        if action is None:
-            continue
-        if type(action) is not dict:
-            action = as_obj(action)
-        host = action.get("host")
+    action = handler.get("httpGet")
+    if action is not None:
+        host = (action if type(action) is dict else as_obj(action)).get("host")
+        if host is not None and host != "":
+            found.add(text(host))
+            bad = True
+    action = handler.get("tcpSocket")
+    if action is not None:
+        host = (action if type(action) is dict else as_obj(action)).get("host")
         if host is not None and host != "":
             found.add(text(host))
             bad = True
@@ -38,22 +37,27 @@ def _hosts(handler: object, found: set[str]) -> bool:
 
 
 def _since_1_34(meta: Obj, spec: Obj) -> Forbidden | None:
-    bad_containers: set[str] = set()
+    bad_containers: set[str] | None = None
     hosts: set[str] = set()
     for c in containers(spec):
         bad = False
-        for probe in _PROBES:
-            if _hosts(c.get(probe), hosts):
+        for key in _PROBES:
+            probe = c.get(key)
+            if probe is not None and _hosts(probe, hosts):
                 bad = True
         lifecycle = c.get("lifecycle")
         if lifecycle is not None:
-            lifecycle = as_obj(lifecycle)
+            if type(lifecycle) is not dict:
+                lifecycle = as_obj(lifecycle)
             for hook in _HOOKS:
-                if _hosts(lifecycle.get(hook), hosts):
+                handler = lifecycle.get(hook)
+                if handler is not None and _hosts(handler, hosts):
                     bad = True
         if bad:
+            if bad_containers is None:
+                bad_containers = set()
             bad_containers.add(name_of(c))
-    if not bad_containers:
+    if bad_containers is None:
         return None
     n = len(bad_containers)
     return (

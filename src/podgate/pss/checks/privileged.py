@@ -6,7 +6,7 @@ Fields: every container's securityContext.privileged. Allowed: unset, false.
 from __future__ import annotations
 
 from podgate.k8s import Obj
-from podgate.pss.fields import as_obj, containers, join_quote, name_of, plural
+from podgate.pss.fields import as_obj, containers, containers_phrase, name_of
 from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
 
 
@@ -28,8 +28,7 @@ def _since_1_0(meta: Obj, spec: Obj) -> Forbidden | None:
         return None
     return (
         "privileged",
-        f"{plural('container', 'containers', len(bad))} {join_quote(bad)}"
-        " must not set securityContext.privileged=true",
+        f"{containers_phrase(bad)} must not set securityContext.privileged=true",
     )
 
 

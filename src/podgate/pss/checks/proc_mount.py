@@ -11,10 +11,10 @@ from podgate.k8s import Obj
 from podgate.pss.fields import (
     as_obj,
     containers,
+    containers_phrase,
     is_user_namespace_pod,
     join_quote,
     name_of,
-    plural,
     text,
 )
 from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
@@ -39,7 +39,7 @@ def forbidden_proc_mounts(spec: Obj) -> Forbidden | None:
         return None
     return (
         "procMount",
-        f"{plural('container', 'containers', len(bad))} {join_quote(bad)}"
+        f"{containers_phrase(bad)}"
         f" must not set securityContext.procMount to {join_quote(sorted(kinds))}",
     )
 

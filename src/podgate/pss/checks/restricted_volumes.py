@@ -51,10 +51,15 @@ RESTRICTED_SOURCES = (
 )
 
 
+_ALLOWED = frozenset(ALLOWED_SOURCES)
+
+
 def _allowed(volume: Obj) -> bool:
-    for source in ALLOWED_SOURCES:
-        value = volume.get(source)
-        if type(value) is dict or (isinstance(value, Mapping) and type(value) is not Malformed):
+    """Whether an allowed source is set, as an object (a wrong type is no source)."""
+    for key, value in volume.items():
+        if key in _ALLOWED and (
+            type(value) is dict or (isinstance(value, Mapping) and type(value) is not Malformed)
+        ):
             return True
     return False
 
@@ -70,15 +75,17 @@ def _since_1_0(meta: Obj, spec: Obj) -> Forbidden | None:
     volumes = spec.get("volumes")
     if volumes is None:
         return None
-    bad: list[str] = []
+    bad: list[str] | None = None
     kinds: set[str] = set()
-    for item in items(volumes):
-        volume = entry(item)
+    for item in volumes if type(volumes) is list else items(volumes):
+        volume = item if type(item) is dict else entry(item)
         if _allowed(volume):
             continue
+        if bad is None:
+            bad = []
         bad.append(name_of(volume))
         kinds.add(_kind(volume))
-    if not bad:
+    if bad is None:
         return None
     n = len(bad)
     return (

@@ -18,9 +18,7 @@ def _since_1_0(meta: Obj, spec: Obj) -> Forbidden | None:
     pod_true = False
     psc = spec.get("securityContext")
     if psc is not None:
-        if type(psc) is not dict:
-            psc = as_obj(psc)
-        value = psc.get("runAsNonRoot")
+        value = (psc if type(psc) is dict else as_obj(psc)).get("runAsNonRoot")
         if value is True:
             pod_true = True
         elif value is not None:
@@ -31,9 +29,7 @@ def _since_1_0(meta: Obj, spec: Obj) -> Forbidden | None:
         sc = c.get("securityContext")
         value = None
         if sc is not None:
-            if type(sc) is not dict:
-                sc = as_obj(sc)
-            value = sc.get("runAsNonRoot")
+            value = (sc if type(sc) is dict else as_obj(sc)).get("runAsNonRoot")
         if value is None:
             if not pod_true:
                 implicit.append(name_of(c))

@@ -12,22 +12,30 @@ from podgate.pss.fields import as_obj, containers, is_user_namespace_pod, name_o
 from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
 
 
-def _root(sc: object) -> bool:
-    """Whether a securityContext sets runAsUser to 0 (or to something that is not a UID)."""
-    if sc is None:
-        return False
-    if type(sc) is not dict:
-        sc = as_obj(sc)
-    uid = sc.get("runAsUser")
-    return uid is not None and not (type(uid) is int and uid != 0)
+def _root(uid: object) -> bool:
+    """Whether a set runAsUser is 0 (or something that is not a UID)."""
+    return not (type(uid) is int and uid != 0)
 
 
 def _since_1_23(meta: Obj, spec: Obj) -> Forbidden | None:
-    pod_bad = _root(spec.get("securityContext"))
-    bad = [name_of(c) for c in containers(spec) if _root(c.get("securityContext"))]
-    if not (pod_bad or bad):
+    pod_bad = False
+    psc = spec.get("securityContext")
+    if psc is not None:
+        uid = (psc if type(psc) is dict else as_obj(psc)).get("runAsUser")
+        pod_bad = uid is not None and _root(uid)
+    bad: list[str] | None = None
+    for c in containers(spec):
+        sc = c.get("securityContext")
+        if sc is None:
+            continue
+        uid = (sc if type(sc) is dict else as_obj(sc)).get("runAsUser")
+        if uid is not None and _root(uid):
+            if bad is None:
+                bad = []
+            bad.append(name_of(c))
+    if not pod_bad and bad is None:
         return None
-    return "runAsUser=0", f"{setters(pod_bad, bad)} must not set runAsUser=0"
+    return "runAsUser=0", f"{setters(pod_bad, bad or ())} must not set runAsUser=0"
 
 
 def _since_1_35(meta: Obj, spec: Obj) -> Forbidden | None:

@@ -54,7 +54,21 @@ def _valid(sc: object, allowed: Set[str], found: _Found) -> bool:
     return valid
 
 
+def _suspect(spec: Obj) -> bool:
+    """Whether any securityContext sets seLinuxOptions (or is not an object)."""
+    sc = spec.get("securityContext")
+    if sc is not None and (type(sc) is not dict or "seLinuxOptions" in sc):
+        return True
+    for c in containers(spec):
+        sc = c.get("securityContext")
+        if sc is not None and (type(sc) is not dict or "seLinuxOptions" in sc):
+            return True
+    return False
+
+
 def _check(spec: Obj, allowed: Set[str]) -> Forbidden | None:
+    if not _suspect(spec):
+        return None
     found = _Found()
     pod_bad = not _valid(spec.get("securityContext"), allowed, found)
     bad: list[str] = [

@@ -64,39 +64,44 @@ def _since_1_0(meta: Obj, spec: Obj) -> Forbidden | None:
     )
 
 
-def bad_profile_type(sc: object) -> str | None:
-    """The bad seccomp profile type a securityContext sets (rendered), None if unset or valid."""
-    if sc is None:
-        return None
-    if type(sc) is not dict:
-        sc = as_obj(sc)
-    profile = sc.get("seccompProfile")
-    if profile is None:
-        return None
-    if type(profile) is not dict:
-        profile = as_obj(profile)
-    kind = profile.get("type")
+def bad_type(profile: object) -> str | None:
+    """The rendered type of a set seccompProfile when it is not allowed, else None."""
+    kind = (profile if type(profile) is dict else as_obj(profile)).get("type")
     if type(kind) is str and kind in VALID_TYPES:
         return None
     return text(kind)
 
 
 def _since_1_19(meta: Obj, spec: Obj) -> Forbidden | None:
-    bad_types: set[str] = set()
-    pod_type = bad_profile_type(spec.get("securityContext"))
-    if pod_type is not None:
-        bad_types.add(pod_type)
+    bad_types: set[str] | None = None
+    pod_bad = False
+    psc = spec.get("securityContext")
+    if psc is not None:
+        profile = (psc if type(psc) is dict else as_obj(psc)).get("seccompProfile")
+        if profile is not None:
+            kind = bad_type(profile)
+            if kind is not None:
+                pod_bad = True
+                bad_types = {kind}
     bad: list[str] = []
     for c in containers(spec):
-        c_type = bad_profile_type(c.get("securityContext"))
-        if c_type is not None:
+        sc = c.get("securityContext")
+        if sc is None:
+            continue
+        profile = (sc if type(sc) is dict else as_obj(sc)).get("seccompProfile")
+        if profile is None:
+            continue
+        kind = bad_type(profile)
+        if kind is not None:
             bad.append(name_of(c))
-            bad_types.add(c_type)
-    if not bad_types:
+            if bad_types is None:
+                bad_types = set()
+            bad_types.add(kind)
+    if bad_types is None:
         return None
     return (
         "seccompProfile",
-        f"{setters(pod_type is not None, bad)} must not set securityContext.seccompProfile.type"
+        f"{setters(pod_bad, bad)} must not set securityContext.seccompProfile.type"
         f" to {join_quote(sorted(bad_types))}",
     )
 

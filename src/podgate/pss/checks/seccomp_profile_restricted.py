@@ -9,7 +9,7 @@ pod-level one. v1.25: Windows pods are allowed. Replaces seccompProfile_baseline
 from __future__ import annotations
 
 from podgate.k8s import Obj
-from podgate.pss.checks.seccomp_profile_baseline import bad_profile_type
+from podgate.pss.checks.seccomp_profile_baseline import bad_type
 from podgate.pss.fields import (
     as_obj,
     containers,
@@ -24,36 +24,37 @@ _OVERRIDES = (CheckId("seccompProfile_baseline"),)
 
 
 def _since_1_19(meta: Obj, spec: Obj) -> Forbidden | None:
-    bad_types: set[str] = set()
-    psc = spec.get("securityContext")
+    bad_types: set[str] | None = None
     pod_bad = False
     pod_set = False
+    psc = spec.get("securityContext")
     if psc is not None:
-        if type(psc) is not dict:
-            psc = as_obj(psc)
-        if psc.get("seccompProfile") is not None:
-            pod_type = bad_profile_type(psc)
-            if pod_type is None:
+        profile = (psc if type(psc) is dict else as_obj(psc)).get("seccompProfile")
+        if profile is not None:
+            kind = bad_type(profile)
+            if kind is None:
                 pod_set = True
             else:
                 pod_bad = True
-                bad_types.add(pod_type)
+                bad_types = {kind}
     explicit: list[str] = []
     implicit: list[str] = []
     for c in containers(spec):
         sc = c.get("securityContext")
+        profile = None
         if sc is not None:
-            if type(sc) is not dict:
-                sc = as_obj(sc)
-            if sc.get("seccompProfile") is not None:
-                c_type = bad_profile_type(sc)
-                if c_type is not None:
-                    explicit.append(name_of(c))
-                    bad_types.add(c_type)
-                continue
-        if not pod_set:
-            implicit.append(name_of(c))
-    if pod_bad or explicit:
+            profile = (sc if type(sc) is dict else as_obj(sc)).get("seccompProfile")
+        if profile is None:
+            if not pod_set:
+                implicit.append(name_of(c))
+            continue
+        kind = bad_type(profile)
+        if kind is not None:
+            explicit.append(name_of(c))
+            if bad_types is None:
+                bad_types = set()
+            bad_types.add(kind)
+    if bad_types is not None:
         return (
             "seccompProfile",
             f"{setters(pod_bad, explicit)} must not set securityContext.seccompProfile.type"

@@ -11,29 +11,34 @@ from podgate.pss.fields import as_obj, containers, name_of, setters
 from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
 
 
-def _host_process(sc: object) -> bool:
-    """Whether a securityContext sets windowsOptions.hostProcess to anything but unset/false."""
-    if sc is None:
-        return False
-    if type(sc) is not dict:
-        sc = as_obj(sc)
-    options = sc.get("windowsOptions")
-    if options is None:
-        return False
-    if type(options) is not dict:
-        options = as_obj(options)
-    value = options.get("hostProcess")
+def _host_process(options: object) -> bool:
+    """Whether set windowsOptions set hostProcess to anything but unset/false."""
+    value = (options if type(options) is dict else as_obj(options)).get("hostProcess")
     return value is not None and value is not False
 
 
 def _since_1_0(meta: Obj, spec: Obj) -> Forbidden | None:
-    bad = [name_of(c) for c in containers(spec) if _host_process(c.get("securityContext"))]
-    pod_bad = _host_process(spec.get("securityContext"))
-    if not (pod_bad or bad):
+    pod_bad = False
+    psc = spec.get("securityContext")
+    if psc is not None:
+        options = (psc if type(psc) is dict else as_obj(psc)).get("windowsOptions")
+        pod_bad = options is not None and _host_process(options)
+    bad: list[str] | None = None
+    for c in containers(spec):
+        sc = c.get("securityContext")
+        if sc is None:
+            continue
+        options = (sc if type(sc) is dict else as_obj(sc)).get("windowsOptions")
+        if options is not None and _host_process(options):
+            if bad is None:
+                bad = []
+            bad.append(name_of(c))
+    if not pod_bad and bad is None:
         return None
     return (
         "hostProcess",
-        f"{setters(pod_bad, bad)} must not set securityContext.windowsOptions.hostProcess=true",
+        f"{setters(pod_bad, bad or ())} must not set"
+        " securityContext.windowsOptions.hostProcess=true",
     )
 
 
