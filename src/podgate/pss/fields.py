@@ -26,6 +26,7 @@ from podgate.k8s.gotext import go_quote
 
 __all__ = [
     "EMPTY",
+    "Contexts",
     "Malformed",
     "as_obj",
     "containers",
@@ -39,6 +40,7 @@ __all__ = [
     "obj",
     "plural",
     "quoted_annotation",
+    "security_contexts",
     "setters",
     "share_containers",
     "stop_sharing",
@@ -114,12 +116,14 @@ def entry(value: Any) -> Obj:
     return value if isinstance(value, Mapping) else Malformed(value)
 
 
-_EVALUATING: ContextVar[tuple[object, Sequence[Obj]]] = ContextVar(
-    "podgate_pss_containers", default=(None, ())
-)
-"""The pod spec being evaluated and its container list, set by the registry for the duration of
-one evaluation so that its dozen container checks share one list. Scoped per thread and task;
-a check called on any other spec object computes the list itself."""
+Contexts = Sequence[tuple[Obj, Obj | None]]
+"""(container, its securityContext) pairs; the context is None when unset, else an object."""
+
+_Shared = tuple[object, Sequence[Obj], Contexts]
+_EVALUATING: ContextVar[_Shared] = ContextVar("podgate_pss_containers", default=(None, (), ()))
+"""The pod spec being evaluated with its containers and their security contexts, set by the
+registry for the duration of one evaluation so that its dozen container checks share them.
+Scoped per thread and task; a check called on any other spec object computes its own."""
 
 
 def containers(spec: Obj) -> Sequence[Obj]:
@@ -130,13 +134,31 @@ def containers(spec: Obj) -> Sequence[Obj]:
     return collect_containers(spec)
 
 
-def share_containers(spec: Obj) -> Token[tuple[object, Sequence[Obj]]]:
-    """Start sharing one container list among the checks run on `spec`; pass the token to
+def security_contexts(spec: Obj) -> Contexts:
+    """(container, securityContext) for every container, in `containers` order; the context is
+    None when unset, the mapping, or `Malformed`."""
+    current = _EVALUATING.get()
+    if current[0] is spec:
+        return current[2]
+    return _contexts(collect_containers(spec))
+
+
+def _contexts(found: Sequence[Obj]) -> Contexts:
+    out = []
+    for c in found:
+        sc = c.get("securityContext")
+        out.append((c, sc if sc is None or type(sc) is dict else as_obj(sc)))
+    return out
+
+
+def share_containers(spec: Obj) -> Token[_Shared]:
+    """Start sharing the containers of `spec` among the checks run on it; pass the token to
     `stop_sharing` when the evaluation ends (in a `finally`)."""
-    return _EVALUATING.set((spec, collect_containers(spec)))
+    found = collect_containers(spec)
+    return _EVALUATING.set((spec, found, _contexts(found)))
 
 
-def stop_sharing(token: Token[tuple[object, Sequence[Obj]]]) -> None:
+def stop_sharing(token: Token[_Shared]) -> None:
     _EVALUATING.reset(token)
 
 

@@ -8,23 +8,18 @@ from __future__ import annotations
 
 from podgate.k8s import Obj
 from podgate.pss.fields import (
-    as_obj,
-    containers,
     containers_phrase,
     is_windows_pod,
     name_of,
+    security_contexts,
 )
 from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
 
 
 def _since_1_8(meta: Obj, spec: Obj) -> Forbidden | None:
     bad: list[str] | None = None
-    for c in containers(spec):
-        sc = c.get("securityContext")
-        if type(sc) is dict:
-            if sc.get("allowPrivilegeEscalation") is False:
-                continue
-        elif sc is not None and as_obj(sc).get("allowPrivilegeEscalation") is False:
+    for c, sc in security_contexts(spec):
+        if sc is not None and sc.get("allowPrivilegeEscalation") is False:
             continue
         if bad is None:
             bad = []

@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from podgate.k8s import Obj
 from podgate.pss.fields import (
     as_obj,
-    containers,
     join_quote,
     name_of,
     plural,
     quoted_annotation,
+    security_contexts,
     setters,
     text,
 )
@@ -67,8 +67,7 @@ def _since_1_0(meta: Obj, spec: Obj) -> Forbidden | None:
         sc = spec.get("securityContext")
         suspect = sc is not None and (type(sc) is not dict or "appArmorProfile" in sc)
     if not suspect:
-        for c in containers(spec):
-            sc = c.get("securityContext")
+        for _, sc in security_contexts(spec):
             if sc is not None and (type(sc) is not dict or "appArmorProfile" in sc):
                 suspect = True
                 break
@@ -86,8 +85,8 @@ def _forbidden(meta: Obj, spec: Obj) -> Forbidden | None:
         bad_values.add(pod_type)
 
     bad_containers: list[str] = []
-    for c in containers(spec):
-        c_type = _bad_type(c.get("securityContext"))
+    for c, sc in security_contexts(spec):
+        c_type = _bad_type(sc)
         if c_type is not None:
             bad_containers.append(name_of(c))
             bad_values.add(c_type)

@@ -10,11 +10,11 @@ from __future__ import annotations
 from podgate.k8s import Obj
 from podgate.pss.fields import (
     as_obj,
-    containers,
     containers_phrase,
     items,
     join_quote,
     name_of,
+    security_contexts,
     text,
 )
 from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
@@ -41,12 +41,9 @@ ALLOWED = frozenset(
 def _since_1_0(meta: Obj, spec: Obj) -> Forbidden | None:
     bad_containers: list[str] = []
     bad_caps: set[str] = set()
-    for c in containers(spec):
-        sc = c.get("securityContext")
+    for c, sc in security_contexts(spec):
         if sc is None:
             continue
-        if type(sc) is not dict:
-            sc = as_obj(sc)
         caps = sc.get("capabilities")
         if caps is None:
             continue

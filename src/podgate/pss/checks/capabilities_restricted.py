@@ -10,12 +10,12 @@ from __future__ import annotations
 from podgate.k8s import Obj
 from podgate.pss.fields import (
     as_obj,
-    containers,
     containers_phrase,
     is_windows_pod,
     items,
     join_quote,
     name_of,
+    security_contexts,
     text,
 )
 from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
@@ -27,11 +27,8 @@ def _since_1_22(meta: Obj, spec: Obj) -> Forbidden | None:
     missing_drop: list[str] | None = None
     adding: list[str] | None = None
     bad_caps: set[str] = set()
-    for c in containers(spec):
-        sc = c.get("securityContext")
-        caps = None
-        if sc is not None:
-            caps = (sc if type(sc) is dict else as_obj(sc)).get("capabilities")
+    for c, sc in security_contexts(spec):
+        caps = None if sc is None else sc.get("capabilities")
         if caps is None:
             if missing_drop is None:
                 missing_drop = []
@@ -47,10 +44,10 @@ def _since_1_22(meta: Obj, spec: Obj) -> Forbidden | None:
         add = caps.get("add")
         if add is not None:
             forbidden = False
-            for cap in items(add):
-                if not (type(cap) is str and cap == "NET_BIND_SERVICE"):
+            for cap in add if type(add) is list else items(add):
+                if cap != "NET_BIND_SERVICE" or type(cap) is not str:
                     forbidden = True
-                    bad_caps.add(text(cap))
+                    bad_caps.add(cap if type(cap) is str else text(cap))
             if forbidden:
                 if adding is None:
                     adding = []

@@ -16,24 +16,31 @@ _PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 _HOOKS = ("postStart", "preStop")
 
 
-def _hosts(handler: object, found: set[str]) -> bool:
+def _handler_hosts(handler: object, found: set[str]) -> bool:
     """Adds the forbidden hosts of a probe or lifecycle handler to `found`; True if any."""
     if type(handler) is not dict:
         handler = as_obj(handler)
     bad = False
-    action = handler.get("httpGet")
-    if action is not None:
-        host = (action if type(action) is dict else as_obj(action)).get("host")
-        if host is not None and host != "":
-            found.add(text(host))
-            bad = True
-    action = handler.get("tcpSocket")
-    if action is not None:
+    for kind in ("httpGet", "tcpSocket"):
+        action = handler.get(kind)
+        if action is None:
+            continue
         host = (action if type(action) is dict else as_obj(action)).get("host")
         if host is not None and host != "":
             found.add(text(host))
             bad = True
     return bad
+
+
+def _suspect(handler: object) -> bool:
+    """Whether a set probe or lifecycle handler may name a host (cheap pre-test)."""
+    if type(handler) is not dict:
+        return True
+    action = handler.get("httpGet")
+    if action is not None and (type(action) is not dict or action.get("host") not in (None, "")):
+        return True
+    action = handler.get("tcpSocket")
+    return action is not None and (type(action) is not dict or action.get("host") not in (None, ""))
 
 
 def _since_1_34(meta: Obj, spec: Obj) -> Forbidden | None:
@@ -43,15 +50,15 @@ def _since_1_34(meta: Obj, spec: Obj) -> Forbidden | None:
         bad = False
         for key in _PROBES:
             probe = c.get(key)
-            if probe is not None and _hosts(probe, hosts):
+            if probe is not None and _suspect(probe) and _handler_hosts(probe, hosts):
                 bad = True
         lifecycle = c.get("lifecycle")
         if lifecycle is not None:
             if type(lifecycle) is not dict:
                 lifecycle = as_obj(lifecycle)
-            for hook in _HOOKS:
-                handler = lifecycle.get(hook)
-                if handler is not None and _hosts(handler, hosts):
+            for key in _HOOKS:
+                hook = lifecycle.get(key)
+                if hook is not None and _suspect(hook) and _handler_hosts(hook, hosts):
                     bad = True
         if bad:
             if bad_containers is None:

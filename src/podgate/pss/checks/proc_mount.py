@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from podgate.k8s import Obj
 from podgate.pss.fields import (
-    as_obj,
-    containers,
     containers_phrase,
     is_user_namespace_pod,
     join_quote,
     name_of,
+    security_contexts,
     text,
 )
 from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
@@ -22,20 +21,19 @@ from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
 
 def forbidden_proc_mounts(spec: Obj) -> Forbidden | None:
     """The v1.0 rule, shared with procMount_restricted."""
-    bad: list[str] = []
+    bad: list[str] | None = None
     kinds: set[str] = set()
-    for c in containers(spec):
-        sc = c.get("securityContext")
+    for c, sc in security_contexts(spec):
         if sc is None:
             continue
-        if type(sc) is not dict:
-            sc = as_obj(sc)
         value = sc.get("procMount")
         if value is None or value == "Default":
             continue
+        if bad is None:
+            bad = []
         bad.append(name_of(c))
         kinds.add(text(value))
-    if not bad:
+    if bad is None:
         return None
     return (
         "procMount",

@@ -9,7 +9,13 @@ v1.35: user-namespace pods (`spec.hostUsers: false`) are allowed.
 from __future__ import annotations
 
 from podgate.k8s import Obj
-from podgate.pss.fields import as_obj, containers, is_user_namespace_pod, name_of, setters
+from podgate.pss.fields import (
+    as_obj,
+    is_user_namespace_pod,
+    name_of,
+    security_contexts,
+    setters,
+)
 from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
 
 
@@ -25,11 +31,8 @@ def _since_1_0(meta: Obj, spec: Obj) -> Forbidden | None:
             pod_bad = True
     explicit: list[str] = []
     implicit: list[str] = []
-    for c in containers(spec):
-        sc = c.get("securityContext")
-        value = None
-        if sc is not None:
-            value = (sc if type(sc) is dict else as_obj(sc)).get("runAsNonRoot")
+    for c, sc in security_contexts(spec):
+        value = None if sc is None else sc.get("runAsNonRoot")
         if value is None:
             if not pod_true:
                 implicit.append(name_of(c))

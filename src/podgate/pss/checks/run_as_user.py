@@ -8,7 +8,13 @@ v1.35: user-namespace pods (`spec.hostUsers: false`) are allowed.
 from __future__ import annotations
 
 from podgate.k8s import Obj
-from podgate.pss.fields import as_obj, containers, is_user_namespace_pod, name_of, setters
+from podgate.pss.fields import (
+    as_obj,
+    is_user_namespace_pod,
+    name_of,
+    security_contexts,
+    setters,
+)
 from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
 
 
@@ -24,11 +30,10 @@ def _since_1_23(meta: Obj, spec: Obj) -> Forbidden | None:
         uid = (psc if type(psc) is dict else as_obj(psc)).get("runAsUser")
         pod_bad = uid is not None and _root(uid)
     bad: list[str] | None = None
-    for c in containers(spec):
-        sc = c.get("securityContext")
+    for c, sc in security_contexts(spec):
         if sc is None:
             continue
-        uid = (sc if type(sc) is dict else as_obj(sc)).get("runAsUser")
+        uid = sc.get("runAsUser")
         if uid is not None and _root(uid):
             if bad is None:
                 bad = []

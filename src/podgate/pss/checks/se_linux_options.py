@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Set
 
 from podgate.k8s import Obj
-from podgate.pss.fields import as_obj, containers, join_quote, name_of, plural, setters, text
+from podgate.pss.fields import (
+    as_obj,
+    join_quote,
+    name_of,
+    plural,
+    security_contexts,
+    setters,
+    text,
+)
 from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
 
 _TYPES_1_0 = frozenset({"", "container_t", "container_init_t", "container_kvm_t"})
@@ -59,8 +67,7 @@ def _suspect(spec: Obj) -> bool:
     sc = spec.get("securityContext")
     if sc is not None and (type(sc) is not dict or "seLinuxOptions" in sc):
         return True
-    for c in containers(spec):
-        sc = c.get("securityContext")
+    for _, sc in security_contexts(spec):
         if sc is not None and (type(sc) is not dict or "seLinuxOptions" in sc):
             return True
     return False
@@ -72,7 +79,7 @@ def _check(spec: Obj, allowed: Set[str]) -> Forbidden | None:
     found = _Found()
     pod_bad = not _valid(spec.get("securityContext"), allowed, found)
     bad: list[str] = [
-        name_of(c) for c in containers(spec) if not _valid(c.get("securityContext"), allowed, found)
+        name_of(c) for c, sc in security_contexts(spec) if not _valid(sc, allowed, found)
     ]
     if not (pod_bad or bad):
         return None

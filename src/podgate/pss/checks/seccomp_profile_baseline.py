@@ -20,6 +20,7 @@ from podgate.pss.fields import (
     name_of,
     plural,
     quoted_annotation,
+    security_contexts,
     setters,
     text,
 )
@@ -84,11 +85,10 @@ def _since_1_19(meta: Obj, spec: Obj) -> Forbidden | None:
                 pod_bad = True
                 bad_types = {kind}
     bad: list[str] = []
-    for c in containers(spec):
-        sc = c.get("securityContext")
+    for c, sc in security_contexts(spec):
         if sc is None:
             continue
-        profile = (sc if type(sc) is dict else as_obj(sc)).get("seccompProfile")
+        profile = sc.get("seccompProfile")
         if profile is None:
             continue
         kind = bad_type(profile)

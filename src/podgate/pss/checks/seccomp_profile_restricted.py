@@ -12,10 +12,10 @@ from podgate.k8s import Obj
 from podgate.pss.checks.seccomp_profile_baseline import bad_type
 from podgate.pss.fields import (
     as_obj,
-    containers,
     is_windows_pod,
     join_quote,
     name_of,
+    security_contexts,
     setters,
 )
 from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
@@ -39,11 +39,8 @@ def _since_1_19(meta: Obj, spec: Obj) -> Forbidden | None:
                 bad_types = {kind}
     explicit: list[str] = []
     implicit: list[str] = []
-    for c in containers(spec):
-        sc = c.get("securityContext")
-        profile = None
-        if sc is not None:
-            profile = (sc if type(sc) is dict else as_obj(sc)).get("seccompProfile")
+    for c, sc in security_contexts(spec):
+        profile = None if sc is None else sc.get("seccompProfile")
         if profile is None:
             if not pod_set:
                 implicit.append(name_of(c))

@@ -7,7 +7,7 @@ securityContext.windowsOptions.hostProcess. Allowed: unset, false.
 from __future__ import annotations
 
 from podgate.k8s import Obj
-from podgate.pss.fields import as_obj, containers, name_of, setters
+from podgate.pss.fields import as_obj, name_of, security_contexts, setters
 from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
 
 
@@ -24,11 +24,10 @@ def _since_1_0(meta: Obj, spec: Obj) -> Forbidden | None:
         options = (psc if type(psc) is dict else as_obj(psc)).get("windowsOptions")
         pod_bad = options is not None and _host_process(options)
     bad: list[str] | None = None
-    for c in containers(spec):
-        sc = c.get("securityContext")
+    for c, sc in security_contexts(spec):
         if sc is None:
             continue
-        options = (sc if type(sc) is dict else as_obj(sc)).get("windowsOptions")
+        options = sc.get("windowsOptions")
         if options is not None and _host_process(options):
             if bad is None:
                 bad = []
