@@ -11,7 +11,9 @@ from podgate.psp import PolicySet, Request, review
 RUN_AS_ANY = {"rule": "RunAsAny"}
 
 
-def policy(name: str = "p", annotations: dict[str, str] | None = None, **spec: Any) -> dict[str, Any]:
+def policy(
+    name: str = "p", annotations: dict[str, str] | None = None, **spec: Any
+) -> dict[str, Any]:
     """A permissive-by-rule policy (all strategies RunAsAny, no volumes) with `spec` overrides."""
     base: dict[str, Any] = {
         "runAsUser": RUN_AS_ANY,
@@ -23,11 +25,18 @@ def policy(name: str = "p", annotations: dict[str, str] | None = None, **spec: A
     meta: dict[str, Any] = {"name": name}
     if annotations:
         meta["annotations"] = annotations
-    obj = {"apiVersion": "policy/v1beta1", "kind": "PodSecurityPolicy", "metadata": meta, "spec": base}
+    obj = {
+        "apiVersion": "policy/v1beta1",
+        "kind": "PodSecurityPolicy",
+        "metadata": meta,
+        "spec": base,
+    }
     return dict(default_policy(obj)[0])
 
 
-def pod(*containers: dict[str, Any], annotations: dict[str, str] | None = None, **spec: Any) -> dict[str, Any]:
+def pod(
+    *containers: dict[str, Any], annotations: dict[str, str] | None = None, **spec: Any
+) -> dict[str, Any]:
     meta: dict[str, Any] = {"name": "pod", "namespace": "ns"}
     if annotations:
         meta["annotations"] = annotations

@@ -102,21 +102,30 @@ SA = "system:serviceaccount:ns:sa"
     ],
 )
 def test_authorization(
-    grants: dict[str, set[str]], user: str | None, sa: str, want_policy: str | None,
+    grants: dict[str, set[str]],
+    user: str | None,
+    sa: str,
+    want_policy: str | None,
     want_message: str | None,
 ) -> None:
     spec: dict[str, Any] = {"serviceAccountName": sa} if sa else {}
     p = pod(container(), **spec)
     ident = Identity(user) if user else None
-    d = review(PolicySet.compile([policy("a"), policy("z")]),
-               Request("CREATE", p, "ns", ident), _can_use(grants))
+    d = review(
+        PolicySet.compile([policy("a"), policy("z")]),
+        Request("CREATE", p, "ns", ident),
+        _can_use(grants),
+    )
     assert (d.policy, d.message) == (want_policy, want_message)
 
 
 def test_errors_of_unauthorized_policies_are_hidden() -> None:
     p = pod(container(privileged=True))
-    d = review(PolicySet.compile([policy("a"), policy("b", hostPID=True)]),
-               Request("CREATE", p, "ns", Identity("alice")), _can_use({"alice": {"b"}}))
+    d = review(
+        PolicySet.compile([policy("a"), policy("b", hostPID=True)]),
+        Request("CREATE", p, "ns", Identity("alice")),
+        _can_use({"alice": {"b"}}),
+    )
     assert [pol for pol, _ in d.violations] == ["b"]
 
 
@@ -129,8 +138,12 @@ def test_sa_identity_groups_are_the_two_serviceaccount_groups() -> None:
 
     p = pod(container(), serviceAccountName="web")
     compute(PolicySet.compile([policy("a")]), p, "shop", None, can_use, mutation_allowed=True)
-    assert seen == [Identity("system:serviceaccount:shop:web",
-                             ("system:serviceaccounts", "system:serviceaccounts:shop"))]
+    assert seen == [
+        Identity(
+            "system:serviceaccount:shop:web",
+            ("system:serviceaccounts", "system:serviceaccounts:shop"),
+        )
+    ]
 
 
 @pytest.mark.parametrize("sub", ["status", "ephemeralcontainers", "binding", "eviction", "exec"])
@@ -159,8 +172,16 @@ def test_delete_is_not_checked() -> None:
 def test_input_is_never_modified() -> None:
     p = pod(container(), securityContext=None)
     before = copy.deepcopy(p)
-    admit([policy(runAsUser=NON_ROOT, requiredDropCapabilities=["ALL"],
-                  fsGroup={"rule": "MustRunAs", "ranges": [{"min": 1, "max": 2}]})], p)
+    admit(
+        [
+            policy(
+                runAsUser=NON_ROOT,
+                requiredDropCapabilities=["ALL"],
+                fsGroup={"rule": "MustRunAs", "ranges": [{"min": 1, "max": 2}]},
+            )
+        ],
+        p,
+    )
     assert p == before
 
 

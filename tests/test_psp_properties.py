@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from podgate.k8s.defaults import default_policy
-from podgate.psp import PolicySet, Request, review
+from podgate.psp import PolicySet, Request, review, validate_phase
 from podgate.psp.patch import json_patch
 
 
@@ -25,10 +25,15 @@ BUILTINS = {n: PolicySet.compile([_builtin(n)]) for n in ("privileged", "baselin
 ALL = PolicySet.compile([_builtin(n) for n in ("privileged", "baseline", "restricted")])
 
 maybe = st.none() | st.booleans()
-caps = st.lists(st.sampled_from(["ALL", "NET_RAW", "CHOWN", "SYS_ADMIN", "NET_BIND_SERVICE"]),
-                max_size=3)
+caps = st.lists(
+    st.sampled_from(["ALL", "NET_RAW", "CHOWN", "SYS_ADMIN", "NET_BIND_SERVICE"]), max_size=3
+)
 profile = st.none() | st.sampled_from(
-    [{"type": "RuntimeDefault"}, {"type": "Unconfined"}, {"type": "Localhost", "localhostProfile": "p"}]
+    [
+        {"type": "RuntimeDefault"},
+        {"type": "Unconfined"},
+        {"type": "Localhost", "localhostProfile": "p"},
+    ]
 )
 
 
@@ -61,24 +66,30 @@ def containers(draw: Any, name: str) -> dict[str, Any]:
     if sc is not None:
         c["securityContext"] = sc
     if draw(st.booleans()):
-        c["ports"] = [{"containerPort": 8080, **({"hostPort": 8080} if draw(st.booleans()) else {})}]
+        c["ports"] = [
+            {"containerPort": 8080, **({"hostPort": 8080} if draw(st.booleans()) else {})}
+        ]
     if draw(st.booleans()):
         c["volumeMounts"] = [{"name": "v0", "mountPath": "/data", "readOnly": draw(st.booleans())}]
     return c
 
 
-volumes = st.sampled_from([
-    {"name": "v0", "emptyDir": {}},
-    {"name": "v0", "configMap": {"name": "x"}},
-    {"name": "v0", "hostPath": {"path": "/var/log"}},
-    {"name": "v0", "secret": {"secretName": "s"}},
-    {"name": "v0", "persistentVolumeClaim": {"claimName": "c"}},
-])
+volumes = st.sampled_from(
+    [
+        {"name": "v0", "emptyDir": {}},
+        {"name": "v0", "configMap": {"name": "x"}},
+        {"name": "v0", "hostPath": {"path": "/var/log"}},
+        {"name": "v0", "secret": {"secretName": "s"}},
+        {"name": "v0", "persistentVolumeClaim": {"claimName": "c"}},
+    ]
+)
 
 
 @st.composite
 def pods(draw: Any) -> dict[str, Any]:
-    spec: dict[str, Any] = {"containers": [draw(containers(f"c{i}")) for i in range(draw(st.integers(1, 2)))]}
+    spec: dict[str, Any] = {
+        "containers": [draw(containers(f"c{i}")) for i in range(draw(st.integers(1, 2)))]
+    }
     if draw(st.booleans()):
         spec["initContainers"] = [draw(containers("init"))]
     if draw(st.booleans()):
@@ -95,14 +106,21 @@ def pods(draw: Any) -> dict[str, Any]:
     if prof is not None:
         psc["seccompProfile"] = prof
     if draw(st.booleans()):
-        psc["sysctls"] = [{"name": draw(st.sampled_from(["kernel.shm_rmid_forced", "kernel.msgmax"])),
-                           "value": "1"}]
+        psc["sysctls"] = [
+            {
+                "name": draw(st.sampled_from(["kernel.shm_rmid_forced", "kernel.msgmax"])),
+                "value": "1",
+            }
+        ]
     if psc or draw(st.booleans()):
         spec["securityContext"] = psc
     meta: dict[str, Any] = {"name": "p", "namespace": "ns"}
     if draw(st.booleans()):
-        meta["annotations"] = {"seccomp.security.alpha.kubernetes.io/pod": draw(
-            st.sampled_from(["runtime/default", "docker/default", "unconfined"]))}
+        meta["annotations"] = {
+            "seccomp.security.alpha.kubernetes.io/pod": draw(
+                st.sampled_from(["runtime/default", "docker/default", "unconfined"])
+            )
+        }
     return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec}
 
 
@@ -120,6 +138,9 @@ def test_input_unchanged_patch_reproduces_and_admission_is_idempotent(p: dict[st
             continue
         assert jsonpatch.apply_patch(before, d.patch) == d.object
         assert json_patch(before, d.object) == d.patch
+        validated = validate_phase(policies, d.object, "ns", None, None)
+        assert validated.allowed
+        assert validated.policy == d.policy
         again = review(policies, Request("CREATE", d.object, "ns"))
         assert again.allowed and not again.mutated and again.patch == []
         updated = review(policies, Request("UPDATE", d.object, "ns"))
@@ -128,7 +149,9 @@ def test_input_unchanged_patch_reproduces_and_admission_is_idempotent(p: dict[st
 
 @SETTINGS
 @given(pods())
-def test_what_restricted_admits_baseline_admits_and_privileged_admits_all(p: dict[str, Any]) -> None:
+def test_what_restricted_admits_baseline_admits_and_privileged_admits_all(
+    p: dict[str, Any],
+) -> None:
     assert review(BUILTINS["privileged"], Request("CREATE", p, "ns")).allowed
     if review(BUILTINS["restricted"], Request("CREATE", p, "ns")).allowed:
         assert review(BUILTINS["baseline"], Request("CREATE", p, "ns")).allowed

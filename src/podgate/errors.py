@@ -2,9 +2,9 @@
 broken input (a file, a policy, a flag) or a bug.
 
     PodgateError
-    ├── LoadError            a file or document could not be read (names file, document, line)
-    ├── PolicyError          a policy or flag value is malformed (has a field path); also ValueError
-    └── RegistryError        the check registry is inconsistent (raised at start-up); also RuntimeError
+    ├── LoadError        a file or document could not be read (names file, document, line)
+    ├── PolicyError      a policy or flag value is malformed (has a field path); a ValueError
+    └── RegistryError    the check registry is inconsistent (at start-up); a RuntimeError
 """
 
 from __future__ import annotations

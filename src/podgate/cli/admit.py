@@ -24,7 +24,7 @@ from podgate.cli.common import (
 from podgate.errors import LoadError
 from podgate.io.loader import Document, load_documents
 from podgate.io.policies import load_policies, load_rbac
-from podgate.k8s import mapping, pod_sources
+from podgate.k8s import Obj, mapping, pod_sources
 from podgate.k8s.defaults import Defaulted, default_object, default_policy
 from podgate.k8s.shape import pod_shape_errors
 from podgate.psp import CanUse, Decision, Identity, PolicySet, Request, review
@@ -61,7 +61,7 @@ def _rbac_can_use(authz: Authorizer) -> CanUse:
     return can_use
 
 
-def _one_pod(docs: Sequence[Document], path: str) -> tuple[Document, dict[str, Any], str]:
+def _one_pod(docs: Sequence[Document], path: str) -> tuple[Document, Obj, str]:
     """The single pod (or workload's pod template, as a pod) in a file."""
     found = [(d, pod_sources(d.obj)) for d in docs]
     pods = [(d, s) for d, s in found if s is not None]
@@ -86,7 +86,7 @@ def _one_pod(docs: Sequence[Document], path: str) -> tuple[Document, dict[str, A
     return doc, pod, f"the pod template of {src.kind} {src.name!r} ({src.path})"
 
 
-def _check_pod_shape(pod: dict[str, Any], doc: Document) -> None:
+def _check_pod_shape(pod: Obj, doc: Document) -> None:
     """Refuse pods whose fields PSP reads have the wrong JSON type (the API server would)."""
     errors = pod_shape_errors(pod)
     if errors:
@@ -184,7 +184,7 @@ def command(
         namespace = ns
     namespace = namespace or "default"
 
-    old_pod = None
+    old_pod: Obj | None = None
     if old_file is not None:
         if operation != "UPDATE":
             fail("--old goes with --operation UPDATE")
@@ -195,9 +195,9 @@ def command(
 
     policy_docs = load_policies(policies, max_bytes=max_bytes)
     notes: list[str] = []
-    compiled = []
+    compiled: list[Obj] = []
     for d in policy_docs:
-        obj = d.obj
+        obj: Obj = d.obj
         if not no_defaults:
             obj, _ = default_policy(obj)
         errors = validate_policy(obj)

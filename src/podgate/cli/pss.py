@@ -300,31 +300,6 @@ def _by_labels(
     )
 
 
-def _replaced(node: Any, path: Sequence[str], value: Any) -> Any:
-    """A copy of `node` with the value at `path` replaced (copies only along the path)."""
-    if not path:
-        return value
-    out = dict(node)
-    out[path[0]] = _replaced(node[path[0]], path[1:], value)
-    return out
-
-
-def _apply_defaults(obj: Obj) -> tuple[Obj, tuple[Defaulted, ...]]:
-    """`default_object`, except that pod templates get no hostPort defaulting.
-
-    Since Kubernetes 1.28 the API server fills hostPort from containerPort on hostNetwork *Pods*
-    only; templates are left alone (feature gate DefaultHostNetworkHostPortsInPodTemplates, off;
-    spec §11). `default_object` also defaults templates, so a template's hostNetwork is hidden from
-    it and put back.
-    """
-    src = pod_sources(obj)
-    if src is None or not src.is_template or src.spec.get("hostNetwork") is not True:
-        return default_object(obj)
-    at = (*src.path.split("."), "spec", "hostNetwork")
-    out, defaulted = default_object(_replaced(obj, at, False))
-    return (_replaced(out, at, True) if defaulted else obj), defaulted
-
-
 def _evaluate_all(
     docs: Sequence[Document],
     lv: LevelVersion | None,
@@ -339,7 +314,7 @@ def _evaluate_all(
             continue
         defaulted: tuple[Defaulted, ...] = ()
         if apply_defaults:
-            obj, defaulted = _apply_defaults(obj)
+            obj, defaulted = default_object(obj)
         src = pod_sources(obj)
         if src is None:  # pragma: no cover - defaulting keeps the pod spec
             continue

@@ -4,8 +4,9 @@ A pod read from a file has not been through the API server. Three defaults chang
 PSS decide, so podgate applies them and says so:
 
 * a volume with no source becomes `emptyDir: {}` (SetDefaults_Volume);
-* on a hostNetwork pod (or pod template) a container port without hostPort gets
-  hostPort = containerPort (SetDefaults_PodSpec, init and regular containers);
+* on a hostNetwork Pod a container port without hostPort gets hostPort = containerPort (init
+  and regular containers). Pod templates are not defaulted this way since Kubernetes 1.28
+  (before, SetDefaults_PodSpec did it for templates too); a pod created from a template is.
 * a PodSecurityPolicy without `allowPrivilegeEscalation` gets `true` (policy/v1beta1 defaults).
 
 Each function returns the object unchanged (the same instance) when nothing applies, otherwise a
@@ -33,7 +34,7 @@ class Defaulted:
         return f"{self.field} defaulted to {self.value}"
 
 
-def _spec_defaults(spec: Obj, at: str) -> list[tuple[tuple[Any, ...], str, Any, str]]:
+def _spec_defaults(spec: Obj, at: str, is_pod: bool) -> list[tuple[tuple[Any, ...], str, Any, str]]:
     """(path within spec, field text, value, shown value) for every default the spec needs."""
     out: list[tuple[tuple[Any, ...], str, Any, str]] = []
     volumes = spec.get("volumes")
@@ -43,7 +44,7 @@ def _spec_defaults(spec: Obj, at: str) -> list[tuple[tuple[Any, ...], str, Any, 
                 k != "name" and v is not None for k, v in vol.items()
             ):
                 out.append((("volumes", i, "emptyDir"), f"{at}.volumes[{i}].emptyDir", {}, "{}"))
-    if spec.get("hostNetwork") is True:
+    if is_pod and spec.get("hostNetwork") is True:
         for list_name in ("initContainers", "containers"):
             items = spec.get(list_name)
             if not isinstance(items, list):
@@ -76,7 +77,7 @@ def default_object(obj: Obj) -> tuple[Obj, tuple[Defaulted, ...]]:
     if src is None:
         return obj, ()
     prefix: tuple[str, ...] = ("spec",) if not src.is_template else (*src.path.split("."), "spec")
-    todo = _spec_defaults(src.spec, ".".join(prefix))
+    todo = _spec_defaults(src.spec, ".".join(prefix), not src.is_template)
     if not todo:
         return obj, ()
     out = copy.deepcopy(dict(obj))

@@ -16,7 +16,7 @@ CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 
 def mapping(value: Any) -> Obj:
     """`value` if it is a mapping, else an empty one (absent, null, wrong types read as unset)."""
-    return value if isinstance(value, Mapping) else _EMPTY
+    return value if isinstance(value, dict) else _EMPTY
 
 
 def sequence(value: Any) -> Sequence[Any]:

@@ -18,6 +18,7 @@ from podgate.psp.draft import Draft
 from podgate.psp.patch import json_patch
 from podgate.psp.policy import BuildError
 from podgate.psp.provider import Provider, build_provider
+from podgate.psp.strategies import PodView
 
 PSP_ANNOTATION = "kubernetes.io/psp"
 AUDIT_ADMIT = "podsecuritypolicy.policy.k8s.io/admit-policy"
@@ -131,12 +132,15 @@ def compute(
         first = [p for p in policies.providers if p.name == hint]
         if first:
             order = [*first, *(p for p in policies.providers if p.name != hint)]
-    failed: list[tuple[str, tuple[FieldError, ...]]] = []
+    failed: list[Provider] = []
     chosen: tuple[Obj, str] | None = None
+    view = PodView(pod)  # the input pod, read once for every policy
     for provider in order:
-        result = provider.evaluate(pod)
+        # a failing policy only needs its first error here: all of them are gathered below,
+        # for the policies the requester may use, only when the pod is denied
+        result = provider.evaluate(pod, first_error=True, view=view)
         if result.errors:
-            failed.append((provider.name, result.errors))
+            failed.append(provider)
             continue
         if result.mutated and not mutation_allowed:
             continue
@@ -149,8 +153,10 @@ def compute(
     if chosen is not None:
         return Computed(chosen[0], chosen[1], True, ())
     # upstream concatenates the groups in Go map order; podgate sorts them by policy name
-    failed.sort(key=lambda item: item[0].encode())
-    errors = tuple((name, e) for name, errs in failed if authorized(name) for e in errs)
+    failed.sort(key=lambda p: p.name.encode())
+    errors = tuple(
+        (p.name, e) for p in failed if authorized(p.name) for e in p.evaluate(pod).errors
+    )
     return Computed(None, None, False, errors)
 
 
@@ -290,11 +296,13 @@ def review(policies: PolicySet, request: Request, can_use: CanUse | None = None)
             return _ignored(pod, "only garbage-collector fields changed")
         return validate_phase(policies, pod, request.namespace, request.user, can_use)
     admitted = admit_phase(policies, pod, request.namespace, request.user, can_use)
-    if not admitted.allowed:
+    if not admitted.allowed or admitted.policy is None:
         return admitted
-    validated = validate_phase(policies, admitted.object, request.namespace, request.user, can_use)
-    if not validated.allowed:
-        return Decision(False, True, None, pod, False, [], validated.violations, validated.message)
+    # The validating phase would now evaluate the admitted pod with the admitting policy first
+    # (it is named in kubernetes.io/psp). Mutation is idempotent, so that policy accepts it
+    # unchanged and is chosen again: the outcome is known without evaluating it twice. (A
+    # webhook calls validate_phase itself, since other webhooks may change the pod in between;
+    # the property tests check this equivalence.)
     return Decision(
         True,
         True,
@@ -304,5 +312,5 @@ def review(policies: PolicySet, request: Request, can_use: CanUse | None = None)
         admitted.patch,
         (),
         None,
-        {**admitted.audit_annotations, **validated.audit_annotations},
+        {**admitted.audit_annotations, AUDIT_VALIDATE: admitted.policy},
     )

@@ -6,7 +6,6 @@ reading it. The draft knows whether anything changed, which is what PSP calls "m
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from podgate.k8s import Obj
@@ -34,15 +33,25 @@ class Draft:
 
     def set(self, path: Path, value: Any) -> None:
         """Set `value` at `path`, creating missing (or null) mappings on the way."""
-        self.root = node = self._own(self.root)
+        self._parent(path)[path[-1]] = value
+        self.changed = True
+
+    def update(self, path: Path, values: Obj) -> None:
+        """Merge `values` into the mapping at `path`, creating it when missing (or null)."""
+        self._parent((*path, "")).update(values)
+        self.changed = True
+
+    def _parent(self, path: Path) -> Any:
+        """The owned container of `path`'s last element, copying and creating on the way."""
+        node: Any = self._own(self.root)
+        self.root = node
         for key in path[:-1]:
-            child = node[key] if isinstance(node, list) else node.get(key)
-            if isinstance(child, Mapping | list):
+            child: Any = node.get(key) if isinstance(node, dict) else node[key]
+            if isinstance(child, dict | list):
                 child = self._own(child)
             else:
                 child = {}
                 self._owned.add(id(child))
             node[key] = child
             node = child
-        node[path[-1]] = value
-        self.changed = True
+        return node

@@ -10,12 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from podgate.k8s import Obj, container_lists, mapping
+from podgate.k8s import Obj, mapping
 from podgate.k8s.field import FieldError
+from podgate.k8s.objects import CONTAINER_LISTS
 from podgate.psp.draft import Draft
 from podgate.psp.policy import BuildError
 from podgate.psp.strategies import (
     ContainerAt,
+    PodView,
     apparmor,
     capabilities,
     groups,
@@ -34,9 +36,9 @@ from podgate.psp.strategies import (
 )
 
 PodMutator = Callable[[Draft], None]
-ContainerMutator = Callable[[Draft, ContainerAt], None]
-PodValidator = Callable[[Obj, list[FieldError]], None]
-ContainerValidator = Callable[[Obj, Obj, str, list[FieldError]], None]
+ContainerMutator = Callable[[Draft, PodView, ContainerAt, Obj, dict[str, Any]], None]
+PodValidator = Callable[[PodView, list[FieldError]], None]
+ContainerValidator = Callable[[PodView, Obj, Obj, str, list[FieldError]], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,43 +58,86 @@ class Provider:
     container_mutators: tuple[ContainerMutator, ...]
     pod_validators: tuple[PodValidator, ...]
     container_validators: tuple[ContainerValidator, ...]
+    # the same validators split by whether mutation can change their outcome
+    independent: tuple[tuple[PodValidator, ...], tuple[ContainerValidator, ...]]
+    dependent: tuple[tuple[PodValidator, ...], tuple[ContainerValidator, ...]]
 
-    def evaluate(self, pod: Obj) -> Evaluation:
+    def evaluate(
+        self, pod: Obj, *, first_error: bool = False, view: PodView | None = None
+    ) -> Evaluation:
+        """MutatePod then ValidatePod. With `first_error`, validation stops at the first error
+        (enough to know the policy fails; admission asks for all errors only to deny). `view`
+        is the pod's view when the caller already has one (it is shared across policies)."""
+        if first_error:
+            early = self._check(view or PodView(pod), *self.independent, True)
+            if early:
+                return Evaluation(pod, False, early)
         draft = Draft(pod)
         for mutate_pod in self.pod_mutators:
             mutate_pod(draft)
         if self.container_mutators:
-            for list_name, items in container_lists(mapping(pod.get("spec"))):
-                for i in range(len(items)):
+            current = PodView(draft.root) if draft.changed or view is None else view
+            mutators = self.container_mutators
+            for list_name in CONTAINER_LISTS:
+                items = current.spec.get(list_name)
+                if not items:
+                    continue
+                for i, c in enumerate(items):
                     at = (list_name, i)
-                    for mutate in self.container_mutators:
-                        mutate(draft, at)
+                    csc = c.get("securityContext") or _EMPTY
+                    changes: dict[str, Any] = {}
+                    for mutate in mutators:
+                        mutate(draft, current, at, csc, changes)
+                    if changes:
+                        draft.update(("spec", list_name, i, "securityContext"), changes)
         root = draft.root
-        errs: list[FieldError] = []
-        for validate_pod in self.pod_validators:
-            validate_pod(root, errs)
-        for list_name, items in container_lists(mapping(root.get("spec"))):
-            for i, c in enumerate(items):
-                cpath = f"spec.{list_name}[{i}]"
-                for validate in self.container_validators:
-                    validate(root, c, cpath, errs)
-        return Evaluation(root, draft.changed, tuple(errs))
+        if first_error:
+            after = PodView(root) if draft.changed or view is None else view
+            return Evaluation(root, draft.changed, self._check(after, *self.dependent, True))
+        return Evaluation(root, draft.changed, self.validate(root))
 
     def validate(self, pod: Obj) -> tuple[FieldError, ...]:
-        """ValidatePod alone, without mutation."""
+        """ValidatePod alone, without mutation: every error, in upstream's order."""
+        return self._check(PodView(pod), self.pod_validators, self.container_validators, False)
+
+    @staticmethod
+    def _check(
+        view: PodView,
+        pod_validators: tuple[PodValidator, ...],
+        validators: tuple[ContainerValidator, ...],
+        first_error: bool,
+    ) -> tuple[FieldError, ...]:
         errs: list[FieldError] = []
-        for validate_pod in self.pod_validators:
-            validate_pod(pod, errs)
-        for list_name, items in container_lists(mapping(pod.get("spec"))):
+        for validate_pod in pod_validators:
+            validate_pod(view, errs)
+            if errs and first_error:
+                return (errs[0],)
+        if not validators:
+            return tuple(errs)
+        for list_name in CONTAINER_LISTS:
+            items = view.spec.get(list_name)
+            if not items:
+                continue
             for i, c in enumerate(items):
+                csc = c.get("securityContext") or _EMPTY
                 cpath = f"spec.{list_name}[{i}]"
-                for validate in self.container_validators:
-                    validate(pod, c, cpath, errs)
+                for validate in validators:
+                    validate(view, c, csc, cpath, errs)
+                if errs and first_error:
+                    return (errs[0],)
         return tuple(errs)
+
+
+_EMPTY: Obj = {}
 
 
 def _methods(strategies: list[Any], method: str) -> tuple[Any, ...]:
     return tuple(getattr(s, method) for s in strategies if s is not None and hasattr(s, method))
+
+
+def _validators(strategies: list[Any], method: str) -> list[Any]:
+    """The strategies whose validation can fail under this policy."""
+    return [s for s in strategies if s is not None and getattr(s, "can_fail", True)]
 
 
 def build_provider(policy: Obj) -> Provider:
@@ -133,13 +178,34 @@ def build_provider(policy: Obj) -> Provider:
     vols = volumes.build(spec, ann)
     rc = runtime_class.build(spec, ann)
 
+    pod_strategies = _validators([fs, sup, sc, se, hostns, sysc, vols, rc], "validate_pod")
+    container_strategies = _validators(
+        [user, group, se, aa, sc, priv, proc, caps, ports, ro, ape], "validate_container"
+    )
+
+    def split(strategies: list[Any], method: str, independent: bool) -> tuple[Any, ...]:
+        return _methods(
+            [
+                s
+                for s in strategies
+                if bool(getattr(s, "mutation_independent", False)) is independent
+            ],
+            method,
+        )
+
     return Provider(
         name=name,
         policy=policy,
         pod_mutators=_methods([sup, fs, se, sc, rc], "mutate_pod"),
         container_mutators=_methods([user, group, se, aa, caps, ro, ape], "mutate_container"),
-        pod_validators=_methods([fs, sup, sc, se, hostns, sysc, vols, rc], "validate_pod"),
-        container_validators=_methods(
-            [user, group, se, aa, sc, priv, proc, caps, ports, ro, ape], "validate_container"
+        pod_validators=_methods(pod_strategies, "validate_pod"),
+        container_validators=_methods(container_strategies, "validate_container"),
+        independent=(
+            split(pod_strategies, "validate_pod", True),
+            split(container_strategies, "validate_container", True),
+        ),
+        dependent=(
+            split(pod_strategies, "validate_pod", False),
+            split(container_strategies, "validate_container", False),
         ),
     )

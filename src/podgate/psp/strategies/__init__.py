@@ -5,11 +5,18 @@ policy makes the family a no-op, and raising `BuildError` when upstream could no
 A strategy implements any of:
 
 * `mutate_pod(draft)` and `mutate_container(draft, at)`: fill in defaults through the draft;
-* `validate_pod(pod, errors)` and `validate_container(pod, container, cpath, errors)`: append
-  upstream's field errors.
+* `validate_pod(view, errors)` and `validate_container(view, container, csc, cpath, errors)`:
+  append upstream's field errors; `view` is the pod with its spec, pod securityContext and
+  annotations looked up once, `csc` the container's securityContext.
 
 `at` is the container's location `(list name, index)`; `cpath` its field path text
 (`spec.containers[0]`). The provider calls them in upstream's order.
+
+A strategy whose validation reads nothing any mutator of the policy can change says so with
+`mutation_independent = True`: to learn whether a policy fails, the provider runs those
+validators on the pod as it is, before paying for mutation. A strategy whose validation can
+never fail under the policy (a wildcard allows everything) says `can_fail = False` and its
+validators are left out.
 """
 
 from __future__ import annotations
@@ -21,6 +28,40 @@ from podgate.k8s import Obj, mapping
 ContainerAt = tuple[str, int]
 
 _EMPTY: Obj = {}
+
+
+class PodView:
+    """A pod with the parts every validator reads looked up once."""
+
+    __slots__ = ("_volume_types", "annotations", "pod", "sc", "spec")
+
+    def __init__(self, pod: Obj) -> None:
+        self._volume_types: tuple[str, ...] | None = None
+        self.pod = pod
+        spec = pod.get("spec")
+        self.spec: Obj = spec if isinstance(spec, dict) else _EMPTY
+        sc = self.spec.get("securityContext")
+        self.sc: Obj = sc if isinstance(sc, dict) else _EMPTY
+        meta = pod.get("metadata")
+        ann = meta.get("annotations") if isinstance(meta, dict) else None
+        self.annotations: Obj = ann if isinstance(ann, dict) else _EMPTY
+
+    @property
+    def volume_types(self) -> tuple[str, ...]:
+        """The FSType of each volume ("" when it has no source), computed once per pod."""
+        if self._volume_types is None:
+            from podgate.psp.strategies.volumes import fs_type
+
+            vols = self.spec.get("volumes")
+            items = vols if isinstance(vols, list) else ()
+            self._volume_types = tuple(fs_type(v if isinstance(v, dict) else _EMPTY) for v in items)
+        return self._volume_types
+
+    def effective(self, csc: Obj, key: str) -> Any:
+        """The container's value, falling back to the pod's (runAsUser, runAsGroup,
+        runAsNonRoot, seLinuxOptions)."""
+        value = csc.get(key)
+        return self.sc.get(key) if value is None else value
 
 
 def security_context(obj: Obj) -> Obj:

@@ -4,12 +4,13 @@ pod's per-container annotations (Kubernetes 1.21-1.24 knew no AppArmor fields)."
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from podgate.k8s import Obj, mapping
 from podgate.k8s.field import FieldError, forbidden
 from podgate.k8s.gotext import go_quote
 from podgate.psp.draft import Draft
-from podgate.psp.strategies import ContainerAt, container_of
+from podgate.psp.strategies import ContainerAt, PodView, container_of
 
 DEFAULT_KEY = "apparmor.security.beta.kubernetes.io/defaultProfileName"
 ALLOWED_KEY = "apparmor.security.beta.kubernetes.io/allowedProfileNames"
@@ -32,18 +33,31 @@ class AppArmor:
     allowed: frozenset[str] | None  # None: the annotation is absent, anything goes
     allowed_text: str
 
-    def mutate_container(self, draft: Draft, at: ContainerAt) -> None:
+    @property
+    def can_fail(self) -> bool:
+        return self.allowed is not None
+
+    @property
+    def mutation_independent(self) -> bool:
+        return not self.default
+
+    def mutate_container(
+        self, draft: Draft, view: PodView, at: ContainerAt, csc: Obj, changes: dict[str, Any]
+    ) -> None:
         if not self.default:
             return
         key = _key(container_of(draft.root, at))
         if not _profile(draft.root, key):
             draft.set(("metadata", "annotations", key), self.default)
 
-    def validate_container(self, pod: Obj, c: Obj, cpath: str, errs: list[FieldError]) -> None:
+    def validate_container(
+        self, view: PodView, c: Obj, csc: Obj, cpath: str, errs: list[FieldError]
+    ) -> None:
         if self.allowed is None:
             return
         key = _key(c)
-        profile = _profile(pod, key)
+        value = view.annotations.get(key)
+        profile = value if isinstance(value, str) else ""
         path = f"pod.metadata.annotations[{key}]"
         if not profile:
             if self.allowed:

@@ -11,7 +11,7 @@ from podgate.k8s.field import FieldError, invalid, invalid_rendered
 from podgate.k8s.gotext import go_quote
 from podgate.psp.draft import Draft
 from podgate.psp.policy import string_list
-from podgate.psp.strategies import ContainerAt, container_of, sc_path, security_context
+from podgate.psp.strategies import ContainerAt, PodView
 
 
 def _names(value: Any) -> list[str]:
@@ -34,10 +34,20 @@ class Capabilities:
     allowed: frozenset[str]
     allow_all: bool
 
-    def mutate_container(self, draft: Draft, at: ContainerAt) -> None:
+    @property
+    def can_fail(self) -> bool:
+        return not (self.allow_all and not self.default_add and not self.required_drop)
+
+    @property
+    def mutation_independent(self) -> bool:
+        return not self.default_add and not self.required_drop
+
+    def mutate_container(
+        self, draft: Draft, view: PodView, at: ContainerAt, csc: Obj, changes: dict[str, Any]
+    ) -> None:
         if not self.default_add and not self.required_drop:
             return  # nothing to add: the container's own lists stay as they are
-        caps = security_context(container_of(draft.root, at)).get("capabilities")
+        caps = csc.get("capabilities")
         own_add: set[str] = set()
         own_drop: set[str] = set()
         if isinstance(caps, dict):
@@ -52,11 +62,13 @@ class Capabilities:
             new["add"] = sorted(add)
         if drop:
             new["drop"] = sorted(drop)
-        draft.set(sc_path(at, "capabilities"), new)
+        changes["capabilities"] = new
 
-    def validate_container(self, pod: Obj, c: Obj, cpath: str, errs: list[FieldError]) -> None:
+    def validate_container(
+        self, view: PodView, c: Obj, csc: Obj, cpath: str, errs: list[FieldError]
+    ) -> None:
         path = f"{cpath}.securityContext.capabilities"
-        caps = security_context(c).get("capabilities")
+        caps = csc.get("capabilities")
         if caps is None:
             if self.default_add or self.required_drop:
                 errs.append(

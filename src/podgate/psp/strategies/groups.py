@@ -11,7 +11,11 @@ from podgate.k8s import Obj, mapping
 from podgate.k8s.field import FieldError, int64_slice, invalid_rendered
 from podgate.psp.draft import Draft
 from podgate.psp.policy import BuildError, IdRange, id_ranges, in_ranges, ranges_text, rule_of
-from podgate.psp.strategies import ContainerAt, container_of, effective, sc_path, security_context
+from podgate.psp.strategies import (
+    ContainerAt,
+    PodView,
+    security_context,
+)
 
 _POD_SC = ("spec", "securityContext")
 
@@ -44,12 +48,20 @@ class RunAsGroup:
     ranges: tuple[IdRange, ...]
     text: str
 
-    def mutate_container(self, draft: Draft, at: ContainerAt) -> None:
-        if self.must and effective(draft.root, container_of(draft.root, at), "runAsGroup") is None:
-            draft.set(sc_path(at, "runAsGroup"), self.ranges[0].low)
+    @property
+    def mutation_independent(self) -> bool:
+        return not self.must
 
-    def validate_container(self, pod: Obj, c: Obj, cpath: str, errs: list[FieldError]) -> None:
-        gid = effective(pod, c, "runAsGroup")
+    def mutate_container(
+        self, draft: Draft, view: PodView, at: ContainerAt, csc: Obj, changes: dict[str, Any]
+    ) -> None:
+        if self.must and view.effective(csc, "runAsGroup") is None:
+            changes["runAsGroup"] = self.ranges[0].low
+
+    def validate_container(
+        self, view: PodView, c: Obj, csc: Obj, cpath: str, errs: list[FieldError]
+    ) -> None:
+        gid = view.effective(csc, "runAsGroup")
         # upstream reports runAsGroup errors at the securityContext itself
         _check(
             f"{cpath}.securityContext",
@@ -67,13 +79,17 @@ class FsGroup:
     ranges: tuple[IdRange, ...]
     text: str
 
+    @property
+    def mutation_independent(self) -> bool:
+        return not self.must
+
     def mutate_pod(self, draft: Draft) -> None:
         sc = security_context(mapping(draft.root.get("spec")))
         if self.must and sc.get("fsGroup") is None:
             draft.set((*_POD_SC, "fsGroup"), self.ranges[0].low)
 
-    def validate_pod(self, pod: Obj, errs: list[FieldError]) -> None:
-        value = security_context(mapping(pod.get("spec"))).get("fsGroup")
+    def validate_pod(self, view: PodView, errs: list[FieldError]) -> None:
+        value = view.sc.get("fsGroup")
         _check(
             "spec.securityContext.fsGroup",
             None if value is None else [value],
@@ -90,13 +106,17 @@ class SupplementalGroups:
     ranges: tuple[IdRange, ...]
     text: str
 
+    @property
+    def mutation_independent(self) -> bool:
+        return not self.must
+
     def mutate_pod(self, draft: Draft) -> None:
         sc = security_context(mapping(draft.root.get("spec")))
         if self.must and sc.get("supplementalGroups") is None:
             draft.set((*_POD_SC, "supplementalGroups"), [self.ranges[0].low])
 
-    def validate_pod(self, pod: Obj, errs: list[FieldError]) -> None:
-        value = security_context(mapping(pod.get("spec"))).get("supplementalGroups")
+    def validate_pod(self, view: PodView, errs: list[FieldError]) -> None:
+        value = view.sc.get("supplementalGroups")
         groups = value if isinstance(value, list) else None if value is None else [value]
         _check(
             "spec.securityContext.supplementalGroups",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from podgate.k8s import Obj, mapping
+from podgate.k8s import Obj
 from podgate.k8s.field import FieldError, invalid
+from podgate.psp.strategies import PodView
 
 _FIELDS = (
     ("hostNetwork", "Host network is not allowed to be used"),
@@ -16,10 +17,13 @@ _FIELDS = (
 
 @dataclass(frozen=True, slots=True)
 class HostNamespaces:
+    # no mutator changes what this strategy reads
+    mutation_independent = True
+
     forbidden: tuple[tuple[str, str], ...]  # the fields the policy does not allow, in order
 
-    def validate_pod(self, pod: Obj, errs: list[FieldError]) -> None:
-        spec = mapping(pod.get("spec"))
+    def validate_pod(self, view: PodView, errs: list[FieldError]) -> None:
+        spec = view.spec
         for key, detail in self.forbidden:
             value = spec.get(key)
             if value is not None and value is not False:

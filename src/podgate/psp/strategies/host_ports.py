@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from podgate.k8s import Obj, mapping, sequence
 from podgate.k8s.field import FieldError, invalid
 from podgate.psp.policy import IdRange, as_int
+from podgate.psp.strategies import PodView
 
 
 def ranges_text(ranges: tuple[IdRange, ...]) -> str:
@@ -16,10 +17,15 @@ def ranges_text(ranges: tuple[IdRange, ...]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class HostPorts:
+    # no mutator changes what this strategy reads
+    mutation_independent = True
+
     ranges: tuple[IdRange, ...]
     text: str
 
-    def validate_container(self, pod: Obj, c: Obj, cpath: str, errs: list[FieldError]) -> None:
+    def validate_container(
+        self, view: PodView, c: Obj, csc: Obj, cpath: str, errs: list[FieldError]
+    ) -> None:
         for port in sequence(c.get("ports")):
             hp = mapping(port).get("hostPort")
             if hp is None or hp == 0 or (isinstance(hp, int) and hp < 0):

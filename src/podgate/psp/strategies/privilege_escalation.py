@@ -4,11 +4,12 @@ spec.defaultAllowPrivilegeEscalation."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from podgate.k8s import Obj
 from podgate.k8s.field import FieldError, invalid
 from podgate.psp.draft import Draft
-from podgate.psp.strategies import ContainerAt, container_of, sc_path, security_context
+from podgate.psp.strategies import ContainerAt, PodView
 
 _KEY = "allowPrivilegeEscalation"
 
@@ -18,18 +19,22 @@ class PrivilegeEscalation:
     allow: bool
     default: bool | None
 
-    def mutate_container(self, draft: Draft, at: ContainerAt) -> None:
-        if security_context(container_of(draft.root, at)).get(_KEY) is not None:
+    def mutate_container(
+        self, draft: Draft, view: PodView, at: ContainerAt, csc: Obj, changes: dict[str, Any]
+    ) -> None:
+        if csc.get(_KEY) is not None:
             return
         if self.default is not None:
-            draft.set(sc_path(at, _KEY), self.default)
+            changes[_KEY] = self.default
         elif not self.allow:
-            draft.set(sc_path(at, _KEY), False)
+            changes[_KEY] = False
 
-    def validate_container(self, pod: Obj, c: Obj, cpath: str, errs: list[FieldError]) -> None:
+    def validate_container(
+        self, view: PodView, c: Obj, csc: Obj, cpath: str, errs: list[FieldError]
+    ) -> None:
         if self.allow:
             return
-        value = security_context(c).get(_KEY)
+        value = csc.get(_KEY)
         if value is not False:
             errs.append(
                 invalid(

@@ -6,13 +6,18 @@ from dataclasses import dataclass
 
 from podgate.k8s import Obj
 from podgate.k8s.field import FieldError, invalid
-from podgate.psp.strategies import security_context
+from podgate.psp.strategies import PodView
 
 
 @dataclass(frozen=True, slots=True)
 class Privileged:
-    def validate_container(self, pod: Obj, c: Obj, cpath: str, errs: list[FieldError]) -> None:
-        value = security_context(c).get("privileged")
+    # no mutator changes what this strategy reads
+    mutation_independent = True
+
+    def validate_container(
+        self, view: PodView, c: Obj, csc: Obj, cpath: str, errs: list[FieldError]
+    ) -> None:
+        value = csc.get("privileged")
         if value is not None and value is not False:
             errs.append(
                 invalid(

@@ -8,15 +8,20 @@ from dataclasses import dataclass
 from podgate.k8s import Obj
 from podgate.k8s.field import FieldError, invalid
 from podgate.psp.policy import string_list
-from podgate.psp.strategies import security_context
+from podgate.psp.strategies import PodView
 
 
 @dataclass(frozen=True, slots=True)
 class ProcMount:
+    # no mutator changes what this strategy reads
+    mutation_independent = True
+
     allowed: frozenset[str]
 
-    def validate_container(self, pod: Obj, c: Obj, cpath: str, errs: list[FieldError]) -> None:
-        value = security_context(c).get("procMount")
+    def validate_container(
+        self, view: PodView, c: Obj, csc: Obj, cpath: str, errs: list[FieldError]
+    ) -> None:
+        value = csc.get("procMount")
         if value is None:
             value = "Default"
         if value not in self.allowed:

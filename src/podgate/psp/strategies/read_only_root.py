@@ -4,21 +4,26 @@ file system; an explicit false is never overridden."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from podgate.k8s import Obj
 from podgate.k8s.field import FieldError, invalid
 from podgate.psp.draft import Draft
-from podgate.psp.strategies import ContainerAt, container_of, sc_path, security_context
+from podgate.psp.strategies import ContainerAt, PodView
 
 
 @dataclass(frozen=True, slots=True)
 class ReadOnlyRootFilesystem:
-    def mutate_container(self, draft: Draft, at: ContainerAt) -> None:
-        if security_context(container_of(draft.root, at)).get("readOnlyRootFilesystem") is None:
-            draft.set(sc_path(at, "readOnlyRootFilesystem"), True)
+    def mutate_container(
+        self, draft: Draft, view: PodView, at: ContainerAt, csc: Obj, changes: dict[str, Any]
+    ) -> None:
+        if csc.get("readOnlyRootFilesystem") is None:
+            changes["readOnlyRootFilesystem"] = True
 
-    def validate_container(self, pod: Obj, c: Obj, cpath: str, errs: list[FieldError]) -> None:
-        value = security_context(c).get("readOnlyRootFilesystem")
+    def validate_container(
+        self, view: PodView, c: Obj, csc: Obj, cpath: str, errs: list[FieldError]
+    ) -> None:
+        value = csc.get("readOnlyRootFilesystem")
         path = f"{cpath}.securityContext.readOnlyRootFilesystem"
         if value is None:
             errs.append(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from podgate.k8s import Obj, mapping
 from podgate.k8s.field import FieldError, invalid, required
 from podgate.psp.draft import Draft
 from podgate.psp.policy import BuildError, IdRange, id_ranges, in_ranges, ranges_text, rule_of
-from podgate.psp.strategies import ContainerAt, container_of, effective, sc_path
+from podgate.psp.strategies import ContainerAt, PodView
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,12 +17,16 @@ class MustRunAs:
     ranges: tuple[IdRange, ...]
     text: str
 
-    def mutate_container(self, draft: Draft, at: ContainerAt) -> None:
-        if effective(draft.root, container_of(draft.root, at), "runAsUser") is None:
-            draft.set(sc_path(at, "runAsUser"), self.ranges[0].low)
+    def mutate_container(
+        self, draft: Draft, view: PodView, at: ContainerAt, csc: Obj, changes: dict[str, Any]
+    ) -> None:
+        if view.effective(csc, "runAsUser") is None:
+            changes["runAsUser"] = self.ranges[0].low
 
-    def validate_container(self, pod: Obj, c: Obj, cpath: str, errs: list[FieldError]) -> None:
-        uid = effective(pod, c, "runAsUser")
+    def validate_container(
+        self, view: PodView, c: Obj, csc: Obj, cpath: str, errs: list[FieldError]
+    ) -> None:
+        uid = view.effective(csc, "runAsUser")
         if uid is None:
             errs.append(required(f"{cpath}.securityContext.runAsUser"))
         elif not (isinstance(uid, int) and in_ranges(uid, self.ranges)):
@@ -34,17 +39,17 @@ class MustRunAs:
 
 @dataclass(frozen=True, slots=True)
 class MustRunAsNonRoot:
-    def mutate_container(self, draft: Draft, at: ContainerAt) -> None:
-        c = container_of(draft.root, at)
-        if (
-            effective(draft.root, c, "runAsNonRoot") is None
-            and effective(draft.root, c, "runAsUser") is None
-        ):
-            draft.set(sc_path(at, "runAsNonRoot"), True)
+    def mutate_container(
+        self, draft: Draft, view: PodView, at: ContainerAt, csc: Obj, changes: dict[str, Any]
+    ) -> None:
+        if view.effective(csc, "runAsNonRoot") is None and view.effective(csc, "runAsUser") is None:
+            changes["runAsNonRoot"] = True
 
-    def validate_container(self, pod: Obj, c: Obj, cpath: str, errs: list[FieldError]) -> None:
-        non_root = effective(pod, c, "runAsNonRoot")
-        uid = effective(pod, c, "runAsUser")
+    def validate_container(
+        self, view: PodView, c: Obj, csc: Obj, cpath: str, errs: list[FieldError]
+    ) -> None:
+        non_root = view.effective(csc, "runAsNonRoot")
+        uid = view.effective(csc, "runAsUser")
         at = f"{cpath}.securityContext"
         if non_root is None and uid is None:
             errs.append(required(f"{at}.runAsNonRoot", "must be true"))

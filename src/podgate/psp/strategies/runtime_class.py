@@ -8,6 +8,7 @@ from podgate.k8s import Obj, mapping
 from podgate.k8s.field import FieldError, invalid
 from podgate.psp.draft import Draft
 from podgate.psp.policy import string_list
+from podgate.psp.strategies import PodView
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +17,10 @@ class RuntimeClass:
     allow_any: bool
     default: str | None
 
+    @property
+    def mutation_independent(self) -> bool:
+        return self.default is None
+
     def mutate_pod(self, draft: Draft) -> None:
         if (
             self.default is not None
@@ -23,8 +28,8 @@ class RuntimeClass:
         ):
             draft.set(("spec", "runtimeClassName"), self.default)
 
-    def validate_pod(self, pod: Obj, errs: list[FieldError]) -> None:
-        name = mapping(pod.get("spec")).get("runtimeClassName")
+    def validate_pod(self, view: PodView, errs: list[FieldError]) -> None:
+        name = view.spec.get("runtimeClassName")
         if name is None or self.allow_any or name in self.allowed:
             return
         errs.append(invalid("spec.runtimeClassName", name, ""))

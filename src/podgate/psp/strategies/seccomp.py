@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from podgate.k8s import Obj, mapping
 from podgate.k8s.field import FieldError, forbidden
 from podgate.psp.draft import Draft
-from podgate.psp.strategies import security_context
+from podgate.psp.strategies import PodView, security_context
 
 DEFAULT_KEY = "seccomp.security.alpha.kubernetes.io/defaultProfileName"
 ALLOWED_KEY = "seccomp.security.alpha.kubernetes.io/allowedProfileNames"
@@ -47,6 +47,16 @@ class Seccomp:
     allowed_text: str
     allow_any: bool
 
+    @property
+    def can_fail(self) -> bool:
+        return not self.allow_any
+
+    @property
+    def mutation_independent(self) -> bool:
+        """Without a default, mutation only copies the pod's seccompProfile field into the
+        annotation, which does not change any profile the validation reads."""
+        return not self.default
+
     def mutate_pod(self, draft: Draft) -> None:
         annotations = mapping(mapping(draft.root.get("metadata")).get("annotations"))
         if _annotation(annotations, POD_KEY):
@@ -74,23 +84,24 @@ class Seccomp:
                 )
             )
 
-    def validate_pod(self, pod: Obj, errs: list[FieldError]) -> None:
-        annotations = mapping(mapping(pod.get("metadata")).get("annotations"))
-        profile = _annotation(annotations, POD_KEY)
+    def validate_pod(self, view: PodView, errs: list[FieldError]) -> None:
+        profile = _annotation(view.annotations, POD_KEY)
         if not profile:
-            profile = profile_of_field(security_context(mapping(pod.get("spec")))) or ""
+            profile = profile_of_field(view.sc) or ""
         self._check(profile, f"pod.metadata.annotations[{POD_KEY}]", errs)
 
-    def validate_container(self, pod: Obj, c: Obj, cpath: str, errs: list[FieldError]) -> None:
+    def validate_container(
+        self, view: PodView, c: Obj, csc: Obj, cpath: str, errs: list[FieldError]
+    ) -> None:
         name = c.get("name")
         key = CONTAINER_PREFIX + (name if isinstance(name, str) else "")
-        annotations = mapping(mapping(pod.get("metadata")).get("annotations"))
-        profile = profile_of_field(security_context(c))
+        profile = profile_of_field(csc)
         if profile is None:
+            annotations = view.annotations
             if key in annotations:
                 profile = _annotation(annotations, key)
             else:
-                profile = profile_of_field(security_context(mapping(pod.get("spec"))))
+                profile = profile_of_field(view.sc)
                 if profile is None:
                     profile = _annotation(annotations, POD_KEY)
         self._check(profile, f"pod.metadata.annotations[{key}]", errs)

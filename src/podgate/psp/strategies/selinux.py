@@ -9,7 +9,11 @@ from podgate.k8s import Obj, mapping
 from podgate.k8s.field import FieldError, invalid, required
 from podgate.psp.draft import Draft
 from podgate.psp.policy import BuildError, rule_of
-from podgate.psp.strategies import ContainerAt, container_of, effective, sc_path, security_context
+from podgate.psp.strategies import (
+    ContainerAt,
+    PodView,
+    security_context,
+)
 
 _FIELDS = ("role", "type", "user")
 
@@ -40,9 +44,11 @@ class MustRunAs:
         if security_context(mapping(draft.root.get("spec"))).get("seLinuxOptions") is None:
             draft.set(("spec", "securityContext", "seLinuxOptions"), self._default())
 
-    def mutate_container(self, draft: Draft, at: ContainerAt) -> None:
-        if effective(draft.root, container_of(draft.root, at), "seLinuxOptions") is None:
-            draft.set(sc_path(at, "seLinuxOptions"), self._default())
+    def mutate_container(
+        self, draft: Draft, view: PodView, at: ContainerAt, csc: Obj, changes: dict[str, Any]
+    ) -> None:
+        if view.effective(csc, "seLinuxOptions") is None:
+            changes["seLinuxOptions"] = self._default()
 
     def _check(self, opts: Any, path: str, errs: list[FieldError]) -> None:
         if opts is None:
@@ -57,13 +63,15 @@ class MustRunAs:
             if want != have:
                 errs.append(invalid(f"{path}.{key}", have, f"must be {want}"))
 
-    def validate_pod(self, pod: Obj, errs: list[FieldError]) -> None:
-        opts = security_context(mapping(pod.get("spec"))).get("seLinuxOptions")
+    def validate_pod(self, view: PodView, errs: list[FieldError]) -> None:
+        opts = view.sc.get("seLinuxOptions")
         self._check(opts, "spec.securityContext.seLinuxOptions", errs)
 
-    def validate_container(self, pod: Obj, c: Obj, cpath: str, errs: list[FieldError]) -> None:
+    def validate_container(
+        self, view: PodView, c: Obj, csc: Obj, cpath: str, errs: list[FieldError]
+    ) -> None:
         self._check(
-            effective(pod, c, "seLinuxOptions"), f"{cpath}.securityContext.seLinuxOptions", errs
+            view.effective(csc, "seLinuxOptions"), f"{cpath}.securityContext.seLinuxOptions", errs
         )
 
 

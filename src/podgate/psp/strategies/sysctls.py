@@ -8,6 +8,7 @@ from podgate.k8s import Obj, mapping, sequence
 from podgate.k8s.field import FieldError, forbidden
 from podgate.k8s.gotext import go_quote
 from podgate.psp.policy import string_list
+from podgate.psp.strategies import PodView
 
 # The kubelet's safe sysctls in Kubernetes 1.22-1.24, the releases that ran PSP last.
 SAFE_SYSCTLS = frozenset(
@@ -42,9 +43,17 @@ class Sysctls:
     forbidden: Patterns
     allowed_unsafe: Patterns
 
-    def validate_pod(self, pod: Obj, errs: list[FieldError]) -> None:
-        spec = mapping(pod.get("spec"))
-        sysctls = sequence(mapping(spec.get("securityContext")).get("sysctls"))
+    # no mutator changes what this strategy reads
+    mutation_independent = True
+
+    @property
+    def can_fail(self) -> bool:
+        """`allowedUnsafeSysctls: ["*"]` with nothing forbidden allows every sysctl."""
+        everything = "" in self.allowed_unsafe.prefixes
+        return not everything or bool(self.forbidden.exact or self.forbidden.prefixes)
+
+    def validate_pod(self, view: PodView, errs: list[FieldError]) -> None:
+        sysctls = sequence(view.sc.get("sysctls"))
         for i, item in enumerate(sysctls):
             name = mapping(item).get("name")
             name = name if isinstance(name, str) else ""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from podgate.k8s import Obj, container_lists, mapping, sequence
 from podgate.k8s.field import FieldError, invalid
 from podgate.psp.policy import string_list
+from podgate.psp.strategies import PodView
 
 # pod volume source -> FSType, in upstream's order of precedence
 SOURCES: tuple[tuple[str, str], ...] = (
@@ -43,12 +44,17 @@ SOURCES: tuple[tuple[str, str], ...] = (
 FS_TYPES = frozenset(t for _, t in SOURCES)
 
 
+_RANK = {key: (rank, kind) for rank, (key, kind) in enumerate(SOURCES)}
+
+
 def fs_type(volume: Obj) -> str:
-    """The FSType of a pod volume (its first set source), "" when it has none."""
-    for key, kind in SOURCES:
-        if volume.get(key) is not None:
-            return kind
-    return ""
+    """The FSType of a pod volume (its first set source in upstream's order), "" when none."""
+    best: tuple[int, str] | None = None
+    for key, value in volume.items():
+        ranked = _RANK.get(key)
+        if ranked is not None and value is not None and (best is None or ranked < best):
+            best = ranked
+    return best[1] if best is not None else ""
 
 
 def _trim(path: str) -> str:
@@ -79,19 +85,24 @@ def allows_host_path(paths: tuple[HostPath, ...], path: str) -> tuple[bool, bool
 
 @dataclass(frozen=True, slots=True)
 class Volumes:
+    # no mutator changes what this strategy reads
+    mutation_independent = True
+
     allow_all: bool
     allowed: frozenset[str]
     host_paths: tuple[HostPath, ...]
     flex_drivers: frozenset[str]
     csi_drivers: frozenset[str]
 
-    def validate_pod(self, pod: Obj, errs: list[FieldError]) -> None:
-        spec = mapping(pod.get("spec"))
-        for i, item in enumerate(sequence(spec.get("volumes"))):
-            volume = mapping(item)
-            kind = fs_type(volume)
+    def validate_pod(self, view: PodView, errs: list[FieldError]) -> None:
+        kinds = view.volume_types
+        if not kinds:
+            return
+        spec = view.spec
+        for i, kind in enumerate(kinds):
             at = f"spec.volumes[{i}]"
             if not kind:
+                volume = mapping(spec["volumes"][i])
                 errs.append(
                     invalid(at, "", f"unknown volume type for volume: {volume.get('name')}")
                 )
@@ -100,9 +111,9 @@ class Volumes:
                 errs.append(invalid(at, kind, f"{kind} volumes are not allowed to be used"))
                 continue
             if kind == "hostPath":
-                self._host_path(spec, volume, at, errs)
+                self._host_path(spec, mapping(spec["volumes"][i]), at, errs)
             elif kind == "flexVolume" and self.flex_drivers:
-                driver = mapping(volume.get("flexVolume")).get("driver", "")
+                driver = mapping(mapping(spec["volumes"][i]).get("flexVolume")).get("driver", "")
                 if driver not in self.flex_drivers:
                     errs.append(
                         invalid(
@@ -110,7 +121,7 @@ class Volumes:
                         )
                     )
             elif kind == "csi" and self.csi_drivers:
-                driver = mapping(volume.get("csi")).get("driver", "")
+                driver = mapping(mapping(spec["volumes"][i]).get("csi")).get("driver", "")
                 if driver not in self.csi_drivers:
                     errs.append(
                         invalid(
