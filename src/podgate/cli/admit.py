@@ -265,6 +265,7 @@ def _as_json(
         "audit_annotations": dict(decision.audit_annotations),
         "defaulted": [str(d) for d in defaulted],
         "unusable_policies": [{"policy": u.name, "reason": u.reason} for u in policy_set.unusable],
+        "unauthorized_policies": list(decision.unauthorized),
         "notes": notes,
     }
 
@@ -335,4 +336,13 @@ def _print_text(
             out.print(Text(f"  policy {policy!r}:", style="bold"))
             current = policy
         out.print(Text(f"    - {err}"))
+    if decision.unauthorized:
+        names = ", ".join(repr(n) for n in decision.unauthorized)
+        out.print(
+            Text(
+                f"  not usable by the requester or the pod's service account (their "
+                f"errors are not reported, as upstream does): {names}",
+                style="yellow",
+            )
+        )
     out.print(Text(f"upstream message: {decision.message}", style="dim"))

@@ -91,6 +91,7 @@ class Computed:
     mutated: bool
     errors: tuple[tuple[str, FieldError], ...]  # (policy, error) of authorized policies
     fatal: str | None = None  # e.g. "no providers available to validate pod request"
+    unauthorized: tuple[str, ...] = ()  # policies the requester may not use (errors hidden)
 
 
 def compute(
@@ -157,7 +158,8 @@ def compute(
     errors = tuple(
         (p.name, e) for p in failed if authorized(p.name) for e in p.evaluate(pod).errors
     )
-    return Computed(None, None, False, errors)
+    hidden = tuple(p.name for p in policies.providers if not authorized(p.name))
+    return Computed(None, None, False, errors, unauthorized=hidden)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +176,7 @@ class Decision:
     message: str | None
     audit_annotations: Mapping[str, str] = field(default_factory=dict)
     skipped_reason: str = ""  # why the request is not evaluated
+    unauthorized: tuple[str, ...] = ()  # on denial: policies the requester may not use
 
 
 def _ignored(pod: Obj, why: str) -> Decision:
@@ -220,6 +223,20 @@ def _with_annotation(pod: Obj, name: str) -> Obj:
     return result
 
 
+def _denied(pod: Obj, phase: str, computed: Computed) -> Decision:
+    return Decision(
+        False,
+        True,
+        None,
+        pod,
+        False,
+        [],
+        computed.errors,
+        _denial(phase, computed),
+        unauthorized=computed.unauthorized,
+    )
+
+
 def _denial(phase: str, computed: Computed) -> str:
     if computed.fatal:
         return f"PodSecurityPolicy: {computed.fatal}"
@@ -232,9 +249,7 @@ def admit_phase(
     """The mutating phase of a CREATE: choose a policy, mutate, write `kubernetes.io/psp`."""
     computed = compute(policies, pod, namespace, user, can_use, mutation_allowed=True)
     if computed.pod is None or computed.policy is None:
-        return Decision(
-            False, True, None, pod, False, [], computed.errors, _denial("admit", computed)
-        )
+        return _denied(pod, "admit", computed)
     admitted = _with_annotation(computed.pod, computed.policy)
     return Decision(
         True,
@@ -258,9 +273,7 @@ def validate_phase(
     hint = hint if isinstance(hint, str) else ""
     computed = compute(policies, pod, namespace, user, can_use, mutation_allowed=False, hint=hint)
     if computed.pod is None or computed.policy is None:
-        return Decision(
-            False, True, None, pod, False, [], computed.errors, _denial("validate", computed)
-        )
+        return _denied(pod, "validate", computed)
     return Decision(
         True, True, computed.policy, pod, False, [], (), None, {AUDIT_VALIDATE: computed.policy}
     )
