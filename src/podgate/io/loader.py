@@ -91,6 +91,7 @@ def _read(path: str, max_bytes: int) -> bytes:
 def _check_node(root: yaml.Node, file: str, index: int) -> None:
     """Refuse alias bombs and absurd nesting by walking the composed node graph."""
     sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()  # entered but not finished: reaching one again is a cycle
     unique = 0
     # iterative post-order walk: (node, depth, children done?)
     stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
@@ -98,6 +99,7 @@ def _check_node(root: yaml.Node, file: str, index: int) -> None:
         node, depth, done = stack.pop()
         key = id(node)
         if done:
+            open_nodes.discard(key)
             total = 1
             if isinstance(node, yaml.MappingNode):
                 for k, v in node.value:
@@ -115,6 +117,13 @@ def _check_node(root: yaml.Node, file: str, index: int) -> None:
                 )
             continue
         if key in sizes:
+            if key in open_nodes:
+                raise LoadError(
+                    "document refers to itself through an alias (a recursive structure)",
+                    file=file,
+                    document=index,
+                    line=node.start_mark.line + 1,
+                )
             continue
         if depth > MAX_DEPTH:
             raise LoadError(
@@ -124,7 +133,8 @@ def _check_node(root: yaml.Node, file: str, index: int) -> None:
                 line=node.start_mark.line + 1,
             )
         unique += 1
-        sizes[key] = 0  # marks "seen"; a cycle (impossible in YAML aliases) adds nothing
+        sizes[key] = 0
+        open_nodes.add(key)
         stack.append((node, depth, True))
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
