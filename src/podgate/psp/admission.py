@@ -17,7 +17,7 @@ from podgate.k8s.field import FieldError, error_list
 from podgate.psp.draft import Draft
 from podgate.psp.patch import json_patch
 from podgate.psp.policy import BuildError
-from podgate.psp.provider import Provider, build_provider
+from podgate.psp.provider import Memo, Provider, build_provider
 from podgate.psp.strategies import PodView
 
 PSP_ANNOTATION = "kubernetes.io/psp"
@@ -68,9 +68,10 @@ class PolicySet:
     def compile(cls, policies: Iterable[Obj]) -> PolicySet:
         providers: list[Provider] = []
         unusable: list[Unusable] = []
+        interned: dict[Any, Any] = {}
         for policy in policies:
             try:
-                providers.append(build_provider(policy))
+                providers.append(build_provider(policy, interned))
             except BuildError as e:
                 name = mapping(policy.get("metadata")).get("name")
                 unusable.append(Unusable(name if isinstance(name, str) else "", str(e)))
@@ -135,11 +136,12 @@ def compute(
             order = [*first, *(p for p in policies.providers if p.name != hint)]
     failed: list[Provider] = []
     chosen: tuple[Obj, str] | None = None
-    view = PodView(pod)  # the input pod, read once for every policy
+    view = PodView(pod)  # the input pod, read once for every policy ...
+    memo: Memo = {}  # ... and each distinct mutation-independent check run once
     for provider in order:
         # a failing policy only needs its first error here: all of them are gathered below,
         # for the policies the requester may use, only when the pod is denied
-        result = provider.evaluate(pod, first_error=True, view=view)
+        result = provider.evaluate(pod, first_error=True, view=view, memo=memo)
         if result.errors:
             failed.append(provider)
             continue

@@ -51,6 +51,42 @@ class Evaluation:
 
 
 @dataclass(frozen=True, slots=True)
+class IndependentCheck:
+    """One mutation-independent strategy's validation over a whole pod. Equal strategies of
+    different policies are one object (interned at compile time), so a pod is checked once
+    for all of them."""
+
+    strategy: Any
+    pod: PodValidator | None
+    container: ContainerValidator | None
+
+    def first_error(self, view: PodView) -> FieldError | None:
+        errs: list[FieldError] = []
+        if self.pod is not None:
+            self.pod(view, errs)
+            if errs:
+                return errs[0]
+        validate = self.container
+        if validate is None:
+            return None
+        for list_name in CONTAINER_LISTS:
+            items = view.spec.get(list_name)
+            if not items:
+                continue
+            for i, c in enumerate(items):
+                validate(
+                    view, c, c.get("securityContext") or _EMPTY, f"spec.{list_name}[{i}]", errs
+                )
+                if errs:
+                    return errs[0]
+        return None
+
+
+Memo = dict[int, FieldError | None]
+"""First errors of independent checks for one pod, by id of the (interned) check."""
+
+
+@dataclass(frozen=True, slots=True)
 class Provider:
     name: str
     policy: Obj
@@ -58,20 +94,35 @@ class Provider:
     container_mutators: tuple[ContainerMutator, ...]
     pod_validators: tuple[PodValidator, ...]
     container_validators: tuple[ContainerValidator, ...]
-    # the same validators split by whether mutation can change their outcome
-    independent: tuple[tuple[PodValidator, ...], tuple[ContainerValidator, ...]]
+    # the validators whose outcome mutation can change, and the checks whose outcome it cannot
     dependent: tuple[tuple[PodValidator, ...], tuple[ContainerValidator, ...]]
+    independent: tuple[IndependentCheck, ...]
 
     def evaluate(
-        self, pod: Obj, *, first_error: bool = False, view: PodView | None = None
+        self,
+        pod: Obj,
+        *,
+        first_error: bool = False,
+        view: PodView | None = None,
+        memo: Memo | None = None,
     ) -> Evaluation:
         """MutatePod then ValidatePod. With `first_error`, validation stops at the first error
         (enough to know the policy fails; admission asks for all errors only to deny). `view`
-        is the pod's view when the caller already has one (it is shared across policies)."""
+        is the pod's view when the caller already has one, `memo` the independent checks'
+        results for this pod (both are shared across the policies of one decision)."""
         if first_error:
-            early = self._check(view or PodView(pod), *self.independent, True)
-            if early:
-                return Evaluation(pod, False, early)
+            if view is None:
+                view = PodView(pod)
+            if memo is None:
+                memo = {}
+            for check in self.independent:
+                key = id(check)
+                if key in memo:
+                    err = memo[key]
+                else:
+                    err = memo[key] = check.first_error(view)
+                if err is not None:
+                    return Evaluation(pod, False, (err,))
         draft = Draft(pod)
         for mutate_pod in self.pod_mutators:
             mutate_pod(draft)
@@ -135,14 +186,22 @@ def _methods(strategies: list[Any], method: str) -> tuple[Any, ...]:
     return tuple(getattr(s, method) for s in strategies if s is not None and hasattr(s, method))
 
 
+def _mutators(strategies: list[Any], method: str) -> tuple[Any, ...]:
+    """The mutators of the strategies that can change a pod under this policy."""
+    return _methods(
+        [s for s in strategies if s is not None and getattr(s, "mutates", True)], method
+    )
+
+
 def _validators(strategies: list[Any], method: str) -> list[Any]:
     """The strategies whose validation can fail under this policy."""
     return [s for s in strategies if s is not None and getattr(s, "can_fail", True)]
 
 
-def build_provider(policy: Obj) -> Provider:
+def build_provider(policy: Obj, interned: dict[Any, IndependentCheck] | None = None) -> Provider:
     """Compile a policy (already defaulted). Raises BuildError when upstream could not build
-    its strategies (the policy is then skipped silently at admission)."""
+    its strategies (the policy is then skipped silently at admission). Policies compiled with
+    the same `interned` dict share equal independent checks."""
     meta = mapping(policy.get("metadata"))
     name = meta.get("name")
     name = name if isinstance(name, str) else ""
@@ -183,29 +242,38 @@ def build_provider(policy: Obj) -> Provider:
         [user, group, se, aa, sc, priv, proc, caps, ports, ro, ape], "validate_container"
     )
 
-    def split(strategies: list[Any], method: str, independent: bool) -> tuple[Any, ...]:
+    def dependent(strategies: list[Any], method: str) -> tuple[Any, ...]:
         return _methods(
-            [
-                s
-                for s in strategies
-                if bool(getattr(s, "mutation_independent", False)) is independent
-            ],
-            method,
+            [s for s in strategies if not getattr(s, "mutation_independent", False)], method
         )
+
+    checks = []
+    for strategy in {id(s): s for s in pod_strategies + container_strategies}.values():
+        if getattr(strategy, "mutation_independent", False):
+            check = IndependentCheck(
+                strategy,
+                getattr(strategy, "validate_pod", None),
+                getattr(strategy, "validate_container", None),
+            )
+            checks.append(_interned(check, interned) if interned is not None else check)
 
     return Provider(
         name=name,
         policy=policy,
-        pod_mutators=_methods([sup, fs, se, sc, rc], "mutate_pod"),
-        container_mutators=_methods([user, group, se, aa, caps, ro, ape], "mutate_container"),
+        pod_mutators=_mutators([sup, fs, se, sc, rc], "mutate_pod"),
+        container_mutators=_mutators([user, group, se, aa, caps, ro, ape], "mutate_container"),
         pod_validators=_methods(pod_strategies, "validate_pod"),
         container_validators=_methods(container_strategies, "validate_container"),
-        independent=(
-            split(pod_strategies, "validate_pod", True),
-            split(container_strategies, "validate_container", True),
-        ),
         dependent=(
-            split(pod_strategies, "validate_pod", False),
-            split(container_strategies, "validate_container", False),
+            dependent(pod_strategies, "validate_pod"),
+            dependent(container_strategies, "validate_container"),
         ),
+        independent=tuple(checks),
     )
+
+
+def _interned(check: IndependentCheck, interned: dict[Any, IndependentCheck]) -> IndependentCheck:
+    try:
+        return interned.setdefault(check.strategy, check)
+    except TypeError:  # a strategy holding a dict is not hashable: not shared
+        return check

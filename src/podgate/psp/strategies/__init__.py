@@ -16,7 +16,7 @@ A strategy whose validation reads nothing any mutator of the policy can change s
 `mutation_independent = True`: to learn whether a policy fails, the provider runs those
 validators on the pod as it is, before paying for mutation. A strategy whose validation can
 never fail under the policy (a wildcard allows everything) says `can_fail = False` and its
-validators are left out.
+validators are left out; likewise `mutates = False` leaves out its mutators.
 """
 
 from __future__ import annotations

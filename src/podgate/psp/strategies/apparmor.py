@@ -38,6 +38,10 @@ class AppArmor:
         return self.allowed is not None
 
     @property
+    def mutates(self) -> bool:
+        return not self.mutation_independent
+
+    @property
     def mutation_independent(self) -> bool:
         return not self.default
 

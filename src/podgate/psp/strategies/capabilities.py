@@ -39,6 +39,10 @@ class Capabilities:
         return not (self.allow_all and not self.default_add and not self.required_drop)
 
     @property
+    def mutates(self) -> bool:
+        return not self.mutation_independent
+
+    @property
     def mutation_independent(self) -> bool:
         return not self.default_add and not self.required_drop
 

@@ -49,6 +49,10 @@ class RunAsGroup:
     text: str
 
     @property
+    def mutates(self) -> bool:
+        return self.must
+
+    @property
     def mutation_independent(self) -> bool:
         return not self.must
 
@@ -80,6 +84,10 @@ class FsGroup:
     text: str
 
     @property
+    def mutates(self) -> bool:
+        return self.must
+
+    @property
     def mutation_independent(self) -> bool:
         return not self.must
 
@@ -105,6 +113,10 @@ class SupplementalGroups:
     must: bool
     ranges: tuple[IdRange, ...]
     text: str
+
+    @property
+    def mutates(self) -> bool:
+        return self.must
 
     @property
     def mutation_independent(self) -> bool:

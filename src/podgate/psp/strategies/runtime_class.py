@@ -18,6 +18,10 @@ class RuntimeClass:
     default: str | None
 
     @property
+    def mutates(self) -> bool:
+        return not self.mutation_independent
+
+    @property
     def mutation_independent(self) -> bool:
         return self.default is None
 
