@@ -1,0 +1,1 @@
+"""The builtin PodSecurityPolicy library (package data): privileged, baseline, restricted."""
