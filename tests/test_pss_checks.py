@@ -339,7 +339,7 @@ def restricted_pod(**extra: Any) -> dict[str, Any]:
 
 
 def failing(level: Level, version: Version, spec: Any, meta: Any = None) -> list[str]:
-    return [v.check for v in evaluate(level, version, meta or {}, spec)]
+    return [v.check for v in evaluate(level, version, {} if meta is None else meta, spec)]
 
 
 def test_privileged_allows_anything() -> None:
@@ -611,6 +611,15 @@ def test_wrong_types_never_pass(
 def test_non_object_spec_never_passes_restricted(spec: Any) -> None:
     assert evaluate(Level.RESTRICTED, LATEST, {}, spec)
     evaluate(Level.BASELINE, LATEST, spec, spec)  # never raises
+
+
+@pytest.mark.parametrize("meta", [[], "metadata", 1, {"annotations": ["a"]}])
+def test_malformed_metadata_fails_the_annotation_checks(meta: Any) -> None:
+    assert failing(Level.BASELINE, LATEST, {"containers": []}, meta) == ["appArmorProfile"]
+    assert failing(Level.BASELINE, v1(18), {"containers": []}, meta) == [
+        "appArmorProfile",
+        "seccompProfile_baseline",
+    ]
 
 
 def test_field_helpers() -> None:

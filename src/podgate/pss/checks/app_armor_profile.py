@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from podgate.k8s import Obj
 from podgate.pss.fields import (
+    Malformed,
     as_obj,
     join_quote,
     name_of,
@@ -43,6 +44,11 @@ def _bad_type(sc: object) -> str | None:
     return text(kind)
 
 
+def _is_map(value: object) -> bool:
+    """A real mapping (not `Malformed`, which has no keys to iterate)."""
+    return type(value) is dict or (isinstance(value, Mapping) and type(value) is not Malformed)
+
+
 def _allowed_annotation(value: object) -> bool:
     if value is None:  # a null map value decodes to ""
         return True
@@ -56,7 +62,7 @@ def _since_1_0(meta: Obj, spec: Obj) -> Forbidden | None:
     annotations = meta.get("annotations")
     suspect = False
     if annotations is not None:
-        if type(annotations) is dict or isinstance(annotations, Mapping):
+        if _is_map(annotations):
             for key in annotations:
                 if key.__class__ is str and key.startswith(_ANNOTATION_PREFIX):
                     suspect = True
@@ -94,7 +100,7 @@ def _forbidden(meta: Obj, spec: Obj) -> Forbidden | None:
     bad_annotations: list[str] = []
     annotations = meta.get("annotations")
     if annotations is not None:
-        if isinstance(annotations, Mapping):
+        if _is_map(annotations):
             for key, value in annotations.items():
                 if (
                     type(key) is str
