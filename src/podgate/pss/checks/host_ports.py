@@ -19,8 +19,8 @@ def _since_1_0(meta: Obj, spec: Obj) -> Forbidden | None:
         if declared is None:
             continue
         valid = True
-        for port in items(declared):
-            host_port = entry(port).get("hostPort")
+        for port in declared if type(declared) is list else items(declared):
+            host_port = (port if type(port) is dict else entry(port)).get("hostPort")
             if host_port is None or (type(host_port) is int and host_port == 0):
                 continue
             valid = False

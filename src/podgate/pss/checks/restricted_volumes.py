@@ -54,14 +54,9 @@ RESTRICTED_SOURCES = (
 _ALLOWED = frozenset(ALLOWED_SOURCES)
 
 
-def _allowed(volume: Obj) -> bool:
-    """Whether an allowed source is set, as an object (a wrong type is no source)."""
-    for key, value in volume.items():
-        if key in _ALLOWED and (
-            type(value) is dict or (isinstance(value, Mapping) and type(value) is not Malformed)
-        ):
-            return True
-    return False
+def _is_object(value: object) -> bool:
+    """A source set as an object (a wrong type is no source)."""
+    return isinstance(value, Mapping) and type(value) is not Malformed
 
 
 def _kind(volume: Obj) -> str:
@@ -79,7 +74,12 @@ def _since_1_0(meta: Obj, spec: Obj) -> Forbidden | None:
     kinds: set[str] = set()
     for item in volumes if type(volumes) is list else items(volumes):
         volume = item if type(item) is dict else entry(item)
-        if _allowed(volume):
+        allowed = False
+        for key, value in volume.items():
+            if key in _ALLOWED and (type(value) is dict or _is_object(value)):
+                allowed = True
+                break
+        if allowed:
             continue
         if bad is None:
             bad = []
