@@ -1,17 +1,21 @@
 """Reading pod fields the way upstream's typed objects see them, and upstream's detail grammar.
 
 Presence: a key that is absent or `null` is unset (a nil pointer upstream). A `null` inside a list
-is that list item's zero value (an empty object, an empty string), as Go's JSON decoding gives.
+or a map is that item's zero value (an empty object, an empty string), as Go's JSON decoding
+gives.
 
 Wrong types: upstream never sees them (decoding fails first), so a check must not read one as
-"allowed". `obj()` wraps a non-object where an object is expected in `Malformed`, a read-only
-mapping in which every field reads as `Malformed` again; `items()` turns a non-list into one
-`Malformed` item. A `Malformed` value is never equal to an allowed value (a string, `False`,
-`True`, `0`), so every check reports it, rendered with `text()`. Checks compare leaf values by
-type too (`v is False`, `type(v) is str and v in ALLOWED`), never by truthiness.
+"allowed". `obj()`/`as_obj()` wrap a non-object where an object is expected in `Malformed`, a
+read-only mapping in which every field reads as `Malformed` again; `items()` turns a non-list
+into one `Malformed` item. A `Malformed` value is never equal to an allowed value (a string,
+`False`, `True`, `0`), so every check reports it, rendered with `text()`. Checks compare leaf
+values by type too (`v is False`, `type(v) is str and v in ALLOWED`), never by truthiness. A
+`Malformed` has no keys: code that iterates an object (annotations, volume sources) must treat
+it as malformed, not as empty.
 
-Hot path: the checks inline `type(x) is dict` before calling `obj()`, so well-formed JSON costs
-one type test per object.
+Hot path: the checks test `type(x) is dict` before calling `as_obj()`, so well-formed JSON costs
+one type test per object, and the registry shares one container list (with each container's
+securityContext) among the checks of one evaluation (`share_containers`).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ __all__ = [
     "Contexts",
     "Malformed",
     "as_obj",
+    "collect_containers",
     "containers",
     "containers_phrase",
     "entry",
