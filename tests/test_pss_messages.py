@@ -84,6 +84,15 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str, str]] = [
         ' "container.apparmor.security.beta.kubernetes.io/a="u"",'
         ' "container.apparmor.security.beta.kubernetes.io/b="bad\\n""',
     ),
+    (
+        "appArmorProfile",
+        "latest",
+        {"containers": [c("app")]},
+        {"annotations": {APPARMOR + "x": "unconfined"}},
+        "forbidden AppArmor profile",
+        "annotation must not set AppArmor profile type to"
+        ' "container.apparmor.security.beta.kubernetes.io/x="unconfined""',
+    ),
     # capabilities_baseline
     (
         "capabilities_baseline",
@@ -219,6 +228,17 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str, str]] = [
         "privileged",
         'container "a" must not set securityContext.privileged=true',
     ),
+    (
+        "privileged",
+        "latest",
+        {
+            "initContainers": [c("a", **sc(privileged=True))],
+            "containers": [c("a", **sc(privileged=True))],
+        },
+        {},
+        "privileged",
+        'containers "a", "a" must not set securityContext.privileged=true',
+    ),
     # procMount and procMount_restricted
     (
         "procMount",
@@ -323,6 +343,14 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str, str]] = [
         {},
         "seccompProfile",
         'pod and container "b" must not set securityContext.seccompProfile.type to "", "Unconfined"',
+    ),
+    (
+        "seccompProfile_baseline",
+        "v1.0",
+        {"containers": [c("a")]},
+        {"annotations": {"seccomp.security.alpha.kubernetes.io/pod": None}},  # Go: ""
+        "seccompProfile",
+        'forbidden annotation seccomp.security.alpha.kubernetes.io/pod=""',
     ),
     # sysctls
     (
@@ -500,6 +528,14 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str, str]] = [
         "seccompProfile",
         'pod or containers "a", "c" must set securityContext.seccompProfile.type to'
         ' "RuntimeDefault" or "Localhost"',
+    ),
+    (
+        "seccompProfile_restricted",
+        "latest",
+        {"containers": [c("a", **sc(seccompProfile={"type": "Unconfined"})), c("b")]},
+        {},
+        "seccompProfile",
+        'container "a" must not set securityContext.seccompProfile.type to "Unconfined"',
     ),
 ]
 
