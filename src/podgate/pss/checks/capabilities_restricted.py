@@ -68,7 +68,7 @@ def _since_1_22(meta: Obj, spec: Obj) -> Forbidden | None:
 
 
 def _since_1_25(meta: Obj, spec: Obj) -> Forbidden | None:
-    if is_windows_pod(spec):
+    if spec.get("os") is not None and is_windows_pod(spec):
         return None
     return _since_1_22(meta, spec)
 

@@ -50,7 +50,14 @@ def _since_1_34(meta: Obj, spec: Obj) -> Forbidden | None:
         bad = False
         for key in _PROBES:
             probe = c.get(key)
-            if probe is not None and _suspect(probe) and _handler_hosts(probe, hosts):
+            if probe is None:
+                continue
+            if type(probe) is dict and probe.get("tcpSocket") is None:
+                # the common probe: an httpGet without a host (or exec, grpc)
+                action = probe.get("httpGet")
+                if action is None or (type(action) is dict and action.get("host") in (None, "")):
+                    continue
+            if _suspect(probe) and _handler_hosts(probe, hosts):
                 bad = True
         lifecycle = c.get("lifecycle")
         if lifecycle is not None:

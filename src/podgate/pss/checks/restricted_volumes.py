@@ -75,10 +75,12 @@ def _since_1_0(meta: Obj, spec: Obj) -> Forbidden | None:
     for item in volumes if type(volumes) is list else items(volumes):
         volume = item if type(item) is dict else entry(item)
         allowed = False
-        for key, value in volume.items():
-            if key in _ALLOWED and (type(value) is dict or _is_object(value)):
-                allowed = True
-                break
+        for key in volume:
+            if key in _ALLOWED:
+                value = volume[key]
+                if type(value) is dict or _is_object(value):
+                    allowed = True
+                    break
         if allowed:
             continue
         if bad is None:
