@@ -344,6 +344,15 @@ def failing(level: Level, version: Version, spec: Any, meta: Any = None) -> list
 
 def test_privileged_allows_anything() -> None:
     assert evaluate(Level.PRIVILEGED, LATEST, {}, {"hostPID": True}) == ()
+    assert evaluate("privileged", LATEST, {}, {"hostPID": True}) == ()  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("level", ["Restricted", "", None, 2])
+def test_unknown_level_is_an_error_not_allowed(level: Any) -> None:
+    with pytest.raises(PolicyError, match="must be one of privileged, baseline, restricted"):
+        evaluate(level, LATEST, {}, {"hostPID": True})
+    with pytest.raises(PolicyError):
+        DEFAULT.plan(level, LATEST)
 
 
 def test_restricted_pod_passes_every_version() -> None:

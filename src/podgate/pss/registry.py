@@ -18,7 +18,7 @@ import pkgutil
 from collections.abc import Callable, Iterable
 from types import ModuleType
 
-from podgate.errors import RegistryError
+from podgate.errors import PolicyError, RegistryError
 from podgate.k8s import Obj
 from podgate.pss.fields import EMPTY, as_obj, share_containers, stop_sharing
 from podgate.pss.model import Check, CheckFn, CheckId, Level, Version, Violation, v1
@@ -120,7 +120,7 @@ class Registry:
         """The checks evaluated for `level` at `version`, in order (empty for privileged)."""
         plans = self._plans.get(level)
         if plans is None:
-            return ()
+            return _privileged(level)
         minor = version.minor
         return plans[minor] if minor < len(plans) else plans[-1]
 
@@ -130,7 +130,7 @@ class Registry:
         """The violations of the pod `(meta, spec)` at `level` and `version`, in upstream order."""
         plans = self._plans.get(level)
         if plans is None:
-            return ()
+            return _privileged(level)
         minor = version.minor
         plan = plans[minor] if minor < len(plans) else plans[-1]
         if type(meta) is not dict:
@@ -149,6 +149,14 @@ class Registry:
         finally:
             stop_sharing(token)
         return () if found is None else tuple(found)
+
+
+def _privileged(level: object) -> tuple[()]:
+    """Privileged runs no checks; anything else that is not a level is an error, never an
+    "allowed" (a typo must not switch the policy off)."""
+    if level == Level.PRIVILEGED:
+        return ()
+    raise PolicyError(f"must be one of privileged, baseline, restricted (got {level!r})")
 
 
 def _violation_factory() -> Callable[[str, str, str], Violation]:
