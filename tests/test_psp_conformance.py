@@ -52,7 +52,18 @@ _RUN_AS_ANY: dict[str, Any] = {
     "fsGroup": {"rule": "RunAsAny"},
     "supplementalGroups": {"rule": "RunAsAny"},
 }
-BASES = {"restrictive": _RESTRICTIVE, "permissive": _PERMISSIVE, "runAsAny": _RUN_AS_ANY}
+# validation_test.go's validPSP()
+_VALID: dict[str, Any] = {
+    **_RUN_AS_ANY,
+    "runAsGroup": {"rule": "RunAsAny"},
+    "allowedHostPaths": [{"pathPrefix": "/foo/bar"}, {"pathPrefix": "/baz/"}],
+}
+BASES = {
+    "restrictive": _RESTRICTIVE,
+    "permissive": _PERMISSIVE,
+    "runAsAny": _RUN_AS_ANY,
+    "valid": _VALID,
+}
 
 
 def _policy(spec: dict[str, Any]) -> dict[str, Any]:
