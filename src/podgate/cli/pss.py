@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,8 +19,9 @@ from podgate.cli.common import (
     output_option,
     print_json,
 )
-from podgate.errors import LoadError, PolicyError
+from podgate.errors import PolicyError
 from podgate.io.loader import Document, load_documents
+from podgate.io.pss_config import load_pss_config
 from podgate.k8s import Obj, PodSource, mapping, pod_sources
 from podgate.k8s.defaults import Defaulted, default_object
 from podgate.pss import (
@@ -42,9 +42,7 @@ from podgate.pss.admission import (
 )
 from podgate.pss.config import (
     DEFAULT_CONFIGURATION,
-    ConfigurationError,
     PodSecurityConfiguration,
-    parse_configuration,
 )
 from podgate.pss.labels import ResolvedPolicy, resolve_labels
 
@@ -168,33 +166,6 @@ def _parse_flag(parse: Any, value: str, flag: str) -> Any:
         return parse(value)
     except PolicyError as e:
         raise PolicyError(str(e), field=flag) from None
-
-
-def _read_config_doc(path: str, max_bytes: int) -> Obj | None:
-    """The one document of a configuration file; None for an empty (zero-byte) file."""
-    try:
-        if os.path.getsize(path) == 0:
-            return None
-    except OSError as e:
-        raise LoadError(e.strerror or str(e), file=path) from e
-    docs = load_documents([path], max_bytes=max_bytes)
-    if not docs:  # only comments or blank lines: not empty to upstream (errata C10)
-        raise LoadError("Object 'Kind' is missing", file=path)
-    if len(docs) > 1:
-        raise LoadError(f"expected one configuration document, found {len(docs)}", file=path)
-    return docs[0].obj
-
-
-def _load_config(path: str, max_bytes: int) -> PodSecurityConfiguration:
-    base = os.path.dirname(path)
-
-    def read_path(ref: str) -> Obj | None:
-        return _read_config_doc(os.path.join(base, ref), max_bytes)
-
-    try:
-        return parse_configuration(_read_config_doc(path, max_bytes), read_path=read_path)
-    except ConfigurationError as e:
-        raise LoadError(str(e), file=path) from e
 
 
 def _namespaces(docs: Sequence[Document]) -> dict[str, Obj]:
@@ -434,7 +405,9 @@ def command(
         lv = LevelVersion(level, version)
     else:
         config = (
-            DEFAULT_CONFIGURATION if config_path is None else _load_config(config_path, max_bytes)
+            DEFAULT_CONFIGURATION
+            if config_path is None
+            else load_pss_config(config_path, max_bytes)
         )
     docs = load_documents(paths, max_bytes=max_bytes)
     outcomes = _evaluate_all(docs, lv, config, apply_defaults=not no_defaults)

@@ -1,0 +1,1 @@
+"""Package data: the threat and framework mapping table."""
