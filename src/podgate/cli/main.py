@@ -21,11 +21,12 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from podgate.cli import admit, lint, pss
+    from podgate.cli import admit, lint, pss, scan
 
     cli.add_command(admit.command)
     cli.add_command(lint.command)
     cli.add_command(pss.command)
+    cli.add_command(scan.command)
 
 
 def main() -> None:

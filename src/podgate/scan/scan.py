@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -275,8 +275,10 @@ def scan(
     sources: Sequence[Source | None],
     catalog: Catalog,
     options: ScanOptions,
+    on_workload: Callable[[int, int], None] | None = None,
 ) -> ScanResult:
-    """Scan decoded objects (`sources[i]` says where `objs[i]` was read)."""
+    """Scan decoded objects (`sources[i]` says where `objs[i]` was read). `on_workload(done,
+    total)` is called after each workload, for progress bars."""
     workloads = find_workloads(zip(objs, sources, strict=True))
     ns_levels = _namespace_levels(objs, options)
     policies = [o for o in objs if o.get("kind") == "PodSecurityPolicy"]
@@ -313,7 +315,9 @@ def scan(
 
     results: list[WorkloadResult] = []
     all_findings: list[Finding] = []
-    for w in workloads:
+    for done, w in enumerate(workloads, 1):
+        if on_workload is not None:
+            on_workload(done, len(workloads))
         ns = w.ref.namespace
         if options.level is not None:
             lv, how = LevelVersion(options.level, options.version), "requested"

@@ -1,0 +1,271 @@
+"""`podgate scan`: a cluster snapshot, manifests or Helm/kustomize output against the Pod
+Security Standards and PodSecurityPolicies, with readiness, risk per category and exceptions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import shlex
+import sys
+from typing import Any
+
+import click
+import orjson
+
+from podgate import __version__
+from podgate.cli.common import (
+    EXIT_OK,
+    EXIT_VIOLATION,
+    fail,
+    handles_errors,
+    max_bytes_option,
+    no_defaults_option,
+)
+from podgate.errors import LoadError, PolicyError
+from podgate.io.catalog import load_catalog
+from podgate.io.loader import Document, load_documents
+from podgate.io.locate import Locator
+from podgate.io.policies import load_policies
+from podgate.io.pss_config import load_pss_config
+from podgate.k8s import Obj
+from podgate.k8s.defaults import default_object, default_policy
+from podgate.psp import Identity
+from podgate.pss import parse_level, parse_version
+from podgate.pss.config import DEFAULT_CONFIGURATION
+from podgate.report.context import ReportContext
+from podgate.scan import AcceptedRisk, ControllerIdentity, ScanOptions, parse_exceptions, scan
+from podgate.scan.controls import SEVERITIES
+from podgate.scan.inventory import Source
+from podgate.scan.scan import ScanResult
+
+FORMATS = {
+    "text": "text",
+    "json": "json_report",
+    "sarif": "sarif",
+    "junit": "junit",
+    "html": "html",
+    "policyreport": "policyreport",
+}
+
+EPILOG = """\b
+Examples:
+  podgate scan cluster.json --level restricted
+  podgate scan manifests/ --policy policies/ --exceptions accepted-risks.yaml
+  helm template ./chart | podgate scan - --level baseline -o sarif --output-file podgate.sarif
+  podgate scan snapshot.json --from-namespace-labels -o html --output-file report.html
+\b
+A cluster snapshot, with everything the scan uses:
+  kubectl get namespaces,serviceaccounts,pods,deployments,replicasets,statefulsets,\\
+daemonsets,jobs,cronjobs,replicationcontrollers,roles,rolebindings -A -o json > ns.json
+  kubectl get clusterroles,clusterrolebindings,podsecuritypolicies -o json > cluster.json
+  podgate scan ns.json cluster.json --from-namespace-labels
+(podsecuritypolicies exist only on clusters up to 1.24; leave the word out on newer ones.)
+\b
+Exit codes: 0 nothing at or above --fail-on that is not accepted, 1 otherwise, 2 bad input."""
+
+
+def _render(fmt: str, result: Any, context: ReportContext) -> str:
+    module = importlib.import_module(f"podgate.report.{FORMATS[fmt]}")
+    if fmt == "json":
+        return orjson.dumps(module.to_json(result), option=orjson.OPT_INDENT_2).decode() + "\n"
+    text: str = module.render(result, context)
+    return text
+
+
+@click.command(name="scan", epilog=EPILOG)
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.option(
+    "--policy",
+    "policies",
+    multiple=True,
+    metavar="PATH",
+    help="PodSecurityPolicies to simulate, besides those in the input (files, "
+    "directories, builtin:NAME). RBAC comes from the input.",
+)
+@click.option(
+    "--level",
+    default=None,
+    metavar="LEVEL",
+    help="Check every workload at this Pod Security Standards level (baseline, "
+    "restricted). Default: each namespace's enforce label.",
+)
+@click.option(
+    "--version",
+    "version",
+    default="latest",
+    show_default=True,
+    metavar="VERSION",
+    help="The Pod Security Standards version (latest or v1.N).",
+)
+@click.option(
+    "--from-namespace-labels",
+    is_flag=True,
+    help="Take each workload's level from its Namespace's labels (the default when "
+    "--level is not given).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    default=None,
+    metavar="FILE",
+    help="PodSecurityConfiguration / AdmissionConfiguration: defaults and exemptions.",
+)
+@click.option(
+    "--exceptions",
+    "exceptions_path",
+    default=None,
+    metavar="FILE",
+    help="Accepted risks (an ExceptionList): covered findings are shown as accepted.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Choice(list(FORMATS)),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--output-file",
+    default=None,
+    metavar="FILE",
+    help="Write the report to FILE instead of standard output.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice([*reversed(SEVERITIES), "none"]),
+    default="low",
+    show_default=True,
+    help="Exit 1 when a finding of this severity or higher is not accepted.",
+)
+@click.option(
+    "--controller-identity",
+    type=click.Choice([c.value for c in ControllerIdentity]),
+    default=ControllerIdentity.PER_CONTROLLER.value,
+    show_default=True,
+    help="Who requests controllers' pods for PSP: each controller's service account "
+    "(kube-controller-manager with --use-service-account-credentials), its single "
+    "identity, or none (only the pod's service account).",
+)
+@click.option("--user", default=None, help="The user who creates bare pods (PSP).")
+@click.option("--group", "groups", multiple=True, help="A group of --user. Repeatable.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@no_defaults_option
+@max_bytes_option
+@handles_errors
+def command(
+    inputs: tuple[str, ...],
+    policies: tuple[str, ...],
+    level: str | None,
+    version: str,
+    from_namespace_labels: bool,
+    config_path: str | None,
+    exceptions_path: str | None,
+    output: str,
+    output_file: str | None,
+    fail_on: str,
+    controller_identity: str,
+    user: str | None,
+    groups: tuple[str, ...],
+    quiet: bool,
+    no_defaults: bool,
+    max_bytes: int,
+) -> None:
+    """Scan INPUT (files, directories, `-` for stdin: a cluster snapshot, manifests, Helm or
+    kustomize output) and report, per workload, its Pod Security Standards level and
+    violations, which PodSecurityPolicy would admit its pods (and how it would change them),
+    what breaks when enforcement is turned on, who may use which policy, and the risk per
+    category, with CIS, Microsoft threat-matrix and MITRE ATT&CK mappings."""
+    if level is not None and from_namespace_labels:
+        fail("--level and --from-namespace-labels are mutually exclusive")
+    try:
+        parsed_level = parse_level(level) if level is not None else None
+        parsed_version = parse_version(version)
+    except PolicyError as e:
+        fail(f"{'--level' if level and 'privileged' in str(e) else '--version'}: {e}")
+        return
+    if groups and user is None:
+        fail("--group needs --user")
+    config = (
+        DEFAULT_CONFIGURATION if config_path is None else load_pss_config(config_path, max_bytes)
+    )
+    docs: list[Document] = load_documents(inputs, max_bytes=max_bytes)
+    if policies:
+        docs.extend(load_policies(policies, max_bytes=max_bytes))
+    exceptions: tuple[AcceptedRisk, ...] = ()
+    if exceptions_path is not None:
+        exc_docs = load_documents([exceptions_path], max_bytes=max_bytes)
+        if len(exc_docs) != 1:
+            raise LoadError("expected one ExceptionList document", file=exceptions_path)
+        try:
+            exceptions = tuple(parse_exceptions(exc_docs[0].obj, exceptions_path))
+        except PolicyError as e:
+            raise LoadError(str(e), file=exceptions_path, document=0, line=exc_docs[0].line) from e
+    objs: list[Obj] = []
+    for d in docs:
+        obj: Obj = d.obj
+        if not no_defaults:
+            obj = (
+                default_policy(obj)[0]
+                if obj.get("kind") == "PodSecurityPolicy"
+                else default_object(obj)[0]
+            )
+        objs.append(obj)
+    sources: list[Source | None] = [Source(d.file, d.index, d.line, d.item) for d in docs]
+    identity = None
+    if user is not None:
+        identity = Identity(user, tuple(dict.fromkeys((*groups, "system:authenticated"))))
+    options = ScanOptions(
+        level=parsed_level,
+        version=parsed_version,
+        config=config,
+        controller_identity=ControllerIdentity(controller_identity),
+        user=identity,
+        exceptions=exceptions,
+        today=dt.datetime.now(dt.UTC).date(),
+        fail_on=fail_on,
+    )
+    result = _scan_with_progress(objs, sources, options, quiet)
+    code = EXIT_VIOLATION if result.failing else EXIT_OK
+    context = ReportContext(
+        version=__version__,
+        command="podgate " + shlex.join(sys.argv[1:]),
+        generated=dt.datetime.now(dt.UTC).replace(microsecond=0),
+        locate=Locator(max_bytes),
+        exit_code=code,
+        color=output == "text" and output_file is None and sys.stdout.isatty(),
+    )
+    text = _render(output, result, context)
+    if output_file is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        try:
+            with open(output_file, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as e:
+            fail(f"{output_file}: {e.strerror or e}")
+        if not quiet:
+            click.echo(f"podgate: wrote {output} report to {output_file}", err=True)
+    raise SystemExit(code)
+
+
+def _scan_with_progress(
+    objs: list[Obj], sources: list[Source | None], options: ScanOptions, quiet: bool
+) -> ScanResult:
+    catalog = load_catalog()
+    if quiet or not sys.stderr.isatty() or len(objs) < 2000:
+        return scan(objs, sources, catalog, options)
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(transient=True, console=Console(stderr=True)) as progress:
+        task = progress.add_task("scanning workloads", total=None)
+        return scan(
+            objs,
+            sources,
+            catalog,
+            options,
+            on_workload=lambda done, total: progress.update(task, completed=done, total=total),
+        )
