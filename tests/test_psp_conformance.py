@@ -128,7 +128,11 @@ def _rbac(grants: list[dict[str, Any]]) -> list[dict[str, Any]]:
         binding: dict[str, Any] = {
             "apiVersion": "rbac.authorization.k8s.io/v1",
             "metadata": {"name": role},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": role,
+            },
             "subjects": [subject],
         }
         if g.get("namespace"):
@@ -220,6 +224,8 @@ def _admit(tmp: Path, case: dict[str, Any]) -> None:
         assert out["message"] == want["message"]
     if "unusable" in want:
         assert [u["policy"] for u in out["unusable_policies"]] == want["unusable"]
+    if "unusable_reasons" in want:
+        assert [u["reason"] for u in out["unusable_policies"]] == want["unusable_reasons"]
     if "audit" in want:
         assert out["audit_annotations"] == want["audit"]
 

@@ -227,7 +227,7 @@ def build_provider(policy: Obj, interned: dict[Any, IndependentCheck] | None = N
     caps = make(capabilities.build)
     sysc = make(sysctls.build)
     if problems:
-        raise BuildError("; ".join(problems))
+        raise BuildError(_aggregate(problems))
     ro = read_only_root.build(spec, ann)
     ape = privilege_escalation.build(spec, ann)
     priv = privileged.build(spec, ann)
@@ -270,6 +270,13 @@ def build_provider(policy: Obj, interned: dict[Any, IndependentCheck] | None = N
         ),
         independent=tuple(checks),
     )
+
+
+def _aggregate(messages: list[str]) -> str:
+    """The text of upstream's utilerrors.NewAggregate(errs): each distinct message once, in
+    [brackets] joined by ", " when there is more than one."""
+    distinct = list(dict.fromkeys(messages))
+    return distinct[0] if len(distinct) == 1 else "[" + ", ".join(distinct) + "]"
 
 
 def _interned(check: IndependentCheck, interned: dict[Any, IndependentCheck]) -> IndependentCheck:
