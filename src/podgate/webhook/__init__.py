@@ -1,0 +1,1 @@
+"""The admission webhook: AdmissionReview in, PSP and PSS decisions out, over HTTPS."""
