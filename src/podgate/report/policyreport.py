@@ -1,0 +1,209 @@
+"""PolicyReport objects (wgpolicyk8s.io/v1alpha2, spec/outputs.md section 3): a PolicyReport per
+namespace and a ClusterPolicyReport for cluster-scoped objects, as a YAML stream ready for
+`kubectl apply -f -`. Each report aggregates many workloads, so every result names its resource
+in `resources` (as `kyverno apply --policy-report` does) and no `scope` is set.
+
+Results follow the JUnit writer's evaluation matrix: a `pass` for every Pod Security Standards
+check a workload meets and for an admitting PodSecurityPolicy, a `fail` per open finding, a
+`skip` per accepted finding (and for exempt namespaces)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+
+from podgate.report.context import ReportContext
+from podgate.report.junit import Case, cases
+from podgate.scan.exceptions import AcceptedRisk
+from podgate.scan.findings import Finding
+from podgate.scan.scan import ScanResult, WorkloadResult
+
+API_VERSION = "wgpolicyk8s.io/v1alpha2"
+NAME = "podgate-scan"
+SOURCE = "podgate"
+LABELS = {"app.kubernetes.io/managed-by": "podgate"}
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+OUTCOMES = ("pass", "fail", "warn", "error", "skip")
+
+
+def _family(case: Case) -> str:
+    if case.engine == "pss":
+        return f"Pod Security Standards ({case.workload.level.level.value.capitalize()})"
+    return "PodSecurityPolicy"
+
+
+def _resource(r: WorkloadResult) -> dict[str, str]:
+    ref = r.workload.ref
+    out = {"apiVersion": r.workload.api_version, "kind": ref.kind}
+    if ref.namespace:
+        out["namespace"] = ref.namespace
+    out["name"] = ref.name
+    meta = r.workload.obj.get("metadata")
+    uid = meta.get("uid") if isinstance(meta, Mapping) else None
+    if isinstance(uid, str) and uid:
+        out["uid"] = uid
+    return out
+
+
+def _policy_rule(case: Case) -> tuple[str, str]:
+    if case.whole:
+        return case.rule, "admission" if case.engine == "psp" else "level"
+    policy, _, rule = case.rule.rpartition("/")
+    return policy, rule
+
+
+def _base_properties(case: Case) -> dict[str, str]:
+    r = case.workload
+    props = {
+        "ruleId": case.rule,
+        "engine": case.engine,
+        "serviceAccount": r.workload.service_account,
+    }
+    if case.engine == "pss":
+        props |= {
+            "level": r.level.level.value,
+            "version": str(r.level.version),
+            "levelSource": r.level_source,
+        }
+    elif r.psp is not None:
+        props["requester"] = r.psp.requester
+        if r.psp.allowed:
+            props["mutated"] = str(r.psp.mutated).lower()
+    if r.workload.source is not None:
+        props["file"] = r.workload.source.file
+        props["line"] = str(r.workload.source.line)
+    return props
+
+
+def _finding_result(
+    case: Case,
+    f: Finding,
+    context: ReportContext,
+    risks: Mapping[str, AcceptedRisk],
+    stamp: dict[str, int],
+) -> dict[str, Any]:
+    policy, rule = _policy_rule(case)
+    c = f.control
+    props = _base_properties(case) | {
+        "control": c.key,
+        "category": c.category,
+        "fieldPath": f.field,
+    }
+    if f.container is not None:
+        props["container"] = f.container
+    for key, ids in (("cis", c.cis), ("msThreatMatrix", c.ms_threat_matrix), ("mitre", c.mitre)):
+        if ids:
+            props[key] = ",".join(ids)
+    if f.source is not None:
+        found = context.locate(f.source, f.field)
+        if found is not None:
+            props["line"] = str(found[0])
+    message = f.message
+    if f.container and f'"{f.container}"' not in message:
+        message += f' [container "{f.container}"]'
+    if f.accepted_by is not None:
+        props["acceptedBy"] = f.accepted_by
+        risk = risks.get(f.accepted_by)
+        message = f"accepted by exception {f.accepted_by!r}: {message}"
+        if risk is not None:
+            props |= {
+                "justification": risk.justification,
+                "owner": risk.owner,
+                "expires": risk.expires.isoformat(),
+            }
+    return {
+        "source": SOURCE,
+        "policy": policy,
+        "rule": rule,
+        "category": c.category_title,
+        "severity": f.severity if f.severity in SEVERITIES else "info",
+        "result": "skip" if f.accepted else "fail",
+        "scored": True,
+        "message": message,
+        "resources": [_resource(case.workload)],
+        "timestamp": dict(stamp),
+        "properties": props,
+    }
+
+
+def _case_result(case: Case, stamp: dict[str, int]) -> dict[str, Any]:
+    policy, rule = _policy_rule(case)
+    if case.whole:
+        message = case.detail or case.title
+    elif case.engine == "pss":
+        message = f"{rule}: passed, {case.detail}"
+    else:
+        message = case.detail or case.title
+    return {
+        "source": SOURCE,
+        "policy": policy,
+        "rule": rule,
+        "category": _family(case),
+        "result": case.outcome,
+        "scored": True,
+        "message": message,
+        "resources": [_resource(case.workload)],
+        "timestamp": dict(stamp),
+        "properties": _base_properties(case),
+    }
+
+
+def to_reports(result: ScanResult, context: ReportContext) -> list[dict[str, Any]]:
+    """The reports as JSON values: PolicyReports in namespace order, then the
+    ClusterPolicyReport (when cluster-scoped objects have results, or nothing else does, so
+    the stream is never empty)."""
+    risks = {s.exception.id: s.exception for s in result.exceptions}
+    generated = context.generated
+    stamp = {"seconds": int(generated.timestamp()), "nanos": generated.microsecond * 1000}
+    by_namespace: dict[str, list[dict[str, Any]]] = {}
+    for case in cases(result):
+        bucket = by_namespace.setdefault(case.workload.workload.ref.namespace, [])
+        if case.findings:
+            bucket.extend(_finding_result(case, f, context, risks, stamp) for f in case.findings)
+        else:
+            bucket.append(_case_result(case, stamp))
+    annotations = {
+        "podgate.io/version": context.version,
+        "podgate.io/generated": generated.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "podgate.io/command": context.command,
+    }
+    reports = []
+    for namespace in sorted(n for n in by_namespace if n):
+        reports.append(_report("PolicyReport", namespace, by_namespace[namespace], annotations))
+    if "" in by_namespace or not reports:
+        reports.append(_report("ClusterPolicyReport", "", by_namespace.get("", []), annotations))
+    return reports
+
+
+def _report(
+    kind: str, namespace: str, results: list[dict[str, Any]], annotations: Mapping[str, str]
+) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": NAME}
+    if namespace:
+        meta["namespace"] = namespace
+    meta |= {"labels": dict(LABELS), "annotations": dict(annotations)}
+    summary = dict.fromkeys(OUTCOMES, 0)
+    for r in results:
+        summary[r["result"]] += 1
+    return {
+        "apiVersion": API_VERSION,
+        "kind": kind,
+        "metadata": meta,
+        "summary": summary,
+        "results": results,
+    }
+
+
+def render(result: ScanResult, context: ReportContext) -> str:
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    text: str = yaml.dump_all(
+        to_reports(result, context),
+        Dumper=dumper,
+        explicit_start=True,
+        sort_keys=False,
+        allow_unicode=True,
+        width=10_000,
+    )
+    return text

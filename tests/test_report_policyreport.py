@@ -1,0 +1,353 @@
+"""`podgate scan -o policyreport`: a YAML stream of PolicyReports (one per namespace) and a
+ClusterPolicyReport (cluster-scoped objects), each valid against the wgpolicyk8s.io v1alpha2
+CRD schema, with results and summaries that match the scan."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from podgate.cli.scan import command
+from podgate.io.catalog import load_catalog
+from podgate.io.loader import load_documents
+from podgate.io.locate import Locator
+from podgate.k8s.defaults import default_object, default_policy
+from podgate.pss import parse_level
+from podgate.report import policyreport
+from podgate.report.context import ReportContext
+from podgate.scan import ScanOptions, ScanResult, parse_exceptions, scan
+from podgate.scan.inventory import Source, WorkloadRef
+
+jsonschema = pytest.importorskip("jsonschema")
+
+APP = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+  uid: 6d1c1a52-0d0e-4c59-9d3b-1f2e3a4b5c6d
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      hostPID: true
+      containers:
+        - name: app
+          image: nginx
+          securityContext:
+            privileged: true
+            capabilities:
+              add: [NET_ADMIN]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: fine
+  namespace: shop
+spec:
+  containers:
+    - name: app
+      image: nginx
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: report
+  namespace: batch
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: report
+          image: busybox
+"""
+
+POLICY = """\
+apiVersion: policy/v1beta1
+kind: PodSecurityPolicy
+metadata: {name: restricted}
+spec:
+  privileged: false
+  runAsUser: {rule: RunAsAny}
+  seLinux: {rule: RunAsAny}
+  supplementalGroups: {rule: RunAsAny}
+  fsGroup: {rule: RunAsAny}
+  volumes: ['*']
+"""
+
+EXCEPTIONS = """\
+apiVersion: podgate.io/v1alpha1
+kind: ExceptionList
+exceptions:
+  - id: web-net-admin
+    scope: {namespace: shop, workload: Deployment/web, control: allowedCapabilities}
+    justification: packet capture for the on-call runbook
+    owner: sre@example.com
+    expires: 2099-01-31
+"""
+
+GENERATED = dt.datetime(2026, 8, 1, 12, 0, 5, 250_000, tzinfo=dt.UTC)
+CRDS = {
+    "PolicyReport": "wgpolicyk8s.io_policyreports.v1alpha2.yaml",
+    "ClusterPolicyReport": "wgpolicyk8s.io_clusterpolicyreports.v1alpha2.yaml",
+}
+
+
+def run_scan(
+    paths: list[str], exceptions: str | None = None, level: str = "baseline"
+) -> tuple[ScanResult, ReportContext]:
+    docs = load_documents(paths)
+    objs = [
+        default_policy(d.obj)[0]
+        if d.obj.get("kind") == "PodSecurityPolicy"
+        else default_object(d.obj)[0]
+        for d in docs
+    ]
+    sources: list[Source | None] = [Source(d.file, d.index, d.line, d.item) for d in docs]
+    risks = ()
+    if exceptions is not None:
+        risks = tuple(parse_exceptions(load_documents([exceptions])[0].obj, exceptions))
+    options = ScanOptions(level=parse_level(level), exceptions=risks, today=GENERATED.date())
+    result = scan(objs, sources, load_catalog(), options)
+    return result, ReportContext("0.1.0", "podgate scan", GENERATED, Locator(), 1)
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "app.yaml").write_text(APP)
+    (tmp_path / "psp.yaml").write_text(POLICY)
+    (tmp_path / "accepted.yaml").write_text(EXCEPTIONS)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _closed(schema: dict[str, Any]) -> dict[str, Any]:
+    """The CRD schema as JSON Schema, closed as the API server's pruning closes it: an object
+    with `properties` and no `additionalProperties` (nor x-kubernetes-preserve-unknown-fields)
+    keeps only those, so a field we emit outside them would be dropped without a word.
+    `x-kubernetes-*` extensions are left out (jsonschema would ignore them anyway)."""
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key.startswith("x-kubernetes-"):
+            continue
+        if key == "properties":
+            out[key] = {name: _closed(sub) for name, sub in value.items()}
+        elif key in ("items", "additionalProperties") and isinstance(value, dict):
+            out[key] = _closed(value)
+        elif key in ("allOf", "anyOf", "oneOf"):
+            out[key] = [_closed(sub) for sub in value]
+        else:
+            out[key] = value
+    if (
+        "properties" in schema
+        and "additionalProperties" not in schema
+        and not schema.get("x-kubernetes-preserve-unknown-fields")
+    ):
+        out["additionalProperties"] = False
+    return out
+
+
+def _int_range(bits: int) -> Any:
+    def check(value: object) -> bool:
+        if not isinstance(value, int) or isinstance(value, bool):
+            return True  # not an integer: the type keyword reports it
+        return -(2 ** (bits - 1)) <= value < 2 ** (bits - 1)
+
+    return check
+
+
+@pytest.fixture(scope="session")
+def validators(shared_dir: Path) -> dict[str, Any]:
+    formats = jsonschema.FormatChecker()
+    formats.checks("int32")(_int_range(32))
+    formats.checks("int64")(_int_range(64))
+    out = {}
+    for kind, name in CRDS.items():
+        crd = yaml.safe_load((shared_dir / "schemas" / name).read_text())
+        assert crd["spec"]["names"]["kind"] == kind
+        assert crd["spec"]["scope"] == ("Namespaced" if kind == "PolicyReport" else "Cluster")
+        (version,) = [v for v in crd["spec"]["versions"] if v["name"] == "v1alpha2"]
+        assert version["served"] is True
+        schema = _closed(version["schema"]["openAPIV3Schema"])
+        jsonschema.Draft7Validator.check_schema(schema)
+        out[kind] = jsonschema.Draft7Validator(schema, format_checker=formats)
+    return out
+
+
+def assert_valid(validators: dict[str, Any], docs: list[dict[str, Any]]) -> None:
+    for doc in docs:
+        errors = list(validators[doc["kind"]].iter_errors(doc))
+        assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors[:10]]
+        assert doc["apiVersion"] == "wgpolicyk8s.io/v1alpha2"
+        meta = doc["metadata"]
+        assert meta["name"] == "podgate-scan"
+        assert meta["labels"]["app.kubernetes.io/managed-by"] == "podgate"
+        assert ("namespace" in meta) == (doc["kind"] == "PolicyReport")
+        assert "status" not in doc and "spec" not in doc
+        tally = Counter(r["result"] for r in doc["results"])
+        assert doc["summary"] == {k: tally[k] for k in ("pass", "fail", "warn", "error", "skip")}
+        for r in doc["results"]:
+            assert r["source"] == "podgate"
+            assert r["scored"] is True
+            assert "status" not in r  # v1alpha1's name for result
+            assert r["timestamp"] == {"seconds": int(GENERATED.timestamp()), "nanos": 250_000_000}
+            (res,) = r["resources"]
+            assert {"apiVersion", "kind", "name"} <= set(res)
+            assert res.get("namespace", "") == meta.get("namespace", "")
+            assert all(isinstance(v, str) for v in r["properties"].values())
+
+
+def reports(result: ScanResult, context: ReportContext) -> list[dict[str, Any]]:
+    text = policyreport.render(result, context)
+    assert text.startswith("---\n")
+    docs = list(yaml.safe_load_all(text))
+    assert text.count("\n---\n") + 1 == len(docs)
+    return docs
+
+
+def test_a_policyreport_per_namespace_valid_against_the_crd(
+    workdir: Path, validators: dict[str, Any]
+) -> None:
+    result, context = run_scan(["app.yaml"])
+    docs = reports(result, context)
+    assert_valid(validators, docs)
+    assert [(d["kind"], d["metadata"]["namespace"]) for d in docs] == [
+        ("PolicyReport", "batch"),
+        ("PolicyReport", "shop"),
+    ]
+    shop = docs[1]
+    fails = [r for r in shop["results"] if r["result"] == "fail"]
+    assert len(fails) == len([f for f in result.findings if f.workload.namespace == "shop"]) == 3
+    by_rule = {r["rule"]: r for r in fails}
+    priv = by_rule["privileged"]
+    assert priv["policy"] == "pss/baseline"
+    assert priv["severity"] == "critical"
+    assert priv["category"] == "Privileged"
+    assert priv["resources"] == [
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "namespace": "shop",
+            "name": "web",
+            "uid": "6d1c1a52-0d0e-4c59-9d3b-1f2e3a4b5c6d",
+        }
+    ]
+    props = priv["properties"]
+    assert props["control"] == "privileged"
+    assert props["fieldPath"] == "spec.template.spec.containers[0].securityContext.privileged"
+    assert props["container"] == "app"
+    assert props["cis"] == "5.2.2"
+    assert props["line"] == str(APP.splitlines().index("            privileged: true") + 1)
+    assert "T1611" in props["mitre"].split(",")
+    assert by_rule["hostNamespaces"]["severity"] == "high"
+    # passes: every other baseline check, for both workloads
+    passes = Counter(r["resources"][0]["name"] for r in shop["results"] if r["result"] == "pass")
+    assert passes["fine"] > 10
+    assert passes["fine"] == passes["web"] + 3
+    assert shop["summary"]["fail"] == 3
+
+
+def test_accepted_findings_are_skipped(workdir: Path, validators: dict[str, Any]) -> None:
+    result, context = run_scan(["app.yaml"], exceptions="accepted.yaml")
+    docs = reports(result, context)
+    assert_valid(validators, docs)
+    shop = next(d for d in docs if d["metadata"]["namespace"] == "shop")
+    (skip,) = [r for r in shop["results"] if r["result"] == "skip"]
+    assert skip["rule"] == "capabilities_baseline"
+    assert skip["severity"] == "high"
+    assert skip["properties"]["acceptedBy"] == "web-net-admin"
+    assert skip["properties"]["justification"] == "packet capture for the on-call runbook"
+    assert skip["properties"]["owner"] == "sre@example.com"
+    assert skip["properties"]["expires"] == "2099-01-31"
+    assert "web-net-admin" in skip["message"]
+    assert shop["summary"]["skip"] == 1
+    assert shop["summary"]["fail"] == 2
+
+
+def test_psp_verdicts(workdir: Path, validators: dict[str, Any]) -> None:
+    result, context = run_scan(["app.yaml", "psp.yaml"])
+    docs = reports(result, context)
+    assert_valid(validators, docs)
+    psp = [r for d in docs for r in d["results"] if r["properties"]["engine"] == "psp"]
+    admitted = {r["resources"][0]["name"] for r in psp if r["result"] == "pass"}
+    assert admitted == {"fine", "report"}
+    assert all(r["policy"] == "psp/restricted" for r in psp)
+    denied = [r for r in psp if r["result"] == "fail"]
+    assert {r["rule"] for r in denied} >= {"privileged"}
+    assert {r["resources"][0]["name"] for r in denied} == {"web"}
+
+
+def test_cluster_scoped_objects_go_to_a_clusterpolicyreport(
+    workdir: Path, validators: dict[str, Any]
+) -> None:
+    result, context = run_scan(["app.yaml"])
+    first = result.workloads[0]
+    ref = first.workload.ref
+    cluster_ref = WorkloadRef("", ref.kind, ref.name)
+    moved = dataclasses.replace(
+        first,
+        workload=dataclasses.replace(first.workload, ref=cluster_ref),
+        findings=tuple(dataclasses.replace(f, workload=cluster_ref) for f in first.findings),
+    )
+    result = dataclasses.replace(result, workloads=(moved, *result.workloads[1:]))
+    docs = reports(result, context)
+    assert_valid(validators, docs)
+    assert [d["kind"] for d in docs] == ["PolicyReport", "PolicyReport", "ClusterPolicyReport"]
+    cluster = docs[-1]
+    assert "namespace" not in cluster["metadata"]
+    assert {r["resources"][0]["name"] for r in cluster["results"]} == {"web"}
+    assert all("namespace" not in r["resources"][0] for r in cluster["results"])
+    assert cluster["summary"]["fail"] == 3
+
+
+def test_no_workloads_is_one_empty_clusterpolicyreport(
+    workdir: Path, validators: dict[str, Any]
+) -> None:
+    (workdir / "ns.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n")
+    result, context = run_scan(["ns.yaml"])
+    docs = reports(result, context)
+    assert_valid(validators, docs)
+    assert len(docs) == 1
+    assert docs[0]["kind"] == "ClusterPolicyReport"
+    assert docs[0]["results"] == []
+
+
+def test_the_validator_catches_what_the_api_server_would_drop_or_reject(
+    workdir: Path, validators: dict[str, Any]
+) -> None:
+    result, context = run_scan(["app.yaml"])
+    doc = reports(result, context)[1]
+    for mutate in (
+        lambda d: d["results"][0].update(status="fail"),  # pruned: not in v1alpha2
+        lambda d: d["results"][0].update(result="failed"),
+        lambda d: d["results"][0].update(severity="severe"),
+        lambda d: d["results"][0]["timestamp"].update(nanos=2**31),
+        lambda d: d["results"][0]["timestamp"].pop("seconds"),
+        lambda d: d["results"][0].pop("policy"),
+        lambda d: d["results"][0]["properties"].update(line=12),
+    ):
+        broken = yaml.safe_load(yaml.safe_dump(doc))
+        mutate(broken)
+        assert list(validators["PolicyReport"].iter_errors(broken))
+
+
+def test_cli_output_is_a_kubectl_apply_stream(workdir: Path, validators: dict[str, Any]) -> None:
+    out = CliRunner().invoke(
+        command, ["app.yaml", "--level", "baseline", "-o", "policyreport", "-q"]
+    )
+    assert out.exit_code == 1, out.output
+    docs = list(yaml.safe_load_all(out.stdout))
+    assert [d["kind"] for d in docs] == ["PolicyReport", "PolicyReport"]
+    for doc in docs:  # the CLI's own clock: check the shape, not the time
+        errors = list(validators[doc["kind"]].iter_errors(doc))
+        assert not errors
