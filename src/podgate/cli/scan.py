@@ -73,7 +73,7 @@ def _render(fmt: str, result: Any, context: ReportContext) -> str:
 
 
 @click.command(name="scan", epilog=EPILOG)
-@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.argument("inputs", nargs=-1, required=False, metavar="[INPUT]...")
 @click.option(
     "--policy",
     "policies",
@@ -151,6 +151,19 @@ def _render(fmt: str, result: Any, context: ReportContext) -> str:
 @click.option("--user", default=None, help="The user who creates bare pods (PSP).")
 @click.option("--group", "groups", multiple=True, help="A group of --user. Repeatable.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--live", is_flag=True, help="Read the current cluster (read-only), besides INPUT.")
+@click.option("--kubeconfig", default=None, metavar="FILE", help="With --live: kubeconfig file.")
+@click.option(
+    "--context", "kube_context", default=None, help="With --live: the kubeconfig context to use."
+)
+@click.option(
+    "-n", "--namespace", default=None, help="With --live: list namespaced kinds in this one only."
+)
+@click.option(
+    "--insecure-skip-tls-verify",
+    is_flag=True,
+    help="With --live: do not verify the API server's certificate (unsafe).",
+)
 @no_defaults_option
 @max_bytes_option
 @handles_errors
@@ -169,6 +182,11 @@ def command(
     user: str | None,
     groups: tuple[str, ...],
     quiet: bool,
+    live: bool,
+    kubeconfig: str | None,
+    kube_context: str | None,
+    namespace: str | None,
+    insecure_skip_tls_verify: bool,
     no_defaults: bool,
     max_bytes: int,
 ) -> None:
@@ -191,6 +209,20 @@ def command(
         DEFAULT_CONFIGURATION if config_path is None else load_pss_config(config_path, max_bytes)
     )
     docs: list[Document] = load_documents(inputs, max_bytes=max_bytes)
+    if live or not inputs:
+        docs.extend(
+            _read_live(
+                live,
+                kubeconfig,
+                kube_context,
+                namespace,
+                insecure_skip_tls_verify,
+                max_bytes,
+                quiet,
+            )
+        )
+    elif kubeconfig or kube_context or namespace or insecure_skip_tls_verify:
+        fail("--kubeconfig, --context, --namespace and --insecure-skip-tls-verify need --live")
     if policies:
         docs.extend(load_policies(policies, max_bytes=max_bytes))
     exceptions: tuple[AcceptedRisk, ...] = ()
@@ -269,3 +301,36 @@ def _scan_with_progress(
             options,
             on_workload=lambda done, total: progress.update(task, completed=done, total=total),
         )
+
+
+def _read_live(
+    live: bool,
+    kubeconfig: str | None,
+    context: str | None,
+    namespace: str | None,
+    insecure: bool,
+    max_bytes: int,
+    quiet: bool,
+) -> list[Document]:
+    """The objects of the current cluster (--live), with its warnings and notes on stderr."""
+    if not live:
+        fail("give INPUT (files, directories, - for stdin) or --live to read the current cluster")
+    from podgate.io.live import read_cluster
+
+    def warn(message: str) -> None:
+        click.echo(f"podgate: {message}", err=True)
+
+    read = read_cluster(
+        kubeconfig,
+        context,
+        namespace,
+        insecure_skip_tls_verify=insecure,
+        max_bytes=max_bytes,
+        warn=warn,
+    )
+    for message in read.warnings:
+        warn(f"warning: {message}")
+    if not quiet:
+        for message in read.notes:
+            warn(f"note: {message}")
+    return read.documents

@@ -1,0 +1,794 @@
+"""`podgate scan --live` and podgate.io.live against a real local HTTPS API server.
+
+No API server runs here, so each test starts one: the stdlib's http.server behind TLS with a
+CA and a server certificate made in the test (the `cryptography` package), on 127.0.0.1 port 0.
+It speaks the list calls podgate makes, pages with `limit`/`continue` (at most PAGE_CAP items a
+page, whatever the client asks), answers 403 for roles, 404 for podsecuritypolicies, and 401
+without the right bearer token."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import ssl
+import sys
+import threading
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from ipaddress import ip_address
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from podgate.cli.scan import command as scan_command
+from podgate.errors import LoadError
+from podgate.io import live
+
+x509 = pytest.importorskip("cryptography.x509", reason="needs the cryptography dev dependency")
+from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
+from cryptography.x509.oid import NameOID  # noqa: E402
+
+TOKEN = "podgate-test-token"
+PAGE_CAP = 2
+
+KINDS = {r.plural: r for r in live.RESOURCES}
+
+
+def _ns(name: str, level: str | None = None) -> dict[str, Any]:
+    labels = {"pod-security.kubernetes.io/enforce": level} if level else {}
+    return {"metadata": {"name": name, "labels": labels}}
+
+
+def _pod_spec(privileged: bool = False) -> dict[str, Any]:
+    sc: dict[str, Any] = {"privileged": True} if privileged else {}
+    return {"containers": [{"name": "app", "image": "nginx", "securityContext": sc}]}
+
+
+def _pod(name: str, ns: str, privileged: bool = False, owner: str | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name, "namespace": ns}
+    if owner:
+        meta["ownerReferences"] = [
+            {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": owner, "controller": True}
+        ]
+    return {"metadata": meta, "spec": _pod_spec(privileged)}
+
+
+def _deployment(name: str, ns: str) -> dict[str, Any]:
+    return {
+        "metadata": {"name": name, "namespace": ns},
+        "spec": {
+            "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}}, "spec": _pod_spec()},
+        },
+    }
+
+
+def cluster_objects() -> dict[str, list[dict[str, Any]]]:
+    """Items as a list response holds them: no kind or apiVersion."""
+    return {
+        "namespaces": [_ns("team-a", "baseline"), _ns("team-b"), _ns("kube-system")],
+        "serviceaccounts": [
+            {"metadata": {"name": "default", "namespace": ns}}
+            for ns in ("team-a", "team-b", "kube-system")
+        ],
+        "pods": [
+            _pod("root-shell", "team-a", privileged=True),
+            _pod("debug", "team-a"),
+            _pod("web-5d9-abcde", "team-b", owner="web-5d9"),
+            _pod("web-5d9-fghij", "team-b", owner="web-5d9"),
+            _pod("etcd-node1", "kube-system", privileged=True),
+        ],
+        "deployments": [_deployment("web", "team-b"), _deployment("api", "team-a")],
+        "replicasets": [
+            {
+                "metadata": {
+                    "name": "web-5d9",
+                    "namespace": "team-b",
+                    "ownerReferences": [
+                        {
+                            "apiVersion": "apps/v1",
+                            "kind": "Deployment",
+                            "name": "web",
+                            "controller": True,
+                        }
+                    ],
+                },
+                "spec": _deployment("web", "team-b")["spec"],
+            }
+        ],
+        "statefulsets": [],
+        "daemonsets": [],
+        "jobs": [],
+        "cronjobs": [],
+        "replicationcontrollers": [],
+        "roles": [{"metadata": {"name": "secret-reader", "namespace": "team-a"}, "rules": []}],
+        "rolebindings": [],
+        "clusterroles": [{"metadata": {"name": "view"}, "rules": []}],
+        "clusterrolebindings": [],
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# certificates
+
+
+@dataclass(frozen=True)
+class Certs:
+    ca_pem: bytes
+    other_ca_pem: bytes  # a CA that did not sign the server's certificate
+    cert_file: Path
+    key_file: Path
+
+
+def _name(cn: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+
+def _ca(cn: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(cn))
+        .issuer_name(_name(cn))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return key, cert
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
+    """A CA (like a kubeadm cluster's) and the API server's certificate for 127.0.0.1."""
+    ca_key, ca_cert = _ca("podgate-test-ca")
+    _, other_ca = _ca("someone-else")
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name("kube-apiserver"))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ip_address("127.0.0.1")), x509.DNSName("localhost")]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([x509.OID_SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    d = tmp_path_factory.mktemp("pki")
+    (d / "apiserver.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (d / "apiserver.key").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return Certs(
+        ca_pem=ca_cert.public_bytes(serialization.Encoding.PEM),
+        other_ca_pem=other_ca.public_bytes(serialization.Encoding.PEM),
+        cert_file=d / "apiserver.crt",
+        key_file=d / "apiserver.key",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# the API server
+
+_PATH = re.compile(
+    r"^/(?:api/v1|apis/(?P<gv>[^/]+/[^/]+))(?:/namespaces/(?P<ns>[^/]+))?/(?P<plural>[a-z]+)$"
+)
+
+
+@dataclass
+class FakeAPI:
+    objects: dict[str, list[dict[str, Any]]] = field(default_factory=cluster_objects)
+    forbidden: set[str] = field(default_factory=lambda: {"roles"})
+    missing: set[str] = field(default_factory=lambda: {"podsecuritypolicies"})
+    requests: list[tuple[str, dict[str, str], str]] = field(
+        default_factory=list
+    )  # path, query, auth
+    url: str = ""
+    stream: bool = False  # no Content-Length: the body ends when the connection closes
+
+    def answer(self, path: str, query: dict[str, str], auth: str) -> tuple[int, dict[str, Any]]:
+        self.requests.append((path, query, auth))
+        if auth != f"Bearer {TOKEN}":
+            return 401, _status(401, "Unauthorized", "Unauthorized")
+        m = _PATH.match(path)
+        if m is None or m["plural"] not in KINDS:
+            return 404, _status(404, "NotFound", "the server could not find the requested resource")
+        res = KINDS[m["plural"]]
+        group_version = m["gv"] or "v1"
+        if group_version != res.api_version or (m["ns"] and not res.namespaced):
+            return 404, _status(404, "NotFound", "the server could not find the requested resource")
+        if res.plural in self.missing:
+            return 404, _status(404, "NotFound", "the server could not find the requested resource")
+        if res.plural in self.forbidden:
+            group = res.api_version.split("/")[0] if "/" in res.api_version else ""
+            scope = f'in the namespace "{m["ns"]}"' if m["ns"] else "at the cluster scope"
+            return 403, _status(
+                403,
+                "Forbidden",
+                f'{res.plural}.{group} is forbidden: User "scanner" cannot list resource '
+                f'"{res.plural}" in API group "{group}" {scope}',
+            )
+        items = [
+            o
+            for o in self.objects.get(res.plural, [])
+            if m["ns"] is None or o["metadata"].get("namespace") == m["ns"]
+        ]
+        limit = min(int(query.get("limit", "1000")), PAGE_CAP)
+        start = int(query.get("continue") or 0)
+        page = items[start : start + limit]
+        more = str(start + limit) if start + limit < len(items) else ""
+        return 200, {
+            "kind": f"{res.kind}List",
+            "apiVersion": res.api_version,
+            "metadata": {"resourceVersion": "42", "continue": more},
+            "items": page,
+        }
+
+    def paths(self) -> list[str]:
+        return [p for p, _, _ in self.requests]
+
+
+def _status(code: int, reason: str, message: str) -> dict[str, Any]:
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
+
+
+def _handler(api: FakeAPI) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            url = urllib.parse.urlsplit(self.path)
+            query = dict(urllib.parse.parse_qsl(url.query))
+            code, body = api.answer(url.path, query, self.headers.get("Authorization", ""))
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            if api.stream:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            else:
+                self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client refusing our certificate is a test case, not noise
+
+
+@pytest.fixture
+def api(certs: Certs) -> Iterator[FakeAPI]:
+    state = FakeAPI()
+    server = _Server(("127.0.0.1", 0), _handler(state))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(certs.cert_file, certs.key_file)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    state.url = f"https://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+# ---------------------------------------------------------------------------------------------
+# kubeconfigs
+
+
+def write_kubeconfig(
+    path: Path,
+    server: str,
+    *,
+    ca: bytes | None,
+    user: dict[str, Any] | None = None,
+    insecure: bool = False,
+    context: str = "kind-test",
+    extra_contexts: tuple[str, ...] = (),
+) -> Path:
+    import base64
+
+    cluster: dict[str, Any] = {"server": server}
+    if ca is not None:
+        cluster["certificate-authority-data"] = base64.b64encode(ca).decode()
+    if insecure:
+        cluster["insecure-skip-tls-verify"] = True
+    names = (context, *extra_contexts)
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": context,
+                "clusters": [{"name": "test", "cluster": cluster}],
+                "users": [{"name": "scanner", "user": user or {"token": TOKEN}}],
+                "contexts": [
+                    {"name": n, "context": {"cluster": "test", "user": "scanner"}} for n in names
+                ],
+            }
+        )
+    )
+    return path
+
+
+@pytest.fixture(autouse=True)
+def no_ambient_kubeconfig(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Never read the machine's own kubeconfig or service account."""
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(live, "SERVICE_ACCOUNT_DIR", tmp_path / "no-service-account")
+
+
+def run_scan(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(scan_command, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def workloads(stdout: str) -> set[tuple[str, str, str]]:
+    report = json.loads(stdout)
+    return {(w["kind"], w["namespace"], w["name"]) for w in report["workloads"]}
+
+
+# ---------------------------------------------------------------------------------------------
+# podgate scan --live
+
+
+def test_scan_live_finds_the_workloads(api: FakeAPI, certs: Certs, tmp_path: Path) -> None:
+    kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
+    code, out, err = run_scan("--live", "--kubeconfig", str(kc), "-o", "json", "-q")
+    assert code == 1, err  # root-shell and etcd are privileged
+    assert workloads(out) == {
+        ("Pod", "team-a", "root-shell"),
+        ("Pod", "team-a", "debug"),
+        ("Pod", "kube-system", "etcd-node1"),
+        ("Deployment", "team-b", "web"),
+        ("Deployment", "team-a", "api"),
+    }
+    report = json.loads(out)
+    by_name = {w["name"]: w for w in report["workloads"]}
+    assert by_name["root-shell"]["source"] == {
+        "file": "cluster:kind-test",
+        "document": 6,
+        "line": 0,
+    }
+    assert by_name["root-shell"]["apiVersion"] == "v1"
+    assert by_name["web"]["pss"]["level"] == "privileged"  # team-b has no label
+    assert by_name["root-shell"]["pss"]["level"] == "baseline"  # team-a's label, read live
+    assert not by_name["root-shell"]["pss"]["allowed"]
+    # the 403 on roles is a warning and the scan goes on; the 404 on PSPs a note
+    assert "podgate: warning: cluster:kind-test: may not list roles in all namespaces" in err
+    assert 'cannot list resource "roles"' in err
+    assert "the scan goes on without them" in err
+    assert "note:" not in err  # -q leaves notes out, never warnings
+
+
+def test_scan_live_pages_with_limit_and_continue(
+    api: FakeAPI, certs: Certs, tmp_path: Path
+) -> None:
+    kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
+    code, out, _ = run_scan("--live", "--kubeconfig", str(kc), "-o", "json")
+    assert code == 1
+    pods = [(q.get("limit"), q.get("continue")) for p, q, _ in api.requests if p == "/api/v1/pods"]
+    assert pods == [(str(live.PAGE_SIZE), None), ("500", "2"), ("500", "4")]
+    assert len(json.loads(out)["workloads"]) == 5
+
+
+def test_scan_live_notes_missing_podsecuritypolicies(
+    api: FakeAPI, certs: Certs, tmp_path: Path
+) -> None:
+    kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
+    code, _, err = run_scan("--live", "--kubeconfig", str(kc), "-o", "json")
+    assert code == 1
+    assert "/apis/policy/v1beta1/podsecuritypolicies" in api.paths()
+    assert (
+        "podgate: note: cluster:kind-test: the cluster serves no podsecuritypolicies "
+        "(policy/v1beta1 was removed in Kubernetes 1.25); none read"
+    ) in err
+    assert "error" not in err
+
+
+def test_scan_live_namespace_limits_the_lists(api: FakeAPI, certs: Certs, tmp_path: Path) -> None:
+    kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
+    code, out, err = run_scan("--live", "--kubeconfig", str(kc), "-n", "team-b", "-o", "json")
+    assert code == 0, err
+    assert workloads(out) == {("Deployment", "team-b", "web")}
+    paths = set(api.paths())
+    assert "/api/v1/namespaces/team-b/pods" in paths
+    assert "/apis/apps/v1/namespaces/team-b/deployments" in paths
+    assert "/api/v1/pods" not in paths
+    # cluster-scoped kinds are still read
+    assert {"/api/v1/namespaces", "/apis/rbac.authorization.k8s.io/v1/clusterroles"} <= paths
+    assert "may not list roles in namespace 'team-b'" in err
+
+
+def test_tls_is_verified_a_kubeconfig_without_the_ca_fails(
+    api: FakeAPI, certs: Certs, tmp_path: Path
+) -> None:
+    kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=None)
+    code, out, err = run_scan("--live", "--kubeconfig", str(kc), "-o", "json")
+    assert code == 2
+    assert out == ""
+    assert err.startswith(
+        f"podgate: error: cluster:kind-test: TLS verification of {api.url} failed: "
+        "certificate verify failed"
+    )
+    assert err.count("\n") == 1
+    assert api.requests == []  # no request got through, no token was sent
+
+
+def test_tls_is_verified_against_the_kubeconfig_ca(
+    api: FakeAPI, certs: Certs, tmp_path: Path
+) -> None:
+    kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.other_ca_pem)
+    code, _, err = run_scan("--live", "--kubeconfig", str(kc))
+    assert code == 2
+    assert "certificate verify failed" in err
+    assert api.requests == []
+
+
+@pytest.mark.parametrize(
+    ("server_name", "ok"), [("localhost", True), ("kubernetes.default.svc", False)]
+)
+def test_tls_checks_the_host_name(
+    api: FakeAPI, certs: Certs, tmp_path: Path, server_name: str, ok: bool
+) -> None:
+    """The certificate names 127.0.0.1 and localhost; the kubeconfig's tls-server-name is the
+    name it is checked against."""
+    kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
+    data = yaml.safe_load(kc.read_text())
+    data["clusters"][0]["cluster"]["tls-server-name"] = server_name
+    kc.write_text(yaml.safe_dump(data))
+    code, _, err = run_scan("--live", "--kubeconfig", str(kc), "-o", "json")
+    if ok:
+        assert code == 1, err
+        return
+    assert code == 2
+    assert "TLS verification of" in err
+    assert "Hostname mismatch" in err
+    assert api.requests == []
+
+
+def test_insecure_skip_tls_verify_in_the_kubeconfig_is_refused(
+    api: FakeAPI, certs: Certs, tmp_path: Path
+) -> None:
+    kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=None, insecure=True)
+    code, _, err = run_scan("--live", "--kubeconfig", str(kc))
+    assert code == 2
+    assert 'cluster "test" sets insecure-skip-tls-verify' in err
+    assert "pass --insecure-skip-tls-verify" in err
+    assert api.requests == []
+
+
+def test_insecure_skip_tls_verify_flag_warns_loudly(
+    api: FakeAPI, certs: Certs, tmp_path: Path
+) -> None:
+    kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=None, insecure=True)
+    code, out, err = run_scan(
+        "--live", "--kubeconfig", str(kc), "--insecure-skip-tls-verify", "-o", "json"
+    )
+    assert code == 1
+    assert len(json.loads(out)["workloads"]) == 5
+    assert f"podgate: WARNING: TLS verification is OFF for {api.url}" in err
+
+
+def test_unauthorized_is_one_line_error(api: FakeAPI, certs: Certs, tmp_path: Path) -> None:
+    kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem, user={"token": "bad"})
+    code, out, err = run_scan("--live", "--kubeconfig", str(kc))
+    assert code == 2
+    assert out == ""
+    assert err == (
+        "podgate: error: cluster:kind-test: the API server refused the credentials of context "
+        "'kind-test' (401 Unauthorized) listing namespaces\n"
+    )
+
+
+def test_unreachable_server(certs: Certs, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    kc = write_kubeconfig(tmp_path / "kubeconfig", f"https://127.0.0.1:{port}", ca=certs.ca_pem)
+    code, _, err = run_scan("--live", "--kubeconfig", str(kc))
+    assert code == 2
+    assert err.startswith(
+        f"podgate: error: cluster:kind-test: cannot reach the API server at https://127.0.0.1:{port}: "
+    )
+    assert err.count("\n") == 1
+
+
+def test_every_kind_forbidden_is_an_error(api: FakeAPI, certs: Certs, tmp_path: Path) -> None:
+    api.forbidden = set(KINDS)
+    kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
+    code, _, err = run_scan("--live", "--kubeconfig", str(kc))
+    assert code == 2
+    assert "may not list anything the scan needs (403 on every kind)" in err
+
+
+def test_response_size_cap(api: FakeAPI, certs: Certs, tmp_path: Path) -> None:
+    kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
+    code, _, err = run_scan("--live", "--kubeconfig", str(kc), "--max-bytes", "300")
+    assert code == 2
+    assert err.startswith("podgate: error: cluster:kind-test: GET /api/v1/")
+    assert "?limit=500: the response is " in err
+    assert "bytes, over the limit of 300 (--max-bytes)" in err
+
+
+def test_response_size_cap_without_content_length(
+    api: FakeAPI, certs: Certs, tmp_path: Path
+) -> None:
+    api.stream = True
+    kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
+    code, out, _ = run_scan("--live", "--kubeconfig", str(kc), "-o", "json")
+    assert code == 1
+    assert len(json.loads(out)["workloads"]) == 5
+    code, _, err = run_scan("--live", "--kubeconfig", str(kc), "--max-bytes", "300")
+    assert code == 2
+    assert "the response is over the limit of 300 bytes (--max-bytes)" in err
+
+
+def test_context_selection(api: FakeAPI, certs: Certs, tmp_path: Path) -> None:
+    kc = write_kubeconfig(
+        tmp_path / "kubeconfig", api.url, ca=certs.ca_pem, extra_contexts=("prod",)
+    )
+    code, out, _ = run_scan("--live", "--kubeconfig", str(kc), "--context", "prod", "-o", "json")
+    assert code == 1
+    assert {w["source"]["file"] for w in json.loads(out)["workloads"]} == {"cluster:prod"}
+    code, _, err = run_scan("--live", "--kubeconfig", str(kc), "--context", "nope")
+    assert code == 2
+    assert f'podgate: error: cluster:nope: context "nope" not found in {kc}\n' == err
+
+
+def test_kubeconfig_env_list_is_merged(
+    api: FakeAPI, certs: Certs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """KUBECONFIG may list several files (missing ones are skipped); the first to set
+    current-context wins."""
+    first = tmp_path / "first"
+    first.write_text(yaml.safe_dump({"current-context": "kind-test"}))
+    kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem, context="other")
+    data = yaml.safe_load(kc.read_text())
+    data["contexts"].append(
+        {"name": "kind-test", "context": {"cluster": "test", "user": "scanner"}}
+    )
+    kc.write_text(yaml.safe_dump(data))
+    monkeypatch.setenv("KUBECONFIG", f"{first}:{tmp_path / 'missing'}:{kc}")
+    code, out, err = run_scan("--live", "-o", "json")
+    assert code == 1, err
+    assert {w["source"]["file"] for w in json.loads(out)["workloads"]} == {"cluster:kind-test"}
+
+
+def test_home_kubeconfig_is_the_default(api: FakeAPI, certs: Certs, tmp_path: Path) -> None:
+    (tmp_path / "home" / ".kube").mkdir(parents=True)
+    write_kubeconfig(tmp_path / "home" / ".kube" / "config", api.url, ca=certs.ca_pem)
+    code, out, _ = run_scan("--live", "-o", "json")
+    assert code == 1
+    assert len(json.loads(out)["workloads"]) == 5
+
+
+def test_no_kubeconfig_at_all(tmp_path: Path) -> None:
+    code, _, err = run_scan("--live")
+    assert code == 2
+    assert err == (
+        "podgate: error: cluster: no kubeconfig: pass --kubeconfig, set KUBECONFIG or create "
+        "~/.kube/config (or run in a pod with a service account)\n"
+    )
+
+
+def test_exec_credential_plugin_runs_without_a_shell(
+    api: FakeAPI, certs: Certs, tmp_path: Path
+) -> None:
+    marker = tmp_path / "marker"
+    script = (
+        "import json, os, sys; "
+        "info = json.loads(os.environ['KUBERNETES_EXEC_INFO']); "
+        f"open({str(marker)!r}, 'w').write(sys.argv[1] + ' ' + info['apiVersion']); "
+        "print(json.dumps({'apiVersion': info['apiVersion'], 'kind': 'ExecCredential', "
+        f"'status': {{'token': os.environ['TOKEN_FROM_ENV']}}}}))"
+    )
+    user = {
+        "exec": {
+            "apiVersion": "client.authentication.k8s.io/v1",
+            "command": sys.executable,
+            "args": ["-c", script, "$(touch pwned); `id`"],
+            "env": [{"name": "TOKEN_FROM_ENV", "value": TOKEN}],
+            "interactiveMode": "Never",
+        }
+    }
+    kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem, user=user)
+    code, out, err = run_scan("--live", "--kubeconfig", str(kc), "-o", "json")
+    assert code == 1, err
+    assert len(json.loads(out)["workloads"]) == 5
+    assert marker.read_text() == "$(touch pwned); `id` client.authentication.k8s.io/v1"
+    assert not (tmp_path / "pwned").exists()
+    assert not Path("pwned").exists()
+
+
+def test_failing_exec_plugin(api: FakeAPI, certs: Certs, tmp_path: Path) -> None:
+    user = {
+        "exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": sys.executable,
+            "args": [
+                "-c",
+                "import sys; print('token expired, log in again', file=sys.stderr); sys.exit(3)",
+            ],
+            "interactiveMode": "Never",
+        }
+    }
+    kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem, user=user)
+    code, _, err = run_scan("--live", "--kubeconfig", str(kc))
+    assert code == 2
+    assert "exited with 3: token expired, log in again" in err
+    assert api.requests == []
+
+
+def test_auth_provider_is_refused(api: FakeAPI, certs: Certs, tmp_path: Path) -> None:
+    user = {"auth-provider": {"name": "gcp", "config": {"cmd-path": "/bin/sh -c id"}}}
+    kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem, user=user)
+    code, _, err = run_scan("--live", "--kubeconfig", str(kc))
+    assert code == 2
+    assert "auth-provider 'gcp', which podgate does not run" in err
+
+
+def test_live_with_files(api: FakeAPI, certs: Certs, tmp_path: Path) -> None:
+    """--live reads the cluster besides INPUT."""
+    manifest = tmp_path / "extra.yaml"
+    manifest.write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: from-file, namespace: team-b}\n"
+        "spec: {containers: [{name: app, image: nginx}]}\n"
+    )
+    kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
+    code, out, _ = run_scan(str(manifest), "--live", "--kubeconfig", str(kc), "-o", "json")
+    assert code == 1
+    found = workloads(out)
+    assert ("Pod", "team-b", "from-file") in found
+    assert ("Pod", "team-a", "root-shell") in found
+
+
+def test_cluster_flags_need_live(tmp_path: Path) -> None:
+    manifest = tmp_path / "p.yaml"
+    manifest.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: []}\n")
+    code, _, err = run_scan(str(manifest), "--context", "x")
+    assert code == 2
+    assert "need --live" in err
+    code, _, err = run_scan()
+    assert code == 2
+    assert "give INPUT" in err
+
+
+# ---------------------------------------------------------------------------------------------
+# podgate.io.live directly
+
+
+def test_read_cluster_sets_kind_and_api_version(api: FakeAPI, certs: Certs, tmp_path: Path) -> None:
+    kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
+    read = live.read_cluster(str(kc), page_size=1)
+    kinds = {(d.obj["apiVersion"], d.obj["kind"]) for d in read.documents}
+    assert ("apps/v1", "Deployment") in kinds
+    assert ("rbac.authorization.k8s.io/v1", "ClusterRole") in kinds
+    assert ("v1", "Namespace") in kinds
+    assert [d.index for d in read.documents] == list(range(len(read.documents)))
+    assert {d.file for d in read.documents} == {"cluster:kind-test"}
+    assert len(read.documents) == sum(len(v) for k, v in cluster_objects().items() if k != "roles")
+    limits = {q["limit"] for p, q, _ in api.requests}
+    assert limits == {"1"}
+    assert read.requests == len(api.requests)
+    assert read.warnings and read.notes
+
+
+def test_other_404_is_a_warning(api: FakeAPI, certs: Certs, tmp_path: Path) -> None:
+    api.missing = {"cronjobs"}
+    kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
+    read = live.read_cluster(str(kc))
+    assert read.warnings == [
+        "cluster:kind-test: the cluster serves no cronjobs (batch/v1, 404); the scan goes on "
+        "without them",
+        "cluster:kind-test: may not list roles in all namespaces (403 Forbidden: roles.rbac."
+        'authorization.k8s.io is forbidden: User "scanner" cannot list resource "roles" in API '
+        'group "rbac.authorization.k8s.io" at the cluster scope); the scan goes on without them',
+    ]
+    assert read.notes == []
+
+
+def test_in_cluster_config(
+    api: FakeAPI, certs: Certs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sa = tmp_path / "serviceaccount"
+    sa.mkdir()
+    (sa / "token").write_text(TOKEN + "\n")
+    (sa / "ca.crt").write_bytes(certs.ca_pem)
+    (sa / "namespace").write_text("podgate")
+    monkeypatch.setattr(live, "SERVICE_ACCOUNT_DIR", sa)
+    host, port = urllib.parse.urlsplit(api.url).netloc.split(":")
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", host)
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", port)
+    read = live.read_cluster()
+    assert read.context == "in-cluster"
+    assert read.documents
+    assert all(auth == f"Bearer {TOKEN}" for _, _, auth in api.requests)
+
+
+def test_plain_http_only_on_loopback(tmp_path: Path) -> None:
+    kc = write_kubeconfig(tmp_path / "kubeconfig", "http://10.0.0.1:8080", ca=None)
+    with pytest.raises(LoadError, match="plain HTTP: podgate talks TLS to remote API servers"):
+        live.connect(str(kc))
+    kc = write_kubeconfig(tmp_path / "kubeconfig", "http://127.0.0.1:8001", ca=None)
+    assert live.connect(str(kc)).ssl_context is None  # kubectl proxy
+
+
+def test_client_certificate_from_kubeconfig_data(certs: Certs, tmp_path: Path) -> None:
+    """Client certificates given as data are loaded through a private temporary file."""
+    import base64
+
+    user = {
+        "client-certificate-data": base64.b64encode(certs.cert_file.read_bytes()).decode(),
+        "client-key-data": base64.b64encode(certs.key_file.read_bytes()).decode(),
+    }
+    kc = write_kubeconfig(
+        tmp_path / "kubeconfig", "https://127.0.0.1:1", ca=certs.ca_pem, user=user
+    )
+    cluster = live.connect(str(kc))
+    assert cluster.credentials.cert is not None
+    assert cluster.ssl_context is not None
+    live._load_cert(cluster.ssl_context, cluster.credentials.cert, "cluster:kind-test")
