@@ -21,12 +21,14 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from podgate.cli import admit, lint, pss, scan
+    from podgate.cli import admit, certs, lint, pss, scan, serve
 
     cli.add_command(admit.command)
     cli.add_command(lint.command)
     cli.add_command(pss.command)
     cli.add_command(scan.command)
+    cli.add_command(serve.command)
+    cli.add_command(certs.command)
 
 
 def main() -> None:

@@ -1,0 +1,214 @@
+"""The webhook's sources read from files, reloaded when the files change: PodSecurityPolicies
+(`--policy`), the offline RBAC evaluator over RBAC objects (`--rbac-from`) and Namespace
+objects for Pod Security labels (`--namespaces-from`).
+
+A source checks its files' (mtime, inode, size) on each `poll()` (the server polls every few
+seconds; kubelet replaces ConfigMap and Secret volumes by a symlink swap, which changes the
+inode behind the same path). A change that fails to load or validate keeps the last good
+content and logs an error; the first load raises, so a server never starts on bad input.
+Every source swaps one reference, so a decision in another thread sees the old or the new
+content, never a mixture."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from podgate.errors import LoadError, PodgateError
+from podgate.io.loader import EXTENSIONS, Document, load_documents
+from podgate.io.policies import BUILTIN_PREFIX, load_policies, load_rbac
+from podgate.k8s import mapping
+from podgate.k8s.defaults import default_policy
+from podgate.psp import PolicySet
+from podgate.psp.validation import validate_policy
+from podgate.rbac import Authorizer, UserInfo
+from podgate.webhook.sources import Requester
+
+__all__ = [
+    "FileNamespaceSource",
+    "FilePolicySource",
+    "FileRbacAuthorizer",
+    "Reloading",
+    "compile_policies",
+    "file_signature",
+]
+
+Signature = tuple[tuple[str, int, int, int], ...]
+OnReload = Callable[[str, bool, str], None]  # (source, ok, error text)
+
+
+def _files(paths: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for given in paths:
+        if given.startswith(BUILTIN_PREFIX) or given == "-":
+            continue
+        p = Path(given)
+        if p.is_dir():
+            out.extend(
+                sorted(
+                    str(f)
+                    for f in p.rglob("*")
+                    if f.suffix.lower() in EXTENSIONS
+                    and not any(part.startswith(".") for part in f.relative_to(p).parts)
+                )
+            )
+        else:
+            out.append(given)
+    return out
+
+
+def file_signature(paths: Iterable[str]) -> Signature:
+    """(path, mtime ns, inode, size) of every file the paths name, following symlinks; a file
+    that cannot be read counts as (path, -1, -1, -1)."""
+    sig = []
+    for f in _files(paths):
+        try:
+            st = os.stat(f)
+            sig.append((f, st.st_mtime_ns, st.st_ino, st.st_size))
+        except OSError:
+            sig.append((f, -1, -1, -1))
+    return tuple(sig)
+
+
+class Reloading:
+    """Loads its content from files, and again whenever their signature changes."""
+
+    name = "files"
+
+    def __init__(self, paths: Sequence[str], *, max_bytes: int, on_reload: OnReload | None = None):
+        self.paths = tuple(paths)
+        self.max_bytes = max_bytes
+        self._on_reload = on_reload
+        self._signature: Signature | None = None
+
+    def _load(self) -> None:
+        raise NotImplementedError
+
+    def load(self) -> None:
+        """The first load: raises PodgateError (or OSError) when the files are not usable."""
+        signature = file_signature(self.paths)
+        self._load()
+        self._signature = signature
+
+    def poll(self) -> bool:
+        """Reload when the files changed; True when new content is in force. A failed reload
+        keeps the old content (and is not retried until the files change again)."""
+        signature = file_signature(self.paths)
+        if signature == self._signature:
+            return False
+        self._signature = signature
+        try:
+            self._load()
+        except (PodgateError, OSError, RecursionError, ValueError) as e:
+            if self._on_reload is not None:
+                self._on_reload(self.name, False, str(e))
+            return False
+        if self._on_reload is not None:
+            self._on_reload(self.name, True, "")
+        return True
+
+
+def compile_policies(docs: Iterable[Document]) -> PolicySet:
+    """PodSecurityPolicies as the API server stores them (defaulted; an invalid one refuses the
+    whole set with the API server's first error), compiled."""
+    objs = []
+    for d in docs:
+        obj, _ = default_policy(d.obj)
+        errors = validate_policy(obj)
+        if errors:
+            name = mapping(obj.get("metadata")).get("name")
+            raise LoadError(
+                f"PodSecurityPolicy {name!r} is not valid: {errors[0]} (see `podgate lint`)",
+                file=d.file,
+                document=d.index,
+                line=d.line,
+            )
+        objs.append(obj)
+    return PolicySet.compile(objs)
+
+
+class FilePolicySource(Reloading):
+    """PodSecurityPolicies from files, directories and `builtin:NAME` (a PolicySource)."""
+
+    name = "policies"
+
+    def __init__(self, paths: Sequence[str], *, max_bytes: int, on_reload: OnReload | None = None):
+        super().__init__(paths, max_bytes=max_bytes, on_reload=on_reload)
+        self._policies: PolicySet | None = None
+
+    def _load(self) -> None:
+        self._policies = compile_policies(load_policies(self.paths, max_bytes=self.max_bytes))
+
+    def current(self) -> PolicySet | None:
+        return self._policies
+
+
+class FileRbacAuthorizer(Reloading):
+    """`use` decided by the offline RBAC evaluator over RBAC objects in files (a
+    UseAuthorizer): API group `policy`, then `extensions`, as PSP admission asked."""
+
+    name = "rbac"
+
+    def __init__(self, paths: Sequence[str], *, max_bytes: int, on_reload: OnReload | None = None):
+        super().__init__(paths, max_bytes=max_bytes, on_reload=on_reload)
+        self._authorizer: Authorizer | None = None
+
+    def _load(self) -> None:
+        docs = load_rbac(self.paths, max_bytes=self.max_bytes)
+        self._authorizer = Authorizer.from_objects(d.obj for d in docs)
+
+    def can_use(
+        self,
+        user: str,
+        groups: tuple[str, ...],
+        namespace: str,
+        policy: str,
+        requester: Requester | None = None,
+    ) -> bool:
+        authorizer = self._authorizer
+        if authorizer is None:
+            return False
+        return authorizer.can_use_policy(UserInfo(user, tuple(groups)), namespace, policy)
+
+
+def _namespace_labels(docs: Iterable[Document]) -> dict[str, Mapping[str, str]]:
+    out: dict[str, Mapping[str, str]] = {}
+    for d in docs:
+        if d.obj.get("kind") != "Namespace":
+            continue
+        meta = mapping(d.obj.get("metadata"))
+        name = meta.get("name")
+        if not isinstance(name, str) or not name:
+            raise LoadError(
+                "a Namespace without a name", file=d.file, document=d.index, line=d.line
+            )
+        labels: Any = meta.get("labels")
+        if labels is not None and not isinstance(labels, Mapping):
+            raise LoadError(
+                "metadata.labels: expected a mapping", file=d.file, document=d.index, line=d.line
+            )
+        out[name] = {str(k): v for k, v in mapping(labels).items() if isinstance(v, str)}
+    return out
+
+
+class FileNamespaceSource(Reloading):
+    """Namespace objects (e.g. `kubectl get ns -o yaml`) for their Pod Security labels (a
+    NamespaceSource)."""
+
+    name = "namespaces"
+
+    def __init__(self, paths: Sequence[str], *, max_bytes: int, on_reload: OnReload | None = None):
+        super().__init__(paths, max_bytes=max_bytes, on_reload=on_reload)
+        self._labels: dict[str, Mapping[str, str]] | None = None
+
+    def _load(self) -> None:
+        self._labels = _namespace_labels(load_documents(self.paths, max_bytes=self.max_bytes))
+
+    def labels(self, namespace: str) -> Mapping[str, str] | None:
+        found = self._labels
+        return None if found is None else found.get(namespace)
+
+    def ready(self) -> bool:
+        return self._labels is not None

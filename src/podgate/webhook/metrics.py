@@ -1,0 +1,84 @@
+"""The webhook's Prometheus metrics (webhook.md §7.2 names), in a registry of their own.
+
+No user, pod or namespace names in labels: policies (a bounded set of PSP names, or PSS
+`level:version`), modes, operations, resources and decisions only."""
+
+from __future__ import annotations
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from podgate import __version__
+
+__all__ = ["CONTENT_TYPE", "Metrics"]
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+LATENCY_BUCKETS = (
+    0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0
+)  # fmt: skip
+
+
+class Metrics:
+    def __init__(self) -> None:
+        # no `_created` series: they double the exposition
+        disable_created_metrics()  # type: ignore[no-untyped-call]
+        r = self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "podgate_admission_requests",
+            "AdmissionReviews answered.",
+            ["webhook", "operation", "resource", "subresource", "allowed", "dry_run"],
+            registry=r,
+        )
+        self.duration = Histogram(
+            "podgate_admission_duration_seconds",
+            "Time from the request's arrival to its answer.",
+            ["webhook", "operation", "allowed"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.evaluations = Counter(
+            "podgate_policy_evaluations",
+            "Policy decisions: engine psp (policy: the PodSecurityPolicy, empty when none admits) "
+            "or pss (policy: level:version), mode enforce|audit|warn, decision allow|deny.",
+            ["engine", "policy", "decision", "mode", "operation"],
+            registry=r,
+        )
+        self.exemptions = Counter(
+            "podgate_exemptions", "Requests allowed unevaluated.", ["reason"], registry=r
+        )
+        self.errors = Counter(
+            "podgate_errors",
+            "Errors: bad requests, internal errors, deadlines and failed reloads.",
+            ["fatal", "stage"],
+            registry=r,
+        )
+        self.policies = Gauge(
+            "podgate_policies",
+            "PodSecurityPolicies loaded: usable, or unusable (strategies cannot be built).",
+            ["status"],
+            registry=r,
+        )
+        self.reloads = Counter(
+            "podgate_reloads",
+            "Reloads of policies, RBAC, namespaces and the certificate.",
+            ["source", "result"],
+            registry=r,
+        )
+        self.certificate_expiry = Gauge(
+            "podgate_certificate_expiry_timestamp_seconds",
+            "When the serving certificate expires (Unix time).",
+            registry=r,
+        )
+        self.ready = Gauge("podgate_ready", "1 when the webhook is ready to answer.", registry=r)
+        self.build_info = Gauge("podgate_build_info", "podgate's version.", ["version"], registry=r)
+        self.build_info.labels(__version__).set(1)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,288 @@
+"""`podgate serve`: sources, settings and the certificate put together and served with uvicorn
+over HTTPS, one worker process (Kubernetes replicas are the scale-out).
+
+A background thread polls the files (policies, RBAC, namespaces, the certificate) every
+`reload_interval` seconds; the Kubernetes-backed sources (`webhook/kube.py`) are imported only
+when their flags are used."""
+
+from __future__ import annotations
+
+import importlib
+import socket
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from podgate import __version__
+from podgate.errors import PodgateError
+from podgate.io.pss_config import load_pss_config
+from podgate.pss.config import DEFAULT_CONFIGURATION
+from podgate.webhook.app import Runtime, WebhookApp
+from podgate.webhook.files import FileNamespaceSource, FilePolicySource, FileRbacAuthorizer
+from podgate.webhook.logs import JsonLogger
+from podgate.webhook.metrics import Metrics
+from podgate.webhook.review import Settings, Sources
+from podgate.webhook.sources import NamespaceSource, PolicySource, UseAuthorizer
+from podgate.webhook.tls import CertificateError, CertificateReloader
+
+__all__ = ["ServeOptions", "Server", "build", "parse_listen"]
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    tls_cert: str
+    tls_key: str
+    listen: str = "0.0.0.0:9443"
+    policies: tuple[str, ...] = ()
+    policies_from_cluster: bool = False
+    rbac_from: tuple[str, ...] = ()
+    authorize_with_api: bool = False
+    kubeconfig: str | None = None
+    config: str | None = None
+    pss: bool = False
+    namespaces_from: tuple[str, ...] = ()
+    namespaces_from_cluster: bool = False
+    mode: str = "enforce"
+    on_error: str = "deny"
+    exempt_namespaces: tuple[str, ...] = ("kube-system",)
+    self_namespace: str = "podgate"
+    request_timeout: float = 10.0
+    reload_interval: float = 5.0
+    verbosity: int = 0
+    max_bytes: int = 64 * 1024 * 1024
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    """`ADDR:PORT`, `[V6]:PORT` or `:PORT` (all addresses); raises PodgateError."""
+    host, sep, port = listen.rpartition(":")
+    if not sep or not port.isdigit() or int(port) > 65535:
+        raise PodgateError(f"--listen {listen!r}: expected ADDR:PORT")
+    host = host.strip("[]") or "0.0.0.0"
+    return host, int(port)
+
+
+def _kube(name: str, kubeconfig: str | None) -> Any:
+    """An instance of `podgate.webhook.kube.<name>` (imported only when asked for)."""
+    try:
+        module = importlib.import_module("podgate.webhook.kube")
+    except ImportError as e:
+        raise PodgateError(f"the Kubernetes API sources are not available: {e}") from e
+    cls = getattr(module, name)
+    factory = getattr(cls, "from_kubeconfig", None)
+    obj = factory(kubeconfig) if factory is not None else cls(kubeconfig=kubeconfig)
+    start = getattr(obj, "start", None)
+    if callable(start):
+        start()
+    return obj
+
+
+@dataclass(slots=True)
+class Server:
+    """What `build` made: the app, its certificate and what to poll."""
+
+    runtime: Runtime
+    app: WebhookApp
+    certificate: CertificateReloader
+    pollers: list[Callable[[], bool]]
+    logger: JsonLogger
+
+
+def build(options: ServeOptions, logger: JsonLogger | None = None) -> Server:
+    """Load everything once (raising PodgateError on any bad input) and wire the app."""
+    logger = logger or JsonLogger(verbosity=options.verbosity)
+    metrics = Metrics()
+
+    def reloaded(source: str, ok: bool, err: str) -> None:
+        metrics.reloads.labels(source, "ok" if ok else "error").inc()
+        if ok:
+            logger.log("Reloaded source", source=source)
+        else:
+            metrics.errors.labels("false", source).inc()
+            logger.error("Failed to reload source, kept the last good one", err, source=source)
+
+    pollers: list[Callable[[], bool]] = []
+    readiness: list[tuple[str, Callable[[], bool]]] = []
+    blocking = False
+
+    policies: PolicySource | None = None
+    if options.policies and options.policies_from_cluster:
+        raise PodgateError("--policy and --policies-from-cluster exclude each other")
+    if options.policies:
+        source = FilePolicySource(options.policies, max_bytes=options.max_bytes, on_reload=reloaded)
+        source.load()
+        pollers.append(source.poll)
+        policies = source
+        loaded = source.current()
+        assert loaded is not None
+        for unusable in loaded.unusable:
+            logger.log(
+                "Skipped unusable PodSecurityPolicy", policy=unusable.name, err=unusable.reason
+            )
+    elif options.policies_from_cluster:
+        policies = _kube("PolicyWatcher", options.kubeconfig)
+        blocking = True
+    if policies is not None:
+        watched = policies
+        readiness.append(("policies", lambda: watched.current() is not None))
+
+    authorizer: UseAuthorizer | None = None
+    if options.rbac_from and options.authorize_with_api:
+        raise PodgateError("--rbac-from and --authorize-with-api exclude each other")
+    if options.rbac_from:
+        rbac = FileRbacAuthorizer(
+            options.rbac_from, max_bytes=options.max_bytes, on_reload=reloaded
+        )
+        rbac.load()
+        pollers.append(rbac.poll)
+        authorizer = rbac
+    elif options.authorize_with_api:
+        authorizer = _kube("SubjectAccessReviewAuthorizer", options.kubeconfig)
+        blocking = True
+
+    namespaces: NamespaceSource | None = None
+    if options.namespaces_from and options.namespaces_from_cluster:
+        raise PodgateError("--namespaces-from and --namespaces-from-cluster exclude each other")
+    if options.namespaces_from:
+        ns_files = FileNamespaceSource(
+            options.namespaces_from, max_bytes=options.max_bytes, on_reload=reloaded
+        )
+        ns_files.load()
+        pollers.append(ns_files.poll)
+        namespaces = ns_files
+    elif options.namespaces_from_cluster:
+        namespaces = _kube("NamespaceWatcher", options.kubeconfig)
+        blocking = True
+    if namespaces is not None:
+        ns_source = namespaces
+        readiness.append(("namespaces", ns_source.ready))
+
+    pss_config = (
+        load_pss_config(options.config, options.max_bytes)
+        if options.config
+        else DEFAULT_CONFIGURATION
+    )
+    use_pss = options.pss or namespaces is not None or options.config is not None
+    if policies is None and not use_pss:
+        raise PodgateError(
+            "nothing to enforce: give --policy or --policies-from-cluster (PodSecurityPolicy), "
+            "and/or --pss, --namespaces-from or --namespaces-from-cluster (Pod Security Standards)"
+        )
+
+    try:
+        certificate = CertificateReloader(
+            options.tls_cert,
+            options.tls_key,
+            on_reload=lambda ok, err: _certificate_reloaded(ok, err, metrics, logger, certificate),
+        )
+    except CertificateError as e:
+        raise PodgateError(str(e)) from e
+    metrics.certificate_expiry.set(certificate.not_after)
+    pollers.append(certificate.poll)
+    readiness.append(("certificate", lambda: certificate.loaded))
+
+    exempt = {*options.exempt_namespaces, options.self_namespace} - {""}
+    settings = Settings(
+        mode=options.mode,
+        on_error=options.on_error,
+        exempt_namespaces=frozenset(exempt),
+        psp=policies is not None,
+        pss=use_pss,
+        pss_config=pss_config,
+    )
+    runtime = Runtime(
+        settings,
+        Sources(policies, authorizer, namespaces),
+        metrics,
+        logger,
+        default_timeout=options.request_timeout,
+        blocking_sources=blocking,
+        readiness=tuple(readiness),
+    )
+    return Server(runtime, WebhookApp(runtime), certificate, pollers, logger)
+
+
+def _certificate_reloaded(
+    ok: bool, err: str, metrics: Metrics, logger: JsonLogger, certificate: CertificateReloader
+) -> None:
+    metrics.reloads.labels("certificate", "ok" if ok else "error").inc()
+    if ok:
+        metrics.certificate_expiry.set(certificate.not_after)
+        logger.log("Reloaded certificate", notAfter=certificate.not_after)
+    else:
+        metrics.errors.labels("false", "certificate").inc()
+        logger.error("Failed to reload certificate, kept the old one", err)
+
+
+def start_polling(
+    pollers: Sequence[Callable[[], bool]], interval: float, logger: JsonLogger
+) -> threading.Event:
+    """Poll every `interval` seconds in a daemon thread until the returned event is set."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(interval):
+            for poll in pollers:
+                try:
+                    poll()
+                except Exception as e:  # noqa: BLE001 - a poller's bug must not stop reloading
+                    logger.error("Failed to poll a source", e)
+
+    threading.Thread(target=loop, name="podgate-reload", daemon=True).start()
+    return stop
+
+
+def listen_socket(listen: str) -> socket.socket:
+    host, port = parse_listen(listen)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        sock = socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as e:
+        raise PodgateError(f"cannot listen on {listen}: {e.strerror or e}") from e
+    return sock
+
+
+def serve(options: ServeOptions) -> None:
+    """Build, bind and serve until SIGTERM/SIGINT."""
+    import uvicorn
+
+    server = build(options)
+    sock = listen_socket(options.listen)
+    host, port = sock.getsockname()[:2]
+    stop = start_polling(server.pollers, options.reload_interval, server.logger)
+    try:
+        import uvloop  # noqa: F401
+
+        loop = "uvloop"
+    except ImportError:
+        loop = "asyncio"
+    config = uvicorn.Config(
+        server.app,
+        ssl_context_factory=lambda _config, _default: server.certificate.context,
+        lifespan="off",
+        access_log=False,
+        log_config=None,
+        log_level="warning",
+        http="httptools",
+        loop=loop,
+        timeout_keep_alive=30,
+        timeout_graceful_shutdown=10,
+        server_header=False,
+        date_header=False,
+    )
+    rt = server.runtime
+    server.logger.log(
+        "Serving",
+        address=host,
+        port=port,
+        version=__version__,
+        mode=rt.settings.mode,
+        onError=rt.settings.on_error,
+        psp=rt.settings.psp,
+        pss=rt.settings.pss,
+        exemptNamespaces=sorted(rt.settings.exempt_namespaces),
+    )
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        stop.set()
