@@ -144,6 +144,81 @@ def _check_node(root: yaml.Node, file: str, index: int) -> None:
             stack.extend((v, depth + 1, False) for v in node.value)
 
 
+class _Unusual(Exception):
+    """The document needs the full checks and PyYAML's own constructor: an alias, a tag other
+    than the plain core ones, a non-scalar or merge key, or a limit reached."""
+
+
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_STR = "tag:yaml.org,2002:str"
+_SCALAR_TAGS = ("null", "bool", "int", "float", "binary", "timestamp")
+
+
+def _construct_plain(loader: Any, root: yaml.Node, track: bool) -> Any:
+    """The document as PyYAML's safe constructor builds it, in one pass that also bounds its
+    depth and size; raises _Unusual for anything outside the common case, so that the caller
+    runs `_check_node` and PyYAML's constructor instead. Without aliases a document expands to
+    exactly its own nodes, so `_check_node` could only object to depth or size, which this pass
+    checks the same way. `track`: the text has an `&`, so it may have anchors and aliases;
+    watch for any node met twice."""
+    scalars: dict[str, Any] = {
+        f"tag:yaml.org,2002:{name}": getattr(loader, f"construct_yaml_{name}")
+        for name in _SCALAR_TAGS
+    }
+    seen: set[int] = set()
+    count = 1
+
+    def build(node: Any, depth: int) -> Any:
+        nonlocal count
+        if track:
+            key = id(node)
+            if key in seen:
+                raise _Unusual
+            seen.add(key)
+        tag = node.tag
+        kind = node.id
+        if kind == "scalar":
+            if tag == _STR:
+                return node.value
+            construct = scalars.get(tag)
+            if construct is None:
+                raise _Unusual
+            return construct(node)
+        items = node.value
+        if items and depth >= MAX_DEPTH:
+            raise _Unusual
+        if kind == "mapping":
+            count += 2 * len(items)
+            if tag != _MAP or count > MAX_EXPANDED_NODES:
+                raise _Unusual
+            out: dict[Any, Any] = {}
+            for k, v in items:
+                if k.id != "scalar":
+                    raise _Unusual
+                if track:
+                    key = id(k)
+                    if key in seen:
+                        raise _Unusual
+                    seen.add(key)
+                ktag = k.tag
+                if ktag == _STR:
+                    name = k.value
+                else:
+                    construct = scalars.get(ktag)
+                    if construct is None:  # a merge key `<<`, a value key `=`, a custom tag
+                        raise _Unusual
+                    name = construct(k)
+                out[name] = build(v, depth + 1)
+            return out
+        count += len(items)
+        if tag != _SEQ or count > MAX_EXPANDED_NODES:
+            raise _Unusual
+        return [build(v, depth + 1) for v in items]
+
+    return build(root, 1)
+
+
 def _line_of(text: str, pos: int) -> int:
     return text.count("\n", 0, max(pos, 0)) + 1
 
@@ -151,6 +226,7 @@ def _line_of(text: str, pos: int) -> int:
 def _yaml_documents(text: str, file: str) -> Iterator[tuple[int, int, Any, list[int]]]:
     """(index, line, object, lines of `items[*]`) for each YAML document."""
     loader = _Loader(text)
+    track = "&" in text  # no `&`, no anchors, so no aliases
     index = 0
     try:
         while loader.check_node():
@@ -158,13 +234,16 @@ def _yaml_documents(text: str, file: str) -> Iterator[tuple[int, int, Any, list[
             if node is None:  # an empty document
                 index += 1
                 continue
-            _check_node(node, file, index)
+            try:
+                data = _construct_plain(loader, node, track)
+            except (_Unusual, yaml.YAMLError, ValueError):  # the checks, and errors, as before
+                _check_node(node, file, index)
+                data = loader.construct_document(node)
             item_lines: list[int] = []
             if isinstance(node, yaml.MappingNode):
                 for k, v in node.value:
                     if k.value == "items" and isinstance(v, yaml.SequenceNode):
                         item_lines = [n.start_mark.line + 1 for n in v.value]
-            data = loader.construct_document(node)
             yield index, node.start_mark.line + 1, data, item_lines
             index += 1
     except yaml.MarkedYAMLError as e:
