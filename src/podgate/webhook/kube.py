@@ -1,0 +1,37 @@
+"""The webhook's Kubernetes API side, in one import: the API client, the SubjectAccessReview
+authorizer (`--authorize-with-api`), the policy CRD watcher (`--policies-from-cluster`) and the
+namespace watcher (PSS labels). See `kube_client`, `kube_authz` and `kube_watch`."""
+
+from podgate.webhook.kube_authz import SAR_PATH, USE_GROUPS, SubjectAccessReviewAuthorizer
+from podgate.webhook.kube_client import (
+    SERVICE_ACCOUNT_DIR,
+    ApiClient,
+    ApiError,
+    Reflector,
+    verifying_context,
+)
+from podgate.webhook.kube_watch import (
+    DISABLED_ANNOTATION,
+    NAMESPACES_PATH,
+    POLICIES_PATH,
+    NamespaceWatcher,
+    PolicyState,
+    PolicyWatcher,
+)
+
+__all__ = [
+    "DISABLED_ANNOTATION",
+    "NAMESPACES_PATH",
+    "POLICIES_PATH",
+    "SAR_PATH",
+    "SERVICE_ACCOUNT_DIR",
+    "USE_GROUPS",
+    "ApiClient",
+    "ApiError",
+    "NamespaceWatcher",
+    "PolicyState",
+    "PolicyWatcher",
+    "Reflector",
+    "SubjectAccessReviewAuthorizer",
+    "verifying_context",
+]

@@ -1,0 +1,238 @@
+"""`use` of a PodSecurityPolicy, asked of the API server with SubjectAccessReviews (webhook.md
+§4), cached as §4.3 says.
+
+For each identity PSP admission asks about (the pod's service account, then the requesting
+user), `can_use` sends `authorization.k8s.io/v1` SubjectAccessReviews with `verb=use`,
+`resource=podsecuritypolicies`, `name=<policy>`, `namespace=<pod's namespace>`, `version=*`,
+for the API groups `policy`, then `extensions` (legacy grants), then `podgate.io` (podgate's own
+CRD), stopping at the first that allows. The identity is sent verbatim: the requesting user's
+name, uid, groups and extra as the AdmissionReview's userInfo carries them (pass `requester`),
+or the service account as the caller builds it (`system:serviceaccount:NS:SA` with exactly
+`system:serviceaccounts` and `system:serviceaccounts:NS`).
+
+Cache: the key is the full SubjectAccessReview spec (groups sorted); an allowed answer is kept
+for `allowed_ttl` seconds, a denied one for `denied_ttl` (10 s each by default, as the API
+server's delegated authorization caches them); at most `max_entries`, least recently used out
+first. Concurrent identical lookups share one request. Errors (transport, TLS, timeouts, error
+statuses, an `evaluationError` in a denial) are never cached and count as "not authorized",
+as an authorizer failure did for PSP; they are counted in `errors`, kept in `last_error`, and
+handed to the thread that met them through `take_errors()` (for the `error` audit annotation).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from podgate.webhook.kube_client import ApiClient, ApiError
+from podgate.webhook.sources import Requester
+
+__all__ = ["SAR_PATH", "USE_GROUPS", "SubjectAccessReviewAuthorizer"]
+
+log = logging.getLogger("podgate.webhook.kube")
+
+SAR_PATH = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
+USE_GROUPS = ("policy", "extensions", "podgate.io")
+
+
+@dataclass(slots=True)
+class _Flight:
+    """One lookup in progress; followers wait for the leader's answer."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    allowed: bool = False
+    error: str | None = None
+
+
+class SubjectAccessReviewAuthorizer:
+    """A `UseAuthorizer` backed by SubjectAccessReviews. Thread-safe. Counters for metrics:
+    `hits`, `misses` (cache), `requests` (reviews sent), `collapsed` (lookups that waited for
+    an identical one in flight), `errors`, and `last_error`."""
+
+    def __init__(
+        self,
+        client: ApiClient,
+        *,
+        groups: Sequence[str] = USE_GROUPS,
+        allowed_ttl: float = 10.0,
+        denied_ttl: float = 10.0,
+        max_entries: int = 10_000,
+        timeout: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if allowed_ttl < 0 or denied_ttl < 0 or max_entries < 0:
+            raise ValueError("cache TTLs and size must not be negative")
+        self._client = client
+        self.groups = tuple(groups)
+        self.allowed_ttl = allowed_ttl
+        self.denied_ttl = denied_ttl
+        self.max_entries = max_entries
+        self.timeout = timeout
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[bytes, tuple[bool, float]] = OrderedDict()
+        self._inflight: dict[bytes, _Flight] = {}
+        self._local = threading.local()
+        self.hits = 0
+        self.misses = 0
+        self.requests = 0
+        self.collapsed = 0
+        self.errors = 0
+        self.last_error: str | None = None
+
+    @classmethod
+    def from_kubeconfig(
+        cls, kubeconfig: str | None = None, context: str | None = None, **options: Any
+    ) -> SubjectAccessReviewAuthorizer:
+        """With its own client from `ApiClient.from_environment` (in-cluster in a pod)."""
+        return cls(ApiClient.from_environment(kubeconfig, context), **options)
+
+    # --- the UseAuthorizer interface -----------------------------------------------------
+
+    def can_use(
+        self,
+        user: str,
+        groups: tuple[str, ...],
+        namespace: str,
+        policy: str,
+        requester: Requester | None = None,
+    ) -> bool:
+        if requester is not None:
+            identity = _identity(
+                requester.username, requester.groups, requester.uid, requester.extra
+            )
+        else:
+            identity = _identity(user, groups, "", {})
+        for group in self.groups:
+            spec = {
+                **identity,
+                "resourceAttributes": {
+                    "namespace": namespace,
+                    "verb": "use",
+                    "group": group,
+                    "version": "*",
+                    "resource": "podsecuritypolicies",
+                    "name": policy,
+                },
+            }
+            if self._allowed(spec):
+                return True
+        return False
+
+    # --- errors for the caller ----------------------------------------------------------
+
+    def take_errors(self) -> list[str]:
+        """The errors this thread met since its last call (then forgotten)."""
+        found: list[str] = getattr(self._local, "errors", [])
+        self._local.errors = []
+        return found
+
+    def close(self) -> None:
+        """Close the client's idle connections (the authorizer is unusable afterwards)."""
+        self._client.close()
+
+    def cache_size(self) -> int:
+        with self._lock:
+            return len(self._cache)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+    # --- cache and collapse -------------------------------------------------------------
+
+    def _allowed(self, spec: dict[str, Any]) -> bool:
+        key = orjson.dumps({**spec, "groups": sorted(spec["groups"])}, option=orjson.OPT_SORT_KEYS)
+        with self._lock:
+            now = self._clock()
+            hit = self._cache.get(key)
+            if hit is not None:
+                if hit[1] > now:
+                    self._cache.move_to_end(key)
+                    self.hits += 1
+                    return hit[0]
+                del self._cache[key]
+            self.misses += 1
+            flight = self._inflight.get(key)
+            leader = flight is None
+            if flight is None:
+                flight = self._inflight[key] = _Flight()
+            else:
+                self.collapsed += 1
+        if not leader:
+            if not flight.done.wait(self.timeout + 1.0):
+                self._record("a SubjectAccessReview in flight did not finish in time")
+                return False
+            if flight.error is not None:
+                self._record(flight.error, count=False)
+            return flight.allowed
+        allowed, error, cacheable = False, None, False
+        try:
+            allowed, error, cacheable = self._review(spec)
+        finally:
+            with self._lock:
+                if cacheable:
+                    ttl = self.allowed_ttl if allowed else self.denied_ttl
+                    if ttl > 0 and self.max_entries > 0:
+                        self._cache[key] = (allowed, self._clock() + ttl)
+                        self._cache.move_to_end(key)
+                        while len(self._cache) > self.max_entries:
+                            self._cache.popitem(last=False)
+                del self._inflight[key]
+            flight.allowed, flight.error = allowed, error
+            flight.done.set()
+        if error is not None:
+            self._record(error)
+        return allowed
+
+    def _record(self, error: str, *, count: bool = True) -> None:
+        if count:
+            with self._lock:
+                self.errors += 1
+                self.last_error = error
+            log.warning("SubjectAccessReview failed", extra={"err": error})
+        if not hasattr(self._local, "errors"):
+            self._local.errors = []
+        self._local.errors.append(error)
+
+    def _review(self, spec: dict[str, Any]) -> tuple[bool, str | None, bool]:
+        """(allowed, error, cacheable) for one SubjectAccessReview."""
+        body = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SubjectAccessReview",
+            "spec": spec,
+        }
+        with self._lock:
+            self.requests += 1
+        try:
+            answer = self._client.request("POST", SAR_PATH, body=body, timeout=self.timeout)
+        except ApiError as e:
+            return False, f"SubjectAccessReview: {e}", False
+        status = answer.get("status") if isinstance(answer, dict) else None
+        if not isinstance(status, dict) or not isinstance(status.get("allowed"), bool):
+            return False, "SubjectAccessReview: the answer has no status.allowed", False
+        allowed: bool = status["allowed"]
+        evaluation_error = status.get("evaluationError")
+        if evaluation_error:
+            if allowed:
+                return True, None, False  # allowed all the same; not cached
+            return False, f"SubjectAccessReview: {evaluation_error}", False
+        return allowed, None, True
+
+
+def _identity(
+    user: str, groups: Sequence[str], uid: str, extra: Mapping[str, Sequence[str]]
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"user": user, "groups": list(groups)}
+    if uid:
+        out["uid"] = uid
+    if extra:
+        out["extra"] = {k: list(v) for k, v in extra.items()}
+    return out
