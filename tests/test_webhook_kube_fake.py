@@ -1,0 +1,500 @@
+"""A local HTTPS endpoint that speaks the API calls the webhook makes (no real API server runs
+on these machines): SubjectAccessReview create, list and watch of podsecuritypolicies.podgate.io
+and namespaces (chunked streaming watches with ADDED, MODIFIED, DELETED, BOOKMARK and ERROR 410
+events, replay from a resourceVersion, 410 when it is compacted away), and the /status
+subresource (PUT and merge PATCH with a resourceVersion precondition).
+
+Bound to port 0 on 127.0.0.1 with a certificate made here by `cryptography`; every handler
+thread ends when the server stops."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import datetime as dt
+import ipaddress
+import json
+import queue
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+POLICIES = "/apis/podgate.io/v1/podsecuritypolicies"
+NAMESPACES = "/api/v1/namespaces"
+SAR = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
+
+
+# --- certificates ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pki:
+    ca: Path  # the CA that signed the server's certificate
+    other_ca: Path  # a CA that did not
+    cert: Path
+    key: Path
+
+
+def _name(cn: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+
+def _ca(cn: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(cn))
+        .issuer_name(_name(cn))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def make_pki(directory: Path) -> Pki:
+    ca_key, ca_cert = _ca("test api CA")
+    _, other_cert = _ca("some other CA")
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.UTC)
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(_name("kubernetes"))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    out = Pki(
+        directory / "ca.crt",
+        directory / "other-ca.crt",
+        directory / "tls.crt",
+        directory / "tls.key",
+    )
+    out.ca.write_bytes(ca_cert.public_bytes(pem))
+    out.other_ca.write_bytes(other_cert.public_bytes(pem))
+    out.cert.write_bytes(leaf.public_bytes(pem))
+    out.key.write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return out
+
+
+# --- the fake API server ----------------------------------------------------------------------
+
+
+@dataclass
+class Collection:
+    kind: str
+    api_version: str
+    objects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    history: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    compacted: int = 0  # events at or below this resourceVersion are gone
+    watchers: list[queue.Queue[dict[str, Any] | None]] = field(default_factory=list)
+    lists: int = 0
+    watches: list[dict[str, str]] = field(default_factory=list)
+    gone_next_watch: int = 0  # answer this many watch requests with HTTP 410
+
+
+class FakeApi:
+    def __init__(self, pki: Pki) -> None:
+        self.lock = threading.Lock()
+        self.rv = 100
+        self.collections = {
+            POLICIES: Collection("PodSecurityPolicy", "podgate.io/v1"),
+            NAMESPACES: Collection("Namespace", "v1"),
+        }
+        self.grants: set[tuple[str, str, str, str]] = set()  # (subject, group, ns, policy)
+        self.sar_bodies: list[dict[str, Any]] = []
+        self.sar_status = 201
+        self.sar_evaluation_error = ""
+        self.sar_gate = threading.Event()
+        self.sar_gate.set()
+        self.sar_waiting = 0
+        self.tokens: list[str] = []
+        self.reject_tokens: set[str] = set()
+        self.status_writes: list[tuple[str, str, dict[str, Any]]] = []
+        self.connections = 0
+        self.stopping = threading.Event()
+        api = self
+
+        class Handler(_Handler):
+            fake = api
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(pki.cert, pki.key)
+        self.httpd.socket = ctx.wrap_socket(
+            self.httpd.socket, server_side=True, do_handshake_on_connect=False
+        )
+        self.url = f"https://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}
+        )
+        self.thread.daemon = True
+
+    def start(self) -> FakeApi:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.sar_gate.set()
+        with self.lock:
+            for coll in self.collections.values():
+                for w in coll.watchers:
+                    w.put(None)
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(5)
+
+    # --- the store ----------------------------------------------------------------------
+
+    def _next_rv(self) -> int:
+        self.rv += 1
+        return self.rv
+
+    def _emit(self, coll: Collection, kind: str, obj: dict[str, Any]) -> None:
+        rv = int(obj["metadata"]["resourceVersion"])
+        event = {"type": kind, "object": copy.deepcopy(obj)}
+        coll.history.append((rv, event))
+        for w in coll.watchers:
+            w.put(event)
+
+    def put(self, path: str, obj: dict[str, Any]) -> dict[str, Any]:
+        """Create or update an object (as a user's apply would); returns the stored copy."""
+        with self.lock:
+            coll = self.collections[path]
+            obj = copy.deepcopy(obj)
+            meta = obj.setdefault("metadata", {})
+            name = meta["name"]
+            old = coll.objects.get(name)
+            obj["apiVersion"], obj["kind"] = coll.api_version, coll.kind
+            meta["resourceVersion"] = str(self._next_rv())
+            meta.setdefault("uid", f"uid-{name}")
+            if path == NAMESPACES:
+                meta.setdefault("labels", {})["kubernetes.io/metadata.name"] = name
+            if old is None:
+                meta["generation"] = 1
+            else:
+                gen = old["metadata"]["generation"]
+                meta["generation"] = gen + 1 if old.get("spec") != obj.get("spec") else gen
+                if "status" in old and "status" not in obj:
+                    obj["status"] = old["status"]
+            coll.objects[name] = obj
+            self._emit(coll, "ADDED" if old is None else "MODIFIED", obj)
+            return copy.deepcopy(obj)
+
+    def delete(self, path: str, name: str, *, silently: bool = False) -> None:
+        with self.lock:
+            coll = self.collections[path]
+            obj = coll.objects.pop(name)
+            obj["metadata"]["resourceVersion"] = str(self._next_rv())
+            if silently:  # as if it happened while no watch was open and history is gone
+                coll.compacted = self.rv
+                coll.history.clear()
+            else:
+                self._emit(coll, "DELETED", obj)
+
+    def get(self, path: str, name: str) -> dict[str, Any]:
+        with self.lock:
+            return copy.deepcopy(self.collections[path].objects[name])
+
+    def bookmark(self, path: str) -> None:
+        with self.lock:
+            coll = self.collections[path]
+            event = {
+                "type": "BOOKMARK",
+                "object": {
+                    "kind": coll.kind,
+                    "apiVersion": coll.api_version,
+                    "metadata": {"resourceVersion": str(self.rv)},
+                },
+            }
+            for w in coll.watchers:
+                w.put(event)
+
+    def expire(self, path: str) -> None:
+        """Compact the history and tell every open watch 410 Gone (as etcd compaction does)."""
+        with self.lock:
+            coll = self.collections[path]
+            coll.compacted = self.rv
+            coll.history.clear()
+            event = {
+                "type": "ERROR",
+                "object": {
+                    "kind": "Status",
+                    "apiVersion": "v1",
+                    "status": "Failure",
+                    "message": "too old resource version",
+                    "reason": "Expired",
+                    "code": 410,
+                },
+            }
+            for w in coll.watchers:
+                w.put(event)
+
+    def open_watches(self, path: str) -> int:
+        with self.lock:
+            return len(self.collections[path].watchers)
+
+    def allowed(self, spec: dict[str, Any]) -> bool:
+        attrs = spec["resourceAttributes"]
+        subjects = [spec.get("user", ""), *spec.get("groups", [])]
+        return any(
+            (s, attrs["group"], attrs["namespace"], attrs["name"]) in self.grants for s in subjects
+        )
+
+
+def _status(code: int, message: str, reason: str) -> dict[str, Any]:
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive
+    fake: FakeApi
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self.fake.lock:
+            self.fake.connections += 1
+
+    def handle(self) -> None:
+        with contextlib.suppress(OSError):  # TLS failures and closed connections
+            self.connection.do_handshake()  # type: ignore[attr-defined]
+            super().handle()
+
+    def _send(self, code: int, body: Any) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _body(self) -> Any:
+        n = int(self.headers.get("Content-Length") or 0)
+        return json.loads(self.rfile.read(n)) if n else None
+
+    def _authorized(self) -> bool:
+        auth = self.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ")
+        with self.fake.lock:
+            self.fake.tokens.append(token)
+        if token in self.fake.reject_tokens:
+            self._send(401, _status(401, "Unauthorized", "Unauthorized"))
+            return False
+        return True
+
+    def do_POST(self) -> None:
+        if not self._authorized():
+            return
+        path = urlsplit(self.path).path
+        body = self._body()
+        if path != SAR:
+            self._send(404, _status(404, "not found", "NotFound"))
+            return
+        fake = self.fake
+        with fake.lock:
+            fake.sar_bodies.append(body)
+            fake.sar_waiting += 1
+        fake.sar_gate.wait(10)
+        with fake.lock:
+            fake.sar_waiting -= 1
+        if fake.sar_status >= 400:
+            self._send(fake.sar_status, _status(fake.sar_status, "internal error", "InternalError"))
+            return
+        status: dict[str, Any] = {"allowed": fake.allowed(body["spec"])}
+        if fake.sar_evaluation_error:
+            status["evaluationError"] = fake.sar_evaluation_error
+        self._send(201, {**body, "status": status})
+
+    def do_GET(self) -> None:
+        if not self._authorized():
+            return
+        url = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        coll = self.fake.collections.get(url.path)
+        if coll is None:
+            self._send(404, _status(404, "not found", "NotFound"))
+            return
+        if query.get("watch") in ("1", "true"):
+            self._watch(coll, query)
+            return
+        with self.fake.lock:
+            coll.lists += 1
+            items = [copy.deepcopy(o) for _, o in sorted(coll.objects.items())]
+            rv = str(self.fake.rv)
+        limit = int(query.get("limit") or 0) or len(items) or 1
+        start = int(query.get("continue") or 0)
+        page = items[start : start + limit]
+        meta: dict[str, Any] = {"resourceVersion": rv}
+        if start + limit < len(items):
+            meta["continue"] = str(start + limit)
+        self._send(
+            200,
+            {
+                "kind": f"{coll.kind}List",
+                "apiVersion": coll.api_version,
+                "metadata": meta,
+                "items": page,
+            },
+        )
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+    def _watch(self, coll: Collection, query: dict[str, str]) -> None:
+        fake = self.fake
+        since = int(query.get("resourceVersion") or 0)
+        mine: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        with fake.lock:
+            coll.watches.append(query)
+            if coll.gone_next_watch:
+                coll.gone_next_watch -= 1
+                gone = True
+            else:
+                gone = since < coll.compacted
+            if not gone:
+                for rv, event in coll.history:
+                    if rv > since:
+                        mine.put(event)
+                coll.watchers.append(mine)
+        if gone:
+            self._send(410, _status(410, "too old resource version", "Expired"))
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            while not fake.stopping.is_set():
+                try:
+                    event = mine.get(timeout=0.05)
+                except queue.Empty:
+                    continue
+                if event is None:
+                    break
+                self._chunk(json.dumps(event).encode() + b"\n")
+                if event["type"] == "ERROR":
+                    break
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except OSError:
+            pass
+        finally:
+            with fake.lock:
+                coll.watchers.remove(mine)
+        self.close_connection = True
+
+    def _write_status(self, method: str) -> None:
+        if not self._authorized():
+            return
+        path = urlsplit(self.path).path
+        base, _, rest = path.rpartition("/")
+        coll_path, _, name = base.rpartition("/")
+        coll = self.fake.collections.get(coll_path)
+        body = self._body()
+        if rest != "status" or coll is None:
+            self._send(404, _status(404, "not found", "NotFound"))
+            return
+        fake = self.fake
+        with fake.lock:
+            fake.status_writes.append((method, name, body))
+            obj = coll.objects.get(name)
+            if obj is None:
+                self._send(404, _status(404, f'"{name}" not found', "NotFound"))
+                return
+            want_rv = (body.get("metadata") or {}).get("resourceVersion")
+            if want_rv and want_rv != obj["metadata"]["resourceVersion"]:
+                self._send(409, _status(409, "the object has been modified", "Conflict"))
+                return
+            obj["status"] = body.get("status") or {}
+            obj["metadata"]["resourceVersion"] = str(fake._next_rv())
+            fake._emit(coll, "MODIFIED", obj)
+            answer = copy.deepcopy(obj)
+        self._send(200, answer)
+
+    def do_PATCH(self) -> None:
+        self._write_status("PATCH")
+
+    def do_PUT(self) -> None:
+        self._write_status("PUT")
+
+
+@contextlib.contextmanager
+def running(pki: Pki) -> Iterator[FakeApi]:
+    api = FakeApi(pki).start()
+    try:
+        yield api
+    finally:
+        api.stop()
+
+
+def wait_for(cond: Callable[[], object], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.01)
