@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from podgate.report.html import BAR_AREA, LABEL_WIDTH, charts, script_json
+from podgate.report.html import BAR_AREA, LABEL_WIDTH, MAX_BARS, charts, script_json
 from podgate.scan.controls import Control
 from podgate.scan.findings import Finding
 from podgate.scan.inventory import WorkloadRef
@@ -284,6 +284,22 @@ def test_bars_are_proportional_and_never_longer_than_the_chart() -> None:
         ("low", 4),
     ]
     assert [b.total for b in category.bars] == [14]
+
+
+def test_many_small_groups_share_the_last_bar() -> None:
+    findings = [_finding("high", f"ns{i:02}") for i in range(20)] + [_finding("low", "big")] * 2
+    namespace = charts(findings)[2]
+    assert len(namespace.bars) == MAX_BARS
+    assert namespace.bars[0].key == "big"
+    last = namespace.bars[-1]
+    assert (last.key, last.label, last.total) == ("(others)", "10 others", 10)
+    assert sum(b.total for b in namespace.bars) == len(findings)
+
+
+def test_a_severity_outside_the_table_still_has_its_segment() -> None:
+    (bar,) = charts([_finding("info", "a"), _finding("high", "a")])[2].bars
+    assert [(s.name, s.count) for s in bar.segments] == [("high", 1), ("info", 1)]
+    assert (bar.open, bar.accepted) == (2, 0)
 
 
 def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -34,6 +35,7 @@ BAR_AREA = 220  # px of the longest bar
 LABEL_WIDTH = 170  # px left of the bars
 ROW_HEIGHT = 26
 SEGMENT_TEXT_MIN = 16  # px: narrower segments carry their count in the tooltip only
+MAX_BARS = 12  # per chart; the smallest groups beyond it share one bar
 _BREAKS = re.compile(r"(?<=/)|(?<=[a-z])(?=[A-Z])")
 _JSON_ESCAPES = {b"<": b"\\u003c", b">": b"\\u003e", b"&": b"\\u0026"}
 
@@ -44,6 +46,10 @@ class Segment:
     count: int
     x: int
     width: int
+
+    @property
+    def labelled(self) -> bool:
+        return self.width >= SEGMENT_TEXT_MIN
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,18 +101,16 @@ def _bars(groups: dict[str, tuple[str, list[Finding]]], order: Sequence[str]) ->
     out = []
     for row, key in enumerate(order):
         label, findings = groups[key]
-        counts = {
-            s: sum(1 for f in findings if not f.accepted and f.severity == s) for s in SEVERITIES
-        }
-        counts["accepted"] = sum(1 for f in findings if f.accepted)
+        counts = Counter("accepted" if f.accepted else f.severity for f in findings)
+        others = sorted(set(counts) - {*SEVERITIES, "accepted"})  # not in the table: last
         segments, x, done = [], LABEL_WIDTH, 0
-        for name in (*SEVERITIES, "accepted"):
+        for name in (*SEVERITIES, *others, "accepted"):
             if counts[name]:
                 # widths from cumulative counts, so rounding never adds up past the scale
                 end = LABEL_WIDTH + round((done + counts[name]) * scale)
                 segments.append(Segment(name, counts[name], x, max(end - x, 2)))
                 x, done = end, done + counts[name]
-        opened = sum(counts[s] for s in SEVERITIES)
+        opened = counts.total() - counts["accepted"]
         y = 4 + row * ROW_HEIGHT
         out.append(Bar(key, label, opened, counts["accepted"], tuple(segments), y))
     return tuple(out)
@@ -124,7 +128,13 @@ def charts(findings: Sequence[Finding]) -> tuple[Chart, ...]:
         by_sev.setdefault(f.severity, (f.severity, []))[1].append(f)
 
     def most_first(groups: dict[str, tuple[str, list[Finding]]]) -> list[str]:
-        return sorted(groups, key=lambda k: (-len(groups[k][1]), groups[k][0]))
+        order = sorted(groups, key=lambda k: (-len(groups[k][1]), groups[k][0]))
+        if len(order) > MAX_BARS:
+            rest = order[MAX_BARS - 1 :]
+            merged = [f for k in rest for f in groups.pop(k)[1]]
+            groups["(others)"] = (f"{len(rest)} others", merged)
+            order = [*order[: MAX_BARS - 1], "(others)"]
+        return order
 
     return (
         Chart("severity", "Findings per severity", _bars(by_sev, list(by_sev))),
