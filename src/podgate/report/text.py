@@ -25,7 +25,7 @@ def render(result: ScanResult, context: ReportContext) -> str:
         no_color=not context.color,
         width=120,
         highlight=False,
-        soft_wrap=False,
+        soft_wrap=True,
     )
     _readiness(out, result)
     _risk(out, result)
