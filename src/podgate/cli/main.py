@@ -21,9 +21,10 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from podgate.cli import admit, certs, lint, pss, scan, serve
+    from podgate.cli import admit, advise, certs, lint, pss, scan, serve
 
     cli.add_command(admit.command)
+    cli.add_command(advise.command)
     cli.add_command(lint.command)
     cli.add_command(pss.command)
     cli.add_command(scan.command)
