@@ -206,10 +206,15 @@ class WebhookApp:
             else:
                 await _send(send, 200, b"ok\n")
             return
-        policies = rt.sources.policies.current() if rt.sources.policies else None
+        source = rt.sources.policies
+        policies = source.current() if source is not None else None
         if policies is not None:
             rt.metrics.policies.labels("usable").set(len(policies.providers))
             rt.metrics.policies.labels("unusable").set(len(policies.unusable))
+        counts = getattr(source, "counts", None)  # the cluster watcher: Compiled/Invalid/Disabled
+        if callable(counts):
+            for status, n in counts().items():
+                rt.metrics.policies.labels(status).set(n)
         rt.metrics.ready.set(0 if rt.not_ready() else 1)
         await _send(send, 200, rt.metrics.render(), CONTENT_TYPE)
 

@@ -384,6 +384,7 @@ class _Answer:
     """The answer being built."""
 
     allowed: bool = True
+    refused: bool = False  # denied, or in audit mode would have been
     status: Obj | None = None
     patch: list[dict[str, Any]] | None = None
     warnings: list[str] = field(default_factory=list)
@@ -393,6 +394,7 @@ class _Answer:
 def _refuse(answer: _Answer, outcome: Outcome, settings: Settings, status: Obj) -> None:
     """A policy denial, or in audit mode what would have been one."""
     message = str(status.get("message", ""))
+    answer.refused = True
     if settings.mode == "audit":
         outcome.would_deny = message
         answer.warnings.append(f"podgate audit mode: would deny: {message}")
@@ -583,7 +585,7 @@ def _decide(
     )
     if webhook == VALIDATE and settings.pss and pss_routes:
         _pss(parsed, settings, sources, deadline_passed or _never, answer, outcome)
-    if is_pod and settings.psp and answer.allowed:
+    if is_pod and settings.psp and not answer.refused:
         _psp(webhook, parsed, settings, sources, answer, outcome)
     elif not is_pod and not (webhook == VALIDATE and settings.pss and pss_routes):
         outcome.note = f"not a pod ({outcome.resource}): allowed unevaluated"
