@@ -227,6 +227,7 @@ class FakeAPI:
     )  # path, query, auth
     url: str = ""
     stream: bool = False  # no Content-Length: the body ends when the connection closes
+    expire: set[str] = field(default_factory=set)  # kinds whose first continue token is stale
 
     def answer(self, path: str, query: dict[str, str], auth: str) -> tuple[int, dict[str, Any]]:
         self.requests.append((path, query, auth))
@@ -255,6 +256,9 @@ class FakeAPI:
             for o in self.objects.get(res.plural, [])
             if m["ns"] is None or o["metadata"].get("namespace") == m["ns"]
         ]
+        if query.get("continue") and res.plural in self.expire:
+            self.expire.discard(res.plural)
+            return 410, _status(410, "Expired", "The provided continue parameter is too old")
         limit = min(int(query.get("limit", "1000")), PAGE_CAP)
         start = int(query.get("continue") or 0)
         page = items[start : start + limit]
@@ -792,3 +796,85 @@ def test_client_certificate_from_kubeconfig_data(certs: Certs, tmp_path: Path) -
     assert cluster.credentials.cert is not None
     assert cluster.ssl_context is not None
     live._load_cert(cluster.ssl_context, cluster.credentials.cert, "cluster:kind-test")
+
+
+def test_expired_continue_token_restarts_the_list(
+    api: FakeAPI, certs: Certs, tmp_path: Path
+) -> None:
+    api.expire = {"pods"}
+    kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
+    read = live.read_cluster(str(kc))
+    pods = [q.get("continue") for p, q, _ in api.requests if p == "/api/v1/pods"]
+    assert pods == [None, "2", None, "2", "4"]
+    assert sum(d.obj["kind"] == "Pod" for d in read.documents) == 5
+
+
+def test_exec_plugin_runs_again_after_a_401(api: FakeAPI, certs: Certs, tmp_path: Path) -> None:
+    """An exec token that expired mid-read is renewed once, as kubectl renews it."""
+    runs = tmp_path / "runs"
+    script = (
+        "import json, pathlib; "
+        f"p = pathlib.Path({str(runs)!r}); n = len(p.read_text()) if p.exists() else 0; "
+        "p.write_text('x' * (n + 1)); "
+        f"token = 'expired' if n == 0 else {TOKEN!r}; "
+        "print(json.dumps({'apiVersion': 'client.authentication.k8s.io/v1beta1', "
+        "'kind': 'ExecCredential', 'status': {'token': token}}))"
+    )
+    user = {
+        "exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": sys.executable,
+            "args": ["-c", script],
+            "interactiveMode": "Never",
+        }
+    }
+    kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem, user=user)
+    read = live.read_cluster(str(kc))
+    assert runs.read_text() == "xx"
+    assert [a for _, _, a in api.requests[:2]] == ["Bearer expired", f"Bearer {TOKEN}"]
+    assert len(read.documents) > 0
+
+
+def test_kubeconfig_env_naming_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, certs: Certs
+) -> None:
+    """With KUBECONFIG set, ~/.kube/config is not read (as kubectl)."""
+    (tmp_path / "home" / ".kube").mkdir(parents=True)
+    write_kubeconfig(tmp_path / "home" / ".kube" / "config", "https://127.0.0.1:1", ca=certs.ca_pem)
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing"))
+    with pytest.raises(LoadError, match="no file named in KUBECONFIG"):
+        live.connect()
+
+
+def test_proxies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("https_proxy", raising=False)
+    kc = write_kubeconfig(tmp_path / "kc", "https://127.0.0.1:6443", ca=None)
+    assert live._proxy_for(live.connect(str(kc)), "127.0.0.1") is None  # never for loopback
+    kc = write_kubeconfig(tmp_path / "kc", "https://api.example:6443", ca=None)
+    assert live._proxy_for(live.connect(str(kc)), "api.example") == ("proxy.example", 3128)
+    monkeypatch.setenv("NO_PROXY", ".example")
+    assert live._proxy_for(live.connect(str(kc)), "api.example") is None
+    data = yaml.safe_load(kc.read_text())
+    data["clusters"][0]["cluster"]["proxy-url"] = "socks5://127.0.0.1:1080"
+    kc.write_text(yaml.safe_dump(data))
+    with pytest.raises(LoadError, match="only http:// proxies are supported"):
+        live._proxy_for(live.connect(str(kc)), "api.example")
+
+
+def test_ca_and_token_files_relative_to_the_kubeconfig(
+    api: FakeAPI, certs: Certs, tmp_path: Path
+) -> None:
+    d = tmp_path / "conf"
+    d.mkdir()
+    (d / "ca.crt").write_bytes(certs.ca_pem)
+    (d / "token").write_text(TOKEN + "\n")
+    kc = write_kubeconfig(d / "kubeconfig", api.url, ca=None, user={"tokenFile": "token"})
+    data = yaml.safe_load(kc.read_text())
+    data["clusters"][0]["cluster"]["certificate-authority"] = "ca.crt"
+    kc.write_text(yaml.safe_dump(data))
+    read = live.read_cluster(str(kc))
+    assert len(read.documents) > 0
+    assert {a for _, _, a in api.requests} == {f"Bearer {TOKEN}"}

@@ -211,11 +211,10 @@ def _kubeconfig_files(kubeconfig: str | None) -> list[Path] | None:
             raise LoadError("kubeconfig not found", file=kubeconfig)
         return [path]
     env = os.environ.get("KUBECONFIG", "")
-    if env:
+    if env:  # only these, as kubectl: ~/.kube/config is not read then
         found = [Path(p).expanduser() for p in env.split(os.pathsep) if p]
         found = [p for p in found if p.is_file()]  # client-go skips missing files in the list
-        if found:
-            return found
+        return found or None
     home = Path("~/.kube/config").expanduser()
     return [home] if home.is_file() else None
 
@@ -233,6 +232,7 @@ class _Credentials:
     exec_config: dict[str, Any] | None = None
     exec_base: Path | None = None
     exec_cluster: dict[str, Any] | None = None
+    exec_ran: dict[str, Any] | None = None  # the plugin that gave the current credentials
 
     def header(self, where: str) -> str | None:
         if self.token_file is not None:
@@ -309,7 +309,17 @@ class _Credentials:
             )
         else:
             raise LoadError(f"exec plugin {command!r}: no token or certificate", file=where)
-        self.exec_config = None
+        self.exec_ran, self.exec_config = cfg, None
+
+    def renew_exec(self, where: str) -> bool:
+        """After a 401: run the exec plugin once more (its token may have expired, as kubectl
+        does); False when there is no plugin or it was already renewed."""
+        if self.exec_ran is None:
+            return False
+        self.exec_config, self.exec_ran, self.token = self.exec_ran, None, None
+        self.run_exec(where)
+        self.exec_ran = None  # once per read
+        return True
 
 
 def _file_or_data(entry: Mapping[str, Any], key: str, base: Path, where: str) -> bytes | None:
@@ -467,8 +477,11 @@ def connect(
     if files is None:
         found = _in_cluster()
         if found is None:
+            missing = os.environ.get("KUBECONFIG", "")
             raise LoadError(
-                "no kubeconfig: pass --kubeconfig, set KUBECONFIG or create ~/.kube/config "
+                f"no kubeconfig: no file named in KUBECONFIG ({missing}) exists"
+                if missing
+                else "no kubeconfig: pass --kubeconfig, set KUBECONFIG or create ~/.kube/config "
                 "(or run in a pod with a service account)",
                 file="cluster",
             )
@@ -705,6 +718,8 @@ def _list(
         if got.status == 410 and token and not restarted:  # the continue token expired
             items, token, restarted = [], "", True
             continue
+        if got.status == 401 and cluster.credentials.renew_exec(cluster.where):
+            continue  # the same page again, with fresh credentials
         if got.status == 401:
             raise LoadError(
                 f"the API server refused the credentials of context {cluster.context!r} "
