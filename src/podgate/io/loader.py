@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -259,17 +260,30 @@ def _yaml_documents(text: str, file: str) -> Iterator[tuple[int, int, Any, list[
         loader.dispose()
 
 
-def _json_depth_ok(value: Any) -> bool:
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        v, d = stack.pop()
-        if d > MAX_DEPTH:
-            return False
-        if isinstance(v, dict):
-            stack.extend((x, d + 1) for x in v.values() if isinstance(x, dict | list))
-        elif isinstance(v, list):
-            stack.extend((x, d + 1) for x in v if isinstance(x, dict | list))
-    return True
+_STRUCTURE = bytes.maketrans(b"{}", b"[]")
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
+_STRING = re.compile(rb'"[^"]*"')
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+
+
+def _json_depth_ok(text: bytes) -> bool:
+    """Whether no array or object in a valid JSON text nests deeper than MAX_DEPTH (the outermost
+    at depth 1), read from the text with C-level bytes operations rather than by walking every
+    decoded value: escapes and string contents are dropped, leaving the brackets, and each round
+    of removing every innermost `[]` pair lowers the depth by exactly one."""
+    if b"\\" in text:  # escapes occur only in strings: drop each, and what it escapes
+        text = _ESCAPE.sub(b"", text)
+    brackets = text.translate(_STRUCTURE, _NOT_STRUCTURE)  # quotes and [ ] only
+    # Two adjacent quotes open and close a string with no bracket in it, or close one and open
+    # the next: dropping them keeps every bracket inside or outside a string as it was.
+    brackets = brackets.replace(b'""', b"")
+    if b'"' in brackets:
+        brackets = _STRING.sub(b"", brackets)
+    for _ in range(MAX_DEPTH):
+        if not brackets:
+            return True
+        brackets = brackets.replace(b"[]", b"")
+    return not brackets
 
 
 def _is_json(path: str, text: str) -> bool:
@@ -289,11 +303,32 @@ def load_text(text: str, file: str) -> Iterator[Document]:
                 yield from _from_yaml(text, file)  # flow-style YAML that is not JSON
                 return
             raise LoadError(f"invalid JSON: {e.msg}", file=file, document=0, line=e.lineno) from e
-        if not _json_depth_ok(data):
+        if not _json_depth_ok(text.encode()):
             raise LoadError(f"document nests deeper than {MAX_DEPTH} levels", file=file, document=0)
         yield from _objects(data, file, 0, 1, [])
         return
     yield from _from_yaml(text, file)
+
+
+# str.isspace() for ASCII: what str.lstrip() strips before the first character of a text
+_ASCII_HEAD = re.compile(rb"[\t\n\x0b\x0c\r\x1c-\x1f ]*(.?)", re.DOTALL)
+
+
+def _load_ascii_json(raw: bytes, file: str) -> list[Document] | None:
+    """`load_text` for an ASCII JSON file, parsed from its bytes without decoding a copy of
+    them; None when it is not JSON after all (the caller then decodes it and calls load_text,
+    which reports errors or reads it as YAML as before)."""
+    head = _ASCII_HEAD.match(raw)
+    if not file.lower().endswith(".json") and (head is None or head.group(1) not in (b"{", b"[")):
+        return None
+    depth_ok = _json_depth_ok(raw)  # before decoding: its copies of the text come and go first
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    if not depth_ok:
+        raise LoadError(f"document nests deeper than {MAX_DEPTH} levels", file=file, document=0)
+    return list(_objects(data, file, 0, 1, []))
 
 
 def _from_yaml(text: str, file: str) -> Iterator[Document]:
@@ -325,7 +360,8 @@ def _objects(
                 raise LoadError(
                     f"items[{i}] is not an object", file=file, document=index, line=item_line
                 )
-            yield Document(file, index, item_line, dict(item), item=i)
+            obj = item if type(item) is dict else dict(item)  # decoded items are new dicts
+            yield Document(file, index, item_line, obj, item=i)
         return
     yield Document(file, index, line, data)
 
@@ -339,6 +375,11 @@ def load_documents(paths: Iterable[str], *, max_bytes: int = DEFAULT_MAX_BYTES) 
     try:
         for path in _expand(paths):
             raw = _read(path, max_bytes)
+            if raw.isascii():
+                found = _load_ascii_json(raw, path)
+                if found is not None:
+                    out.extend(found)
+                    continue
             try:
                 text = raw.decode("utf-8-sig")
             except UnicodeDecodeError as e:
