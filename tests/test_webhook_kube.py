@@ -60,6 +60,18 @@ def test_request_over_verified_tls_with_keep_alive(api: FakeApi, client: ApiClie
     assert api.tokens == ["t0"] * 5
 
 
+def test_a_stale_kept_alive_connection_is_replaced(api: FakeApi, client: ApiClient) -> None:
+    api.drop_after_answer = True
+    for _ in range(3):
+        body = {
+            "kind": "SubjectAccessReview",
+            "spec": {"resourceAttributes": {"group": "policy", "namespace": "n", "name": "p"}},
+        }
+        assert client.request("POST", SAR, body=body)["status"] == {"allowed": False}
+    assert api.connections == 3
+    assert len(api.sar_bodies) == 3  # each sent once
+
+
 def test_wrong_ca_fails_tls_verification(api: FakeApi, pki: Pki) -> None:
     c = ApiClient(api.url, ssl_context=verifying_context(pki.other_ca))
     with pytest.raises(ApiError, match=r"TLS verification of https://127\.0\.0\.1:\d+ failed"):

@@ -163,6 +163,7 @@ class FakeApi:
         self.reject_tokens: set[str] = set()
         self.status_writes: list[tuple[str, str, dict[str, Any]]] = []
         self.connections = 0
+        self.drop_after_answer = False
         self.stopping = threading.Event()
         api = self
 
@@ -331,6 +332,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+        if self.fake.drop_after_answer:  # close without saying so: the client's pool goes stale
+            self.close_connection = True
 
     def _body(self) -> Any:
         n = int(self.headers.get("Content-Length") or 0)

@@ -350,3 +350,4 @@ contexts: [{{name: test, context: {{cluster: fake, user: me}}}}]
     authz = SubjectAccessReviewAuthorizer.from_kubeconfig(str(config), groups=("policy",))
     assert not authz.can_use("u", (), "ns", "p")
     assert authz.errors == 0
+    authz.close()

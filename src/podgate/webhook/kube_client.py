@@ -58,6 +58,16 @@ TOKEN_RECHECK_SECONDS = 60.0
 USER_AGENT = f"podgate/{__version__} (webhook)"
 
 
+# What a request on a kept-alive connection meets when the server closed it meanwhile.
+_STALE = (
+    http.client.RemoteDisconnected,
+    ConnectionResetError,
+    BrokenPipeError,
+    ssl.SSLEOFError,
+    ssl.SSLZeroReturnError,
+)
+
+
 class ApiError(PodgateError):
     """A request to the API server failed: transport, TLS, timeout or an error status.
     `status` is the HTTP status (None when no response came), `reason` the Status reason."""
@@ -411,7 +421,7 @@ class ApiClient:
                 conn.request(method, url, body=payload, headers=headers)
                 resp = conn.getresponse()
                 data = resp.read(MAX_RESPONSE_BYTES + 1)
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as e:
+            except _STALE as e:
                 conn.close()
                 if reused and attempt == 0:
                     continue  # the server closed an idle connection: once more, on a new one
@@ -562,9 +572,11 @@ class Reflector:
     def _run(self) -> None:
         failures = 0
         while not self._stop.is_set():
+            listed = False
             try:
                 if not self.resource_version:
                     self._list()
+                    listed = True
                     if self._stop.is_set():
                         return
                 got_events = self._watch()
@@ -573,7 +585,8 @@ class Reflector:
                 self.relists += 1
                 self.resource_version = ""
                 log.info("Watch expired, listing again", extra={"resource": self.name})
-                continue
+                # at once, unless the version of a list just made is already gone
+                failures = failures + 1 if listed else 0
             except ApiError as e:
                 failures += 1
                 self._error(str(e))
