@@ -155,6 +155,8 @@ def derive(pods: Sequence[PodFacts]) -> Derived:
     annotations: dict[str, str] = {}
     profiles = {p.pod_seccomp for p in pods} | {c.seccomp for c in containers}
     used = sorted(profiles - {""})
+    if "runtime/default" in used and "docker/default" in used:
+        used.remove("docker/default")  # either name allows both (psp.md 7.11)
     if used:
         if "" in profiles:
             annotations[seccomp.ALLOWED_KEY] = "*"
