@@ -5,11 +5,15 @@ in `resources` (as `kyverno apply --policy-report` does) and no `scope` is set.
 
 Results follow the JUnit writer's evaluation matrix: a `pass` for every Pod Security Standards
 check a workload meets and for an admitting PodSecurityPolicy, a `fail` per open finding, a
-`skip` per accepted finding (and for exempt namespaces)."""
+`skip` per accepted finding (and for exempt namespaces). `properties.line` is the line of the
+resource's document (`fieldPath` says where in it): reports are mostly of cluster snapshots, where
+locating each field would mean composing the whole file again."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import gc
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import yaml
@@ -54,24 +58,22 @@ def _policy_rule(case: Case) -> tuple[str, str]:
     return policy, rule
 
 
-def _base_properties(case: Case) -> dict[str, str]:
+def _base_properties(case: Case, full: bool = True) -> dict[str, str]:
+    """Properties of a result; a passing check's (`full=False`) leave out what its resource
+    and its failing siblings already say, as passes are most of a report."""
     r = case.workload
-    props = {
-        "ruleId": case.rule,
-        "engine": case.engine,
-        "serviceAccount": r.workload.service_account,
-    }
+    props = {"ruleId": case.rule, "engine": case.engine}
+    if full:
+        props["serviceAccount"] = r.workload.service_account
     if case.engine == "pss":
-        props |= {
-            "level": r.level.level.value,
-            "version": str(r.level.version),
-            "levelSource": r.level_source,
-        }
+        props |= {"level": r.level.level.value, "version": str(r.level.version)}
+        if full:
+            props["levelSource"] = r.level_source
     elif r.psp is not None:
         props["requester"] = r.psp.requester
         if r.psp.allowed:
             props["mutated"] = str(r.psp.mutated).lower()
-    if r.workload.source is not None:
+    if full and r.workload.source is not None:
         props["file"] = r.workload.source.file
         props["line"] = str(r.workload.source.line)
     return props
@@ -80,7 +82,6 @@ def _base_properties(case: Case) -> dict[str, str]:
 def _finding_result(
     case: Case,
     f: Finding,
-    context: ReportContext,
     risks: Mapping[str, AcceptedRisk],
     stamp: dict[str, int],
 ) -> dict[str, Any]:
@@ -96,10 +97,6 @@ def _finding_result(
     for key, ids in (("cis", c.cis), ("msThreatMatrix", c.ms_threat_matrix), ("mitre", c.mitre)):
         if ids:
             props[key] = ",".join(ids)
-    if f.source is not None:
-        found = context.locate(f.source, f.field)
-        if found is not None:
-            props["line"] = str(found[0])
     message = f.message
     if f.container and f'"{f.container}"' not in message:
         message += f' [container "{f.container}"]'
@@ -146,7 +143,7 @@ def _case_result(case: Case, stamp: dict[str, int]) -> dict[str, Any]:
         "message": message,
         "resources": [_resource(case.workload)],
         "timestamp": dict(stamp),
-        "properties": _base_properties(case),
+        "properties": _base_properties(case, full=case.whole or case.outcome != "pass"),
     }
 
 
@@ -161,7 +158,7 @@ def to_reports(result: ScanResult, context: ReportContext) -> list[dict[str, Any
     for case in cases(result):
         bucket = by_namespace.setdefault(case.workload.workload.ref.namespace, [])
         if case.findings:
-            bucket.extend(_finding_result(case, f, context, risks, stamp) for f in case.findings)
+            bucket.extend(_finding_result(case, f, risks, stamp) for f in case.findings)
         else:
             bucket.append(_case_result(case, stamp))
     annotations = {
@@ -196,14 +193,28 @@ def _report(
     }
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic GC off while the YAML is built: dumping allocates many short-lived objects
+    beside a large scan result, and collections then cost three times the dump."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def render(result: ScanResult, context: ReportContext) -> str:
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    text: str = yaml.dump_all(
-        to_reports(result, context),
-        Dumper=dumper,
-        explicit_start=True,
-        sort_keys=False,
-        allow_unicode=True,
-        width=10_000,
-    )
+    with _gc_paused():
+        text: str = yaml.dump_all(
+            to_reports(result, context),
+            Dumper=dumper,
+            explicit_start=True,
+            sort_keys=False,
+            allow_unicode=True,
+            width=10_000,
+        )
     return text
