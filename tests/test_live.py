@@ -8,6 +8,7 @@ without the right bearer token."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
@@ -878,3 +879,83 @@ def test_ca_and_token_files_relative_to_the_kubeconfig(
     read = live.read_cluster(str(kc))
     assert len(read.documents) > 0
     assert {a for _, _, a in api.requests} == {f"Bearer {TOKEN}"}
+
+
+@pytest.fixture
+def connect_proxy() -> Iterator[tuple[str, list[str]]]:
+    """A minimal HTTP CONNECT proxy on loopback: its URL and the targets it was asked for."""
+    import socket
+    import socketserver
+
+    targets: list[str] = []
+
+    class Tunnel(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = self.request.recv(4096)
+                if not chunk:
+                    return
+                head += chunk
+            method, target, _ = head.split(b"\r\n", 1)[0].decode().split(" ", 2)
+            targets.append(f"{method} {target}")
+            host, port = target.rsplit(":", 1)
+            with socket.create_connection((host, int(port)), timeout=10) as upstream:
+                self.request.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                pipes = [
+                    threading.Thread(target=_pipe, args=(self.request, upstream), daemon=True),
+                    threading.Thread(target=_pipe, args=(upstream, self.request), daemon=True),
+                ]
+                for t in pipes:
+                    t.start()
+                for t in pipes:
+                    t.join(timeout=10)
+
+    class Server(socketserver.ThreadingTCPServer):
+        daemon_threads = True
+        allow_reuse_address = True
+
+    server = Server(("127.0.0.1", 0), Tunnel)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", targets
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def _pipe(src: Any, dst: Any) -> None:
+    import socket
+
+    try:
+        while data := src.recv(65536):
+            dst.sendall(data)
+    except OSError:
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            dst.shutdown(socket.SHUT_WR)
+
+
+def test_proxy_url_tunnels_with_tls_verified_end_to_end(
+    api: FakeAPI, certs: Certs, tmp_path: Path, connect_proxy: tuple[str, list[str]]
+) -> None:
+    proxy, targets = connect_proxy
+    kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
+    data = yaml.safe_load(kc.read_text())
+    data["clusters"][0]["cluster"]["proxy-url"] = proxy
+    kc.write_text(yaml.safe_dump(data))
+    read = live.read_cluster(str(kc))
+    assert len(read.documents) > 0
+    host = urllib.parse.urlsplit(api.url).netloc
+    assert targets and set(targets) == {f"CONNECT {host}"}
+    assert len(targets) == len(api.requests)
+    # through the tunnel the certificate is still checked against the API server's CA
+    kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.other_ca_pem)
+    data = yaml.safe_load(kc.read_text())
+    data["clusters"][0]["cluster"]["proxy-url"] = proxy
+    kc.write_text(yaml.safe_dump(data))
+    with pytest.raises(LoadError, match="certificate verify failed"):
+        live.read_cluster(str(kc))

@@ -1,24 +1,27 @@
 """Reading a live cluster, read-only: the objects a scan needs, listed through the API server.
 
 Which client, and why. podgate talks to the API server through a small client of its own on
-Python's standard library (`http.client` and `ssl`), not through a Kubernetes client library.
-A scan needs one thing from a cluster: paged GET list calls for fifteen resource kinds, kept as
-the JSON the server sent. We weighed the two libraries made for the field. The official
-`kubernetes` client (maintained by the Kubernetes project, released with each Kubernetes
-version) has the most complete kubeconfig support, but it brings about twenty packages
-(urllib3, requests, aiohttp, pydantic, oauthlib, websocket-client, ...), imports every API model
-at start-up, and its OIDC auth-provider refresh turns TLS verification off when the kubeconfig
-names no identity-provider CA. `lightkube` is typed and lighter, but it now depends on the
-`httpx2` fork, msgspec and its models package, reads a single kubeconfig file (not a
-`KUBECONFIG` list), and its exec credential plugins stop at `client.authentication.k8s.io/
-v1beta1` (no `v1`). Both turn responses into models that drop fields they do not know, while
-podgate evaluates the objects exactly as stored. The client here is a few hundred lines that
-add no dependency and that we can hold to our own rules: TLS verification always on, with the
-kubeconfig's CA (`--insecure-skip-tls-verify` is an explicit, loudly warned opt-out); every
-list paged with `limit`/`continue`; each response capped in size; timeouts on every request;
-exec credential plugins (`v1`, `v1beta1`, `v1alpha1`) run as an argument list, never through a
-shell; kubeconfig merging as kubectl does it (`--kubeconfig`, else every file in `KUBECONFIG`,
-else `~/.kube/config`, else the pod's service account); one-line errors. Legacy
+Python's standard library (`http.client` and `ssl`) rather than a Kubernetes client library.
+A scan needs one thing from a cluster: paged GET list calls for fifteen kinds, kept exactly as
+the server sent them. We weighed the two libraries made for the field. The official
+`kubernetes` client (kept by the Kubernetes project, released with each Kubernetes version) has
+the most complete kubeconfig support, but version 37 brings about twenty packages (urllib3,
+requests, aiohttp, pydantic, oauthlib, websocket-client, ...), imports every API class and
+model on start-up, its generated pydantic models reject fields they do not know (a cluster
+newer than the client breaks them), and its OIDC auth-provider refresh turns TLS verification
+off when the kubeconfig names no identity-provider CA. `lightkube` is typed and lighter, but it
+now rests on the `httpx2` fork, msgspec and its models package, reads one kubeconfig file (not
+a `KUBECONFIG` list), and runs exec credential plugins only up to
+`client.authentication.k8s.io/v1beta1` (not `v1`). The client here adds no dependency and is
+held to podgate's own rules: TLS verification always on, against the kubeconfig's CA
+(`--insecure-skip-tls-verify` is an explicit, loudly warned opt-out; plain HTTP only to
+loopback, as `kubectl proxy` serves); every list paged with `limit`/`continue` (500 a page, as
+kubectl); each response capped in size (`--max-bytes`); a timeout on every connect and read;
+the kubeconfig found and merged as kubectl does (`--kubeconfig`, else every file in
+`KUBECONFIG`, else `~/.kube/config`, else the pod's service account; `--context`), with tokens,
+token files, client certificates, basic auth, `tls-server-name`, `proxy-url`/`HTTPS_PROXY`
+(http CONNECT), and exec credential plugins (`v1`, `v1beta1`, `v1alpha1`; run as an argument
+list, never through a shell; renewed once after a 401); one-line errors. The legacy
 `auth-provider` entries (gcp, azure, oidc) are refused with a pointer to their exec plugins.
 
 What is read: namespaces, serviceaccounts, pods, deployments, replicasets, statefulsets,
