@@ -7,6 +7,7 @@ when their flags are used."""
 
 from __future__ import annotations
 
+import gc
 import importlib
 import socket
 import threading
@@ -247,6 +248,9 @@ def serve(options: ServeOptions) -> None:
     import uvicorn
 
     server = build(options)
+    # what start-up built lives as long as the server: out of the cyclic collector's way
+    gc.collect()
+    gc.freeze()
     sock = listen_socket(options.listen)
     host, port = sock.getsockname()[:2]
     stop = start_polling(server.pollers, options.reload_interval, server.logger)
