@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from podgate.advisor import Advice, unchanged
-from podgate.advisor.advise import rbac_can_use
+from podgate.advisor.advise import observe, rbac_can_use
 from podgate.k8s import Obj
 from podgate.psp import PolicySet, Request, review
 from podgate.psp.strategies import apparmor, seccomp
@@ -57,9 +57,10 @@ def fails(policy: Obj, pods: Sequence[Obj]) -> bool:
     return False
 
 
-def round_trip(manifests: Sequence[Obj], advice: Advice) -> list[str]:
-    """Every observed pod through ALL the generated policies with the generated RBAC, as its
-    service account: the problems (empty when each is admitted unchanged by its own policy)."""
+def round_trip(manifests: Sequence[Obj], advice: Advice, objs: Sequence[Obj]) -> list[str]:
+    """Every observed pod (each pod of `objs`, and each controller's pod from its template)
+    through ALL the generated policies with the generated RBAC, as its service account: the
+    problems (empty when each is admitted unchanged by its own group's policy)."""
     policies = [m for m in manifests if m.get("kind") == "PodSecurityPolicy"]
     rbac = [m for m in manifests if m.get("kind") != "PodSecurityPolicy"]
     policy_set = PolicySet.compile(policies)
@@ -67,7 +68,9 @@ def round_trip(manifests: Sequence[Obj], advice: Advice) -> list[str]:
     can_use = rbac_can_use(Authorizer.from_objects(rbac))
     expected = {sa: p.name for p in advice.policies for sa in p.service_accounts}
     problems = []
-    for o in advice.observed:
+    observed = observe(objs, advice.options.namespace, distinct=False)
+    assert sum(len(o.pods) for o in observed) == advice.observed_pods
+    for o in observed:
         w = o.workload
         for p in o.pods:
             d = review(policy_set, Request("CREATE", p, w.ref.namespace, None), can_use)

@@ -18,7 +18,7 @@ from typing import Any
 from podgate.advisor.derive import derive
 from podgate.advisor.facts import PodFacts, pod_facts
 from podgate.errors import PodgateError
-from podgate.k8s import Obj, mapping
+from podgate.k8s import Obj, container_lists, mapping
 from podgate.k8s.defaults import default_object
 from podgate.psp import Identity, PolicySet, Request, review
 from podgate.psp.admission import PSP_ANNOTATION, Decision, semantic_equal
@@ -58,7 +58,8 @@ class Observed:
     pods of the input it owns."""
 
     workload: Workload
-    pods: tuple[Obj, ...]
+    pods: tuple[Obj, ...]  # distinct as PSP sees them (see `signature`)
+    count: int = 1  # pods observed, the template's included
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +98,13 @@ class Advice:
     observed: tuple[Observed, ...]
     policies: tuple[AdvisedPolicy, ...]
     rbac: tuple[dict[str, Any], ...]  # ClusterRoles and (Cluster)RoleBindings
-    checked: int  # observed pods run through the engine
+    checked: int  # distinct observed pods run through the engine
+
+    @property
+    def observed_pods(self) -> int:
+        """Every observed pod (replicas equal in what PSP reads are checked once)."""
+        return sum(o.count for o in self.observed)
+
     facts: dict[int, list[PodFacts]] = field(default_factory=dict)  # by id of the Observed
 
     @property
@@ -248,6 +255,8 @@ def unchanged(pod: Obj, admitted: Obj) -> bool:
             before.pop(seccomp.POD_KEY, None)
     a = {**pod, "metadata": {**mapping(pod.get("metadata")), "annotations": before}}
     b = {**admitted, "metadata": {**mapping(admitted.get("metadata")), "annotations": after}}
+    if a == b:  # mutation copies on write: untouched parts are the same objects, cheap to compare
+        return True
     return semantic_equal(a, b)
 
 
@@ -324,8 +333,36 @@ def _admitted_pod(pod: Obj, service_account: str) -> Obj:
     return {**pod, "spec": {**spec, "serviceAccountName": service_account}}
 
 
-def observe(objs: Sequence[Obj], namespace: str | None = None) -> list[Observed]:
-    """Each workload once (the scanner's find_workloads), with its observed pods."""
+_POD_FIELDS = ("hostNetwork", "hostPID", "hostIPC", "securityContext", "volumes")
+_CONTAINER_FIELDS = ("name", "securityContext", "ports", "volumeMounts")
+
+
+def signature(pod: Obj) -> tuple[Any, ...]:
+    """Everything of a pod that PSP admission reads or writes (the strategies read the pod's
+    annotations, host namespaces, securityContext, volumes, runtimeClassName and service
+    account, and each container's name, securityContext, ports and volume mounts): two pods
+    with equal signatures get the same decision from every policy."""
+    spec = mapping(pod.get("spec"))
+    meta = mapping(pod.get("metadata"))
+    return (
+        pod.get("kind"),
+        meta.get("annotations"),
+        spec.get("serviceAccountName"),
+        spec.get("runtimeClassName"),
+        tuple(spec.get(k) for k in _POD_FIELDS),
+        tuple(
+            tuple(tuple(mapping(c).get(k) for k in _CONTAINER_FIELDS) for c in items)
+            for _, items in container_lists(spec)
+        ),
+    )
+
+
+def observe(
+    objs: Sequence[Obj], namespace: str | None = None, *, distinct: bool = True
+) -> list[Observed]:
+    """Each workload once (the scanner's find_workloads), with its observed pods: the pod its
+    controller creates and those of the input it owns (only the first of those with equal
+    signatures unless `distinct` is false)."""
     workloads = find_workloads((o, None) for o in objs)
     if namespace is not None:
         workloads = [w for w in workloads if w.ref.namespace == namespace]
@@ -341,11 +378,20 @@ def observe(objs: Sequence[Obj], namespace: str | None = None) -> list[Observed]
         if not w.is_pod:
             first = default_object(first)[0]
         found: list[Obj] = [first]
-        for name in w.pods:
-            owned = pods.get((w.ref.namespace, name))
-            if owned is not None:
-                found.append(_admitted_pod(owned, w.service_account))
-        out.append(Observed(w, tuple(found)))
+        count = 1
+        if w.pods:
+            seen = [signature(first)]
+            for name in w.pods:
+                owned = pods.get((w.ref.namespace, name))
+                if owned is None:
+                    continue
+                count += 1
+                pod = _admitted_pod(owned, w.service_account)
+                sig = signature(pod)
+                if not distinct or sig not in seen:
+                    seen.append(sig)
+                    found.append(pod)
+        out.append(Observed(w, tuple(found), count))
     return out
 
 

@@ -42,6 +42,7 @@ def report_json(advice: Advice, report: Report) -> dict[str, Any]:
     return {
         "groupBy": advice.options.group_by.value,
         "workloads": len(advice.observed),
+        "podsObserved": advice.observed_pods,
         "podsChecked": advice.checked,
         "policies": policies_json(advice),
         "uses": [

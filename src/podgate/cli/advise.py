@@ -45,12 +45,11 @@ account, must be admitted unchanged by its group's policy under the generated RB
 Exit codes: 0 advice written, 2 bad input (or an advisor self-check failure)."""
 
 
-class _Dumper(yaml.SafeDumper):
-    pass
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter when present
 
 
 def _yaml(docs: list[Any]) -> str:
-    return yaml.dump_all(docs, Dumper=_Dumper, sort_keys=False, default_flow_style=False)
+    return yaml.dump_all(docs, Dumper=_DUMPER, sort_keys=False, default_flow_style=False)
 
 
 @click.command(name="advise", epilog=EPILOG)
@@ -145,8 +144,9 @@ def _write(text: str) -> None:
 def _summary_text(advice: Any) -> str:
     lines = [
         f"{len(advice.policies)} policies for {len(advice.observed)} workloads "
-        f"(grouped by {advice.options.group_by.value}); {advice.checked} observed pods "
-        "checked: each is admitted unchanged by its policy",
+        f"(grouped by {advice.options.group_by.value}); {advice.observed_pods} observed pods "
+        f"({advice.checked} distinct as PSP reads them) checked: each is admitted unchanged "
+        "by its policy",
         "",
     ]
     for p in advice.policies:
@@ -186,8 +186,8 @@ def render_report_text(data: dict[str, Any]) -> str:
     out: list[str] = []
     out.append(
         f"podgate advise: {data['workloads']} workloads, {len(data['policies'])} policies "
-        f"(grouped by {data['groupBy']}), {data['podsChecked']} observed pods admitted "
-        "unchanged"
+        f"(grouped by {data['groupBy']}), {data['podsObserved']} observed pods "
+        f"({data['podsChecked']} distinct as PSP reads them) admitted unchanged"
     )
     out.extend(f"note: {n}" for n in data["notes"])
     out.append("")

@@ -12,7 +12,8 @@ _TEMPLATE = """\
 <section class="podgate-advice" id="advice">
 <h2>Which workloads need what</h2>
 <p>{{ r.workloads }} workloads, {{ r.policies|length }} least-privilege policies (grouped by
-{{ r.groupBy }}); {{ r.podsChecked }} observed pods are admitted unchanged by them.</p>
+{{ r.groupBy }}); {{ r.podsObserved }} observed pods ({{ r.podsChecked }} distinct as PSP reads
+them) are admitted unchanged by them.</p>
 {% for n in r.notes %}<p class="note">{{ n }}</p>
 {% endfor %}<table class="advice-uses">
 <thead><tr><th>control</th><th>value</th><th>workloads and containers</th></tr></thead>
