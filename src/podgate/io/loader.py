@@ -389,4 +389,9 @@ def load_documents(paths: Iterable[str], *, max_bytes: int = DEFAULT_MAX_BYTES) 
     finally:
         if enabled:
             gc.enable()
+    # The documents hold no reference cycles and live as long as the scan; a full collection
+    # would walk all of their millions of objects again each time (seconds on a large
+    # snapshot), so they go to the collector's permanent generation. They are still freed
+    # by reference counting.
+    gc.freeze()
     return out
