@@ -131,3 +131,48 @@ def test_admit_accepts_every_example_pod_unchanged(tmp_path: Path) -> None:
             assert not decision["mutated"] or unchanged(pod, decision["object"]), decision["patch"]
             checked += 1
     assert checked >= 5
+
+
+def test_live_reads_the_cluster(tmp_path: Path) -> None:
+    """--live through the scanner's client, against test_live's local HTTPS API server."""
+    live_tests = pytest.importorskip("tests.test_live")
+    mp = pytest.MonkeyPatch()
+    try:
+        mp.delenv("KUBECONFIG", raising=False)
+        mp.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+        mp.setenv("HOME", str(tmp_path / "home"))
+        mp.setattr(live_tests.live, "SERVICE_ACCOUNT_DIR", tmp_path / "no-service-account")
+        certs = live_tests.certs.__wrapped__(_Factory(tmp_path))
+        gen = live_tests.api.__wrapped__(certs)
+        api = next(gen)
+        try:
+            kc = live_tests.write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
+            rc, out = run("advise", "--live", "--kubeconfig", str(kc), "-q", "-o", "json")
+            assert rc == 0, out
+            items = json.loads(out)["items"]
+            policies = [i["metadata"]["name"] for i in items if i["kind"] == "PodSecurityPolicy"]
+            assert len(policies) == 2
+            assert "podgate.team-b.default" in policies
+        finally:
+            gen.close()
+    finally:
+        mp.undo()
+
+
+class _Factory:
+    def __init__(self, base: Path) -> None:
+        self.base = base
+
+    def mktemp(self, name: str) -> Path:
+        path = self.base / name
+        path.mkdir()
+        return path
+
+
+def test_live_options_need_live() -> None:
+    rc, out = run("advise", *EXAMPLE, "--context", "x")
+    assert rc == 2
+    assert "need --live" in out
+    rc, out = run("advise")
+    assert rc == 2
+    assert "--live" in out

@@ -24,7 +24,7 @@ from podgate.cli.common import (
 )
 from podgate.errors import PolicyError
 from podgate.io.catalog import load_catalog
-from podgate.io.loader import load_documents
+from podgate.io.loader import Document, load_documents
 from podgate.k8s import Obj
 from podgate.k8s.defaults import default_object, default_policy
 from podgate.pss import parse_version
@@ -35,6 +35,7 @@ Examples:
   podgate advise manifests/ --group-by namespace -o json
   podgate advise cluster.json --report                 # which workloads need what
   podgate advise cluster.json --report -o json --version v1.30
+  podgate advise --live --context prod -n shop      # the current cluster, read-only
 \b
 Output: without --report, the PodSecurityPolicies with their ClusterRoles and RoleBindings
 (ClusterRoleBindings with --group-by cluster), as a YAML stream (-o yaml), a v1 List (-o json)
@@ -53,12 +54,12 @@ def _yaml(docs: list[Any]) -> str:
 
 
 @click.command(name="advise", epilog=EPILOG)
-@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.argument("inputs", nargs=-1, metavar="INPUT...")
 @click.option(
     "--namespace",
     "-n",
     default=None,
-    help="Only the workloads of this namespace.",
+    help="Only the workloads of this namespace (with --live, only its objects are listed).",
 )
 @click.option(
     "--group-by",
@@ -84,6 +85,17 @@ def _yaml(docs: list[Any]) -> str:
     metavar="VERSION",
     help="The Pod Security Standards version for the namespace levels (latest or v1.N).",
 )
+@click.option("--live", is_flag=True, help="Read the current cluster (read-only), besides INPUT.")
+@click.option("--kubeconfig", default=None, metavar="FILE", help="With --live: kubeconfig file.")
+@click.option(
+    "--context", "kube_context", default=None, help="With --live: the kubeconfig context to use."
+)
+@click.option(
+    "--insecure-skip-tls-verify",
+    is_flag=True,
+    help="With --live: do not verify the API server's certificate (unsafe).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="With --live: no notes on standard error.")
 @no_defaults_option
 @max_bytes_option
 @handles_errors
@@ -94,6 +106,11 @@ def command(
     report: bool,
     output: str | None,
     version: str,
+    live: bool,
+    kubeconfig: str | None,
+    kube_context: str | None,
+    insecure_skip_tls_verify: bool,
+    quiet: bool,
     no_defaults: bool,
     max_bytes: int,
 ) -> None:
@@ -106,8 +123,19 @@ def command(
         fail(f"--version: {e}")
         return
     fmt = output or ("text" if report else "yaml")
+    if not inputs and not live:
+        fail("give INPUT (files, directories, - for stdin) or --live to read the current cluster")
+    if not live and (kubeconfig or kube_context or insecure_skip_tls_verify):
+        fail("--kubeconfig, --context and --insecure-skip-tls-verify need --live")
+    docs: list[Document] = load_documents(inputs, max_bytes=max_bytes) if inputs else []
+    if live:
+        docs.extend(
+            _read_live(
+                kubeconfig, kube_context, namespace, insecure_skip_tls_verify, max_bytes, quiet
+            )
+        )
     objs: list[Obj] = []
-    for d in load_documents(inputs, max_bytes=max_bytes):
+    for d in docs:
         obj: Obj = d.obj
         if not no_defaults:
             obj = (
@@ -134,6 +162,36 @@ def command(
     else:
         _write(_summary_text(advice))
     raise SystemExit(EXIT_OK)
+
+
+def _read_live(
+    kubeconfig: str | None,
+    context: str | None,
+    namespace: str | None,
+    insecure: bool,
+    max_bytes: int,
+    quiet: bool,
+) -> list[Document]:
+    """The objects of the current cluster, read-only, as `podgate scan --live` reads them."""
+    from podgate.io.live import read_cluster
+
+    def warn(message: str) -> None:
+        click.echo(f"podgate: {message}", err=True)
+
+    read = read_cluster(
+        kubeconfig,
+        context,
+        namespace,
+        insecure_skip_tls_verify=insecure,
+        max_bytes=max_bytes,
+        warn=warn,
+    )
+    for message in read.warnings:
+        warn(f"warning: {message}")
+    if not quiet:
+        for message in read.notes:
+            warn(f"note: {message}")
+    return list(read.documents)
 
 
 def _write(text: str) -> None:
