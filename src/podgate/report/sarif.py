@@ -485,7 +485,6 @@ def to_sarif(result: ScanResult, context: ReportContext, cwd: str | None = None)
                     "driver": {
                         "name": "podgate",
                         "semanticVersion": context.version,
-                        "informationUri": PSS_DOCS,
                         "rules": [_rule(rule, fs) for rule, fs in by_rule.items()],
                     }
                 },
