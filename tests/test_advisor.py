@@ -464,3 +464,40 @@ def test_report_existing_policies_that_mutate() -> None:
     [m] = existing["mutatedOrDenied"]
     assert (m["workload"], m["policy"], m["mutated"]) == ("Pod app/p", "ro", True)
     assert m["patch"][-1]["path"] == "/spec/containers/0/securityContext"
+
+
+def test_the_service_account_token_volume_is_added_as_admission_adds_it() -> None:
+    spec = spec_of(pod(token=True))
+    assert spec["volumes"] == ["projected"]
+    advice = advise([pod(token=True)])
+    [checked] = advice.observed[0].pods
+    mounts = checked["spec"]["containers"][0]["volumeMounts"]
+    assert mounts == [
+        {
+            "name": "kube-api-access-podgate",
+            "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+            "readOnly": True,
+        }
+    ]
+    sa_off = {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {"name": "sa", "namespace": "app"},
+        "automountServiceAccountToken": False,
+    }
+    assert spec_of(pod(token=True), sa_off)["volumes"] == []
+    # a pod read from a cluster has its token volume already: nothing is added twice
+    mounted = pod(
+        token=True,
+        containers=[
+            {
+                "name": "c",
+                "image": "i",
+                "volumeMounts": [
+                    {"name": "t", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"}
+                ],
+            }
+        ],
+        volumes=[{"name": "t", "secret": {"secretName": "sa-token"}}],
+    )
+    assert spec_of(mounted)["volumes"] == ["secret"]

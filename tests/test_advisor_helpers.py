@@ -24,8 +24,11 @@ def pod(
     sa: str = "sa",
     containers: Sequence[dict[str, Any]] | None = None,
     annotations: dict[str, str] | None = None,
+    token: bool = False,
     **spec: Any,
 ) -> dict[str, Any]:
+    """A pod; without `token`, with automountServiceAccountToken: false (else the advisor adds
+    the projected token volume the ServiceAccount admission plugin would add)."""
     meta: dict[str, Any] = {"name": name, "namespace": ns}
     if annotations:
         meta["annotations"] = annotations
@@ -34,6 +37,8 @@ def pod(
         "containers": list(containers or [{"name": "c", "image": "i"}]),
         **spec,
     }
+    if not token:
+        body.setdefault("automountServiceAccountToken", False)
     return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": body}
 
 

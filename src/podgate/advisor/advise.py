@@ -18,7 +18,7 @@ from typing import Any
 from podgate.advisor.derive import derive
 from podgate.advisor.facts import PodFacts, pod_facts
 from podgate.errors import PodgateError
-from podgate.k8s import Obj, container_lists, mapping
+from podgate.k8s import Obj, container_lists, mapping, sequence
 from podgate.k8s.defaults import default_object
 from podgate.psp import Identity, PolicySet, Request, review
 from podgate.psp.admission import PSP_ANNOTATION, Decision, semantic_equal
@@ -357,6 +357,61 @@ def signature(pod: Obj) -> tuple[Any, ...]:
     )
 
 
+TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
+TOKEN_VOLUME = "kube-api-access-podgate"
+_MIRROR = "kubernetes.io/config.mirror"
+
+
+def _token_volume() -> dict[str, Any]:
+    ca = {"key": "ca.crt", "path": "ca.crt"}
+    namespace = {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}}
+    return {
+        "name": TOKEN_VOLUME,
+        "projected": {
+            "defaultMode": 420,
+            "sources": [
+                {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+                {"configMap": {"name": "kube-root-ca.crt", "items": [ca]}},
+                {"downwardAPI": {"items": [{"path": "namespace", **namespace}]}},
+            ],
+        },
+    }
+
+
+def with_token(pod: Obj, automount: bool) -> Obj:
+    """The pod as the ServiceAccount admission plugin (which runs before PSP) hands it on:
+    unless token automounting is off (pod or service account) or the pod is a mirror pod, a
+    projected `kube-api-access-...` volume mounted read-only in each init and regular container
+    that has nothing mounted at the token path. A pod read from a cluster has it already."""
+    spec = mapping(pod.get("spec"))
+    own = spec.get("automountServiceAccountToken")
+    if own is False or (own is None and not automount):
+        return pod
+    if _MIRROR in mapping(mapping(pod.get("metadata")).get("annotations")):
+        return pod
+    new_spec = dict(spec)
+    mount = {"name": TOKEN_VOLUME, "mountPath": TOKEN_PATH, "readOnly": True}
+    changed = False
+    for list_name in ("initContainers", "containers"):
+        items = spec.get(list_name)
+        if not isinstance(items, list):
+            continue
+        out = []
+        for c in items:
+            mounts = sequence(mapping(c).get("volumeMounts"))
+            if isinstance(c, dict) and not any(
+                mapping(m).get("mountPath") == TOKEN_PATH for m in mounts
+            ):
+                c = {**c, "volumeMounts": [*mounts, mount]}
+                changed = True
+            out.append(c)
+        new_spec[list_name] = out
+    if not changed:
+        return pod
+    new_spec["volumes"] = [*sequence(spec.get("volumes")), _token_volume()]
+    return {**pod, "spec": new_spec}
+
+
 def observe(
     objs: Sequence[Obj], namespace: str | None = None, *, distinct: bool = True
 ) -> list[Observed]:
@@ -367,16 +422,23 @@ def observe(
     if namespace is not None:
         workloads = [w for w in workloads if w.ref.namespace == namespace]
     pods: dict[tuple[str, str], Obj] = {}
-    if any(w.pods for w in workloads):
-        for obj in objs:
-            if obj.get("kind") == "Pod":
-                meta = mapping(obj.get("metadata"))
-                pods[(str(meta.get("namespace") or "default"), str(meta.get("name") or ""))] = obj
+    no_automount: set[tuple[str, str]] = set()
+    for obj in objs:
+        kind = obj.get("kind")
+        if kind == "Pod" or kind == "ServiceAccount":
+            meta = mapping(obj.get("metadata"))
+            key = (str(meta.get("namespace") or "default"), str(meta.get("name") or ""))
+            if kind == "Pod":
+                pods[key] = obj
+            elif obj.get("automountServiceAccountToken") is False:
+                no_automount.add(key)
     out = []
     for w in workloads:
+        automount = (w.ref.namespace, w.service_account) not in no_automount
         first: Obj = w.as_pod()
         if not w.is_pod:
             first = default_object(first)[0]
+        first = with_token(first, automount)
         found: list[Obj] = [first]
         count = 1
         if w.pods:
@@ -386,7 +448,7 @@ def observe(
                 if owned is None:
                     continue
                 count += 1
-                pod = _admitted_pod(owned, w.service_account)
+                pod = with_token(_admitted_pod(owned, w.service_account), automount)
                 sig = signature(pod)
                 if not distinct or sig not in seen:
                     seen.append(sig)
