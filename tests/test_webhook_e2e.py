@@ -342,7 +342,7 @@ def test_a_stalled_body_is_answered_at_the_deadline_and_closed(server: Server) -
     started = time.monotonic()
     # meanwhile other requests are answered at once
     assert server.request("GET", "/healthz")[0] == 200
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 0.85  # well before the stalled one is answered (0.9 s)
     data = b""
     while chunk := tls.recv(65536):  # the server closes the connection after answering
         data += chunk

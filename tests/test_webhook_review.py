@@ -548,6 +548,17 @@ def test_a_decision_past_its_deadline_gets_the_failure_behaviour(sources: Source
     )
 
 
+def test_audit_mode_counts_what_it_would_have_denied(sources: Sources) -> None:
+    rt = runtime(sources, mode="audit", psp=True, pss=True)
+    status, _, body = call_app(WebhookApp(rt), "/validate", orjson.dumps(review(debug_pod())))
+    assert status == 200 and orjson.loads(body)["response"]["allowed"] is True
+    text = rt.metrics.render().decode()
+    assert (
+        'podgate_audit_mode_would_deny_total{operation="create",resource="pods",webhook="validate"} 1.0'
+        in text
+    )
+
+
 def test_the_body_cap_is_applied_while_streaming(sources: Sources) -> None:
     app = WebhookApp(runtime(sources))
     status, headers, body = call_app(app, "/validate", b"x" * (MAX_BODY_BYTES + 1), chunks=40)

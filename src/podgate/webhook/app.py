@@ -332,6 +332,8 @@ class WebhookApp:
             m.evaluations.labels(e.engine, e.policy, e.decision, e.mode, operation).inc()
         if outcome.exemption:
             m.exemptions.labels(outcome.exemption).inc()
+        if outcome.would_deny:
+            m.would_deny.labels(webhook, operation, outcome.resource).inc()
         for stage, fatal in outcome.errors:
             m.errors.labels("true" if fatal else "false", stage).inc()
         kind = outcome.kind or "request"

@@ -50,6 +50,12 @@ class Metrics:
             ["engine", "policy", "decision", "mode", "operation"],
             registry=r,
         )
+        self.would_deny = Counter(
+            "podgate_audit_mode_would_deny",
+            "Requests allowed in --mode audit that enforce mode would have denied.",
+            ["webhook", "operation", "resource"],
+            registry=r,
+        )
         self.exemptions = Counter(
             "podgate_exemptions", "Requests allowed unevaluated.", ["reason"], registry=r
         )
