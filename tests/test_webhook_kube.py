@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -312,6 +313,27 @@ def test_timeout_denies(api: FakeApi, client: ApiClient) -> None:
     assert not authz.can_use(SA, SA_GROUPS, "web", "restricted")
     assert authz.last_error is not None and "did not answer in time" in authz.last_error
     api.sar_gate.set()
+
+
+def test_the_callers_deadline_bounds_lookups(api: FakeApi, client: ApiClient) -> None:
+    api.grants.add((SA, "policy", "web", "restricted"))
+    authz = SubjectAccessReviewAuthorizer(client, groups=("policy",), timeout=5.0)
+    assert authz.can_use(SA, SA_GROUPS, "web", "restricted")  # cached from now on
+    authz.set_deadline(time.monotonic() - 1)
+    assert authz.can_use(SA, SA_GROUPS, "web", "restricted")  # the cache still answers
+    assert not authz.can_use(SA, SA_GROUPS, "web", "privileged")
+    assert len(api.sar_bodies) == 1  # not sent
+    assert authz.take_errors() == [
+        "SubjectAccessReview: not sent, the request's deadline has passed"
+    ]
+    api.sar_gate.clear()
+    authz.set_deadline(time.monotonic() + 0.3)
+    started = time.monotonic()
+    assert not authz.can_use(SA, SA_GROUPS, "web", "privileged")
+    assert time.monotonic() - started < 2.0  # the time left, not the 5 s timeout
+    api.sar_gate.set()
+    authz.set_deadline(None)
+    assert authz.can_use(SA, SA_GROUPS, "web", "restricted")
 
 
 def test_concurrent_identical_lookups_collapse(api: FakeApi, client: ApiClient) -> None:

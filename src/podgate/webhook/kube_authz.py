@@ -17,6 +17,9 @@ first. Concurrent identical lookups share one request. Errors (transport, TLS, t
 statuses, an `evaluationError` in a denial) are never cached and count as "not authorized",
 as an authorizer failure did for PSP; they are counted in `errors`, kept in `last_error`, and
 handed to the thread that met them through `take_errors()` (for the `error` audit annotation).
+Each review waits at most `timeout` seconds, and at most until the deadline the calling thread
+set with `set_deadline` (the admission request's own), so a slow API server cannot make podgate
+miss the webhook's timeoutSeconds.
 """
 
 from __future__ import annotations
@@ -126,7 +129,18 @@ class SubjectAccessReviewAuthorizer:
                 return True
         return False
 
-    # --- errors for the caller ----------------------------------------------------------
+    # --- the caller's deadline and errors -------------------------------------------------
+
+    def set_deadline(self, at: float | None) -> None:
+        """Bound this thread's lookups by `at` (on the authorizer's clock, `time.monotonic`
+        by default; None: no bound), e.g. the admission request's deadline: a review then
+        waits at most the time left, and once it is gone a lookup the cache cannot answer
+        fails (not authorized, an error) without being sent."""
+        self._local.deadline = at
+
+    def _time_left(self) -> float:
+        at: float | None = getattr(self._local, "deadline", None)
+        return self.timeout if at is None else min(self.timeout, at - self._clock())
 
     def take_errors(self) -> list[str]:
         """The errors this thread met since its last call (then forgotten)."""
@@ -166,8 +180,11 @@ class SubjectAccessReviewAuthorizer:
                 flight = self._inflight[key] = _Flight()
             else:
                 self.collapsed += 1
+        left = self._time_left()
         if not leader:
-            if not flight.done.wait(self.timeout + 1.0):
+            # the leader's review takes at most its timeout; a deadline may end the wait first
+            grace = 1.0 if left >= self.timeout else 0.0
+            if not flight.done.wait(max(left, 0.0) + grace):
                 self._record("a SubjectAccessReview in flight did not finish in time")
                 return False
             if flight.error is not None:
@@ -175,7 +192,10 @@ class SubjectAccessReviewAuthorizer:
             return flight.allowed
         allowed, error, cacheable = False, None, False
         try:
-            allowed, error, cacheable = self._review(spec)
+            if left <= 0:
+                error = "SubjectAccessReview: not sent, the request's deadline has passed"
+            else:
+                allowed, error, cacheable = self._review(spec, left)
         finally:
             with self._lock:
                 if cacheable:
@@ -202,7 +222,7 @@ class SubjectAccessReviewAuthorizer:
             self._local.errors = []
         self._local.errors.append(error)
 
-    def _review(self, spec: dict[str, Any]) -> tuple[bool, str | None, bool]:
+    def _review(self, spec: dict[str, Any], timeout: float) -> tuple[bool, str | None, bool]:
         """(allowed, error, cacheable) for one SubjectAccessReview."""
         body = {
             "apiVersion": "authorization.k8s.io/v1",
@@ -212,7 +232,7 @@ class SubjectAccessReviewAuthorizer:
         with self._lock:
             self.requests += 1
         try:
-            answer = self._client.request("POST", SAR_PATH, body=body, timeout=self.timeout)
+            answer = self._client.request("POST", SAR_PATH, body=body, timeout=timeout)
         except ApiError as e:
             return False, f"SubjectAccessReview: {e}", False
         status = answer.get("status") if isinstance(answer, dict) else None
