@@ -7,6 +7,7 @@ import datetime as dt
 import importlib
 import shlex
 import sys
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -53,6 +54,8 @@ Examples:
   podgate scan manifests/ --policy policies/ --exceptions accepted-risks.yaml
   helm template ./chart | podgate scan - --level baseline -o sarif --output-file podgate.sarif
   podgate scan snapshot.json --from-namespace-labels -o html --output-file report.html
+  podgate scan --live --context prod -n shop          # read the cluster (read-only)
+  kubectl podgate scan                                # the same, as a kubectl plugin
 \b
 A cluster snapshot, with everything the scan uses:
   kubectl get namespaces,serviceaccounts,pods,deployments,replicasets,statefulsets,\\
@@ -209,9 +212,11 @@ def command(
         DEFAULT_CONFIGURATION if config_path is None else load_pss_config(config_path, max_bytes)
     )
     docs: list[Document] = load_documents(inputs, max_bytes=max_bytes)
+    live_notes: list[str] = []
     if live or not inputs:
         docs.extend(
             _read_live(
+                live_notes,
                 live,
                 kubeconfig,
                 kube_context,
@@ -259,6 +264,8 @@ def command(
         fail_on=fail_on,
     )
     result = _scan_with_progress(objs, sources, options, quiet)
+    if live_notes:
+        result = replace(result, notes=(*result.notes, *live_notes))
     code = EXIT_VIOLATION if result.failing else EXIT_OK
     context = ReportContext(
         version=__version__,
@@ -304,6 +311,7 @@ def _scan_with_progress(
 
 
 def _read_live(
+    notes: list[str],
     live: bool,
     kubeconfig: str | None,
     context: str | None,
@@ -312,7 +320,8 @@ def _read_live(
     max_bytes: int,
     quiet: bool,
 ) -> list[Document]:
-    """The objects of the current cluster (--live), with its warnings and notes on stderr."""
+    """The objects of the current cluster (--live), with its warnings and notes on stderr and
+    in `notes` (for the report: a kind the scan could not read makes the scan incomplete)."""
     if not live:
         fail("give INPUT (files, directories, - for stdin) or --live to read the current cluster")
     from podgate.io.live import read_cluster
@@ -330,6 +339,8 @@ def _read_live(
     )
     for message in read.warnings:
         warn(f"warning: {message}")
+    notes.extend(f"incomplete read of the cluster: {m}" for m in read.warnings)
+    notes.extend(read.notes)
     if not quiet:
         for message in read.notes:
             warn(f"note: {message}")

@@ -110,7 +110,10 @@ def _workloads(out: Console, result: ScanResult) -> None:
     out.rule("Workloads")
     for r in result.workloads:
         ok = not r.violations and (r.psp is None or r.psp.allowed)
-        where = f" ({r.workload.source.file}:{r.workload.source.line})" if r.workload.source else ""
+        src = r.workload.source
+        where = ""
+        if src is not None:
+            where = f" ({src.file}:{src.line})" if src.line > 0 else f" ({src.file})"
         head = Text(f"{'PASS' if ok else 'FAIL'}  {r.workload.ref}", style="green" if ok else "red")
         head.append(f"  {r.level} [{r.level_source}], meets {r.highest}{where}", style="dim")
         out.print(head)
