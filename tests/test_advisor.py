@@ -407,6 +407,7 @@ def test_report_uses_and_narrow_exceptions() -> None:
             "serviceAccounts": ["db"],
             "workloads": ["Pod app/db"],
             "policies": ["podgate.app.db"],
+            "sharedWith": [],
         }
     ]
     # only the db's policy grants it
@@ -501,3 +502,11 @@ def test_the_service_account_token_volume_is_added_as_admission_adds_it() -> Non
         volumes=[{"name": "t", "secret": {"secretName": "sa-token"}}],
     )
     assert spec_of(mounted)["volumes"] == ["secret"]
+
+
+def test_report_names_workloads_sharing_an_exception_service_account() -> None:
+    db = pod("db", sa="db", containers=[container("postgres", capabilities={"add": ["IPC_LOCK"]})])
+    backup = pod("backup", sa="db")
+    data = _report([db, backup, pod("web", sa="web")])
+    [exc] = [e for e in data["exceptions"] if e["key"] == "allowedCapabilities"]
+    assert exc["sharedWith"] == ["Pod app/backup"]

@@ -58,6 +58,7 @@ def report_json(advice: Advice, report: Report) -> dict[str, Any]:
                 "serviceAccounts": list(e.service_accounts),
                 "workloads": list(e.workloads),
                 "policies": list(e.policies),
+                "sharedWith": list(e.shared_with),
             }
             for e in report.exceptions
         ],

@@ -66,6 +66,9 @@ class NarrowException:
     service_accounts: tuple[str, ...]  # the only ones granted it
     workloads: tuple[str, ...]
     policies: tuple[str, ...]
+    # workloads that do not need it but share a service account with one that does: PSP grants
+    # per service account, so they get it too (give the workload its own service account)
+    shared_with: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,8 +201,11 @@ def _uses_of(o: Observed, facts: Sequence[PodFacts]) -> list[Use]:
 def _exceptions(advice: Advice, uses: Sequence[Use], catalog: Catalog) -> list[NarrowException]:
     """Privileges only some service accounts of a namespace use."""
     sas_of_ns: dict[str, set[str]] = {}
+    workloads_of_sa: dict[tuple[str, str], set[str]] = {}
     for o in advice.observed:
-        sas_of_ns.setdefault(o.workload.ref.namespace, set()).add(o.workload.service_account)
+        w = o.workload
+        sas_of_ns.setdefault(w.ref.namespace, set()).add(w.service_account)
+        workloads_of_sa.setdefault((w.ref.namespace, w.service_account), set()).add(str(w.ref))
     policy_of: dict[tuple[str, str], str] = {}
     for p in advice.policies:
         for sa in p.service_accounts:
@@ -228,6 +234,9 @@ def _exceptions(advice: Advice, uses: Sequence[Use], catalog: Catalog) -> list[N
                 service_accounts=tuple(sorted(sas)),
                 workloads=tuple(sorted(workloads)),
                 policies=tuple(sorted({policy_of.get((ns, sa), "") for sa in sas} - {""})),
+                shared_with=tuple(
+                    sorted({x for sa in sas for x in workloads_of_sa.get((ns, sa), ())} - workloads)
+                ),
             )
         )
     return out

@@ -270,6 +270,11 @@ def render_report_text(data: dict[str, Any]) -> str:
             f"  [{e['severity']}] {e['namespace']}: {e['key']}={e['value']} -> "
             f"{', '.join(e['serviceAccounts'])} (policy {', '.join(e['policies']) or '-'})"
         )
+        if e["sharedWith"]:
+            out.append(
+                f"    also granted, through a shared service account, to: "
+                f"{', '.join(e['sharedWith'])}"
+            )
     out.append("")
     out.append("POD SECURITY STANDARDS PER NAMESPACE")
     for n in data["namespaces"]:

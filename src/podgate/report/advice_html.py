@@ -31,7 +31,8 @@ them) are admitted unchanged by them.</p>
 <tbody>
 {% for e in r.exceptions %}<tr class="sev-{{ e.severity }}"><td>{{ e.severity }}</td>\
 <td>{{ e.namespace }}</td><td>{{ e.key }}</td><td>{{ e.value }}</td>\
-<td>{{ e.serviceAccounts|join(", ") }}</td><td>{{ e.policies|join(", ") }}</td></tr>
+<td>{{ e.serviceAccounts|join(", ") }}{% if e.sharedWith %} (shared with \
+{{ e.sharedWith|join(", ") }}){% endif %}</td><td>{{ e.policies|join(", ") }}</td></tr>
 {% endfor %}</tbody>
 </table>
 {% else %}<p>None: no privilege is needed by only some service accounts of a namespace.</p>
