@@ -8,8 +8,10 @@ line), as code scanning wants a line for "field not set" findings too."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
+from json.decoder import scanstring  # type: ignore[attr-defined]
 
 import yaml
 
@@ -53,20 +55,129 @@ def _key_node(node: yaml.Node, step: str | int) -> yaml.Node | None:
     return None
 
 
+_WS = " \t\n\r"
+_DECODER = json.JSONDecoder()
+
+
+class _JsonText:
+    """A JSON file, navigated without building it: keys are scanned and skipped values parsed
+    by the C scanner; the start offsets of an array's elements are found once and kept (a big
+    `kubectl get -o json` List would otherwise be walked again for every finding)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._elements: dict[int, list[int]] = {}
+        self._lines: list[int] | None = None
+
+    def _ws(self, pos: int) -> int:
+        text = self.text
+        while pos < len(text) and text[pos] in _WS:
+            pos += 1
+        return pos
+
+    def _skip(self, pos: int) -> int:
+        return int(_DECODER.raw_decode(self.text, pos)[1])
+
+    def elements(self, pos: int) -> list[int]:
+        found = self._elements.get(pos)
+        if found is None:
+            found = []
+            cur = self._ws(pos + 1)
+            while cur < len(self.text) and self.text[cur] != "]":
+                found.append(cur)
+                cur = self._ws(self._skip(cur))
+                if cur < len(self.text) and self.text[cur] == ",":
+                    cur = self._ws(cur + 1)
+            self._elements[pos] = found
+        return found
+
+    def member(self, pos: int, name: str) -> tuple[int, int] | None:
+        """(key offset, value offset) of `name` in the object at `pos`."""
+        text = self.text
+        cur = self._ws(pos + 1)
+        while cur < len(text) and text[cur] == '"':
+            key, after = scanstring(text, cur + 1)
+            value = self._ws(self._ws(after) + 1)  # past the colon
+            if key == name:
+                return cur, value
+            cur = self._ws(self._skip(value))
+            if cur < len(text) and text[cur] == ",":
+                cur = self._ws(cur + 1)
+        return None
+
+    def position(self, offset: int) -> tuple[int, int]:
+        if self._lines is None:
+            self._lines = [0] + [i + 1 for i, ch in enumerate(self.text) if ch == "\n"]
+        import bisect
+
+        line = bisect.bisect_right(self._lines, offset)
+        return line, offset - self._lines[line - 1] + 1
+
+    def locate(self, item: int | None, steps: list[str | int]) -> tuple[int, int] | None:
+        try:
+            node = self._ws(0)
+            if item is not None:
+                items = self.member(node, "items") if self.text[node] == "{" else None
+                if items is None or self.text[items[1]] != "[":
+                    return None
+                elements = self.elements(items[1])
+                if item >= len(elements):
+                    return None
+                node = elements[item]
+            kind = self.member(node, "kind") if self.text[node] == "{" else None
+            best = kind[0] if kind else node
+            for step in steps:
+                ch = self.text[node]
+                if ch == "{" and isinstance(step, str):
+                    found = self.member(node, step)
+                    if found is None:
+                        break
+                    best, node = found
+                elif ch == "[" and isinstance(step, int):
+                    elements = self.elements(node)
+                    if step >= len(elements):
+                        break
+                    best = node = elements[step]
+                else:
+                    break
+            return self.position(best)
+        except (ValueError, IndexError):
+            return None
+
+
 class Locator:
-    """Finds fields in files, composing each file at most once."""
+    """Finds fields in files, reading each file at most once."""
 
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self._files: dict[str, list[yaml.Node | None]] = {}
+        self._json: dict[str, _JsonText | None] = {}
         self._max = max_bytes
+
+    def _read(self, file: str) -> str | None:
+        try:
+            with open(file, "rb") as fh:
+                return fh.read(self._max).decode("utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def _json_text(self, file: str) -> _JsonText | None:
+        """The file as JSON when it is JSON (a `.json` name or a leading `{`/`[`)."""
+        if file not in self._json:
+            text = self._read(file)
+            is_json = text is not None and (
+                file.lower().endswith(".json") or text.lstrip()[:1] in ("{", "[")
+            )
+            self._json[file] = _JsonText(text) if is_json and text is not None else None
+        return self._json[file]
 
     def _documents(self, file: str) -> list[yaml.Node | None]:
         docs = self._files.get(file)
         if docs is None:
             docs = []
             try:
-                with open(file, "rb") as fh:
-                    text = fh.read(self._max).decode("utf-8-sig")
+                text = self._read(file)
+                if text is None:
+                    raise OSError(file)
                 loader = _Loader(text)
                 try:
                     while loader.check_node():
@@ -80,8 +191,11 @@ class Locator:
 
     def __call__(self, source: Source, field: str) -> tuple[int, int] | None:
         """(line, column), both from 1, of `field` in the object at `source`."""
-        if source.file == "-":
+        if source.file == "-" or source.line <= 0:
             return None
+        json_text = self._json_text(source.file)
+        if json_text is not None:
+            return json_text.locate(source.item, _steps(field)) if source.document == 0 else None
         docs = self._documents(source.file)
         if source.document >= len(docs) or docs[source.document] is None:
             return None
