@@ -2,7 +2,7 @@
 sustained throughput of one server process, with its CPU time and resident memory.
 
     .venv/bin/python benchmarks/bench_webhook.py [--seconds 10] [--rates 200,500]
-        [--connections 8] [--max-connections 32]
+        [--connections 8] [--max-connections 32] [--clients 2]
 
 The server runs as `podgate serve` (one worker process, logging each decision as a JSON line
 to a file) with 5 PodSecurityPolicies, offline RBAC and namespaces with Pod Security labels.
@@ -13,7 +13,8 @@ warnings) and a privileged pod (denied); 3 reviews in 10 are denials.
 
 * Fixed rates: open loop, one request every 1/rate seconds whatever the answers do; latency
   is measured from the scheduled send time (so a stall counts against the server).
-* Throughput: closed loop with `--max-connections` connections for the same time.
+* Throughput: closed loop with `--max-connections` connections from `--clients` processes
+  for the same time (on a small machine the clients compete with the server for CPU).
 * Reviews per core: answered reviews / the server's CPU seconds (user + system) in that
   phase, from /proc: the server's own cost, whatever the client costs the machine.
 * Memory: the server's VmRSS after the load, and VmHWM (its peak).
@@ -295,6 +296,35 @@ async def saturate(
     return len(latencies), elapsed, latencies
 
 
+def _client(
+    port: int, ca: str, mix: list[bytes], seconds: float, connections: int
+) -> tuple[int, float, list[float]]:
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    ctx = ssl.create_default_context(cafile=ca)
+    return asyncio.run(saturate(port, ctx, mix, seconds, connections))
+
+
+def saturate_from(
+    clients: int, port: int, ca: Path, mix: list[bytes], seconds: float, connections: int
+) -> tuple[int, float, list[float]]:
+    """`saturate` from several client processes at once (one Python client cannot keep a
+    server busy); connections are shared out among them."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    share = max(1, connections // clients)
+    with ProcessPoolExecutor(clients) as pool:
+        futures = [pool.submit(_client, port, str(ca), mix, seconds, share) for _ in range(clients)]
+        results = [f.result() for f in futures]
+    n = sum(r[0] for r in results)
+    elapsed = max(r[1] for r in results)
+    return n, elapsed, [x for r in results for x in r[2]]
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -306,6 +336,7 @@ def main() -> None:
     parser.add_argument("--rates", default="200,500")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--max-connections", type=int, default=32)
+    parser.add_argument("--clients", type=int, default=2, help="client processes when saturating")
     args = parser.parse_args()
     try:
         import uvloop
@@ -352,12 +383,15 @@ def main() -> None:
             )
         cpu0 = cpu_seconds(process.pid)
         t0 = time.time()
-        n, elapsed, lat = asyncio.run(saturate(port, ctx, mix, args.seconds, args.max_connections))
+        n, elapsed, lat = saturate_from(
+            args.clients, port, work / "tls" / "ca.crt", mix, args.seconds, args.max_connections
+        )
         cpu = cpu_seconds(process.pid) - cpu0
         phases.append(("saturated", t0, time.time()))
         mem = memory(process.pid)
         print(
-            f"saturated ({args.max_connections} connections): {n / elapsed:7.0f} reviews/s  "
+            f"saturated ({args.clients} client processes, {args.max_connections} connections): "
+            f"{n / elapsed:7.0f} reviews/s  "
             f"p50 {statistics.median(lat) * 1e3:.2f} ms  p99 {pct(lat, 99) * 1e3:.2f} ms  "
             f"server CPU {cpu:.2f} s = {100 * cpu / elapsed:.0f}% of a core  "
             f"-> {n / cpu:7.0f} reviews per CPU-second"

@@ -319,23 +319,18 @@ class WebhookApp:
         m = rt.metrics
         allowed = "true" if outcome.allowed else "false"
         operation = outcome.operation.lower()
-        m.requests.labels(
-            webhook,
-            operation,
-            outcome.resource,
-            outcome.subresource,
-            allowed,
-            "true" if outcome.dry_run else "false",
-        ).inc()
-        m.duration.labels(webhook, operation, allowed).observe(latency)
+        dry_run = "true" if outcome.dry_run else "false"
+        resource, subresource = outcome.resource, outcome.subresource
+        m.child(m.requests, webhook, operation, resource, subresource, allowed, dry_run).inc()
+        m.child(m.duration, webhook, operation, allowed).observe(latency)
         for e in outcome.evaluations:
-            m.evaluations.labels(e.engine, e.policy, e.decision, e.mode, operation).inc()
+            m.child(m.evaluations, e.engine, e.policy, e.decision, e.mode, operation).inc()
         if outcome.exemption:
-            m.exemptions.labels(outcome.exemption).inc()
+            m.child(m.exemptions, outcome.exemption).inc()
         if outcome.would_deny:
-            m.would_deny.labels(webhook, operation, outcome.resource).inc()
+            m.child(m.would_deny, webhook, operation, resource).inc()
         for stage, fatal in outcome.errors:
-            m.errors.labels("true" if fatal else "false", stage).inc()
+            m.child(m.errors, "true" if fatal else "false", stage).inc()
         kind = outcome.kind or "request"
         if outcome.would_deny:
             msg = f"Would have denied {kind.lower()}"

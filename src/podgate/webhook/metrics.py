@@ -5,6 +5,8 @@ No user, pod or namespace names in labels: policies (a bounded set of PSP names,
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -85,6 +87,17 @@ class Metrics:
         self.ready = Gauge("podgate_ready", "1 when the webhook is ready to answer.", registry=r)
         self.build_info = Gauge("podgate_build_info", "podgate's version.", ["version"], registry=r)
         self.build_info.labels(__version__).set(1)
+
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
+
+    def child(self, metric: Any, *labels: str) -> Any:
+        """`metric.labels(*labels)`, memoized: the hot path skips prometheus_client's label
+        validation and locking after the first time (label values are a bounded set)."""
+        key = (id(metric), labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels)
+        return found
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
