@@ -55,7 +55,8 @@ def _key_node(node: yaml.Node, step: str | int) -> yaml.Node | None:
     return None
 
 
-_WS = " \t\n\r"
+_SPACE = re.compile(r"[ \t\n\r]*")
+_NEWLINE = re.compile("\n")
 _DECODER = json.JSONDecoder()
 
 
@@ -67,13 +68,12 @@ class _JsonText:
     def __init__(self, text: str) -> None:
         self.text = text
         self._elements: dict[int, list[int]] = {}
+        self._members: dict[tuple[int, str], tuple[int, int] | None] = {}
         self._lines: list[int] | None = None
 
     def _ws(self, pos: int) -> int:
-        text = self.text
-        while pos < len(text) and text[pos] in _WS:
-            pos += 1
-        return pos
+        found = _SPACE.match(self.text, pos)
+        return found.end() if found is not None else pos
 
     def _skip(self, pos: int) -> int:
         return int(_DECODER.raw_decode(self.text, pos)[1])
@@ -93,12 +93,18 @@ class _JsonText:
 
     def member(self, pos: int, name: str) -> tuple[int, int] | None:
         """(key offset, value offset) of `name` in the object at `pos`."""
+        key = (pos, name)
+        if key not in self._members:
+            self._members[key] = self._member(pos, name)
+        return self._members[key]
+
+    def _member(self, pos: int, name: str) -> tuple[int, int] | None:
         text = self.text
         cur = self._ws(pos + 1)
         while cur < len(text) and text[cur] == '"':
-            key, after = scanstring(text, cur + 1)
+            found, after = scanstring(text, cur + 1)
             value = self._ws(self._ws(after) + 1)  # past the colon
-            if key == name:
+            if found == name:
                 return cur, value
             cur = self._ws(self._skip(value))
             if cur < len(text) and text[cur] == ",":
@@ -107,7 +113,7 @@ class _JsonText:
 
     def position(self, offset: int) -> tuple[int, int]:
         if self._lines is None:
-            self._lines = [0] + [i + 1 for i, ch in enumerate(self.text) if ch == "\n"]
+            self._lines = [0] + [m.end() for m in _NEWLINE.finditer(self.text)]
         import bisect
 
         line = bisect.bisect_right(self._lines, offset)

@@ -6,13 +6,14 @@ accepted findings as suppressed notes. The result count is capped at GitHub's li
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import posixpath
 from collections.abc import Sequence
 from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote
+
+import orjson
 
 from podgate.report.context import ReportContext
 from podgate.scan.controls import SEVERITY_RANK, Control
@@ -511,4 +512,4 @@ def _utc(context: ReportContext) -> str:
 
 
 def render(result: ScanResult, context: ReportContext) -> str:
-    return json.dumps(to_sarif(result, context), indent=2, ensure_ascii=False) + "\n"
+    return orjson.dumps(to_sarif(result, context), option=orjson.OPT_INDENT_2).decode() + "\n"
