@@ -296,13 +296,21 @@ def scan(
             "by everyone (in a cluster, nobody could use one without RBAC)"
         )
 
+    # The same few identities ask about the same policies in each namespace, over and over
+    # (every workload, the readiness pass): RBAC answers once per question.
+    answers: dict[tuple[Identity, str, str], bool] = {}
+
     def can_use(identity: Identity, namespace: str, policy: str) -> bool:
         assert authz is not None
-        user = UserInfo(identity.name, identity.groups)
-        return any(
-            authz.allows(user, Attributes("use", g, "podsecuritypolicies", namespace, policy))
-            for g in PSP_GROUPS
-        )
+        key = (identity, namespace, policy)
+        found = answers.get(key)
+        if found is None:
+            user = UserInfo(identity.name, identity.groups)
+            found = answers[key] = any(
+                authz.allows(user, Attributes("use", g, "podsecuritypolicies", namespace, policy))
+                for g in PSP_GROUPS
+            )
+        return found
 
     def requester(w: Workload) -> Identity | None:
         creator = w.creator
