@@ -136,7 +136,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     s = start_server(
         tmp, "--policy", str(EXAMPLES / "policies"), "--rbac-from", str(EXAMPLES / "rbac"),
         "--namespaces-from", str(EXAMPLES / "cluster" / "namespaces.yaml"), "-v",
-        cert_dir=tmp / "tls",
+        "--header-timeout", "1", cert_dir=tmp / "tls",
     )  # fmt: skip
     yield s
     stop(s)
@@ -354,6 +354,19 @@ def test_a_stalled_body_is_answered_at_the_deadline_and_closed(server: Server) -
     response = json.loads(body)["response"]
     assert response["allowed"] is False
     assert response["status"]["message"] == "podgate: the request body did not arrive within 0.9s"
+
+
+@pytest.mark.parametrize(
+    "sent", [b"", b"POST /validate HTTP/1.1\r\nHost: x\r\n", b"GET /healthz HTTP/1.1\r\n"]
+)
+def test_incomplete_headers_are_cut_off(server: Server, sent: bytes) -> None:
+    raw = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    tls = server.context().wrap_socket(raw, server_hostname="127.0.0.1")
+    tls.sendall(sent)
+    started = time.monotonic()
+    assert tls.recv(1024) == b""  # closed by the server, with nothing said
+    assert 0.8 < time.monotonic() - started < 3
+    tls.close()
 
 
 def test_tls_1_2_and_newer_only(server: Server) -> None:

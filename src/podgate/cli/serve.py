@@ -94,6 +94,14 @@ the last good content. Logs: one JSON line per decision on stdout."""
     metavar="SECONDS", help="Deadline of a request without the API server's ?timeout=.",
 )  # fmt: skip
 @click.option(
+    "--header-timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Close a connection whose request headers are not complete within this time.",
+)
+@click.option(
     "--reload-interval", type=click.FloatRange(min=0.1), default=5.0, show_default=True,
     metavar="SECONDS", help="How often files and the certificate are checked for changes.",
 )  # fmt: skip
@@ -118,6 +126,7 @@ def command(
     exempt_namespaces: tuple[str, ...],
     self_namespace: str | None,
     request_timeout: float,
+    header_timeout: float,
     reload_interval: float,
     verbosity: int,
     max_bytes: int,
@@ -145,6 +154,7 @@ def command(
         exempt_namespaces=exempt_namespaces or ("kube-system",),
         self_namespace=self_namespace or os.environ.get("POD_NAMESPACE") or "podgate",
         request_timeout=request_timeout,
+        header_timeout=header_timeout,
         reload_interval=reload_interval,
         verbosity=verbosity,
         max_bytes=max_bytes,

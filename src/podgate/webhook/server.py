@@ -23,6 +23,7 @@ from podgate.webhook.app import Runtime, WebhookApp
 from podgate.webhook.files import FileNamespaceSource, FilePolicySource, FileRbacAuthorizer
 from podgate.webhook.logs import JsonLogger
 from podgate.webhook.metrics import Metrics
+from podgate.webhook.protocol import with_header_timeout
 from podgate.webhook.review import Settings, Sources
 from podgate.webhook.sources import NamespaceSource, PolicySource, UseAuthorizer
 from podgate.webhook.tls import CertificateError, CertificateReloader
@@ -49,6 +50,7 @@ class ServeOptions:
     exempt_namespaces: tuple[str, ...] = ("kube-system",)
     self_namespace: str = "podgate"
     request_timeout: float = 10.0
+    header_timeout: float = 10.0
     reload_interval: float = 5.0
     verbosity: int = 0
     max_bytes: int = 64 * 1024 * 1024
@@ -267,7 +269,7 @@ def serve(options: ServeOptions) -> None:
         access_log=False,
         log_config=None,
         log_level="warning",
-        http="httptools",
+        http=with_header_timeout(options.header_timeout),
         loop=loop,
         timeout_keep_alive=30,
         timeout_graceful_shutdown=10,
