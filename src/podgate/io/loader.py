@@ -28,7 +28,31 @@ MAX_EXPANDED_NODES = 2_000_000  # nodes a document may expand to through aliases
 MAX_ALIAS_RATIO = 10  # ... and at most this many times the nodes it holds, past 10,000
 EXTENSIONS = (".yaml", ".yml", ".json")
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _init(self: Any, stream: str) -> None:
+    _SafeLoader.__init__(self, stream)
+    self.plain_tags = {}
+
+
+def _resolve(self: Any, kind: Any, value: Any, implicit: Any) -> Any:
+    """PyYAML's resolver, remembering each plain scalar's tag: the same few hundred values
+    (keys, booleans, numbers) come back hundreds of thousands of times in a large file. The
+    safe loader has no path resolvers, so a scalar's tag depends only on its text and on
+    whether it is plain (quoted and explicitly non-specific ones are strings)."""
+    if kind is not yaml.ScalarNode or self.yaml_path_resolvers:
+        return _SafeLoader.resolve(self, kind, value, implicit)
+    if not implicit[0]:
+        return self.DEFAULT_SCALAR_TAG
+    tag = self.plain_tags.get(value)
+    if tag is None:
+        tag = self.plain_tags[value] = _SafeLoader.resolve(self, kind, value, implicit)
+    return tag
+
+
+# the safe loader (libyaml's when present), with a memo of plain scalars' tags
+_Loader: Any = type("_Loader", (_SafeLoader,), {"__init__": _init, "resolve": _resolve})
 
 
 @dataclass(frozen=True, slots=True)
