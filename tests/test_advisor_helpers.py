@@ -93,8 +93,33 @@ def _without(items: list[Any], i: int, dummy: Any) -> list[Any]:
     return rest or [dummy]
 
 
-def tightenings(policy: Obj) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(what is taken away, the policy without it) for each privilege `policy` grants."""
+def _observed_ids(pods: Sequence[Obj], field: str) -> list[int]:
+    """Every integer value of a user or group field in `pods` (pod and container level)."""
+    out: list[int] = []
+    for p in pods:
+        spec = p.get("spec") or {}
+        scs = [spec.get("securityContext") or {}]
+        for name in ("initContainers", "containers", "ephemeralContainers"):
+            scs += [c.get("securityContext") or {} for c in spec.get(name) or ()]
+        for sc in scs:
+            v = sc.get(field)
+            for x in v if isinstance(v, list) else [v]:
+                if isinstance(x, int) and not isinstance(x, bool) and x >= 0:
+                    out.append(x)
+    return out
+
+
+def _covering(values: list[int]) -> list[dict[str, int]]:
+    return [{"min": v, "max": v} for v in sorted(set(values))] or [
+        {"min": DUMMY_ID, "max": DUMMY_ID}
+    ]
+
+
+def tightenings(policy: Obj, pods: Sequence[Obj] = ()) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(what is taken away, the policy without it) for each privilege `policy` grants. With the
+    group's `pods`, a loose rule is also tried against the strict one that allows every value
+    they use (RunAsAny against MustRunAs/MayRunAs of those IDs, seLinux RunAsAny against
+    MustRunAs of each pod's options)."""
     spec = policy["spec"]
     ann = policy["metadata"].get("annotations", {})
 
@@ -143,16 +168,29 @@ def tightenings(policy: Obj) -> Iterator[tuple[str, dict[str, Any]]]:
             yield f"{field} {r}", variant({field: {**st, "ranges": _without(rs, i, dummy)}})
         if rule == "MayRunAs":
             yield f"{field} MayRunAs", variant({field: {**st, "rule": "MustRunAs"}})
+        observed = _observed_ids(pods, field)
+        used = _covering(observed)
         if rule == "RunAsAny":
-            tighter = (
-                {"rule": "MustRunAsNonRoot"}
-                if field == "runAsUser"
-                else {"rule": "MustRunAs", "ranges": [dummy]}
-            )
-            yield f"{field} RunAsAny", variant({field: tighter})
+            if field == "runAsUser":
+                yield "runAsUser RunAsAny", variant({field: {"rule": "MustRunAsNonRoot"}})
+            elif observed:  # none used: a policy cannot say "no group at all"
+                may = {"rule": "MayRunAs", "ranges": used}
+                yield f"{field} RunAsAny (MayRunAs)", variant({field: may})
+        if rule in ("RunAsAny", "MustRunAsNonRoot") and field == "runAsUser":
+            must = {"rule": "MustRunAs", "ranges": used}
+            yield f"runAsUser {rule} (MustRunAs)", variant({field: must})
+        if rule == "RunAsAny" and field != "runAsUser":
+            must = {"rule": "MustRunAs", "ranges": used}
+            yield f"{field} RunAsAny (MustRunAs)", variant({field: must})
     if spec["seLinux"]["rule"] == "RunAsAny":
-        must = {"rule": "MustRunAs", "seLinuxOptions": {"type": "podgate_none_t"}}
-        yield "seLinux RunAsAny", variant({"seLinux": must})
+        options: list[dict[str, Any]] = [{"type": "podgate_none_t"}]
+        for p in pods:
+            opts = ((p.get("spec") or {}).get("securityContext") or {}).get("seLinuxOptions")
+            if isinstance(opts, dict) and opts not in options:
+                options.append(opts)
+        for opts in options:
+            se_must: dict[str, Any] = {"rule": "MustRunAs", "seLinuxOptions": opts}
+            yield f"seLinux RunAsAny ({opts})", variant({"seLinux": se_must})
     caps = spec.get("allowedCapabilities", [])
     for i, c in enumerate(caps):
         yield f"capability {c}", variant({"allowedCapabilities": caps[:i] + caps[i + 1 :]})

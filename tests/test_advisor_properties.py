@@ -74,7 +74,7 @@ def _check(objs: list[Obj], group_by: GroupBy) -> Advice:
     every = {o.workload.ref: o.pods for o in observe(objs, distinct=False)}
     for p in advice.policies:
         pods = [pod for g in p.groups for o in g.observed for pod in every[o.workload.ref]]
-        kept = [what for what, tighter in tightenings(p.policy) if not fails(tighter, pods)]
+        kept = [what for what, tighter in tightenings(p.policy, pods) if not fails(tighter, pods)]
         assert kept == [], f"{p.name}: not needed by any workload: {kept}"
     return advice
 
