@@ -510,3 +510,16 @@ def test_report_names_workloads_sharing_an_exception_service_account() -> None:
     data = _report([db, backup, pod("web", sa="web")])
     [exc] = [e for e in data["exceptions"] if e["key"] == "allowedCapabilities"]
     assert exc["sharedWith"] == ["Pod app/backup"]
+
+
+def test_html_section_is_an_escaped_fragment() -> None:
+    from podgate.report.advice_html import render
+
+    evil = pod("x", sa="db", annotations={apparmor.CONTAINER_PREFIX + "c": "localhost/<b>x"})
+    data = _report([evil, pod("y", sa="web", containers=[container(privileged=True)])])
+    html = render(data)
+    assert html.startswith('<section class="podgate-advice"')
+    assert "<html" not in html and "<script" not in html
+    assert "&lt;b&gt;x" in html and "<b>x" not in html
+    assert "podgate.app.db" in html and "podgate.app.web" in html
+    assert data["manifests"]["kind"] == "List"

@@ -91,4 +91,5 @@ def report_json(advice: Advice, report: Report) -> dict[str, Any]:
             ],
         },
         "notes": list(report.notes),
+        "manifests": manifest_list(advice),
     }

@@ -15,7 +15,14 @@ _TEMPLATE = """\
 {{ r.groupBy }}); {{ r.podsObserved }} observed pods ({{ r.podsChecked }} distinct as PSP reads
 them) are admitted unchanged by them.</p>
 {% for n in r.notes %}<p class="note">{{ n }}</p>
-{% endfor %}<table class="advice-uses">
+{% endfor %}<table class="advice-policies">
+<thead><tr><th>policy</th><th>service accounts</th><th>notes</th></tr></thead>
+<tbody>
+{% for p in r.policies %}<tr><td>{{ p.name }}</td><td>{{ p.serviceAccounts|join(", ") }}</td>\
+<td>{{ p.notes|join("; ") }}</td></tr>
+{% endfor %}</tbody>
+</table>
+<table class="advice-uses">
 <thead><tr><th>control</th><th>value</th><th>workloads and containers</th></tr></thead>
 <tbody>
 {% for entry in r.uses %}{% for v in entry["values"] %}<tr><td>{{ entry.key }}</td>\
