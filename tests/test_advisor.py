@@ -523,3 +523,10 @@ def test_html_section_is_an_escaped_fragment() -> None:
     assert "&lt;b&gt;x" in html and "<b>x" not in html
     assert "podgate.app.db" in html and "podgate.app.web" in html
     assert data["manifests"]["kind"] == "List"
+
+
+def test_names_that_clash_after_dns_1123_cleaning_stay_distinct() -> None:
+    pods = [pod("a", sa="web_sa"), pod("b", sa="web-sa", containers=[container(privileged=True)])]
+    names = [p.name for p in advise(pods).policies]
+    assert len(set(names)) == 2
+    assert "podgate.app.web-sa" in names

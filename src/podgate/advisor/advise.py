@@ -307,8 +307,13 @@ def advise(objs: Sequence[Obj], options: AdviseOptions = AdviseOptions()) -> Adv
         else:
             derived[key] = (d.spec, d.annotations, d.notes, [g])
     policies = []
+    taken: set[str] = set()
     for spec, annots, notes, groups in derived.values():
-        name = _merged_name(groups, {"spec": spec, "annotations": annots})
+        content = {"spec": spec, "annotations": annots}
+        name = _merged_name(groups, content)
+        if name in taken:  # names that differ only in characters DNS-1123 does not allow
+            name = _fit(f"{name}-{_digest(content)}", content)
+        taken.add(name)
         obj = _policy_object(name, spec, annots)
         errors = validate_policy(obj)
         if errors:
