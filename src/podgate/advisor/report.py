@@ -310,6 +310,7 @@ def _existing(
                 message=d.message,
             )
         )
+    out.sort(key=lambda x: not x.allowed)  # the mutated first (the migration guide's check)
     return out, sorted(str(p.name) for p in policy_set.providers), can_use is not None, notes
 
 
