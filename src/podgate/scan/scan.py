@@ -244,6 +244,25 @@ def _pss_findings(
     return out
 
 
+def _highest(
+    version: Version, lv: LevelVersion, violations: tuple[Violation, ...], w: Workload
+) -> Level:
+    """`highest_level(version, w.meta, w.spec)`, reusing the evaluation at `lv` when it was at
+    the same version: one evaluation less per workload, or two."""
+    if lv.version == version:
+        if lv.level is Level.RESTRICTED:
+            if not violations:
+                return Level.RESTRICTED
+            failed = evaluate(Level.BASELINE, version, w.meta, w.spec)
+            return Level.PRIVILEGED if failed else Level.BASELINE
+        if lv.level is Level.BASELINE:
+            if violations:
+                return Level.PRIVILEGED
+            failed = evaluate(Level.RESTRICTED, version, w.meta, w.spec)
+            return Level.BASELINE if failed else Level.RESTRICTED
+    return highest_level(version, w.meta, w.spec)
+
+
 def _object_field(w: Workload, psp_field: str) -> str:
     """An upstream PSP field path, as a path in the scanned object."""
     prefix = w.spec_path
@@ -371,7 +390,7 @@ def scan(
                         source=w.source,
                     )
                 )
-        highest = highest_level(options.version, w.meta, w.spec)
+        highest = _highest(options.version, lv, violations, w)
         results.append(WorkloadResult(w, lv, how, highest, violations, psp, tuple(findings)))
         all_findings.extend(findings)
 
