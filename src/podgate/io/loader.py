@@ -14,7 +14,6 @@ import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -288,27 +287,7 @@ def _yaml_documents(text: str, file: str) -> Iterator[tuple[int, int, Any, list[
 _STRUCTURE = bytes.maketrans(b"{}", b"[]")
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
 _STRING = re.compile(rb'"[^"]*"')
-
-
-def _structure(text: bytes) -> bytes:
-    """The quotes and brackets of a JSON text ({ and } as [ and ]), leaving out every escape
-    and the character it escapes. Backslashes occur only in strings, each starting an escape
-    unless it is itself escaped; the text is split at them (a C-level search) rather than
-    matched with a regexp, and each piece is reduced as it comes."""
-    if b"\\" not in text:
-        return text.translate(_STRUCTURE, _NOT_STRUCTURE)
-    parts = text.split(b"\\")
-    out = [parts[0].translate(_STRUCTURE, _NOT_STRUCTURE)]
-    escaping = True  # the backslash before the next part starts an escape
-    for part in islice(parts, 1, None):
-        if not escaping:  # that backslash was escaped: the part is plain text
-            out.append(part.translate(_STRUCTURE, _NOT_STRUCTURE))
-            escaping = True
-        elif part:  # the part starts with the escaped character
-            out.append(part[1:].translate(_STRUCTURE, _NOT_STRUCTURE))
-        else:  # the escaped character is the next backslash
-            escaping = False
-    return b"".join(out)
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
 
 
 def _json_depth_ok(text: bytes) -> bool:
@@ -316,7 +295,9 @@ def _json_depth_ok(text: bytes) -> bool:
     at depth 1), read from the text with C-level bytes operations rather than by walking every
     decoded value: escapes and string contents are dropped, leaving the brackets, and each round
     of removing every innermost `[]` pair lowers the depth by exactly one."""
-    brackets = _structure(text)
+    if b"\\" in text:  # escapes occur only in strings: drop each, and what it escapes
+        text = _ESCAPE.sub(b"", text)
+    brackets = text.translate(_STRUCTURE, _NOT_STRUCTURE)  # quotes and [ ] only
     # Two adjacent quotes open and close a string with no bracket in it, or close one and open
     # the next: dropping them keeps every bracket inside or outside a string as it was.
     brackets = brackets.replace(b'""', b"")
