@@ -73,9 +73,9 @@ def _yaml(docs: list[Any]) -> str:
     "-o",
     "--output",
     "output",
-    type=click.Choice(["yaml", "json", "text"]),
+    type=click.Choice(["yaml", "json", "text", "html"]),
     default=None,
-    help="Output format (default: yaml, or text with --report).",
+    help="Output format (default: yaml, or text with --report; html only with --report).",
 )
 @click.option(
     "--version",
@@ -153,8 +153,12 @@ def command(
             _write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
         elif fmt == "yaml":
             _write(_yaml([data]))
+        elif fmt == "html":
+            _write(_html(data))
         else:
             _write(render_report_text(data))
+    elif fmt == "html":
+        fail("-o html goes with --report (the manifests are YAML or JSON)")
     elif fmt == "json":
         _write(orjson.dumps(manifest_list(advice), option=orjson.OPT_INDENT_2).decode() + "\n")
     elif fmt == "yaml":
@@ -192,6 +196,25 @@ def _read_live(
         for message in read.notes:
             warn(f"note: {message}")
     return list(read.documents)
+
+
+def _html(data: Any) -> str:
+    """The report as a self-contained page (the advisor's section of the HTML report)."""
+    import datetime as dt
+
+    from markupsafe import Markup
+
+    from podgate import __version__
+    from podgate.report.advice_html import render as render_section
+    from podgate.report.html import render_page
+
+    generated = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    return render_page(
+        "podgate advice: which workloads need what",
+        Markup(render_section(data)),
+        __version__,
+        generated,
+    )
 
 
 def _write(text: str) -> None:

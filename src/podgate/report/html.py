@@ -234,3 +234,17 @@ def render(result: ScanResult, context: ReportContext) -> str:
             failing=len(result.failing),
         )
     )
+
+
+def render_page(title: str, body: Markup, version: str, generated: str) -> str:
+    """A self-contained page without scripts, in the report's style, around `body` (markup
+    made by our own autoescaping renderers, such as the advisor's section)."""
+    css = _asset("report.css")
+    csp = f"default-src 'none'; style-src {_csp_hash(css)}; base-uri 'none'; form-action 'none'"
+    return (
+        _environment()
+        .get_template("page.html.j2")
+        .render(
+            title=title, body=body, version=version, generated=generated, csp=csp, css=Markup(css)
+        )
+    )
