@@ -3,6 +3,7 @@ every other writer starts from."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping
 from typing import Any
 
@@ -84,6 +85,19 @@ def _counts(table: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, int]]
 
 
 def to_json(result: ScanResult) -> dict[str, Any]:
+    """The scan result as JSON values. Python's cyclic GC is suspended meanwhile: the values are
+    acyclic, and the collections that building them sets off would walk the whole result
+    again and again (on 10,000 pods: 0.67-1.18 s with it, 0.31 s without)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _to_json(result)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _to_json(result: ScanResult) -> dict[str, Any]:
     rd = result.readiness
     return {
         "summary": {
