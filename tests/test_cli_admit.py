@@ -11,9 +11,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from podgate.cli.main import _register, cli
+from podgate.cli.main import cli
 
-_register()
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 

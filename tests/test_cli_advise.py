@@ -13,10 +13,8 @@ from click.testing import CliRunner
 
 from podgate.advisor import unchanged
 from podgate.advisor.advise import observe
-from podgate.cli.main import _register, cli
+from podgate.cli.main import cli
 from tests.test_advisor_properties import EXAMPLE, load
-
-_register()
 
 
 def run(*args: str, stdin: str | None = None) -> tuple[int, str]:

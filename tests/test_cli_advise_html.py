@@ -6,9 +6,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from podgate.cli.main import _register, cli
+from podgate.cli.main import cli
 
-_register()
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from podgate.cli.main import _register, cli
+from podgate.cli.main import cli
 
-_register()
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 INPUTS = [str(EXAMPLES / d) for d in ("cluster", "policies", "rbac")]
 

@@ -17,9 +17,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from podgate.cli.main import _register, cli
-
-_register()
+from podgate.cli.main import cli
 
 CASES = Path(__file__).resolve().parent / "psp_conformance" / "cases"
 ABSENT = "<absent>"

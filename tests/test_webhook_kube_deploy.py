@@ -14,10 +14,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from podgate.cli.main import _register, cli
+from podgate.cli.main import cli
 from podgate.webhook import kube
 
-_register()
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 LIBRARY = ROOT / "src" / "podgate" / "library"

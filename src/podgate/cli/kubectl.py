@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from podgate.cli.main import _register, cli
+from podgate.cli.main import cli
 
 PROG = "kubectl podgate"
 LIVE_FLAGS = ("--context", "--namespace", "-n", "--kubeconfig")  # flags that take a value
@@ -61,5 +61,4 @@ def plugin_args(argv: Sequence[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """`kubectl-podgate`: podgate's commands, named as kubectl shows them."""
-    _register()
     cli.main(args=plugin_args(sys.argv[1:] if argv is None else argv), prog_name=PROG)
