@@ -21,6 +21,7 @@ from podgate.cli.common import (
     handles_errors,
     max_bytes_option,
     no_defaults_option,
+    read_live,
 )
 from podgate.errors import PolicyError
 from podgate.io.catalog import load_catalog
@@ -130,7 +131,7 @@ def command(
     docs: list[Document] = load_documents(inputs, max_bytes=max_bytes) if inputs else []
     if live:
         docs.extend(
-            _read_live(
+            read_live(
                 kubeconfig, kube_context, namespace, insecure_skip_tls_verify, max_bytes, quiet
             )
         )
@@ -166,36 +167,6 @@ def command(
     else:
         _write(_summary_text(advice))
     raise SystemExit(EXIT_OK)
-
-
-def _read_live(
-    kubeconfig: str | None,
-    context: str | None,
-    namespace: str | None,
-    insecure: bool,
-    max_bytes: int,
-    quiet: bool,
-) -> list[Document]:
-    """The objects of the current cluster, read-only, as `podgate scan --live` reads them."""
-    from podgate.io.live import read_cluster
-
-    def warn(message: str) -> None:
-        click.echo(f"podgate: {message}", err=True)
-
-    read = read_cluster(
-        kubeconfig,
-        context,
-        namespace,
-        insecure_skip_tls_verify=insecure,
-        max_bytes=max_bytes,
-        warn=warn,
-    )
-    for message in read.warnings:
-        warn(f"warning: {message}")
-    if not quiet:
-        for message in read.notes:
-            warn(f"note: {message}")
-    return list(read.documents)
 
 
 def _html(data: Any) -> str:

@@ -84,3 +84,38 @@ def print_json(value: Any) -> None:
         orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
     )
     sys.stdout.flush()
+
+
+def read_live(
+    kubeconfig: str | None,
+    context: str | None,
+    namespace: str | None,
+    insecure: bool,
+    max_bytes: int,
+    quiet: bool,
+    notes: list[str] | None = None,
+) -> list[Any]:
+    """The objects of the current cluster, read-only (`--live`): warnings on stderr (and, as
+    "incomplete read" notes, in `notes` for the report), notes on stderr unless quiet."""
+    from podgate.io.live import read_cluster
+
+    def warn(message: str) -> None:
+        click.echo(f"podgate: {message}", err=True)
+
+    read = read_cluster(
+        kubeconfig,
+        context,
+        namespace,
+        insecure_skip_tls_verify=insecure,
+        max_bytes=max_bytes,
+        warn=warn,
+    )
+    for message in read.warnings:
+        warn(f"warning: {message}")
+    if notes is not None:
+        notes.extend(f"incomplete read of the cluster: {m}" for m in read.warnings)
+        notes.extend(read.notes)
+    if not quiet:
+        for message in read.notes:
+            warn(f"note: {message}")
+    return list(read.documents)

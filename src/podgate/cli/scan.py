@@ -21,6 +21,7 @@ from podgate.cli.common import (
     handles_errors,
     max_bytes_option,
     no_defaults_option,
+    read_live,
 )
 from podgate.errors import LoadError, PolicyError
 from podgate.io.catalog import load_catalog
@@ -213,17 +214,18 @@ def command(
     )
     docs: list[Document] = load_documents(inputs, max_bytes=max_bytes)
     live_notes: list[str] = []
-    if live or not inputs:
+    if not inputs and not live:
+        fail("give INPUT (files, directories, - for stdin) or --live to read the current cluster")
+    if live:
         docs.extend(
-            _read_live(
-                live_notes,
-                live,
+            read_live(
                 kubeconfig,
                 kube_context,
                 namespace,
                 insecure_skip_tls_verify,
                 max_bytes,
                 quiet,
+                notes=live_notes,
             )
         )
     elif kubeconfig or kube_context or namespace or insecure_skip_tls_verify:
@@ -308,40 +310,3 @@ def _scan_with_progress(
             options,
             on_workload=lambda done, total: progress.update(task, completed=done, total=total),
         )
-
-
-def _read_live(
-    notes: list[str],
-    live: bool,
-    kubeconfig: str | None,
-    context: str | None,
-    namespace: str | None,
-    insecure: bool,
-    max_bytes: int,
-    quiet: bool,
-) -> list[Document]:
-    """The objects of the current cluster (--live), with its warnings and notes on stderr and
-    in `notes` (for the report: a kind the scan could not read makes the scan incomplete)."""
-    if not live:
-        fail("give INPUT (files, directories, - for stdin) or --live to read the current cluster")
-    from podgate.io.live import read_cluster
-
-    def warn(message: str) -> None:
-        click.echo(f"podgate: {message}", err=True)
-
-    read = read_cluster(
-        kubeconfig,
-        context,
-        namespace,
-        insecure_skip_tls_verify=insecure,
-        max_bytes=max_bytes,
-        warn=warn,
-    )
-    for message in read.warnings:
-        warn(f"warning: {message}")
-    notes.extend(f"incomplete read of the cluster: {m}" for m in read.warnings)
-    notes.extend(read.notes)
-    if not quiet:
-        for message in read.notes:
-            warn(f"note: {message}")
-    return read.documents

@@ -24,6 +24,23 @@ def sequence(value: Any) -> Sequence[Any]:
     return value if isinstance(value, list) else ()
 
 
+def json_kind(value: Any) -> str:
+    """What a decoded JSON value is, for messages: "a string", "an integer", "a list" ..."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return "null" if value is None else type(value).__name__
+
+
 def container_lists(spec: Obj) -> Iterator[tuple[str, Sequence[Any]]]:
     """(field name, list) for init, regular and ephemeral containers, in that order."""
     for name in CONTAINER_LISTS:

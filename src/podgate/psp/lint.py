@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from podgate.k8s.gotext import go_quote
-from podgate.k8s.objects import Obj
+from podgate.k8s.objects import Obj, json_kind
 from podgate.psp.validation import (
     APPARMOR_ALLOWED,
     APPARMOR_DEFAULT,
@@ -156,20 +156,6 @@ def _closest(name: str, known: Any) -> str | None:
     return lowered[match[0]] if match else None
 
 
-def _kind_of(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
-
-
 # --- unknown fields and wrong types, walking the schema -------------------------------------
 
 
@@ -222,19 +208,19 @@ def _wrong_type(path: str, value: Any, node: Any) -> Hint | None:
                 "the API server rejects the policy"
             )
             return Hint(path, msg, f"{path.rsplit('.', 1)[-1]}: {word}")
-        return Hint(path, f"must be true or false, not {_kind_of(value)}", None)
+        return Hint(path, f"must be true or false, not {json_kind(value)}", None)
     if node == "int":
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
             msg = f"the string {go_quote(value)} is not a number (the quotes make it a string)"
             return Hint(path, msg, f"{path.rsplit('.', 1)[-1]}: {value.strip()}")
         if isinstance(value, int | float) and not isinstance(value, bool):
             return None
-        return Hint(path, f"must be a number, not {_kind_of(value)}", None)
+        return Hint(path, f"must be a number, not {json_kind(value)}", None)
     if node == "str":
         return (
             None
             if isinstance(value, str)
-            else Hint(path, f"must be a string, not {_kind_of(value)}")
+            else Hint(path, f"must be a string, not {json_kind(value)}")
         )
     if node == "[str]":
         name = path.rsplit(".", 1)[-1]
@@ -243,21 +229,21 @@ def _wrong_type(path: str, value: Any, node: Any) -> Hint | None:
             msg = f"must be a list, not the string {go_quote(value)}"
             return Hint(path, msg, f"{name}: [{', '.join(parts)}]")
         if not isinstance(value, list):
-            return Hint(path, f"must be a list of strings, not {_kind_of(value)}")
+            return Hint(path, f"must be a list of strings, not {json_kind(value)}")
         return None
     if node == "map":
         return (
             None
             if isinstance(value, Mapping)
-            else Hint(path, f"must be a map, not {_kind_of(value)}")
+            else Hint(path, f"must be a map, not {json_kind(value)}")
         )
     if isinstance(node, dict) and not isinstance(value, Mapping):
         name = path.rsplit(".", 1)[-1]
         if node is _STRATEGY and isinstance(value, str):
             return Hint(path, "a strategy is an object with a rule", f"{name}: {{rule: {value}}}")
-        return Hint(path, f"must be an object, not {_kind_of(value)}")
+        return Hint(path, f"must be an object, not {json_kind(value)}")
     if isinstance(node, list) and not isinstance(value, list):
-        return Hint(path, f"must be a list, not {_kind_of(value)}")
+        return Hint(path, f"must be a list, not {json_kind(value)}")
     return None
 
 
@@ -279,13 +265,13 @@ def _walk(value: Any, node: Any, path: str) -> Iterator[Hint]:
     elif isinstance(node, list) and isinstance(value, list):
         for i, item in enumerate(value):
             if item is not None and not isinstance(item, Mapping):
-                yield Hint(f"{path}[{i}]", f"must be an object, not {_kind_of(item)}")
+                yield Hint(f"{path}[{i}]", f"must be an object, not {json_kind(item)}")
             else:
                 yield from _walk(item, node[0], f"{path}[{i}]")
     elif node == "[str]" and isinstance(value, list):
         for i, item in enumerate(value):
             if item is not None and not isinstance(item, str):
-                yield Hint(f"{path}[{i}]", f"must be a string, not {_kind_of(item)}")
+                yield Hint(f"{path}[{i}]", f"must be a string, not {json_kind(item)}")
 
 
 # --- the checks -----------------------------------------------------------------------------
@@ -512,7 +498,7 @@ def lint_policy(policy: Obj) -> list[Hint]:
     malformed input. Hints do not affect validity."""
     raw: object = policy
     if not isinstance(raw, Mapping):
-        return [Hint("<object>", f"a policy must be an object, not {_kind_of(raw)}")]
+        return [Hint("<object>", f"a policy must be an object, not {json_kind(raw)}")]
     hints = list(_type_and_kind(policy))
     hints.extend(_walk(policy, _TOP, ""))
     meta = policy.get("metadata")

@@ -43,7 +43,7 @@ from podgate.k8s.field import (
     unsupported,
 )
 from podgate.k8s.gotext import go_quote
-from podgate.k8s.objects import Obj
+from podgate.k8s.objects import Obj, json_kind
 
 __all__ = [
     "FS_TYPES",
@@ -221,22 +221,6 @@ def _go_ranges(ranges: Sequence[tuple[int, int]] | None) -> str:
 # --- decoding: the values as the API server would decode them, type errors aside -----------
 
 
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
-
-
 def _shown(value: Any) -> str:
     """A bad value, shown as a field error shows values (JSON for lists and objects)."""
     if isinstance(value, str):
@@ -260,7 +244,7 @@ class _Decoder:
     bad: list[str] = field(default_factory=list)
 
     def wrong(self, path: str, value: Any, want: str) -> None:
-        detail = f"must be {want}, not {_kind(value)}"
+        detail = f"must be {want}, not {json_kind(value)}"
         self.errors.append(FieldError(INVALID, path, _shown(value), detail))
         self.bad.append(path)
 
