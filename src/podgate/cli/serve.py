@@ -41,6 +41,11 @@ the last good content. Logs: one JSON line per decision on stdout."""
     help="Watch podsecuritypolicies.podgate.io objects through the Kubernetes API.",
 )  # fmt: skip
 @click.option(
+    "--write-policy-status", is_flag=True,
+    help="With --policies-from-cluster: write each policy's status (Ready: Compiled, Invalid "
+    "or Disabled). Writes only when a condition changes; let one replica do it.",
+)  # fmt: skip
+@click.option(
     "--rbac-from", "rbac_from", multiple=True, metavar="PATH",
     help="RBAC objects (Roles, ClusterRoles, bindings) deciding who may `use` a policy, "
     "offline. Repeatable. Without it or --authorize-with-api every policy is usable by everyone.",
@@ -114,6 +119,7 @@ def command(
     listen: str,
     policies: tuple[str, ...],
     policies_from_cluster: bool,
+    write_policy_status: bool,
     rbac_from: tuple[str, ...],
     authorize_with_api: bool,
     kubeconfig: str | None,
@@ -142,6 +148,7 @@ def command(
         listen=listen,
         policies=policies,
         policies_from_cluster=policies_from_cluster,
+        write_policy_status=write_policy_status,
         rbac_from=rbac_from,
         authorize_with_api=authorize_with_api,
         kubeconfig=kubeconfig,

@@ -275,7 +275,18 @@ class WebhookApp:
             return time.monotonic() > deadline
 
         def run() -> Outcome:
-            return decide(webhook, doc, rt.settings, rt.sources, deadline_passed=passed)
+            authorizer = rt.sources.authorizer
+            bound = getattr(authorizer, "set_deadline", None)
+            if bound is not None:  # API lookups wait at most the time this request has left
+                bound(deadline)
+            outcome = decide(webhook, doc, rt.settings, rt.sources, deadline_passed=passed)
+            take = getattr(authorizer, "take_errors", None)
+            problems = take() if take is not None else []
+            if problems:  # such lookups counted as "not authorized"; say why in the audit log
+                outcome.errors.append(("authorization", False))
+                audit = outcome.response.setdefault("auditAnnotations", {})
+                audit.setdefault("error", "; ".join(dict.fromkeys(problems))[:1024])
+            return outcome
 
         if not rt.blocking_sources:
             return run()

@@ -38,6 +38,7 @@ class ServeOptions:
     listen: str = "0.0.0.0:9443"
     policies: tuple[str, ...] = ()
     policies_from_cluster: bool = False
+    write_policy_status: bool = False  # write status.conditions of podgate.io policies
     rbac_from: tuple[str, ...] = ()
     authorize_with_api: bool = False
     kubeconfig: str | None = None
@@ -65,7 +66,7 @@ def parse_listen(listen: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def _kube(name: str, kubeconfig: str | None) -> Any:
+def _kube(name: str, kubeconfig: str | None, **settings: Any) -> Any:
     """An instance of `podgate.webhook.kube.<name>` (imported only when asked for)."""
     try:
         module = importlib.import_module("podgate.webhook.kube")
@@ -73,7 +74,11 @@ def _kube(name: str, kubeconfig: str | None) -> Any:
         raise PodgateError(f"the Kubernetes API sources are not available: {e}") from e
     cls = getattr(module, name)
     factory = getattr(cls, "from_kubeconfig", None)
-    obj = factory(kubeconfig) if factory is not None else cls(kubeconfig=kubeconfig)
+    obj = (
+        factory(kubeconfig, **settings)
+        if factory is not None
+        else cls(kubeconfig=kubeconfig, **settings)
+    )
     start = getattr(obj, "start", None)
     if callable(start):
         start()
@@ -109,6 +114,8 @@ def build(options: ServeOptions, logger: JsonLogger | None = None) -> Server:
     blocking = False
 
     policies: PolicySource | None = None
+    if options.write_policy_status and not options.policies_from_cluster:
+        raise PodgateError("--write-policy-status goes with --policies-from-cluster")
     if options.policies and options.policies_from_cluster:
         raise PodgateError("--policy and --policies-from-cluster exclude each other")
     if options.policies:
@@ -123,7 +130,9 @@ def build(options: ServeOptions, logger: JsonLogger | None = None) -> Server:
                 "Skipped unusable PodSecurityPolicy", policy=unusable.name, err=unusable.reason
             )
     elif options.policies_from_cluster:
-        policies = _kube("PolicyWatcher", options.kubeconfig)
+        policies = _kube(
+            "PolicyWatcher", options.kubeconfig, write_status=options.write_policy_status
+        )
         blocking = True
     if policies is not None:
         watched = policies
