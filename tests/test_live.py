@@ -30,11 +30,11 @@ from click.testing import CliRunner
 from podgate.cli.scan import command as scan_command
 from podgate.errors import LoadError
 from podgate.io import live
+from tests.pki_helpers import make_ca, name
 
 x509 = pytest.importorskip("cryptography.x509", reason="needs the cryptography dev dependency")
 from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
-from cryptography.x509.oid import NameOID  # noqa: E402
 
 TOKEN = "podgate-test-token"
 PAGE_CAP = 2
@@ -128,52 +128,16 @@ class Certs:
     key_file: Path
 
 
-def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
-
-def _ca(cn: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(cn))
-        .issuer_name(_name(cn))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    return key, cert
-
-
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
     """A CA (like a kubeadm cluster's) and the API server's certificate for 127.0.0.1."""
-    ca_key, ca_cert = _ca("podgate-test-ca")
-    _, other_ca = _ca("someone-else")
+    ca_key, ca_cert = make_ca("podgate-test-ca")
+    _, other_ca = make_ca("someone-else")
     key = ec.generate_private_key(ec.SECP256R1())
     now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
-        .subject_name(_name("kube-apiserver"))
+        .subject_name(name("kube-apiserver"))
         .issuer_name(ca_cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
@@ -481,7 +445,7 @@ def test_tls_is_verified_a_kubeconfig_without_the_ca_fails(
     assert api.requests == []  # no request got through, no token was sent
 
 
-def test_tls_is_verified_against_the_kubeconfig_ca(
+def test_tls_is_verified_against_the_kubeconfigmake_ca(
     api: FakeAPI, certs: Certs, tmp_path: Path
 ) -> None:
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.other_ca_pem)
@@ -494,7 +458,7 @@ def test_tls_is_verified_against_the_kubeconfig_ca(
 @pytest.mark.parametrize(
     ("server_name", "ok"), [("localhost", True), ("kubernetes.default.svc", False)]
 )
-def test_tls_checks_the_host_name(
+def test_tls_checks_the_hostname(
     api: FakeAPI, certs: Certs, tmp_path: Path, server_name: str, ok: bool
 ) -> None:
     """The certificate names 127.0.0.1 and localhost; the kubeconfig's tls-server-name is the
