@@ -43,8 +43,11 @@ def _check(
 
 
 @dataclass(frozen=True, slots=True)
-class RunAsGroup:
-    must: bool  # MustRunAs (defaults and requires a group) or MayRunAs (checks only a set one)
+class _Rule:
+    """A group rule with its ranges: MustRunAs (defaults and requires a value) or MayRunAs
+    (checks only a value that is set)."""
+
+    must: bool
     ranges: tuple[IdRange, ...]
     text: str
 
@@ -56,6 +59,9 @@ class RunAsGroup:
     def mutation_independent(self) -> bool:
         return not self.must
 
+
+@dataclass(frozen=True, slots=True)
+class RunAsGroup(_Rule):
     def mutate_container(
         self, draft: Draft, view: PodView, at: ContainerAt, csc: Obj, changes: dict[str, Any]
     ) -> None:
@@ -78,19 +84,7 @@ class RunAsGroup:
 
 
 @dataclass(frozen=True, slots=True)
-class FsGroup:
-    must: bool
-    ranges: tuple[IdRange, ...]
-    text: str
-
-    @property
-    def mutates(self) -> bool:
-        return self.must
-
-    @property
-    def mutation_independent(self) -> bool:
-        return not self.must
-
+class FsGroup(_Rule):
     def mutate_pod(self, draft: Draft) -> None:
         sc = security_context(mapping(draft.root.get("spec")))
         if self.must and sc.get("fsGroup") is None:
@@ -109,19 +103,7 @@ class FsGroup:
 
 
 @dataclass(frozen=True, slots=True)
-class SupplementalGroups:
-    must: bool
-    ranges: tuple[IdRange, ...]
-    text: str
-
-    @property
-    def mutates(self) -> bool:
-        return self.must
-
-    @property
-    def mutation_independent(self) -> bool:
-        return not self.must
-
+class SupplementalGroups(_Rule):
     def mutate_pod(self, draft: Draft) -> None:
         sc = security_context(mapping(draft.root.get("spec")))
         if self.must and sc.get("supplementalGroups") is None:
