@@ -127,7 +127,7 @@ class Provider:
         for mutate_pod in self.pod_mutators:
             mutate_pod(draft)
         if self.container_mutators:
-            current = PodView(draft.root) if draft.changed or view is None else view
+            current = PodView(draft.root, view) if draft.changed or view is None else view
             mutators = self.container_mutators
             for list_name in CONTAINER_LISTS:
                 items = current.spec.get(list_name)
@@ -143,7 +143,7 @@ class Provider:
                         draft.update(("spec", list_name, i, "securityContext"), changes)
         root = draft.root
         if first_error:
-            after = PodView(root) if draft.changed or view is None else view
+            after = PodView(root, view) if draft.changed or view is None else view
             return Evaluation(root, draft.changed, self._check(after, *self.dependent, True))
         return Evaluation(root, draft.changed, self.validate(root))
 

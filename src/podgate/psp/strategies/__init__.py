@@ -35,7 +35,9 @@ class PodView:
 
     __slots__ = ("_volume_types", "annotations", "pod", "sc", "spec")
 
-    def __init__(self, pod: Obj) -> None:
+    def __init__(self, pod: Obj, before: PodView | None = None) -> None:
+        """`before`: the view of the pod this one was mutated from (no mutator touches volumes,
+        so their types carry over when the list is the same object)."""
         self._volume_types: tuple[str, ...] | None = None
         self.pod = pod
         spec = pod.get("spec")
@@ -45,6 +47,8 @@ class PodView:
         meta = pod.get("metadata")
         ann = meta.get("annotations") if isinstance(meta, dict) else None
         self.annotations: Obj = ann if isinstance(ann, dict) else _EMPTY
+        if before is not None and before.spec.get("volumes") is self.spec.get("volumes"):
+            self._volume_types = before._volume_types
 
     @property
     def volume_types(self) -> tuple[str, ...]:
