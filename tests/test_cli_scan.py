@@ -120,3 +120,21 @@ def test_bad_exceptions_file_names_the_field(tmp_path: Path) -> None:
     assert rc == 2
     assert "exceptions[0].justification" in out
     assert str(bad) in out
+
+
+@pytest.mark.parametrize("command", ["scan", "pss", "advise"])
+def test_wrong_types_in_a_pod_template_are_bad_input(tmp_path: Path, command: str) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: weird}\nspec:\n"
+        "  template:\n    spec:\n      containers:\n      - name: c\n"
+        "        securityContext: {runAsUser: root}\n"
+    )
+    args = [command, str(bad)] + (["--level", "restricted"] if command != "advise" else [])
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert (
+        f"{bad}: document 0 (line 1): Deployment 'weird' is not valid: spec.template.spec."
+        "containers[0].securityContext.runAsUser: expected an integer, got string 'root'"
+    ) in result.output

@@ -26,6 +26,7 @@ from podgate.cli.common import (
 from podgate.errors import PolicyError
 from podgate.io.catalog import load_catalog
 from podgate.io.loader import Document, load_documents
+from podgate.io.pods import check_pod_shapes
 from podgate.k8s import Obj
 from podgate.k8s.defaults import default_object, default_policy
 from podgate.pss import parse_version
@@ -135,6 +136,7 @@ def command(
                 kubeconfig, kube_context, namespace, insecure_skip_tls_verify, max_bytes, quiet
             )
         )
+    check_pod_shapes(docs)
     objs: list[Obj] = []
     for d in docs:
         obj: Obj = d.obj

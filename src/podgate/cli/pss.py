@@ -21,6 +21,7 @@ from podgate.cli.common import (
 )
 from podgate.errors import PolicyError
 from podgate.io.loader import Document, load_documents
+from podgate.io.pods import check_pod_shapes
 from podgate.io.pss_config import load_pss_config
 from podgate.k8s import Obj, PodSource, mapping, pod_sources
 from podgate.k8s.defaults import Defaulted, default_object
@@ -410,6 +411,7 @@ def command(
             else load_pss_config(config_path, max_bytes)
         )
     docs = load_documents(paths, max_bytes=max_bytes)
+    check_pod_shapes(docs)
     outcomes = _evaluate_all(docs, lv, config, apply_defaults=not no_defaults)
     if output == "json":
         print_json({"results": [o.as_json() for o in outcomes]})
