@@ -138,3 +138,14 @@ def test_wrong_types_in_a_pod_template_are_bad_input(tmp_path: Path, command: st
         f"{bad}: document 0 (line 1): Deployment 'weird' is not valid: spec.template.spec."
         "containers[0].securityContext.runAsUser: expected an integer, got string 'root'"
     ) in result.output
+
+
+def test_pod_template_metadata_of_the_wrong_type_is_bad_input(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: weird}\nspec:\n"
+        "  template:\n    metadata: [x]\n    spec:\n      containers: [{name: c}]\n"
+    )
+    result = CliRunner().invoke(cli, ["advise", str(bad)])
+    assert result.exit_code == 2
+    assert "spec.template.metadata: expected a mapping, got a list" in result.output

@@ -4,6 +4,7 @@ them, before any engine reads them (a wrong type must never be read as "unset").
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from podgate.errors import LoadError
 from podgate.io.loader import Document
@@ -18,7 +19,11 @@ def check_pod_shapes(docs: Iterable[Document]) -> None:
         src = pod_sources(doc.obj)
         if src is None:
             continue
-        errors = pod_shape_errors({"metadata": src.meta, "spec": src.spec})
+        holder: Any = doc.obj  # the pod, or the template (src.meta reads a bad one as empty)
+        if src.is_template:
+            for key in src.path.split("."):
+                holder = holder[key]
+        errors = pod_shape_errors({"metadata": holder.get("metadata"), "spec": src.spec})
         if not errors:
             continue
         at = "" if not src.is_template else f"{src.path}."
