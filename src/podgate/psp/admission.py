@@ -18,7 +18,7 @@ from podgate.psp.draft import Draft
 from podgate.psp.patch import json_patch
 from podgate.psp.policy import BuildError
 from podgate.psp.provider import Memo, Provider, build_provider
-from podgate.psp.strategies import PodView
+from podgate.psp.strategies import PodView, seccomp
 
 PSP_ANNOTATION = "kubernetes.io/psp"
 AUDIT_ADMIT = "podsecuritypolicy.policy.k8s.io/admit-policy"
@@ -138,6 +138,9 @@ def compute(
     chosen: tuple[Obj, str] | None = None
     view = PodView(pod)  # the input pod, read once for every policy ...
     memo: Memo = {}  # ... and each distinct mutation-independent check run once
+    # when every policy must change the pod, the first that admits it with changes is the
+    # answer: no later one can admit it unchanged
+    every_policy_mutates = mutation_allowed and seccomp.written_by_every_policy(view)
     for provider in order:
         # a failing policy only needs its first error here: all of them are gathered below,
         # for the policies the requester may use, only when the pod is denied
@@ -153,6 +156,8 @@ def compute(
             return Computed(result.pod, provider.name, False, ())
         if chosen is None:
             chosen = (result.pod, provider.name)
+            if every_policy_mutates:
+                break
     if chosen is not None:
         return Computed(chosen[0], chosen[1], True, ())
     # upstream concatenates the groups in Go map order; podgate sorts them by policy name

@@ -35,6 +35,15 @@ def profile_of_field(sc: Obj) -> str | None:
     return ""
 
 
+def written_by_every_policy(view: PodView) -> bool:
+    """Whether every policy's mutation writes the pod's seccomp annotation: the annotation is
+    empty and the pod-level field gives a profile, which MutatePod then copies into it
+    whatever the policy says. No policy can admit such a pod unchanged."""
+    if _annotation(view.annotations, POD_KEY):
+        return False
+    return bool(profile_of_field(view.sc))
+
+
 def _annotation(annotations: Obj, key: str) -> str:
     value = annotations.get(key)
     return value if isinstance(value, str) else ""
