@@ -28,15 +28,15 @@ def _diff(a: Any, b: Any, path: str, ops: list[dict[str, Any]]) -> None:
             if key not in b:
                 ops.append({"op": "remove", "path": f"{path}/{pointer_token(key)}"})
         for key, value in b.items():
-            sub = f"{path}/{pointer_token(key)}"
             if key not in a:
-                ops.append({"op": "add", "path": sub, "value": value})
-            else:
-                _diff(a[key], value, sub, ops)
+                ops.append({"op": "add", "path": f"{path}/{pointer_token(key)}", "value": value})
+            elif a[key] is not value:  # shared with the input (copy-on-write): unchanged
+                _diff(a[key], value, f"{path}/{pointer_token(key)}", ops)
         return
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            _diff(x, y, f"{path}/{i}", ops)
+            if x is not y:
+                _diff(x, y, f"{path}/{i}", ops)
         return
     if a == b and type(a) is type(b):
         return
