@@ -27,7 +27,6 @@ from podgate.errors import LoadError, PolicyError
 from podgate.io.catalog import load_catalog
 from podgate.io.loader import Document, load_documents
 from podgate.io.locate import Locator
-from podgate.io.pods import check_pod_shapes
 from podgate.io.policies import load_policies
 from podgate.io.pss_config import load_pss_config
 from podgate.k8s import Obj
@@ -231,7 +230,6 @@ def command(
         )
     elif kubeconfig or kube_context or namespace or insecure_skip_tls_verify:
         fail("--kubeconfig, --context, --namespace and --insecure-skip-tls-verify need --live")
-    check_pod_shapes(docs)
     if policies:
         docs.extend(load_policies(policies, max_bytes=max_bytes))
     exceptions: tuple[AcceptedRisk, ...] = ()

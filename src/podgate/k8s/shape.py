@@ -6,7 +6,7 @@ as unset, which could turn a denial into an allow. Unknown fields are not checke
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 Schema = Any  # "str" | "int" | "bool" | dict[str, Schema] | list[Schema] | ("map", Schema)
@@ -137,6 +137,64 @@ def _check(value: Any, schema: Schema, path: str, errors: list[str]) -> None:
             _check(item, schema[1], f"{path}[{key}]", errors)
 
 
+Check = Callable[[Any], bool]
+
+
+def _compile(schema: Schema) -> Check:
+    """A function telling whether a value fits `schema` (None always does): the fast path;
+    the messages come from `_check`, run only when this says no."""
+    if schema == "str":
+        return lambda v: v is None or isinstance(v, str)
+    if schema == "int":
+        return lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool))
+    if schema == "bool":
+        return lambda v: v is None or isinstance(v, bool)
+    if isinstance(schema, dict):
+        fields = tuple((key, _compile(sub)) for key, sub in schema.items())
+
+        def fits_mapping(v: Any) -> bool:
+            if v is None:
+                return True
+            if not isinstance(v, Mapping):
+                return False
+            for key, fits in fields:
+                item = v.get(key)
+                if item is not None and not fits(item):
+                    return False
+            return True
+
+        return fits_mapping
+    if isinstance(schema, list):
+        fits_item = _compile(schema[0])
+        null_items_ok = not isinstance(schema[0], dict)
+
+        def fits_list(v: Any) -> bool:
+            if v is None:
+                return True
+            if not isinstance(v, list):
+                return False
+            for item in v:
+                if item is None:
+                    if not null_items_ok:
+                        return False
+                elif not fits_item(item):
+                    return False
+            return True
+
+        return fits_list
+    fits_value = _compile(schema[1])
+
+    def fits_map(v: Any) -> bool:
+        if v is None:
+            return True
+        return isinstance(v, Mapping) and all(fits_value(x) for x in v.values())
+
+    return fits_map
+
+
+_FITS_POD = _compile(POD)
+
+
 def pod_shape_errors(pod: Any, schema: Schema = POD) -> list[str]:
     """Field paths with the wrong JSON type, as `spec.containers[0].securityContext.runAsUser:
     expected an integer, got string 'root'`. Empty when the pod is well formed."""
@@ -145,5 +203,7 @@ def pod_shape_errors(pod: Any, schema: Schema = POD) -> list[str]:
         return [f"expected a mapping, got {_type_name(pod)}"]
     if not isinstance(pod.get("spec"), Mapping):
         return ["spec: a pod needs a spec mapping"]
+    if schema is POD and _FITS_POD(pod):
+        return errors
     _check(pod, schema, "", errors)
     return errors

@@ -59,6 +59,15 @@ class Workload:
     generic: bool = False  # found only through spec.template.spec
 
     @property
+    def raw_meta(self) -> Any:
+        """The pod's (or template's) metadata as read, whatever its type (`meta` reads a
+        malformed one as empty)."""
+        holder: Any = self.obj
+        for key in self.spec_path.split(".")[:-1]:
+            holder = holder[key]
+        return holder.get("metadata")
+
+    @property
     def is_pod(self) -> bool:
         return self.ref.kind == "Pod"
 

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from podgate.errors import LoadError
 from podgate.k8s import Obj, mapping
 from podgate.k8s.objects import CONTAINER_LISTS
+from podgate.k8s.shape import pod_shape_errors
 from podgate.psp import Decision, Identity, PolicySet, Request, review
 from podgate.psp.patch import json_patch
 from podgate.pss import LATEST, Level, LevelVersion, Version, Violation, evaluate, highest_level
@@ -345,6 +347,7 @@ def scan(
     for done, w in enumerate(workloads, 1):
         if on_workload is not None:
             on_workload(done, len(workloads))
+        _check_shape(w)
         ns = w.ref.namespace
         if options.level is not None:
             lv, how = LevelVersion(options.level, options.version), "requested"
@@ -409,6 +412,21 @@ def scan(
         exceptions=statuses,
         notes=tuple(notes),
     )
+
+
+def _check_shape(w: Workload) -> None:
+    """Refuse a workload whose pod fields have the wrong JSON type (the API server would not
+    have stored it; read as unset, a wrong type could pass a check it fails)."""
+    errors = pod_shape_errors({"metadata": w.raw_meta, "spec": w.spec})
+    if errors:
+        at = "" if w.is_pod else w.spec_path[: -len("spec")]
+        src = w.source
+        raise LoadError(
+            f"{w.ref.kind} {w.ref.name!r} is not valid: {at}{errors[0]}",
+            file=src.file if src else "",
+            document=src.document if src else None,
+            line=src.line if src and src.line > 0 else None,
+        )
 
 
 def _apply_exceptions(
@@ -520,10 +538,6 @@ def _readiness(
     )
 
 
-def _describe(grant: Grant) -> str:
-    return str(grant.binding)
-
-
 def _overview(
     workloads: list[Workload],
     objs: Sequence[Obj],
@@ -543,7 +557,7 @@ def _overview(
                     authz.grants(user, Attributes("use", group, "podsecuritypolicies", ns, name))
                 )
             if grants:
-                usable.append((name, tuple(dict.fromkeys(_describe(g) for g in grants))))
+                usable.append((name, tuple(dict.fromkeys(str(g.binding) for g in grants))))
         rows.append(UsableBy(ns, sa, tuple(usable)))
     namespaces = sorted({ns for ns, _ in _service_accounts(workloads, objs)} | {""})
     broad: dict[tuple[str, str, str], set[str]] = {}
@@ -580,7 +594,3 @@ def _blast_radius(kind: str, name: str, namespace: str) -> str | None:
     if name.startswith("system:serviceaccounts:"):
         return f"every service account in namespace {name.split(':', 2)[2]}"
     return None
-
-
-def load_catalog(table: Mapping[str, Any]) -> Catalog:
-    return Catalog.from_table(table)
