@@ -9,7 +9,6 @@ without the right bearer token."""
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import re
 import ssl
@@ -19,7 +18,6 @@ import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +28,10 @@ from click.testing import CliRunner
 from podgate.cli.scan import command as scan_command
 from podgate.errors import LoadError
 from podgate.io import live
-from tests.pki_helpers import make_ca, name
+from tests.pki_helpers import make_ca, make_server_cert
 
 x509 = pytest.importorskip("cryptography.x509", reason="needs the cryptography dev dependency")
-from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
+from cryptography.hazmat.primitives import serialization  # noqa: E402
 
 TOKEN = "podgate-test-token"
 PAGE_CAP = 2
@@ -133,30 +130,7 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
     """A CA (like a kubeadm cluster's) and the API server's certificate for 127.0.0.1."""
     ca_key, ca_cert = make_ca("podgate-test-ca")
     _, other_ca = make_ca("someone-else")
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name("kube-apiserver"))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.IPAddress(ip_address("127.0.0.1")), x509.DNSName("localhost")]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([x509.OID_SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
+    key, cert = make_server_cert(ca_key, ca_cert, "kube-apiserver")
     d = tmp_path_factory.mktemp("pki")
     (d / "apiserver.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     (d / "apiserver.key").write_bytes(

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import datetime as dt
-import ipaddress
 import json
 import queue
 import socket
@@ -26,11 +24,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import serialization
 
-from tests.pki_helpers import make_ca, name
+from tests.pki_helpers import make_ca, make_server_cert
 
 POLICIES = "/apis/podgate.io/v1/podsecuritypolicies"
 NAMESPACES = "/api/v1/namespaces"
@@ -51,32 +47,7 @@ class Pki:
 def make_pki(directory: Path) -> Pki:
     ca_key, ca_cert = make_ca("test api CA")
     _, other_cert = make_ca("some other CA")
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = dt.datetime.now(dt.UTC)
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(name("kubernetes"))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
-        )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
+    key, leaf = make_server_cert(ca_key, ca_cert, "kubernetes")
     pem = serialization.Encoding.PEM
     out = Pki(
         directory / "ca.crt",
