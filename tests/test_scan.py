@@ -17,6 +17,7 @@ from podgate.psp import Identity
 from podgate.pss import LATEST, Level
 from podgate.scan import ControllerIdentity, ScanOptions, parse_exceptions, scan
 from podgate.scan.inventory import Source, find_workloads
+from tests.psp_helpers import policy
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 TODAY = dt.date(2026, 11, 28)
@@ -67,6 +68,25 @@ def replicaset(name: str, deploy: str, ns: str = "app") -> dict[str, Any]:
     rs["kind"] = "ReplicaSet"
     rs["metadata"]["ownerReferences"] = [{"kind": "Deployment", "name": deploy, "controller": True}]
     return rs
+
+
+USE_ROLE = {
+    "apiVersion": "rbac.authorization.k8s.io/v1",
+    "kind": "ClusterRole",
+    "metadata": {"name": "r"},
+    "rules": [{"apiGroups": ["policy"], "resources": ["podsecuritypolicies"], "verbs": ["use"]}],
+}
+
+
+def _use_binding(kind: str, subject: dict[str, str]) -> dict[str, Any]:
+    """A binding of USE_ROLE (`use` on every policy) to one subject."""
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": kind,
+        "metadata": {"name": "b"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "r"},
+        "subjects": [subject],
+    }
 
 
 def test_each_workload_once() -> None:
@@ -166,72 +186,27 @@ def test_psp_outcomes_requester_and_readiness() -> None:
 
 
 def test_lockout_and_rejected_system_components() -> None:
-    policy = {
-        "apiVersion": "policy/v1beta1",
-        "kind": "PodSecurityPolicy",
-        "metadata": {"name": "restricted"},
-        "spec": {
-            "runAsUser": {"rule": "MustRunAsNonRoot"},
-            "seLinux": {"rule": "RunAsAny"},
-            "fsGroup": {"rule": "RunAsAny"},
-            "supplementalGroups": {"rule": "RunAsAny"},
-        },
-    }
-    role = {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "ClusterRole",
-        "metadata": {"name": "r"},
-        "rules": [
-            {"apiGroups": ["policy"], "resources": ["podsecuritypolicies"], "verbs": ["use"]}
-        ],
-    }
-    binding = {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "RoleBinding",
-        "metadata": {"name": "b", "namespace": "app"},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "r"},
-        "subjects": [{"kind": "Group", "name": "system:serviceaccounts:app"}],
-    }
+    binding = _use_binding("RoleBinding", {"kind": "Group", "name": "system:serviceaccounts:app"})
+    binding["metadata"]["namespace"] = "app"
+    objs = [policy("restricted", runAsUser={"rule": "MustRunAsNonRoot"}), USE_ROLE, binding]
     ds = deployment("proxy", "kube-system", privileged=True)
     ds["kind"] = "DaemonSet"
-    result = _scan([policy, role, binding, deployment("web"), ds])
+    result = _scan([*objs, deployment("web"), ds])
     assert [(ns, sa) for ns, sa, _ in result.readiness.lockouts] == [("kube-system", "default")]
     assert [str(r) for r, _ in result.readiness.rejected_system] == ["DaemonSet kube-system/proxy"]
 
 
 def test_controller_identity_can_be_switched_off() -> None:
-    policy = {
-        "apiVersion": "policy/v1beta1",
-        "kind": "PodSecurityPolicy",
-        "metadata": {"name": "any"},
-        "spec": {
-            "runAsUser": {"rule": "RunAsAny"},
-            "seLinux": {"rule": "RunAsAny"},
-            "fsGroup": {"rule": "RunAsAny"},
-            "supplementalGroups": {"rule": "RunAsAny"},
-        },
+    controller = {
+        "kind": "ServiceAccount",
+        "name": "replicaset-controller",
+        "namespace": "kube-system",
     }
-    role = {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "ClusterRole",
-        "metadata": {"name": "r"},
-        "rules": [
-            {"apiGroups": ["policy"], "resources": ["podsecuritypolicies"], "verbs": ["use"]}
-        ],
-    }
-    binding = {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "ClusterRoleBinding",
-        "metadata": {"name": "b"},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "r"},
-        "subjects": [
-            {"kind": "ServiceAccount", "name": "replicaset-controller", "namespace": "kube-system"}
-        ],
-    }
-    objs = [policy, role, binding, deployment("web")]
+    grant = [policy("any"), USE_ROLE, _use_binding("ClusterRoleBinding", controller)]
+    objs = [*grant, deployment("web")]
     assert _scan(objs).workloads[0].psp.allowed
     assert not _scan(objs, controller_identity=ControllerIdentity.NONE).workloads[0].psp.allowed
-    bare = _scan([policy, role, binding, pod("p")], user=Identity("alice"))
+    bare = _scan([*grant, pod("p")], user=Identity("alice"))
     assert bare.workloads[0].psp.requester == "alice"
 
 
