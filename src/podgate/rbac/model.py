@@ -109,9 +109,7 @@ class Subject:
 
 
 @dataclass(frozen=True, slots=True, order=True)
-class BindingRef:
-    """A RoleBinding (namespace set) or ClusterRoleBinding (namespace "")."""
-
+class _ObjectRef:
     kind: str
     name: str
     namespace: str = ""
@@ -123,17 +121,13 @@ class BindingRef:
 
 
 @dataclass(frozen=True, slots=True, order=True)
-class RoleRef:
+class BindingRef(_ObjectRef):
+    """A RoleBinding (namespace set) or ClusterRoleBinding (namespace "")."""
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class RoleRef(_ObjectRef):
     """A Role (namespace set: the binding's) or ClusterRole (namespace "")."""
-
-    kind: str
-    name: str
-    namespace: str = ""
-
-    def __str__(self) -> str:
-        if self.namespace:
-            return f"{self.kind} {self.namespace}/{self.name}"
-        return f"{self.kind} {self.name}"
 
 
 @dataclass(frozen=True, slots=True, order=True)
