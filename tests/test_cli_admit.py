@@ -19,8 +19,8 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 def run(*args: str, stdin: str | None = None) -> tuple[int, Any, str]:
     result = CliRunner().invoke(cli, list(args), input=stdin)
     out: Any = None
-    if "-o" in args and result.output.strip().startswith("{"):
-        out = json.loads(result.output)
+    if "-o" in args and result.stdout.strip().startswith("{"):
+        out = json.loads(result.stdout)
     return result.exit_code, out, result.output
 
 
@@ -135,20 +135,35 @@ def test_update_with_old_and_gc_only_changes(tmp_path: Path) -> None:
     assert out["message"].startswith("PodSecurityPolicy: unable to validate pod: [")
 
 
-def test_subresource_is_not_checked(tmp_path: Path) -> None:
+def test_ephemeral_containers_keep_upstreams_skip_and_say_loudly_it_was_a_bypass(
+    tmp_path: Path,
+) -> None:
+    bad = json.loads(json.dumps(POD))
+    bad["spec"]["ephemeralContainers"] = [
+        {"name": "debugger", "image": "busybox", "securityContext": {"privileged": True}}
+    ]
+    args = ("admit", write(tmp_path, "p.yaml", bad), "--policy", "builtin:restricted")
+    rc, out, mixed = run(*args, "--subresource", "ephemeralcontainers", "-o", "json")
+    assert (rc, out["allowed"], out["policy"], out["evaluated"]) == (0, True, None, False)
+    bypass = next(n for n in out["notes"] if "this was a bypass in PSP" in n)
+    assert "podgate's webhook judges it as an UPDATE of the pod and denies it: " in bypass
+    assert "spec.ephemeralContainers[0].securityContext.privileged" in bypass
+    assert mixed.startswith("warning: PodSecurityPolicy never checked the ephemeralcontainers")
+    rc, _, text = run(*args, "--subresource", "ephemeralcontainers")
+    assert rc == 0
+    assert text.count("this was a bypass in PSP") == 1  # the warning line, not a repeated note
+    assert "not checked by PSP" in text
+
+
+def test_status_subresource_is_skipped_without_a_bypass_warning(tmp_path: Path) -> None:
     bad = json.loads(json.dumps(POD))
     bad["spec"]["containers"][0]["securityContext"] = {"privileged": True}
-    rc, out, _ = run(
-        "admit",
-        write(tmp_path, "p.yaml", bad),
-        "--policy",
-        "builtin:restricted",
-        "--subresource",
-        "ephemeralcontainers",
-        "-o",
-        "json",
+    path = write(tmp_path, "p.yaml", bad)
+    rc, out, mixed = run(
+        "admit", path, "--policy", "builtin:restricted", "--subresource", "status", "-o", "json"
     )
-    assert (rc, out["allowed"], out["policy"], out["evaluated"]) == (0, True, None, False)
+    assert (rc, out["evaluated"]) == (0, False)
+    assert "bypass" not in mixed
 
 
 def test_workload_template_is_evaluated_as_a_pod(tmp_path: Path) -> None:

@@ -243,7 +243,7 @@ def test_garbage_collector_updates_are_not_checked(sources: Sources) -> None:
     assert r.note == "only garbage-collector fields changed"
 
 
-def test_psp_skips_subresources_but_pss_evaluates_ephemeral_containers(sources: Sources) -> None:
+def test_psp_and_pss_both_evaluate_ephemeral_containers(sources: Sources) -> None:
     old = web_pod()
     old["metadata"]["namespace"] = "batch"
     new = copy.deepcopy(old)
@@ -253,9 +253,11 @@ def test_psp_skips_subresources_but_pss_evaluates_ephemeral_containers(sources: 
     req = review(
         new, operation="UPDATE", old=old, subresource="ephemeralcontainers", namespace="batch"
     )
-    only_psp = decide(VALIDATE, req, Settings(), sources)
-    assert only_psp.response["allowed"] is True
-    assert only_psp.note == "PodSecurityPolicy does not check the ephemeralcontainers subresource"
+    only_psp = decide(VALIDATE, req, Settings(), sources).response
+    assert only_psp["allowed"] is False
+    assert (
+        "spec.ephemeralContainers[0].securityContext.privileged" in (only_psp["status"]["message"])
+    )
     both = decide(VALIDATE, req, PSP_AND_PSS, sources).response
     assert both["allowed"] is False
     assert both["status"]["message"].startswith(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -30,6 +31,7 @@ from podgate.k8s.shape import pod_shape_errors
 from podgate.psp import CanUse, Decision, Identity, PolicySet, Request, review
 from podgate.psp.patch import json_patch
 from podgate.psp.validation import validate_policy
+from podgate.pss.admission import IGNORED_POD_SUBRESOURCES
 from podgate.rbac import Attributes, Authorizer, UserInfo
 
 PSP_GROUPS = ("policy", "extensions")
@@ -135,7 +137,9 @@ def _check_pod_shape(pod: Obj, doc: Document) -> None:
 @click.option(
     "--subresource",
     default="",
-    help="A subresource request (status, ephemeralcontainers, ...): PSP does not check those.",
+    help="A subresource request (status, ephemeralcontainers, ...): PSP did not check those; "
+    "for those that can change a pod (ephemeralcontainers) a warning says what podgate's "
+    "webhook decides instead.",
 )
 @click.option(
     "--namespace",
@@ -232,6 +236,14 @@ def command(
 
     request = Request(operation, pod, namespace, identity, old_pod, subresource)
     decision = review(policy_set, request, can_use)
+    if subresource and subresource not in IGNORED_POD_SUBRESOURCES:
+        bypass = _webhook_judges(
+            subresource,
+            review(policy_set, replace(request, subresource="", operation="UPDATE"), can_use),
+        )
+        click.echo(f"warning: {bypass}", err=True)
+        if output == "json":
+            notes.append(bypass)
     patch = json_patch(original, decision.object) if decision.allowed else []
 
     if output == "json":
@@ -239,6 +251,21 @@ def command(
     else:
         _print_text(decision, original, namespace, defaulted, policy_set, notes)
     raise SystemExit(EXIT_OK if decision.allowed else EXIT_VIOLATION)
+
+
+def _webhook_judges(subresource: str, webhook: Decision) -> str:
+    """What PSP skipped on a subresource request and what podgate's webhook decides instead."""
+    if not webhook.evaluated:
+        instead = f"would not check it either ({webhook.skipped_reason})"
+    elif webhook.allowed:
+        instead = f"admits it (policy {webhook.policy!r})"
+    else:
+        instead = f"denies it: {webhook.message}"
+    return (
+        f"PodSecurityPolicy never checked the {subresource} subresource: this was a bypass in "
+        "PSP (`kubectl debug` could add any container, privileged too, to a running pod). "
+        f"podgate's webhook judges it as an UPDATE of the pod and {instead}"
+    )
 
 
 def _as_json(

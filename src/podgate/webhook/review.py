@@ -10,11 +10,17 @@ AdmissionReview sent to `/mutate` or `/validate`:
   warn becomes `warnings`, audit becomes `auditAnnotations` (bare keys: the API server prefixes
   them with the webhook's name). PodSecurity runs before PodSecurityPolicy, as in the API
   server's plugin order; the first denial answers.
-* PodSecurityPolicy (pods only; every subresource is skipped, as the in-tree plugin did):
-  `/mutate` runs the mutating phase of a CREATE and answers with the JSON Patch (the
-  `kubernetes.io/psp` annotation included); `/validate` runs the validating phase on the pod as
-  received (other webhooks may have changed it) for CREATE and UPDATE, the annotation as hint;
-  updates that only touch garbage-collector fields are not checked.
+* PodSecurityPolicy (pods only): `/mutate` runs the mutating phase of a CREATE and answers
+  with the JSON Patch (the `kubernetes.io/psp` annotation included); `/validate` runs the
+  validating phase on the pod as received (other webhooks may have changed it) for CREATE and
+  UPDATE, the annotation as hint; updates that only touch garbage-collector fields are not
+  checked. Subresources: the in-tree plugin skipped them all, which let `kubectl debug` add a
+  privileged ephemeral container to any pod. podgate skips only those that cannot change a
+  pod's spec (PSA's list: `status`, `binding`, `eviction`, `exec`, `attach`, `log`,
+  `portforward`, `proxy`); `/validate` judges any other (`ephemeralcontainers`, and one it does
+  not know, so that a newer API server fails safe) as an UPDATE of the pod: the policy in
+  `kubernetes.io/psp` first, then the others usable, nothing mutated. `/mutate` never mutates
+  on a subresource (the in-tree plugin mutated only CREATEs of pods).
 * `mode=audit` never denies: what would have been denied is allowed with a warning, the
   `would-deny` audit annotation, a log field and a metric. On `/mutate` it returns no patch, and
   `/validate` then judges a CREATE as both phases would (mutation allowed).
@@ -49,6 +55,7 @@ from podgate.psp import (
     validate_phase,
 )
 from podgate.pss.admission import (
+    IGNORED_POD_SUBRESOURCES,
     AdmissionRequest,
     AdmissionResult,
     ClusterReadError,
@@ -473,8 +480,14 @@ def _psp(
     if parsed.operation not in ("CREATE", "UPDATE"):
         outcome.note = f"PodSecurityPolicy does not check {parsed.operation} requests"
         return
-    if parsed.subresource:
-        outcome.note = f"PodSecurityPolicy does not check the {parsed.subresource} subresource"
+    sub = parsed.subresource
+    if sub in IGNORED_POD_SUBRESOURCES:
+        outcome.note = f"PodSecurityPolicy does not check the {sub} subresource"
+        return
+    if webhook == MUTATE and sub:
+        outcome.note = (
+            f"PodSecurityPolicy does not mutate the {sub} subresource: /validate checks it"
+        )
         return
     if webhook == MUTATE and parsed.operation == "UPDATE":
         outcome.note = "PodSecurityPolicy does not mutate on UPDATE"
@@ -491,9 +504,11 @@ def _psp(
     audit_create = settings.mode == "audit" and parsed.operation == "CREATE"
     if webhook == MUTATE:
         decision = admit_phase(policies, pod, ns, user, can_use)
-    elif parsed.operation == "UPDATE":
+    elif parsed.operation == "UPDATE" or sub:  # a subresource is judged as a pod UPDATE
         old = parsed.old_object if isinstance(parsed.old_object, Mapping) else None
         decision = review(policies, Request("UPDATE", pod, ns, user, old), can_use)
+        if sub:
+            outcome.note = f"the {sub} subresource judged as an UPDATE of the pod"
     elif audit_create:  # no patch was applied in audit mode: judge as both phases would
         decision = review(policies, Request("CREATE", pod, ns, user), can_use)
     else:
@@ -573,7 +588,8 @@ def _decide(
     if parsed.namespace and parsed.namespace in settings.exempt_namespaces:
         outcome.exemption = "namespace"
         return {"uid": parsed.uid, "allowed": True, "auditAnnotations": {EXEMPT: "namespace"}}
-    if is_pod and parsed.operation in ("CREATE", "UPDATE") and not parsed.subresource:
+    judged = parsed.subresource not in IGNORED_POD_SUBRESOURCES
+    if is_pod and parsed.operation in ("CREATE", "UPDATE") and judged:
         problem = _pod_problem(parsed)
         if problem:
             outcome.errors.append(("decode", True))
