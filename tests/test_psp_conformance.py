@@ -179,8 +179,8 @@ def _write(tmp: Path, name: str, objs: list[dict[str, Any]]) -> str:
 
 def _run(args: list[str]) -> tuple[int, Any]:
     result = CliRunner().invoke(cli, args)
-    assert result.output.strip().startswith("{"), result.output
-    return result.exit_code, json.loads(result.output)
+    assert result.stdout.strip().startswith("{"), result.output
+    return result.exit_code, json.loads(result.stdout)
 
 
 def _admit(tmp: Path, case: dict[str, Any]) -> None:
