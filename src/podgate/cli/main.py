@@ -24,6 +24,10 @@ COMMANDS = {
         "podgate.cli.advise",
         "Least-privilege PodSecurityPolicies and RBAC from workloads.",
     ),
+    "export": (
+        "podgate.cli.export",
+        "Export PodSecurityPolicies to PSA labels or VAP, proved against PSP.",
+    ),
     "serve": ("podgate.cli.serve", "Run the admission webhook (HTTPS)."),
     "certs": ("podgate.cli.certs", "Write a self-signed CA and serving certificate."),
 }

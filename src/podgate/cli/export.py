@@ -1,0 +1,160 @@
+"""`podgate export --to psa`: PodSecurityPolicies to what clusters run today, each export
+compared with PSP's own decisions by the target's engine."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+import orjson
+import yaml
+
+from podgate.cli.common import (
+    EXIT_OK,
+    EXIT_VIOLATION,
+    fail,
+    handles_errors,
+    max_bytes_option,
+    no_defaults_option,
+)
+from podgate.export import DEFAULT_KUBERNETES_VERSION, TARGETS, ExportResult, export
+from podgate.io.loader import Document, load_documents
+from podgate.io.pods import check_pod_shapes
+from podgate.io.policies import RBAC_KINDS, load_policies
+from podgate.k8s import Obj
+from podgate.k8s.defaults import default_object, default_policy
+
+EPILOG = """\b
+Examples:
+  podgate export --to psa examples/cluster examples/policies examples/rbac
+  podgate export --to psa cluster.json --kubernetes-version 1.30 -o json
+\b
+psa: per namespace, enforce/audit/warn labels pinned to --kubernetes-version, the `kubectl
+label --dry-run=server` commands, an AdmissionConfiguration when namespaces need privileged,
+and what PSA cannot express, proved with podgate's PSS engine against PSP's decisions on the
+input's workloads and on generated pods near every policy's boundary.
+\b
+Exit codes: 0 everything proved, 1 anything partial or unproved, 2 bad input."""
+
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+@click.command(name="export", epilog=EPILOG)
+@click.argument("inputs", nargs=-1, metavar="INPUT...")
+@click.option("--to", "target", type=click.Choice(TARGETS), required=True, help="The target.")
+@click.option(
+    "--policy",
+    "policies",
+    multiple=True,
+    metavar="PATH",
+    help="PodSecurityPolicies (files, directories, builtin:NAME), besides those in INPUT.",
+)
+@click.option(
+    "--kubernetes-version",
+    default=DEFAULT_KUBERNETES_VERSION,
+    show_default=True,
+    metavar="1.N",
+    help="The cluster's version: PSS versions are pinned to it, API versions chosen for it.",
+)
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Run the target's engine over the workloads and boundary pods (psa: always, with "
+    "podgate's PSS engine).",
+)
+@click.option(
+    "--no-boundary",
+    is_flag=True,
+    help="Compare on the input's workloads only, without generated boundary pods.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Choice(["yaml", "json"]),
+    default="yaml",
+    show_default=True,
+    help="yaml: the objects; json: objects, verdicts and gaps.",
+)
+@click.option("--output-file", default=None, metavar="FILE", help="Write the output here.")
+@no_defaults_option
+@max_bytes_option
+@handles_errors
+def command(
+    inputs: tuple[str, ...],
+    target: str,
+    policies: tuple[str, ...],
+    kubernetes_version: str,
+    verify: bool,
+    no_boundary: bool,
+    output: str,
+    output_file: str | None,
+    no_defaults: bool,
+    max_bytes: int,
+) -> None:
+    """Export the PodSecurityPolicies of INPUT (and --policy), with the RBAC that grants their
+    use and the workloads they admit, to TARGET; say per policy and namespace whether the
+    target's engine agrees with PSP (proved), where not (gaps), or that nothing ran it."""
+    if not inputs and not policies:
+        fail("give INPUT (files, directories, - for stdin) or --policy")
+    docs: list[Document] = load_documents(inputs, max_bytes=max_bytes) if inputs else []
+    docs.extend(load_policies(policies, max_bytes=max_bytes))
+    check_pod_shapes(docs)
+    psps: list[Obj] = []
+    rbac: list[Obj] = []
+    others: list[Obj] = []
+    for d in docs:
+        obj: Obj = d.obj
+        kind = obj.get("kind")
+        if kind == "PodSecurityPolicy":
+            psps.append(obj if no_defaults else default_policy(obj)[0])
+        elif kind in RBAC_KINDS:
+            rbac.append(obj)
+        else:
+            others.append(obj if no_defaults else default_object(obj)[0])
+    if not psps:
+        fail("no PodSecurityPolicy in the input (give them in INPUT or with --policy)")
+    result = export(psps, rbac, others, target, kubernetes_version, boundary=not no_boundary)
+    text = _render(result, output)
+    table = _table(result)
+    if output_file is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        click.echo(table, err=True, nl=False)
+    else:
+        try:
+            with open(output_file, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as e:
+            fail(f"{output_file}: {e.strerror or e}")
+        click.echo(table, nl=False)
+    raise SystemExit(EXIT_OK if result.all_proved else EXIT_VIOLATION)
+
+
+def _render(result: ExportResult, output: str) -> str:
+    if output == "json":
+        return orjson.dumps(result.as_json(), option=orjson.OPT_INDENT_2).decode() + "\n"
+    docs: list[Any] = list(result.objects)
+    return yaml.dump_all(docs, Dumper=_DUMPER, sort_keys=False, default_flow_style=False)
+
+
+def _table(result: ExportResult) -> str:
+    """The agreement table: per policy and namespace, the verdict, pods agreed, gaps."""
+    lines = [f"podgate export --to {result.target} (Kubernetes {result.kubernetes_version})"]
+    for kind, units in (("policy", result.policies), ("namespace", result.namespaces)):
+        for u in units:
+            engine = u.engine or "no engine ran"
+            lines.append(
+                f"  {kind} {u.name}: {u.verdict.value.upper()}  "
+                f"{u.agreed}/{u.pods} pods agree  ({engine})"
+            )
+            for g in u.gaps:
+                affected = ", ".join(g.workloads[:5])
+                more = f" (+{len(g.workloads) - 5} more)" if len(g.workloads) > 5 else ""
+                lines.append(f"    gap {g.direction.value} {g.field}: {g.detail}")
+                if affected:
+                    lines.append(f"      workloads: {affected}{more}")
+    lines.extend(f"  note: {n}" for n in result.notes)
+    lines.extend(f"  {c}" for c in result.commands)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,120 @@
+"""The input an exporter reads: the policies, the offline RBAC, the workloads with the identity
+that requests each one's pods, and PSP's decision for any pod as any identity (the reference
+every export is compared with)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from podgate.k8s import Obj, mapping
+from podgate.psp import Decision, Identity, PolicySet, Request, review
+from podgate.psp.admission import compute, service_account_identity
+from podgate.rbac import Attributes, Authorizer, UserInfo, service_account_user
+from podgate.scan.inventory import Workload, find_workloads
+
+PSP_GROUPS = ("policy", "extensions")  # PSP admission asks about both
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    """Policies, RBAC and workloads of one input, compiled once."""
+
+    policies: tuple[Obj, ...]
+    policy_set: PolicySet
+    authz: Authorizer | None  # None: no RBAC in the input, every policy usable by everyone
+    workloads: tuple[Workload, ...]
+    namespaces: tuple[str, ...]  # every namespace named by the input, sorted
+    service_accounts: tuple[tuple[str, str], ...]  # (namespace, name), sorted
+    _answers: dict[tuple[Identity, str, str], bool] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_objects(cls, objs: Sequence[Obj]) -> Cluster:
+        policies = tuple(o for o in objs if o.get("kind") == "PodSecurityPolicy")
+        rbac = [
+            o
+            for o in objs
+            if o.get("kind") in ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")
+        ]
+        workloads = tuple(w for w in find_workloads((o, None) for o in objs))
+        namespaces: set[str] = {w.ref.namespace for w in workloads if w.ref.namespace}
+        sas: set[tuple[str, str]] = {(w.ref.namespace, w.service_account) for w in workloads}
+        for o in objs:
+            meta = mapping(o.get("metadata"))
+            name, ns = meta.get("name"), meta.get("namespace")
+            if o.get("kind") == "Namespace" and isinstance(name, str) and name:
+                namespaces.add(name)
+            elif o.get("kind") == "ServiceAccount" and isinstance(name, str):
+                ns = ns if isinstance(ns, str) and ns else "default"
+                sas.add((ns, name))
+                namespaces.add(ns)
+        return cls(
+            policies=policies,
+            policy_set=PolicySet.compile(policies),
+            authz=Authorizer.from_objects(rbac, default_namespace="default") if rbac else None,
+            workloads=workloads,
+            namespaces=tuple(sorted(namespaces)),
+            service_accounts=tuple(sorted(sas)),
+        )
+
+    def can_use(self, identity: Identity, namespace: str, policy: str) -> bool:
+        """May `identity` use `policy` in `namespace` (RBAC, API groups policy and extensions)."""
+        if self.authz is None:
+            return True
+        key = (identity, namespace, policy)
+        found = self._answers.get(key)
+        if found is None:
+            user = UserInfo(identity.name, identity.groups)
+            found = any(
+                self.authz.allows(
+                    user, Attributes("use", g, "podsecuritypolicies", namespace, policy)
+                )
+                for g in PSP_GROUPS
+            )
+            self._answers[key] = found
+        return found
+
+    def decide(self, pod: Obj, namespace: str, user: Identity | None) -> Decision:
+        """PSP's decision on creating `pod` in `namespace`, requested by `user`."""
+        can_use = self.can_use if self.authz is not None else None
+        return review(self.policy_set, Request("CREATE", pod, namespace, user), can_use)
+
+    def admits_unchanged(self, pod: Obj, namespace: str, user: Identity | None) -> str | None:
+        """The policy that admits `pod` as it is (PSP's validating phase, no mutation), or
+        None: what a validating-only export must decide."""
+        can_use = self.can_use if self.authz is not None else None
+        computed = compute(self.policy_set, pod, namespace, user, can_use, mutation_allowed=False)
+        return computed.policy if computed.pod is not None else None
+
+    def usable_in(self, namespace: str) -> tuple[str, ...]:
+        """The policies some service account of `namespace`, or a controller acting in it,
+        may use there (sorted as PSP orders them)."""
+        who = [
+            service_account_identity(ns, n) for ns, n in self.service_accounts if ns == namespace
+        ]
+        who.extend(controller_identity(c) for c in sorted(set(CONTROLLERS)))
+        return tuple(
+            p for p in self.policy_set.names if any(self.can_use(i, namespace, p) for i in who)
+        )
+
+
+CONTROLLERS = (
+    "replicaset-controller",
+    "statefulset-controller",
+    "daemon-set-controller",
+    "job-controller",
+    "replication-controller",
+)
+
+
+def controller_identity(controller: str) -> Identity:
+    """A kube-controller-manager controller's identity (its own service account in
+    kube-system, as with --use-service-account-credentials): what requests its pods."""
+    sa = service_account_user("kube-system", controller)
+    return Identity(sa.name, sa.groups)
+
+
+def requester(w: Workload, user: Identity | None = None) -> Identity | None:
+    """Who requests the workload's pods: its controller, or `user` for a bare pod."""
+    creator = w.creator
+    return user if creator is None else controller_identity(creator)
