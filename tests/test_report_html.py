@@ -23,6 +23,7 @@ from podgate.report.html import BAR_AREA, LABEL_WIDTH, MAX_BARS, charts, script_
 from podgate.scan.controls import Control
 from podgate.scan.findings import Finding
 from podgate.scan.inventory import WorkloadRef
+from tests.test_report_readiness import CLUSTER as READINESS_CLUSTER
 
 ROOT = Path(__file__).resolve().parents[1]
 INPUTS = [str(ROOT / "examples" / d) for d in ("cluster", "policies", "rbac")]
@@ -406,3 +407,150 @@ def test_chromium_screenshot_is_drawn(example: tuple[Path, dict[str, Any]], tmp_
     assert struct.unpack(">II", head[16:24]) == (1280, 2000)
     # a blank page of this size compresses to about 6 KB; the report's is ten times that
     assert png.stat().st_size > 20_000
+
+
+@pytest.fixture(scope="module")
+def readiness(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """The readiness cluster of test_report_readiness (rejections for two reasons, a system
+    component, a denial without errors, a changed workload) as HTML and as `-o json`."""
+    tmp = tmp_path_factory.mktemp("readiness-html")
+    cluster = tmp / "cluster.yaml"
+    cluster.write_text(READINESS_CLUSTER)
+    html = tmp / "report.html"
+    args = [str(cluster), "--level", "baseline"]
+    proc = podgate(*args, "-o", "html", "--output-file", str(html))
+    assert proc.returncode == 1, proc.stderr
+    out = podgate(*args, "-o", "json")
+    assert out.returncode == 1, out.stderr
+    return html, json.loads(out.stdout)
+
+
+@pytest.fixture(scope="module")
+def readiness_dom(
+    readiness: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
+) -> Tree:
+    """The readiness report's DOM after Chromium ran its scripts (no console message)."""
+    proc = chromium(tmp_path_factory.mktemp("chromium"), "--dump-dom", readiness[0].as_uri())
+    assert proc.returncode == 0, proc.stderr
+    assert [line for line in proc.stderr.splitlines() if ":CONSOLE" in line] == []
+    return Tree(proc.stdout)
+
+
+def _names(e: Element) -> list[str]:
+    """kind/namespace/name of each workload link in an element, in order."""
+    return [
+        " ".join(a.text.split())
+        for a in e.find_all("a")
+        if (a.attrs.get("href") or "")[:3] == "#w-"
+    ]
+
+
+def _ref(w: dict[str, Any]) -> str:
+    return f"{w['kind']} {w['namespace']}/{w['name']}"
+
+
+@needs_chromium
+def test_chromium_readiness_is_grouped_by_reason_collapsed_with_counts_and_workloads(
+    readiness: tuple[Path, dict[str, Any]], readiness_dom: Tree
+) -> None:
+    data, tree = readiness[1], readiness_dom
+    (section,) = tree.root.find_all("section", id="readiness")
+    groups = [d for d in section.find_all("details") if "group" in d.classes()]
+    assert groups, "readiness draws no groups"
+    assert all("open" not in d.attrs for d in groups)  # collapsed by default
+    reasons = [d for d in groups if "reason" in d.classes()]
+    want = data["readiness"]["rejectedByReason"]
+    assert [d.attrs["data-reason"] for d in reasons] == [g["reason"] for g in want]
+    for d, g in zip(reasons, want, strict=True):
+        (summary,) = d.find_all("summary")
+        assert f"{g['title']}: {g['count']} workload" in " ".join(summary.text.split())
+        items = [li for li in d.find_all("ul")[0].children if isinstance(li, Element)]
+        assert [_names(li)[0] for li in items] == [_ref(w) for w in g["workloads"]]
+    privileged = next(d for d in reasons if d.attrs["data-reason"] == "privileged")
+    text = " ".join(privileged.text.split())
+    assert (
+        "policy baseline: spec.containers[0].securityContext.privileged: Invalid value: true: "
+        "Privileged containers are not allowed"
+    ) in text
+    assert "hostNetwork" not in text  # a group shows the errors of its own control only
+    nobody = next(d for d in reasons if d.attrs["data-reason"] == "noUsablePolicy")
+    words = " ".join(nobody.text.split())
+    assert "unable to admit pod: []" in words
+    assert "no PodSecurityPolicy is usable by whoever creates the pod" in words
+    mutated = [d for d in groups if "mutated" in d.classes()]
+    assert [" ".join(d.find_all("summary")[0].text.split()) for d in mutated] == [
+        "policy 'baseline': 1 workload"
+    ]
+    # every workload link leads to the workload's row
+    ids = {e.attrs.get("id") for e in tree.root.iter()}
+    links = [
+        a.attrs["href"] or ""
+        for a in section.find_all("a")
+        if (a.attrs.get("href") or "").startswith("#w-")
+    ]
+    assert links
+    assert all(h[1:] in ids for h in links)
+
+
+@needs_chromium
+def test_chromium_rejections_show_errors_per_policy_and_upstreams_message_one_click_away(
+    readiness: tuple[Path, dict[str, Any]], readiness_dom: Tree
+) -> None:
+    data, tree = readiness[1], readiness_dom
+    (table,) = tree.root.find_all("table", class_="workloads")
+    rows = {
+        " ".join(r.find_all("th")[0].find_all("b")[0].text.split()): r
+        for r in table.find_all("tr")
+        if r.attrs.get("id")
+    }
+    agent = rows["shop/agent"]
+    (cell,) = [td for td in agent.find_all("td") if "psp" in td.classes()]
+    by_policy = [ul for ul in cell.find_all("ul") if "by-policy" in ul.classes()]
+    (outer,) = by_policy
+    got = [
+        (li.find_all("b")[0].text, [e.text for e in li.find_all("li")[1:]])
+        for li in outer.children
+        if isinstance(li, Element)
+    ]
+    rejected = {r["workload"]["name"]: r for r in data["readiness"]["rejected"]}
+    assert got == [
+        (p["policy"], [e["message"] for e in p["errors"]])
+        for p in rejected["agent"]["errorsByPolicy"]
+    ]
+    (upstream,) = [d for d in cell.find_all("details") if "upstream" in d.classes()]
+    assert "open" not in upstream.attrs
+    assert upstream.find_all("code")[0].text == rejected["agent"]["message"]
+    stray = rows["lonely/stray"]
+    (cell,) = [td for td in stray.find_all("td") if "psp" in td.classes()]
+    assert rejected["stray"]["explanation"] in " ".join(cell.text.split())
+    assert any(
+        c.text == "PodSecurityPolicy: unable to admit pod: []" for c in cell.find_all("code")
+    )
+
+
+def test_findings_and_workloads_show_file_and_line(
+    readiness: tuple[Path, dict[str, Any]],
+) -> None:
+    html, data = readiness
+    tree = Tree(html.read_text())
+    cluster = data["workloads"][0]["source"]["file"]
+    lines = Path(cluster).read_text().splitlines()
+    (table,) = tree.root.find_all("table", id="findings-table")
+    rows = [tr for tr in table.find_all("tr") if "data-i" in tr.attrs]
+    assert rows
+    for tr in rows:
+        f = data["findings"][int(tr.attrs["data-i"] or "")]
+        (cell,) = [td for td in tr.find_all("td") if "where" in td.classes()]
+        file, _, line = cell.text.rpartition(":")
+        assert file == cluster
+        # the line holds the offending field (its last name), or its nearest parent
+        last = f["field"].rsplit(".", 1)[-1].split("[")[0]
+        assert last in lines[int(line) - 1] or "containers" in lines[int(line) - 1], (f, line)
+    (workloads,) = tree.root.find_all("table", class_="workloads")
+    heads = [tr.find_all("th")[0] for tr in workloads.find_all("tr") if tr.attrs.get("id")]
+    for th, w in zip(heads, data["workloads"], strict=True):
+        (small,) = [s for s in th.find_all("small") if "where" in s.classes()]
+        file, _, line = small.text.rpartition(":")
+        assert file == cluster
+        assert lines[int(line) - 1].startswith("metadata:")
+        assert f"name: {w['name']}" in lines[int(line) - 1]

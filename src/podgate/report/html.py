@@ -29,7 +29,17 @@ from podgate.report.context import ReportContext
 from podgate.report.json_report import to_json
 from podgate.scan.controls import SEVERITIES, SEVERITY_RANK
 from podgate.scan.findings import Finding
-from podgate.scan.scan import ScanResult
+from podgate.scan.inventory import Source
+from podgate.scan.rejections import (
+    NO_USABLE_POLICY,
+    by_reason,
+    lockouts_by_namespace,
+    mutated_by_policy,
+    pss_failing_by_control,
+    rejection,
+    rejections,
+)
+from podgate.scan.scan import ScanResult, WorkloadResult
 
 BAR_AREA = 220  # px of the longest bar
 LABEL_WIDTH = 170  # px left of the bars
@@ -214,6 +224,22 @@ def render(result: ScanResult, context: ReportContext) -> str:
         "img-src data:; base-uri 'none'; form-action 'none'"
     )
     titles = {f.category: f.control.category_title for f in result.findings}
+    anchors = {id(w): f"w-{i}" for i, w in enumerate(result.workloads)}
+
+    def where(src: Source | None, field: str = "") -> str:
+        """file:line of a field (or of the object) as read; "" when not from a file."""
+        if src is None:
+            return ""
+        found = context.locate(src, field) if field else None
+        line = found[0] if found is not None else src.line
+        return f"{src.file}:{line}" if line > 0 else src.file
+
+    def anchor(w: WorkloadResult) -> str:
+        return anchors[id(w)]
+
+    found = rejections(result)
+    lockouts = result.readiness.lockouts
+    whys = dict.fromkeys(why for _, _, why in lockouts)
     return (
         _environment()
         .get_template("report.html.j2")
@@ -232,6 +258,17 @@ def render(result: ScanResult, context: ReportContext) -> str:
             namespaces=sorted({f.workload.namespace for f in result.findings}),
             accepted=sum(1 for f in result.findings if f.accepted),
             failing=len(result.failing),
+            where=where,
+            anchor=anchor,
+            rejection=rejection,
+            system_rejections=[rj for rj in found if rj.system],
+            reason_groups=by_reason(found),
+            mutated_groups=mutated_by_policy(result),
+            pss_groups=pss_failing_by_control(result),
+            lockout_groups=[
+                (why, lockouts_by_namespace([x for x in lockouts if x[2] == why])) for why in whys
+            ],
+            no_usable_policy=NO_USABLE_POLICY,
         )
     )
 

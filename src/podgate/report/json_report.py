@@ -9,6 +9,17 @@ from typing import Any
 
 from podgate.scan.findings import Finding
 from podgate.scan.inventory import Source, WorkloadRef
+from podgate.scan.rejections import (
+    Group,
+    PolicyErrors,
+    Rejection,
+    by_reason,
+    explain,
+    mutated_by_policy,
+    pss_failing_by_control,
+    rejection,
+    rejections,
+)
 from podgate.scan.scan import ScanResult, WorkloadResult
 
 
@@ -50,6 +61,7 @@ def finding(f: Finding) -> dict[str, Any]:
 
 
 def workload(r: WorkloadResult) -> dict[str, Any]:
+    found = rejection(r)
     out: dict[str, Any] = {
         **ref(r.workload.ref),
         "apiVersion": r.workload.api_version,
@@ -76,7 +88,62 @@ def workload(r: WorkloadResult) -> dict[str, Any]:
             "mutated": r.psp.mutated,
             "patch": r.psp.patch,
             "message": r.psp.message,
+            "errorsByPolicy": errors_by_policy(found.by_policy) if found else [],
+            "explanation": explain(r),
+            "unauthorized": list(r.psp.decision.unauthorized),
         }
+    return out
+
+
+def errors_by_policy(by_policy: tuple[PolicyErrors, ...]) -> list[dict[str, Any]]:
+    """Each policy's field errors, in upstream's order, with the control of each."""
+    return [
+        {
+            "policy": p.policy,
+            "errors": [{"control": c.key, "message": text} for c, text in p.errors],
+        }
+        for p in by_policy
+    ]
+
+
+def _rejected(
+    entries: tuple[tuple[WorkloadRef, str], ...], found: tuple[Rejection, ...]
+) -> list[dict[str, Any]]:
+    """Readiness entries, each with its rejection's details (matched in order, so two
+    workloads that share a name keep their own)."""
+    queue: dict[WorkloadRef, list[Rejection]] = {}
+    for rj in found:
+        queue.setdefault(rj.result.workload.ref, []).append(rj)
+    out = []
+    for r, m in entries:
+        item: dict[str, Any] = {"workload": ref(r), "message": m}
+        pending = queue.get(r)
+        if pending:
+            rj = pending.pop(0)
+            item["source"] = source(rj.result.workload.source)
+            item["requester"] = rj.result.psp.requester if rj.result.psp else None
+            item["reasons"] = list(rj.reasons)
+            item["errorsByPolicy"] = errors_by_policy(rj.by_policy)
+            item["explanation"] = rj.explanation
+        out.append(item)
+    return out
+
+
+def _groups(groups: tuple[Group[Any], ...], name: str) -> list[dict[str, Any]]:
+    out = []
+    for g in groups:
+        results = [i.result if isinstance(i, Rejection) else i for i in g.items]
+        out.append(
+            {
+                name: g.key,
+                "title": g.title,
+                "severity": g.severity or None,
+                "count": g.count,
+                "workloads": [
+                    {**ref(w.workload.ref), "source": source(w.workload.source)} for w in results
+                ],
+            }
+        )
     return out
 
 
@@ -99,6 +166,7 @@ def to_json(result: ScanResult) -> dict[str, Any]:
 
 def _to_json(result: ScanResult) -> dict[str, Any]:
     rd = result.readiness
+    found = rejections(result)
     return {
         "summary": {
             "workloads": len(result.workloads),
@@ -117,12 +185,15 @@ def _to_json(result: ScanResult) -> dict[str, Any]:
                 {"namespace": ns, "serviceAccount": sa, "reason": why}
                 for ns, sa, why in rd.lockouts
             ],
-            "rejectedSystemComponents": [
-                {"workload": ref(r), "message": m} for r, m in rd.rejected_system
-            ],
-            "rejected": [{"workload": ref(r), "message": m} for r, m in rd.rejected],
+            "rejectedSystemComponents": _rejected(
+                rd.rejected_system, tuple(r for r in found if r.system)
+            ),
+            "rejected": _rejected(rd.rejected, found),
             "mutated": [{"workload": ref(r), "policy": p} for r, p in rd.mutated],
             "pssFailing": [ref(r) for r in rd.pss_failing],
+            "rejectedByReason": _groups(by_reason(found), "reason"),
+            "mutatedByPolicy": _groups(mutated_by_policy(result), "policy"),
+            "pssFailingByControl": _groups(pss_failing_by_control(result), "control"),
         },
         "overview": [
             {

@@ -4,7 +4,9 @@ workload, who may use which policy, and the exceptions. Colour only on a termina
 from __future__ import annotations
 
 import io
+import textwrap
 from collections import Counter
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -12,7 +14,18 @@ from rich.text import Text
 
 from podgate.report.context import ReportContext
 from podgate.scan.controls import SEVERITIES
-from podgate.scan.scan import ScanResult
+from podgate.scan.rejections import (
+    NO_USABLE_POLICY,
+    Group,
+    Rejection,
+    by_reason,
+    explain,
+    lockouts_by_namespace,
+    mutated_by_policy,
+    pss_failing_by_control,
+    rejections,
+)
+from podgate.scan.scan import ScanResult, WorkloadResult
 
 STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 
@@ -27,13 +40,13 @@ def render(result: ScanResult, context: ReportContext) -> str:
         highlight=False,
         soft_wrap=True,
     )
-    _readiness(out, result)
+    _readiness(out, result, context)
     _risk(out, result)
-    _workloads(out, result)
+    _workloads(out, result, context)
     _overview(out, result)
     _exceptions(out, result)
     for note in result.notes:
-        out.print(Text(f"note: {note}", style="yellow"))
+        _wrapped(out, "note: ", note, "      ", "yellow", whole=True)
     failing = len(result.failing)
     accepted = sum(1 for f in result.findings if f.accepted)
     verdict = (
@@ -44,7 +57,7 @@ def render(result: ScanResult, context: ReportContext) -> str:
     return buf.getvalue()
 
 
-def _readiness(out: Console, result: ScanResult) -> None:
+def _readiness(out: Console, result: ScanResult, context: ReportContext) -> None:
     rd = result.readiness
     out.rule("Enablement readiness")
     if not rd.psp_enabled:
@@ -60,33 +73,133 @@ def _readiness(out: Console, result: ScanResult) -> None:
                     style="yellow",
                 )
             )
-        if rd.lockouts:
+        _lockouts(out, rd.lockouts)
+        found = rejections(result)
+        system = [r for r in found if r.system]
+        if system:
             out.print(
                 Text(
-                    f"LOCKOUT: {len(rd.lockouts)} service account(s) could run no pod "
-                    "at all once PSP admission is enabled:",
+                    f"SYSTEM COMPONENTS REJECTED: {len(system)} (kube-system or DaemonSets):",
                     style="bold red",
                 )
             )
-            for ns, sa, _ in rd.lockouts:
-                out.print(f"  - {ns}/{sa}")
-        if rd.rejected_system:
-            out.print(
-                Text(
-                    f"SYSTEM COMPONENTS REJECTED: {len(rd.rejected_system)} (kube-system "
-                    "or DaemonSets):",
-                    style="bold red",
-                )
-            )
-            for ref, msg in rd.rejected_system:
-                out.print(f"  - {ref}: {msg}")
+            for rj in system:
+                _rejection(out, rj, context)
         out.print(
             f"Would be rejected by PSP: {len(rd.rejected)} workload(s); "
             f"would be mutated: {len(rd.mutated)}."
         )
-        for ref, policy in rd.mutated:
-            out.print(f"  - {ref} (mutated by {policy!r})")
+        if found:
+            out.print(
+                "  Rejected, by reason (a workload counts under each of its reasons; "
+                "each one's errors per policy follow below):"
+            )
+            _groups(out, by_reason(found))
+        if rd.mutated:
+            out.print("  Mutated, by the policy that would change them:")
+            _groups(out, mutated_by_policy(result))
     out.print(f"Failing their Pod Security Standards level: {len(rd.pss_failing)} workload(s).")
+    if rd.pss_failing:
+        out.print("  By control (a workload counts under each control it fails):")
+        _groups(out, pss_failing_by_control(result))
+
+
+def _lockouts(out: Console, lockouts: tuple[tuple[str, str, str], ...]) -> None:
+    if not lockouts:
+        return
+    out.print(
+        Text(
+            f"LOCKOUT: {len(lockouts)} service account(s) could run no pod at all once PSP "
+            "admission is enabled:",
+            style="bold red",
+        )
+    )
+    whys = dict.fromkeys(why for _, _, why in lockouts)
+    for why in whys:
+        if why:
+            _wrapped(out, "  ", f"{why}:" if len(whys) > 1 else f"({why})", "   ")
+        chosen = tuple(x for x in lockouts if x[2] == why)
+        for ns, accounts in lockouts_by_namespace(chosen):
+            _items(out, list(accounts), f"    {ns}: ", "      ")
+
+
+def _where(w: WorkloadResult, context: ReportContext) -> str:
+    """(file:line) of the workload's object, as read; "" when not from a file."""
+    src = w.workload.source
+    if src is None:
+        return ""
+    found = context.locate(src, "metadata")
+    line = found[0] if found is not None else src.line
+    return f" ({src.file}:{line})" if line > 0 else f" ({src.file})"
+
+
+def _rejection(out: Console, rj: Rejection, context: ReportContext) -> None:
+    """One rejected workload, its errors per policy one per line (upstream's aggregate message
+    runs them together on one line)."""
+    w = rj.result
+    requester = w.psp.requester if w.psp is not None else "(none)"
+    _wrapped(out, "  - ", f"{w.workload.ref}{_where(w, context)}, requested by {requester}", "    ")
+    if rj.explanation:
+        _wrapped(out, "      ", rj.explanation, "      ")
+        out.print(Text(f"      upstream: {rj.message}", style="dim"))
+    for p in rj.by_policy:
+        out.print(Text(f"      policy {p.policy!r}:", style="bold"))
+        for _, text in p.errors:
+            _wrapped(out, "        - ", text, "          ")
+
+
+def _groups(out: Console, groups: tuple[Group[Any], ...]) -> None:
+    for g in groups:
+        results = [i.result if isinstance(i, Rejection) else i for i in g.items]
+        mark = f"[{g.severity}] " if g.severity else ""
+        text = ""
+        if g.key == NO_USABLE_POLICY:
+            text = (
+                "(upstream: 'unable to admit pod: []': neither the requester nor the pod's "
+                "service account may use any policy, so none was tried)"
+            )
+        head = f"    {mark}{g.title}: {g.count} workload(s) "
+        _wrapped(out, head, text, "      ", STYLE.get(g.severity, "bold"))
+        _items(out, [str(w.workload.ref) for w in results], "      ")
+
+
+def _wrapped(
+    out: Console, first: str, text: str, rest: str, style: str = "", whole: bool = False
+) -> None:
+    """Text wrapped at the console's width after `first` (drawn in `style`, or all of it
+    when `whole`), breaking long words only where it must."""
+    lines = textwrap.wrap(
+        text,
+        width=max(out.width - 1, 40),
+        initial_indent=first,
+        subsequent_indent=rest,
+        break_on_hyphens=False,
+    )
+    for i, line in enumerate(lines or [first.rstrip()]):
+        if whole:
+            out.print(Text(line, style=style))
+        elif i == 0 and style:
+            head = Text(line[: len(first)], style=style)
+            head.append(line[len(first) :])
+            out.print(head)
+        else:
+            out.print(Text(line))
+
+
+def _items(out: Console, items: list[str], first: str, rest: str | None = None) -> None:
+    """Items separated by commas after `first`, as many on a line as fit, never broken
+    inside one; later lines start with `rest` (`first` by default)."""
+    indent = first if rest is None else rest
+    line, fresh = first, True
+    for i, item in enumerate(items):
+        piece = item + ("," if i < len(items) - 1 else "")
+        if not fresh and len(line) + 1 + len(piece) > out.width - 1:
+            out.print(Text(line))
+            line, fresh = indent, True
+        line += piece if fresh else " " + piece
+        fresh = False
+    if not fresh:
+        out.print(Text(line))
 
 
 def _risk(out: Console, result: ScanResult) -> None:
@@ -106,30 +219,33 @@ def _risk(out: Console, result: ScanResult) -> None:
     out.print(table)
 
 
-def _workloads(out: Console, result: ScanResult) -> None:
+def _workloads(out: Console, result: ScanResult, context: ReportContext) -> None:
     out.rule("Workloads")
     for r in result.workloads:
         ok = not r.violations and (r.psp is None or r.psp.allowed)
-        src = r.workload.source
-        where = ""
-        if src is not None:
-            where = f" ({src.file}:{src.line})" if src.line > 0 else f" ({src.file})"
+        where = _where(r, context)
         head = Text(f"{'PASS' if ok else 'FAIL'}  {r.workload.ref}", style="green" if ok else "red")
-        head.append(f"  {r.level} [{r.level_source}], meets {r.highest}{where}", style="dim")
+        head.append(f"  {r.level} [{r.level_source}], meets {r.highest}", style="dim")
+        if len(head) + len(where) < out.width:
+            head.append(where, style="dim")
+            where = ""
         out.print(head)
+        if where:
+            _wrapped(out, "     ", where.strip(), "      ", "dim", whole=True)
         if r.psp is not None:
             psp = (
                 f"admitted by {r.psp.policy!r}" + (" with changes" if r.psp.mutated else "")
                 if r.psp.allowed
                 else "denied"
             )
-            out.print(f"      PSP (requested by {r.psp.requester}): {psp}")
+            _wrapped(out, "      ", f"PSP (requested by {r.psp.requester}): {psp}", "        ")
+            why = explain(r)
+            if why:
+                _wrapped(out, "        ", why, "        ")
         for f in r.findings:
             mark = "accepted" if f.accepted else f.severity
             style = "dim" if f.accepted else STYLE.get(f.severity, "")
-            line = Text(f"      [{mark}] {f.rule}", style=style)
-            line.append(f"  {f.message}")
-            out.print(line)
+            _wrapped(out, f"      [{mark}] {f.rule}  ", f.message, "          ", style or "none")
 
 
 def _overview(out: Console, result: ScanResult) -> None:
