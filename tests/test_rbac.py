@@ -14,6 +14,8 @@ from podgate.rbac import (
     Authorizer,
     BindingRef,
     Grant,
+    ObjectError,
+    Redefinition,
     RoleRef,
     Rule,
     Subject,
@@ -600,15 +602,36 @@ def test_default_namespace() -> None:
     assert authz.roles == (RoleRef("Role", "r", "ns"),)
 
 
-def test_duplicates() -> None:
+def test_the_same_object_given_twice_is_read_once() -> None:
     objs = [crole("r", rule("get", "core", "pods")), crb("b", "r", user("alice"))]
-    assert Authorizer.from_objects([*objs, *copy.deepcopy(objs)]).allows(
-        ALICE, attrs("get core pods")
-    )
-    with pytest.raises(PolicyError, match=r'^clusterrole "r": defined twice, differently$'):
-        Authorizer.from_objects([*objs, crole("r", rule("list", "core", "pods"))])
-    with pytest.raises(PolicyError, match=r'^clusterrolebinding "b": defined twice, differently$'):
-        Authorizer.from_objects([*objs, crb("b", "r", user("bob"))])
+    authz = Authorizer.from_objects([*objs, *copy.deepcopy(objs)])
+    assert authz.allows(ALICE, attrs("get core pods"))
+    assert authz.redefined == ()
+
+
+def test_a_role_defined_twice_differently_is_the_later_definition_as_kubectl_apply_leaves_it() -> (
+    None
+):
+    objs = [crole("r", rule("get", "core", "pods")), crb("b", "r", user("alice"))]
+    authz = Authorizer.from_objects([*objs, crole("r", rule("list", "core", "pods"))])
+    assert not authz.allows(ALICE, attrs("get core pods"))
+    assert authz.allows(ALICE, attrs("list core pods"))
+    assert authz.redefined == (Redefinition('clusterrole "r"', 0, 2),)
+
+
+def test_a_binding_defined_twice_differently_is_the_later_definition() -> None:
+    objs = [crole("r", rule("get", "core", "pods")), crb("b", "r", user("alice"))]
+    authz = Authorizer.from_objects([*objs, crb("b", "r", user("bob"))])
+    assert not authz.allows(ALICE, attrs("get core pods"))
+    assert authz.redefined == (Redefinition('clusterrolebinding "b"', 1, 2),)
+
+
+def test_an_invalid_rbac_object_error_says_which_object_it_is() -> None:
+    bad = crole("r", rule("get", "core", "pods"))
+    bad["rules"] = "all"
+    with pytest.raises(ObjectError, match=r'^clusterrole "r": rules: must be a list') as e:
+        Authorizer.from_objects([crb("b", "r", user("alice")), bad])
+    assert e.value.index == 1
 
 
 def _bad_rb(**changes: Any) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from podgate.cli.common import (
 )
 from podgate.errors import LoadError
 from podgate.io.loader import Document, load_documents
-from podgate.io.policies import load_policies, load_rbac
+from podgate.io.policies import load_authorizer, load_policies
 from podgate.k8s import Obj, mapping, pod_sources
 from podgate.k8s.defaults import Defaulted, default_object, default_policy
 from podgate.k8s.shape import pod_shape_errors
@@ -197,8 +197,13 @@ def command(
         if not no_defaults:
             old_pod, _ = default_object(old_pod)
 
-    policy_docs = load_policies(policies, max_bytes=max_bytes)
     notes: list[str] = []
+    policy_docs = load_policies(policies, max_bytes=max_bytes, notes=notes, allow_empty=True)
+    if not policy_docs:
+        notes.append(
+            "the given --policy inputs hold no PodSecurityPolicy: with no policy, PSP "
+            "admission rejects every pod, as upstream does"
+        )
     compiled: list[Obj] = []
     for d in policy_docs:
         obj: Obj = d.obj
@@ -216,7 +221,7 @@ def command(
 
     can_use: CanUse | None = None
     if rbac:
-        authz = Authorizer.from_objects(d.obj for d in load_rbac(rbac, max_bytes=max_bytes))
+        authz = load_authorizer(rbac, max_bytes=max_bytes, warnings=notes)
         can_use = _rbac_can_use(authz)
     identity = None
     if user is not None:
@@ -351,7 +356,9 @@ def _print_text(
                 out.print(Text(line, style=style))
         return
     out.print(Text(f"DENIED   {who}", style="bold red"))
-    if not decision.violations:
+    if not policy_set.providers:
+        out.print("No PodSecurityPolicy can be used at all: PSP admission rejects every pod.")
+    elif not decision.violations:
         out.print(
             "No policy usable by the requester (or its service account) admits the pod "
             "as it is; none reported errors (policies that would have to change the pod "

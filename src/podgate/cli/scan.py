@@ -84,7 +84,7 @@ def _render(fmt: str, result: Any, context: ReportContext) -> str:
     multiple=True,
     metavar="PATH",
     help="PodSecurityPolicies to simulate, besides those in the input (files, "
-    "directories, builtin:NAME). RBAC comes from the input.",
+    "directories, builtin:NAME); turns the simulation on. RBAC comes from the input.",
 )
 @click.option(
     "--level",
@@ -152,6 +152,15 @@ def _render(fmt: str, result: Any, context: ReportContext) -> str:
     "(kube-controller-manager with --use-service-account-credentials), its single "
     "identity, or none (only the pod's service account).",
 )
+@click.option(
+    "--psp",
+    "psp_mode",
+    type=click.Choice(["auto", "on", "off"]),
+    default="auto",
+    show_default=True,
+    help="Simulate PodSecurityPolicy admission: auto (when the input or --policy holds a "
+    "policy), on (always; with no policy every pod is rejected, as upstream does) or off.",
+)
 @click.option("--user", default=None, help="The user who creates bare pods (PSP).")
 @click.option("--group", "groups", multiple=True, help="A group of --user. Repeatable.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
@@ -183,6 +192,7 @@ def command(
     output_file: str | None,
     fail_on: str,
     controller_identity: str,
+    psp_mode: str,
     user: str | None,
     groups: tuple[str, ...],
     quiet: bool,
@@ -231,7 +241,11 @@ def command(
     elif kubeconfig or kube_context or namespace or insecure_skip_tls_verify:
         fail("--kubeconfig, --context, --namespace and --insecure-skip-tls-verify need --live")
     if policies:
-        docs.extend(load_policies(policies, max_bytes=max_bytes))
+        # --policy asks for the simulation: with no policy in it, every pod is rejected
+        docs.extend(
+            load_policies(policies, max_bytes=max_bytes, notes=live_notes, allow_empty=True)
+        )
+        psp_mode = "on" if psp_mode == "auto" else psp_mode
     exceptions: tuple[AcceptedRisk, ...] = ()
     if exceptions_path is not None:
         exc_docs = load_documents([exceptions_path], max_bytes=max_bytes)
@@ -264,8 +278,11 @@ def command(
         exceptions=exceptions,
         today=dt.datetime.now(dt.UTC).date(),
         fail_on=fail_on,
+        psp={"auto": None, "on": True, "off": False}[psp_mode],
     )
     result = _scan_with_progress(objs, sources, options, quiet)
+    for warning in result.warnings:
+        click.echo(f"podgate: warning: {warning}", err=True)
     if live_notes:
         result = replace(result, notes=(*result.notes, *live_notes))
     code = EXIT_VIOLATION if result.failing else EXIT_OK

@@ -8,9 +8,10 @@ from importlib import resources
 
 from podgate.errors import LoadError
 from podgate.io.loader import Document, load_documents, load_text
+from podgate.psp.policy import is_policy, not_a_policy
+from podgate.rbac import Authorizer, ObjectError
 
 BUILTIN_PREFIX = "builtin:"
-PSP_API_VERSIONS = ("policy/v1beta1", "extensions/v1beta1")
 RBAC_KINDS = ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")
 
 
@@ -28,33 +29,39 @@ def _builtin(spec: str) -> list[Document]:
     return list(load_text(text, spec))
 
 
-def is_policy(doc: Document) -> bool:
-    return doc.obj.get("kind") == "PodSecurityPolicy"
-
-
-def load_policies(paths: Iterable[str], *, max_bytes: int) -> list[Document]:
+def load_policies(
+    paths: Iterable[str],
+    *,
+    max_bytes: int,
+    notes: list[str] | None = None,
+    allow_empty: bool = False,
+) -> list[Document]:
     """Every PodSecurityPolicy in `paths` (files, directories, `-`, `builtin:NAME`). Other kinds
-    are skipped; a path that holds no policy at all is an error."""
+    are skipped; an object of kind PodSecurityPolicy in an API version that was never served
+    (`policy/v1`) is not a policy: it is skipped with a note. A path that holds no policy is
+    an error unless `allow_empty` (then it is a note: zero policies is a valid setting, in
+    which PSP admission rejects every pod)."""
     out: list[Document] = []
+    heard: list[str] = [] if notes is None else notes
     for path in paths:
         docs = (
             _builtin(path)
             if path.startswith(BUILTIN_PREFIX)
             else load_documents([path], max_bytes=max_bytes)
         )
-        found = [d for d in docs if is_policy(d)]
+        found = [d for d in docs if is_policy(d.obj)]
+        ignored = [f"{d.where}: {text}" for d in docs if (text := not_a_policy(d.obj))]
+        heard.extend(ignored)
         if not found:
-            raise LoadError("no PodSecurityPolicy found", file=path)
-        for d in found:
-            api = d.obj.get("apiVersion")
-            if api not in PSP_API_VERSIONS:
+            why = f"{path} holds no PodSecurityPolicy"
+            if ignored:
+                why += f" ({len(ignored)} of kind PodSecurityPolicy in an API version never served)"
+            if not allow_empty:
                 raise LoadError(
-                    f"apiVersion {api!r} is not a PodSecurityPolicy API "
-                    f"(expected {' or '.join(PSP_API_VERSIONS)})",
-                    file=d.file,
-                    document=d.index,
-                    line=d.line,
+                    "no PodSecurityPolicy found" + (f" ({ignored[0]})" if ignored else ""),
+                    file=path,
                 )
+            heard.append(why)
         out.extend(found)
     return out
 
@@ -63,3 +70,25 @@ def load_rbac(paths: Iterable[str], *, max_bytes: int) -> list[Document]:
     """Every Role, ClusterRole, RoleBinding and ClusterRoleBinding in `paths`."""
     docs = load_documents(paths, max_bytes=max_bytes)
     return [d for d in docs if d.obj.get("kind") in RBAC_KINDS]
+
+
+def load_authorizer(
+    paths: Iterable[str], *, max_bytes: int, warnings: list[str] | None = None
+) -> Authorizer:
+    """The RBAC of `paths`, compiled. An object the API server would refuse is a LoadError
+    naming its file, document and line; of two different definitions of one object the later
+    is used (as `kubectl apply` leaves it), with a warning in `warnings` naming both."""
+    docs = load_rbac(paths, max_bytes=max_bytes)
+    try:
+        authz = Authorizer.from_objects(d.obj for d in docs)
+    except ObjectError as e:
+        d = docs[e.index]
+        raise LoadError(str(e), file=d.file, document=d.index, line=d.line) from None
+    if warnings is not None:
+        warnings.extend(
+            f"{r.where} is defined twice, differently ({docs[r.first].where} and "
+            f"{docs[r.later].where}): the later one is used, as `kubectl apply` of both in "
+            "this order would leave it"
+            for r in authz.redefined
+        )
+    return authz

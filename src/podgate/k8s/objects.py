@@ -85,7 +85,8 @@ class PodSource:
 
 
 def pod_sources(obj: Obj) -> PodSource | None:
-    """The pod spec inside `obj` (Pod, a known workload, or any object with spec.template.spec)."""
+    """The pod spec inside `obj`: a Pod, a known workload, or any object whose
+    spec.template.spec holds a list of containers (an Argo Rollout, a Knative Service)."""
     kind = obj.get("kind")
     kind = kind if isinstance(kind, str) else ""
     meta = mapping(obj.get("metadata"))
@@ -107,6 +108,8 @@ def pod_sources(obj: Obj) -> PodSource | None:
         node = node.get(key) if isinstance(node, Mapping) else None
     if not isinstance(node, Mapping) or not isinstance(node.get("spec"), Mapping):
         return None
+    if generic and not any(isinstance(node["spec"].get(n), list) for n in CONTAINER_LISTS):
+        return None  # a template of something else (an Argo CD ApplicationSet's Application)
     return PodSource(
         kind,
         namespace,

@@ -52,3 +52,28 @@ def rule_of(spec: Obj, field: str) -> str:
 
 def string_list(value: Any) -> tuple[str, ...]:
     return tuple(v for v in sequence(value) if isinstance(v, str))
+
+
+KIND = "PodSecurityPolicy"
+API_VERSIONS = ("policy/v1beta1", "extensions/v1beta1")  # the only ones ever served
+
+
+def is_policy(obj: Obj) -> bool:
+    """Whether `obj` is a PodSecurityPolicy an API server could have stored."""
+    return obj.get("kind") == KIND and obj.get("apiVersion") in API_VERSIONS
+
+
+def not_a_policy(obj: Obj) -> str | None:
+    """Why an object of kind PodSecurityPolicy is not one (its API version was never served),
+    or None."""
+    if obj.get("kind") != KIND or obj.get("apiVersion") in API_VERSIONS:
+        return None
+    api = obj.get("apiVersion")
+    given = f"apiVersion {api}" if isinstance(api, str) and api else "no apiVersion"
+    name = mapping(obj.get("metadata")).get("name")
+    named = f" {name!r}" if isinstance(name, str) and name else ""
+    return (
+        f"kind {KIND}{named} with {given} is not a policy and is not simulated: "
+        f"{KIND} was served only as policy/v1beta1 (and extensions/v1beta1 up to Kubernetes "
+        "1.15), so no API server would have stored it"
+    )

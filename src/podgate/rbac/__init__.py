@@ -18,6 +18,7 @@ from podgate.rbac.model import (
     service_account_user,
     service_account_username,
 )
+from podgate.rbac.objects import ObjectError, Redefinition
 from podgate.rbac.rules import Rule
 
 __all__ = [
@@ -25,6 +26,8 @@ __all__ = [
     "Authorizer",
     "BindingRef",
     "Grant",
+    "ObjectError",
+    "Redefinition",
     "RoleRef",
     "Rule",
     "Subject",

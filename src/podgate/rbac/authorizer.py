@@ -30,7 +30,7 @@ from podgate.rbac.model import (
     Subject,
     UserInfo,
 )
-from podgate.rbac.objects import BindingDef, read_objects
+from podgate.rbac.objects import BindingDef, Redefinition, read_objects
 from podgate.rbac.rules import Rule, rules_permit
 
 PSP_RESOURCE = "podsecuritypolicies"
@@ -68,6 +68,7 @@ class Authorizer:
         "_namespaced_by_role",
         "_permits",
         "_psp",
+        "_redefined",
         "_rules",
         "_unresolved",
     )
@@ -96,6 +97,7 @@ class Authorizer:
                     (bound, i)
                 )
         self._unresolved = tuple(unresolved)
+        self._redefined: tuple[Redefinition, ...] = ()
         self._applicable: dict[tuple[UserInfo, str], tuple[tuple[_Bound, Subject], ...]] = {}
         self._permits: dict[tuple[RoleRef, Attributes], bool] = {}
         self._allows: dict[tuple[UserInfo, Attributes], bool] = {}
@@ -111,7 +113,15 @@ class Authorizer:
         such an object is an error.
         """
         found = read_objects(objs, default_namespace=default_namespace)
-        return cls(effective_rules(found.roles), found.bindings.values())
+        authorizer = cls(effective_rules(found.roles), found.bindings.values())
+        authorizer._redefined = tuple(found.redefined)
+        return authorizer
+
+    @property
+    def redefined(self) -> tuple[Redefinition, ...]:
+        """Objects defined twice, differently, among those `from_objects` read (the later
+        definition is the one in force)."""
+        return self._redefined
 
     @property
     def unresolved(self) -> tuple[tuple[BindingRef, RoleRef], ...]:

@@ -56,12 +56,34 @@ class BindingDef:
     subjects: tuple[Subject, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Redefinition:
+    """An object defined twice, differently: the later definition (by index in the objects
+    read) wins, as `kubectl apply` of both, in order, would leave it."""
+
+    where: str  # `clusterrole "x"`
+    first: int  # index of the definition replaced
+    later: int  # index of the definition kept
+
+
+class ObjectError(PolicyError):
+    """An RBAC object that the API server would not have accepted; `index` is its position
+    among the objects read, so callers can name its file and line."""
+
+    def __init__(self, message: str, *, field: str = "", index: int = 0) -> None:
+        super().__init__(message)
+        self.field = field
+        self.index = index
+
+
 @dataclass(slots=True)
 class Definitions:
     """Every RBAC object read, keyed by identity."""
 
     roles: dict[RoleRef, RoleDef] = field(default_factory=dict)
     bindings: dict[BindingRef, BindingDef] = field(default_factory=dict)
+    read_at: dict[Any, int] = field(default_factory=dict)  # identity -> index of its definition
+    redefined: list[Redefinition] = field(default_factory=list)
 
 
 def describe(kind: str, name: str, namespace: str) -> str:
@@ -75,7 +97,8 @@ def read_objects(objs: Iterable[Any], *, default_namespace: str | None = None) -
 
     `default_namespace` is given to a Role or RoleBinding without `metadata.namespace` (as
     `kubectl apply -n` would); without it such an object is an error. The same object given
-    twice is read once; two different objects with the same identity are an error.
+    twice is read once; of two different objects with the same identity the later is kept, as
+    `kubectl apply` would leave it, and `redefined` says so. Errors are `ObjectError`s.
     """
     out = Definitions()
     for index, raw in enumerate(objs):
@@ -85,11 +108,11 @@ def read_objects(objs: Iterable[Any], *, default_namespace: str | None = None) -
         where = _where(raw, kind, index, default_namespace)
         try:
             if _is_rbac(raw.get("apiVersion")):
-                _read_one(raw, kind, where, default_namespace, out)
+                _read_one(raw, kind, where, default_namespace, out, index)
         except Invalid as err:
-            error = PolicyError(f"{where}: {err.path}: {err.message}")
-            error.field = err.path
-            raise error from None
+            raise ObjectError(
+                f"{where}: {err.path}: {err.message}", field=err.path, index=index
+            ) from None
     return out
 
 
@@ -121,7 +144,12 @@ def _is_rbac(api_version: Any) -> bool:
 
 
 def _read_one(
-    raw: Mapping[str, Any], kind: str, where: str, default_ns: str | None, out: Definitions
+    raw: Mapping[str, Any],
+    kind: str,
+    where: str,
+    default_ns: str | None,
+    out: Definitions,
+    index: int,
 ) -> None:
     meta = obj(raw.get("metadata"), "metadata", required=True)
     name = string(meta.get("name"), "metadata.name", required=True)
@@ -132,17 +160,20 @@ def _read_one(
             raise Invalid("metadata.namespace", f"required for a {kind}")
     if kind in (ROLE, CLUSTER_ROLE):
         role = _read_role(raw, kind, name, namespace, meta)
-        _add(out.roles, role.ref, role, where)
+        _add(out, out.roles, role.ref, role, where, index)
     else:
         binding = _read_binding(raw, kind, name, namespace)
-        _add(out.bindings, binding.ref, binding, where)
+        _add(out, out.bindings, binding.ref, binding, where, index)
 
 
-def _add(into: dict[Any, Any], key: Any, value: Any, where: str) -> None:
+def _add(out: Definitions, into: dict[Any, Any], key: Any, value: Any, where: str, i: int) -> None:
     old = into.get(key)
-    if old is not None and old != value:
-        raise PolicyError(f"{where}: defined twice, differently")
+    if old is not None:
+        if old == value:
+            return  # the same object given twice: read once, where it was first read
+        out.redefined.append(Redefinition(where, out.read_at[key], i))
     into[key] = value
+    out.read_at[key] = i
 
 
 def _read_role(

@@ -68,6 +68,9 @@ def workload(r: WorkloadResult) -> dict[str, Any]:
         "serviceAccount": r.workload.service_account,
         "source": source(r.workload.source),
         "pods": list(r.workload.pods),
+        "duplicates": [source(d) for d in r.workload.duplicates],
+        "owner": ref(r.workload.owner) if r.workload.owner is not None else None,
+        "reportedApart": r.workload.apart or None,
         "pss": {
             "level": str(r.level.level),
             "version": str(r.level.version),
@@ -194,6 +197,8 @@ def _to_json(result: ScanResult) -> dict[str, Any]:
             "rejectedByReason": _groups(by_reason(found), "reason"),
             "mutatedByPolicy": _groups(mutated_by_policy(result), "policy"),
             "pssFailingByControl": _groups(pss_failing_by_control(result), "control"),
+            "pspMode": {None: "auto", True: "on", False: "off"}[result.options.psp],
+            "pspEnabledBy": list(rd.psp_files),
         },
         "overview": [
             {
@@ -229,4 +234,19 @@ def _to_json(result: ScanResult) -> dict[str, Any]:
         "workloads": [workload(r) for r in result.workloads],
         "findings": [finding(f) for f in result.findings],
         "notes": list(result.notes),
+        "warnings": list(result.warnings),
+        "notEvaluated": {
+            "byKind": dict(result.coverage.not_evaluated),
+            "podCreatingResources": [
+                {
+                    "kind": p.kind,
+                    "apiVersion": p.api_version,
+                    "namespace": p.namespace,
+                    "name": p.name,
+                    "source": source(p.source),
+                    "evidence": p.evidence,
+                }
+                for p in result.coverage.pod_creators
+            ],
+        },
     }

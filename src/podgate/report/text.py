@@ -25,6 +25,7 @@ from podgate.scan.rejections import (
     pss_failing_by_control,
     rejections,
 )
+from podgate.scan.inventory import where as source_text
 from podgate.scan.scan import ScanResult, WorkloadResult
 
 STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
@@ -57,15 +58,37 @@ def render(result: ScanResult, context: ReportContext) -> str:
     return buf.getvalue()
 
 
+def psp_enabled_by(result: ScanResult) -> str:
+    """Why PodSecurityPolicies are simulated: the option, or the files that hold them."""
+    files = result.readiness.psp_files
+    named = ", ".join(files) if files else "no policy at all: every pod is rejected"
+    how = "--psp on" if result.options.psp else "policies found"
+    return f"{how}: {named}"
+
+
+def requested_by(r: WorkloadResult, result: ScanResult) -> str:
+    """Who requests the workload's pods, in words when no identity is given."""
+    assert r.psp is not None
+    if r.psp.requester != "(none)":
+        return r.psp.requester
+    if r.workload.creator is None:
+        return "the user who creates it (--user not given; only its service account counts)"
+    return "no controller identity (--controller-identity none; only its service account counts)"
+
+
 def _readiness(out: Console, result: ScanResult, context: ReportContext) -> None:
     rd = result.readiness
     out.rule("Enablement readiness")
     if not rd.psp_enabled:
-        out.print(
-            "PodSecurityPolicies: none given (--policy) or found in the input; "
-            "only the Pod Security Standards were checked."
-        )
+        if result.options.psp is False:
+            out.print("PodSecurityPolicies: not simulated (--psp off).")
+        else:
+            out.print(
+                "PodSecurityPolicies: none given (--policy) or found in the input; "
+                "only the Pod Security Standards were checked."
+            )
     else:
+        out.print(f"PodSecurityPolicy simulation: on ({psp_enabled_by(result)}).")
         if not rd.rbac_from_input:
             out.print(
                 Text(
@@ -238,10 +261,14 @@ def _workloads(out: Console, result: ScanResult, context: ReportContext) -> None
                 if r.psp.allowed
                 else "denied"
             )
-            _wrapped(out, "      ", f"PSP (requested by {r.psp.requester}): {psp}", "        ")
+            _wrapped(out, "      ", f"PSP (requested by {requested_by(r, result)}): {psp}", "        ")
             why = explain(r)
             if why:
                 _wrapped(out, "        ", why, "        ")
+        for d in r.workload.duplicates:
+            out.print(Text(f"      also defined at {source_text(d)}", style="yellow"))
+        if r.workload.apart:
+            out.print(Text(f"      not folded into its owner: {r.workload.apart}", style="yellow"))
         for f in r.findings:
             mark = "accepted" if f.accepted else f.severity
             style = "dim" if f.accepted else STYLE.get(f.severity, "")

@@ -4,10 +4,10 @@ them, bare pods on their own."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any
 
-from podgate.k8s import Obj, mapping, pod_sources, sequence
+from podgate.k8s import Obj, PodSource, mapping, pod_sources, sequence
 
 # The service account of kube-controller-manager's controller that creates each kind's pods
 # (with --use-service-account-credentials, as kubeadm and most distributions run it).
@@ -30,6 +30,18 @@ class Source:
     document: int
     line: int
     item: int | None = None
+
+    def __str__(self) -> str:
+        """`file:line`, or `file document N` (`item M` within a List) when no line is known."""
+        if self.line > 0:
+            return f"{self.file}:{self.line}"
+        item = f" item {self.item}" if self.item is not None else ""
+        return f"{self.file} document {self.document}{item}"
+
+
+def where(source: Source | None) -> str:
+    """Where an object was read, for messages."""
+    return str(source) if source is not None else "(no file)"
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -57,6 +69,10 @@ class Workload:
     source: Source | None
     pods: tuple[str, ...] = ()  # names of the pods in the input that this workload owns
     generic: bool = False  # found only through spec.template.spec
+    owner: WorkloadRef | None = None  # the controlling owner its ownerReferences name
+    owned: tuple[Workload, ...] = ()  # objects of the input folded into this one
+    duplicates: tuple[Source | None, ...] = ()  # where else the same identity was read
+    apart: str = ""  # why an owned object is reported on its own, not folded into its owner
 
     @property
     def raw_meta(self) -> Any:
@@ -78,7 +94,11 @@ class Workload:
 
     @property
     def creator(self) -> str | None:
-        """The kube-controller-manager controller that creates this workload's pods."""
+        """The kube-controller-manager controller that creates this workload's pods: the
+        controller of its kind, or for a pod, the controller of its owner's kind (whether or
+        not the owner is in the input)."""
+        if self.is_pod:
+            return POD_CREATORS.get(self.owner.kind) if self.owner is not None else None
         return POD_CREATORS.get(self.ref.kind)
 
     def as_pod(self) -> dict[str, Any]:
@@ -96,78 +116,147 @@ class Workload:
         return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec}
 
 
+_Key = tuple[str, str, str]  # (namespace, kind, name)
+
+
 @dataclass(slots=True)
 class _Entry:
     obj: Obj
     source: Source | None
-    pods: list[str] = field(default_factory=list)
+    key: _Key
+    found: PodSource
+    owner: tuple[str, str, str] | None  # (kind, name, uid) of the controlling owner
+    parent: int | None = None  # the entry of its owner, when the input holds exactly one
+    apart: str = ""
 
 
-def _key(obj: Obj) -> tuple[str, str, str]:
+def _key(obj: Obj) -> _Key:
     meta = mapping(obj.get("metadata"))
     ns = str(meta.get("namespace") or "default")  # kubectl applies unnamespaced objects there
     return (ns, str(obj.get("kind") or ""), str(meta.get("name") or meta.get("generateName") or ""))
 
 
-def _owner(obj: Obj) -> tuple[str, str] | None:
-    """(kind, name) of the controlling owner."""
+def _named(obj: Obj) -> bool:
+    """Whether the object has a name (one with only `generateName` gets a new one each time it
+    is created, so two of them are never the same object)."""
+    name = mapping(obj.get("metadata")).get("name")
+    return isinstance(name, str) and bool(name)
+
+
+def _uid(obj: Obj) -> str:
+    uid = mapping(obj.get("metadata")).get("uid")
+    return uid if isinstance(uid, str) else ""
+
+
+def _owner(obj: Obj) -> tuple[str, str, str] | None:
+    """(kind, name, uid) of the controlling owner."""
     refs = [mapping(r) for r in sequence(mapping(obj.get("metadata")).get("ownerReferences"))]
     chosen = next((r for r in refs if r.get("controller") is True), refs[0] if refs else None)
     if chosen is None:
         return None
-    return str(chosen.get("kind") or ""), str(chosen.get("name") or "")
+    uid = chosen.get("uid")
+    return (
+        str(chosen.get("kind") or ""),
+        str(chosen.get("name") or ""),
+        uid if isinstance(uid, str) else "",
+    )
+
+
+def _resolve_owner(i: int, entries: list[_Entry], by_key: dict[_Key, list[int]]) -> None:
+    """Set the entry of `entries[i]`'s owner: the one object of the input with the owner's
+    kind, namespace and name (and uid, when both say one). When two objects could be the
+    owner, folding into either could hide what the other would show: it stays on its own."""
+    e = entries[i]
+    if e.owner is None:
+        return
+    kind, name, uid = e.owner
+    candidates = [c for c in by_key.get((e.key[0], kind, name), []) if c != i]
+    if uid:
+        exact = [c for c in candidates if _uid(entries[c].obj) == uid]
+        candidates = exact or [c for c in candidates if not _uid(entries[c].obj)]
+    if len(candidates) == 1:
+        e.parent = candidates[0]
+    elif candidates:
+        e.apart = (
+            f"its owner {kind} {e.key[0]}/{name} is defined {len(candidates)} times in the "
+            "input: which one owns it is not known, so it is judged on its own"
+        )
+
+
+def _root(i: int, entries: list[_Entry]) -> int:
+    """The top-level controller `entries[i]` is folded into (itself when it has none in the
+    input, or when ownership runs in a cycle)."""
+    path = [i]
+    j = entries[i].parent
+    while j is not None:
+        if j in path:
+            entries[i].apart = "its owner references run in a cycle: it is judged on its own"
+            return i
+        path.append(j)
+        j = entries[j].parent
+    return path[-1]
+
+
+def _workload(e: _Entry, duplicates: tuple[Source | None, ...]) -> Workload:
+    src = e.found
+    api = e.obj.get("apiVersion")
+    owner = None
+    if e.owner is not None:
+        owner = WorkloadRef(e.key[0], e.owner[0] or "Unknown", e.owner[1])
+    return Workload(
+        ref=WorkloadRef(e.key[0], e.key[1] or "Unknown", e.key[2]),
+        api_version=api if isinstance(api, str) else "",
+        obj=e.obj,
+        meta=src.meta,
+        spec=src.spec,
+        spec_path="spec" if not src.is_template else f"{src.path}.spec",
+        source=e.source,
+        generic=src.generic,
+        owner=owner,
+        duplicates=duplicates,
+        apart=e.apart,
+    )
 
 
 def find_workloads(items: Iterable[tuple[Obj, Source | None]]) -> list[Workload]:
-    """Workloads in input order of their top-level controller; a ReplicaSet owned by a
-    Deployment in the input, a Job owned by a CronJob and the pods of any of them are folded
-    into the controller, so each workload is reported once."""
-    entries: dict[tuple[str, str, str], _Entry] = {}
-    order: list[tuple[str, str, str]] = []
+    """Every object with a pod spec, each judged where it was read, in input order of their
+    top-level controller: a ReplicaSet owned by a Deployment in the input, a Job owned by a
+    CronJob and the pods of any of them are folded into the controller (`owned`; the scan
+    reports one on its own when it is judged differently). Objects that share an identity
+    (kind, namespace, name) are all kept, each naming where the others were read
+    (`duplicates`)."""
+    entries: list[_Entry] = []
+    by_key: dict[_Key, list[int]] = {}
     for obj, source in items:
-        if pod_sources(obj) is None:
+        found = pod_sources(obj)
+        if found is None:
             continue
         key = _key(obj)
-        if key not in entries:
-            order.append(key)
-        entries[key] = _Entry(obj, source)
+        by_key.setdefault(key, []).append(len(entries))
+        entries.append(_Entry(obj, source, key, found, _owner(obj)))
+    for i in range(len(entries)):
+        _resolve_owner(i, entries, by_key)
+    roots = [_root(i, entries) for i in range(len(entries))]
 
-    def top(key: tuple[str, str, str], seen: set[tuple[str, str, str]]) -> tuple[str, str, str]:
-        owner = _owner(entries[key].obj)
-        if owner is None:
-            return key
-        parent = (key[0], owner[0], owner[1])
-        if parent not in entries or parent in seen:
-            return key
-        return top(parent, seen | {key})
+    def duplicates(i: int) -> tuple[Source | None, ...]:
+        e = entries[i]
+        same = by_key[e.key]
+        if len(same) < 2 or not _named(e.obj):
+            return ()
+        return tuple(entries[j].source for j in same if j != i and _named(entries[j].obj))
 
-    folded: set[tuple[str, str, str]] = set()
-    for key in order:
-        root = top(key, set())
-        if root != key:
-            folded.add(key)
-            if key[1] == "Pod":
-                entries[root].pods.append(key[2])
+    owned: dict[int, list[Workload]] = {}
+    for i, root in enumerate(roots):
+        if root != i:
+            owned.setdefault(root, []).append(_workload(entries[i], duplicates(i)))
     out: list[Workload] = []
-    for key in order:
-        if key in folded:
+    for i, root in enumerate(roots):
+        if root != i:
             continue
-        entry = entries[key]
-        src = pod_sources(entry.obj)
-        assert src is not None
-        spec_path = "spec" if not src.is_template else f"{src.path}.spec"
-        api = entry.obj.get("apiVersion")
-        out.append(
-            Workload(
-                ref=WorkloadRef(key[0], key[1] or "Unknown", key[2]),
-                api_version=api if isinstance(api, str) else "",
-                obj=entry.obj,
-                meta=src.meta,
-                spec=src.spec,
-                spec_path=spec_path,
-                source=entry.source,
-                pods=tuple(entry.pods),
-                generic=src.generic,
-            )
-        )
+        w = _workload(entries[i], duplicates(i))
+        folded = tuple(owned.get(i, ()))
+        if folded:
+            pods = tuple(o.ref.name for o in folded if o.is_pod)
+            w = replace(w, owned=folded, pods=pods)
+        out.append(w)
     return out

@@ -4,27 +4,49 @@ exceptions."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from dataclasses import replace
 from typing import Any
 
 from podgate.errors import LoadError
 from podgate.k8s import Obj, mapping
 from podgate.k8s.objects import CONTAINER_LISTS
 from podgate.k8s.shape import pod_shape_errors
-from podgate.psp import Decision, Identity, PolicySet, Request, review
+from podgate.psp import Identity, PolicySet, Request, review
 from podgate.psp.patch import json_patch
+from podgate.psp.policy import is_policy
 from podgate.pss import LATEST, Level, LevelVersion, Version, Violation, evaluate, highest_level
-from podgate.pss.config import DEFAULT_CONFIGURATION, PodSecurityConfiguration
-from podgate.pss.labels import resolve_labels
 from podgate.rbac import Attributes, Authorizer, Grant, UserInfo, service_account_user
-from podgate.scan.controls import Catalog, at_least, psp_control, pss_control
-from podgate.scan.exceptions import AcceptedRisk, ExceptionStatus, matches
+from podgate.scan.controls import Catalog, psp_control, pss_control
+from podgate.scan.coverage import apart_notes, coverage, coverage_notes, duplicate_notes
+from podgate.scan.definitions import authorizer, namespace_levels, policies
+from podgate.scan.exceptions import ExceptionStatus, matches
 from podgate.scan.findings import Finding
 from podgate.scan.inventory import Source, Workload, WorkloadRef, find_workloads
+from podgate.scan.model import (
+    BroadBinding,
+    ControllerIdentity,
+    PspOutcome,
+    Readiness,
+    ScanOptions,
+    ScanResult,
+    UsableBy,
+    WorkloadResult,
+)
+from podgate.scan.owned import judge_with_owned
+
+__all__ = [
+    "BroadBinding",
+    "ControllerIdentity",
+    "PspOutcome",
+    "Readiness",
+    "ScanOptions",
+    "ScanResult",
+    "UsableBy",
+    "WorkloadResult",
+    "scan",
+]
 
 PSP_GROUPS = ("policy", "extensions")
 BROAD_GROUPS = {
@@ -57,132 +79,6 @@ _POD_LEAF = {
     "runAsUser": "securityContext",
     "seLinux": "securityContext.seLinuxOptions",
 }
-
-
-class ControllerIdentity(StrEnum):
-    """Who requests the pods of controllers: each controller's own service account (as
-    kube-controller-manager runs with --use-service-account-credentials, the kubeadm
-    default), kube-controller-manager's single identity, or nobody (only the pod's
-    service account counts)."""
-
-    PER_CONTROLLER = "per-controller"
-    CONTROLLER_MANAGER = "controller-manager"
-    NONE = "none"
-
-
-@dataclass(frozen=True, slots=True)
-class ScanOptions:
-    level: Level | None = None  # None: each workload's namespace's enforce level
-    version: Version = LATEST
-    config: PodSecurityConfiguration = DEFAULT_CONFIGURATION
-    controller_identity: ControllerIdentity = ControllerIdentity.PER_CONTROLLER
-    user: Identity | None = None  # who creates bare pods
-    exceptions: tuple[AcceptedRisk, ...] = ()
-    today: dt.date = dt.date(1970, 1, 1)
-    fail_on: str = "low"  # the lowest severity that fails the scan; "none" never fails
-
-
-@dataclass(frozen=True, slots=True)
-class PspOutcome:
-    requester: str  # the identity that requests the pod
-    allowed: bool
-    policy: str | None
-    mutated: bool
-    patch: list[dict[str, Any]]
-    message: str | None
-    decision: Decision
-
-
-@dataclass(frozen=True, slots=True)
-class WorkloadResult:
-    workload: Workload
-    level: LevelVersion  # the level checked (requested, or the namespace's enforce level)
-    level_source: str  # "requested", "namespace labels", "configuration defaults", "exempt"
-    highest: Level  # the strictest level it meets at the version
-    violations: tuple[Violation, ...]
-    psp: PspOutcome | None
-    findings: tuple[Finding, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class UsableBy:
-    namespace: str
-    service_account: str
-    policies: tuple[tuple[str, tuple[str, ...]], ...]  # (policy, bindings that grant it)
-
-
-@dataclass(frozen=True, slots=True)
-class BroadBinding:
-    binding: str
-    role: str
-    subject: str
-    policies: tuple[str, ...]
-    blast_radius: str
-
-
-@dataclass(frozen=True, slots=True)
-class Readiness:
-    psp_enabled: bool  # policies were given
-    rbac_from_input: bool  # RBAC objects decide who may use a policy
-    lockouts: tuple[tuple[str, str, str], ...]  # (namespace, service account, why)
-    rejected_system: tuple[tuple[WorkloadRef, str], ...]  # kube-system / DaemonSets denied
-    mutated: tuple[tuple[WorkloadRef, str], ...]  # workload, policy
-    rejected: tuple[tuple[WorkloadRef, str], ...]  # every workload PSP would deny
-    pss_failing: tuple[WorkloadRef, ...]  # workloads failing their level
-
-
-@dataclass(frozen=True, slots=True)
-class ScanResult:
-    options: ScanOptions
-    workloads: tuple[WorkloadResult, ...]
-    findings: tuple[Finding, ...]
-    readiness: Readiness
-    overview: tuple[UsableBy, ...]
-    broad_bindings: tuple[BroadBinding, ...]
-    exceptions: tuple[ExceptionStatus, ...]
-    notes: tuple[str, ...] = field(default=())
-
-    @property
-    def failing(self) -> tuple[Finding, ...]:
-        """Findings that count for --fail-on: not accepted, at or above the threshold."""
-        if self.options.fail_on == "none":
-            return ()
-        return tuple(
-            f
-            for f in self.findings
-            if not f.accepted and at_least(f.severity, self.options.fail_on)
-        )
-
-    def summary(self, by: str) -> dict[str, Counter[str]]:
-        """Counts of findings by "category", "namespace" or "severity", each split into the
-        severities (or, for severity, into open/accepted)."""
-        out: dict[str, Counter[str]] = {}
-        for f in self.findings:
-            key = {
-                "category": f.category,
-                "namespace": f.workload.namespace,
-                "severity": f.severity,
-            }[by]
-            bucket = out.setdefault(key, Counter())
-            bucket["accepted" if f.accepted else "open"] += 1
-            if by != "severity":
-                bucket[f.severity] += 1
-        return out
-
-
-def _namespace_levels(
-    objs: Sequence[Obj], options: ScanOptions
-) -> dict[str, tuple[LevelVersion, str]]:
-    out: dict[str, tuple[LevelVersion, str]] = {}
-    for obj in objs:
-        if obj.get("kind") != "Namespace":
-            continue
-        meta = mapping(obj.get("metadata"))
-        name = str(meta.get("name") or "")
-        resolved = resolve_labels(mapping(meta.get("labels")), options.config.defaults)
-        enforce = resolved.policy.enforce
-        out[name] = (LevelVersion(enforce.level, enforce.version), "namespace labels")
-    return out
 
 
 def _container_names(spec: Obj) -> list[tuple[str, int, str]]:
@@ -301,20 +197,22 @@ def scan(
     """Scan decoded objects (`sources[i]` says where `objs[i]` was read). `on_workload(done,
     total)` is called after each workload, for progress bars."""
     workloads = find_workloads(zip(objs, sources, strict=True))
-    ns_levels = _namespace_levels(objs, options)
-    policies = [o for o in objs if o.get("kind") == "PodSecurityPolicy"]
-    rbac_objs = [
-        o
-        for o in objs
-        if o.get("kind") in ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")
-    ]
-    policy_set = PolicySet.compile(policies) if policies else None
-    authz = Authorizer.from_objects(rbac_objs, default_namespace="default") if rbac_objs else None
-    notes: list[str] = []
-    if policy_set is not None and authz is None:
+    ns_levels, ns_warnings = namespace_levels(objs, sources, options.config)
+    found = policies(objs, sources, enabled=options.psp)
+    policy_sets = found.sets if found is not None else ()
+    policy_set = policy_sets[-1] if policy_sets else None
+    authz, rbac_warnings = authorizer(objs, sources)
+    warnings = [*rbac_warnings, *(found.warnings if found else ()), *ns_warnings]
+    notes: list[str] = [*warnings, *(found.notes if found else ())]
+    if policy_set is not None and authz is None and policy_set.names:
         notes.append(
             "no RBAC objects in the input: every PodSecurityPolicy is taken as usable "
             "by everyone (in a cluster, nobody could use one without RBAC)"
+        )
+    if policy_set is not None and not policy_set.providers:
+        notes.append(
+            "PodSecurityPolicy simulation is on, but the input holds no usable policy: PSP "
+            "admission rejects every pod (no providers available to validate pod request)"
         )
 
     # The same few identities ask about the same policies in each namespace, over and over
@@ -342,31 +240,31 @@ def scan(
         sa = service_account_user("kube-system", creator)
         return Identity(sa.name, sa.groups)
 
-    results: list[WorkloadResult] = []
-    all_findings: list[Finding] = []
-    for done, w in enumerate(workloads, 1):
-        if on_workload is not None:
-            on_workload(done, len(workloads))
+    def level_of(ns: str) -> tuple[LevelVersion, str]:
+        if options.level is not None:
+            return LevelVersion(options.level, options.version), "requested"
+        if options.config.exemptions.namespace(ns):
+            return LevelVersion(Level.PRIVILEGED, LATEST), "exempt namespace"
+        if ns in ns_levels:
+            return ns_levels[ns]
+        d = options.config.defaults.enforce
+        return LevelVersion(d.level, d.version), "configuration defaults"
+
+    def judge(w: Workload) -> WorkloadResult:
         _check_shape(w)
         ns = w.ref.namespace
-        if options.level is not None:
-            lv, how = LevelVersion(options.level, options.version), "requested"
-        elif options.config.exemptions.namespace(ns):
-            lv, how = LevelVersion(Level.PRIVILEGED, LATEST), "exempt namespace"
-        elif ns in ns_levels:
-            lv, how = ns_levels[ns]
-        else:
-            d = options.config.defaults.enforce
-            lv, how = LevelVersion(d.level, d.version), "configuration defaults"
+        lv, how = level_of(ns)
         violations = evaluate(lv.level, lv.version, w.meta, w.spec)
         findings = _pss_findings(w, lv, violations, catalog)
         psp = None
-        if policy_set is not None:
+        if policy_sets:
             who = requester(w)
             pod = w.as_pod()
-            decision = review(
-                policy_set, Request("CREATE", pod, ns, who), can_use if authz is not None else None
-            )
+            request = Request("CREATE", pod, ns, who)
+            use = can_use if authz is not None else None
+            decisions = [review(ps, request, use) for ps in policy_sets]
+            # a workload is admitted only if every definition of duplicated policies admits it
+            decision = next((d for d in decisions if not d.allowed), decisions[-1])
             psp = PspOutcome(
                 requester=who.name if who else "(none)",
                 allowed=decision.allowed,
@@ -394,13 +292,25 @@ def scan(
                     )
                 )
         highest = _highest(options.version, lv, violations, w)
-        results.append(WorkloadResult(w, lv, how, highest, violations, psp, tuple(findings)))
-        all_findings.extend(findings)
+        return WorkloadResult(w, lv, how, highest, violations, psp, tuple(findings))
+
+    results: list[WorkloadResult] = []
+    for done, w in enumerate(workloads, 1):
+        if on_workload is not None:
+            on_workload(done, len(workloads))
+        results.extend(judge_with_owned(w, judge))
+    all_findings = [f for r in results for f in r.findings]
 
     accepted, statuses = _apply_exceptions(all_findings, options)
     by_id = {id(f): a for f, a in zip(all_findings, accepted, strict=True)}
     results = [replace(r, findings=tuple(by_id[id(f)] for f in r.findings)) for r in results]
     readiness = _readiness(results, workloads, objs, policy_set, authz, can_use, requester)
+    readiness = replace(readiness, psp_files=found.files if found else ())
+    notes.extend(duplicate_notes(results))
+    notes.extend(apart_notes(results))
+    is_psp = [is_policy(o) for o in objs]
+    covered = coverage(objs, sources, is_psp)
+    notes.extend(coverage_notes(covered))
     overview, broad = _overview(workloads, objs, policy_set, authz)
     return ScanResult(
         options=options,
@@ -411,6 +321,8 @@ def scan(
         broad_bindings=broad,
         exceptions=statuses,
         notes=tuple(notes),
+        warnings=tuple(warnings),
+        coverage=covered,
     )
 
 
@@ -488,7 +400,13 @@ def _readiness(
     requester: Any,
 ) -> Readiness:
     lockouts: list[tuple[str, str, str]] = []
-    if policy_set is not None and authz is not None:
+    if policy_set is not None and not policy_set.names:
+        why = (
+            "no PodSecurityPolicy exists: PSP admission rejects every pod (no providers "
+            "available to validate pod request)"
+        )
+        lockouts = [(ns, sa, why) for ns, sa in _service_accounts(workloads, objs)]
+    elif policy_set is not None and authz is not None:
         names = policy_set.names
         by_sa: dict[tuple[str, str], list[Workload]] = {}
         for w in workloads:

@@ -18,7 +18,7 @@ from typing import Any
 
 from podgate.errors import LoadError, PodgateError
 from podgate.io.loader import EXTENSIONS, Document, load_documents
-from podgate.io.policies import BUILTIN_PREFIX, load_policies, load_rbac
+from podgate.io.policies import BUILTIN_PREFIX, load_authorizer, load_policies
 from podgate.k8s import mapping
 from podgate.k8s.defaults import default_policy
 from podgate.psp import PolicySet
@@ -156,8 +156,7 @@ class FileRbacAuthorizer(Reloading):
         self._authorizer: Authorizer | None = None
 
     def _load(self) -> None:
-        docs = load_rbac(self.paths, max_bytes=self.max_bytes)
-        self._authorizer = Authorizer.from_objects(d.obj for d in docs)
+        self._authorizer = load_authorizer(self.paths, max_bytes=self.max_bytes)
 
     def can_use(
         self,

@@ -1,0 +1,162 @@
+"""The objects a scan reads besides workloads (PodSecurityPolicies, RBAC, Namespaces), and what it
+does when the input defines one of them twice, differently (a kustomize base beside its rendered
+output, variant files of one chart):
+
+- RBAC: the later definition, in input order, as `kubectl apply` of both would leave it.
+- Namespaces: the definition with the strictest enforce level (then the newest version), so no
+  violation a stricter label would show is hidden; a cluster holds only one of them.
+- PodSecurityPolicies: every workload is reviewed against each definition, and is reported
+  denied when any of them denies it: keeping either one alone could hide the other's denial.
+
+Each case is a warning that names every definition's file and line."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from podgate.errors import LoadError
+from podgate.k8s import Obj, mapping
+from podgate.psp import PolicySet
+from podgate.psp.policy import is_policy, not_a_policy
+from podgate.pss import LevelVersion
+from podgate.pss.config import PodSecurityConfiguration
+from podgate.pss.labels import resolve_labels
+from podgate.rbac import Authorizer, ObjectError
+from podgate.scan.inventory import Source, where
+
+RBAC_KINDS = ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")
+MAX_POLICY_VARIANTS = 16  # policy sets tried per workload when policies are defined twice
+
+
+def _error_at(message: str, source: Source | None) -> LoadError:
+    if source is None:
+        return LoadError(message)
+    return LoadError(
+        message,
+        file=source.file,
+        document=source.document,
+        line=source.line if source.line > 0 else None,
+    )
+
+
+def authorizer(
+    objs: Sequence[Obj], sources: Sequence[Source | None]
+) -> tuple[Authorizer | None, list[str]]:
+    """The RBAC of the input (None when it holds none) and a warning per object defined twice,
+    differently. An invalid object is a LoadError naming its file, document and line."""
+    found = [(o, s) for o, s in zip(objs, sources, strict=True) if o.get("kind") in RBAC_KINDS]
+    if not found:
+        return None, []
+    try:
+        authz = Authorizer.from_objects([o for o, _ in found], default_namespace="default")
+    except ObjectError as e:
+        raise _error_at(str(e), found[e.index][1]) from None
+    warnings = [
+        f"{r.where} is defined twice, differently ({where(found[r.first][1])} and "
+        f"{where(found[r.later][1])}): the later one ({where(found[r.later][1])}) is used, "
+        "as `kubectl apply` of both in this order would leave it"
+        for r in authz.redefined
+    ]
+    return authz, warnings
+
+
+def namespace_levels(
+    objs: Sequence[Obj], sources: Sequence[Source | None], config: PodSecurityConfiguration
+) -> tuple[dict[str, tuple[LevelVersion, str]], list[str]]:
+    """Each Namespace's enforce level (`namespace labels`), and a warning per namespace whose
+    definitions enforce different levels (the strictest is used)."""
+    seen: dict[str, list[tuple[LevelVersion, Source | None]]] = {}
+    for obj, source in zip(objs, sources, strict=True):
+        if obj.get("kind") != "Namespace":
+            continue
+        meta = mapping(obj.get("metadata"))
+        name = str(meta.get("name") or "")
+        enforce = resolve_labels(mapping(meta.get("labels")), config.defaults).policy.enforce
+        seen.setdefault(name, []).append((LevelVersion(enforce.level, enforce.version), source))
+    out: dict[str, tuple[LevelVersion, str]] = {}
+    warnings = []
+    for name, defs in seen.items():
+        # the strictest level, then the newest version; among equals, the later definition
+        chosen, at = max(reversed(defs), key=lambda d: (d[0].level.strictness, d[0].version))
+        out[name] = (chosen, "namespace labels")
+        if len({lv for lv, _ in defs}) > 1:
+            listed = ", ".join(f"{lv} at {where(s)}" for lv, s in defs)
+            warnings.append(
+                f'namespace "{name}" is defined {len(defs)} times with different enforce levels '
+                f"({listed}): the strictest, {chosen} ({where(at)}), is checked, so no "
+                "violation is hidden; a cluster holds only the one applied last"
+            )
+    return out, warnings
+
+
+@dataclass(frozen=True, slots=True)
+class Policies:
+    """The PodSecurityPolicies a scan simulates: one PolicySet, or several when policies are
+    defined twice differently (each combination of definitions; the last is what `kubectl
+    apply` in input order leaves)."""
+
+    sets: tuple[PolicySet, ...]
+    files: tuple[str, ...]  # the files the policies were read from
+    notes: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+    @property
+    def applied(self) -> PolicySet:
+        return self.sets[-1]
+
+
+def policies(
+    objs: Sequence[Obj], sources: Sequence[Source | None], *, enabled: bool | None
+) -> Policies | None:
+    """The policies to simulate: with `enabled` None (auto), only when the input holds one;
+    True, always (zero policies lock every workload out, as upstream does); False, never.
+    An object of kind PodSecurityPolicy in an API version never served is not a policy."""
+    found: dict[str, list[tuple[Obj, Source | None]]] = {}
+    notes = []
+    for obj, source in zip(objs, sources, strict=True):
+        if is_policy(obj):
+            name = str(mapping(obj.get("metadata")).get("name") or "")
+            found.setdefault(name, []).append((obj, source))
+            continue
+        text = not_a_policy(obj)
+        if text is not None:
+            notes.append(f"{where(source)}: {text}")
+    if enabled is False or (enabled is None and not found):
+        if enabled is False and found:
+            notes.append(
+                f"--psp off: {sum(len(v) for v in found.values())} PodSecurityPolicy object(s) "
+                "read but not simulated"
+            )
+        return None if not notes else Policies((), (), tuple(notes), ())
+    variants: list[list[Obj]] = []
+    warnings = []
+    for name, defs in found.items():
+        distinct: list[tuple[Obj, Source | None]] = []
+        for obj, source in defs:
+            distinct = [d for d in distinct if d[0] != obj]  # an equal one later replaces it
+            distinct.append((obj, source))
+        variants.append([o for o, _ in distinct])
+        if len(distinct) > 1:
+            listed = ", ".join(where(s) for _, s in distinct)
+            warnings.append(
+                f'PodSecurityPolicy "{name}" is defined {len(distinct)} times, differently '
+                f"({listed}): each workload is reviewed against every definition and is "
+                "reported denied when any of them denies it (a cluster holds only the one "
+                f"applied last, {where(distinct[-1][1])})"
+            )
+    combos = list(itertools.islice(itertools.product(*variants), MAX_POLICY_VARIANTS + 1))
+    if len(combos) > MAX_POLICY_VARIANTS:
+        width = max(len(v) for v in variants)
+        combos = [tuple(v[min(i, len(v) - 1)] for v in variants) for i in range(width)]
+        notes.append(
+            "too many PodSecurityPolicies are defined twice to try every combination of "
+            f"their definitions: {width} were tried (the first of each, the second, ...)"
+        )
+    # the combination of every name's last definition last: it is the applied one
+    last = tuple(v[-1] for v in variants)
+    combos = [c for c in combos if c != last] + [last]
+    files = tuple(dict.fromkeys(s.file for defs in found.values() for _, s in defs if s))
+    sets = tuple(PolicySet.compile(list(c)) for c in combos)
+    return Policies(sets, files, tuple(notes), tuple(warnings))
