@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -139,11 +140,13 @@ def _accepted_text(f: Finding, risks: Mapping[str, AcceptedRisk]) -> str:
 
 def _classnames(result: ScanResult) -> dict[int, str]:
     """`<file>.<Kind>/<name>`; `<file>.<Kind>/<namespace>/<name>` where a file holds the same
-    kind and name in two namespaces (GitLab keeps only one of equal classname+name pairs)."""
+    kind and name in two namespaces, and `@document<N>` after it where a file defines one
+    object twice (GitLab keeps only one of equal classname+name pairs)."""
     seen: dict[tuple[str, str, str], set[str]] = {}
     for r in result.workloads:
         ref = r.workload.ref
         seen.setdefault((_file(r), ref.kind, ref.name), set()).add(ref.namespace)
+    same = Counter((_file(r), r.workload.ref) for r in result.workloads)
     out = {}
     for r in result.workloads:
         ref = r.workload.ref
@@ -152,6 +155,9 @@ def _classnames(result: ScanResult) -> dict[int, str]:
             out[id(r)] = f"{file}.{ref.kind}/{ref.namespace}/{ref.name}"
         else:
             out[id(r)] = f"{file}.{ref.kind}/{ref.name}"
+        src = r.workload.source
+        if same[(file, ref)] > 1 and src is not None:  # defined twice in one file
+            out[id(r)] += f"@document{src.document}"
     return out
 
 

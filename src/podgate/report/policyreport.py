@@ -22,6 +22,7 @@ from podgate.report.context import ReportContext
 from podgate.report.junit import Case, cases
 from podgate.scan.exceptions import AcceptedRisk
 from podgate.scan.findings import Finding
+from podgate.scan.inventory import where
 from podgate.scan.scan import ScanResult, WorkloadResult
 
 API_VERSION = "wgpolicyk8s.io/v1alpha2"
@@ -76,6 +77,11 @@ def _base_properties(case: Case, full: bool = True) -> dict[str, str]:
     if full and r.workload.source is not None:
         props["file"] = r.workload.source.file
         props["line"] = str(r.workload.source.line)
+    if r.workload.duplicates:  # the same resource read elsewhere too: its results differ
+        props["duplicates"] = ", ".join(where(d) for d in r.workload.duplicates)
+        if r.workload.source is not None:
+            props["file"] = r.workload.source.file
+            props["line"] = str(r.workload.source.line)
     return props
 
 
@@ -166,6 +172,8 @@ def to_reports(result: ScanResult, context: ReportContext) -> list[dict[str, Any
         "podgate.io/generated": generated.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "podgate.io/command": context.command,
     }
+    if result.notes:
+        annotations["podgate.io/notes"] = "\n".join(result.notes)
     reports = []
     for namespace in sorted(n for n in by_namespace if n):
         reports.append(_report("PolicyReport", namespace, by_namespace[namespace], annotations))

@@ -58,14 +58,6 @@ def render(result: ScanResult, context: ReportContext) -> str:
     return buf.getvalue()
 
 
-def psp_enabled_by(result: ScanResult) -> str:
-    """Why PodSecurityPolicies are simulated: the option, or the files that hold them."""
-    files = result.readiness.psp_files
-    named = ", ".join(files) if files else "no policy at all: every pod is rejected"
-    how = "--psp on" if result.options.psp else "policies found"
-    return f"{how}: {named}"
-
-
 def requested_by(r: WorkloadResult, result: ScanResult) -> str:
     """Who requests the workload's pods, in words when no identity is given."""
     assert r.psp is not None
@@ -88,7 +80,7 @@ def _readiness(out: Console, result: ScanResult, context: ReportContext) -> None
                 "only the Pod Security Standards were checked."
             )
     else:
-        out.print(f"PodSecurityPolicy simulation: on ({psp_enabled_by(result)}).")
+        out.print(f"PodSecurityPolicy simulation: on ({result.psp_enabled_by}).")
         if not rd.rbac_from_input:
             out.print(
                 Text(

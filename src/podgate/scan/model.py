@@ -107,6 +107,14 @@ class ScanResult:
     coverage: Coverage = field(default=Coverage((), ()))
 
     @property
+    def psp_enabled_by(self) -> str:
+        """Why PodSecurityPolicies are simulated: the option, and the files that hold them."""
+        files = self.readiness.psp_files
+        if not files:
+            return "--psp on, and no policy at all: every pod is rejected"
+        return "policies read from " + ", ".join(files)
+
+    @property
     def failing(self) -> tuple[Finding, ...]:
         """Findings that count for --fail-on: not accepted, at or above the threshold."""
         if self.options.fail_on == "none":
