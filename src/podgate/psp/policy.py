@@ -55,18 +55,21 @@ def string_list(value: Any) -> tuple[str, ...]:
 
 
 KIND = "PodSecurityPolicy"
-API_VERSIONS = ("policy/v1beta1", "extensions/v1beta1")  # the only ones ever served
+API_VERSIONS = ("policy/v1beta1", "extensions/v1beta1")  # the only ones ever served in-tree
+WEBHOOK_API_VERSION = "podgate.io/v1"  # the same spec, served by podgate's webhook's CRD
 
 
 def is_policy(obj: Obj) -> bool:
-    """Whether `obj` is a PodSecurityPolicy an API server could have stored."""
-    return obj.get("kind") == KIND and obj.get("apiVersion") in API_VERSIONS
+    """Whether `obj` is a PodSecurityPolicy an API server could have stored (in-tree, or
+    through the CustomResourceDefinition podgate's webhook enforces)."""
+    api = obj.get("apiVersion")
+    return obj.get("kind") == KIND and (api in API_VERSIONS or api == WEBHOOK_API_VERSION)
 
 
 def not_a_policy(obj: Obj) -> str | None:
     """Why an object of kind PodSecurityPolicy is not one (its API version was never served),
     or None."""
-    if obj.get("kind") != KIND or obj.get("apiVersion") in API_VERSIONS:
+    if obj.get("kind") != KIND or is_policy(obj):
         return None
     api = obj.get("apiVersion")
     given = f"apiVersion {api}" if isinstance(api, str) and api else "no apiVersion"
@@ -75,5 +78,6 @@ def not_a_policy(obj: Obj) -> str | None:
     return (
         f"kind {KIND}{named} with {given} is not a policy and is not simulated: "
         f"{KIND} was served only as policy/v1beta1 (and extensions/v1beta1 up to Kubernetes "
-        "1.15), so no API server would have stored it"
+        f"1.15; {WEBHOOK_API_VERSION} by podgate's webhook), so no API server would have "
+        "stored it"
     )
