@@ -14,6 +14,7 @@ from rich.text import Text
 
 from podgate.report.context import ReportContext
 from podgate.scan.controls import SEVERITIES
+from podgate.scan.inventory import where as source_text
 from podgate.scan.rejections import (
     NO_USABLE_POLICY,
     Group,
@@ -25,7 +26,6 @@ from podgate.scan.rejections import (
     pss_failing_by_control,
     rejections,
 )
-from podgate.scan.inventory import where as source_text
 from podgate.scan.scan import ScanResult, WorkloadResult
 
 STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
@@ -253,7 +253,9 @@ def _workloads(out: Console, result: ScanResult, context: ReportContext) -> None
                 if r.psp.allowed
                 else "denied"
             )
-            _wrapped(out, "      ", f"PSP (requested by {requested_by(r, result)}): {psp}", "        ")
+            _wrapped(
+                out, "      ", f"PSP (requested by {requested_by(r, result)}): {psp}", "        "
+            )
             why = explain(r)
             if why:
                 _wrapped(out, "        ", why, "        ")

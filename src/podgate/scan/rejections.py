@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from podgate.psp.admission import NO_PROVIDERS
 from podgate.scan.controls import SEVERITY_RANK, Control, psp_control
 from podgate.scan.scan import ScanResult, WorkloadResult
 
@@ -68,6 +69,11 @@ def explain(result: WorkloadResult) -> str | None:
     psp = result.psp
     if psp is None or psp.allowed or psp.decision.violations:
         return None
+    if psp.message is not None and psp.message.endswith(NO_PROVIDERS):
+        return (
+            "no PodSecurityPolicy exists (or none can be built): with PodSecurityPolicy "
+            "admission on, every pod is rejected"
+        )
     w = result.workload
     sa = f"system:serviceaccount:{w.ref.namespace}:{w.service_account}"
     who = "nobody (no requester)" if psp.requester == "(none)" else psp.requester
