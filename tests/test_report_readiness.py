@@ -173,7 +173,10 @@ def test_text_says_what_an_empty_denial_means_for_the_workload(cluster: Path) ->
     workloads = out[out.index("Workloads") :]
     block = workloads[workloads.index("FAIL  Pod lonely/stray") :]
     flat = " ".join(line.strip() for line in block.splitlines()[:6])
-    assert "PSP (requested by (none)): denied" in flat
+    assert (
+        "PSP (requested by the user who creates it (--user not given; only its service "
+        "account counts)): denied" in flat
+    )
     assert (
         "no PodSecurityPolicy is usable by whoever creates the pod (nobody (no requester)) or by "
         "its service account (system:serviceaccount:lonely:default)"

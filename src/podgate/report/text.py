@@ -80,7 +80,7 @@ def _readiness(out: Console, result: ScanResult, context: ReportContext) -> None
                 "only the Pod Security Standards were checked."
             )
     else:
-        out.print(f"PodSecurityPolicy simulation: on ({result.psp_enabled_by}).")
+        _wrapped(out, "", f"PodSecurityPolicy simulation: on ({result.psp_enabled_by}).", "  ")
         if not rd.rbac_from_input:
             out.print(
                 Text(
@@ -260,9 +260,10 @@ def _workloads(out: Console, result: ScanResult, context: ReportContext) -> None
             if why:
                 _wrapped(out, "        ", why, "        ")
         for d in r.workload.duplicates:
-            out.print(Text(f"      also defined at {source_text(d)}", style="yellow"))
+            _wrapped(out, "      ", f"also defined at {source_text(d)}", "        ", "yellow", True)
         if r.workload.apart:
-            out.print(Text(f"      not folded into its owner: {r.workload.apart}", style="yellow"))
+            why = f"not folded into its owner: {r.workload.apart}"
+            _wrapped(out, "      ", why, "        ", "yellow", whole=True)
         for f in r.findings:
             mark = "accepted" if f.accepted else f.severity
             style = "dim" if f.accepted else STYLE.get(f.severity, "")
