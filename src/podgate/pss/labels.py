@@ -3,7 +3,8 @@
 Six labels, `pod-security.kubernetes.io/{enforce,audit,warn}` and their `-version`, resolved over
 the configured defaults as upstream's `api.PolicyToEvaluate` does:
 
-* a present label is parsed, even when empty (an empty value is invalid);
+* a present label is parsed, even when empty (an empty value is invalid); a null value is the
+  empty string, as the API server decodes `null` into a map of strings;
 * an invalid `enforce` level fails closed (`restricted`), an invalid `audit` or `warn` level fails
   open (`privileged`), an invalid version becomes `latest`;
 * warn inherits enforce: with no `warn` label, a valid `enforce` label stricter than the (default)
@@ -45,6 +46,7 @@ __all__ = [
     "compare_levels",
     "has_policy_labels",
     "resolve_labels",
+    "stored_labels",
 ]
 
 PREFIX = "pod-security.kubernetes.io/"
@@ -177,6 +179,17 @@ def _version(key: str, value: Any, errors: list[FieldError]) -> Version:
     return LATEST
 
 
+def stored_labels(labels: Any) -> dict[str, Any]:
+    """A Namespace's `metadata.labels` as read from a file or the API, the way every caller
+    hands them to `resolve_labels`: keys as strings, a null value as the empty string (what
+    the API server stores for `key:` left empty), any other value kept as it is so that a
+    value that is not a string (a list, a boolean: a typo the API server would refuse) is an
+    invalid label, never a missing one. Not a mapping: no labels."""
+    if not isinstance(labels, Mapping):
+        return {}
+    return {str(k): "" if v is None else v for k, v in labels.items()}
+
+
 def has_policy_labels(labels: Mapping[str, Any] | None) -> bool:
     """Whether any of the six Pod Security labels is present."""
     return labels is not None and any(k in labels for k in LABEL_KEYS)
@@ -187,11 +200,13 @@ def resolve_labels(
 ) -> ResolvedPolicy:
     """The effective policy of a namespace with these labels over these defaults.
 
-    A policy is always returned, even with errors (then using the fallbacks above). Label values
-    that are not strings (impossible in a cluster) are reported as invalid like any bad value.
+    A policy is always returned, even with errors (then using the fallbacks above). A null value
+    is the empty string; other values that are not strings (impossible in a cluster) are
+    reported as invalid like any bad value.
     """
     if not labels:
         return ResolvedPolicy(defaults)
+    labels = stored_labels(labels)
     errors: list[FieldError] = []
     enforce, audit, warn = defaults.enforce, defaults.audit, defaults.warn
 

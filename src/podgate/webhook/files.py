@@ -23,6 +23,7 @@ from podgate.k8s import mapping
 from podgate.k8s.defaults import default_policy
 from podgate.psp import PolicySet
 from podgate.psp.validation import validate_policy
+from podgate.pss.labels import stored_labels
 from podgate.rbac import Authorizer, UserInfo
 from podgate.webhook.sources import Requester
 
@@ -172,8 +173,8 @@ class FileRbacAuthorizer(Reloading):
         return authorizer.can_use_policy(UserInfo(user, tuple(groups)), namespace, policy)
 
 
-def _namespace_labels(docs: Iterable[Document]) -> dict[str, Mapping[str, str]]:
-    out: dict[str, Mapping[str, str]] = {}
+def _namespace_labels(docs: Iterable[Document]) -> dict[str, Mapping[str, Any]]:
+    out: dict[str, Mapping[str, Any]] = {}
     for d in docs:
         if d.obj.get("kind") != "Namespace":
             continue
@@ -188,7 +189,7 @@ def _namespace_labels(docs: Iterable[Document]) -> dict[str, Mapping[str, str]]:
             raise LoadError(
                 "metadata.labels: expected a mapping", file=d.file, document=d.index, line=d.line
             )
-        out[name] = {str(k): v for k, v in mapping(labels).items() if isinstance(v, str)}
+        out[name] = stored_labels(labels)
     return out
 
 
@@ -200,12 +201,12 @@ class FileNamespaceSource(Reloading):
 
     def __init__(self, paths: Sequence[str], *, max_bytes: int, on_reload: OnReload | None = None):
         super().__init__(paths, max_bytes=max_bytes, on_reload=on_reload)
-        self._labels: dict[str, Mapping[str, str]] | None = None
+        self._labels: dict[str, Mapping[str, Any]] | None = None
 
     def _load(self) -> None:
         self._labels = _namespace_labels(load_documents(self.paths, max_bytes=self.max_bytes))
 
-    def labels(self, namespace: str) -> Mapping[str, str] | None:
+    def labels(self, namespace: str) -> Mapping[str, Any] | None:
         found = self._labels
         return None if found is None else found.get(namespace)
 

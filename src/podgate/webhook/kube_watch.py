@@ -35,6 +35,7 @@ import orjson
 from podgate.k8s.defaults import default_policy
 from podgate.psp import PolicySet
 from podgate.psp.validation import validate_policy
+from podgate.pss.labels import stored_labels
 from podgate.webhook.kube_client import ApiClient, ApiError, Reflector
 
 __all__ = [
@@ -343,7 +344,7 @@ class NamespaceWatcher:
         backoff_base: float = 0.5,
         backoff_max: float = 30.0,
     ) -> None:
-        self._labels: dict[str, Mapping[str, str]] = {}
+        self._labels: dict[str, Mapping[str, Any]] = {}
         self._owned: ApiClient | None = None
         self._lock = threading.Lock()
         self.reflector = Reflector(
@@ -369,7 +370,7 @@ class NamespaceWatcher:
         watcher._owned = client
         return watcher
 
-    def labels(self, namespace: str) -> Mapping[str, str] | None:
+    def labels(self, namespace: str) -> Mapping[str, Any] | None:
         return self._labels.get(namespace)
 
     def ready(self) -> bool:
@@ -387,11 +388,8 @@ class NamespaceWatcher:
         return len(self._labels)
 
     @staticmethod
-    def _labels_of(obj: Mapping[str, Any]) -> Mapping[str, str]:
-        labels = _meta(obj).get("labels")
-        if not isinstance(labels, Mapping):
-            return MappingProxyType({})
-        return MappingProxyType({str(k): str(v) for k, v in labels.items()})
+    def _labels_of(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+        return MappingProxyType(stored_labels(_meta(obj).get("labels")))
 
     def _replace(self, items: list[Obj]) -> None:
         fresh = {_name(o): self._labels_of(o) for o in items if _name(o)}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from podgate.psp import PolicySet
 
@@ -43,8 +43,9 @@ class UseAuthorizer(Protocol):
 
 
 class NamespaceSource(Protocol):
-    def labels(self, namespace: str) -> Mapping[str, str] | None:
-        """The namespace's labels; None when the namespace is unknown."""
+    def labels(self, namespace: str) -> Mapping[str, Any] | None:
+        """The namespace's labels as `pss.labels.stored_labels` gives them (a value that is not
+        a string stays, and is an invalid label); None when the namespace is unknown."""
 
     def ready(self) -> bool:
         """Whether the initial list has been loaded."""
