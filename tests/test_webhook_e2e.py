@@ -84,14 +84,17 @@ class Server:
         return [json.loads(line) for line in self.log.read_text().splitlines() if line.strip()]
 
 
-def start_server(tmp: Path, *args: str, cert_dir: Path) -> Server:
+def start_server(
+    tmp: Path, *args: str, cert_dir: Path, env: dict[str, str] | None = None
+) -> Server:
     log = tmp / "serve.log"
     err = tmp / "serve.err"
     with open(log, "wb") as out, open(err, "wb") as errout:
         process = subprocess.Popen(
             [*PODGATE, "serve", "--tls-cert", str(cert_dir / "tls.crt"),
              "--tls-key", str(cert_dir / "tls.key"), "--listen", "127.0.0.1:0", *args],
-            stdout=out, stderr=errout, env={**os.environ, "POD_NAMESPACE": "podgate-system"},
+            stdout=out, stderr=errout,
+            env={**os.environ, "POD_NAMESPACE": "podgate-system"} if env is None else env,
         )  # fmt: skip
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

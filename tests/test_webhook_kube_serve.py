@@ -43,6 +43,11 @@ class Podgate:
         self.process = process
         self.port = port
         self.ctx = ssl.create_default_context(cafile=str(ca))
+        self.log: Path | None = None
+
+    def logs(self) -> list[dict[str, Any]]:
+        assert self.log is not None
+        return [json.loads(line) for line in self.log.read_text().splitlines() if line.strip()]
 
     def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.ctx, timeout=10)
@@ -168,6 +173,7 @@ def podgate(api: FakeApi, pki: Pki, tmp_path: Path) -> Iterator[Podgate]:
 
         wait(serving, 30)
         server = Podgate(process, port, pki.ca)
+        server.log = log
         wait(lambda: server.request("GET", "/readyz")[0] == 200)
         yield server
     finally:
@@ -272,3 +278,19 @@ def test_namespace_labels_from_the_api(api: FakeApi, podgate: Podgate) -> None:
             is True
         )
     )
+
+
+def test_api_source_lines_reach_the_json_log_with_their_fields(
+    api: FakeApi, podgate: Podgate
+) -> None:
+    loaded = [r for r in podgate.logs() if r["msg"] == "Loaded policies"]
+    assert loaded and loaded[0]["policies"] == ["restricted"]  # an info line, not lost
+    assert loaded[0]["logger"] == "podgate.webhook.kube" and loaded[0]["v"] == 0
+    api.sar_status = 500
+    denied = podgate.review("/validate", pod("other", runAsNonRoot=True))
+    assert denied["allowed"] is False
+    wait(lambda: any(r["msg"] == "SubjectAccessReview failed" for r in podgate.logs()))
+    failed = next(r for r in podgate.logs() if r["msg"] == "SubjectAccessReview failed")
+    assert failed["level"] == "warning"
+    assert failed["err"].startswith("SubjectAccessReview: ")  # the warning keeps its err
+    assert "500" in failed["err"]

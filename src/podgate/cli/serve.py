@@ -92,7 +92,8 @@ the last good content. Logs: one JSON line per decision on stdout."""
 )  # fmt: skip
 @click.option(
     "--self-namespace", default=None, metavar="NS",
-    help="podgate's own namespace, always exempt (default: $POD_NAMESPACE, else podgate).",
+    help="podgate's own namespace, always exempt (default: $POD_NAMESPACE; with neither, no "
+    "namespace of its own is exempt, and the start-up log warns).",
 )  # fmt: skip
 @click.option(
     "--request-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
@@ -106,6 +107,12 @@ the last good content. Logs: one JSON line per decision on stdout."""
     metavar="SECONDS",
     help="Close a connection whose request headers are not complete within this time.",
 )
+@click.option(
+    "--shutdown-delay", type=click.FloatRange(min=0), default=3.0, show_default=True,
+    metavar="SECONDS", help="After SIGTERM: /readyz answers 503 at once and reviews are still "
+    "answered for this long (while the Service drops the replica); then the listener closes "
+    "and reviews in flight finish before the exit.",
+)  # fmt: skip
 @click.option(
     "--reload-interval", type=click.FloatRange(min=0.1), default=5.0, show_default=True,
     metavar="SECONDS", help="How often files and the certificate are checked for changes.",
@@ -133,6 +140,7 @@ def command(
     self_namespace: str | None,
     request_timeout: float,
     header_timeout: float,
+    shutdown_delay: float,
     reload_interval: float,
     verbosity: int,
     max_bytes: int,
@@ -159,9 +167,10 @@ def command(
         mode=mode,
         on_error=on_error,
         exempt_namespaces=exempt_namespaces or ("kube-system",),
-        self_namespace=self_namespace or os.environ.get("POD_NAMESPACE") or "podgate",
+        self_namespace=self_namespace or os.environ.get("POD_NAMESPACE") or "",
         request_timeout=request_timeout,
         header_timeout=header_timeout,
+        shutdown_delay=shutdown_delay,
         reload_interval=reload_interval,
         verbosity=verbosity,
         max_bytes=max_bytes,

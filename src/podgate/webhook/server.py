@@ -21,7 +21,7 @@ from podgate.io.pss_config import load_pss_config
 from podgate.pss.config import DEFAULT_CONFIGURATION
 from podgate.webhook.app import Runtime, WebhookApp
 from podgate.webhook.files import FileNamespaceSource, FilePolicySource, FileRbacAuthorizer
-from podgate.webhook.logs import JsonLogger
+from podgate.webhook.logs import JsonLogger, route_logging
 from podgate.webhook.metrics import Metrics
 from podgate.webhook.protocol import with_header_timeout
 from podgate.webhook.review import Settings, Sources
@@ -49,8 +49,9 @@ class ServeOptions:
     mode: str = "enforce"
     on_error: str = "deny"
     exempt_namespaces: tuple[str, ...] = ("kube-system",)
-    self_namespace: str = "podgate"
+    self_namespace: str = ""  # podgate's own namespace ($POD_NAMESPACE); "" outside a pod
     request_timeout: float = 10.0
+    shutdown_delay: float = 3.0  # after SIGTERM: not ready, still answering, for this long
     header_timeout: float = 10.0
     reload_interval: float = 5.0
     verbosity: int = 0
@@ -194,6 +195,12 @@ def build(options: ServeOptions, logger: JsonLogger | None = None) -> Server:
     readiness.append(("certificate", lambda: certificate.loaded))
 
     exempt = {*options.exempt_namespaces, options.self_namespace} - {""}
+    if not options.self_namespace:
+        logger.warn(
+            "Exempted no namespace as podgate's own",
+            reason="neither POD_NAMESPACE nor --self-namespace is set",
+            exemptNamespaces=sorted(exempt),
+        )
     settings = Settings(
         mode=options.mode,
         on_error=options.on_error,
@@ -258,7 +265,11 @@ def serve(options: ServeOptions) -> None:
     """Build, bind and serve until SIGTERM/SIGINT."""
     import uvicorn
 
-    server = build(options)
+    from podgate.webhook.shutdown import Draining, DrainingServer
+
+    logger = JsonLogger(verbosity=options.verbosity)
+    route_logging(logger)  # the Kubernetes sources, uvicorn and asyncio log as JSON lines too
+    server = build(options, logger)
     # what start-up built lives as long as the server: out of the cyclic collector's way
     gc.collect()
     gc.freeze()
@@ -297,7 +308,16 @@ def serve(options: ServeOptions) -> None:
         pss=rt.settings.pss,
         exemptNamespaces=sorted(rt.settings.exempt_namespaces),
     )
+    draining = Draining()
+    rt.readiness = (*rt.readiness, ("draining", draining.ready))
+    uv = DrainingServer(
+        config,
+        draining,
+        delay=options.shutdown_delay,
+        on_signal=lambda name, delay: logger.log("Shutting down", signal=name, delay=delay),
+    )
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        uv.run(sockets=[sock])
     finally:
         stop.set()
+    logger.log("Stopped")
