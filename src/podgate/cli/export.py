@@ -1,4 +1,4 @@
-"""`podgate export --to psa`: PodSecurityPolicies to what clusters run today, each export
+"""`podgate export --to psa|vap`: PodSecurityPolicies to what clusters run today, each export
 compared with PSP's own decisions by the target's engine."""
 
 from __future__ import annotations
@@ -29,11 +29,14 @@ EPILOG = """\b
 Examples:
   podgate export --to psa examples/cluster examples/policies examples/rbac
   podgate export --to psa cluster.json --kubernetes-version 1.30 -o json
+  podgate export --to vap cluster.json --verify --output-file vap.yaml
 \b
 psa: per namespace, enforce/audit/warn labels pinned to --kubernetes-version, the `kubectl
 label --dry-run=server` commands, an AdmissionConfiguration when namespaces need privileged,
 and what PSA cannot express, proved with podgate's PSS engine against PSP's decisions on the
 input's workloads and on generated pods near every policy's boundary.
+vap: a ValidatingAdmissionPolicy and binding in CEL that keeps PSP's selection by RBAC through
+the authorizer library; --verify runs it in cel-cpp (cel-expr-python, the `verify` extra).
 \b
 Exit codes: 0 everything proved, 1 anything partial or unproved, 2 bad input."""
 
@@ -60,8 +63,8 @@ _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 @click.option(
     "--verify",
     is_flag=True,
-    help="Run the target's engine over the workloads and boundary pods (psa: always, with "
-    "podgate's PSS engine).",
+    help="Run the target's engine over the workloads and boundary pods (vap: cel-cpp; "
+    "psa: always, with podgate's PSS engine).",
 )
 @click.option(
     "--no-boundary",
@@ -116,6 +119,10 @@ def command(
     if not psps:
         fail("no PodSecurityPolicy in the input (give them in INPUT or with --policy)")
     result = export(psps, rbac, others, target, kubernetes_version, boundary=not no_boundary)
+    if verify and target == "vap":
+        from podgate.verify.cel import verify as run_verifier
+
+        result = run_verifier(result, [*psps, *rbac, *others], boundary=not no_boundary)
     text = _render(result, output)
     table = _table(result)
     if output_file is None:

@@ -26,13 +26,13 @@ from podgate.export.psa import export_psa
 from podgate.k8s import Obj
 from podgate.pss import Version, parse_version
 
-TARGETS = ("psa",)
+TARGETS = ("psa", "vap")
 DEFAULT_KUBERNETES_VERSION = "1.36"
 
 
 def kubernetes_version(text: str) -> tuple[int, Version]:
     """`1.N` (a leading `v` accepted): the minor, and the pinned PSS version `v1.N`."""
-    m = re.fullmatch(r"v?1\.(\d{1,3})", text.strip())
+    m = re.fullmatch(r"v?1\.(\d{1,3})(?:\.\d+)?", text.strip())
     if m is None:
         raise ExportError(f"--kubernetes-version: expected 1.N (e.g. 1.30), got {text!r}")
     minor = int(m.group(1))
@@ -70,6 +70,10 @@ def export(
                 "(see mutatedByPsp per namespace, or `podgate simplify`)",
             ),
         )
+    if target == "vap":
+        from podgate.export.vap import export_vap
+
+        return export_vap(cluster, minor)
     raise ExportError(f"--to: unknown target {target!r} (known: {', '.join(TARGETS)})")
 
 

@@ -86,6 +86,18 @@ class Cluster:
         computed = compute(self.policy_set, pod, namespace, user, can_use, mutation_allowed=False)
         return computed.policy if computed.pod is not None else None
 
+    def representative_service_accounts(self, namespace: str) -> list[str]:
+        """One service account of `namespace` for each distinct set of policies they may use
+        there (the others decide alike, for PSP and for any export that asks RBAC the same
+        question); "default" when the namespace names none."""
+        sas = sorted({n for ns, n in self.service_accounts if ns == namespace} or {"default"})
+        seen: dict[tuple[bool, ...], str] = {}
+        for sa in sas:
+            who = service_account_identity(namespace, sa)
+            key = tuple(self.can_use(who, namespace, p) for p in self.policy_set.names)
+            seen.setdefault(key, sa)
+        return sorted(seen.values())
+
     def usable_in(self, namespace: str) -> tuple[str, ...]:
         """The policies some service account of `namespace`, or a controller acting in it,
         may use there (sorted as PSP orders them)."""

@@ -122,7 +122,7 @@ def _namespace(
                 ]
                 mutated.append({"workload": str(w.ref), "policy": decision.policy, "patch": patch})
     if boundary:
-        sas = sorted({n for s, n in cluster.service_accounts if s == ns} or {"default"})
+        sas = cluster.representative_service_accounts(ns)
         bases = [b for sa in sas for b in (minimal_pod(ns, sa), restricted_pod(ns, sa))]
         who = controller_identity("replicaset-controller")
         for probe in probes(bases, cluster.policies):

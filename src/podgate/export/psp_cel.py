@@ -1,0 +1,383 @@
+"""One PodSecurityPolicy as a CEL expression over a Pod (`object`): true exactly when the policy
+admits the pod unchanged (its validation passes and none of its defaults would apply), as
+PSP's validating phase decides it. The strategies are built by podgate's own strategy modules,
+so a policy is read here exactly as the admission engine reads it.
+
+The CEL is written for Kubernetes' type-checked environment: every optional field is read
+behind `has()`, the three container lists are never concatenated (their element types
+differ), map keys are read with `in` and index syntax, and only functions Kubernetes' CEL
+offers (the standard library and the strings extension) are used. Pods are read as the API
+server hands them to admission: no null fields; a seccomp profile given as a field counts as
+the annotation PSP read (the API server synchronised the two)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from podgate.k8s import Obj, mapping
+from podgate.psp.policy import BuildError, IdRange
+from podgate.psp.strategies import (
+    apparmor,
+    capabilities,
+    groups,
+    host_namespaces,
+    host_ports,
+    privilege_escalation,
+    privileged,
+    proc_mount,
+    read_only_root,
+    run_as_user,
+    runtime_class,
+    seccomp,
+    selinux,
+    sysctls,
+    volumes,
+)
+from podgate.psp.strategies.volumes import SOURCES
+
+CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
+POD_SC = "object.spec.securityContext"
+
+
+def lit(s: str) -> str:
+    """A CEL string literal."""
+    out = ['"']
+    for ch in s:
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def lit_list(items: Iterable[str]) -> str:
+    return "[" + ", ".join(lit(s) for s in sorted(set(items))) + "]"
+
+
+def _all(terms: list[str]) -> str:
+    terms = [t for t in terms if t != "true"]
+    if not terms:
+        return "true"
+    if "false" in terms:
+        return "false"
+    return " && ".join(f"({t})" for t in terms)
+
+
+def _any(terms: list[str]) -> str:
+    return " || ".join(f"({t})" for t in terms) if terms else "false"
+
+
+def in_ranges(x: str, ranges: tuple[IdRange, ...]) -> str:
+    return _any([f"{x} >= {r.low} && {x} <= {r.high}" for r in ranges])
+
+
+# --- securityContext fields of a container (`c`), and their pod-level fallback -----------
+
+
+def c_set(key: str) -> str:
+    return f"has(c.securityContext) && has(c.securityContext.{key})"
+
+
+def p_set(key: str) -> str:
+    return f"has({POD_SC}) && has({POD_SC}.{key})"
+
+
+def eff_set(key: str) -> str:
+    return f"({c_set(key)}) || ({p_set(key)})"
+
+
+def eff(key: str) -> str:
+    return f"(({c_set(key)}) ? c.securityContext.{key} : {POD_SC}.{key})"
+
+
+def annotation(key_expr: str) -> str:
+    """The annotation's value ("" when absent), `key_expr` a CEL string expression."""
+    return (
+        f"(has(object.metadata.annotations) && ({key_expr}) in object.metadata.annotations"
+        f' ? object.metadata.annotations[{key_expr}] : "")'
+    )
+
+
+def seccomp_field(sc: str) -> str:
+    """The annotation form of `sc.seccompProfile` ("" for an unknown type); only when set."""
+    p = f"{sc}.seccompProfile"
+    return (
+        f'(!has({p}.type) ? "" : {p}.type == "Unconfined" ? "unconfined" : '
+        f'{p}.type == "RuntimeDefault" ? "runtime/default" : '
+        f'({p}.type == "Localhost" && has({p}.localhostProfile)) ? '
+        f'"localhost/" + {p}.localhostProfile : "")'
+    )
+
+
+def _multiset_equal(a: str, b: str) -> str:
+    count = "{}.filter(y, y == x).size()"
+    return f"size({a}) == size({b}) && {a}.all(x, {count.format(a)} == {count.format(b)})"
+
+
+# --- one policy -------------------------------------------------------------------------
+
+
+def _container_terms(spec: Obj, ann: Obj) -> list[str]:
+    """Conditions on one container `c` (its securityContext `c.securityContext`)."""
+    out: list[str] = []
+    user = run_as_user.build(spec, ann)
+    if isinstance(user, run_as_user.MustRunAs):
+        out.append(f"({eff_set('runAsUser')}) && ({in_ranges(eff('runAsUser'), user.ranges)})")
+    elif isinstance(user, run_as_user.MustRunAsNonRoot):
+        out.append(
+            f"(({eff_set('runAsNonRoot')}) || ({eff_set('runAsUser')}))"
+            f" && (!({eff_set('runAsNonRoot')}) || {eff('runAsNonRoot')} == true)"
+            f" && (!({eff_set('runAsUser')}) || {eff('runAsUser')} != 0)"
+        )
+    group = groups.build_run_as_group(spec, ann)
+    if group is not None:
+        check = in_ranges(eff("runAsGroup"), group.ranges)
+        if group.must:
+            out.append(f"({eff_set('runAsGroup')}) && ({check})")
+        else:
+            out.append(f"!({eff_set('runAsGroup')}) || ({check})")
+    se = selinux.build(spec, ann)
+    if se is not None:
+        out.append(
+            f"({eff_set('seLinuxOptions')}) && ({_selinux_match(eff('seLinuxOptions'), se)})"
+        )
+    aa = apparmor.build(spec, ann)
+    if aa is not None:
+        profile = annotation(f"{lit(apparmor.CONTAINER_PREFIX)} + c.name")
+        if aa.default:
+            out.append(f'{profile} != ""')
+        if aa.allowed is not None:
+            out.append(f'{profile} != "" && {profile} in {lit_list(aa.allowed)}')
+    sc = seccomp.build(spec, ann)
+    if not sc.allow_any:
+        out.append(_seccomp_check(_container_seccomp(), sc))
+    if privileged.build(spec, ann) is not None:
+        out.append(
+            "!has(c.securityContext) || !has(c.securityContext.privileged)"
+            " || c.securityContext.privileged == false"
+        )
+    proc = proc_mount.build(spec, ann)
+    out.append(
+        f'(({c_set("procMount")}) ? c.securityContext.procMount : "Default")'
+        f" in {lit_list(proc.allowed)}"
+    )
+    caps = capabilities.build(spec, ann)
+    out.append(_capabilities(caps))
+    ports = host_ports.build(spec, ann)
+    out.append(
+        "!has(c.ports) || c.ports.all(p, !has(p.hostPort) || p.hostPort <= 0 || "
+        f"({in_ranges('p.hostPort', ports.ranges)}))"
+    )
+    if read_only_root.build(spec, ann) is not None:
+        out.append(
+            f"({c_set('readOnlyRootFilesystem')})"
+            " && c.securityContext.readOnlyRootFilesystem == true"
+        )
+    ape = privilege_escalation.build(spec, ann)
+    if ape is not None:
+        key = "allowPrivilegeEscalation"
+        out.append(
+            f"({c_set(key)})"
+            if ape.allow
+            else f"({c_set(key)}) && c.securityContext.{key} == false"
+        )
+    return [t for t in out if t and t != "true"]
+
+
+def _selinux_match(opts: str, se: selinux.MustRunAs) -> str:
+    def text(key: str) -> str:
+        return f'(has({opts}.{key}) ? {opts}.{key} : "")'
+
+    want = se.options
+    terms = []
+    for key in ("role", "type", "user"):
+        value = want.get(key)
+        terms.append(f"{text(key)} == {lit(value if isinstance(value, str) else '')}")
+    level = want.get("level")
+    level = level if isinstance(level, str) else ""
+    got = text("level")
+    level_terms = [f"{got} == {lit(level)}"]
+    if ":" in level:
+        sens, cats = level.split(":", 1)
+        after = f'{got}.substring({got}.indexOf(":") + 1).split(",")'
+        want_cats = "[" + ", ".join(lit(c) for c in cats.split(",")) + "]"
+        level_terms.append(
+            f'{got}.indexOf(":") >= 0 && {got}.substring(0, {got}.indexOf(":")) == {lit(sens)}'
+            f" && ({_multiset_equal(after, want_cats)})"
+        )
+    terms.append(_any(level_terms))
+    return _all(terms)
+
+
+def _seccomp_check(profile: str, sc: seccomp.Seccomp) -> str:
+    if sc.allowed is None:
+        return f'{profile} == ""'
+    return f"{profile} in {lit_list(sc.allowed)}"
+
+
+def _pod_seccomp() -> str:
+    pod_ann = annotation(lit(seccomp.POD_KEY))
+    field = seccomp_field(POD_SC)
+    return f'({pod_ann} != "" ? {pod_ann} : ({p_set("seccompProfile")}) ? {field} : "")'
+
+
+def _container_seccomp() -> str:
+    key = f"{lit(seccomp.CONTAINER_PREFIX)} + c.name"
+    in_ann = f"has(object.metadata.annotations) && ({key}) in object.metadata.annotations"
+    return (
+        f"(({c_set('seccompProfile')}) ? {seccomp_field('c.securityContext')} : "
+        f"({in_ann}) ? object.metadata.annotations[{key}] : "
+        f"({p_set('seccompProfile')}) ? {seccomp_field(POD_SC)} : "
+        f"{annotation(lit(seccomp.POD_KEY))})"
+    )
+
+
+def _capabilities(caps: capabilities.Capabilities) -> str:
+    has_caps = "has(c.securityContext) && has(c.securityContext.capabilities)"
+    add = "c.securityContext.capabilities.add"
+    drop = "c.securityContext.capabilities.drop"
+    own_add = f"(has({add}) ? {add} : [])"
+    own_drop = f"(has({drop}) ? {drop} : [])"
+    terms = []
+    if caps.default_add or caps.required_drop:
+        terms.append(has_caps)
+        # defaults that would be added, drops that would be required: none may be missing
+        for cap in sorted(caps.default_add):
+            terms.append(f"{lit(cap)} in {own_drop} || {lit(cap)} in {own_add}")
+        for cap in sorted(caps.required_drop_set):
+            terms.append(f"{lit(cap)} in {own_drop}")
+    if not caps.allow_all:
+        allowed = lit_list(caps.allowed | caps.default_add)
+        terms.append(f"!({has_caps}) || !has({add}) || {add}.all(x, x in {allowed})")
+    return _all(terms)
+
+
+def _pod_terms(spec: Obj, ann: Obj) -> list[str]:
+    out: list[str] = []
+    for build, field in ((groups.build_fs_group, "fsGroup"),):
+        rule = build(spec, ann)
+        if rule is not None:
+            check = in_ranges(f"{POD_SC}.{field}", rule.ranges)
+            out.append(
+                f"({p_set(field)}) && ({check})" if rule.must else f"!({p_set(field)}) || ({check})"
+            )
+    sup = groups.build_supplemental_groups(spec, ann)
+    if sup is not None:
+        sg = f"{POD_SC}.supplementalGroups"
+        check = f"{sg}.all(g, {in_ranges('g', sup.ranges)})"
+        out.append(
+            f"({p_set('supplementalGroups')}) && size({sg}) > 0 && {check}"
+            if sup.must
+            else f"!({p_set('supplementalGroups')}) || {check}"
+        )
+    se = selinux.build(spec, ann)
+    if se is not None:
+        out.append(
+            f"({p_set('seLinuxOptions')}) && ({_selinux_match(POD_SC + '.seLinuxOptions', se)})"
+        )
+    sc = seccomp.build(spec, ann)
+    if sc.default:
+        out.append(f'{_pod_seccomp()} != ""')
+    if not sc.allow_any:
+        out.append(_seccomp_check(_pod_seccomp(), sc))
+    hostns = host_namespaces.build(spec, ann)
+    if hostns is not None:
+        for key, _ in hostns.forbidden:
+            out.append(f"!has(object.spec.{key}) || object.spec.{key} == false")
+    sys = sysctls.build(spec, ann)
+    if sys.can_fail:
+        name = "s.name"
+
+        def matches(p: sysctls.Patterns) -> str:
+            terms = [f"{name} in {lit_list(p.exact)}"] if p.exact else []
+            terms.extend(f"{name}.startsWith({lit(x)})" for x in sorted(set(p.prefixes)))
+            return _any(terms)
+
+        safe = lit_list(sysctls.SAFE_SYSCTLS)
+        ok = f"!({matches(sys.forbidden)}) && ({name} in {safe} || ({matches(sys.allowed_unsafe)}))"
+        out.append(f"!({p_set('sysctls')}) || {POD_SC}.sysctls.all(s, {ok})")
+    out.append(_volumes(volumes.build(spec, ann)))
+    rc = runtime_class.build(spec, ann)
+    if rc is not None:
+        if rc.default is not None:
+            out.append("has(object.spec.runtimeClassName)")
+        if not rc.allow_any:
+            out.append(
+                "!has(object.spec.runtimeClassName)"
+                f" || object.spec.runtimeClassName in {lit_list(rc.allowed)}"
+            )
+    return [t for t in out if t and t != "true"]
+
+
+def volume_kinds(v: str) -> str:
+    """The FSTypes of volume `v` in PSP's order of precedence (the first is the one PSP
+    reads; an empty list: no source). A flat list keeps the expression shallow."""
+    items = ", ".join(f'has({v}.{key}) ? {lit(kind)} : ""' for key, kind in SOURCES)
+    return f'[{items}].filter(k, k != "")'
+
+
+def _volumes(vol: volumes.Volumes) -> str:
+    kinds = volume_kinds("v")
+    kind = f"{kinds}[0]"
+    terms = [f"size({kinds}) > 0"]
+    if not vol.allow_all:
+        terms.append(f"{kind} in {lit_list(vol.allowed)}")
+    if vol.host_paths:
+        path = '(has(v.hostPath.path) ? v.hostPath.path : "")'
+        trimmed = f'({path}.endsWith("/") ? {path}.substring(0, size({path}) - 1) : {path})'
+
+        def matching(entries: list[volumes.HostPath]) -> str:
+            return _any(
+                [
+                    f"{trimmed} == {lit(e.prefix)} || {trimmed}.startsWith({lit(e.prefix + '/')})"
+                    for e in entries
+                ]
+            )
+
+        rw = [e for e in vol.host_paths if not e.read_only]
+        ro = [e for e in vol.host_paths if e.read_only]
+        mounted_ro = _all(
+            [
+                f"!has(object.spec.{lst}) || object.spec.{lst}.all(k, !has(k.volumeMounts) || "
+                "k.volumeMounts.all(m, m.name != v.name"
+                " || (has(m.readOnly) && m.readOnly == true)))"
+                for lst in CONTAINER_LISTS
+            ]
+        )
+        ok = _any(
+            ([matching(rw)] if rw else []) + ([f"({matching(ro)}) && ({mounted_ro})"] if ro else [])
+        )
+        terms.append(f'{kind} != "hostPath" || ({ok})')
+    if vol.flex_drivers:
+        terms.append(
+            f'{kind} != "flexVolume" || (has(v.flexVolume.driver) ? v.flexVolume.driver : "")'
+            f" in {lit_list(vol.flex_drivers)}"
+        )
+    if vol.csi_drivers:
+        terms.append(
+            f'{kind} != "csi" || (has(v.csi.driver) ? v.csi.driver : "")'
+            f" in {lit_list(vol.csi_drivers)}"
+        )
+    return f"!has(object.spec.volumes) || object.spec.volumes.all(v, {_all(terms)})"
+
+
+def admits_unchanged(policy: Obj) -> str:
+    """The policy as one CEL expression (see the module's docstring); "false" for a policy
+    whose strategies cannot be built (PSP admission skips it)."""
+    meta = mapping(policy.get("metadata"))
+    spec = mapping(policy.get("spec"))
+    ann = mapping(meta.get("annotations"))
+    try:
+        pod = _pod_terms(spec, ann)
+        per_container = _all(_container_terms(spec, ann))
+    except BuildError:
+        return "false"
+    terms = list(pod)
+    if per_container != "true":
+        for lst in CONTAINER_LISTS:
+            each = f"object.spec.{lst}.all(c, {per_container})"
+            terms.append(each if lst == "containers" else f"!has(object.spec.{lst}) || {each}")
+    return _all(terms)
