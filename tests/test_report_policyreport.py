@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from podgate.k8s.defaults import default_object, default_policy
 from podgate.pss import parse_level
 from podgate.report import policyreport
 from podgate.report.context import ReportContext
+from podgate.report.junit import cases
 from podgate.scan import ScanOptions, ScanResult, parse_exceptions, scan
 from podgate.scan.inventory import Source, WorkloadRef
 
@@ -352,3 +354,96 @@ def test_cli_output_is_a_kubectl_apply_stream(workdir: Path, validators: dict[st
     for doc in docs:  # the CLI's own clock: check the shape, not the time
         errors = list(validators[doc["kind"]].iter_errors(doc))
         assert not errors
+
+
+ETCD_LIMIT = 1536 * 1024  # etcd's default --max-request-bytes (1.5 MiB)
+
+
+def _big_namespace(path: Path, pods: int) -> None:
+    """`pods` bare pods in namespace `big`, every other one privileged (fails baseline)."""
+    docs = []
+    for i in range(pods):
+        sc = "{privileged: true}" if i % 2 else "{}"
+        docs.append(
+            "apiVersion: v1\nkind: Pod\n"
+            f"metadata: {{name: pod-with-a-fairly-long-name-{i:05}, namespace: big}}\n"
+            f"spec: {{containers: [{{name: app, image: nginx, securityContext: {sc}}}]}}\n"
+        )
+    path.write_text("---\n".join(docs))
+
+
+def _as_applied(doc: dict[str, Any]) -> int:
+    """The size of the object as etcd gets it from `kubectl apply`: its JSON with the JSON of
+    itself in the last-applied-configuration annotation."""
+    applied = json.loads(json.dumps(doc))
+    last = json.dumps(doc, separators=(",", ":"))
+    applied["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] = last
+    return len(json.dumps(applied, separators=(",", ":")).encode())
+
+
+def test_a_big_namespace_is_split_into_parts_each_under_the_etcd_limit(
+    tmp_path: Path, validators: dict[str, Any]
+) -> None:
+    manifest = tmp_path / "big.yaml"
+    _big_namespace(manifest, 600)
+    result, context = run_scan([str(manifest)])
+    docs = reports(result, context)
+    names = [d["metadata"]["name"] for d in docs]
+    assert len(docs) > 2, "the input is meant to need several parts"
+    assert names == ["podgate-scan"] + [f"podgate-scan-{i}" for i in range(2, len(docs) + 1)]
+    parts = [d["metadata"]["annotations"]["podgate.io/part"] for d in docs]
+    assert parts == [f"{i} of {len(docs)}" for i in range(1, len(docs) + 1)]
+    unsplit = sum(len(json.dumps(d["results"], separators=(",", ":"))) for d in docs)
+    assert unsplit > ETCD_LIMIT  # as one object, it would not have been stored
+    for doc in docs:
+        assert doc["metadata"]["namespace"] == "big"
+        assert len(json.dumps(doc, separators=(",", ":")).encode()) <= policyreport.MAX_REPORT_BYTES
+        assert _as_applied(doc) < ETCD_LIMIT
+        errors = list(validators["PolicyReport"].iter_errors(doc))
+        assert not errors
+        tally = Counter(r["result"] for r in doc["results"])
+        assert doc["summary"] == {k: tally[k] for k in ("pass", "fail", "warn", "error", "skip")}
+    # nothing lost, nothing twice, in the scan's order, and one pod's results in one part
+    want = [
+        (c.workload.workload.ref.name, c.rule if not c.findings else f.rule)
+        for c in cases(result)
+        for f in (c.findings or [None])
+    ]
+    got = [
+        (r["resources"][0]["name"], r["properties"]["ruleId"]) for d in docs for r in d["results"]
+    ]
+    assert got == want
+    where: dict[str, set[int]] = {}
+    for i, doc in enumerate(docs):
+        for r in doc["results"]:
+            where.setdefault(r["resources"][0]["name"], set()).add(i)
+    assert len(where) == 600
+    assert all(len(parts) == 1 for parts in where.values())
+
+
+def test_the_split_is_deterministic_and_a_small_namespace_stays_one_report(
+    tmp_path: Path,
+) -> None:
+    manifest = tmp_path / "big.yaml"
+    _big_namespace(manifest, 600)
+    first = reports(*run_scan([str(manifest)]))
+    second = reports(*run_scan([str(manifest)]))
+    assert first == second
+    _big_namespace(manifest, 20)
+    (small,) = reports(*run_scan([str(manifest)]))
+    assert small["metadata"]["name"] == "podgate-scan"
+    assert "podgate.io/part" not in small["metadata"]["annotations"]
+
+
+def test_a_resource_larger_than_a_part_gets_parts_of_its_own() -> None:
+    results = [
+        {"result": "pass", "resources": [{"name": n}], "message": "x" * 300}
+        for n in ("a", "b", "b", "b", "c")
+    ]
+    parts = policyreport.parts("PolicyReport", "ns", results, {}, limit=1200)
+    assert [[r["resources"][0]["name"] for r in p["results"]] for p in parts] == [
+        ["a"],
+        ["b", "b"],
+        ["b", "c"],
+    ]
+    assert all(len(json.dumps(p, separators=(",", ":"))) <= 1200 for p in parts)

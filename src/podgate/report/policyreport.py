@@ -7,7 +7,16 @@ Results follow the JUnit writer's evaluation matrix: a `pass` for every Pod Secu
 check a workload meets and for an admitting PodSecurityPolicy, a `fail` per open finding, a
 `skip` per accepted finding (and for exempt namespaces). `properties.line` is the line of the
 resource's document (`fieldPath` says where in it): reports are mostly of cluster snapshots, where
-locating each field would mean composing the whole file again."""
+locating each field would mean composing the whole file again.
+
+A report for a big namespace would exceed what the API server stores in one object (etcd's
+request limit, 1.5 MiB by default; `kubectl apply` also copies the object into its
+last-applied-configuration annotation, doubling it). A report whose JSON would pass
+MAX_REPORT_BYTES is split into parts, each under it, the results of one resource kept
+together where they fit: the first part keeps the name `podgate-scan`, the next ones are
+`podgate-scan-2`, `podgate-scan-3`, ... in the same (deterministic) order of results, each
+annotated with `podgate.io/part: "N of M"`. Parts left over from an earlier, larger report
+are not deleted by `kubectl apply`; `--prune -l app.kubernetes.io/managed-by=podgate` does."""
 
 from __future__ import annotations
 
@@ -16,6 +25,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+import orjson
 import yaml
 
 from podgate.report.context import ReportContext
@@ -31,6 +41,9 @@ SOURCE = "podgate"
 LABELS = {"app.kubernetes.io/managed-by": "podgate"}
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 OUTCOMES = ("pass", "fail", "warn", "error", "skip")
+# The JSON size a report may reach: with kubectl's last-applied-configuration annotation (the
+# object again, as an escaped string: at most about 2.2 times) it stays under etcd's 1.5 MiB.
+MAX_REPORT_BYTES = 600 * 1024
 
 
 def _family(case: Case) -> str:
@@ -176,16 +189,65 @@ def to_reports(result: ScanResult, context: ReportContext) -> list[dict[str, Any
         annotations["podgate.io/notes"] = "\n".join(result.notes)
     reports = []
     for namespace in sorted(n for n in by_namespace if n):
-        reports.append(_report("PolicyReport", namespace, by_namespace[namespace], annotations))
+        reports.extend(parts("PolicyReport", namespace, by_namespace[namespace], annotations))
     if "" in by_namespace or not reports:
-        reports.append(_report("ClusterPolicyReport", "", by_namespace.get("", []), annotations))
+        reports.extend(parts("ClusterPolicyReport", "", by_namespace.get("", []), annotations))
     return reports
 
 
+def _size(value: Any) -> int:
+    return len(orjson.dumps(value))
+
+
+def parts(
+    kind: str,
+    namespace: str,
+    results: list[dict[str, Any]],
+    annotations: Mapping[str, str],
+    limit: int = MAX_REPORT_BYTES,
+) -> list[dict[str, Any]]:
+    """One report, or several named parts each under `limit` bytes of JSON (a single result
+    larger than a part can hold gets a part of its own)."""
+    whole = _report(kind, namespace, results, annotations)
+    if _size(whole) <= limit:
+        return [whole]
+    # room for the results in one part: the empty report, a longer name, the part annotation
+    room = limit - _size(_report(kind, namespace, [], annotations)) - 64
+    runs: list[list[dict[str, Any]]] = []  # results of one resource, in order
+    for r in results:
+        if runs and runs[-1][0]["resources"] == r["resources"]:
+            runs[-1].append(r)
+        else:
+            runs.append([r])
+    chunks: list[list[dict[str, Any]]] = [[]]
+    used = 0
+    for run in runs:
+        sizes = [_size(r) + 1 for r in run]
+        if chunks[-1] and used + sum(sizes) > room:
+            chunks.append([])
+            used = 0
+        for r, size in zip(run, sizes, strict=True):
+            if chunks[-1] and used + size > room:  # one resource larger than a part
+                chunks.append([])
+                used = 0
+            chunks[-1].append(r)
+            used += size
+    out = []
+    for i, chunk in enumerate(chunks, 1):
+        part = {**annotations, "podgate.io/part": f"{i} of {len(chunks)}"}
+        name = NAME if i == 1 else f"{NAME}-{i}"
+        out.append(_report(kind, namespace, chunk, part, name))
+    return out
+
+
 def _report(
-    kind: str, namespace: str, results: list[dict[str, Any]], annotations: Mapping[str, str]
+    kind: str,
+    namespace: str,
+    results: list[dict[str, Any]],
+    annotations: Mapping[str, str],
+    name: str = NAME,
 ) -> dict[str, Any]:
-    meta: dict[str, Any] = {"name": NAME}
+    meta: dict[str, Any] = {"name": name}
     if namespace:
         meta["namespace"] = namespace
     meta |= {"labels": dict(LABELS), "annotations": dict(annotations)}
