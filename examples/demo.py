@@ -89,6 +89,13 @@ def main() -> int:
     print(
         "Each command has --help with more examples; -o json gives the same results for programs."
     )
+    print(
+        "\nThe same example in the web UI (who may use which policy, what breaks before you "
+        "switch anything):\n"
+        "  .venv/bin/podgate ui examples/cluster examples/policies examples/rbac "
+        "--exceptions examples/exceptions.yaml\n"
+        "then open the URL it prints (with its token); Ctrl-C stops it."
+    )
     return 0
 
 

@@ -30,6 +30,7 @@ COMMANDS = {
     ),
     "serve": ("podgate.cli.serve", "Run the admission webhook (HTTPS)."),
     "certs": ("podgate.cli.certs", "Write a self-signed CA and serving certificate."),
+    "ui": ("podgate.cli.ui", "A local web UI: see who may run what, preview changes."),
 }
 
 

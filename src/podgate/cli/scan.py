@@ -246,26 +246,8 @@ def command(
             load_policies(policies, max_bytes=max_bytes, notes=live_notes, allow_empty=True)
         )
         psp_mode = "on" if psp_mode == "auto" else psp_mode
-    exceptions: tuple[AcceptedRisk, ...] = ()
-    if exceptions_path is not None:
-        exc_docs = load_documents([exceptions_path], max_bytes=max_bytes)
-        if len(exc_docs) != 1:
-            raise LoadError("expected one ExceptionList document", file=exceptions_path)
-        try:
-            exceptions = tuple(parse_exceptions(exc_docs[0].obj, exceptions_path))
-        except PolicyError as e:
-            raise LoadError(str(e), file=exceptions_path, document=0, line=exc_docs[0].line) from e
-    objs: list[Obj] = []
-    for d in docs:
-        obj: Obj = d.obj
-        if not no_defaults:
-            obj = (
-                default_policy(obj)[0]
-                if obj.get("kind") == "PodSecurityPolicy"
-                else default_object(obj)[0]
-            )
-        objs.append(obj)
-    sources: list[Source | None] = [Source(d.file, d.index, d.line, d.item) for d in docs]
+    exceptions = load_exceptions(exceptions_path, max_bytes)
+    objs, sources = scan_objects(docs, no_defaults)
     identity = None
     if user is not None:
         identity = Identity(user, tuple(dict.fromkeys((*groups, "system:authenticated"))))
@@ -307,6 +289,35 @@ def command(
         if not quiet:
             click.echo(f"podgate: wrote {output} report to {output_file}", err=True)
     raise SystemExit(code)
+
+
+def load_exceptions(path: str | None, max_bytes: int) -> tuple[AcceptedRisk, ...]:
+    """The accepted risks of an ExceptionList file (none without a path)."""
+    if path is None:
+        return ()
+    docs = load_documents([path], max_bytes=max_bytes)
+    if len(docs) != 1:
+        raise LoadError("expected one ExceptionList document", file=path)
+    try:
+        return tuple(parse_exceptions(docs[0].obj, path))
+    except PolicyError as e:
+        raise LoadError(str(e), file=path, document=0, line=docs[0].line) from e
+
+
+def scan_objects(docs: list[Document], no_defaults: bool) -> tuple[list[Obj], list[Source | None]]:
+    """The objects to scan (defaulted as the API server defaults them, unless `no_defaults`)
+    and where each was read."""
+    objs: list[Obj] = []
+    for d in docs:
+        obj: Obj = d.obj
+        if not no_defaults:
+            obj = (
+                default_policy(obj)[0]
+                if obj.get("kind") == "PodSecurityPolicy"
+                else default_object(obj)[0]
+            )
+        objs.append(obj)
+    return objs, [Source(d.file, d.index, d.line, d.item) for d in docs]
 
 
 def _scan_with_progress(

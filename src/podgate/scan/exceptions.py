@@ -16,6 +16,7 @@ File format (YAML or JSON), as decoded:
         justification: mlock keeps secrets out of swap
         owner: security@example.com
         expires: 2027-01-31
+        ticket: SEC-142                    # optional: where the risk is tracked
 
 A finding covered by an active exception is reported as accepted, never hidden. Expired
 exceptions cover nothing and are reported, and so are exceptions that match nothing."""
@@ -41,6 +42,7 @@ class AcceptedRisk:
     owner: str
     expires: dt.date
     source: str = ""  # where it was read ("file: exceptions[2]")
+    ticket: str = ""  # where the accepted risk is tracked (optional)
 
     def is_expired(self, today: dt.date) -> bool:
         return today > self.expires
@@ -86,7 +88,7 @@ def parse_exceptions(doc: Mapping[str, Any], where: str = "") -> list[AcceptedRi
         at = f"exceptions[{i}]"
         if not isinstance(item, Mapping):
             raise PolicyError("expected a mapping", field=at)
-        unknown = set(item) - {"id", "scope", "justification", "owner", "expires"}
+        unknown = set(item) - {"id", "scope", "justification", "owner", "expires", "ticket"}
         if unknown:
             raise PolicyError(f"unknown field {sorted(unknown)[0]!r}", field=at)
         scope = item.get("scope")
@@ -109,6 +111,9 @@ def parse_exceptions(doc: Mapping[str, Any], where: str = "") -> list[AcceptedRi
         if ident in seen:
             raise PolicyError(f"duplicate exception id {ident!r}", field=f"{at}.id")
         seen.add(ident)
+        ticket = item.get("ticket", "")
+        if not isinstance(ticket, str):
+            raise PolicyError("expected a string", field=f"{at}.ticket")
         out.append(
             AcceptedRisk(
                 id=ident,
@@ -117,6 +122,7 @@ def parse_exceptions(doc: Mapping[str, Any], where: str = "") -> list[AcceptedRi
                 owner=_text(item, "owner", at),
                 expires=_date(item.get("expires"), f"{at}.expires"),
                 source=f"{where}: {at}" if where else at,
+                ticket=ticket,
             )
         )
     return out

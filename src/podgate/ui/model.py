@@ -1,0 +1,141 @@
+"""What the UI shows, computed by podgate's cores and nothing else: the scan of the inputs as
+they are (policies annotated `podgate.io/disabled: "true"` taken out, as admission would), and
+on demand the scans of changed inputs that the previews compare with it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from podgate.advisor import Advice, AdviseOptions, advise
+from podgate.advisor.report import Report, build_report
+from podgate.k8s import Obj, mapping
+from podgate.psp.lint import Hint, lint_policy
+from podgate.psp.validation import validate_policy
+from podgate.report.context import Locate
+from podgate.scan import Catalog, ScanOptions, scan
+from podgate.scan.inventory import Source, WorkloadRef
+from podgate.scan.preview import (
+    Comparison,
+    LabelPreview,
+    binding_objects,
+    compare,
+    enabled_objects,
+    is_disabled,
+    preview_labels,
+)
+from podgate.scan.scan import ScanResult, WorkloadResult
+
+
+def _nowhere(source: Source, field: str) -> tuple[int, int] | None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyInfo:
+    name: str
+    obj: Obj
+    source: Source | None
+    disabled: bool
+    errors: tuple[str, ...]  # the API server's validation
+    hints: tuple[Hint, ...]  # lint
+
+
+@dataclass
+class Model:
+    objs: list[Obj]
+    sources: list[Source | None]
+    catalog: Catalog
+    options: ScanOptions
+    locate: Locate = _nowhere
+    command: str = "podgate ui"
+    live: bool = False  # objects were read from a cluster
+    _scans: dict[Any, ScanResult] = field(default_factory=dict)
+
+    # --- the scan as it is ---------------------------------------------------------------
+    @cached_property
+    def disabled(self) -> frozenset[str]:
+        return frozenset(
+            _name(o) for o in self.objs if o.get("kind") == "PodSecurityPolicy" and is_disabled(o)
+        )
+
+    def scan_with(self, disabled: frozenset[str], extra: Sequence[Obj] = ()) -> ScanResult:
+        """The scan with these policies taken out and these objects added (cached)."""
+        key = (disabled, tuple(repr(o) for o in extra))
+        found = self._scans.get(key)
+        if found is None:
+            objs, sources = enabled_objects(self.objs, self.sources, disabled)
+            objs = [*objs, *extra]
+            sources = [*sources, *([None] * len(extra))]
+            found = self._scans[key] = scan(objs, sources, self.catalog, self.options)
+        return found
+
+    @cached_property
+    def result(self) -> ScanResult:
+        return self.scan_with(self.disabled)
+
+    @cached_property
+    def policies(self) -> tuple[PolicyInfo, ...]:
+        out = []
+        for o, s in zip(self.objs, self.sources, strict=True):
+            if o.get("kind") != "PodSecurityPolicy":
+                continue
+            out.append(
+                PolicyInfo(
+                    _name(o),
+                    o,
+                    s,
+                    is_disabled(o),
+                    tuple(str(e) for e in validate_policy(o)),
+                    tuple(lint_policy(o)),
+                )
+            )
+        return tuple(sorted(out, key=lambda p: p.name))
+
+    def policy(self, name: str) -> PolicyInfo | None:
+        return next((p for p in self.policies if p.name == name), None)
+
+    @cached_property
+    def namespaces(self) -> dict[str, Obj]:
+        """Namespace objects by name; namespaces with workloads but no object get a bare one."""
+        out: dict[str, Obj] = {}
+        for o in self.objs:
+            if o.get("kind") == "Namespace":
+                out[_name(o)] = o
+        for r in self.result.workloads:
+            ns = r.workload.ref.namespace
+            if ns and ns not in out:
+                out[ns] = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}
+        return dict(sorted(out.items()))
+
+    def workload(self, ref: WorkloadRef) -> WorkloadResult | None:
+        return next((r for r in self.result.workloads if r.workload.ref == ref), None)
+
+    # --- previews ---------------------------------------------------------------------------
+    def preview_toggle(self, policy: str) -> Comparison:
+        """Disabling an enabled policy, or enabling a disabled one."""
+        after = self.disabled ^ {policy}
+        return compare(self.result, self.scan_with(frozenset(after)))
+
+    def preview_binding(
+        self, policy: str, namespace: str, service_account: str | None
+    ) -> Comparison:
+        extra = binding_objects(policy, namespace, service_account)
+        return compare(self.result, self.scan_with(self.disabled, extra))
+
+    def preview_labels(self, namespace: str, labels: dict[str, str]) -> LabelPreview:
+        ns = self.namespaces[namespace]
+        return preview_labels(self.result.workloads, ns, labels, self.options.config)
+
+    # --- the advisor -------------------------------------------------------------------------
+    @cached_property
+    def advice(self) -> tuple[Advice, Report]:
+        objs, _ = enabled_objects(self.objs, self.sources, self.disabled)
+        advice = advise(objs, AdviseOptions())
+        return advice, build_report(advice, objs, self.catalog, self.options.version)
+
+
+def _name(obj: Obj) -> str:
+    return str(mapping(obj.get("metadata")).get("name") or "")

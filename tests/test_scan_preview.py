@@ -1,0 +1,122 @@
+"""Previews in the core: disabling a policy, binding one, relabelling a namespace, each
+compared with the scan as it is (the bundled example, and the smallest inputs that show it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from podgate.cli.scan import scan_objects
+from podgate.io.catalog import load_catalog
+from podgate.io.loader import load_documents
+from podgate.pss.config import DEFAULT_CONFIGURATION
+from podgate.scan import ScanOptions, scan
+from podgate.scan.inventory import WorkloadRef
+from podgate.scan.preview import (
+    binding_objects,
+    compare,
+    enabled_objects,
+    preview_labels,
+    relabelled,
+)
+from tests.ui_server import ROOT
+
+OPTIONS = ScanOptions(today=dt.date(2026, 11, 28))
+POSTGRES = WorkloadRef("shop", "StatefulSet", "postgres")
+
+
+def _example() -> tuple[list, list]:
+    docs = load_documents([str(ROOT / "examples" / d) for d in ("cluster", "policies", "rbac")])
+    return scan_objects(docs, no_defaults=False)
+
+
+def _scan(objs: list, sources: list):  # type: ignore[no-untyped-def]
+    return scan(objs, sources, load_catalog(), OPTIONS)
+
+
+def test_disabling_db_ipc_lock_breaks_postgres_and_only_it() -> None:
+    objs, sources = _example()
+    after = _scan(*enabled_objects(objs, sources, frozenset({"db-ipc-lock"})))
+    c = compare(_scan(objs, sources), after)
+    assert [o.ref for o in c.breaks] == [POSTGRES]
+    broken = c.breaks[0]
+    assert (broken.before, broken.policy_before, broken.after) == (
+        "changed",
+        "db-ipc-lock",
+        "rejected",
+    )
+    assert '"IPC_LOCK": capability may not be added' in broken.message_after
+    assert c.access_changes == (("shop", "postgres", (), ("db-ipc-lock",)),)
+    assert c.lockouts_added == ()
+
+
+def test_disabling_privileged_breaks_node_exporter_but_locks_nobody_out_as_restricted_is_granted_to_all() -> (
+    None
+):
+    objs, sources = _example()
+    after = _scan(*enabled_objects(objs, sources, frozenset({"privileged"})))
+    c = compare(_scan(objs, sources), after)
+    assert ("kube-system", "node-exporter") not in {(ns, sa) for ns, sa, _ in c.lockouts_added}
+    assert [o.ref.name for o in c.breaks] == ["node-exporter"]
+
+
+def test_binding_db_ipc_lock_to_a_service_account_grants_it_and_nothing_else() -> None:
+    objs, sources = _example()
+    extra = binding_objects("db-ipc-lock", "shop", "web")
+    after = _scan([*objs, *extra], [*sources, None, None])
+    c = compare(_scan(objs, sources), after)
+    assert c.access_changes == (("shop", "web", ("db-ipc-lock",), ()),)
+    assert c.breaks == ()
+
+
+def test_binding_to_a_whole_namespace_reaches_every_service_account_of_it() -> None:
+    objs, sources = _example()
+    extra = binding_objects("privileged", "shop", None)
+    c = compare(_scan(objs, sources), _scan([*objs, *extra], [*sources, None, None]))
+    gained = {sa for ns, sa, g, _ in c.access_changes if g == ("privileged",)}
+    assert gained == {"default", "postgres", "web"}
+    assert [o.ref.name for o in c.fixed] == ["debug-shell"]  # privileged admits it now
+
+
+def test_relabelling_keeps_other_labels_and_drops_the_old_pod_security_ones() -> None:
+    ns = {"kind": "Namespace", "metadata": {"name": "a", "labels": {
+        "team": "x", "pod-security.kubernetes.io/warn": "baseline"}}}  # fmt: skip
+    new = relabelled(ns, {"pod-security.kubernetes.io/enforce": "restricted"})
+    assert new["metadata"]["labels"] == {
+        "team": "x",
+        "pod-security.kubernetes.io/enforce": "restricted",
+    }
+    assert ns["metadata"]["labels"]["pod-security.kubernetes.io/warn"] == "baseline"  # input kept
+
+
+def test_enforcing_restricted_on_shop_rejects_postgres_and_debug_shell_not_web() -> None:
+    objs, sources = _example()
+    result = _scan(objs, sources)
+    shop = next(o for o in objs if o.get("kind") == "Namespace" and o["metadata"]["name"] == "shop")
+    p = preview_labels(
+        result.workloads,
+        shop,
+        {"pod-security.kubernetes.io/enforce": "restricted"},
+        DEFAULT_CONFIGURATION,
+    )
+    assert [o.ref.name for o in p.rejected] == ["postgres", "debug-shell"]
+    assert p.rejected[0].rejected.startswith(
+        'pods "postgres-" is forbidden: violates PodSecurity "restricted:latest"'
+    )
+    assert p.label_warnings[0] == (
+        'existing pods in namespace "shop" violate the new PodSecurity enforce level "restricted:latest"'
+    )
+
+
+def test_warn_and_audit_labels_warn_and_audit_without_rejecting() -> None:
+    objs, sources = _example()
+    result = _scan(objs, sources)
+    shop = next(o for o in objs if o.get("kind") == "Namespace" and o["metadata"]["name"] == "shop")
+    labels = {
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/audit": "restricted",
+    }
+    p = preview_labels(result.workloads, shop, labels, DEFAULT_CONFIGURATION)
+    assert p.rejected == ()
+    assert {o.ref.name for o in p.warned} == {"postgres", "debug-shell"}
+    assert {o.ref.name for o in p.audited} == {"postgres", "debug-shell"}
+    assert p.label_warnings == ()
