@@ -2,7 +2,9 @@
 on these machines): SubjectAccessReview create, list and watch of podsecuritypolicies.podgate.io
 and namespaces (chunked streaming watches with ADDED, MODIFIED, DELETED, BOOKMARK and ERROR 410
 events, replay from a resourceVersion, 410 when it is compacted away), and the /status
-subresource (PUT and merge PATCH with a resourceVersion precondition).
+subresource (PUT and merge PATCH with a resourceVersion precondition); and writes of objects
+as `podgate ui --allow-changes` sends them: JSON merge PATCH, server-side apply (PATCH with
+application/apply-patch+yaml) and DELETE, each honouring `dryRun=All` (answered, not stored).
 
 Bound to port 0 on 127.0.0.1 with a certificate made here by `cryptography`; every handler
 thread ends when the server stops."""
@@ -98,6 +100,9 @@ class FakeApi:
         self.tokens: list[str] = []
         self.reject_tokens: set[str] = set()
         self.status_writes: list[tuple[str, str, dict[str, Any]]] = []
+        self.writes: list[dict[str, Any]] = []  # object writes: method, path, dryRun, type, body
+        self.applied: dict[str, dict[str, Any]] = {}  # objects made by server-side apply, by path
+        self.refuse_writes: dict[str, tuple[int, str]] = {}  # path -> (code, message)
         self.connections = 0
         self.drop_after_answer = False
         self.stopping = threading.Event()
@@ -416,10 +421,79 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, answer)
 
     def do_PATCH(self) -> None:
-        self._write_status("PATCH")
+        if urlsplit(self.path).path.endswith("/status"):
+            self._write_status("PATCH")
+        else:
+            self._write_object("PATCH")
+
+    def do_DELETE(self) -> None:
+        self._write_object("DELETE")
+
+    def _write_object(self, method: str) -> None:
+        """A merge patch of a stored object, a server-side apply (create or replace at the
+        path) or a delete; with dryRun=All the answer is the same and nothing is stored."""
+        if not self._authorized():
+            return
+        url = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        dry = query.get("dryRun") == "All"
+        content_type = self.headers.get("Content-Type", "")
+        body = self._body()
+        fake = self.fake
+        coll_path, _, name = url.path.rpartition("/")
+        coll = fake.collections.get(coll_path)
+        with fake.lock:
+            fake.writes.append(
+                {"method": method, "path": url.path, "dryRun": dry, "type": content_type,
+                 "query": query, "body": body}
+            )  # fmt: skip
+            refused = fake.refuse_writes.get(url.path)
+            if refused is not None:
+                self._send(refused[0], _status(refused[0], refused[1], "Forbidden"))
+                return
+            if content_type == "application/apply-patch+yaml" and method == "PATCH":
+                if query.get("fieldManager") != "podgate-ui":
+                    self._send(400, _status(400, "fieldManager is required", "BadRequest"))
+                    return
+                if not dry:
+                    fake.applied[url.path] = copy.deepcopy(body)
+                self._send(200, body)
+                return
+            obj = coll.objects.get(name) if coll is not None else None
+            if obj is None:
+                self._send(404, _status(404, f'"{name}" not found', "NotFound"))
+                return
+            if method == "DELETE":
+                if not dry:
+                    del coll.objects[name]  # type: ignore[union-attr]
+                self._send(200, _status(200, "deleted", ""))
+                return
+            if content_type != "application/merge-patch+json":
+                self._send(415, _status(415, "unsupported patch type", "UnsupportedMediaType"))
+                return
+            patched = _merge(copy.deepcopy(obj), body)
+            if not dry:
+                patched["metadata"]["resourceVersion"] = str(fake._next_rv())
+                coll.objects[name] = patched  # type: ignore[union-attr]
+                fake._emit(coll, "MODIFIED", patched)  # type: ignore[arg-type]
+            answer = copy.deepcopy(patched)
+        self._send(200, answer)
 
     def do_PUT(self) -> None:
         self._write_status("PUT")
+
+
+def _merge(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch."""
+    if not isinstance(patch, dict):
+        return patch
+    out = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = _merge(out.get(key), value)
+    return out
 
 
 @contextlib.contextmanager
