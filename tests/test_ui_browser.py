@@ -38,6 +38,7 @@ PAGES = {
     "preview-binding": "/rbac/preview?policy=db-ipc-lock&namespace=shop&serviceaccount=default",
     "exceptions": "/exceptions",
     "advisor": "/advisor",
+    "exports": "/exports?kubernetes-version=1.30",
 }
 
 
@@ -242,4 +243,16 @@ def test_keyboard_reaches_the_navigation_and_sorting(browser: Any, server: Serve
     page.focus("th[data-key=name] a")
     page.keyboard.press("Enter")
     assert page.get_attribute("th[data-key=name]", "aria-sort") == "ascending"
+    page.context.close()
+
+
+def test_the_export_preview_lists_each_namespace_with_its_verdict(
+    browser: Any, server: Server
+) -> None:
+    page = _page(browser, server)
+    page.goto(server.base + "/exports?kubernetes-version=1.30")
+    rows = {r.split("\t")[0]: r.split("\t")[1] for r in _rows(page, "x")}
+    assert set(rows) == {"batch", "kube-system", "shop"}
+    assert set(rows.values()) <= {"proved", "partial", "unproved"}
+    assert "pod-security.kubernetes.io/enforce-version: v1.30" in page.locator("pre.yaml").last.inner_text()
     page.context.close()

@@ -39,7 +39,10 @@ def cluster(tmp_path: Path) -> Iterator[tuple[FakeApi, Path]]:
                     "apiVersion": "v1",
                     "kind": "Config",
                     "clusters": [
-                        {"name": "fake", "cluster": {"server": api.url, "certificate-authority": str(pki.ca)}}
+                        {
+                            "name": "fake",
+                            "cluster": {"server": api.url, "certificate-authority": str(pki.ca)},
+                        }
                     ],
                     "users": [{"name": "ui", "user": {"token": "ui-token"}}],
                     "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "ui"}}],
@@ -98,11 +101,19 @@ def test_a_label_change_is_dry_run_then_applied_with_one_audit_line_per_call(
     assert all(a["action"] == "label-namespace" and "identity" in a for a in audit)
 
 
-def test_a_binding_is_server_side_applied_after_both_dry_runs(cluster: tuple[FakeApi, Path]) -> None:
+def test_a_binding_is_server_side_applied_after_both_dry_runs(
+    cluster: tuple[FakeApi, Path],
+) -> None:
     api, kubeconfig = cluster
     with running(*EXAMPLE, "--live", "--kubeconfig", str(kubeconfig), "--allow-changes") as ui:
         status, _ = _apply(
-            ui, {"action": "bind", "policy": "db-ipc-lock", "namespace": "shop", "serviceaccount": "web"}
+            ui,
+            {
+                "action": "bind",
+                "policy": "db-ipc-lock",
+                "namespace": "shop",
+                "serviceaccount": "web",
+            },
         )
         assert status == 200
         _audit_lines(ui, 4)
@@ -110,7 +121,9 @@ def test_a_binding_is_server_side_applied_after_both_dry_runs(cluster: tuple[Fak
     role = "/apis/rbac.authorization.k8s.io/v1/clusterroles/podgate:use:db-ipc-lock"
     binding = "/apis/rbac.authorization.k8s.io/v1/namespaces/shop/rolebindings/podgate:use:db-ipc-lock:web"
     assert set(api.applied) == {role, binding}
-    assert api.applied[binding]["subjects"] == [{"kind": "ServiceAccount", "name": "web", "namespace": "shop"}]
+    assert api.applied[binding]["subjects"] == [
+        {"kind": "ServiceAccount", "name": "web", "namespace": "shop"}
+    ]
 
 
 def test_a_refused_dry_run_applies_nothing(cluster: tuple[FakeApi, Path]) -> None:
@@ -123,4 +136,7 @@ def test_a_refused_dry_run_applies_nothing(cluster: tuple[FakeApi, Path]) -> Non
     assert [w["dryRun"] for w in api.writes] == [True]  # no write for real
     assert audit["result"] == "failed" and "forbidden" in str(audit["error"])
     assert "failed" in page
-    assert api.get(NAMESPACES, "shop")["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert (
+        api.get(NAMESPACES, "shop")["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
+        == "baseline"
+    )

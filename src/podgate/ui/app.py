@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import cache
@@ -20,9 +21,10 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from podgate.errors import PolicyError
+from podgate.export import ExportError
 from podgate.scan.exceptions import parse_exceptions
 from podgate.scan.inventory import WorkloadRef
-from podgate.ui import pages, pages_policy
+from podgate.ui import pages, pages_extra, pages_policy
 from podgate.ui.changes import Change, to_yaml
 from podgate.ui.model import Model
 from podgate.ui.pages import Page
@@ -45,6 +47,7 @@ NAV = (
     ("rbac", "/rbac", "RBAC"),
     ("exceptions", "/exceptions", "Exceptions"),
     ("advisor", "/advisor", "Advisor"),
+    ("exports", "/exports", "Exports"),
 )
 EXCEPTION_FIELDS = ("id", "justification", "owner", "expires", "ticket")
 SCOPE_FIELDS = ("namespace", "serviceAccount", "workload", "container", "control", "check")
@@ -147,7 +150,7 @@ class UiApp:
             if not guard.csrf_ok(form.get("csrf", "")):
                 return _text(403, "podgate ui: refused: missing or wrong CSRF token\n")
             async with self._lock:
-                return await asyncio.to_thread(self._post, path, form)
+                return await _guarded(self._post, path, form)
         if method not in ("GET", "HEAD"):
             return _text(405, "podgate ui: method not allowed\n")
         if path.startswith("/static/"):
@@ -156,7 +159,7 @@ class UiApp:
                 return _text(404, "not found\n")
             return Response(200, _static(name), STATIC[name])
         async with self._lock:
-            return await asyncio.to_thread(self._get, path, params)
+            return await _guarded(self._get, path, params)
 
     # --- GET --------------------------------------------------------------------------------
     def _get(self, path: str, params: dict[str, str]) -> Response:
@@ -194,7 +197,18 @@ class UiApp:
                 found.context["form"] = {}
                 found.context["form_errors"] = []
             case ["advisor"]:
-                found = pages_policy.advisor(m, params)
+                found = pages_extra.advisor(m, params)
+            case ["exports"]:
+                found = pages_extra.exports(m, params)
+            case ["exports.yaml"]:
+                version = params.get("kubernetes-version", "") or "1.36"
+                try:
+                    result = m.export_psa(version)
+                except ExportError as e:
+                    return _text(400, f"podgate ui: {e}\n")
+                return _download(
+                    f"podgate-psa-{result.kubernetes_version}.yaml", to_yaml(*result.objects)
+                )
             case ["advisor.yaml"]:
                 advice, _ = m.advice
                 return _download("podgate-advised-policies.yaml", to_yaml(*advice.manifests))
@@ -307,6 +321,16 @@ class UiApp:
         return self._page(
             page, {}, 200, change=change, results=results, when=dt.datetime.now(dt.UTC)
         )
+
+
+async def _guarded(handler: Callable[[str, dict[str, str]], Response], *args: Any) -> Response:
+    """A handler run in a thread; a bug answers 500 with one line on stderr, not a traceback
+    in the browser."""
+    try:
+        return await asyncio.to_thread(handler, *args)
+    except Exception as e:  # noqa: BLE001 (any bug: answer, log one line, keep serving)
+        sys.stderr.write(f"podgate ui: internal error: {type(e).__name__}: {e}\n")
+        return _text(500, "podgate ui: internal error (see the server's log)\n")
 
 
 def _download(filename: str, text: str) -> Response:

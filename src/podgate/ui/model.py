@@ -11,6 +11,8 @@ from typing import Any
 
 from podgate.advisor import Advice, AdviseOptions, advise
 from podgate.advisor.report import Report, build_report
+from podgate.export import ExportResult, export
+from podgate.io.policies import RBAC_KINDS
 from podgate.k8s import Obj, mapping
 from podgate.psp.lint import Hint, lint_policy
 from podgate.psp.validation import validate_policy
@@ -53,6 +55,7 @@ class Model:
     command: str = "podgate ui"
     live: bool = False  # objects were read from a cluster
     _scans: dict[Any, ScanResult] = field(default_factory=dict)
+    _exports: dict[str, ExportResult] = field(default_factory=dict)
 
     # --- the scan as it is ---------------------------------------------------------------
     @cached_property
@@ -128,6 +131,18 @@ class Model:
     def preview_labels(self, namespace: str, labels: dict[str, str]) -> LabelPreview:
         ns = self.namespaces[namespace]
         return preview_labels(self.result.workloads, ns, labels, self.options.config)
+
+    # --- exports -------------------------------------------------------------------------------
+    def export_psa(self, version: str) -> ExportResult:
+        """`podgate export --to psa` of the enabled policies (cached per version)."""
+        found = self._exports.get(version)
+        if found is None:
+            objs, _ = enabled_objects(self.objs, self.sources, self.disabled)
+            psps = [o for o in objs if o.get("kind") == "PodSecurityPolicy"]
+            rbac = [o for o in objs if o.get("kind") in RBAC_KINDS]
+            others = [o for o in objs if o.get("kind") not in (*RBAC_KINDS, "PodSecurityPolicy")]
+            found = self._exports[version] = export(psps, rbac, others, "psa", version)
+        return found
 
     # --- the advisor -------------------------------------------------------------------------
     @cached_property
