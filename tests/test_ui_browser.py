@@ -254,5 +254,8 @@ def test_the_export_preview_lists_each_namespace_with_its_verdict(
     rows = {r.split("\t")[0]: r.split("\t")[1] for r in _rows(page, "x")}
     assert set(rows) == {"batch", "kube-system", "shop"}
     assert set(rows.values()) <= {"proved", "partial", "unproved"}
-    assert "pod-security.kubernetes.io/enforce-version: v1.30" in page.locator("pre.yaml").last.inner_text()
+    assert (
+        "pod-security.kubernetes.io/enforce-version: v1.30"
+        in page.locator("pre.yaml").last.inner_text()
+    )
     page.context.close()

@@ -356,8 +356,9 @@ def namespaces(model: Model, params: Mapping[str, str]) -> Page:
     page.add(
         Table(
             "ns",
-            "Pod Security labels (effective level:version per mode), the level every "
-            "workload meets, and the suggested enforce level",
+            "Pod Security labels (effective level:version per mode; red: some workloads fail "
+            "it), the level every workload meets, and the suggested enforce level (the "
+            "strictest they all meet)",
             (
                 Column("namespace", "Namespace"),
                 Column("enforce", "Enforce"),
