@@ -259,3 +259,23 @@ def test_the_export_preview_lists_each_namespace_with_its_verdict(
         in page.locator("pre.yaml").last.inner_text()
     )
     page.context.close()
+
+
+def test_a_newcomer_reaches_the_three_answers_from_the_overview_by_links(
+    browser: Any, server: Server
+) -> None:
+    page = _page(browser, server, js=False)
+    page.click(".questions >> text=shop")
+    breaks = page.locator("#breaks + ul").inner_text()
+    assert "StatefulSet shop/postgres" in breaks and "Pod shop/debug-shell" in breaks
+    # the link keeps the namespace's warn label: only enforce changes
+    assert (
+        "pod-security.kubernetes.io/warn=restricted" in page.locator(".before-after").inner_text()
+    )
+    page.goto(server.base + "/")
+    page.click(".questions >> text=1 expired")
+    assert [r.split("\t")[0] for r in _rows(page, "e")] == ["report-job-hardening"]
+    page.goto(server.base + "/")
+    page.click(".questions >> text=RBAC")
+    assert "db-ipc-lock" in page.locator("#t-who").inner_text()
+    page.context.close()

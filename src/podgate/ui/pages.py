@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from podgate.pss import Level
 from podgate.pss.labels import LABEL_KEYS, resolve_labels
@@ -110,7 +110,14 @@ def overview(model: Model, params: Mapping[str, str]) -> Page:
         params,
     )
     page.add(namespace_grid(model), params)
-    page.context.update(rd=r.readiness, notes=r.notes)
+    page.context.update(
+        rd=r.readiness,
+        notes=r.notes,
+        restricted_previews=[
+            (ns, enforce_preview_href(model, ns, Level.RESTRICTED)) for ns in model.namespaces
+        ],
+        expired=sum(1 for e in r.exceptions if e.state == "expired"),
+    )
     return page
 
 
@@ -131,7 +138,8 @@ def namespace_grid(model: Model) -> Table:
         ]
         for level in (Level.BASELINE, Level.RESTRICTED):
             failing = sum(1 for w in ws if w.highest.strictness < level.strictness)
-            cells.append(_pass_fail(len(ws) - failing, failing, None))
+            href = enforce_preview_href(model, ns, level) if ns in model.namespaces else None
+            cells.append(_pass_fail(len(ws) - failing, failing, href))
         states = Counter(psp_state(w) for w in ws)
         psp_text = ", ".join(
             f"{states[s]} {s}" for s in ("admitted", "changed", "rejected") if states[s]
@@ -162,6 +170,20 @@ def namespace_grid(model: Model) -> Table:
         tuple(rows),
         filters=(Filter("result", "At its level", (("pass", "pass"), ("fail", "fail"))),),
     )
+
+
+def enforce_preview_href(model: Model, namespace: str, level: Level) -> str:
+    """The preview of enforcing `level` (latest) on a namespace, its other labels kept."""
+    labels = labels_of(model.namespaces[namespace])
+    params = {}
+    for mode in ("audit", "warn"):
+        key = f"pod-security.kubernetes.io/{mode}"
+        if key in labels:
+            params[mode] = labels[key]
+            if f"{key}-version" in labels:
+                params[f"{mode}-version"] = labels[f"{key}-version"]
+    params.update({"enforce": str(level), "enforce-version": "latest"})
+    return f"/namespaces/{quote(namespace, safe='')}/preview?{urlencode(params)}"
 
 
 def _pass_fail(passed: int, failed: int, href: str | None) -> Cell:
