@@ -57,7 +57,7 @@ def advisor(model: Model, params: Mapping[str, str]) -> Page:
             tuple(
                 Row(
                     (
-                        Cell(e.severity, cls=f"sev {e.severity}"),
+                        Cell(e.severity, cls=f"sev {e.severity}", badge=True),
                         Cell(e.namespace),
                         Cell(e.key, code=True),
                         Cell(e.value),
