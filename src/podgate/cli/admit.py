@@ -49,7 +49,8 @@ system:serviceaccounts and system:serviceaccounts:NS) may `use` it in the pod's 
 Pods created by controllers are requested by the controller's identity, e.g.
 --user system:serviceaccount:kube-system:replicaset-controller.
 \b
-Exit codes: 0 admitted, 1 denied, 2 bad input."""
+Exit codes: 0 admitted, 1 denied (by PSP, or the API server's validation of the admitted
+pod), 2 bad input, 3 internal error."""
 
 
 def _rbac_can_use(authz: Authorizer) -> CanUse:

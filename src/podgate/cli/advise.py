@@ -45,7 +45,7 @@ or a summary (-o text). With --report: the report as text (default), JSON or YAM
 Every generated policy is checked before it is printed: each observed pod, as its service
 account, must be admitted unchanged by its group's policy under the generated RBAC.
 \b
-Exit codes: 0 advice written, 2 bad input (or an advisor self-check failure)."""
+Exit codes: 0 advice written, 2 bad input, 3 internal error (an advisor self-check failed)."""
 
 
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter when present

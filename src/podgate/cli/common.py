@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -13,8 +16,11 @@ import orjson
 from podgate.errors import PodgateError
 
 EXIT_OK = 0
-EXIT_VIOLATION = 1
-EXIT_BAD_INPUT = 2
+EXIT_VIOLATION = 1  # findings, violations, a denial: never anything else
+EXIT_BAD_INPUT = 2  # input, arguments or an option podgate cannot use
+EXIT_INTERNAL = 3  # a bug in podgate: one line on stderr (the traceback with PODGATE_DEBUG=1)
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
+DEBUG_ENV = "PODGATE_DEBUG"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -61,14 +67,30 @@ def fail(message: str) -> None:
     sys.exit(EXIT_BAD_INPUT)
 
 
+def internal_error(e: BaseException) -> None:
+    """A bug in podgate: one line on stderr and exit 3 (the traceback too with PODGATE_DEBUG=1)."""
+    if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+        traceback.print_exception(e, file=sys.stderr)
+    text = str(e).splitlines()[0] if str(e).strip() else ""
+    what = f"{type(e).__name__}: {text}" if text else type(e).__name__
+    click.echo(
+        f"podgate: internal error: {what} (a bug in podgate; {DEBUG_ENV}=1 shows the traceback)",
+        err=True,
+    )
+    sys.exit(EXIT_INTERNAL)
+
+
 def handles_errors(func: F) -> F:
-    """Turn podgate's exceptions into one line on stderr and exit code 2, never a traceback."""
+    """Turn podgate's exceptions into one line on stderr and exit code 2, never a traceback.
+    Errors podgate declares to be bugs (a PodgateError that is also a RuntimeError) exit 3."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except PodgateError as e:
+            if isinstance(e, RuntimeError):
+                internal_error(e)
             fail(str(e))
         except RecursionError:
             fail("input nests too deep")
@@ -77,6 +99,33 @@ def handles_errors(func: F) -> F:
         return None
 
     return wrapper  # type: ignore[return-value]
+
+
+def run(group: click.Group, args: Sequence[str], prog_name: str) -> None:
+    """Run the command line; every way out is one of the documented exit codes. Exit 1 means
+    findings or a denial only: click's own errors (usage, unreadable files) exit 2, Ctrl-C 130,
+    and anything unexpected is an internal error (exit 3, one line)."""
+    try:
+        code = group.main(args=list(args), prog_name=prog_name, standalone_mode=False)
+    except click.UsageError as e:
+        e.show()
+        sys.exit(EXIT_BAD_INPUT)
+    except click.ClickException as e:  # e.g. a file click could not open: input, so 2
+        e.show()
+        sys.exit(EXIT_BAD_INPUT)
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("podgate: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        sys.exit(EXIT_OK)
+    except OSError as e:
+        if e.errno == errno.EPIPE:
+            sys.exit(EXIT_OK)
+        click.echo(f"podgate: error: {e}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except Exception as e:  # noqa: BLE001 - the last line of defence: one line, exit 3
+        internal_error(e)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
 def print_json(value: Any) -> None:

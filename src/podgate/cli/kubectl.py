@@ -61,4 +61,6 @@ def plugin_args(argv: Sequence[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """`kubectl-podgate`: podgate's commands, named as kubectl shows them."""
-    cli.main(args=plugin_args(sys.argv[1:] if argv is None else argv), prog_name=PROG)
+    from podgate.cli.common import run
+
+    run(cli, plugin_args(sys.argv[1:] if argv is None else argv), PROG)

@@ -184,7 +184,7 @@ Like the API server, allowPrivilegeEscalation defaults to true before validation
 --no-defaults validates the policy exactly as written.
 
 \b
-Exit codes: 0 every policy valid, 1 some policy invalid, 2 bad input.
+Exit codes: 0 every policy valid, 1 some policy invalid, 2 bad input, 3 internal error.
 -o json prints {"results": [{"policy", "file", "document", "line", "valid",
 "errors": [{"field", "message"}], "hints": [{"field", "message", "suggestion"}],
 "defaulted"}]}.

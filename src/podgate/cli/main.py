@@ -4,6 +4,7 @@ command runs (or its help is shown), so `podgate scan` does not pay for the webh
 from __future__ import annotations
 
 import importlib
+import sys
 
 import click
 
@@ -57,10 +58,13 @@ def cli() -> None:
     """podgate: PodSecurityPolicy and Pod Security Standards, exact to upstream Kubernetes.
 
     \b
-    Exit codes: 0 allowed / valid, 1 denied / violations found, 2 bad input.
+    Exit codes: 0 allowed / valid, 1 denied / violations found, 2 bad input,
+    3 internal error (PODGATE_DEBUG=1 shows the traceback), 130 interrupted.
     Run `podgate COMMAND --help` for each command's options and examples.
     """
 
 
 def main() -> None:
-    cli(prog_name="podgate")
+    from podgate.cli.common import run
+
+    run(cli, sys.argv[1:], "podgate")

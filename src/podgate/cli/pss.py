@@ -95,7 +95,8 @@ Examples:
 
 \b
 Exit codes: 0 everything allowed, 1 something violates its level, 2 bad input
-(a missing or malformed file, a bad --level or --version, a bad --config).
+(a missing or malformed file, a bad --level or --version, a bad --config), 3 internal
+error.
 """
 
 

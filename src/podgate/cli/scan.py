@@ -65,7 +65,8 @@ daemonsets,jobs,cronjobs,replicationcontrollers,roles,rolebindings -A -o json > 
   podgate scan ns.json cluster.json --from-namespace-labels
 (podsecuritypolicies exist only on clusters up to 1.24; leave the word out on newer ones.)
 \b
-Exit codes: 0 nothing at or above --fail-on that is not accepted, 1 otherwise, 2 bad input."""
+Exit codes: 0 nothing at or above --fail-on that is not accepted, 1 otherwise, 2 bad input,
+3 internal error."""
 
 
 def _render(fmt: str, result: Any, context: ReportContext) -> str:
