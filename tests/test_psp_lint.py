@@ -317,3 +317,42 @@ def test_hostile_input_never_raises(policy: Any) -> None:
     hints = lint_policy(policy)
     assert all(isinstance(h, Hint) for h in hints)
     assert policy == before
+
+
+def _escalation_hints(policy: dict[str, Any]) -> list[Hint]:
+    return [h for h in lint_policy(policy) if "PrivilegeEscalation" in h.field]
+
+
+def test_a_privileged_policy_gets_one_consistent_escalation_hint_before_and_after_following_it() -> (
+    None
+):
+    # the issue: unset -> "set false"; false -> "privileged pods fail, set true". Now unset and
+    # false both point at true, and following the hint leaves no escalation hint at all
+    unset = _escalation_hints(with_spec(privileged=True, allowPrivilegeEscalation=None))
+    assert [h.suggestion for h in unset] == ["allowPrivilegeEscalation: true"]
+    assert "privileged" in unset[0].message
+    false = _escalation_hints(with_spec(privileged=True, allowPrivilegeEscalation=False))
+    assert [h.suggestion for h in false] == ["allowPrivilegeEscalation: true"]
+    assert _escalation_hints(with_spec(privileged=True, allowPrivilegeEscalation=True)) == []
+
+
+def test_an_unprivileged_policy_is_still_told_to_forbid_escalation() -> None:
+    hints = _escalation_hints(with_spec(allowPrivilegeEscalation=None))
+    assert [h.suggestion for h in hints] == ["allowPrivilegeEscalation: false"]
+    assert _escalation_hints(with_spec(allowPrivilegeEscalation=False)) == []
+
+
+def test_a_privileged_policy_defaulting_escalation_to_false_is_told_privileged_pods_fail() -> None:
+    policy = with_spec(
+        privileged=True, allowPrivilegeEscalation=True, defaultAllowPrivilegeEscalation=False
+    )
+    (hint,) = _escalation_hints(policy)
+    assert hint.field == "spec.defaultAllowPrivilegeEscalation"
+    assert "cannot set `allowPrivilegeEscalation` to false and `privileged` to true" in hint.message
+
+
+def test_adding_cap_sys_admin_by_default_without_escalation_is_a_hint() -> None:
+    policy = with_spec(defaultAddCapabilities=["CAP_SYS_ADMIN"], allowedCapabilities=None)
+    hints = [h for h in lint_policy(policy) if "refuses" in h.message]
+    assert [h.field for h in hints] == ["spec.defaultAddCapabilities[0]"]
+    assert "`capabilities.Add` CAP_SYS_ADMIN" in hints[0].message

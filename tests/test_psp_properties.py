@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from podgate.k8s.defaults import default_policy
+from podgate.k8s.pod_validation import pod_create_errors
 from podgate.psp import PolicySet, Request, review, validate_phase
 from podgate.psp.patch import json_patch
 
@@ -152,6 +153,8 @@ def test_input_unchanged_patch_reproduces_and_admission_is_idempotent(p: dict[st
 def test_what_restricted_admits_baseline_admits_and_privileged_admits_all(
     p: dict[str, Any],
 ) -> None:
-    assert review(BUILTINS["privileged"], Request("CREATE", p, "ns")).allowed
+    # privileged changes nothing: it admits every pod the API server's validation accepts
+    privileged = review(BUILTINS["privileged"], Request("CREATE", p, "ns"))
+    assert privileged.allowed is not bool(pod_create_errors(p))
     if review(BUILTINS["restricted"], Request("CREATE", p, "ns")).allowed:
         assert review(BUILTINS["baseline"], Request("CREATE", p, "ns")).allowed

@@ -296,7 +296,9 @@ def _as_json(
         "skipped_reason": decision.skipped_reason or None,
         "namespace": namespace,
         "audit_annotations": dict(decision.audit_annotations),
-        "defaulted": [str(d) for d in defaulted],
+        "defaulted": [str(d) for d in (*defaulted, *decision.prepared)],
+        "validation_errors": [{"field": e.field, "message": str(e)} for e in decision.invalid],
+        "mutated_by": decision.mutated_by,
         "unusable_policies": [{"policy": u.name, "reason": u.reason} for u in policy_set.unusable],
         "unauthorized_policies": list(decision.unauthorized),
         "notes": notes,
@@ -323,6 +325,8 @@ def _print_text(
         out.print(
             Text(f"note: {d} (API server defaulting; --no-defaults turns it off)", style="dim")
         )
+    for d in decision.prepared:
+        out.print(Text(f"note: {d}, between the admission phases", style="dim"))
     for u in policy_set.unusable:
         out.print(
             Text(
@@ -356,6 +360,9 @@ def _print_text(
                 style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
                 out.print(Text(line, style=style))
         return
+    if decision.invalid:
+        _print_invalid(out, decision, who)
+        return
     out.print(Text(f"DENIED   {who}", style="bold red"))
     if not policy_set.providers:
         out.print("No PodSecurityPolicy can be used at all: PSP admission rejects every pod.")
@@ -380,4 +387,20 @@ def _print_text(
                 style="yellow",
             )
         )
+    out.print(Text(f"upstream message: {decision.message}", style="dim"))
+
+
+def _print_invalid(out: Console, decision: Decision, who: str) -> None:
+    """The API server's validation refuses the pod after the mutating phase."""
+    out.print(Text(f"DENIED   {who}: the API server's validation refuses it", style="bold red"))
+    if decision.mutated_by:
+        out.print(
+            f"Policy {decision.mutated_by!r} admits the pod with changes that make it invalid "
+            "(the API server validates the pod after the mutating phase and before the "
+            "validating phase):"
+        )
+    else:
+        out.print("The pod is invalid as written, whichever policy admits it:")
+    for err in decision.invalid:
+        out.print(Text(f"    - {err}"))
     out.print(Text(f"upstream message: {decision.message}", style="dim"))

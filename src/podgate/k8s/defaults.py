@@ -9,6 +9,9 @@ PSS decide, so podgate applies them and says so:
   (before, SetDefaults_PodSpec did it for templates too); a pod created from a template is.
 * a PodSecurityPolicy without `allowPrivilegeEscalation` gets `true` (policy/v1beta1 defaults).
 
+What the API server then does to a new Pod before validating admission (the seccomp and AppArmor
+annotation/field sync, per release) is `podgate.k8s.prepare.prepare_for_create`.
+
 Each function returns the object unchanged (the same instance) when nothing applies, otherwise a
 copy; the input is never modified.
 """
@@ -29,9 +32,11 @@ class Defaulted:
 
     field: str
     value: str
+    why: str = ""  # where the value came from, when it is not a plain default
 
     def __str__(self) -> str:
-        return f"{self.field} defaulted to {self.value}"
+        text = f"{self.field} defaulted to {self.value}"
+        return f"{text} ({self.why})" if self.why else text
 
 
 def _spec_defaults(spec: Obj, at: str, is_pod: bool) -> list[tuple[tuple[Any, ...], str, Any, str]]:

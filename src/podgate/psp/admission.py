@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from podgate.k8s import Obj, mapping
+from podgate.k8s.defaults import Defaulted
 from podgate.k8s.field import FieldError, error_list
+from podgate.k8s.pod_validation import invalid_message, pod_create_errors
+from podgate.k8s.prepare import PSP_RELEASE, prepare_for_create
 from podgate.psp.draft import Draft
 from podgate.psp.patch import json_patch
 from podgate.psp.policy import BuildError
@@ -184,6 +187,12 @@ class Decision:
     audit_annotations: Mapping[str, str] = field(default_factory=dict)
     skipped_reason: str = ""  # why the request is not evaluated
     unauthorized: tuple[str, ...] = ()  # on denial: policies the requester may not use
+    # CREATE: what the API server changed between the phases (PrepareForCreate's seccomp sync)
+    prepared: tuple[Defaulted, ...] = ()
+    # CREATE: the API server's validation refused the admitted pod (`message` says so); the
+    # policy whose changes were validated is `mutated_by` when it changed the pod
+    invalid: tuple[FieldError, ...] = ()
+    mutated_by: str | None = None
 
 
 def _ignored(pod: Obj, why: str) -> Decision:
@@ -318,19 +327,70 @@ def review(policies: PolicySet, request: Request, can_use: CanUse | None = None)
     admitted = admit_phase(policies, pod, request.namespace, request.user, can_use)
     if not admitted.allowed or admitted.policy is None:
         return admitted
-    # The validating phase would now evaluate the admitted pod with the admitting policy first
-    # (it is named in kubernetes.io/psp). Mutation is idempotent, so that policy accepts it
-    # unchanged and is chosen again: the outcome is known without evaluating it twice. (A
-    # webhook calls validate_phase itself, since other webhooks may change the pod in between;
-    # the property tests check this equivalence.)
+    return _after_admission(policies, request, can_use, admitted, admitted.policy)
+
+
+def _after_admission(
+    policies: PolicySet,
+    request: Request,
+    can_use: CanUse | None,
+    admitted: Decision,
+    policy: str,
+) -> Decision:
+    """What happens to a CREATE between the phases and in the validating phase: the API server
+    prepares the pod (PrepareForCreate: the seccomp annotation/field sync of 1.19-1.24) and
+    validates it, refusing it as invalid before validating admission runs (spec/psp-errata.md
+    D1); the validating phase then judges the prepared pod."""
+    prepared, synced = prepare_for_create(admitted.object, PSP_RELEASE)
+    annotations = {**admitted.audit_annotations}
+    invalid = pod_create_errors(prepared)
+    if invalid:
+        return Decision(
+            False,
+            True,
+            None,
+            request.pod,
+            False,
+            [],
+            (),
+            invalid_message(prepared, invalid),
+            annotations,
+            prepared=synced,
+            invalid=invalid,
+            mutated_by=policy if admitted.mutated else None,
+        )
+    validate_policy = policy
+    if synced:
+        validated = validate_phase(policies, prepared, request.namespace, request.user, can_use)
+        if not validated.allowed or validated.policy is None:
+            return Decision(
+                False,
+                True,
+                None,
+                request.pod,
+                False,
+                [],
+                validated.violations,
+                validated.message,
+                annotations,
+                unauthorized=validated.unauthorized,
+                prepared=synced,
+            )
+        validate_policy = validated.policy
+    # Without changes between the phases, the validating phase evaluates the admitted pod with
+    # the admitting policy first (it is named in kubernetes.io/psp). Mutation is idempotent, so
+    # that policy accepts it unchanged and is chosen again: the outcome is known without
+    # evaluating it twice. (A webhook calls validate_phase itself, since other webhooks may
+    # change the pod in between; the property tests check this equivalence.)
     return Decision(
         True,
         True,
-        admitted.policy,
+        policy,
         admitted.object,
         admitted.mutated,
         admitted.patch,
         (),
         None,
-        {**admitted.audit_annotations, AUDIT_VALIDATE: admitted.policy},
+        {**annotations, AUDIT_VALIDATE: validate_policy},
+        prepared=synced,
     )

@@ -447,21 +447,57 @@ def _capabilities(spec: Obj) -> Iterator[Hint]:
                 )
 
 
+_REFUSED = (
+    "the API server refuses a container with allowPrivilegeEscalation false and privileged "
+    "true (cannot set `allowPrivilegeEscalation` to false and `privileged` to true)"
+)
+
+
 def _privilege_escalation(spec: Obj) -> Iterator[Hint]:
-    if "allowPrivilegeEscalation" not in spec or spec.get("allowPrivilegeEscalation") is None:
+    """One consistent piece of advice on privilege escalation: a policy that allows privileged
+    containers must leave escalation allowed (and not default it to false), since the API server
+    refuses a privileged container that PSP has given allowPrivilegeEscalation: false."""
+    allowed = spec.get("allowPrivilegeEscalation")
+    privileged = spec.get("privileged") is True
+    if allowed is None and privileged:
+        yield Hint(
+            "spec.allowPrivilegeEscalation",
+            "not set: the API server defaults it to true, which this policy needs: it allows "
+            f"privileged containers, and {_REFUSED}; say so explicitly, and give pods that need "
+            "no privilege a policy of their own with allowPrivilegeEscalation: false",
+            "allowPrivilegeEscalation: true",
+        )
+    elif allowed is None:
         yield Hint(
             "spec.allowPrivilegeEscalation",
             "not set: the API server defaults it to true, so containers may gain privileges "
             "(setuid binaries, file capabilities)",
             "allowPrivilegeEscalation: false",
         )
-    if spec.get("privileged") is True and spec.get("allowPrivilegeEscalation") is False:
+    elif allowed is False and privileged:
         yield Hint(
             "spec.allowPrivilegeEscalation",
             "this policy sets allowPrivilegeEscalation: false on every container that leaves it "
-            "unset, and the API server refuses a privileged container with that (cannot set "
-            "allowPrivilegeEscalation to false and privileged to true): privileged pods fail",
+            f"unset and refuses true, and {_REFUSED}: privileged pods fail; a policy that "
+            "allows privileged containers must allow privilege escalation",
             "allowPrivilegeEscalation: true",
+        )
+    if privileged and allowed is not False and spec.get("defaultAllowPrivilegeEscalation") is False:
+        yield Hint(
+            "spec.defaultAllowPrivilegeEscalation",
+            "false: privileged containers that leave allowPrivilegeEscalation unset get false, "
+            f"and {_REFUSED}: they fail unless they set allowPrivilegeEscalation: true",
+            "defaultAllowPrivilegeEscalation: true",
+        )
+    adds = spec.get("defaultAddCapabilities")
+    escalation_off = allowed is False or spec.get("defaultAllowPrivilegeEscalation") is False
+    if escalation_off and isinstance(adds, list) and "CAP_SYS_ADMIN" in adds:
+        yield Hint(
+            f"spec.defaultAddCapabilities[{adds.index('CAP_SYS_ADMIN')}]",
+            "added to every container that has allowPrivilegeEscalation false, which the API "
+            "server refuses (cannot set `allowPrivilegeEscalation` to false and "
+            "`capabilities.Add` CAP_SYS_ADMIN): those pods fail",
+            "SYS_ADMIN",
         )
 
 

@@ -1,0 +1,125 @@
+"""The API server's validation of a new Pod, where it can refuse a pod that admission changed.
+
+After mutating admission and PrepareForCreate, the API server validates the pod
+(`ValidatePodCreate`, pkg/apis/core/validation) before validating admission runs; a pod that
+fails is refused with `Pod "<name>" is invalid: ...` and never reaches the validating phase.
+PodSecurityPolicy's mutation can make a valid pod invalid, so PSP admission is checked against
+the parts of that validation its changes can break (Kubernetes 1.21-1.24):
+
+* `ValidateSecurityContext`, per container (`containers` before `initContainers`):
+  runAsUser and runAsGroup within 0..2147483647; with allowPrivilegeEscalation false, neither
+  privileged true (`cannot set `allowPrivilegeEscalation` to false and `privileged` to true`)
+  nor the literal capability `CAP_SYS_ADMIN` in capabilities.add. The value of those two
+  errors is the whole internal SecurityContext, printed with Go's `%#v` (apimachinery's
+  fallback for structs): each field a pointer, nil or an address. Addresses differ on every
+  request; podgate writes every non-nil one as `0xc000000000`.
+* `ValidatePodSecurityContext` (after the containers): fsGroup, runAsUser, runAsGroup and each
+  supplementalGroups entry within 0..2147483647 (a policy's ID ranges may go beyond it).
+
+Not covered: validation PSP cannot trip (names, images, ports ...) and the Windows-only rules
+(spec.os.name: windows, IdentifyPodOS, beta from 1.24).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from podgate.k8s.field import FieldError, invalid, invalid_rendered
+from podgate.k8s.gotext import go_quote
+from podgate.k8s.objects import Obj
+
+MAX_ID = 2147483647
+ID_RANGE = f"must be between 0 and {MAX_ID}, inclusive"
+PRIVILEGED_CONFLICT = "cannot set `allowPrivilegeEscalation` to false and `privileged` to true"
+SYS_ADMIN_CONFLICT = (
+    "cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN"
+)
+ADDRESS = "0xc000000000"
+
+# core.SecurityContext's fields in declaration order (1.19-1.29) and their Go pointer types
+_SC_FIELDS = (
+    ("Capabilities", "capabilities", "*core.Capabilities"),
+    ("Privileged", "privileged", "*bool"),
+    ("SELinuxOptions", "seLinuxOptions", "*core.SELinuxOptions"),
+    ("WindowsOptions", "windowsOptions", "*core.WindowsSecurityContextOptions"),
+    ("RunAsUser", "runAsUser", "*int64"),
+    ("RunAsGroup", "runAsGroup", "*int64"),
+    ("RunAsNonRoot", "runAsNonRoot", "*bool"),
+    ("ReadOnlyRootFilesystem", "readOnlyRootFilesystem", "*bool"),
+    ("AllowPrivilegeEscalation", "allowPrivilegeEscalation", "*bool"),
+    ("ProcMount", "procMount", "*core.ProcMountType"),
+    ("SeccompProfile", "seccompProfile", "*core.SeccompProfile"),
+)
+
+
+def security_context_value(sc: Mapping[str, Any]) -> str:
+    """`%#v` of the internal core.SecurityContext decoded from `sc`."""
+    parts = (
+        f"{name}:({go_type})({'nil' if sc.get(key) is None else ADDRESS})"
+        for name, key, go_type in _SC_FIELDS
+    )
+    return "core.SecurityContext{" + ", ".join(parts) + "}"
+
+
+def _is_id(value: Any) -> bool:
+    return not isinstance(value, int) or isinstance(value, bool) or 0 <= value <= MAX_ID
+
+
+def _container_errors(sc: Mapping[str, Any], at: str) -> Iterator[FieldError]:
+    for key in ("runAsUser", "runAsGroup"):
+        value = sc.get(key)
+        if value is not None and not _is_id(value):
+            yield invalid(f"{at}.{key}", value, ID_RANGE)
+    if sc.get("allowPrivilegeEscalation") is not False:
+        return
+    if sc.get("privileged") is True:
+        yield invalid_rendered(at, security_context_value(sc), PRIVILEGED_CONFLICT)
+    caps = sc.get("capabilities")
+    add = caps.get("add") if isinstance(caps, Mapping) else None
+    for cap in add if isinstance(add, list) else ():
+        if cap == "CAP_SYS_ADMIN":
+            yield invalid_rendered(at, security_context_value(sc), SYS_ADMIN_CONFLICT)
+
+
+def _pod_errors(psc: Mapping[str, Any]) -> Iterator[FieldError]:
+    at = "spec.securityContext"
+    for key in ("fsGroup", "runAsUser", "runAsGroup"):
+        value = psc.get(key)
+        if value is not None and not _is_id(value):
+            yield invalid(f"{at}.{key}", value, ID_RANGE)
+    groups = psc.get("supplementalGroups")
+    for i, gid in enumerate(groups if isinstance(groups, list) else ()):
+        if not _is_id(gid):
+            yield invalid(f"{at}.supplementalGroups[{i}]", gid, ID_RANGE)
+
+
+def pod_create_errors(pod: Obj) -> tuple[FieldError, ...]:
+    """The errors of ValidatePodCreate that PSP's changes can cause, in upstream's order."""
+    spec = pod.get("spec")
+    if not isinstance(spec, Mapping):
+        return ()
+    errors: list[FieldError] = []
+    for list_name in ("containers", "initContainers"):
+        items = spec.get(list_name)
+        for i, c in enumerate(items if isinstance(items, list) else ()):
+            sc = c.get("securityContext") if isinstance(c, Mapping) else None
+            if isinstance(sc, Mapping):
+                errors.extend(_container_errors(sc, f"spec.{list_name}[{i}].securityContext"))
+    psc = spec.get("securityContext")
+    if isinstance(psc, Mapping):
+        errors.extend(_pod_errors(psc))
+    return tuple(errors)
+
+
+def invalid_message(pod: Obj, errors: tuple[FieldError, ...]) -> str:
+    """The API server's refusal: `Pod "<name>" is invalid: <error>` (errors.NewInvalid), several
+    errors as `[e1, e2]`, repeated messages once (ErrorList.ToAggregate)."""
+    meta = pod.get("metadata")
+    name = meta.get("name") if isinstance(meta, Mapping) else None
+    if not isinstance(name, str) or not name:
+        generate = meta.get("generateName") if isinstance(meta, Mapping) else None
+        name = generate if isinstance(generate, str) else ""
+    texts = list(dict.fromkeys(str(e) for e in errors))
+    body = texts[0] if len(texts) == 1 else "[" + ", ".join(texts) + "]"
+    return f"Pod {go_quote(name)} is invalid: {body}"

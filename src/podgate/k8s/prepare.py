@@ -1,0 +1,240 @@
+"""What the API server does to a new Pod before validating admission, per Kubernetes release.
+
+`podStrategy.PrepareForCreate` (pkg/registry/core/pod/strategy.go) runs after mutating admission
+and before the object is validated and handed to validating admission (Pod Security Admission,
+PSP's validating phase). For Pods (never for pod templates) it keeps the deprecated seccomp and
+AppArmor annotations and the securityContext fields in step:
+
+* seccomp, `applySeccompVersionSkew`: 1.19-1.24 both ways (a field without its annotation gets
+  the annotation, an annotation without its field gets the field); 1.25-1.26 only annotation to
+  field (kubernetes#109819); from 1.27 not at all (kubernetes#114947). The pod annotation
+  `seccomp.security.alpha.kubernetes.io/pod` pairs with spec.securityContext.seccompProfile, each
+  `container.seccomp.security.alpha.kubernetes.io/<name>` with that container's field.
+* AppArmor, `applyAppArmorVersionSkew` (the fields exist from 1.30): 1.30-1.33 both ways per
+  container (no annotation: it is written from the container's field, else the pod's); from
+  1.34 only annotation to field (kubernetes#131989). An annotation becomes a container field
+  only when it converts to a valid profile that differs from the pod's. Windows pods
+  (spec.os.name: windows) are left alone.
+
+A release is its minor number (27 for 1.27); None is the newest release. Values that do not
+convert (an unknown annotation value, a Localhost field without a profile) are not copied, as
+upstream skips them. The input is never modified.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from podgate.k8s.defaults import Defaulted
+from podgate.k8s.objects import Obj
+
+SECCOMP_POD_KEY = "seccomp.security.alpha.kubernetes.io/pod"
+SECCOMP_CONTAINER_PREFIX = "container.seccomp.security.alpha.kubernetes.io/"
+APPARMOR_CONTAINER_PREFIX = "container.apparmor.security.beta.kubernetes.io/"
+PSP_RELEASE = 24  # the newest release with PodSecurityPolicy: what PSP admission sees
+
+# the visiting order of podutil.VisitContainers(AllFeatureEnabledContainers)
+_LISTS = ("initContainers", "containers", "ephemeralContainers")
+_MAX_APPARMOR_LOCALHOST = 4095
+
+
+def _between(release: int | None, first: int, last: int | None) -> bool:
+    if release is None:
+        return last is None
+    return release >= first and (last is None or release <= last)
+
+
+def seccomp_field_to_annotation(release: int | None) -> bool:
+    return _between(release, 19, 24)
+
+
+def seccomp_annotation_to_field(release: int | None) -> bool:
+    return _between(release, 19, 26)
+
+
+def apparmor_field_to_annotation(release: int | None) -> bool:
+    return _between(release, 30, 33)
+
+
+def apparmor_annotation_to_field(release: int | None) -> bool:
+    return _between(release, 30, None)
+
+
+def _seccomp_annotation(profile: Any) -> str:
+    if not isinstance(profile, Mapping):
+        return ""
+    kind = profile.get("type")
+    if kind == "Unconfined":
+        return "unconfined"
+    if kind == "RuntimeDefault":
+        return "runtime/default"
+    local = profile.get("localhostProfile")
+    if kind == "Localhost" and isinstance(local, str):
+        return "localhost/" + local
+    return ""
+
+
+def _seccomp_field(annotation: Any) -> dict[str, Any] | None:
+    if annotation == "unconfined":
+        return {"type": "Unconfined"}
+    if annotation in ("runtime/default", "docker/default"):
+        return {"type": "RuntimeDefault"}
+    if isinstance(annotation, str) and annotation.startswith("localhost/") and annotation[10:]:
+        return {"type": "Localhost", "localhostProfile": annotation[10:]}
+    return None
+
+
+def _apparmor_annotation(profile: Any) -> str:
+    return _seccomp_annotation(profile)  # the same three types, the same spellings
+
+
+def _apparmor_field(annotation: Any) -> dict[str, Any] | None:
+    if annotation == "unconfined":
+        return {"type": "Unconfined"}
+    if annotation == "runtime/default":
+        return {"type": "RuntimeDefault"}
+    if isinstance(annotation, str) and annotation.startswith("localhost/"):
+        local = annotation[10:]
+        # ValidateAppArmorProfileField: non-empty, not padded with whitespace, at most 4095
+        if local and local.strip() == local and len(local.encode()) <= _MAX_APPARMOR_LOCALHOST:
+            return {"type": "Localhost", "localhostProfile": local}
+    return None
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return "{" + ", ".join(f"{k}: {v}" for k, v in value.items()) + "}"
+
+
+def _containers(spec: Obj) -> Iterator[tuple[str, int, Obj]]:
+    for list_name in _LISTS:
+        items = spec.get(list_name)
+        if isinstance(items, list):
+            for i, c in enumerate(items):
+                if isinstance(c, dict) and isinstance(c.get("name"), str):
+                    yield list_name, i, c
+
+
+def _profile(sc: Any, key: str) -> Any:
+    return sc.get(key) if isinstance(sc, Mapping) else None
+
+
+class _Changes:
+    """Copy-on-write edits of one pod, with the note for each."""
+
+    def __init__(self, pod: Obj) -> None:
+        self.pod = pod
+        self.out: dict[str, Any] | None = None
+        self.notes: list[Defaulted] = []
+
+    def _root(self) -> dict[str, Any]:
+        if self.out is None:
+            self.out = copy.deepcopy(dict(self.pod))
+        return self.out
+
+    def annotate(self, key: str, value: str, why: str) -> None:
+        meta = self._root().setdefault("metadata", {})
+        if not isinstance(meta.get("annotations"), dict):
+            meta["annotations"] = {}
+        meta["annotations"][key] = value
+        self.notes.append(Defaulted(f"metadata.annotations[{key}]", value, why))
+
+    def set_field(self, path: tuple[Any, ...], at: str, key: str, value: Any, why: str) -> None:
+        node = self._root()["spec"]
+        for step in path:
+            node = node[step]
+        if not isinstance(node.get("securityContext"), dict):
+            node["securityContext"] = {}
+        node["securityContext"][key] = value
+        self.notes.append(Defaulted(f"{at}.securityContext.{key}", _shown(value), why))
+
+
+def prepare_for_create(pod: Obj, release: int | None) -> tuple[Obj, tuple[Defaulted, ...]]:
+    """The Pod as PrepareForCreate of Kubernetes 1.`release` leaves it (annotation/field sync),
+    and a note per copied value. Anything but a Pod with a spec mapping is returned as is."""
+    spec = pod.get("spec")
+    if pod.get("kind") not in (None, "Pod") or not isinstance(spec, dict):
+        return pod, ()
+    meta = pod.get("metadata")
+    annotations = meta.get("annotations") if isinstance(meta, dict) else None
+    annotations = annotations if isinstance(annotations, dict) else {}
+    changes = _Changes(pod)
+    if seccomp_annotation_to_field(release):
+        _sync_seccomp(spec, annotations, changes, seccomp_field_to_annotation(release))
+    if apparmor_annotation_to_field(release):
+        _sync_apparmor(spec, annotations, changes, apparmor_field_to_annotation(release))
+    if changes.out is None:
+        return pod, ()
+    return changes.out, tuple(changes.notes)
+
+
+def _why(what: str, releases: str, source: str) -> str:
+    return f"copied from {source} by the API server's {what} sync of Kubernetes {releases}"
+
+
+def _same_profile(a: Any, b: Any) -> bool:
+    """apiequality.Semantic.DeepEqual of two profiles as decoded JSON."""
+    if not isinstance(a, Mapping) or not isinstance(b, Mapping):
+        return a is None and b is None
+    return a.get("type") == b.get("type") and a.get("localhostProfile") == b.get("localhostProfile")
+
+
+def _sync_seccomp(
+    spec: Obj, annotations: Mapping[str, Any], changes: _Changes, field_to_annotation: bool
+) -> None:
+    pairs: list[tuple[str, tuple[Any, ...], str, Any]] = [
+        (SECCOMP_POD_KEY, (), "spec", _profile(spec.get("securityContext"), "seccompProfile"))
+    ]
+    for list_name, i, c in _containers(spec):
+        pairs.append(
+            (
+                SECCOMP_CONTAINER_PREFIX + c["name"],
+                (list_name, i),
+                f"spec.{list_name}[{i}]",
+                _profile(c.get("securityContext"), "seccompProfile"),
+            )
+        )
+    for key, path, at, profile in pairs:
+        has_annotation = key in annotations
+        if profile is not None and not has_annotation:
+            if field_to_annotation:
+                value = _seccomp_annotation(profile)
+                if value:
+                    changes.annotate(
+                        key, value, _why("seccomp", "1.19-1.24", f"{at}.securityContext")
+                    )
+        elif has_annotation and profile is None:
+            field = _seccomp_field(annotations[key])
+            if field is not None:
+                why = _why("seccomp", "1.19-1.26", f"metadata.annotations[{key}]")
+                changes.set_field(path, at, "seccompProfile", field, why)
+
+
+def _sync_apparmor(
+    spec: Obj, annotations: Mapping[str, Any], changes: _Changes, field_to_annotation: bool
+) -> None:
+    os_name = _profile(spec.get("os"), "name")
+    if os_name == "windows":
+        return
+    pod_profile = _profile(spec.get("securityContext"), "appArmorProfile")
+    for list_name, i, c in _containers(spec):
+        key = APPARMOR_CONTAINER_PREFIX + c["name"]
+        at = f"spec.{list_name}[{i}]"
+        profile = _profile(c.get("securityContext"), "appArmorProfile")
+        if key not in annotations:
+            if field_to_annotation:
+                source, value = (
+                    (f"{at}.securityContext", _apparmor_annotation(profile))
+                    if profile is not None
+                    else ("spec.securityContext", _apparmor_annotation(pod_profile))
+                )
+                if value:
+                    changes.annotate(key, value, _why("AppArmor", "1.30-1.33", source))
+        elif profile is None:
+            field = _apparmor_field(annotations[key])
+            if field is not None and not _same_profile(field, pod_profile):
+                why = _why("AppArmor", "1.30+", f"metadata.annotations[{key}]")
+                changes.set_field((list_name, i), at, "appArmorProfile", field, why)
