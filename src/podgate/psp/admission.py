@@ -9,7 +9,7 @@ SubjectAccessReview client or "everyone may use everything" can stand behind it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from podgate.k8s import Obj, mapping
@@ -343,18 +343,12 @@ def _after_admission(
     D1); the validating phase then judges the prepared pod."""
     prepared, synced = prepare_for_create(admitted.object, PSP_RELEASE)
     annotations = {**admitted.audit_annotations}
+    refused = Decision(False, True, None, request.pod, False, [], (), None, annotations)
     invalid = pod_create_errors(prepared)
     if invalid:
-        return Decision(
-            False,
-            True,
-            None,
-            request.pod,
-            False,
-            [],
-            (),
-            invalid_message(prepared, invalid),
-            annotations,
+        return replace(
+            refused,
+            message=invalid_message(prepared, invalid),
             prepared=synced,
             invalid=invalid,
             mutated_by=policy if admitted.mutated else None,
@@ -363,16 +357,10 @@ def _after_admission(
     if synced:
         validated = validate_phase(policies, prepared, request.namespace, request.user, can_use)
         if not validated.allowed or validated.policy is None:
-            return Decision(
-                False,
-                True,
-                None,
-                request.pod,
-                False,
-                [],
-                validated.violations,
-                validated.message,
-                annotations,
+            return replace(
+                refused,
+                violations=validated.violations,
+                message=validated.message,
                 unauthorized=validated.unauthorized,
                 prepared=synced,
             )
