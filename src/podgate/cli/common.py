@@ -46,6 +46,32 @@ def no_defaults_option(func: F) -> F:
     )(func)
 
 
+def _release(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    """`latest` (None) or v1.N / 1.N (N)."""
+    if value is None or value == "latest":
+        return None
+    text = value[1:] if value.startswith("v") else value
+    major, _, minor = text.partition(".")
+    if major != "1" or not minor.isdigit() or not 0 <= int(minor) <= 99:
+        raise click.BadParameter(f'{value!r}: expected "latest" or v1.N, e.g. v1.27')
+    return int(minor)
+
+
+def kubernetes_version_option(func: F) -> F:
+    """--kubernetes-version: the API server's release, for what it does to a Pod before
+    admission (PrepareForCreate's seccomp and AppArmor annotation/field sync)."""
+    return click.option(
+        "--kubernetes-version",
+        "kubernetes_release",
+        metavar="VERSION",
+        default=None,
+        callback=_release,
+        help="The cluster's Kubernetes release, latest (the default) or v1.N: what its API "
+        "server does to a Pod before admission (seccomp annotations and fields kept in sync "
+        "in 1.19-1.26, AppArmor from 1.30). Not the Pod Security Standards --version.",
+    )(func)
+
+
 def output_option(*choices: str) -> Callable[[F], F]:
     def deco(func: F) -> F:
         return click.option(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import click
@@ -14,6 +14,7 @@ from podgate.cli.common import (
     EXIT_OK,
     EXIT_VIOLATION,
     handles_errors,
+    kubernetes_version_option,
     max_bytes_option,
     no_defaults_option,
     output_option,
@@ -24,7 +25,8 @@ from podgate.io.loader import Document, load_documents
 from podgate.io.pods import check_pod_shapes
 from podgate.io.pss_config import load_pss_config
 from podgate.k8s import Obj, PodSource, mapping, pod_sources
-from podgate.k8s.defaults import Defaulted, default_object
+from podgate.k8s.defaults import Defaulted
+from podgate.k8s.prepare import as_admitted, other_release_note
 from podgate.pss import (
     LATEST,
     Level,
@@ -145,7 +147,10 @@ class Outcome:
                 {"check": v.check, "reason": v.reason, "detail": v.detail} for v in self.violations
             ],
             "message": self.message,
-            "defaulted": [{"field": d.field, "value": d.value} for d in self.defaulted],
+            "defaulted": [
+                {"field": d.field, "value": d.value, **({"why": d.why} if d.why else {})}
+                for d in self.defaulted
+            ],
             "notes": list(self.notes),
             "policySource": self.policy_source,
             "exempt": self.exempt,
@@ -278,6 +283,7 @@ def _evaluate_all(
     lv: LevelVersion | None,
     config: PodSecurityConfiguration | None,
     apply_defaults: bool,
+    release: int | None = None,
 ) -> list[Outcome]:
     namespaces = _namespaces(docs) if config is not None else {}
     out: list[Outcome] = []
@@ -286,17 +292,21 @@ def _evaluate_all(
         if obj.get("kind") == "Namespace" or pod_sources(obj) is None:
             continue
         defaulted: tuple[Defaulted, ...] = ()
+        release_note = other_release_note(obj, release)
         if apply_defaults:
-            obj, defaulted = default_object(obj)
+            obj, defaulted = as_admitted(obj, release)
         src = pod_sources(obj)
         if src is None:  # pragma: no cover - defaulting keeps the pod spec
             continue
         if config is not None:
-            out.append(_by_labels(doc, obj, src, defaulted, namespaces, config))
+            outcome = _by_labels(doc, obj, src, defaulted, namespaces, config)
         else:
             assert lv is not None
             notes = tuple(_notes(src, defaulted))
-            out.append(Outcome(doc, src, lv, _run(lv, src), defaulted, notes))
+            outcome = Outcome(doc, src, lv, _run(lv, src), defaulted, notes)
+        if release_note is not None:
+            outcome = replace(outcome, notes=(*outcome.notes, release_note))
+        out.append(outcome)
     return out
 
 
@@ -371,6 +381,7 @@ def _print_text(outcomes: Sequence[Outcome]) -> None:
     "Only with --from-namespace-labels.",
 )
 @output_option("text", "json")
+@kubernetes_version_option
 @no_defaults_option
 @max_bytes_option
 @handles_errors
@@ -381,6 +392,7 @@ def command(
     from_namespace_labels: bool,
     config_path: str | None,
     output: str,
+    kubernetes_release: int | None,
     no_defaults: bool,
     max_bytes: int,
 ) -> None:
@@ -413,7 +425,9 @@ def command(
         )
     docs = load_documents(paths, max_bytes=max_bytes)
     check_pod_shapes(docs)
-    outcomes = _evaluate_all(docs, lv, config, apply_defaults=not no_defaults)
+    outcomes = _evaluate_all(
+        docs, lv, config, apply_defaults=not no_defaults, release=kubernetes_release
+    )
     if output == "json":
         print_json({"results": [o.as_json() for o in outcomes]})
     else:

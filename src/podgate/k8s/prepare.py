@@ -27,7 +27,7 @@ import copy
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from podgate.k8s.defaults import Defaulted
+from podgate.k8s.defaults import Defaulted, default_object
 from podgate.k8s.objects import Obj
 
 SECCOMP_POD_KEY = "seccomp.security.alpha.kubernetes.io/pod"
@@ -238,3 +238,31 @@ def _sync_apparmor(
             if field is not None and not _same_profile(field, pod_profile):
                 why = _why("AppArmor", "1.30+", f"metadata.annotations[{key}]")
                 changes.set_field((list_name, i), at, "appArmorProfile", field, why)
+
+
+def as_admitted(obj: Obj, release: int | None) -> tuple[Obj, tuple[Defaulted, ...]]:
+    """An object read offline as validating admission (Pod Security Admission) sees it on the
+    API server of Kubernetes 1.`release`: the API server's defaulting, then, for a Pod only,
+    PrepareForCreate's annotation/field sync. The one defaulting path of pss, scan and advise."""
+    obj, defaulted = default_object(obj)
+    if obj.get("kind") != "Pod":
+        return obj, defaulted
+    obj, synced = prepare_for_create(obj, release)
+    return obj, (*defaulted, *synced)
+
+
+def other_release_note(obj: Obj, release: int | None) -> str | None:
+    """A note when the API servers of Kubernetes 1.19-1.26 would copy this Pod's seccomp
+    annotations into fields that the release asked for leaves alone (a verdict may differ)."""
+    if obj.get("kind") != "Pod" or seccomp_annotation_to_field(release):
+        return None
+    _, synced = prepare_for_create(obj, 26)
+    copied = [d.field for d in synced if d.field.endswith(".seccompProfile")]
+    if not copied:
+        return None
+    shown = "latest" if release is None else f"v1.{release}"
+    return (
+        f"judged as on Kubernetes {shown} (--kubernetes-version), which ignores seccomp "
+        f"annotations: the API server of 1.19-1.26 would copy them into {', '.join(copied)} "
+        "before admission"
+    )
