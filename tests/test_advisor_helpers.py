@@ -73,7 +73,12 @@ def round_trip(manifests: Sequence[Obj], advice: Advice, objs: Sequence[Obj]) ->
     can_use = rbac_can_use(Authorizer.from_objects(rbac))
     expected = {sa: p.name for p in advice.policies for sa in p.service_accounts}
     problems = []
-    observed = observe(objs, advice.options.namespace, distinct=False)
+    advised = {o.workload.ref for o in advice.observed}  # not those left out (advice.left_out)
+    observed = [
+        o
+        for o in observe(objs, advice.options.namespace, distinct=False)
+        if o.workload.ref in advised
+    ]
     assert sum(len(o.pods) for o in observed) == advice.observed_pods
     for o in observed:
         w = o.workload

@@ -4,12 +4,13 @@ broken input (a file, a policy, a flag) or a bug.
     PodgateError
     ├── LoadError        a file or document could not be read (names file, document, line)
     ├── PolicyError      a policy or flag value is malformed (has a field path); a ValueError
-    └── RegistryError    the check registry is inconsistent (at start-up); a RuntimeError
+    └── InternalError    a bug in podgate (exit code 3); a RuntimeError
+        └── RegistryError    the check registry is inconsistent (at start-up)
 """
 
 from __future__ import annotations
 
-__all__ = ["LoadError", "PodgateError", "PolicyError", "RegistryError"]
+__all__ = ["InternalError", "LoadError", "PodgateError", "PolicyError", "RegistryError"]
 
 
 class PodgateError(Exception):
@@ -42,5 +43,9 @@ class PolicyError(PodgateError, ValueError):
         super().__init__(f"{field}: {message}" if field else message)
 
 
-class RegistryError(PodgateError, RuntimeError):
+class InternalError(PodgateError, RuntimeError):
+    """A bug in podgate found by a self-check: the command line exits 3, not 2."""
+
+
+class RegistryError(InternalError):
     """The check registry is inconsistent: a programming error found at start-up."""

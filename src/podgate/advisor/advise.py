@@ -11,18 +11,20 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
 from podgate.advisor.derive import derive
 from podgate.advisor.facts import PodFacts, pod_facts
-from podgate.errors import PodgateError
+from podgate.errors import InternalError
 from podgate.k8s import Obj, container_lists, mapping, sequence
 from podgate.k8s.defaults import default_object
+from podgate.k8s.pod_validation import pod_create_errors
 from podgate.psp import Identity, PolicySet, Request, review
 from podgate.psp.admission import PSP_ANNOTATION, Decision, semantic_equal
 from podgate.psp.strategies import seccomp
+from podgate.psp.strategies.volumes import fs_type
 from podgate.psp.validation import validate_policy
 from podgate.rbac import Attributes, Authorizer, UserInfo
 from podgate.scan.inventory import Workload, find_workloads
@@ -34,7 +36,7 @@ ROLE_PREFIX = "podgate:psp:"
 _MAX_NAME = 253
 
 
-class AdvisorError(PodgateError, RuntimeError):
+class AdvisorError(InternalError):
     """A generated policy would deny or change an observed pod: a bug in the advisor."""
 
 
@@ -106,6 +108,9 @@ class Advice:
         return sum(o.count for o in self.observed)
 
     facts: dict[int, list[PodFacts]] = field(default_factory=dict)  # by id of the Observed
+    # workloads left out: no PodSecurityPolicy can admit their pods (a volume source PSP does
+    # not know, or pods the API server refuses as invalid), one note each
+    left_out: tuple[str, ...] = ()
 
     @property
     def workloads(self) -> tuple[Workload, ...]:
@@ -290,9 +295,47 @@ def check_pod(
     return decision, None
 
 
+def _unknown_volumes(pod: Obj) -> list[tuple[Any, str]]:
+    """(volume name, source) of each volume whose source PSP does not know (e.g. `image`, from
+    Kubernetes 1.31): PSP refuses such a volume whatever the policy allows."""
+    out = []
+    for v in sequence(mapping(pod.get("spec")).get("volumes")):
+        volume = mapping(v)
+        if not fs_type(volume):
+            source = next((k for k, x in volume.items() if k != "name" and x is not None), "")
+            if source:
+                out.append((volume.get("name"), source))
+    return out
+
+
+def _admissible(observed: list[Observed]) -> tuple[list[Observed], tuple[str, ...]]:
+    """The workloads some PodSecurityPolicy can admit, and a note for each one left out."""
+    kept: list[Observed] = []
+    notes: list[str] = []
+    for o in observed:
+        unknown = [u for pod in o.pods for u in _unknown_volumes(pod)]
+        invalid = [e for pod in o.pods for e in pod_create_errors(pod)]
+        if unknown:
+            name, source = unknown[0]
+            notes.append(
+                f"{o.workload.ref}: volume {name!r} uses the {source} source, which "
+                "PodSecurityPolicy does not know (it knows the volume sources of Kubernetes "
+                "1.21-1.24 and refuses any other, whatever the policy): no policy can admit its "
+                "pods, so it is left out of the advice"
+            )
+        elif invalid:
+            notes.append(
+                f"{o.workload.ref}: the API server refuses its pods as invalid whatever the "
+                f"policy ({invalid[0]}), so it is left out of the advice"
+            )
+        else:
+            kept.append(o)
+    return kept, tuple(notes)
+
+
 def advise(objs: Sequence[Obj], options: AdviseOptions = AdviseOptions()) -> Advice:
     """The advice for the workloads in `objs` (defaulted as the scanner defaults them)."""
-    observed = observe(objs, options.namespace)
+    observed, left_out = _admissible(observe(objs, options.namespace))
     facts = {
         id(o): [pod_facts(mapping(p.get("metadata")), mapping(p.get("spec"))) for p in o.pods]
         for o in observed
@@ -324,10 +367,18 @@ def advise(objs: Sequence[Obj], options: AdviseOptions = AdviseOptions()) -> Adv
     for p in policies:
         rbac.append(_role(p.name))
         rbac.extend(_bindings(p, options.group_by))
-    advice = Advice(options, tuple(observed), tuple(policies), tuple(rbac), 0, facts)
+    advice = Advice(options, tuple(observed), tuple(policies), tuple(rbac), 0, facts, left_out)
     if options.verify:
         advice = verify(advice)
     return advice
+
+
+def _admitted_pod(pod: Obj, service_account: str) -> Obj:
+    """The pod with `serviceAccountName` set, as the ServiceAccount plugin sets it."""
+    spec = mapping(pod.get("spec"))
+    if spec.get("serviceAccountName"):
+        return pod
+    return {**pod, "spec": {**spec, "serviceAccountName": service_account}}
 
 
 _POD_FIELDS = ("hostNetwork", "hostPID", "hostIPC", "securityContext", "volumes")
@@ -418,33 +469,38 @@ def observe(
     workloads = find_workloads((o, None) for o in objs)
     if namespace is not None:
         workloads = [w for w in workloads if w.ref.namespace == namespace]
-    # a service account's token is mounted unless every definition of it turns that off
-    automounts: dict[tuple[str, str], bool] = {}
+    pods: dict[tuple[str, str], Obj] = {}
+    no_automount: set[tuple[str, str]] = set()
     for obj in objs:
-        if obj.get("kind") == "ServiceAccount":
+        kind = obj.get("kind")
+        if kind == "Pod" or kind == "ServiceAccount":
             meta = mapping(obj.get("metadata"))
             key = (str(meta.get("namespace") or "default"), str(meta.get("name") or ""))
-            off = obj.get("automountServiceAccountToken") is False
-            automounts[key] = automounts.get(key, False) or not off
+            if kind == "Pod":
+                pods[key] = obj
+            elif obj.get("automountServiceAccountToken") is False:
+                no_automount.add(key)
     out = []
     for w in workloads:
-        automount = automounts.get((w.ref.namespace, w.service_account), True)
+        automount = (w.ref.namespace, w.service_account) not in no_automount
         first: Obj = w.as_pod()
         if not w.is_pod:
             first = default_object(first)[0]
         first = with_token(first, automount)
         found: list[Obj] = [first]
         count = 1
-        seen = [signature(first)]
-        for owned in w.owned:  # every pod of the input folded into it, each as it was read
-            if not owned.is_pod:
-                continue
-            count += 1
-            pod = with_token(owned.as_pod(), automount)
-            sig = signature(pod)
-            if not distinct or sig not in seen:
-                seen.append(sig)
-                found.append(pod)
+        if w.pods:
+            seen = [signature(first)]
+            for name in w.pods:
+                owned = pods.get((w.ref.namespace, name))
+                if owned is None:
+                    continue
+                count += 1
+                pod = with_token(_admitted_pod(owned, w.service_account), automount)
+                sig = signature(pod)
+                if not distinct or sig not in seen:
+                    seen.append(sig)
+                    found.append(pod)
         out.append(Observed(w, tuple(found), count))
     return out
 
@@ -473,6 +529,4 @@ def verify(advice: Advice) -> Advice:
             f"advisor bug: a generated policy does not admit an observed pod unchanged: "
             f"{problems[0]}{more}"
         )
-    return Advice(
-        advice.options, advice.observed, advice.policies, advice.rbac, checked, advice.facts
-    )
+    return replace(advice, checked=checked)

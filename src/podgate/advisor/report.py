@@ -278,7 +278,10 @@ def _existing(
         if o.get("kind") in ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")
     ]
     notes = []
-    can_use = rbac_can_use(Authorizer.from_objects(rbac)) if rbac else None
+    # a Role or RoleBinding without metadata.namespace is in "default", as `scan` reads it
+    # (and as `kubectl apply` puts it without -n)
+    authz = Authorizer.from_objects(rbac, default_namespace="default") if rbac else None
+    can_use = rbac_can_use(authz) if authz is not None else None
     if can_use is None:
         notes.append(
             "no RBAC objects in the input: every existing PodSecurityPolicy is taken as "
@@ -320,7 +323,7 @@ def build_report(advice: Advice, objs: Sequence[Obj], catalog: Catalog, version:
     for o in advice.observed:
         uses.extend(_uses_of(o, advice.facts.get(id(o), [])))
     exceptions = _exceptions(advice, uses, catalog)
-    notes = []
+    notes = list(advice.left_out)
     if advice.options.group_by is not GroupBy.SERVICE_ACCOUNT:
         notes.append(
             f"grouped by {advice.options.group_by.value}: every service account of a group "

@@ -148,7 +148,9 @@ def command(
             )
         objs.append(obj)
     advice = advise(objs, AdviseOptions(group_by=GroupBy(group_by), namespace=namespace))
-    if not advice.observed:
+    for note in advice.left_out:
+        click.echo(f"podgate: warning: {note}", err=True)
+    if not advice.observed and not advice.left_out:
         click.echo("podgate: no workloads found in the input", err=True)
     if report:
         data = report_json(advice, build_report(advice, objs, load_catalog(), parsed_version))

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import click
 import orjson
 
-from podgate.errors import PodgateError
+from podgate.errors import InternalError, PodgateError
 
 EXIT_OK = 0
 EXIT_VIOLATION = 1  # findings, violations, a denial: never anything else
@@ -108,14 +108,14 @@ def internal_error(e: BaseException) -> None:
 
 def handles_errors(func: F) -> F:
     """Turn podgate's exceptions into one line on stderr and exit code 2, never a traceback.
-    Errors podgate declares to be bugs (a PodgateError that is also a RuntimeError) exit 3."""
+    Errors podgate declares to be bugs (InternalError: a self-check failed) exit 3."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except PodgateError as e:
-            if isinstance(e, RuntimeError):
+            if isinstance(e, InternalError):
                 internal_error(e)
             fail(str(e))
         except RecursionError:

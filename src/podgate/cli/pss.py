@@ -43,6 +43,7 @@ from podgate.pss.admission import (
     admit,
     request_for,
 )
+from podgate.pss.checks.capabilities_restricted import case_hints
 from podgate.pss.config import (
     DEFAULT_CONFIGURATION,
     PodSecurityConfiguration,
@@ -306,6 +307,8 @@ def _evaluate_all(
             outcome = Outcome(doc, src, lv, _run(lv, src), defaulted, notes)
         if release_note is not None:
             outcome = replace(outcome, notes=(*outcome.notes, release_note))
+        if any(v.check == "capabilities_restricted" for v in outcome.violations):
+            outcome = replace(outcome, notes=(*outcome.notes, *case_hints(src.spec)))
         out.append(outcome)
     return out
 

@@ -81,3 +81,22 @@ CHECK = Check(
         Since(v1(25), _since_1_25, overrides=_OVERRIDES),
     ),
 )
+
+
+def case_hints(spec: Obj) -> list[str]:
+    """A hint for each container whose drop list names ALL in another case (`all`, `All`): the
+    check compares case-sensitively, as upstream does, so only `ALL` satisfies it. Hints go
+    beside upstream's violation, which stays as it is."""
+    hints = []
+    for c, sc in security_contexts(spec):
+        caps = None if sc is None else sc.get("capabilities")
+        drop = caps.get("drop") if isinstance(caps, dict) else None
+        if not isinstance(drop, list) or "ALL" in drop:
+            continue
+        spelled = next((d for d in drop if isinstance(d, str) and d.upper() == "ALL"), None)
+        if spelled is not None:
+            hints.append(
+                f'container "{name_of(c)}" drops {spelled!r}: capability names are compared '
+                "case-sensitively, so only 'ALL' (upper case) drops every capability"
+            )
+    return hints
