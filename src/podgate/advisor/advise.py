@@ -373,14 +373,6 @@ def advise(objs: Sequence[Obj], options: AdviseOptions = AdviseOptions()) -> Adv
     return advice
 
 
-def _admitted_pod(pod: Obj, service_account: str) -> Obj:
-    """The pod with `serviceAccountName` set, as the ServiceAccount plugin sets it."""
-    spec = mapping(pod.get("spec"))
-    if spec.get("serviceAccountName"):
-        return pod
-    return {**pod, "spec": {**spec, "serviceAccountName": service_account}}
-
-
 _POD_FIELDS = ("hostNetwork", "hostPID", "hostIPC", "securityContext", "volumes")
 _CONTAINER_FIELDS = ("name", "securityContext", "ports", "volumeMounts")
 
@@ -469,38 +461,33 @@ def observe(
     workloads = find_workloads((o, None) for o in objs)
     if namespace is not None:
         workloads = [w for w in workloads if w.ref.namespace == namespace]
-    pods: dict[tuple[str, str], Obj] = {}
-    no_automount: set[tuple[str, str]] = set()
+    # a service account's token is mounted unless every definition of it turns that off
+    automounts: dict[tuple[str, str], bool] = {}
     for obj in objs:
-        kind = obj.get("kind")
-        if kind == "Pod" or kind == "ServiceAccount":
+        if obj.get("kind") == "ServiceAccount":
             meta = mapping(obj.get("metadata"))
             key = (str(meta.get("namespace") or "default"), str(meta.get("name") or ""))
-            if kind == "Pod":
-                pods[key] = obj
-            elif obj.get("automountServiceAccountToken") is False:
-                no_automount.add(key)
+            off = obj.get("automountServiceAccountToken") is False
+            automounts[key] = automounts.get(key, False) or not off
     out = []
     for w in workloads:
-        automount = (w.ref.namespace, w.service_account) not in no_automount
+        automount = automounts.get((w.ref.namespace, w.service_account), True)
         first: Obj = w.as_pod()
         if not w.is_pod:
             first = default_object(first)[0]
         first = with_token(first, automount)
         found: list[Obj] = [first]
         count = 1
-        if w.pods:
-            seen = [signature(first)]
-            for name in w.pods:
-                owned = pods.get((w.ref.namespace, name))
-                if owned is None:
-                    continue
-                count += 1
-                pod = with_token(_admitted_pod(owned, w.service_account), automount)
-                sig = signature(pod)
-                if not distinct or sig not in seen:
-                    seen.append(sig)
-                    found.append(pod)
+        seen = [signature(first)]
+        for owned in w.owned:  # every pod of the input folded into it, each as it was read
+            if not owned.is_pod:
+                continue
+            count += 1
+            pod = with_token(owned.as_pod(), automount)
+            sig = signature(pod)
+            if not distinct or sig not in seen:
+                seen.append(sig)
+                found.append(pod)
         out.append(Observed(w, tuple(found), count))
     return out
 
