@@ -310,9 +310,9 @@ def test_same_name_in_two_namespaces_gets_distinct_classnames(workdir: Path) -> 
     }
 
 
-def test_a_pod_no_policy_admits_fails_without_findings(workdir: Path) -> None:
+def test_a_pod_no_policy_admits_fails_with_a_finding_that_names_no_field(workdir: Path) -> None:
     """RBAC in the input grants no policy to anyone: every pod is rejected, and that is a
-    failing PSP verdict although no field is at fault."""
+    failing PSP finding (it fails the scan) although no field is at fault."""
     (workdir / "rbac.yaml").write_text(
         "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n"
         "metadata: {name: psp-user}\n"
@@ -322,10 +322,14 @@ def test_a_pod_no_policy_admits_fails_without_findings(workdir: Path) -> None:
     root = ET.fromstring(junit.render(result, context))
     fine = [c for c in root.iter("testcase") if c.get("classname") == "app.yaml.Pod/fine"]
     (psp,) = [c for c in fine if "][psp" in c.get("name", "")]
-    assert psp.get("name") == "[FAIL][psp] PodSecurityPolicy admission"
+    assert (
+        psp.get("name")
+        == "[HIGH][psp/admission/noUsablePolicy] no PodSecurityPolicy admits the pod"
+    )
+    assert result.failing
     failure = psp.find("failure")
     assert failure is not None
-    assert failure.get("message", "").startswith("PodSecurityPolicy: unable to admit pod")
+    assert "PodSecurityPolicy: unable to admit pod: []" in (failure.text or "")
     check_counters(root)
 
 

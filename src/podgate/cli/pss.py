@@ -49,6 +49,8 @@ from podgate.pss.config import (
     PodSecurityConfiguration,
 )
 from podgate.pss.labels import ResolvedPolicy, resolve_labels
+from podgate.scan.definitions import namespaces
+from podgate.scan.inventory import Source
 
 DEFAULT_NAMESPACE = "default"  # where kubectl puts an object without metadata.namespace
 
@@ -176,14 +178,15 @@ def _parse_flag(parse: Any, value: str, flag: str) -> Any:
         raise PolicyError(str(e), field=flag) from None
 
 
-def _namespaces(docs: Sequence[Document]) -> dict[str, Obj]:
-    found: dict[str, Obj] = {}
-    for doc in docs:
-        if doc.obj.get("kind") == "Namespace":
-            name = mapping(doc.obj.get("metadata")).get("name")
-            if isinstance(name, str) and name:
-                found[name] = doc.obj  # a later document wins, as with `kubectl apply`
-    return found
+def _namespaces(docs: Sequence[Document], config: PodSecurityConfiguration) -> dict[str, Obj]:
+    """The Namespace used for each name: of definitions with different enforce levels, the
+    strictest (the scan's choice; a warning on stderr names every file)."""
+    objs = [d.obj for d in docs]
+    sources = [Source(d.file, d.index, d.line, d.item) for d in docs]
+    chosen, warnings = namespaces(objs, sources, config)
+    for warning in warnings:
+        click.echo(f"podgate: warning: {warning}", err=True)
+    return {name: docs[i].obj for name, (i, _) in chosen.items() if name}
 
 
 def _run(lv: LevelVersion, src: PodSource) -> tuple[Violation, ...]:
@@ -286,7 +289,7 @@ def _evaluate_all(
     apply_defaults: bool,
     release: int | None = None,
 ) -> list[Outcome]:
-    namespaces = _namespaces(docs) if config is not None else {}
+    found = _namespaces(docs, config) if config is not None else {}
     out: list[Outcome] = []
     for doc in docs:
         obj: Obj = doc.obj
@@ -300,7 +303,7 @@ def _evaluate_all(
         if src is None:  # pragma: no cover - defaulting keeps the pod spec
             continue
         if config is not None:
-            outcome = _by_labels(doc, obj, src, defaulted, namespaces, config)
+            outcome = _by_labels(doc, obj, src, defaulted, found, config)
         else:
             assert lv is not None
             notes = tuple(_notes(src, defaulted))

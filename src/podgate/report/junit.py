@@ -227,6 +227,8 @@ def to_xml(result: ScanResult, context: ReportContext) -> ET.Element:
     timestamp = context.generated.strftime("%Y-%m-%dT%H:%M:%SZ")
     root = ET.Element("testsuites", name="podgate")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    if not by_file and result.notes:  # nothing judged, but something to say: an empty suite
+        by_file[NO_FILE] = []
     for i, (file, file_cases) in enumerate(by_file.items()):
         counts = {
             "tests": len(file_cases),

@@ -62,33 +62,41 @@ def authorizer(
     return authz, warnings
 
 
-def namespace_levels(
+def namespaces(
     objs: Sequence[Obj], sources: Sequence[Source | None], config: PodSecurityConfiguration
-) -> tuple[dict[str, tuple[LevelVersion, str]], list[str]]:
-    """Each Namespace's enforce level (`namespace labels`), and a warning per namespace whose
-    definitions enforce different levels (the strictest is used)."""
-    seen: dict[str, list[tuple[LevelVersion, Source | None]]] = {}
-    for obj, source in zip(objs, sources, strict=True):
+) -> tuple[dict[str, tuple[int, LevelVersion]], list[str]]:
+    """The Namespace definition used for each name (its index in `objs`, and its enforce
+    level), and a warning per namespace whose definitions enforce different levels: the
+    strictest level is used, then the newest version, then the later definition."""
+    seen: dict[str, list[tuple[int, LevelVersion]]] = {}
+    for i, obj in enumerate(objs):
         if obj.get("kind") != "Namespace":
             continue
         meta = mapping(obj.get("metadata"))
         name = str(meta.get("name") or "")
         enforce = resolve_labels(mapping(meta.get("labels")), config.defaults).policy.enforce
-        seen.setdefault(name, []).append((LevelVersion(enforce.level, enforce.version), source))
-    out: dict[str, tuple[LevelVersion, str]] = {}
+        seen.setdefault(name, []).append((i, LevelVersion(enforce.level, enforce.version)))
+    out: dict[str, tuple[int, LevelVersion]] = {}
     warnings = []
     for name, defs in seen.items():
-        # the strictest level, then the newest version; among equals, the later definition
-        chosen, at = max(reversed(defs), key=lambda d: (d[0].level.strictness, d[0].version))
-        out[name] = (chosen, "namespace labels")
-        if len({lv for lv, _ in defs}) > 1:
-            listed = ", ".join(f"{lv} at {where(s)}" for lv, s in defs)
+        chosen = max(reversed(defs), key=lambda d: (d[1].level.strictness, d[1].version))
+        out[name] = chosen
+        if len({lv for _, lv in defs}) > 1:
+            listed = ", ".join(f"{lv} at {where(sources[i])}" for i, lv in defs)
             warnings.append(
                 f'namespace "{name}" is defined {len(defs)} times with different enforce levels '
-                f"({listed}): the strictest, {chosen} ({where(at)}), is checked, so no "
-                "violation is hidden; a cluster holds only the one applied last"
+                f"({listed}): the strictest, {chosen[1]} ({where(sources[chosen[0]])}), is "
+                "checked, so no violation is hidden; a cluster holds only the one applied last"
             )
     return out, warnings
+
+
+def namespace_levels(
+    objs: Sequence[Obj], sources: Sequence[Source | None], config: PodSecurityConfiguration
+) -> tuple[dict[str, tuple[LevelVersion, str]], list[str]]:
+    """Each Namespace's enforce level (`namespace labels`), as `namespaces` chooses it."""
+    chosen, warnings = namespaces(objs, sources, config)
+    return {name: (lv, "namespace labels") for name, (_, lv) in chosen.items()}, warnings
 
 
 @dataclass(frozen=True, slots=True)

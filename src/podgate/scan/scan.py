@@ -18,7 +18,7 @@ from podgate.psp.patch import json_patch
 from podgate.psp.policy import is_policy
 from podgate.pss import LATEST, Level, LevelVersion, Version, Violation, evaluate, highest_level
 from podgate.rbac import Attributes, Authorizer, Grant, UserInfo, service_account_user
-from podgate.scan.controls import Catalog, psp_control, pss_control
+from podgate.scan.controls import Catalog, Control, psp_control, pss_control
 from podgate.scan.coverage import apart_notes, coverage, coverage_notes, duplicate_notes
 from podgate.scan.definitions import authorizer, namespace_levels, policies
 from podgate.scan.exceptions import ExceptionStatus, matches
@@ -274,6 +274,8 @@ def scan(
                 message=decision.message,
                 decision=decision,
             )
+            if not decision.allowed and not decision.violations:
+                findings.append(_no_policy_finding(w, decision.message or ""))
             for policy, err in decision.violations:
                 control = catalog.get(psp_control(err.field))
                 findings.append(
@@ -323,6 +325,38 @@ def scan(
         notes=tuple(notes),
         warnings=tuple(warnings),
         coverage=covered,
+    )
+
+
+NO_USABLE_POLICY = Control(
+    "noUsablePolicy",
+    "admission",
+    "PodSecurityPolicy admission",
+    "high",
+    "no policy is usable by whoever creates the pod (or none exists): the pod cannot run once "
+    "PodSecurityPolicy admission is on",
+    (),
+    (),
+    (),
+    (),
+)
+
+
+def _no_policy_finding(w: Workload, message: str) -> Finding:
+    """A PSP denial that names no field (no policy exists, or none is usable): the workload
+    cannot run, so it fails the scan although no field is at fault."""
+    return Finding(
+        rule=f"psp/admission/{NO_USABLE_POLICY.key}",
+        engine="psp",
+        check=NO_USABLE_POLICY.key,
+        workload=w.ref,
+        service_account=w.service_account,
+        container=None,
+        control=NO_USABLE_POLICY,
+        title="no PodSecurityPolicy admits the pod",
+        message=message,
+        field=w.spec_path,
+        source=w.source,
     )
 
 
