@@ -168,7 +168,9 @@ def test_a_pod_that_differs_from_its_controllers_template_is_reported_on_its_own
     assert (pod["kind"], pod["pss"]["allowed"]) == ("Pod", False)
     assert pod["owner"] == {"kind": "ReplicaSet", "namespace": "default", "name": "web-rs"}
     assert "differs from the template of ReplicaSet default/web-rs" in pod["reportedApart"]
-    assert any("is not folded into its owner" in n for n in data["notes"])
+    assert any(
+        "1 object(s) owned by a controller are judged on their own" in n for n in data["notes"]
+    )
 
 
 def test_a_pod_judged_as_its_controllers_template_stays_folded(tmp_path: Path) -> None:

@@ -262,6 +262,7 @@ def command(
         today=dt.datetime.now(dt.UTC).date(),
         fail_on=fail_on,
         psp={"auto": None, "on": True, "off": False}[psp_mode],
+        defaults=not no_defaults,
     )
     result = _scan_with_progress(objs, sources, options, quiet)
     for warning in result.warnings:

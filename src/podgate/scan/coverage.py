@@ -40,12 +40,20 @@ def duplicate_notes(results: Sequence[WorkloadResult]) -> list[str]:
     return out
 
 
+MAX_NAMED = 30  # objects named in one note; the JSON lists them all
+
+
 def apart_notes(results: Sequence[WorkloadResult]) -> list[str]:
+    """One note for the owned objects reported apart from their controller."""
+    apart = [r.workload for r in results if r.workload.apart]
+    if not apart:
+        return []
+    named = "; ".join(f"{w.ref} ({where(w.source)}): {w.apart}" for w in apart[:MAX_NAMED])
+    if len(apart) > MAX_NAMED:
+        named += f"; and {len(apart) - MAX_NAMED} more (each workload says why)"
     return [
-        f"{r.workload.ref} ({where(r.workload.source)}) is not folded into its owner: "
-        f"{r.workload.apart}"
-        for r in results
-        if r.workload.apart
+        f"{len(apart)} object(s) owned by a controller are judged on their own, not folded "
+        f"into it: {named}"
     ]
 
 
@@ -198,9 +206,6 @@ def coverage(
             creators.append(found)
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     return Coverage(tuple(ranked), tuple(creators))
-
-
-MAX_NAMED = 30  # pod creators named in a note; the JSON lists them all
 
 
 def coverage_notes(c: Coverage) -> list[str]:

@@ -41,6 +41,7 @@ class ScanOptions:
     today: dt.date = dt.date(1970, 1, 1)
     fail_on: str = "low"  # the lowest severity that fails the scan; "none" never fails
     psp: bool | None = None  # simulate PSP: None when the input holds a policy, or always/never
+    defaults: bool = True  # default the pods controllers create as the API server does
 
 
 @dataclass(frozen=True, slots=True)

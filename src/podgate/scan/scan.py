@@ -11,6 +11,7 @@ from typing import Any
 
 from podgate.errors import LoadError
 from podgate.k8s import Obj, mapping
+from podgate.k8s.defaults import default_object
 from podgate.k8s.objects import CONTAINER_LISTS
 from podgate.k8s.shape import pod_shape_errors
 from podgate.psp import Identity, PolicySet, Request, review
@@ -260,6 +261,10 @@ def scan(
         if policy_sets:
             who = requester(w)
             pod = w.as_pod()
+            if not w.is_pod and options.defaults:
+                # the pod a controller creates is defaulted as a pod (hostPort = containerPort
+                # on hostNetwork) before PSP admission sees it
+                pod = dict(default_object(pod)[0])
             request = Request("CREATE", pod, ns, who)
             use = can_use if authz is not None else None
             decisions = [review(ps, request, use) for ps in policy_sets]
