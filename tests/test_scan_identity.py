@@ -223,3 +223,71 @@ def test_advise_observes_two_owned_pods_of_the_same_name() -> None:
     assert o.count == 3
     privileged = [p["spec"]["containers"][0]["securityContext"].get("privileged") for p in o.pods]
     assert privileged == [None, True]  # the privileged pod was replaced by the second before
+
+
+def test_a_hostnetwork_template_is_reviewed_as_the_defaulted_pod_its_controller_creates(
+    tmp_path: Path,
+) -> None:
+    """The API server sets hostPort = containerPort on a hostNetwork pod before PSP admission;
+    a policy that allows the host network but no host port denies the pods the DaemonSet
+    creates, so the DaemonSet is not admitted."""
+    host_net = {
+        "apiVersion": "policy/v1beta1",
+        "kind": "PodSecurityPolicy",
+        "metadata": {"name": "net"},
+        "spec": {
+            "hostNetwork": True,
+            "runAsUser": {"rule": "RunAsAny"},
+            "seLinux": {"rule": "RunAsAny"},
+            "supplementalGroups": {"rule": "RunAsAny"},
+            "fsGroup": {"rule": "RunAsAny"},
+        },
+    }
+    ds = deployment({"name": "agent", "image": "a", "ports": [{"containerPort": 9100}]}, "agent")
+    ds["kind"] = "DaemonSet"
+    ds["spec"]["template"]["spec"]["hostNetwork"] = True
+    f = write(tmp_path / "a.yaml", host_net, ds)
+    rc, out = run(f, "-o", "json", "--level", "privileged")
+    [w] = json.loads(out)["workloads"]
+    assert w["psp"]["allowed"] is False
+    assert "spec.containers[0].hostPort: Invalid value: 9100" in w["psp"]["message"]
+    assert rc == 1
+    rc, out = run(f, "-o", "json", "--level", "privileged", "--no-defaults")
+    assert json.loads(out)["workloads"][0]["psp"]["allowed"] is True
+
+
+def test_advise_says_which_workloads_it_read_twice_with_their_files(
+    tmp_path: Path, overlays: tuple[str, str]
+) -> None:
+    dev, prod = overlays
+    result = CliRunner().invoke(cli, ["advise", str(tmp_path)])
+    assert result.exit_code == 0
+    assert "podgate: note: Deployment default/web is defined 2 times" in result.stderr
+    assert f"{dev}:1" in result.stderr and f"{prod}:1" in result.stderr
+    # both definitions are observed: the advised policy allows what the dev overlay needs
+    assert "privileged: true" in result.stdout
+    report = CliRunner().invoke(cli, ["advise", str(tmp_path), "--report", "-o", "json"])
+    assert any("is defined 2 times" in n for n in json.loads(report.stdout)["notes"])
+
+
+def test_advise_report_reads_existing_policies_and_rbac_as_the_scan_does(tmp_path: Path) -> None:
+    role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",  # no namespace: kubectl applies it to "default", as the scan reads it
+        "metadata": {"name": "r"},
+        "rules": [
+            {"apiGroups": ["policy"], "resources": ["podsecuritypolicies"], "verbs": ["use"]}
+        ],
+    }
+    istio = {
+        "apiVersion": "policy/v1",
+        "kind": "PodSecurityPolicy",
+        "metadata": {"name": "istio"},
+        "spec": {"privileged": True},
+    }
+    f = write(tmp_path / "a.yaml", role, istio, deployment(HARDENED))
+    result = CliRunner().invoke(cli, ["advise", f, "--report", "-o", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["existingPolicies"]["policies"] == []
+    assert any("apiVersion policy/v1 is not a policy" in n for n in data["notes"])

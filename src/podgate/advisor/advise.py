@@ -27,7 +27,7 @@ from podgate.psp.strategies import seccomp
 from podgate.psp.strategies.volumes import fs_type
 from podgate.psp.validation import validate_policy
 from podgate.rbac import Attributes, Authorizer, UserInfo
-from podgate.scan.inventory import Workload, find_workloads
+from podgate.scan.inventory import Source, Workload, find_workloads
 
 PSP_API = "policy/v1beta1"
 RBAC_API = "rbac.authorization.k8s.io/v1"
@@ -333,9 +333,14 @@ def _admissible(observed: list[Observed]) -> tuple[list[Observed], tuple[str, ..
     return kept, tuple(notes)
 
 
-def advise(objs: Sequence[Obj], options: AdviseOptions = AdviseOptions()) -> Advice:
-    """The advice for the workloads in `objs` (defaulted as the scanner defaults them)."""
-    observed, left_out = _admissible(observe(objs, options.namespace))
+def advise(
+    objs: Sequence[Obj],
+    options: AdviseOptions = AdviseOptions(),
+    sources: Sequence[Source | None] | None = None,
+) -> Advice:
+    """The advice for the workloads in `objs` (defaulted as the scanner defaults them;
+    `sources[i]` says where `objs[i]` was read)."""
+    observed, left_out = _admissible(observe(objs, options.namespace, sources=sources))
     facts = {
         id(o): [pod_facts(mapping(p.get("metadata")), mapping(p.get("spec"))) for p in o.pods]
         for o in observed
@@ -453,12 +458,17 @@ def with_token(pod: Obj, automount: bool) -> Obj:
 
 
 def observe(
-    objs: Sequence[Obj], namespace: str | None = None, *, distinct: bool = True
+    objs: Sequence[Obj],
+    namespace: str | None = None,
+    *,
+    distinct: bool = True,
+    sources: Sequence[Source | None] | None = None,
 ) -> list[Observed]:
     """Each workload once (the scanner's find_workloads), with its observed pods: the pod its
     controller creates and those of the input it owns (only the first of those with equal
     signatures unless `distinct` is false)."""
-    workloads = find_workloads((o, None) for o in objs)
+    where = sources if sources is not None else [None] * len(objs)
+    workloads = find_workloads(zip(objs, where, strict=True))
     if namespace is not None:
         workloads = [w for w in workloads if w.ref.namespace == namespace]
     # a service account's token is mounted unless every definition of it turns that off

@@ -12,12 +12,14 @@ from typing import Any
 from podgate.advisor.advise import Advice, GroupBy, Observed, rbac_can_use, unchanged
 from podgate.advisor.facts import PodFacts, is_id
 from podgate.k8s import Obj, mapping
-from podgate.psp import Identity, PolicySet, Request, review, service_account_identity
+from podgate.psp import Identity, Request, review, service_account_identity
 from podgate.psp.patch import json_patch
+from podgate.psp.policy import is_policy
 from podgate.pss import Level, Version, highest_level
-from podgate.rbac import Authorizer
 from podgate.scan.controls import Catalog
-from podgate.scan.inventory import WorkloadRef
+from podgate.scan.coverage import coverage, coverage_notes, duplicate_notes
+from podgate.scan.definitions import authorizer, policies
+from podgate.scan.inventory import Source, WorkloadRef
 
 _LEVEL_RANK = {Level.PRIVILEGED: 0, Level.BASELINE: 1, Level.RESTRICTED: 2}
 # volume types the restricted level allows: using only these is no exception
@@ -267,27 +269,20 @@ def _namespaces(advice: Advice, version: Version) -> list[NamespaceLevel]:
 
 
 def _existing(
-    advice: Advice, objs: Sequence[Obj]
+    advice: Advice, objs: Sequence[Obj], sources: Sequence[Source | None]
 ) -> tuple[list[ExistingOutcome], list[str], bool, list[str]]:
-    policies = [o for o in objs if o.get("kind") == "PodSecurityPolicy"]
-    if not policies:
-        return [], [], False, []
-    rbac = [
-        o
-        for o in objs
-        if o.get("kind") in ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")
-    ]
-    notes = []
-    # a Role or RoleBinding without metadata.namespace is in "default", as `scan` reads it
-    # (and as `kubectl apply` puts it without -n)
-    authz = Authorizer.from_objects(rbac, default_namespace="default") if rbac else None
+    found = policies(objs, sources, enabled=None)
+    if found is None or not found.sets:
+        return [], [], False, list(found.notes) if found is not None else []
+    authz, rbac_warnings = authorizer(objs, sources)
+    notes = [*rbac_warnings, *found.warnings, *found.notes]
     can_use = rbac_can_use(authz) if authz is not None else None
     if can_use is None:
         notes.append(
             "no RBAC objects in the input: every existing PodSecurityPolicy is taken as "
             "usable by everyone"
         )
-    policy_set = PolicySet.compile(policies)
+    policy_set = found.applied
     out = []
     for o in advice.observed:
         w = o.workload
@@ -296,7 +291,10 @@ def _existing(
         if creator is not None:
             user = service_account_identity("kube-system", creator)
         pod = o.pods[0]
-        d = review(policy_set, Request("CREATE", pod, w.ref.namespace, user), can_use)
+        request = Request("CREATE", pod, w.ref.namespace, user)
+        decisions = [review(ps, request, can_use) for ps in found.sets]
+        # admitted only if every definition of a policy defined twice admits it
+        d = next((x for x in decisions if not x.allowed), decisions[-1])
         mutated = d.allowed and d.mutated and not unchanged(pod, d.object)
         if d.allowed and not mutated:
             continue
@@ -317,8 +315,25 @@ def _existing(
     return out, sorted(str(p.name) for p in policy_set.providers), can_use is not None, notes
 
 
-def build_report(advice: Advice, objs: Sequence[Obj], catalog: Catalog, version: Version) -> Report:
-    """The report for `advice`, made from `objs` (the same decoded objects)."""
+def advice_notes(
+    advice: Advice, objs: Sequence[Obj], sources: Sequence[Source | None]
+) -> list[str]:
+    """What the advice could not see, as the scan says it: objects defined twice (each
+    observed), documents not evaluated, pod-creating custom resources."""
+    workloads = [x for o in advice.observed for x in (o.workload, *o.workload.owned)]
+    covered = coverage(objs, sources, [is_policy(o) for o in objs])
+    return [*duplicate_notes(workloads), *coverage_notes(covered)]
+
+
+def build_report(
+    advice: Advice,
+    objs: Sequence[Obj],
+    catalog: Catalog,
+    version: Version,
+    sources: Sequence[Source | None] | None = None,
+) -> Report:
+    """The report for `advice`, made from `objs` (the same decoded objects; `sources[i]` says
+    where `objs[i]` was read)."""
     uses: list[Use] = []
     for o in advice.observed:
         uses.extend(_uses_of(o, advice.facts.get(id(o), [])))
@@ -330,7 +345,9 @@ def build_report(advice: Advice, objs: Sequence[Obj], catalog: Catalog, version:
             "gets what any workload of the group needs; the exceptions below would be "
             "narrower with --group-by serviceaccount"
         )
-    existing, names, rbac_from_input, more = _existing(advice, objs)
+    where = sources if sources is not None else [None] * len(objs)
+    existing, names, rbac_from_input, more = _existing(advice, objs, where)
+    more.extend(advice_notes(advice, objs, where))
     return Report(
         uses=tuple(uses),
         exceptions=tuple(exceptions),

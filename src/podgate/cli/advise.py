@@ -14,7 +14,7 @@ import yaml
 
 from podgate.advisor import AdviseOptions, GroupBy, advise
 from podgate.advisor.output import manifest_list, report_json
-from podgate.advisor.report import build_report
+from podgate.advisor.report import advice_notes, build_report
 from podgate.cli.common import (
     EXIT_OK,
     fail,
@@ -30,6 +30,7 @@ from podgate.io.pods import check_pod_shapes
 from podgate.k8s import Obj
 from podgate.k8s.defaults import default_object, default_policy
 from podgate.pss import parse_version
+from podgate.scan.inventory import Source
 
 EPILOG = """\b
 Examples:
@@ -147,13 +148,16 @@ def command(
                 else default_object(obj)[0]
             )
         objs.append(obj)
-    advice = advise(objs, AdviseOptions(group_by=GroupBy(group_by), namespace=namespace))
+    sources = [Source(d.file, d.index, d.line, d.item) for d in docs]
+    options = AdviseOptions(group_by=GroupBy(group_by), namespace=namespace)
+    advice = advise(objs, options, sources)
     for note in advice.left_out:
         click.echo(f"podgate: warning: {note}", err=True)
     if not advice.observed and not advice.left_out:
         click.echo("podgate: no workloads found in the input", err=True)
     if report:
-        data = report_json(advice, build_report(advice, objs, load_catalog(), parsed_version))
+        made = build_report(advice, objs, load_catalog(), parsed_version, sources)
+        data = report_json(advice, made)
         if fmt == "json":
             _write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
         elif fmt == "yaml":
@@ -164,12 +168,16 @@ def command(
             _write(render_report_text(data))
     elif fmt == "html":
         fail("-o html goes with --report (the manifests are YAML or JSON)")
-    elif fmt == "json":
-        _write(orjson.dumps(manifest_list(advice), option=orjson.OPT_INDENT_2).decode() + "\n")
-    elif fmt == "yaml":
-        _write(_yaml(advice.manifests) if advice.manifests else "")
     else:
-        _write(_summary_text(advice))
+        if not quiet:
+            for note in advice_notes(advice, objs, sources):
+                click.echo(f"podgate: note: {note}", err=True)
+        if fmt == "json":
+            _write(orjson.dumps(manifest_list(advice), option=orjson.OPT_INDENT_2).decode() + "\n")
+        elif fmt == "yaml":
+            _write(_yaml(advice.manifests) if advice.manifests else "")
+        else:
+            _write(_summary_text(advice))
     raise SystemExit(EXIT_OK)
 
 

@@ -16,16 +16,17 @@ if TYPE_CHECKING:  # the scan result holds a Coverage
     from podgate.scan.model import WorkloadResult
 
 
-def _every(results: Iterable[WorkloadResult]) -> Iterable[Workload]:
+def every_workload(results: Iterable[WorkloadResult]) -> Iterable[Workload]:
+    """Each result's workload and the objects folded into it."""
     for r in results:
         yield r.workload
         yield from r.workload.owned
 
 
-def duplicate_notes(results: Sequence[WorkloadResult]) -> list[str]:
+def duplicate_notes(workloads: Iterable[Workload]) -> list[str]:
     """One note per identity read more than once."""
     seen: dict[WorkloadRef, list[Workload]] = {}
-    for w in _every(results):
+    for w in workloads:
         if w.duplicates:
             seen.setdefault(w.ref, []).append(w)
     out = []

@@ -20,7 +20,13 @@ from podgate.psp.policy import is_policy
 from podgate.pss import LATEST, Level, LevelVersion, Version, Violation, evaluate, highest_level
 from podgate.rbac import Attributes, Authorizer, Grant, UserInfo, service_account_user
 from podgate.scan.controls import Catalog, Control, psp_control, pss_control
-from podgate.scan.coverage import apart_notes, coverage, coverage_notes, duplicate_notes
+from podgate.scan.coverage import (
+    apart_notes,
+    coverage,
+    coverage_notes,
+    duplicate_notes,
+    every_workload,
+)
 from podgate.scan.definitions import authorizer, namespace_levels, policies
 from podgate.scan.exceptions import ExceptionStatus, matches
 from podgate.scan.findings import Finding
@@ -313,7 +319,7 @@ def scan(
     results = [replace(r, findings=tuple(by_id[id(f)] for f in r.findings)) for r in results]
     readiness = _readiness(results, workloads, objs, policy_set, authz, can_use, requester)
     readiness = replace(readiness, psp_files=found.files if found else ())
-    notes.extend(duplicate_notes(results))
+    notes.extend(duplicate_notes(every_workload(results)))
     notes.extend(apart_notes(results))
     is_psp = [is_policy(o) for o in objs]
     covered = coverage(objs, sources, is_psp)
