@@ -281,3 +281,30 @@ def test_admit_with_a_policy_path_that_holds_no_policy_is_denied_as_upstream(
     assert rc == 1
     assert "No PodSecurityPolicy can be used at all" in text
     assert f"upstream message: {NO_PROVIDERS}" in text
+
+
+def test_admit_with_a_policy_defined_twice_denies_when_either_definition_denies(
+    tmp_path: Path,
+) -> None:
+    lax = write(tmp_path / "a.yaml", policy("p", privileged=True))
+    tight = write(tmp_path / "b.yaml", policy("p"))
+    p = write(tmp_path / "pod.yaml", pod(privileged=True))
+    rc, out, _ = run("admit", p, "--policy", lax, "--policy", tight, "-o", "json")
+    data = json.loads(out)
+    assert (rc, data["allowed"]) == (1, False)
+    assert any('PodSecurityPolicy "p" is defined 2 times, differently' in n for n in data["notes"])
+
+
+def test_the_webhook_refuses_policy_files_that_define_one_name_twice_differently(
+    tmp_path: Path,
+) -> None:
+    from podgate.errors import LoadError
+    from podgate.io.policies import load_policies
+    from podgate.webhook.files import compile_policies
+
+    lax = write(tmp_path / "a.yaml", policy("p", privileged=True))
+    tight = write(tmp_path / "b.yaml", policy("p"))
+    same = write(tmp_path / "c.yaml", policy("p"))
+    assert compile_policies(load_policies([tight, same], max_bytes=1 << 20)).names == ("p",)
+    with pytest.raises(LoadError, match=r"'p' is defined twice, differently \(also at .*a\.yaml"):
+        compile_policies(load_policies([lax, tight], max_bytes=1 << 20))

@@ -33,6 +33,8 @@ from podgate.psp.patch import json_patch
 from podgate.psp.validation import validate_policy
 from podgate.pss.admission import IGNORED_POD_SUBRESOURCES
 from podgate.rbac import Attributes, Authorizer, UserInfo
+from podgate.scan.definitions import policies as scan_policies
+from podgate.scan.inventory import Source
 
 PSP_GROUPS = ("policy", "extensions")
 
@@ -218,7 +220,12 @@ def command(
                 f"it: {errors[0]} (see `podgate lint`); evaluated as written"
             )
         compiled.append(obj)
-    policy_set = PolicySet.compile(compiled)
+    # a name defined twice, differently: reviewed against each definition, denied if any denies
+    sources = [Source(d.file, d.index, d.line, d.item) for d in policy_docs]
+    found = scan_policies(compiled, sources, enabled=True)
+    assert found is not None
+    notes.extend(found.warnings)
+    policy_set = found.applied
 
     can_use: CanUse | None = None
     if rbac:
@@ -241,7 +248,8 @@ def command(
         notes.append(f"evaluated {from_template} as a pod")
 
     request = Request(operation, pod, namespace, identity, old_pod, subresource)
-    decision = review(policy_set, request, can_use)
+    decisions = [review(ps, request, can_use) for ps in found.sets]
+    decision = next((d for d in decisions if not d.allowed), decisions[-1])
     if subresource and subresource not in IGNORED_POD_SUBRESOURCES:
         bypass = _webhook_judges(
             subresource,

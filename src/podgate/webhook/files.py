@@ -113,9 +113,24 @@ class Reloading:
 
 def compile_policies(docs: Iterable[Document]) -> PolicySet:
     """PodSecurityPolicies as the API server stores them (defaulted; an invalid one refuses the
-    whole set with the API server's first error), compiled."""
+    whole set with the API server's first error, and so does one name defined twice,
+    differently: the API server holds one object per name, and using both would admit what
+    either admits), compiled."""
     objs = []
+    seen: dict[str, tuple[Document, Any]] = {}
     for d in docs:
+        name = mapping(d.obj.get("metadata")).get("name")
+        first = seen.setdefault(str(name), (d, d.obj))
+        if first[0] is not d:
+            if first[1] != d.obj:
+                raise LoadError(
+                    f"PodSecurityPolicy {name!r} is defined twice, differently (also at "
+                    f"{first[0].where}): a cluster holds one object per name",
+                    file=d.file,
+                    document=d.index,
+                    line=d.line,
+                )
+            continue  # the same policy given twice is one policy
         obj, _ = default_policy(d.obj)
         errors = validate_policy(obj)
         if errors:
