@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from podgate.k8s import Obj, mapping, sequence
+from podgate.k8s.objects import CONTAINER_LISTS
 from podgate.scan.inventory import Workload
 from podgate.scan.model import WorkloadResult
 
@@ -33,48 +34,93 @@ def same_verdict(a: WorkloadResult, b: WorkloadResult) -> bool:
 
 
 _TOKEN_VOLUME = re.compile(r"kube-api-access-[a-z0-9]{5}")
+# fields no check of either engine reads (they only make replicas' keys long)
+_UNREAD_POD = frozenset(
+    (
+        "nodeName",
+        "tolerations",
+        "affinity",
+        "nodeSelector",
+        "topologySpreadConstraints",
+        "dnsPolicy",
+        "dnsConfig",
+        "schedulerName",
+        "priority",
+        "priorityClassName",
+        "preemptionPolicy",
+        "terminationGracePeriodSeconds",
+        "restartPolicy",
+        "imagePullSecrets",
+        "enableServiceLinks",
+    )
+)
+_UNREAD_CONTAINER = frozenset(
+    (
+        "env",
+        "envFrom",
+        "resources",
+        "command",
+        "args",
+        "image",
+        "imagePullPolicy",
+        "terminationMessagePath",
+        "terminationMessagePolicy",
+        "workingDir",
+    )
+)
 
 
-def _token_names(spec: Obj) -> dict[str, str]:
-    """The names of the service-account token volumes the API server adds to each pod
-    (`kube-api-access-<5 random characters>`, projected), each to one shared name; none when
-    renaming could make two volumes one."""
-    out = {}
-    for v in sequence(spec.get("volumes")):
-        name = mapping(v).get("name")
-        if isinstance(name, str) and _TOKEN_VOLUME.fullmatch(name) and "projected" in v:
-            out[name] = "kube-api-access"
-    names = {mapping(v).get("name") for v in sequence(spec.get("volumes"))}
-    return {} if len(out) > 1 or "kube-api-access" in names else out
+def _token_volume(spec: Obj) -> str | None:
+    """The service-account token volume the API server adds to each pod
+    (`kube-api-access-<5 random characters>`, projected), when there is exactly one."""
+    found = [
+        name
+        for v in sequence(spec.get("volumes"))
+        if isinstance(name := mapping(v).get("name"), str)
+        and _TOKEN_VOLUME.fullmatch(name)
+        and "projected" in v
+    ]
+    return found[0] if len(found) == 1 else None
 
 
-def _without_token_names(node: Any, names: dict[str, str]) -> Any:
-    if isinstance(node, dict):
-        return {
-            k: names.get(v, v)
-            if k == "name" and isinstance(v, str)
-            else _without_token_names(v, names)
-            for k, v in node.items()
-        }
-    if isinstance(node, list):
-        return [_without_token_names(x, names) for x in node]
-    return node
+def _read(spec: Obj) -> dict[str, Any]:
+    """The pod spec without what neither engine reads, the token volume named alike."""
+    token = _token_volume(spec)
+    out: dict[str, Any] = {k: v for k, v in spec.items() if k not in _UNREAD_POD}
+    if token is not None:
+        out["volumes"] = [
+            {**v, "name": "kube-api-access-?"} if mapping(v).get("name") == token else v
+            for v in sequence(spec.get("volumes"))
+        ]
+    for list_name in CONTAINER_LISTS:
+        items = spec.get(list_name)
+        if not isinstance(items, list):
+            continue
+        containers = []
+        for c in items:
+            if isinstance(c, dict):
+                c = {k: v for k, v in c.items() if k not in _UNREAD_CONTAINER}
+                mounts = c.get("volumeMounts")
+                if token is not None and isinstance(mounts, list):
+                    c["volumeMounts"] = [
+                        {**m, "name": "kube-api-access-?"} if mapping(m).get("name") == token else m
+                        for m in mounts
+                    ]
+            containers.append(c)
+        out[list_name] = containers
+    return out
 
 
 def verdict_key(w: Workload) -> str:
     """What decides an object's verdict, as text: whether it is a pod (a template is defaulted
     as a pod first), its namespace, service account, the controller that creates its pods,
-    its annotations and its pod spec. Two replicas of one ReplicaSet differ only where neither
-    engine looks (their names, node, and the random suffix of the token volume the API server
-    adds), so they share one key and one verdict; so do a Deployment and its ReplicaSet of the
-    same template."""
-    spec = {k: v for k, v in w.spec.items() if k != "nodeName"}
-    names = _token_names(spec)
-    if names:
-        spec = _without_token_names(spec, names)
+    its annotations and what the engines read of its pod spec. Two replicas of one ReplicaSet
+    differ only where neither engine looks (their names, node, and the random suffix of the
+    token volume the API server adds), so they share one key and one verdict; so do a
+    Deployment and its ReplicaSet of the same template."""
     annotations = mapping(w.meta).get("annotations")
     return json.dumps(
-        [w.is_pod, w.ref.namespace, w.service_account, w.creator, annotations, spec],
+        [w.is_pod, w.ref.namespace, w.service_account, w.creator, annotations, _read(w.spec)],
         sort_keys=True,
         default=repr,
     )
