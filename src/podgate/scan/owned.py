@@ -18,10 +18,11 @@ from podgate.scan.model import WorkloadResult
 
 def same_verdict(a: WorkloadResult, b: WorkloadResult) -> bool:
     """Whether folding `b` into `a` hides nothing: the same level checked with the same
-    violations and highest level, and the same PodSecurityPolicy outcome (admitted by the
-    same policy, or denied with the same errors). Whether the policy would still change the
-    pod is left out: pods read from a cluster were changed already when they were created."""
-    if (a.level, a.violations, a.highest) != (b.level, b.violations, b.highest):
+    violations, and the same PodSecurityPolicy outcome (admitted by the same policy, or
+    denied with the same errors). Left out: whether the policy would still change the pod
+    (pods read from a cluster were changed when they were created), and the highest level
+    met (no violation hides behind it)."""
+    if (a.level, a.violations) != (b.level, b.violations):
         return False
     if a.psp is None or b.psp is None:
         return a.psp is b.psp
@@ -127,13 +128,13 @@ def verdict_key(w: Workload) -> str:
 
 
 def judge_with_owned(
-    root: Workload, judge: Callable[[Workload], WorkloadResult]
+    root: Workload, judge: Callable[[Workload, bool], WorkloadResult]
 ) -> list[WorkloadResult]:
     """The result of `root`, then of each object folded into it that is judged differently
     (reported on its own, with `apart` saying why); the root's `pods` name only the pods that
     stay folded. An owned object the inventory could not fold (`apart` set) is a root.
     Owned objects that read alike (`verdict_key`) are judged once."""
-    first = judge(root)
+    first = judge(root, True)
     if not root.owned:
         return [first]
     kept: list[Workload] = []
@@ -142,14 +143,12 @@ def judge_with_owned(
     for o in root.owned:
         key = verdict_key(o)
         same = alike.get(key)
-        r = None
         if same is None:
-            r = judge(o)
-            same = alike[key] = same_verdict(first, r)
+            same = alike[key] = same_verdict(first, judge(o, False))
         if same:
             kept.append(o)
             continue
-        r = r if r is not None else judge(o)
+        r = judge(o, True)
         what = "the pod differs from" if o.is_pod else "its pod template differs from"
         why = f"{what} the template of {root.ref}, and it is judged differently"
         apart.append(replace(r, workload=replace(o, apart=why)))

@@ -257,12 +257,14 @@ def scan(
         d = options.config.defaults.enforce
         return LevelVersion(d.level, d.version), "configuration defaults"
 
-    def judge(w: Workload) -> WorkloadResult:
+    def judge(w: Workload, full: bool = True) -> WorkloadResult:
+        """The verdict on `w`; without `full`, only what `same_verdict` compares (no
+        findings, no highest level): enough to tell whether an owned object can be folded."""
         _check_shape(w)
         ns = w.ref.namespace
         lv, how = level_of(ns)
         violations = evaluate(lv.level, lv.version, w.meta, w.spec)
-        findings = _pss_findings(w, lv, violations, catalog)
+        findings = _pss_findings(w, lv, violations, catalog) if full else []
         psp = None
         if policy_sets:
             who = requester(w)
@@ -281,13 +283,13 @@ def scan(
                 allowed=decision.allowed,
                 policy=decision.policy,
                 mutated=decision.mutated,
-                patch=json_patch(pod, decision.object) if decision.allowed else [],
+                patch=json_patch(pod, decision.object) if decision.allowed and full else [],
                 message=decision.message,
                 decision=decision,
             )
-            if not decision.allowed and not decision.violations:
+            if not decision.allowed and not decision.violations and full:
                 findings.append(_no_policy_finding(w, decision.message or ""))
-            for policy, err in decision.violations:
+            for policy, err in decision.violations if full else ():
                 control = catalog.get(psp_control(err.field))
                 findings.append(
                     Finding(
@@ -304,7 +306,7 @@ def scan(
                         source=w.source,
                     )
                 )
-        highest = _highest(options.version, lv, violations, w)
+        highest = _highest(options.version, lv, violations, w) if full else Level.PRIVILEGED
         return WorkloadResult(w, lv, how, highest, violations, psp, tuple(findings))
 
     results: list[WorkloadResult] = []
