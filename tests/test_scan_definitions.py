@@ -308,3 +308,34 @@ def test_the_webhook_refuses_policy_files_that_define_one_name_twice_differently
     assert compile_policies(load_policies([tight, same], max_bytes=1 << 20)).names == ("p",)
     with pytest.raises(LoadError, match=r"'p' is defined twice, differently \(also at .*a\.yaml"):
         compile_policies(load_policies([lax, tight], max_bytes=1 << 20))
+
+
+# --- point 13: who requests a bare pod, in words ----------------------------------------------
+
+
+def test_text_names_who_requests_a_bare_pod_instead_of_none(tmp_path: Path) -> None:
+    f = write(tmp_path / "all.yaml", policy("p"), pod())
+    _, out, _ = run("scan", f)
+    flat = " ".join(line.strip() for line in out.splitlines())
+    assert "requested by (none)" not in flat
+    assert (
+        "PSP (requested by the user who creates it (--user not given; only its service account "
+        "counts))" in flat
+    )
+    _, out, _ = run("scan", f, "--user", "alice")
+    assert "PSP (requested by alice)" in out
+
+
+def test_text_says_controllers_pods_have_no_requester_with_controller_identity_none(
+    tmp_path: Path,
+) -> None:
+    deploy = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "d", "namespace": "app"},
+        "spec": {"template": {"spec": pod()["spec"]}},
+    }
+    f = write(tmp_path / "all.yaml", policy("p"), deploy)
+    _, out, _ = run("scan", f, "--controller-identity", "none")
+    flat = " ".join(line.strip() for line in out.splitlines())
+    assert "PSP (requested by no controller identity (--controller-identity none;" in flat
