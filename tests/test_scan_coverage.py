@@ -49,6 +49,12 @@ UNKNOWN_OPERATOR = {  # no name list knows it: found by its containers
     "metadata": {"name": "w", "namespace": "x"},
     "spec": {"runner": {"initContainers": [{"name": "init", "image": "busybox"}]}},
 }
+ARGO_WORKFLOW = {
+    "apiVersion": "example.org/v1",  # any group: found by its container
+    "kind": "Pipeline",
+    "metadata": {"name": "build", "namespace": "ci"},
+    "spec": {"templates": [{"name": "main", "container": {"image": "alpine", "command": ["x"]}}]},
+}
 APPLICATION_SET = {
     "apiVersion": "argoproj.io/v1alpha1",
     "kind": "ApplicationSet",
@@ -121,6 +127,7 @@ def test_documents_read_but_not_evaluated_are_counted_by_kind(tmp_path: Path) ->
         (CEPH, "its operator creates pods"),
         (SCALED_JOB, "containers at spec.jobTargetRef.template.spec.containers"),
         (UNKNOWN_OPERATOR, "containers at spec.runner.initContainers"),
+        (ARGO_WORKFLOW, "containers at spec.templates[0].container"),
     ],
 )
 def test_pod_creating_custom_resources_are_named_as_not_judged(

@@ -90,6 +90,8 @@ POD_CREATING_KINDS: dict[str, frozenset[str]] = {
     "sparkoperator.k8s.io": frozenset(("SparkApplication", "ScheduledSparkApplication")),
 }
 _SKIPPED_KEYS = ("metadata", "status")  # never a pod's containers
+# lists of containers: a pod's, and those operators take (Tekton steps and sidecars)
+_CONTAINER_LIST_KEYS = ("containers", "initContainers", "ephemeralContainers", "steps", "sidecars")
 _MAX_SEARCH_DEPTH = 12
 
 
@@ -132,8 +134,9 @@ def _is_container_list(value: object) -> bool:
 
 
 def containers_path(node: object, at: str = "", depth: int = 0) -> str | None:
-    """The path of the first list of containers in `node` (a `containers` or `initContainers`
-    list of objects with a name or an image), outside metadata and status."""
+    """The path of the first list of containers in `node` (a `containers`, `initContainers`,
+    `steps` or `sidecars` list of objects with a name or an image, or a `container` object
+    with an image), outside metadata and status."""
     if depth > _MAX_SEARCH_DEPTH:
         return None
     if isinstance(node, dict):
@@ -141,8 +144,10 @@ def containers_path(node: object, at: str = "", depth: int = 0) -> str | None:
             if depth == 0 and key in _SKIPPED_KEYS:
                 continue
             path = f"{at}.{key}" if at else str(key)
-            if key in ("containers", "initContainers") and _is_container_list(value):
+            if key in _CONTAINER_LIST_KEYS and _is_container_list(value):
                 return path
+            if key == "container" and isinstance(value, dict) and "image" in value:
+                return path  # an Argo Workflow template's one container
             found = containers_path(value, path, depth + 1)
             if found is not None:
                 return found
