@@ -120,3 +120,39 @@ def test_warn_and_audit_labels_warn_and_audit_without_rejecting() -> None:
     assert {o.ref.name for o in p.warned} == {"postgres", "debug-shell"}
     assert {o.ref.name for o in p.audited} == {"postgres", "debug-shell"}
     assert p.label_warnings == ()
+
+
+POSTGRES_WITHOUT_IPC_LOCK = """\
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: postgres, namespace: shop}
+spec:
+  serviceName: postgres
+  selector: {matchLabels: {app: postgres}}
+  template:
+    metadata: {labels: {app: postgres}}
+    spec:
+      serviceAccountName: postgres
+      securityContext: {runAsUser: 999, fsGroup: 999}
+      containers:
+        - name: postgres
+          image: registry.example.com/shop/postgres:16.4
+          securityContext: {allowPrivilegeEscalation: false}
+"""
+
+
+def test_each_definition_of_a_workload_read_twice_is_compared_on_its_own(tmp_path) -> None:
+    again = tmp_path / "postgres.yaml"
+    again.write_text(POSTGRES_WITHOUT_IPC_LOCK)
+    docs = load_documents(
+        [*(str(ROOT / "examples" / d) for d in ("cluster", "policies", "rbac")), str(again)]
+    )
+    objs, sources = scan_objects(docs, no_defaults=False)
+    after = _scan(*enabled_objects(objs, sources, frozenset({"db-ipc-lock"})))
+    c = compare(_scan(objs, sources), after)
+    postgres = [o for o in c.outcomes if o.ref == POSTGRES]
+    assert len(postgres) == 2 and all(o.duplicated for o in postgres)
+    by_file = {o.source.file: o for o in postgres if o.source is not None}
+    assert by_file[str(again)].breaks is False  # without IPC_LOCK, restricted admits it
+    (other,) = (o for f, o in by_file.items() if f != str(again))
+    assert other.breaks is True

@@ -236,3 +236,19 @@ def test_the_token_file_is_written_then_read(tmp_path) -> None:
         assert oct(path.stat().st_mode & 0o777) == "0o600"
     with running(*EXAMPLE, "--token-file", str(path)) as second:
         assert second.token == first.token
+
+
+def test_a_workload_defined_twice_has_a_page_per_definition(tmp_path) -> None:
+    from tests.test_scan_preview import POSTGRES_WITHOUT_IPC_LOCK
+
+    again = tmp_path / "postgres.yaml"
+    again.write_text(POSTGRES_WITHOUT_IPC_LOCK)
+    with running(*EXAMPLE, str(again)) as server:
+        _, _, table = _get(server, "/workloads")
+        assert "postgres (definition 2)" in table
+        status, _, first = _get(server, "/workloads/shop/StatefulSet/postgres")
+        assert status == 200 and "Defined 2 times" in first
+        status, _, second = _get(server, "/workloads/shop/StatefulSet/postgres?at=1")
+        assert status == 200 and str(again) in second.split("the others:")[0]
+        status, _, _ = _get(server, "/workloads/shop/StatefulSet/postgres?at=2")
+        assert status == 404

@@ -73,6 +73,8 @@ class Outcome:
     policy_before: str | None
     policy_after: str | None
     message_after: str  # the denial after the change (upstream's text), or ""
+    source: Source | None = None  # which definition, when an identity was read more than once
+    duplicated: bool = False
 
     @property
     def changed(self) -> bool:
@@ -128,10 +130,11 @@ def _usable(result: Any) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
 
 def compare(before: Any, after: Any) -> Comparison:
     """Two ScanResults of the same workloads, before and after a change."""
-    after_by_ref = {r.workload.ref: r for r in after.workloads}
+    # each definition on its own: a workload read twice is two results with one ref
+    after_by = {(r.workload.ref, r.workload.source): r for r in after.workloads}
     outcomes = []
     for r in before.workloads:
-        a = after_by_ref.get(r.workload.ref)
+        a = after_by.get((r.workload.ref, r.workload.source))
         if a is None:
             continue
         outcomes.append(
@@ -142,6 +145,8 @@ def compare(before: Any, after: Any) -> Comparison:
                 r.psp.policy if r.psp is not None else None,
                 a.psp.policy if a.psp is not None else None,
                 (a.psp.message or "") if a.psp is not None and not a.psp.allowed else "",
+                r.workload.source,
+                bool(r.workload.duplicates),
             )
         )
     lb, la = set(before.readiness.lockouts), set(after.readiness.lockouts)

@@ -113,8 +113,10 @@ class Model:
                 out[ns] = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}
         return dict(sorted(out.items()))
 
-    def workload(self, ref: WorkloadRef) -> WorkloadResult | None:
-        return next((r for r in self.result.workloads if r.workload.ref == ref), None)
+    def definitions(self, ref: WorkloadRef) -> list[WorkloadResult]:
+        """Every result with this identity: more than one when it was read more than once
+        (each definition is judged where it was read)."""
+        return [r for r in self.result.workloads if r.workload.ref == ref]
 
     # --- previews ---------------------------------------------------------------------------
     def preview_toggle(self, policy: str) -> Comparison:

@@ -36,10 +36,17 @@ class Page:
         return applied
 
 
-def workload_href(ref: WorkloadRef) -> str:
-    return "/workloads/" + "/".join(
-        quote(p or "-", safe="") for p in (ref.namespace, ref.kind, ref.name)
-    )
+def workload_href(ref: WorkloadRef, at: int = 0) -> str:
+    """The workload's page; `at` picks one of several definitions of the same identity."""
+    parts = (ref.namespace, ref.kind, ref.name)
+    path = "/workloads/" + "/".join(quote(p or "-", safe="") for p in parts)
+    return f"{path}?at={at}" if at else path
+
+
+def definition_index(model: Model, r: WorkloadResult) -> int:
+    """Which definition of its identity `r` is (0 for the first, or the only one)."""
+    same = [x for x in model.result.workloads if x.workload.ref == r.workload.ref]
+    return next(i for i, x in enumerate(same) if x is r)
 
 
 def where(source: Source | None, model: Model, path: str = "") -> str:
@@ -117,6 +124,7 @@ def overview(model: Model, params: Mapping[str, str]) -> Page:
             (ns, enforce_preview_href(model, ns, Level.RESTRICTED)) for ns in model.namespaces
         ],
         expired=sum(1 for e in r.exceptions if e.state == "expired"),
+        coverage=r.coverage,
     )
     return page
 
@@ -203,11 +211,16 @@ def workloads(model: Model, params: Mapping[str, str]) -> Page:
     rows = []
     for r in model.result.workloads:
         ref = r.workload.ref
+        dup = bool(r.workload.duplicates)
         sev = worst(r)
         opened = sum(1 for f in r.findings if not f.accepted)
         accepted = len(r.findings) - opened
         cells = (
-            Cell(ref.name, href=workload_href(ref), cls="name"),
+            Cell(
+                ref.name + (f" (definition {definition_index(model, r) + 1})" if dup else ""),
+                href=workload_href(ref, definition_index(model, r)),
+                cls="name",
+            ),
             Cell(ref.namespace),
             Cell(ref.kind),
             Cell(r.workload.service_account),
@@ -277,9 +290,11 @@ def workloads(model: Model, params: Mapping[str, str]) -> Page:
 
 
 def workload(model: Model, params: Mapping[str, str], ref: WorkloadRef) -> Page | None:
-    r = model.workload(ref)
-    if r is None:
+    found = model.definitions(ref)
+    at = params.get("at", "0")
+    if not found or not at.isdigit() or int(at) >= len(found):
         return None
+    r = found[int(at)]
     page = Page("workload.html.j2", f"{ref.kind} {ref.namespace}/{ref.name}", "workloads")
     rows = []
     for f in r.findings:
@@ -319,7 +334,14 @@ def workload(model: Model, params: Mapping[str, str], ref: WorkloadRef) -> Page 
         ),
         params,
     )
-    page.context.update(r=r, where=where(r.workload.source, model), psp_state=psp_state(r))
+    others = [
+        (workload_href(ref, i), where(x.workload.source, model))
+        for i, x in enumerate(found)
+        if x is not r
+    ]
+    page.context.update(
+        r=r, where=where(r.workload.source, model), psp_state=psp_state(r), others=others
+    )
     return page
 
 

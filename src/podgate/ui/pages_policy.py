@@ -163,7 +163,7 @@ def policy(model: Model, params: Mapping[str, str], name: str) -> Page | None:
 # --- previews ---------------------------------------------------------------------------------
 
 
-def _comparison_table(c: Comparison, params: Mapping[str, str], page: Page) -> None:
+def _comparison_table(model: Model, c: Comparison, params: Mapping[str, str], page: Page) -> None:
     rows = []
     for o in c.outcomes:
         effect = (
@@ -172,7 +172,10 @@ def _comparison_table(c: Comparison, params: Mapping[str, str], page: Page) -> N
         rows.append(
             Row(
                 (
-                    Cell(str(o.ref), href=workload_href(o.ref)),
+                    Cell(
+                        str(o.ref) + (f" ({where(o.source, model)})" if o.duplicated else ""),
+                        href=workload_href(o.ref),
+                    ),
                     Cell(o.before + (f" by {o.policy_before}" if o.policy_before else "")),
                     Cell(
                         o.after + (f" by {o.policy_after}" if o.policy_after else ""),
@@ -219,7 +222,7 @@ def toggle_preview(model: Model, params: Mapping[str, str], name: str) -> Page |
         return None
     verb = "Enabling" if p.disabled else "Disabling"
     page = Page("preview.html.j2", f"{verb} {name}: preview", "policies")
-    _comparison_table(model.preview_toggle(name), params, page)
+    _comparison_table(model, model.preview_toggle(name), params, page)
     page.context.update(
         verb=verb,
         subject=f"policy {name}",
@@ -321,7 +324,7 @@ def binding_preview(model: Model, params: Mapping[str, str]) -> Page | str:
         return f"no namespace {ns!r} in the input"
     who = f"service account {ns}/{sa}" if sa else f"every service account of {ns}"
     page = Page("preview.html.j2", f"Binding {name} to {who}: preview", "rbac")
-    _comparison_table(model.preview_binding(name, ns, sa), params, page)
+    _comparison_table(model, model.preview_binding(name, ns, sa), params, page)
     page.context.update(
         verb="Binding",
         subject=f"{name} to {who}",
