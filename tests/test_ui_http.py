@@ -252,3 +252,35 @@ def test_a_workload_defined_twice_has_a_page_per_definition(tmp_path) -> None:
         assert status == 200 and str(again) in second.split("the others:")[0]
         status, _, _ = _get(server, "/workloads/shop/StatefulSet/postgres?at=2")
         assert status == 404
+
+
+def test_a_disabled_podgate_policy_is_left_out_and_previewing_enabling_it_fixes_postgres(
+    tmp_path,
+) -> None:
+    text = (ROOT / "examples" / "policies" / "db-ipc-lock.yaml").read_text()
+    text = text.replace("apiVersion: policy/v1beta1", "apiVersion: podgate.io/v1")
+    text = text.replace("  annotations:\n", '  annotations:\n    podgate.io/disabled: "true"\n')
+    off = tmp_path / "db-ipc-lock.yaml"
+    off.write_text(text)
+    policies = [
+        str(ROOT / "examples" / "policies" / f"{n}.yaml") for n in ("privileged", "restricted")
+    ]
+    args = [
+        str(ROOT / "examples" / "cluster"),
+        str(ROOT / "examples" / "rbac"),
+        *policies,
+        str(off),
+    ]
+    with running(*args) as server:
+        _, _, page = _get(server, "/policies/db-ipc-lock")
+        assert "disabled" in page and "Preview enabling" in page
+        _, _, table = _get(server, "/workloads?w.psp=rejected&format=csv&table=w")
+        assert "postgres" in table  # no usable policy admits IPC_LOCK while it is off
+        status, _, preview = _get(server, "/policies/db-ipc-lock/preview")
+        assert status == 200
+        assert "Enabling db-ipc-lock" in preview
+        _, _, rows = _get(server, "/policies/db-ipc-lock/preview?format=csv&table=c")
+        (postgres,) = [r for r in rows.splitlines() if r.startswith("StatefulSet shop/postgres,")]
+        assert postgres.split(",")[1:4] == ["rejected", "changed by db-ipc-lock", "fixed"]
+        _, _, change = _get(server, "/change?action=toggle&policy=db-ipc-lock")
+        assert "podgate.io/disabled: null" in change

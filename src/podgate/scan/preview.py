@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from podgate.k8s import Obj, mapping
+from podgate.psp.policy import WEBHOOK_API_VERSION, is_policy
 from podgate.pss.admission import Operation, admit, request_for
 from podgate.pss.config import PodSecurityConfiguration
 from podgate.pss.labels import LABEL_KEYS
@@ -39,6 +40,11 @@ def psp_state(r: WorkloadResult) -> str:
 
 
 def is_disabled(policy: Obj) -> bool:
+    """Switched off as podgate's webhook reads it: a podgate.io policy annotated
+    `podgate.io/disabled: "true"` (an in-tree PodSecurityPolicy has no off switch: the
+    annotation means nothing to it)."""
+    if policy.get("apiVersion") != WEBHOOK_API_VERSION:
+        return False
     annotations = mapping(mapping(policy.get("metadata")).get("annotations"))
     return annotations.get(DISABLED_ANNOTATION) == "true"
 
@@ -48,7 +54,7 @@ def _name(obj: Obj) -> str:
 
 
 def policy_names(objs: Sequence[Obj]) -> list[str]:
-    return sorted(_name(o) for o in objs if o.get("kind") == "PodSecurityPolicy")
+    return sorted(_name(o) for o in objs if is_policy(o))
 
 
 def enabled_objects(
@@ -58,7 +64,7 @@ def enabled_objects(
     keep = [
         i
         for i, o in enumerate(objs)
-        if not (o.get("kind") == "PodSecurityPolicy" and _name(o) in disabled)
+        if not (is_policy(o) and _name(o) in disabled)
     ]
     return [objs[i] for i in keep], [sources[i] for i in keep]
 

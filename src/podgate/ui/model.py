@@ -15,6 +15,7 @@ from podgate.export import ExportResult, export
 from podgate.io.policies import RBAC_KINDS
 from podgate.k8s import Obj, mapping
 from podgate.psp.lint import Hint, lint_policy
+from podgate.psp.policy import is_policy
 from podgate.psp.validation import validate_policy
 from podgate.report.context import Locate
 from podgate.scan import Catalog, ScanOptions, scan
@@ -61,7 +62,7 @@ class Model:
     @cached_property
     def disabled(self) -> frozenset[str]:
         return frozenset(
-            _name(o) for o in self.objs if o.get("kind") == "PodSecurityPolicy" and is_disabled(o)
+            _name(o) for o in self.objs if is_policy(o) and is_disabled(o)
         )
 
     def scan_with(self, disabled: frozenset[str], extra: Sequence[Obj] = ()) -> ScanResult:
@@ -83,7 +84,7 @@ class Model:
     def policies(self) -> tuple[PolicyInfo, ...]:
         out = []
         for o, s in zip(self.objs, self.sources, strict=True):
-            if o.get("kind") != "PodSecurityPolicy":
+            if not is_policy(o):
                 continue
             out.append(
                 PolicyInfo(
@@ -140,6 +141,7 @@ class Model:
         found = self._exports.get(version)
         if found is None:
             objs, _ = enabled_objects(self.objs, self.sources, self.disabled)
+            # split as `podgate export` splits its input
             psps = [o for o in objs if o.get("kind") == "PodSecurityPolicy"]
             rbac = [o for o in objs if o.get("kind") in RBAC_KINDS]
             others = [o for o in objs if o.get("kind") not in (*RBAC_KINDS, "PodSecurityPolicy")]
