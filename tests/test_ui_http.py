@@ -284,3 +284,15 @@ def test_a_disabled_podgate_policy_is_left_out_and_previewing_enabling_it_fixes_
         assert postgres.split(",")[1:4] == ["rejected", "changed by db-ipc-lock", "fixed"]
         _, _, change = _get(server, "/change?action=toggle&policy=db-ipc-lock")
         assert "podgate.io/disabled: null" in change
+
+
+def test_the_vap_export_previews_each_policy_and_downloads_its_objects(server: Server) -> None:
+    status, _, rows = _get(server, "/exports?to=vap&kubernetes-version=1.30&format=csv&table=x")
+    assert status == 200
+    names = [r.split(",")[0] for r in rows.splitlines()[1:]]
+    assert names == ["db-ipc-lock", "privileged", "restricted"]
+    status, headers, body = _get(server, "/exports.yaml?to=vap&kubernetes-version=1.30")
+    assert 'filename="podgate-vap-1.30.yaml"' in headers["content-disposition"]
+    assert "kind: ValidatingAdmissionPolicy" in body
+    status, _, _ = _get(server, "/exports?to=kyverno")
+    assert status == 400

@@ -61,11 +61,7 @@ def enabled_objects(
     objs: Sequence[Obj], sources: Sequence[Source | None], disabled: frozenset[str]
 ) -> tuple[list[Obj], list[Source | None]]:
     """The objects without the policies in `disabled` (what admission would use)."""
-    keep = [
-        i
-        for i, o in enumerate(objs)
-        if not (is_policy(o) and _name(o) in disabled)
-    ]
+    keep = [i for i, o in enumerate(objs) if not (is_policy(o) and _name(o) in disabled)]
     return [objs[i] for i in keep], [sources[i] for i in keep]
 
 

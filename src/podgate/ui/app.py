@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from podgate.errors import PolicyError
-from podgate.export import ExportError
+from podgate.export import DEFAULT_KUBERNETES_VERSION, ExportError
 from podgate.scan.exceptions import parse_exceptions
 from podgate.scan.inventory import WorkloadRef
 from podgate.ui import pages, pages_extra, pages_policy
@@ -201,14 +201,13 @@ class UiApp:
             case ["exports"]:
                 found = pages_extra.exports(m, params)
             case ["exports.yaml"]:
-                version = params.get("kubernetes-version", "") or "1.36"
+                version = params.get("kubernetes-version", "") or DEFAULT_KUBERNETES_VERSION
                 try:
-                    result = m.export_psa(version)
+                    result = m.export_to(params.get("to", "psa"), version)
                 except ExportError as e:
                     return _text(400, f"podgate ui: {e}\n")
-                return _download(
-                    f"podgate-psa-{result.kubernetes_version}.yaml", to_yaml(*result.objects)
-                )
+                name = f"podgate-{result.target}-{result.kubernetes_version}.yaml"
+                return _download(name, to_yaml(*result.objects))
             case ["advisor.yaml"]:
                 advice, _ = m.advice
                 return _download("podgate-advised-policies.yaml", to_yaml(*advice.manifests))

@@ -56,14 +56,12 @@ class Model:
     command: str = "podgate ui"
     live: bool = False  # objects were read from a cluster
     _scans: dict[Any, ScanResult] = field(default_factory=dict)
-    _exports: dict[str, ExportResult] = field(default_factory=dict)
+    _exports: dict[tuple[str, str], ExportResult] = field(default_factory=dict)
 
     # --- the scan as it is ---------------------------------------------------------------
     @cached_property
     def disabled(self) -> frozenset[str]:
-        return frozenset(
-            _name(o) for o in self.objs if is_policy(o) and is_disabled(o)
-        )
+        return frozenset(_name(o) for o in self.objs if is_policy(o) and is_disabled(o))
 
     def scan_with(self, disabled: frozenset[str], extra: Sequence[Obj] = ()) -> ScanResult:
         """The scan with these policies taken out and these objects added (cached)."""
@@ -136,16 +134,16 @@ class Model:
         return preview_labels(self.result.workloads, ns, labels, self.options.config)
 
     # --- exports -------------------------------------------------------------------------------
-    def export_psa(self, version: str) -> ExportResult:
-        """`podgate export --to psa` of the enabled policies (cached per version)."""
-        found = self._exports.get(version)
+    def export_to(self, target: str, version: str) -> ExportResult:
+        """`podgate export --to TARGET` of the enabled policies (cached)."""
+        found = self._exports.get((target, version))
         if found is None:
             objs, _ = enabled_objects(self.objs, self.sources, self.disabled)
             # split as `podgate export` splits its input
             psps = [o for o in objs if o.get("kind") == "PodSecurityPolicy"]
             rbac = [o for o in objs if o.get("kind") in RBAC_KINDS]
             others = [o for o in objs if o.get("kind") not in (*RBAC_KINDS, "PodSecurityPolicy")]
-            found = self._exports[version] = export(psps, rbac, others, "psa", version)
+            found = self._exports[(target, version)] = export(psps, rbac, others, target, version)
         return found
 
     # --- the advisor -------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from podgate.export import DEFAULT_KUBERNETES_VERSION, ExportError
+from podgate.export import DEFAULT_KUBERNETES_VERSION, TARGETS, ExportError
 from podgate.ui.changes import to_yaml
 from podgate.ui.model import Model
 from podgate.ui.pages import Page
@@ -81,8 +81,11 @@ def advisor(model: Model, params: Mapping[str, str]) -> Page:
 
 def exports(model: Model, params: Mapping[str, str]) -> Page | str:
     version = params.get("kubernetes-version", "").strip() or DEFAULT_KUBERNETES_VERSION
+    target = params.get("to", "psa")
+    if target not in TARGETS:
+        return f"--to: unknown target {target!r} (known: {', '.join(TARGETS)})"
     try:
-        result = model.export_psa(version)
+        result = model.export_to(target, version)
     except ExportError as e:
         return str(e)
     page = Page("exports.html.j2", "Exports", "exports")
@@ -104,11 +107,11 @@ def exports(model: Model, params: Mapping[str, str]) -> Page | str:
     page.add(
         Table(
             "x",
-            f"Pod Security Admission labels for Kubernetes {result.kubernetes_version}, per "
-            "namespace, each compared with PSP's own decisions on the input's workloads and on "
-            "generated pods near every policy's boundary",
+            f"The export to {target} for Kubernetes {result.kubernetes_version}, per policy or "
+            "namespace, each compared with PSP's own decisions (where an engine here can run "
+            "it) on the input's workloads and on generated pods near every policy's boundary",
             (
-                Column("name", "Namespace"),
+                Column("name", "Policy or namespace"),
                 Column("verdict", "Verdict"),
                 Column("agreed", "Pods agreed"),
                 Column("gaps", "Gaps"),
@@ -146,7 +149,7 @@ def exports(model: Model, params: Mapping[str, str]) -> Page | str:
             "Gaps: where the export decides differently from PSP (looser: admits what PSP "
             "denied; stricter: denies what PSP admitted)",
             (
-                Column("name", "Namespace"),
+                Column("name", "Policy or namespace"),
                 Column("field", "Field"),
                 Column("direction", "Direction"),
                 Column("detail", "Detail"),
@@ -163,6 +166,8 @@ def exports(model: Model, params: Mapping[str, str]) -> Page | str:
     page.context.update(
         x=result,
         k8s_version=version,
+        target=target,
+        targets=TARGETS,
         objects_yaml=to_yaml(*result.objects) if result.objects else "",
     )
     return page
