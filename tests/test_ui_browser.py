@@ -51,7 +51,9 @@ def server() -> Iterator[Server]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        # evil.test resolves to loopback: a DNS-rebinding page, with its own Host header
+        args = ["--no-sandbox", "--host-resolver-rules=MAP evil.test 127.0.0.1"]
+        b = p.chromium.launch(executable_path=CHROMIUM, args=args)
         yield b
         b.close()
 
@@ -278,4 +280,37 @@ def test_a_newcomer_reaches_the_three_answers_from_the_overview_by_links(
     page.goto(server.base + "/")
     page.click(".questions >> text=RBAC")
     assert "db-ipc-lock" in page.locator("#t-who").inner_text()
+    page.context.close()
+
+
+def test_in_the_browser_no_token_is_401_and_another_host_name_is_403(
+    browser: Any, server: Server
+) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    response = page.goto(server.base + "/workloads")
+    assert response.status == 401
+    assert "postgres" not in page.content()
+    response = page.goto(f"http://evil.test:{server.port}/?token={server.token}")
+    assert response.status == 403  # refused before the token is even looked at
+    assert "is not served here" in page.inner_text("body")
+    context.close()
+
+
+def test_in_the_browser_a_form_posted_without_its_csrf_token_gets_403(
+    browser: Any, server: Server
+) -> None:
+    page = _page(browser, server)
+    page.goto(server.base + "/exceptions")
+    form = page.locator("form.exception-form")
+    form.locator("input[name=namespace]").fill("shop")
+    form.locator("input[name=id]").fill("x")
+    form.locator("input[name=owner]").fill("o@example.com")
+    form.locator("input[name=expires]").fill("2030-01-01")
+    form.locator("textarea[name=justification]").fill("j")
+    page.evaluate("document.querySelector('form.exception-form input[name=csrf]').remove()")
+    with page.expect_response("**/exceptions/new") as info:
+        form.locator("button[type=submit]").click()
+    assert info.value.status == 403
+    assert "CSRF" in page.inner_text("body")
     page.context.close()
