@@ -4,6 +4,7 @@ out."""
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -58,7 +59,10 @@ def where(source: Source | None, model: Model, path: str = "") -> str:
         found = model.locate(source, path)
         if found is not None:
             line = found[0]
-    return f"{source.file}:{line}" if line > 0 else source.file
+    name = source.file
+    if os.path.isabs(name) and not os.path.relpath(name).startswith(".."):
+        name = os.path.relpath(name)  # as the user would type it, from where podgate ui runs
+    return f"{name}:{line}" if line > 0 else name
 
 
 def worst(r: WorkloadResult) -> str:
@@ -259,11 +263,11 @@ def workloads(model: Model, params: Mapping[str, str]) -> Page:
                 Column("namespace", "Namespace"),
                 Column("kind", "Kind"),
                 Column("sa", "Service account"),
-                Column("pss", "PSS at its namespace's level"),
-                Column("level", "Highest level met"),
-                Column("psp", "PSP outcome"),
-                Column("policy", "Admitting policy"),
-                Column("severity", "Worst open severity"),
+                Column("pss", "PSS (its level)"),
+                Column("level", "Meets"),
+                Column("psp", "PSP"),
+                Column("policy", "Admitted by"),
+                Column("severity", "Worst open"),
                 Column("findings", "Findings"),
                 Column("file", "File"),
             ),
@@ -271,7 +275,7 @@ def workloads(model: Model, params: Mapping[str, str]) -> Page:
             filters=(
                 Filter("namespace", "Namespace", options([w.workload.ref.namespace for w in ws])),
                 Filter("kind", "Kind", options([w.workload.ref.kind for w in ws])),
-                Filter("level", "Level met", tuple((str(lv), str(lv)) for lv in LEVELS)),
+                Filter("level", "Meets", tuple((str(lv), str(lv)) for lv in LEVELS)),
                 Filter("pss", "PSS", (("pass", "pass"), ("fail", "fail"))),
                 Filter(
                     "psp",
