@@ -69,6 +69,11 @@ def _page(browser: Any, server: Server, *, js: bool = True, dark: bool = False) 
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
+    # no network: every request the page makes goes to this server
+    page.on(
+        "request",
+        lambda r: None if r.url.startswith(server.base) else errors.append(f"off-host: {r.url}"),
+    )
     page.goto(server.url)  # the token becomes a session cookie
     page.errors = errors
     return page
