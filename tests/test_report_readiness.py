@@ -248,3 +248,23 @@ def test_json_rejections_carry_errors_per_policy_and_upstreams_exact_message(
     assert workload["psp"]["unauthorized"] == ["baseline", "restricted"]
     assert workload["psp"]["explanation"] == stray["explanation"]
     assert workload["psp"]["errorsByPolicy"] == []
+
+
+def test_two_workloads_sharing_a_name_keep_their_own_rejections(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    pod = "apiVersion: v1\nkind: Pod\nmetadata: {{name: twin, namespace: ns}}\nspec: {{{}}}\n"
+    first.write_text(
+        POLICIES_AND_RBAC.split("---\n")[0]
+        + "---\n"
+        + pod.format("hostNetwork: true, containers: [{name: c, image: i}]")
+    )
+    second.write_text(pod.format("containers: [{name: c, image: i" + PRIVILEGED + "}]"))
+    rc, out = scan(str(first), str(second), "--user", "alice", "-o", "json")
+    assert rc == 1
+    rd = json.loads(out)["readiness"]
+    twins = [r for r in rd["rejected"] if r["workload"]["name"] == "twin"]
+    assert [r["source"]["file"] for r in twins] == [str(first), str(second)]
+    assert [r["reasons"] for r in twins] == [["hostNetwork"], ["privileged"]]
+    groups = {g["reason"]: g["workloads"] for g in rd["rejectedByReason"]}
+    assert [w["source"]["file"] for w in groups["hostNetwork"]] == [str(first)]
+    assert [w["source"]["file"] for w in groups["privileged"]] == [str(second)]
