@@ -268,3 +268,23 @@ def test_two_workloads_sharing_a_name_keep_their_own_rejections(tmp_path: Path) 
     groups = {g["reason"]: g["workloads"] for g in rd["rejectedByReason"]}
     assert [w["source"]["file"] for w in groups["hostNetwork"]] == [str(first)]
     assert [w["source"]["file"] for w in groups["privileged"]] == [str(second)]
+
+
+def test_text_names_at_most_a_dozen_workloads_per_group_and_counts_the_rest(
+    tmp_path: Path,
+) -> None:
+    pods = "".join(
+        f"---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i:02}, namespace: ns}}\n"
+        "spec: {hostNetwork: true, containers: [{name: c, image: i}]}\n"
+        for i in range(20)
+    )
+    path = tmp_path / "pods.yaml"
+    path.write_text(POLICIES_AND_RBAC.split("---\n")[0] + pods)
+    _, out = scan(str(path), "--user", "alice")
+    lines = readiness_text(out).splitlines()
+    at = lines.index("    [high] Host namespaces: hostNetwork: 20 workload(s)")
+    named = " ".join(lines[at + 1 : at + 4])
+    assert named.count("Pod ns/p") == 12
+    assert "and 8 more (each is listed with its errors below)" in named
+    workloads = out[out.index("Risk per category") :]
+    assert all(f"FAIL  Pod ns/p{i:02}" in workloads for i in range(20))

@@ -28,6 +28,7 @@ from podgate.scan.rejections import (
 )
 from podgate.scan.scan import ScanResult, WorkloadResult
 
+MAX_NAMED = 12  # workloads named per readiness group; -o json and -o html name them all
 STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 
 
@@ -175,7 +176,11 @@ def _groups(out: Console, groups: tuple[Group[Any], ...]) -> None:
             )
         head = f"    {mark}{g.title}: {g.count} workload(s) "
         _wrapped(out, head, text, "      ", STYLE.get(g.severity, "bold"))
-        _items(out, [str(w.workload.ref) for w in results], "      ")
+        names = [str(w.workload.ref) for w in results]
+        if len(names) > MAX_NAMED:
+            more = len(names) - MAX_NAMED
+            names = [*names[:MAX_NAMED], f"and {more} more (each is listed with its errors below)"]
+        _items(out, names, "      ")
 
 
 def _wrapped(
@@ -282,13 +287,8 @@ def _overview(out: Console, result: ScanResult) -> None:
         table.add_row(f"{u.namespace}/{u.service_account}", text)
     out.print(table)
     for b in result.broad_bindings:
-        out.print(
-            Text(
-                f"broad grant: {b.binding} gives {', '.join(b.policies)} to {b.subject}: "
-                f"{b.blast_radius}",
-                style="yellow",
-            )
-        )
+        text = f"{b.binding} gives {', '.join(b.policies)} to {b.subject}: {b.blast_radius}"
+        _wrapped(out, "broad grant: ", text, "  ", "yellow", whole=True)
 
 
 def _exceptions(out: Console, result: ScanResult) -> None:
