@@ -324,6 +324,9 @@ def test_text_names_who_requests_a_bare_pod_instead_of_none(tmp_path: Path) -> N
     )
     _, out, _ = run("scan", f, "--user", "alice")
     assert "PSP (requested by alice)" in out
+    _, html, _ = run("scan", f, "-o", "html")
+    assert "<code>the user who creates it (--user not given;" in html
+    assert "<code>(none)</code>" not in html
 
 
 def test_text_says_controllers_pods_have_no_requester_with_controller_identity_none(

@@ -30,6 +30,7 @@ from podgate.report.json_report import to_json
 from podgate.scan.controls import SEVERITIES, SEVERITY_RANK
 from podgate.scan.findings import Finding
 from podgate.scan.inventory import Source
+from podgate.scan.model import requested_by
 from podgate.scan.rejections import (
     NO_USABLE_POLICY,
     by_reason,
@@ -260,6 +261,7 @@ def render(result: ScanResult, context: ReportContext) -> str:
             failing=len(result.failing),
             where=where,
             anchor=anchor,
+            requested_by=requested_by,
             rejection=rejection,
             system_rejections=[rj for rj in found if rj.system],
             reason_groups=by_reason(found),

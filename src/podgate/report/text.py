@@ -15,6 +15,7 @@ from rich.text import Text
 from podgate.report.context import ReportContext
 from podgate.scan.controls import SEVERITIES
 from podgate.scan.inventory import where as source_text
+from podgate.scan.model import requested_by
 from podgate.scan.rejections import (
     NO_USABLE_POLICY,
     Group,
@@ -57,16 +58,6 @@ def render(result: ScanResult, context: ReportContext) -> str:
     )
     out.print(Text(verdict, style="bold red" if failing else "bold green"))
     return buf.getvalue()
-
-
-def requested_by(r: WorkloadResult, result: ScanResult) -> str:
-    """Who requests the workload's pods, in words when no identity is given."""
-    assert r.psp is not None
-    if r.psp.requester != "(none)":
-        return r.psp.requester
-    if r.workload.creator is None:
-        return "the user who creates it (--user not given; only its service account counts)"
-    return "no controller identity (--controller-identity none; only its service account counts)"
 
 
 def _readiness(out: Console, result: ScanResult, context: ReportContext) -> None:
@@ -258,9 +249,7 @@ def _workloads(out: Console, result: ScanResult, context: ReportContext) -> None
                 if r.psp.allowed
                 else "denied"
             )
-            _wrapped(
-                out, "      ", f"PSP (requested by {requested_by(r, result)}): {psp}", "        "
-            )
+            _wrapped(out, "      ", f"PSP (requested by {requested_by(r)}): {psp}", "        ")
             why = explain(r)
             if why:
                 _wrapped(out, "        ", why, "        ")

@@ -141,3 +141,14 @@ class ScanResult:
             if by != "severity":
                 bucket[f.severity] += 1
         return out
+
+
+def requested_by(r: WorkloadResult) -> str:
+    """Who requests the workload's pods for PodSecurityPolicy, in words when no identity is
+    given (a bare pod without --user; controllers' pods with --controller-identity none)."""
+    requester = r.psp.requester if r.psp is not None else "(none)"
+    if requester != "(none)":
+        return requester
+    if r.workload.creator is None:
+        return "the user who creates it (--user not given; only its service account counts)"
+    return "no controller identity (--controller-identity none; only its service account counts)"
