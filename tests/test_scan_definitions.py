@@ -342,3 +342,14 @@ def test_text_says_controllers_pods_have_no_requester_with_controller_identity_n
     _, out, _ = run("scan", f, "--controller-identity", "none")
     flat = " ".join(line.strip() for line in out.splitlines())
     assert "PSP (requested by no controller identity (--controller-identity none;" in flat
+
+
+def test_lint_reads_a_podgate_io_v1_policy_as_scan_and_admit_do(tmp_path: Path) -> None:
+    crd = {**policy("r"), "apiVersion": "podgate.io/v1"}
+    f = write(tmp_path / "crd.yaml", crd)
+    rc, out, _ = run("lint", f, "-o", "json")
+    [result] = json.loads(out)["results"]
+    assert (rc, result["policy"], result["valid"]) == (0, "r", True)
+    assert not any(h["field"] == "apiVersion" for h in result["hints"])
+    rc, out, _ = run("admit", write(tmp_path / "pod.yaml", pod()), "--policy", f, "-o", "json")
+    assert (rc, json.loads(out)["policy"]) == (0, "r")

@@ -25,6 +25,7 @@ from podgate.io.loader import Document, load_documents
 from podgate.k8s.defaults import Defaulted, default_policy
 from podgate.k8s.field import FieldError
 from podgate.psp.lint import Hint, lint_policy
+from podgate.psp.policy import is_policy as is_psp
 from podgate.psp.validation import validate_policy
 
 API_VERSIONS = ("policy/v1beta1", "extensions/v1beta1")
@@ -62,7 +63,9 @@ class Result:
 
 
 def is_policy(obj: dict[str, Any]) -> bool:
-    return obj.get("kind") == KIND and obj.get("apiVersion") in API_VERSIONS
+    """A PodSecurityPolicy as the scan and admit read one (policy/v1beta1, extensions/v1beta1,
+    or podgate.io/v1, the same spec served by podgate's webhook)."""
+    return is_psp(obj)
 
 
 def _note(doc: Document) -> str:

@@ -26,6 +26,7 @@ from typing import Any
 
 from podgate.k8s.gotext import go_quote
 from podgate.k8s.objects import Obj, json_kind
+from podgate.psp.policy import WEBHOOK_API_VERSION
 from podgate.psp.validation import (
     APPARMOR_ALLOWED,
     APPARMOR_DEFAULT,
@@ -298,7 +299,7 @@ def _type_and_kind(policy: Obj) -> Iterator[Hint]:
         )
     elif api is None:
         yield Hint("apiVersion", "apiVersion is missing", "apiVersion: policy/v1beta1")
-    elif api != "policy/v1beta1":
+    elif api not in ("policy/v1beta1", WEBHOOK_API_VERSION):  # podgate's webhook serves it
         yield Hint(
             "apiVersion",
             f"PodSecurityPolicy was never served as {go_quote(str(api))}: only policy/v1beta1 (and "
