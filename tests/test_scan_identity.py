@@ -106,6 +106,16 @@ def test_every_output_says_an_identity_was_read_twice_and_names_both_files(
     assert dev in out and prod in out
 
 
+def test_sarif_results_of_a_duplicated_workload_name_the_other_definitions(
+    tmp_path: Path, overlays: tuple[str, str]
+) -> None:
+    dev, prod = overlays
+    _, out = run(str(tmp_path), "--level", "restricted", "-o", "sarif")
+    results = json.loads(out)["runs"][0]["results"]
+    assert results
+    assert all(r["properties"]["duplicates"] == [f"{prod}:1"] for r in results)
+
+
 def test_the_same_object_read_twice_is_judged_twice_and_said_to_be_identical(
     tmp_path: Path,
 ) -> None:

@@ -19,6 +19,7 @@ from podgate.report.context import ReportContext
 from podgate.scan.controls import SEVERITY_RANK, Control
 from podgate.scan.exceptions import AcceptedRisk
 from podgate.scan.findings import Finding
+from podgate.scan.inventory import where
 from podgate.scan.scan import ScanResult
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -399,6 +400,11 @@ def to_sarif(result: ScanResult, context: ReportContext, cwd: str | None = None)
     api = {r.workload.ref: r.workload.api_version for r in result.workloads}
     levels = {r.workload.ref: str(r.level) for r in result.workloads}
     risks: dict[str, AcceptedRisk] = {s.exception.id: s.exception for s in result.exceptions}
+    duplicates = {
+        (r.workload.ref, r.workload.source): r.workload.duplicates
+        for r in result.workloads
+        if r.workload.duplicates
+    }
     seen: dict[str, int] = {}
     results = []
     uris: dict[str, str] = {}
@@ -454,6 +460,9 @@ def to_sarif(result: ScanResult, context: ReportContext, cwd: str | None = None)
                 "accepted": f.accepted,
             },
         }
+        others = duplicates.get((f.workload, f.source))
+        if others:  # the same resource read elsewhere too, judged there on its own
+            out["properties"]["duplicates"] = [where(d) for d in others]
         if f.accepted_by is not None:
             risk = risks.get(f.accepted_by)
             why = f"accepted by exception {f.accepted_by!r}"
