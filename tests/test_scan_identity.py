@@ -109,7 +109,7 @@ def test_every_output_says_an_identity_was_read_twice_and_names_both_files(
 def test_sarif_results_of_a_duplicated_workload_name_the_other_definitions(
     tmp_path: Path, overlays: tuple[str, str]
 ) -> None:
-    dev, prod = overlays
+    _, prod = overlays
     _, out = run(str(tmp_path), "--level", "restricted", "-o", "sarif")
     results = json.loads(out)["runs"][0]["results"]
     assert results
