@@ -4,6 +4,8 @@ workload PSP admitted runs under the enforce label or is named in a stricter gap
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,17 @@ def split(objs: list[dict[str, Any]]) -> tuple[list[Any], list[Any], list[Any]]:
     rbac = [o for o in objs if o["kind"] in rbac_kinds]
     rest = [o for o in objs if o["kind"] != "PodSecurityPolicy" and o["kind"] not in rbac_kinds]
     return psps, rbac, rest
+
+
+def generated_cluster(tmp_path: Path, pods: int, seed: int) -> str:
+    """A cluster snapshot written by ../shared/bench/gen_cluster.py (callers skip without it)."""
+    from tests.conftest import SHARED
+
+    out = tmp_path / "cluster.json"
+    script = str(SHARED / "bench" / "gen_cluster.py")
+    cmd = [sys.executable, script, "--pods", str(pods), "--seed", str(seed), "-o", str(out)]
+    subprocess.run(cmd, check=True)
+    return str(out)
 
 
 def policy_defaults(o: dict[str, Any]) -> dict[str, Any]:

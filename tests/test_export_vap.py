@@ -4,7 +4,6 @@ PSP's validating phase on every pod tried, per requesting identity; the verifier
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,10 +16,20 @@ from podgate.export import Verdict, export
 from podgate.export.cluster import Cluster
 from podgate.export.psp_cel import lit
 from podgate.psp import Identity
-from podgate.verify.cel import Engine, as_admitted, verify, verify_vap
+from podgate.verify import verify
+from podgate.verify.cel import Engine, verify_vap
+from podgate.verify.common import as_admitted
 from tests.conftest import SHARED
 from tests.psp_helpers import policy
-from tests.test_export_psa import EXAMPLE, RESTRICTED_PSP, deployment, grant_all, objects_of, split
+from tests.test_export_psa import (
+    EXAMPLE,
+    RESTRICTED_PSP,
+    deployment,
+    generated_cluster,
+    grant_all,
+    objects_of,
+    split,
+)
 
 pytest.importorskip("cel_expr_python", reason="the verify extra (cel-expr-python) is not installed")
 
@@ -192,21 +201,8 @@ def test_exported_objects_match_kubernetes_schemas() -> None:
     not (SHARED / "bench" / "gen_cluster.py").exists(), reason="../shared is absent"
 )
 def test_generated_cluster_every_policy_proved(tmp_path: Path) -> None:
-    out = tmp_path / "cluster.json"
-    subprocess.run(
-        [
-            sys.executable,
-            str(SHARED / "bench" / "gen_cluster.py"),
-            "--pods",
-            "150",
-            "--seed",
-            "7",
-            "-o",
-            str(out),
-        ],
-        check=True,
-    )
-    result = CliRunner().invoke(cli, ["export", "--to", "vap", str(out), "--verify", "-o", "json"])
+    out = generated_cluster(tmp_path, 150, 7)
+    result = CliRunner().invoke(cli, ["export", "--to", "vap", out, "--verify", "-o", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["proved"] is True

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from podgate.export import Verdict, export
-from podgate.verify.cel import verify
+from podgate.verify import verify
 from tests.psp_helpers import policy
 from tests.test_export_psa import deployment
 

@@ -1,5 +1,5 @@
-"""`podgate export --to psa|vap`: PodSecurityPolicies to what clusters run today, each export
-compared with PSP's own decisions by the target's engine."""
+"""`podgate export --to psa|vap|gatekeeper`: PodSecurityPolicies to what clusters run today,
+each export compared with PSP's own decisions by the target's engine."""
 
 from __future__ import annotations
 
@@ -37,6 +37,8 @@ and what PSA cannot express, proved with podgate's PSS engine against PSP's deci
 input's workloads and on generated pods near every policy's boundary.
 vap: a ValidatingAdmissionPolicy and binding in CEL that keeps PSP's selection by RBAC through
 the authorizer library; --verify runs it in cel-cpp (cel-expr-python, the `verify` extra).
+gatekeeper: a ConstraintTemplate (Rego v1) and Constraint (policies and an RBAC snapshot as
+parameters); --verify runs the Rego in OPA's Go engine (opa-golib-python-bindings).
 \b
 Exit codes: 0 everything proved, 1 anything partial or unproved, 2 bad input."""
 
@@ -64,6 +66,7 @@ _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     "--verify",
     is_flag=True,
     help="Run the target's engine over the workloads and boundary pods (vap: cel-cpp; "
+    "gatekeeper: OPA; "
     "psa: always, with podgate's PSS engine).",
 )
 @click.option(
@@ -119,8 +122,8 @@ def command(
     if not psps:
         fail("no PodSecurityPolicy in the input (give them in INPUT or with --policy)")
     result = export(psps, rbac, others, target, kubernetes_version, boundary=not no_boundary)
-    if verify and target == "vap":
-        from podgate.verify.cel import verify as run_verifier
+    if verify and target in ("vap", "gatekeeper"):
+        from podgate.verify import verify as run_verifier
 
         result = run_verifier(result, [*psps, *rbac, *others], boundary=not no_boundary)
     text = _render(result, output)

@@ -27,7 +27,7 @@ COMMANDS = {
     ),
     "export": (
         "podgate.cli.export",
-        "Export PodSecurityPolicies to PSA labels or VAP, proved against PSP.",
+        "Export PodSecurityPolicies to PSA, VAP or Gatekeeper, proved against PSP.",
     ),
     "serve": ("podgate.cli.serve", "Run the admission webhook (HTTPS)."),
     "certs": ("podgate.cli.certs", "Write a self-signed CA and serving certificate."),

@@ -26,7 +26,7 @@ from podgate.export.psa import export_psa
 from podgate.k8s import Obj
 from podgate.pss import Version, parse_version
 
-TARGETS = ("psa", "vap")
+TARGETS = ("psa", "vap", "gatekeeper")
 DEFAULT_KUBERNETES_VERSION = "1.36"
 
 
@@ -74,6 +74,10 @@ def export(
         from podgate.export.vap import export_vap
 
         return export_vap(cluster, minor)
+    if target == "gatekeeper":
+        from podgate.export.gatekeeper import export_gatekeeper
+
+        return export_gatekeeper(cluster, minor)
     raise ExportError(f"--to: unknown target {target!r} (known: {', '.join(TARGETS)})")
 
 

@@ -26,6 +26,7 @@ class Cluster:
     workloads: tuple[Workload, ...]
     namespaces: tuple[str, ...]  # every namespace named by the input, sorted
     service_accounts: tuple[tuple[str, str], ...]  # (namespace, name), sorted
+    binding_namespaces: tuple[str, ...] = ()  # namespaces that hold RoleBindings
     _answers: dict[tuple[Identity, str, str], bool] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -55,6 +56,16 @@ class Cluster:
             workloads=workloads,
             namespaces=tuple(sorted(namespaces)),
             service_accounts=tuple(sorted(sas)),
+            binding_namespaces=tuple(
+                sorted(
+                    {
+                        ns
+                        for o in rbac
+                        if o.get("kind") == "RoleBinding"
+                        and isinstance(ns := mapping(o.get("metadata")).get("namespace"), str)
+                    }
+                )
+            ),
         )
 
     def can_use(self, identity: Identity, namespace: str, policy: str) -> bool:
@@ -97,6 +108,22 @@ class Cluster:
             key = tuple(self.can_use(who, namespace, p) for p in self.policy_set.names)
             seen.setdefault(key, sa)
         return sorted(seen.values())
+
+    def use_grants(self, policy: str) -> list[dict[str, str]]:
+        """Who may `use` `policy` where: {namespace ("" everywhere), kind, name (a user name,
+        for a service account its `system:serviceaccount:` name, or a group)}, sorted. A
+        snapshot of the RBAC, for engines that cannot ask it (Gatekeeper)."""
+        if self.authz is None:
+            return []
+        found: set[tuple[str, str, str]] = set()
+        for ns in sorted({*self.namespaces, *self.binding_namespaces, "default"}):
+            for group in PSP_GROUPS:
+                attrs = Attributes("use", group, "podsecuritypolicies", ns, policy)
+                for g in self.authz.who_can(attrs):
+                    name = g.subject.username or g.subject.name
+                    kind = "Group" if g.subject.username is None else "User"
+                    found.add((g.binding.namespace, kind, name))
+        return [{"namespace": n, "kind": k, "name": m} for n, k, m in sorted(found)]
 
     def usable_in(self, namespace: str) -> tuple[str, ...]:
         """The policies some service account of `namespace`, or a controller acting in it,

@@ -11,41 +11,19 @@ PSP's time synchronised them); PSP and the engine see the same pod."""
 
 from __future__ import annotations
 
-import copy
 import importlib
 import re
-from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable
 from typing import Any
 
-from podgate.errors import PodgateError
-from podgate.export.cluster import Cluster, requester
-from podgate.export.model import (
-    Direction,
-    ExportResult,
-    Gap,
-    Outcome,
-    Verdict,
-    annotate,
-    verdict_of,
-)
-from podgate.export.probes import minimal_pod, probes, restricted_pod
+from podgate.export.cluster import Cluster
+from podgate.export.model import ExportResult
 from podgate.k8s import Obj, mapping
 from podgate.psp import Identity
 from podgate.psp.admission import service_account_identity
-from podgate.psp.strategies import seccomp
 from podgate.rbac import Attributes, UserInfo
-
-PROBE_USER = Identity("podgate:probe-user", ("system:authenticated",))
-CONTROLLER = Identity(
-    "system:serviceaccount:kube-system:replicaset-controller",
-    ("system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"),
-)
-
-
-class EngineMissing(PodgateError, RuntimeError):
-    """The optional engine is not installed."""
+from podgate.verify import EngineMissing
+from podgate.verify.common import compare
 
 
 def _cel() -> Any:
@@ -53,8 +31,9 @@ def _cel() -> Any:
         return importlib.import_module("cel_expr_python.cel")
     except ImportError as e:
         raise EngineMissing(
+            "cel-expr-python",
             "--verify --to vap needs cel-expr-python: pip install 'podgate[verify]' "
-            "(or: pip install cel-expr-python)"
+            "(or: pip install cel-expr-python)",
         ) from e
 
 
@@ -62,26 +41,6 @@ def engine_name() -> str:
     from importlib.metadata import version
 
     return f"cel-cpp (cel-expr-python {version('cel-expr-python')})"
-
-
-def without_nulls(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: without_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [without_nulls(v) for v in value if v is not None]
-    return value
-
-
-def as_admitted(pod: Obj) -> dict[str, Any]:
-    """The pod as validating admission reads it (see the module's docstring)."""
-    out: dict[str, Any] = without_nulls(copy.deepcopy(dict(pod)))
-    spec = mapping(out.get("spec"))
-    field = seccomp.profile_of_field(mapping(spec.get("securityContext")))
-    meta = out.setdefault("metadata", {})
-    annotations = meta.get("annotations") or {}
-    if field and not annotations.get(seccomp.POD_KEY):
-        meta["annotations"] = {**annotations, seccomp.POD_KEY: field}
-    return out
 
 
 class Engine:
@@ -238,132 +197,20 @@ def _allowed(decision: str) -> bool:
     return decision == "1"
 
 
-@dataclass(frozen=True, slots=True)
-class Tried:
-    name: str  # the workload, or "(generated: ...)"
-    field: str  # the probe's field ("" for workloads)
-    pod: Obj
-    namespace: str
-    who: Identity
-
-
-def pods_to_try(cluster: Cluster, *, boundary: bool) -> Iterator[Tried]:
-    """The input's workloads (each as its requester) and, with `boundary`, generated pods for
-    every namespace and service account, requested by a controller and by a plain user."""
-    for w in cluster.workloads:
-        ns = w.ref.namespace or "default"
-        who = requester(w) or PROBE_USER
-        yield Tried(str(w.ref), "", as_admitted(w.as_pod()), ns, who)
-    if not boundary:
-        return
-    namespaces = sorted(set(cluster.namespaces) | {ns for ns, _ in cluster.service_accounts})
-    for ns in namespaces:
-        bases = [
-            b
-            for sa in cluster.representative_service_accounts(ns)
-            for b in (minimal_pod(ns, sa), restricted_pod(ns, sa))
-        ]
-        for p in probes(bases, cluster.policies):
-            pod = as_admitted(p.pod)
-            sa = mapping(pod.get("spec")).get("serviceAccountName")
-            for who in (CONTROLLER, PROBE_USER):
-                label = f"(generated: {p.label}, serviceAccount {ns}/{sa}, by {who.name})"
-                yield Tried(label, p.field, pod, ns, who)
-
-
 def verify_vap(result: ExportResult, cluster: Cluster, *, boundary: bool = True) -> ExportResult:
     """`result` (from `export(..., "vap")`) with each policy's verdict decided by cel-cpp."""
     vap = next(o for o in result.objects if o["kind"] == "ValidatingAdmissionPolicy")
     engine = Engine(vap, cluster)
-    name = engine_name()
     names = cluster.policy_set.names
-    providers = cluster.policy_set.providers
-    per_policy: dict[str, _Tally] = {n: _Tally() for n in names}
-    overall: dict[str, _Tally] = defaultdict(_Tally)
-    for t in pods_to_try(cluster, boundary=boundary):
-        admitted, values, error = engine.evaluate(t.pod, t.namespace, t.who)
-        expected = cluster.admits_unchanged(t.pod, t.namespace, t.who) is not None
-        overall[t.namespace].add(t, admitted, expected, error)
-        sa_name = mapping(t.pod.get("spec")).get("serviceAccountName")
-        sa = (
-            service_account_identity(t.namespace, sa_name)
-            if isinstance(sa_name, str) and sa_name
-            else None
-        )
-        for i, provider in enumerate(providers):
-            ev = provider.evaluate(t.pod)
-            unchanged = not ev.errors and not ev.mutated
-            usable = (
-                sa is not None and cluster.can_use(sa, t.namespace, provider.name)
-            ) or cluster.can_use(t.who, t.namespace, provider.name)
-            got = bool(values.get(f"admits{i}")) and bool(values.get(f"mayUse{i}"))
-            per_policy[provider.name].add(t, got, unchanged and usable, error)
-    policies = tuple(per_policy[n].outcome(n, name) for n in names)
-    namespaces = tuple(overall[ns].outcome(ns, name) for ns in sorted(overall))
-    verdict = (
-        Verdict.PROVED
-        if all(u.verdict is Verdict.PROVED for u in (*policies, *namespaces))
-        else Verdict.PARTIAL
-    )
-    objects = tuple(
-        annotate(o, o["metadata"]["annotations"]["podgate.io/source-policy"], verdict)
-        for o in result.objects
-    )
-    notes = tuple(n for n in result.notes if not n.startswith("unproved until"))
-    return replace(result, objects=objects, policies=policies, namespaces=namespaces, notes=notes)
 
+    def evaluate(
+        pod: Obj, namespace: str, who: Identity
+    ) -> tuple[bool, dict[str, tuple[bool, bool]], str]:
+        admitted, values, error = engine.evaluate(pod, namespace, who)
+        answers = {
+            n: (bool(values.get(f"admits{i}")), bool(values.get(f"mayUse{i}")))
+            for i, n in enumerate(names)
+        }
+        return admitted, answers, error
 
-class _Tally:
-    def __init__(self) -> None:
-        self.tried = 0
-        self.agreed = 0
-        self.gaps: dict[tuple[str, Direction], list[str]] = defaultdict(list)
-        self.errors: list[str] = []
-
-    def add(self, t: Tried, got: bool, expected: bool, error: str) -> None:
-        self.tried += 1
-        if error:
-            self.errors.append(f"{t.name}: {error}")
-        if got == expected:
-            self.agreed += 1
-            return
-        direction = Direction.LOOSER if got else Direction.STRICTER
-        self.gaps[(t.field or "(workload)", direction)].append(t.name)
-
-    def outcome(self, name: str, engine: str) -> Outcome:
-        gaps = []
-        for (field, direction), who in sorted(self.gaps.items()):
-            workloads = tuple(w for w in who if not w.startswith("(generated"))
-            examples = [w for w in who if w.startswith("(generated")][:3]
-            detail = (
-                f"the engine {'admits' if direction is Direction.LOOSER else 'denies'} "
-                f"{len(who)} pods PSP {'denies' if direction is Direction.LOOSER else 'admits'}"
-            )
-            if examples:
-                detail += "; e.g. " + "; ".join(examples)
-            gaps.append(Gap(field, direction, detail, workloads))
-        if self.errors:
-            gaps.append(
-                Gap(
-                    "(engine error)",
-                    Direction.STRICTER,
-                    f"{len(self.errors)} evaluations failed (denied under failurePolicy Fail); "
-                    f"first: {self.errors[0]}",
-                )
-            )
-        return Outcome(
-            name,
-            verdict_of(gaps, engine),
-            engine,
-            tuple(gaps),
-            self.tried,
-            self.agreed,
-        )
-
-
-def verify(result: ExportResult, objs: Sequence[Obj], *, boundary: bool = True) -> ExportResult:
-    """Verify `result` of the objects `objs` (policies, RBAC, workloads) in its engine."""
-    cluster = Cluster.from_objects(objs)
-    if result.target == "vap":
-        return verify_vap(result, cluster, boundary=boundary)
-    return result
+    return compare(result, cluster, evaluate, engine_name(), boundary=boundary)
