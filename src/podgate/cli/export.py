@@ -1,4 +1,4 @@
-"""`podgate export --to psa|vap|gatekeeper`: PodSecurityPolicies to what clusters run today,
+"""`podgate export --to psa|vap|gatekeeper|kyverno`: PodSecurityPolicies to what clusters run today,
 each export compared with PSP's own decisions by the target's engine."""
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ vap: a ValidatingAdmissionPolicy and binding in CEL that keeps PSP's selection b
 the authorizer library; --verify runs it in cel-cpp (cel-expr-python, the `verify` extra).
 gatekeeper: a ConstraintTemplate (Rego v1) and Constraint (policies and an RBAC snapshot as
 parameters); --verify runs the Rego in OPA's Go engine (opa-golib-python-bindings).
+kyverno: a CEL ValidatingPolicy with the vap export's CEL (verified in cel-cpp the same way);
+no validate.podSecurity, pattern or mutate rules. No Kyverno or Kubewarden engine runs here.
 \b
 Exit codes: 0 everything proved, 1 anything partial or unproved, 2 bad input."""
 
@@ -66,7 +68,7 @@ _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     "--verify",
     is_flag=True,
     help="Run the target's engine over the workloads and boundary pods (vap: cel-cpp; "
-    "gatekeeper: OPA; "
+    "gatekeeper: OPA; kyverno: cel-cpp; "
     "psa: always, with podgate's PSS engine).",
 )
 @click.option(
@@ -102,6 +104,33 @@ def command(
     """Export the PodSecurityPolicies of INPUT (and --policy), with the RBAC that grants their
     use and the workloads they admit, to TARGET; say per policy and namespace whether the
     target's engine agrees with PSP (proved), where not (gaps), or that nothing ran it."""
+    psps, rbac, others = load_input(inputs, policies, no_defaults, max_bytes)
+    result = export(psps, rbac, others, target, kubernetes_version, boundary=not no_boundary)
+    if verify and target in ("vap", "gatekeeper", "kyverno"):
+        from podgate.verify import verify as run_verifier
+
+        result = run_verifier(result, [*psps, *rbac, *others], boundary=not no_boundary)
+    text = _render(result, output)
+    table = _table(result)
+    if output_file is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        click.echo(table, err=True, nl=False)
+    else:
+        try:
+            with open(output_file, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as e:
+            fail(f"{output_file}: {e.strerror or e}")
+        click.echo(table, nl=False)
+    raise SystemExit(EXIT_OK if result.all_proved else EXIT_VIOLATION)
+
+
+def load_input(
+    inputs: tuple[str, ...], policies: tuple[str, ...], no_defaults: bool, max_bytes: int
+) -> tuple[list[Obj], list[Obj], list[Obj]]:
+    """The PodSecurityPolicies, RBAC objects and everything else of INPUT and --policy, with
+    the API server's defaulting unless --no-defaults; exits 2 when there is no policy."""
     if not inputs and not policies:
         fail("give INPUT (files, directories, - for stdin) or --policy")
     docs: list[Document] = load_documents(inputs, max_bytes=max_bytes) if inputs else []
@@ -121,25 +150,7 @@ def command(
             others.append(obj if no_defaults else default_object(obj)[0])
     if not psps:
         fail("no PodSecurityPolicy in the input (give them in INPUT or with --policy)")
-    result = export(psps, rbac, others, target, kubernetes_version, boundary=not no_boundary)
-    if verify and target in ("vap", "gatekeeper"):
-        from podgate.verify import verify as run_verifier
-
-        result = run_verifier(result, [*psps, *rbac, *others], boundary=not no_boundary)
-    text = _render(result, output)
-    table = _table(result)
-    if output_file is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        click.echo(table, err=True, nl=False)
-    else:
-        try:
-            with open(output_file, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        except OSError as e:
-            fail(f"{output_file}: {e.strerror or e}")
-        click.echo(table, nl=False)
-    raise SystemExit(EXIT_OK if result.all_proved else EXIT_VIOLATION)
+    return psps, rbac, others
 
 
 def _render(result: ExportResult, output: str) -> str:

@@ -27,7 +27,11 @@ COMMANDS = {
     ),
     "export": (
         "podgate.cli.export",
-        "Export PodSecurityPolicies to PSA, VAP or Gatekeeper, proved against PSP.",
+        "Export PodSecurityPolicies to PSA, VAP, Gatekeeper or Kyverno, proved against PSP.",
+    ),
+    "simplify": (
+        "podgate.cli.simplify",
+        "Non-mutating, merged PodSecurityPolicies, with per-workload patches, proved.",
     ),
     "serve": ("podgate.cli.serve", "Run the admission webhook (HTTPS)."),
     "certs": ("podgate.cli.certs", "Write a self-signed CA and serving certificate."),

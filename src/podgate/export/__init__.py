@@ -26,7 +26,7 @@ from podgate.export.psa import export_psa
 from podgate.k8s import Obj
 from podgate.pss import Version, parse_version
 
-TARGETS = ("psa", "vap", "gatekeeper")
+TARGETS = ("psa", "vap", "gatekeeper", "kyverno")
 DEFAULT_KUBERNETES_VERSION = "1.36"
 
 
@@ -78,6 +78,10 @@ def export(
         from podgate.export.gatekeeper import export_gatekeeper
 
         return export_gatekeeper(cluster, minor)
+    if target == "kyverno":
+        from podgate.export.kyverno import export_kyverno
+
+        return export_kyverno(cluster, minor)
     raise ExportError(f"--to: unknown target {target!r} (known: {', '.join(TARGETS)})")
 
 

@@ -66,35 +66,42 @@ def decision_expression(cluster: Cluster) -> str:
     return " || ".join(terms) if terms else "false"
 
 
+def validating_spec(cluster: Cluster) -> dict[str, Any]:
+    """What the ValidatingAdmissionPolicy and Kyverno's ValidatingPolicy share: the match on
+    pods, the variables and the one validation."""
+    names = ",".join(cluster.policy_set.names)
+    return {
+        "failurePolicy": "Fail",
+        "matchConstraints": {
+            "resourceRules": [
+                {
+                    "apiGroups": [""],
+                    "apiVersions": ["v1"],
+                    "operations": ["CREATE", "UPDATE"],
+                    "resources": ["pods"],
+                }
+            ]
+        },
+        "variables": variables(cluster),
+        "validations": [
+            {
+                "expression": decision_expression(cluster),
+                "message": "no PodSecurityPolicy that the requesting user or the pod's "
+                "service account may use admits this pod unchanged "
+                f"(exported by podgate from: {names})",
+                "reason": "Forbidden",
+            }
+        ],
+    }
+
+
 def policy_objects(cluster: Cluster, verdict: Verdict) -> list[dict[str, Any]]:
     names = ",".join(cluster.policy_set.names)
     policy = {
         "apiVersion": "admissionregistration.k8s.io/v1",
         "kind": "ValidatingAdmissionPolicy",
         "metadata": {"name": NAME, "annotations": {ANNOTATION_POLICIES: names}},
-        "spec": {
-            "failurePolicy": "Fail",
-            "matchConstraints": {
-                "resourceRules": [
-                    {
-                        "apiGroups": [""],
-                        "apiVersions": ["v1"],
-                        "operations": ["CREATE", "UPDATE"],
-                        "resources": ["pods"],
-                    }
-                ]
-            },
-            "variables": variables(cluster),
-            "validations": [
-                {
-                    "expression": decision_expression(cluster),
-                    "message": "no PodSecurityPolicy that the requesting user or the pod's "
-                    "service account may use admits this pod unchanged "
-                    f"(exported by podgate from: {names})",
-                    "reason": "Forbidden",
-                }
-            ],
-        },
+        "spec": validating_spec(cluster),
     }
     binding = {
         "apiVersion": "admissionregistration.k8s.io/v1",

@@ -27,7 +27,7 @@ def verify(result: ExportResult, objs: Sequence[Obj], *, boundary: bool = True) 
     """`result` (of exporting the objects `objs`: policies, RBAC, workloads) with each verdict
     decided by its target's engine; targets no engine here runs are returned unchanged."""
     cluster = Cluster.from_objects(objs)
-    if result.target == "vap":
+    if result.target in ("vap", "kyverno"):
         from podgate.verify.cel import verify_vap
 
         return verify_vap(result, cluster, boundary=boundary)

@@ -32,7 +32,7 @@ def _cel() -> Any:
     except ImportError as e:
         raise EngineMissing(
             "cel-expr-python",
-            "--verify --to vap needs cel-expr-python: pip install 'podgate[verify]' "
+            "--verify --to vap|kyverno needs cel-expr-python: pip install 'podgate[verify]' "
             "(or: pip install cel-expr-python)",
         ) from e
 
@@ -197,9 +197,13 @@ def _allowed(decision: str) -> bool:
     return decision == "1"
 
 
+CEL_KINDS = ("ValidatingAdmissionPolicy", "ValidatingPolicy")
+
+
 def verify_vap(result: ExportResult, cluster: Cluster, *, boundary: bool = True) -> ExportResult:
     """`result` (from `export(..., "vap")`) with each policy's verdict decided by cel-cpp."""
-    vap = next(o for o in result.objects if o["kind"] == "ValidatingAdmissionPolicy")
+    # the same CEL: a ValidatingAdmissionPolicy, or Kyverno's ValidatingPolicy
+    vap = next(o for o in result.objects if o["kind"] in CEL_KINDS)
     engine = Engine(vap, cluster)
     names = cluster.policy_set.names
 
