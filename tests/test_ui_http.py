@@ -294,5 +294,5 @@ def test_the_vap_export_previews_each_policy_and_downloads_its_objects(server: S
     status, headers, body = _get(server, "/exports.yaml?to=vap&kubernetes-version=1.30")
     assert 'filename="podgate-vap-1.30.yaml"' in headers["content-disposition"]
     assert "kind: ValidatingAdmissionPolicy" in body
-    status, _, _ = _get(server, "/exports?to=kyverno")
+    status, _, _ = _get(server, "/exports?to=nosuch")
     assert status == 400
