@@ -1,5 +1,6 @@
 """A local HTTPS endpoint that speaks the API calls the webhook makes (no real API server runs
-on these machines): SubjectAccessReview create, list and watch of podsecuritypolicies.podgate.io
+on these machines): SubjectAccessReview create (answered from a set of grants, or from RBAC
+objects by an independent reference evaluator), list and watch of podsecuritypolicies.podgate.io
 and namespaces (chunked streaming watches with ADDED, MODIFIED, DELETED, BOOKMARK and ERROR 410
 events, replay from a resourceVersion, 410 when it is compacted away), and the /status
 subresource (PUT and merge PATCH with a resourceVersion precondition); and writes of objects
@@ -29,6 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 from cryptography.hazmat.primitives import serialization
 
 from tests.pki_helpers import make_ca, make_server_cert
+from tests.rbac_reference import sar_allowed
 
 POLICIES = "/apis/podgate.io/v1/podsecuritypolicies"
 NAMESPACES = "/api/v1/namespaces"
@@ -91,6 +93,9 @@ class FakeApi:
             NAMESPACES: Collection("Namespace", "v1"),
         }
         self.grants: set[tuple[str, str, str, str]] = set()  # (subject, group, ns, policy)
+        # RBAC objects: when set, SubjectAccessReviews are answered from them by the reference
+        # evaluator of tests/rbac_reference.py (which shares no code with podgate.rbac)
+        self.rbac: list[dict[str, Any]] | None = None
         self.sar_bodies: list[dict[str, Any]] = []
         self.sar_status = 201
         self.sar_evaluation_error = ""
@@ -230,6 +235,8 @@ class FakeApi:
             return len(self.collections[path].watchers)
 
     def allowed(self, spec: dict[str, Any]) -> bool:
+        if self.rbac is not None:
+            return sar_allowed(self.rbac, spec)
         attrs = spec["resourceAttributes"]
         subjects = [spec.get("user", ""), *spec.get("groups", [])]
         return any(

@@ -32,11 +32,9 @@ from podgate.psp import CanUse, Decision, Identity, PolicySet, Request, review
 from podgate.psp.patch import json_patch
 from podgate.psp.validation import validate_policy
 from podgate.pss.admission import IGNORED_POD_SUBRESOURCES
-from podgate.rbac import Attributes, Authorizer, UserInfo
+from podgate.rbac import Authorizer, UserInfo
 from podgate.scan.definitions import policies as scan_policies
 from podgate.scan.inventory import Source
-
-PSP_GROUPS = ("policy", "extensions")
 
 EPILOG = """\b
 Examples:
@@ -57,11 +55,7 @@ pod), 2 bad input, 3 internal error."""
 
 def _rbac_can_use(authz: Authorizer) -> CanUse:
     def can_use(identity: Identity, namespace: str, policy: str) -> bool:
-        user = UserInfo(identity.name, identity.groups)
-        return any(
-            authz.allows(user, Attributes("use", group, "podsecuritypolicies", namespace, policy))
-            for group in PSP_GROUPS
-        )
+        return authz.can_use_policy(UserInfo(identity.name, identity.groups), namespace, policy)
 
     return can_use
 

@@ -6,7 +6,13 @@ some RoleBinding in the request's namespace, has a subject that applies to the u
 to a role with a rule that permits the request. ClusterRoleBindings apply in every namespace
 and at cluster scope; RoleBindings only in their own namespace, including those that refer to a
 ClusterRole. A binding whose role does not exist grants nothing (upstream logs and moves on);
-`Authorizer.unresolved` lists them.
+`Authorizer.unresolved` lists them. A member of `system:masters` is allowed everything, with or
+without a binding, as the API server's authorizer chain allows it before RBAC is asked
+(`grants` and `who_can` list bindings only).
+
+"May X use PodSecurityPolicy P in NS" has one answer here, `can_use_policy`, the one every
+offline caller asks (`admit --rbac`, `serve --rbac-from`, `scan`) and the one the
+SubjectAccessReview authorizer asks the API server in the same API groups (`USE_GROUPS`).
 
 Everything is compiled once: bindings are indexed by subject (user name, service-account user
 name, group) and namespace, so a check is a few dict lookups and a look at the rules of the
@@ -34,7 +40,11 @@ from podgate.rbac.objects import BindingDef, Redefinition, read_objects
 from podgate.rbac.rules import Rule, rules_permit
 
 PSP_RESOURCE = "podsecuritypolicies"
-PSP_GROUPS = ("policy", "extensions")  # tried in this order, as PSP admission does
+# `use` is asked in these API groups, in this order: PSP admission asked `policy`, then
+# `extensions`; podgate's own policy CRD lives in `podgate.io`
+USE_GROUPS = ("policy", "extensions", "podgate.io")
+PSP_GROUPS = USE_GROUPS
+PRIVILEGED_GROUP = "system:masters"  # the API server's authorizer allows it everything
 CACHE_LIMIT = 1 << 16  # entries per cache; a full cache is emptied, not evicted entry by entry
 
 
@@ -138,7 +148,10 @@ class Authorizer:
         return self._rules.get(role, ())
 
     def allows(self, user: UserInfo, attrs: Attributes) -> bool:
-        """Whether RBAC allows `user` the resource request `attrs`."""
+        """Whether the API server allows `user` the resource request `attrs`: a member of
+        `system:masters` always, anyone else as RBAC says."""
+        if PRIVILEGED_GROUP in user.groups:
+            return True
         key = (user, attrs)
         cached = self._allows.get(key)
         if cached is not None:
@@ -176,7 +189,8 @@ class Authorizer:
         """Which of the PodSecurityPolicies `names` `user` may `use` in `namespace`, in order.
 
         As PSP admission asks: verb `use`, resource `podsecuritypolicies`, the policy's name,
-        API group `policy` and then `extensions`. A missing identity (None) may use none.
+        API group `policy`, then `extensions`, then `podgate.io` (podgate's policy CRD). A
+        missing identity (None) may use none.
         """
         if user is None:
             return []
@@ -191,7 +205,7 @@ class Authorizer:
         if cached is None:
             cached = any(
                 self.allows(user, Attributes("use", group, PSP_RESOURCE, namespace, name))
-                for group in PSP_GROUPS
+                for group in USE_GROUPS
             )
             _remember(self._psp, key, cached)
         return cached

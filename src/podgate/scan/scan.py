@@ -19,6 +19,7 @@ from podgate.psp.patch import json_patch
 from podgate.psp.policy import is_policy
 from podgate.pss import LATEST, Level, LevelVersion, Version, Violation, evaluate, highest_level
 from podgate.rbac import Attributes, Authorizer, Grant, UserInfo, service_account_user
+from podgate.rbac.authorizer import USE_GROUPS
 from podgate.scan.controls import Catalog, Control, psp_control, pss_control
 from podgate.scan.coverage import (
     apart_notes,
@@ -55,7 +56,6 @@ __all__ = [
     "scan",
 ]
 
-PSP_GROUPS = ("policy", "extensions")
 BROAD_GROUPS = {
     "system:authenticated": "every authenticated user and service account",
     "system:unauthenticated": "every anonymous request",
@@ -232,10 +232,7 @@ def scan(
         found = answers.get(key)
         if found is None:
             user = UserInfo(identity.name, identity.groups)
-            found = answers[key] = any(
-                authz.allows(user, Attributes("use", g, "podsecuritypolicies", namespace, policy))
-                for g in PSP_GROUPS
-            )
+            found = answers[key] = authz.can_use_policy(user, namespace, policy)
         return found
 
     def requester(w: Workload) -> Identity | None:
@@ -517,7 +514,7 @@ def _overview(
         usable = []
         for name in policy_set.names:
             grants: list[Grant] = []
-            for group in PSP_GROUPS:
+            for group in USE_GROUPS:
                 grants.extend(
                     authz.grants(user, Attributes("use", group, "podsecuritypolicies", ns, name))
                 )
@@ -528,7 +525,7 @@ def _overview(
     broad: dict[tuple[str, str, str], set[str]] = {}
     for name in policy_set.names:
         for ns in namespaces:
-            for group in PSP_GROUPS:
+            for group in USE_GROUPS:
                 for g in authz.who_can(Attributes("use", group, "podsecuritypolicies", ns, name)):
                     subject = g.subject
                     radius = _blast_radius(subject.kind, subject.name, ns)

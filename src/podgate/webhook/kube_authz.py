@@ -5,7 +5,8 @@ For each identity PSP admission asks about (the pod's service account, then the 
 user), `can_use` sends `authorization.k8s.io/v1` SubjectAccessReviews with `verb=use`,
 `resource=podsecuritypolicies`, `name=<policy>`, `namespace=<pod's namespace>`, `version=*`,
 for the API groups `policy`, then `extensions` (legacy grants), then `podgate.io` (podgate's own
-CRD), stopping at the first that allows. The identity is sent verbatim: the requesting user's
+CRD), stopping at the first that allows: `rbac.USE_GROUPS`, the groups the offline authorizer
+asks about too, so that both give one answer. The identity is sent verbatim: the requesting user's
 name, uid, groups and extra as the AdmissionReview's userInfo carries them (pass `requester`),
 or the service account as the caller builds it (`system:serviceaccount:NS:SA` with exactly
 `system:serviceaccounts` and `system:serviceaccounts:NS`).
@@ -34,6 +35,7 @@ from typing import Any
 
 import orjson
 
+from podgate.rbac.authorizer import USE_GROUPS
 from podgate.webhook.kube_client import ApiClient, ApiError
 from podgate.webhook.sources import Requester
 
@@ -42,7 +44,6 @@ __all__ = ["SAR_PATH", "USE_GROUPS", "SubjectAccessReviewAuthorizer"]
 log = logging.getLogger("podgate.webhook.kube")
 
 SAR_PATH = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
-USE_GROUPS = ("policy", "extensions", "podgate.io")
 
 
 @dataclass(slots=True)
