@@ -6,13 +6,13 @@ some RoleBinding in the request's namespace, has a subject that applies to the u
 to a role with a rule that permits the request. ClusterRoleBindings apply in every namespace
 and at cluster scope; RoleBindings only in their own namespace, including those that refer to a
 ClusterRole. A binding whose role does not exist grants nothing (upstream logs and moves on);
-`Authorizer.unresolved` lists them. A member of `system:masters` is allowed everything, with or
-without a binding, as the API server's authorizer chain allows it before RBAC is asked
-(`grants` and `who_can` list bindings only).
+`Authorizer.unresolved` lists them. `allows`, `grants` and `who_can` are RBAC alone.
 
 "May X use PodSecurityPolicy P in NS" has one answer here, `can_use_policy`, the one every
 offline caller asks (`admit --rbac`, `serve --rbac-from`, `scan`) and the one the
-SubjectAccessReview authorizer asks the API server in the same API groups (`USE_GROUPS`).
+SubjectAccessReview authorizer asks the API server in the same API groups (`USE_GROUPS`): a
+member of `system:masters` may use every policy, with or without a binding, as the API
+server's authorizer chain allows that group everything before RBAC is asked.
 
 Everything is compiled once: bindings are indexed by subject (user name, service-account user
 name, group) and namespace, so a check is a few dict lookups and a look at the rules of the
@@ -148,10 +148,8 @@ class Authorizer:
         return self._rules.get(role, ())
 
     def allows(self, user: UserInfo, attrs: Attributes) -> bool:
-        """Whether the API server allows `user` the resource request `attrs`: a member of
-        `system:masters` always, anyone else as RBAC says."""
-        if PRIVILEGED_GROUP in user.groups:
-            return True
+        """Whether RBAC allows `user` the resource request `attrs` (RBAC alone: the
+        `system:masters` short cut is `can_use_policy`'s, as the API server's)."""
         key = (user, attrs)
         cached = self._allows.get(key)
         if cached is not None:
@@ -200,6 +198,8 @@ class Authorizer:
         """Whether `user` may `use` PodSecurityPolicy `name` in `namespace` (see above)."""
         if user is None:
             return False
+        if PRIVILEGED_GROUP in user.groups:
+            return True
         key = (user, namespace, name)
         cached = self._psp.get(key)
         if cached is None:
