@@ -32,7 +32,8 @@ class LoadError(PodgateError):
             where += f": document {document}"
         if line is not None:
             where += f" (line {line})"
-        super().__init__(f"{where}: {message}")
+        located = file or document is not None or line is not None
+        super().__init__(f"{where}: {message}" if located else message)
 
 
 class PolicyError(PodgateError, ValueError):

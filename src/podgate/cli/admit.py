@@ -15,15 +15,17 @@ from rich.text import Text
 from podgate.cli.common import (
     EXIT_OK,
     EXIT_VIOLATION,
+    exclude_option,
     fail,
     handles_errors,
     max_bytes_option,
     no_defaults_option,
     output_option,
     print_json,
+    read_inputs,
 )
 from podgate.errors import LoadError
-from podgate.io.loader import Document, load_documents
+from podgate.io.loader import Document
 from podgate.io.policies import load_authorizer, load_policies
 from podgate.k8s import Obj, mapping, pod_sources
 from podgate.k8s.defaults import Defaulted, default_object, default_policy
@@ -146,6 +148,7 @@ def _check_pod_shape(pod: Obj, doc: Document) -> None:
 )
 @output_option("text", "json")
 @no_defaults_option
+@exclude_option
 @max_bytes_option
 @handles_errors
 def command(
@@ -160,6 +163,7 @@ def command(
     namespace: str | None,
     output: str,
     no_defaults: bool,
+    exclude: tuple[str, ...],
     max_bytes: int,
 ) -> None:
     """Decide, as the PodSecurityPolicy admission plugin of Kubernetes 1.21-1.24 did, whether
@@ -170,7 +174,7 @@ def command(
     with defaults filled in) and the validating phase. Messages and field paths are
     upstream's."""
     pod_doc, pod, from_template = _one_pod(
-        load_documents([pod_file], max_bytes=max_bytes), pod_file
+        read_inputs([pod_file], max_bytes=max_bytes, exclude=exclude, command="admit"), pod_file
     )
     _check_pod_shape(pod, pod_doc)
     defaulted: tuple[Defaulted, ...] = ()
@@ -189,13 +193,17 @@ def command(
     if old_file is not None:
         if operation != "UPDATE":
             fail("--old goes with --operation UPDATE")
-        old_doc, old_pod, _ = _one_pod(load_documents([old_file], max_bytes=max_bytes), old_file)
+        old_doc, old_pod, _ = _one_pod(
+            read_inputs([old_file], max_bytes=max_bytes, exclude=exclude, command="admit"), old_file
+        )
         _check_pod_shape(old_pod, old_doc)
         if not no_defaults:
             old_pod, _ = default_object(old_pod)
 
     notes: list[str] = []
-    policy_docs = load_policies(policies, max_bytes=max_bytes, notes=notes, allow_empty=True)
+    policy_docs = load_policies(
+        policies, max_bytes=max_bytes, notes=notes, allow_empty=True, exclude=exclude
+    )
     if not policy_docs:
         notes.append(
             "the given --policy inputs hold no PodSecurityPolicy: with no policy, PSP "
@@ -223,7 +231,7 @@ def command(
 
     can_use: CanUse | None = None
     if rbac:
-        authz = load_authorizer(rbac, max_bytes=max_bytes, warnings=notes)
+        authz = load_authorizer(rbac, max_bytes=max_bytes, warnings=notes, exclude=exclude)
         can_use = _rbac_can_use(authz)
     identity = None
     if user is not None:

@@ -17,15 +17,17 @@ from podgate.advisor.output import manifest_list, report_json
 from podgate.advisor.report import advice_notes, build_report
 from podgate.cli.common import (
     EXIT_OK,
+    exclude_option,
     fail,
     handles_errors,
     max_bytes_option,
     no_defaults_option,
+    read_inputs,
     read_live,
 )
 from podgate.errors import PolicyError
 from podgate.io.catalog import load_catalog
-from podgate.io.loader import Document, load_documents
+from podgate.io.loader import Document
 from podgate.io.pods import check_pod_shapes
 from podgate.k8s import Obj
 from podgate.k8s.defaults import default_object, default_policy
@@ -100,6 +102,7 @@ def _yaml(docs: list[Any]) -> str:
 )
 @click.option("--quiet", "-q", is_flag=True, help="With --live: no notes on standard error.")
 @no_defaults_option
+@exclude_option
 @max_bytes_option
 @handles_errors
 def command(
@@ -115,6 +118,7 @@ def command(
     insecure_skip_tls_verify: bool,
     quiet: bool,
     no_defaults: bool,
+    exclude: tuple[str, ...],
     max_bytes: int,
 ) -> None:
     """Advise least-privilege PodSecurityPolicies for the workloads in INPUT (files,
@@ -130,7 +134,9 @@ def command(
         fail("give INPUT (files, directories, - for stdin) or --live to read the current cluster")
     if not live and (kubeconfig or kube_context or insecure_skip_tls_verify):
         fail("--kubeconfig, --context and --insecure-skip-tls-verify need --live")
-    docs: list[Document] = load_documents(inputs, max_bytes=max_bytes) if inputs else []
+    docs: list[Document] = read_inputs(
+        inputs, max_bytes=max_bytes, exclude=exclude, command="advise", quiet=quiet
+    )
     if live:
         docs.extend(
             read_live(

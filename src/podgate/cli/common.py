@@ -8,12 +8,15 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import orjson
 
 from podgate.errors import InternalError, PodgateError
+
+if TYPE_CHECKING:
+    from podgate.io.loader import Document
 
 EXIT_OK = 0
 EXIT_VIOLATION = 1  # findings, violations, a denial: never anything else
@@ -34,6 +37,48 @@ def max_bytes_option(func: F) -> F:
         show_default=True,
         help="Refuse any input file larger than this many bytes.",
     )(func)
+
+
+def exclude_option(func: F) -> F:
+    """--exclude GLOB: files under input directories to leave out on purpose."""
+    return click.option(
+        "--exclude",
+        "exclude",
+        multiple=True,
+        metavar="GLOB",
+        help="Leave out files found in input directories whose path (relative to the "
+        "directory), name or parent directory matches GLOB. Repeatable.",
+    )(func)
+
+
+def read_inputs(
+    paths: Sequence[str],
+    *,
+    max_bytes: int,
+    exclude: Sequence[str],
+    command: str,
+    notes: list[str] | None = None,
+    quiet: bool = False,
+) -> list[Document]:
+    """Every object in the inputs; an input with no object at all is bad input. How many files
+    --exclude left out is said on stderr (unless quiet) and added to `notes`."""
+    from podgate.io.loader import load_documents
+
+    said: list[str] = []
+    docs = load_documents(
+        paths,
+        max_bytes=max_bytes,
+        require_objects=True,
+        exclude=exclude,
+        notes=said,
+        command=command,
+    )
+    if not quiet:
+        for message in said:
+            click.echo(f"podgate: note: {message}", err=True)
+    if notes is not None:
+        notes.extend(said)
+    return docs
 
 
 def no_defaults_option(func: F) -> F:

@@ -14,14 +14,16 @@ from rich.text import Text
 from podgate.cli.common import (
     EXIT_OK,
     EXIT_VIOLATION,
+    exclude_option,
     handles_errors,
     max_bytes_option,
     no_defaults_option,
     output_option,
     print_json,
+    read_inputs,
 )
 from podgate.errors import LoadError
-from podgate.io.loader import Document, load_documents
+from podgate.io.loader import Document
 from podgate.k8s.defaults import Defaulted, default_policy
 from podgate.k8s.field import FieldError
 from podgate.psp.lint import Hint, lint_policy
@@ -100,12 +102,18 @@ def check(doc: Document, *, apply_defaults: bool) -> Result:
     )
 
 
-def collect(paths: Sequence[str], *, max_bytes: int, note: Callable[[str], None]) -> list[Document]:
+def collect(
+    paths: Sequence[str],
+    *,
+    max_bytes: int,
+    note: Callable[[str], None],
+    exclude: Sequence[str] = (),
+) -> list[Document]:
     """The policy documents of every path; `note` hears about each document ignored. A path that
     holds no policy at all is bad input (LoadError)."""
     policies: list[Document] = []
     for path in paths:
-        docs = load_documents([path], max_bytes=max_bytes)
+        docs = read_inputs([path], max_bytes=max_bytes, exclude=exclude, command="lint")
         found = [d for d in docs if is_policy(d.obj)]
         for d in docs:
             if not is_policy(d.obj):
@@ -199,12 +207,20 @@ Exit codes: 0 every policy valid, 1 some policy invalid, 2 bad input, 3 internal
 @output_option("text", "json")
 @max_bytes_option
 @no_defaults_option
+@exclude_option
 @handles_errors
-def command(policy_paths: tuple[str, ...], output: str, max_bytes: int, no_defaults: bool) -> None:
+def command(
+    policy_paths: tuple[str, ...],
+    output: str,
+    max_bytes: int,
+    no_defaults: bool,
+    exclude: tuple[str, ...],
+) -> None:
     docs = collect(
         policy_paths,
         max_bytes=max_bytes,
         note=lambda text: click.echo(f"podgate: note: {text}", err=True),
+        exclude=exclude,
     )
     results = [check(d, apply_defaults=not no_defaults) for d in docs]
     if output == "json":

@@ -13,15 +13,17 @@ from rich.text import Text
 from podgate.cli.common import (
     EXIT_OK,
     EXIT_VIOLATION,
+    exclude_option,
     handles_errors,
     kubernetes_version_option,
     max_bytes_option,
     no_defaults_option,
     output_option,
     print_json,
+    read_inputs,
 )
 from podgate.errors import PolicyError
-from podgate.io.loader import Document, load_documents
+from podgate.io.loader import Document
 from podgate.io.pods import check_pod_shapes
 from podgate.io.pss_config import load_pss_config
 from podgate.k8s import Obj, PodSource, mapping, pod_sources
@@ -389,6 +391,7 @@ def _print_text(outcomes: Sequence[Outcome]) -> None:
 @output_option("text", "json")
 @kubernetes_version_option
 @no_defaults_option
+@exclude_option
 @max_bytes_option
 @handles_errors
 def command(
@@ -400,6 +403,7 @@ def command(
     output: str,
     kubernetes_release: int | None,
     no_defaults: bool,
+    exclude: tuple[str, ...],
     max_bytes: int,
 ) -> None:
     if level_text is not None and from_namespace_labels:
@@ -429,7 +433,7 @@ def command(
             if config_path is None
             else load_pss_config(config_path, max_bytes)
         )
-    docs = load_documents(paths, max_bytes=max_bytes)
+    docs = read_inputs(paths, max_bytes=max_bytes, exclude=exclude, command="pss")
     check_pod_shapes(docs)
     outcomes = _evaluate_all(
         docs, lv, config, apply_defaults=not no_defaults, release=kubernetes_release

@@ -17,10 +17,12 @@ from podgate import __version__
 from podgate.cli.common import (
     EXIT_OK,
     EXIT_VIOLATION,
+    exclude_option,
     fail,
     handles_errors,
     max_bytes_option,
     no_defaults_option,
+    read_inputs,
     read_live,
 )
 from podgate.errors import LoadError, PolicyError
@@ -179,6 +181,7 @@ def _render(fmt: str, result: Any, context: ReportContext) -> str:
     help="With --live: do not verify the API server's certificate (unsafe).",
 )
 @no_defaults_option
+@exclude_option
 @max_bytes_option
 @handles_errors
 def command(
@@ -203,6 +206,7 @@ def command(
     namespace: str | None,
     insecure_skip_tls_verify: bool,
     no_defaults: bool,
+    exclude: tuple[str, ...],
     max_bytes: int,
 ) -> None:
     """Scan INPUT (files, directories, `-` for stdin: a cluster snapshot, manifests, Helm or
@@ -223,8 +227,10 @@ def command(
     config = (
         DEFAULT_CONFIGURATION if config_path is None else load_pss_config(config_path, max_bytes)
     )
-    docs: list[Document] = load_documents(inputs, max_bytes=max_bytes)
     live_notes: list[str] = []
+    docs: list[Document] = read_inputs(
+        inputs, max_bytes=max_bytes, exclude=exclude, command="scan", notes=live_notes, quiet=quiet
+    )
     if not inputs and not live:
         fail("give INPUT (files, directories, - for stdin) or --live to read the current cluster")
     if live:
@@ -244,7 +250,9 @@ def command(
     if policies:
         # --policy asks for the simulation: with no policy in it, every pod is rejected
         docs.extend(
-            load_policies(policies, max_bytes=max_bytes, notes=live_notes, allow_empty=True)
+            load_policies(
+                policies, max_bytes=max_bytes, notes=live_notes, allow_empty=True, exclude=exclude
+            )
         )
         psp_mode = "on" if psp_mode == "auto" else psp_mode
     exceptions = load_exceptions(exceptions_path, max_bytes)

@@ -15,7 +15,9 @@ from json.decoder import scanstring  # type: ignore[attr-defined]
 
 import yaml
 
-from podgate.io.loader import DEFAULT_MAX_BYTES, _Loader
+from podgate.io.loader import DEFAULT_MAX_BYTES
+from podgate.io.stream import SeparatorError, decode, json_start, pieces
+from podgate.io.yamldoc import YAMLLoader
 from podgate.scan.inventory import Source
 
 _STEP = re.compile(r"([^.\[\]]+)|\[([^\]]*)\]")
@@ -155,28 +157,27 @@ class Locator:
     """Finds fields in files, reading each file at most once."""
 
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-        self._files: dict[str, list[yaml.Node | None]] = {}
+        self._files: dict[str, list[tuple[yaml.Node | None, int]]] = {}
         self._json: dict[str, _JsonText | None] = {}
         self._max = max_bytes
 
     def _read(self, file: str) -> str | None:
         try:
             with open(file, "rb") as fh:
-                return fh.read(self._max).decode("utf-8-sig")
-        except (OSError, UnicodeDecodeError):
+                return decode(fh.read(self._max))
+        except OSError:
             return None
 
     def _json_text(self, file: str) -> _JsonText | None:
         """The file as JSON when it is JSON (a `.json` name or a leading `{`/`[`)."""
         if file not in self._json:
             text = self._read(file)
-            is_json = text is not None and (
-                file.lower().endswith(".json") or text.lstrip()[:1] in ("{", "[")
-            )
+            is_json = text is not None and json_start(text) is not None
             self._json[file] = _JsonText(text) if is_json and text is not None else None
         return self._json[file]
 
-    def _documents(self, file: str) -> list[yaml.Node | None]:
+    def _documents(self, file: str) -> list[tuple[yaml.Node | None, int]]:
+        """(first node, its piece's first line) of each `---` piece, as the loader cuts them."""
         docs = self._files.get(file)
         if docs is None:
             docs = []
@@ -184,13 +185,14 @@ class Locator:
                 text = self._read(file)
                 if text is None:
                     raise OSError(file)
-                loader = _Loader(text)
-                try:
-                    while loader.check_node():
-                        docs.append(loader.get_node())
-                finally:
-                    loader.dispose()
-            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                for piece in pieces(text):
+                    loader = YAMLLoader(piece.text)
+                    try:
+                        node = loader.get_node() if loader.check_node() else None
+                        docs.append((node, piece.line))
+                    finally:
+                        loader.dispose()
+            except (OSError, SeparatorError, yaml.YAMLError):
                 docs = []
             self._files[file] = docs
         return docs
@@ -203,10 +205,11 @@ class Locator:
         if json_text is not None:
             return json_text.locate(source.item, _steps(field)) if source.document == 0 else None
         docs = self._documents(source.file)
-        if source.document >= len(docs) or docs[source.document] is None:
+        if source.document >= len(docs):
             return None
-        node = docs[source.document]
-        assert node is not None
+        node, first_line = docs[source.document]
+        if node is None:
+            return None
         if source.item is not None:
             items = _child(node, "items")
             node = _child(items, source.item) if items is not None else None
@@ -221,4 +224,4 @@ class Locator:
             best = key if key is not None else child
             node = child
         mark = best.start_mark
-        return mark.line + 1, mark.column + 1
+        return first_line + mark.line, mark.column + 1

@@ -3,7 +3,7 @@ library (`builtin:privileged`, `builtin:baseline`, `builtin:restricted`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from importlib import resources
 
 from podgate.errors import LoadError
@@ -35,6 +35,7 @@ def load_policies(
     max_bytes: int,
     notes: list[str] | None = None,
     allow_empty: bool = False,
+    exclude: Sequence[str] = (),
 ) -> list[Document]:
     """Every PodSecurityPolicy in `paths` (files, directories, `-`, `builtin:NAME`). Other kinds
     are skipped; an object of kind PodSecurityPolicy in an API version that was never served
@@ -47,7 +48,7 @@ def load_policies(
         docs = (
             _builtin(path)
             if path.startswith(BUILTIN_PREFIX)
-            else load_documents([path], max_bytes=max_bytes)
+            else load_documents([path], max_bytes=max_bytes, exclude=exclude)
         )
         found = [d for d in docs if is_policy(d.obj)]
         ignored = [f"{d.where}: {text}" for d in docs if (text := not_a_policy(d.obj))]
@@ -66,19 +67,25 @@ def load_policies(
     return out
 
 
-def load_rbac(paths: Iterable[str], *, max_bytes: int) -> list[Document]:
+def load_rbac(
+    paths: Iterable[str], *, max_bytes: int, exclude: Sequence[str] = ()
+) -> list[Document]:
     """Every Role, ClusterRole, RoleBinding and ClusterRoleBinding in `paths`."""
-    docs = load_documents(paths, max_bytes=max_bytes)
+    docs = load_documents(paths, max_bytes=max_bytes, exclude=exclude)
     return [d for d in docs if d.obj.get("kind") in RBAC_KINDS]
 
 
 def load_authorizer(
-    paths: Iterable[str], *, max_bytes: int, warnings: list[str] | None = None
+    paths: Iterable[str],
+    *,
+    max_bytes: int,
+    warnings: list[str] | None = None,
+    exclude: Sequence[str] = (),
 ) -> Authorizer:
     """The RBAC of `paths`, compiled. An object the API server would refuse is a LoadError
     naming its file, document and line; of two different definitions of one object the later
     is used (as `kubectl apply` leaves it), with a warning in `warnings` naming both."""
-    docs = load_rbac(paths, max_bytes=max_bytes)
+    docs = load_rbac(paths, max_bytes=max_bytes, exclude=exclude)
     try:
         authz = Authorizer.from_objects(d.obj for d in docs)
     except ObjectError as e:

@@ -7,6 +7,7 @@ from podgate.k8s.objects import (
     containers,
     mapping,
     pod_sources,
+    pod_spec_error,
     sequence,
 )
 
@@ -17,5 +18,6 @@ __all__ = [
     "containers",
     "mapping",
     "pod_sources",
+    "pod_spec_error",
     "sequence",
 ]

@@ -70,6 +70,43 @@ _TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
 }
 
 
+# kind -> the API groups that serve it (apiVersion "group/version"; "" is the core group)
+_POD_KIND_GROUPS: dict[str, tuple[str, ...]] = {
+    "Pod": ("",),
+    "PodTemplate": ("",),
+    "ReplicationController": ("",),
+    "Deployment": ("apps", "extensions"),
+    "ReplicaSet": ("apps", "extensions"),
+    "DaemonSet": ("apps", "extensions"),
+    "StatefulSet": ("apps",),
+    "Job": ("batch",),
+    "CronJob": ("batch",),
+}
+
+
+def pod_spec_error(obj: Obj) -> str | None:
+    """Why a Pod, or a known workload, has no pod spec the API server would store: its `spec`
+    (or the template's) is missing or not an object. None when it has one, or is another kind
+    (a kind of that name in another API group is another kind)."""
+    kind = obj.get("kind")
+    if not isinstance(kind, str) or kind not in _POD_KIND_GROUPS:
+        return None
+    groups = _POD_KIND_GROUPS[kind]
+    api = obj.get("apiVersion")
+    if isinstance(api, str) and (api.rpartition("/")[0] if "/" in api else "") not in groups:
+        return None
+    path = ("spec",) if kind == "Pod" else (*_TEMPLATE_PATHS[kind], "spec")
+    node: Obj = obj
+    for i, key in enumerate(path):
+        child = node.get(key)
+        if not isinstance(child, Mapping):
+            at = ".".join(path[: i + 1])
+            got = "missing" if child is None else f"{json_kind(child)}, not an object"
+            return f"{at} is {got}"
+        node = child
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class PodSource:
     """A pod spec found in an object: the pod itself, or the pod template of a workload."""

@@ -1,0 +1,128 @@
+"""Which files the inputs name: files as given, directories searched for .yaml/.yml/.json files
+(hidden ones skipped, `--exclude GLOB` left out on purpose), stdin as `-`; anything that is not
+a regular file or a directory (a FIFO would block forever) refused at once. And, for files that
+could not be read, where a hint helps: a kustomization or a Helm chart around them."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from podgate.errors import LoadError
+
+EXTENSIONS = (".yaml", ".yml", ".json")
+KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+
+@dataclass(slots=True)
+class Found:
+    """The files one input names, the files left out by --exclude, and the entries refused."""
+
+    files: list[str] = field(default_factory=list)
+    excluded: int = 0
+    refused: list[LoadError] = field(default_factory=list)
+
+
+def _what(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def not_regular(path: str, mode: int) -> LoadError:
+    return LoadError(
+        f"{_what(mode)}, not a regular file or a directory (give - to read standard input)",
+        file=path,
+    )
+
+
+def _excluded(rel: str, patterns: Sequence[str]) -> bool:
+    parts = rel.split("/")
+    candidates = {rel, parts[-1]} | {"/".join(parts[:i]) for i in range(1, len(parts))}
+    return any(fnmatch.fnmatchcase(c, p) for p in patterns for c in candidates)
+
+
+def expand(given: str, exclude: Sequence[str] = ()) -> Found:
+    """The files `given` names (a file, a directory, or `-`)."""
+    found = Found()
+    if given == "-":
+        found.files.append(given)
+        return found
+    try:
+        mode = os.stat(given).st_mode
+    except FileNotFoundError:
+        found.refused.append(LoadError("no such file or directory", file=given))
+        return found
+    except OSError as e:
+        found.refused.append(LoadError(e.strerror or str(e), file=given))
+        return found
+    if stat.S_ISREG(mode):
+        found.files.append(given)
+        return found
+    if not stat.S_ISDIR(mode):
+        found.refused.append(not_regular(given, mode))
+        return found
+    root = Path(given)
+    for f in sorted(root.rglob("*")):
+        rel = f.relative_to(root)
+        if f.suffix.lower() not in EXTENSIONS or any(p.startswith(".") for p in rel.parts):
+            continue
+        if exclude and _excluded(rel.as_posix(), exclude):
+            found.excluded += 1
+            continue
+        try:
+            mode = f.stat().st_mode
+        except OSError as e:
+            found.refused.append(LoadError(e.strerror or str(e), file=str(f)))
+            continue
+        if stat.S_ISREG(mode):
+            found.files.append(str(f))
+        elif not stat.S_ISDIR(mode):
+            found.refused.append(not_regular(str(f), mode))
+    return found
+
+
+def hints(failed: str, root: str, command: str) -> list[str]:
+    """Hints for a file under `root` that could not be read: the kustomization or Helm chart
+    it belongs to, to be rendered first."""
+    if failed == "-":
+        return []
+    out: list[str] = []
+    top = Path(root) if Path(root).is_dir() else Path(failed).parent
+    here = Path(failed).parent
+    while True:
+        if any((here / k).is_file() for k in KUSTOMIZATIONS):
+            out.append(
+                f"{here} holds a kustomization: render it first: "
+                f"kubectl kustomize {here} | podgate {command} -"
+            )
+        if (here / "Chart.yaml").is_file():
+            out.append(
+                f"{here} is a Helm chart (Chart.yaml): render it first: "
+                f"helm template {here} | podgate {command} -"
+            )
+        elif here.name == "templates" and _has_template_braces(failed):
+            out.append(
+                f"{here} holds Helm templates ({{{{ ... }}}}): render the chart first: "
+                f"helm template {here.parent} | podgate {command} -"
+            )
+        if here == top or here.parent == here or top not in here.parents:
+            break
+        here = here.parent
+    return out
+
+
+def _has_template_braces(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return b"{{" in fh.read(1 << 20)
+    except OSError:
+        return False

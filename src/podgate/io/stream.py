@@ -1,0 +1,82 @@
+"""How kubectl cuts a file into documents, before any YAML is parsed.
+
+kubectl (`-f FILE`, `-f -`) reads a file through a byte-order-mark override: a UTF-16 BOM (what
+Windows PowerShell 5 writes for `kubectl get -o yaml > f`) switches to UTF-16, a UTF-8 BOM is
+dropped, and anything else is read as UTF-8 with each ill-formed sequence replaced by U+FFFD
+(kubectl refuses no file for its encoding). Text whose first non-space character is `{` is a
+JSON stream (one or more values); anything else is YAML, cut into documents at every line that
+starts with `---` (a line that starts with `---` and goes on with anything but spaces or a
+comment is an error: "invalid Yaml document separator"). Each piece is then parsed on its own,
+and only its first YAML document is read."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+_UTF16_BE = b"\xfe\xff"
+_UTF16_LE = b"\xff\xfe"
+_UTF8_BOM = b"\xef\xbb\xbf"
+_SPACE = re.compile(r"\s*")
+_SEPARATOR = re.compile(r"^---([^\n]*)", re.MULTILINE)
+
+
+def decode(raw: bytes) -> str:
+    """The text kubectl reads from a file's bytes."""
+    if raw.startswith(_UTF16_BE):
+        return raw[2:].decode("utf-16-be", "replace")
+    if raw.startswith(_UTF16_LE):
+        return raw[2:].decode("utf-16-le", "replace")
+    if raw.startswith(_UTF8_BOM):
+        raw = raw[3:]
+    return raw.decode("utf-8", "replace")
+
+
+def encoding_note(raw: bytes) -> str:
+    """How `raw` was decoded, for messages about it ("" for plain UTF-8)."""
+    if raw.startswith((_UTF16_BE, _UTF16_LE)):
+        return "UTF-16"
+    return ""
+
+
+def json_start(text: str) -> int | None:
+    """Where the JSON stream starts (its `{`), or None when kubectl reads the text as YAML."""
+    found = _SPACE.match(text)
+    start = found.end() if found is not None else 0
+    return start if text.startswith("{", start) else None
+
+
+class SeparatorError(ValueError):
+    """A line that starts with `---` followed by content: kubectl refuses the file there."""
+
+    def __init__(self, rest: str, line: int) -> None:
+        self.line = line
+        super().__init__(f"invalid Yaml document separator: {rest}")
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """One YAML document as kubectl cuts it: its text and the line it starts on (from 1)."""
+
+    text: str
+    line: int
+
+
+def pieces(text: str, first_line: int = 1) -> Iterator[Piece]:
+    """The YAML documents of `text`, cut at `---` lines as kubectl's YAMLReader cuts them. A
+    piece that is empty (two separators in a row) is not one; one that holds only blank lines
+    or comments is (it reads as nothing)."""
+    start = 0
+    line = first_line
+    for found in _SEPARATOR.finditer(text):
+        rest = found.group(1).strip()
+        sep_line = line + text.count("\n", start, found.start())
+        if rest and not rest.startswith("#"):
+            raise SeparatorError(rest, sep_line)
+        if found.start() > start:
+            yield Piece(text[start : found.start()], line)
+        start = found.end() + 1  # past the separator's newline
+        line = sep_line + 1
+    if start < len(text):
+        yield Piece(text[start:] if start else text, line)
