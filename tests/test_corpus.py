@@ -33,11 +33,7 @@ from podgate.pss import LATEST, Level, evaluate
 CORPUS = Path(__file__).resolve().parent / "corpus"
 REPOS = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
 # shapes whose reading another part of issue 9 fixes; strict: the mark must go when it lands
-PENDING = {
-    "cluster-dump-api": "issue 9 point 6: a raw PodList whose items have no kind gives no pods",
-    "cluster-dump-powershell": "issue 9 point 2: a UTF-16 file (with BOM) is refused",
-    "kube-prometheus": "issue 9 point 2: a plain `=` scalar (AlertmanagerConfig CRD) stops the run",
-}
+PENDING: dict[str, str] = {}  # points 2 and 6 landed: UTF-16, `=` and kind-less PodList read
 SHAPES = [
     pytest.param(r, marks=pytest.mark.xfail(strict=True, reason=PENDING[r])) if r in PENDING else r
     for r in REPOS
