@@ -296,3 +296,12 @@ def test_the_vap_export_previews_each_policy_and_downloads_its_objects(server: S
     assert "kind: ValidatingAdmissionPolicy" in body
     status, _, _ = _get(server, "/exports?to=nosuch")
     assert status == 400
+
+
+def test_the_rbac_matrix_says_who_may_use_which_policy(server: Server) -> None:
+    _, _, body = _get(server, "/rbac?format=csv&table=m")
+    rows = {tuple(r.split(",")[:2]): r.split(",")[2:] for r in body.splitlines()[1:]}
+    assert body.splitlines()[0] == "Namespace,Service account,db-ipc-lock,privileged,restricted"
+    assert rows[("shop", "postgres")] == ["yes", "–", "yes"]
+    assert rows[("shop", "web")] == ["–", "–", "yes"]
+    assert rows[("kube-system", "node-exporter")] == ["–", "yes", "yes"]

@@ -277,6 +277,33 @@ def rbac(model: Model, params: Mapping[str, str]) -> Page:
         ),
         params,
     )
+    names = [p.name for p in model.policies]
+    page.add(
+        Table(
+            "m",
+            "At a glance: which service account may use which policy (yes: through a binding)",
+            (
+                Column("namespace", "Namespace"),
+                Column("sa", "Service account"),
+                *(Column(f"p-{n}", n) for n in names),
+            ),
+            tuple(
+                Row(
+                    (
+                        Cell(u.namespace),
+                        Cell(u.service_account),
+                        *(
+                            Cell("yes", cls="good") if n in dict(u.policies) else Cell("–")
+                            for n in names
+                        ),
+                    )
+                )
+                for u in model.result.overview
+            ),
+            empty="No RBAC in the input to decide it.",
+        ),
+        params,
+    )
     page.add(
         Table(
             "broad",
