@@ -189,7 +189,7 @@ def test_the_label_change_is_a_merge_patch(server: Server) -> None:
     assert "pod-security.kubernetes.io/enforce-version: null" in body  # v1.30 is removed
 
 
-def test_csv_of_a_filtered_table_and_formula_cells_are_defused(server: Server) -> None:
+def test_csv_of_a_filtered_table_holds_only_its_rows(server: Server) -> None:
     status, headers, body = _get(server, "/workloads?w.namespace=shop&format=csv&table=w")
     assert status == 200
     assert headers["content-type"].startswith("text/csv")
