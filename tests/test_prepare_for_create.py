@@ -169,3 +169,50 @@ def test_pss_on_the_newest_release_passes_and_says_older_ones_would_not(tmp_path
 def test_no_defaults_turns_the_sync_off(tmp_path: Path) -> None:
     code, _ = run_pss(tmp_path, "--kubernetes-version", "v1.26", "--no-defaults")
     assert code == 0
+
+
+def test_scan_judges_a_bare_pod_as_the_api_server_of_the_release_prepares_it(
+    tmp_path: Path,
+) -> None:
+    f = tmp_path / "pod.json"
+    f.write_text(json.dumps(pod({SECCOMP_NGINX: "unconfined"})))
+    args = ["scan", str(f), "--level", "baseline", "--version", "v1.22", "--quiet", "-o", "json"]
+    old = CliRunner().invoke(cli, [*args, "--kubernetes-version", "v1.26"])
+    assert old.exit_code == 1
+    (w,) = json.loads(old.output)["workloads"]
+    assert [v["check"] for v in w["pss"]["violations"]] == ["seccompProfile_baseline"]
+    new = CliRunner().invoke(cli, args)
+    assert new.exit_code == 0
+    notes = json.loads(new.output)["notes"]
+    assert any("1.19-1.26 would copy them" in n for n in notes)
+
+
+def test_scan_never_syncs_a_pod_template(tmp_path: Path) -> None:
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "d", "namespace": "web"},
+        "spec": {"template": {k: v for k, v in pod({SECCOMP_NGINX: "unconfined"}).items()
+                              if k in ("metadata", "spec")}},
+    }  # fmt: skip
+    f = tmp_path / "deploy.json"
+    f.write_text(json.dumps(deployment))
+    args = ["scan", str(f), "--level", "baseline", "--kubernetes-version", "v1.24", "--quiet"]
+    result = CliRunner().invoke(cli, [*args, "-o", "json"])
+    assert result.exit_code == 0, result.output
+
+
+def test_advise_report_levels_a_namespace_by_its_pods_as_the_release_prepares_them(
+    tmp_path: Path,
+) -> None:
+    f = tmp_path / "pod.json"
+    f.write_text(json.dumps(pod({SECCOMP_NGINX: "unconfined"})))
+
+    def level(*args: str) -> str:
+        result = CliRunner().invoke(cli, ["advise", str(f), "--report", "-o", "json", *args])
+        assert result.exit_code == 0, result.output
+        (ns,) = json.loads(result.stdout)["namespaces"]
+        return str(ns["level"])
+
+    assert level("--kubernetes-version", "v1.26") == "privileged"  # the field is Unconfined
+    assert level() == "baseline"  # newest: the annotation is ignored

@@ -155,3 +155,18 @@ def test_admit_reports_the_refusal_and_exits_1(tmp_path: Path) -> None:
     assert doc["allowed"] is False and doc["mutated_by"] == "p"
     assert doc["message"].startswith('Pod "p" is invalid: spec.containers[0].securityContext: ')
     assert [e["field"] for e in doc["validation_errors"]] == ["spec.containers[0].securityContext"]
+
+
+def test_scan_reports_the_refusal_as_a_finding_and_says_why_in_words(tmp_path: Path) -> None:
+    pod_file = tmp_path / "pod.json"
+    pod_file.write_text(json.dumps(pod({"privileged": True})))
+    psp_file = tmp_path / "psp.json"
+    psp_file.write_text(json.dumps(policy(privileged=True, allowPrivilegeEscalation=False)))
+    args = ["scan", str(pod_file), str(psp_file), "--level", "privileged", "--quiet"]
+    result = CliRunner().invoke(cli, [*args, "-o", "json"])
+    assert result.exit_code == 1  # PSS privileged passes: the refusal alone fails the scan
+    doc = json.loads(result.stdout)
+    assert [f["rule"] for f in doc["findings"]] == ["psp/p/privileged"]
+    assert PRIVILEGED_CONFLICT in doc["findings"][0]["message"]
+    text = CliRunner().invoke(cli, args)
+    assert "policy 'p' admits the pod with changes that make it invalid" in text.output

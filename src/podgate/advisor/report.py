@@ -12,6 +12,7 @@ from typing import Any
 from podgate.advisor.advise import Advice, GroupBy, Observed, rbac_can_use, unchanged
 from podgate.advisor.facts import PodFacts, is_id
 from podgate.k8s import Obj, mapping
+from podgate.k8s.prepare import prepare_for_create
 from podgate.psp import Identity, Request, review, service_account_identity
 from podgate.psp.patch import json_patch
 from podgate.psp.policy import is_policy
@@ -244,12 +245,23 @@ def _exceptions(advice: Advice, uses: Sequence[Use], catalog: Catalog) -> list[N
     return out
 
 
-def _namespaces(advice: Advice, version: Version) -> list[NamespaceLevel]:
+def _namespaces(
+    advice: Advice, version: Version, release: int | None = None
+) -> list[NamespaceLevel]:
+    """The level each namespace's workloads all meet; Pods judged as the API server of Kubernetes
+    1.`release` hands them to admission (PrepareForCreate's sync), templates as they are."""
     levels: dict[str, list[tuple[str, Level]]] = {}
     for o in advice.observed:
         w = o.workload
-        lvl = highest_level(version, w.meta, w.spec)
+        first = prepare_for_create(w.obj, release)[0] if w.is_pod else w.obj
+        meta, spec = (
+            (mapping(first.get("metadata")), mapping(first.get("spec")))
+            if w.is_pod
+            else (w.meta, w.spec)
+        )
+        lvl = highest_level(version, meta, spec)
         for pod in o.pods[1:]:  # pods of the input may differ from their template
+            pod = prepare_for_create(pod, release)[0]
             meta, spec = mapping(pod.get("metadata")), mapping(pod.get("spec"))
             other = highest_level(version, meta, spec)
             if _LEVEL_RANK[other] < _LEVEL_RANK[lvl]:
@@ -331,9 +343,11 @@ def build_report(
     catalog: Catalog,
     version: Version,
     sources: Sequence[Source | None] | None = None,
+    release: int | None = None,
 ) -> Report:
     """The report for `advice`, made from `objs` (the same decoded objects; `sources[i]` says
-    where `objs[i]` was read)."""
+    where `objs[i]` was read); Pods judged as the API server of Kubernetes 1.`release` hands
+    them to admission."""
     uses: list[Use] = []
     for o in advice.observed:
         uses.extend(_uses_of(o, advice.facts.get(id(o), [])))
@@ -351,7 +365,7 @@ def build_report(
     return Report(
         uses=tuple(uses),
         exceptions=tuple(exceptions),
-        namespaces=tuple(_namespaces(advice, version)),
+        namespaces=tuple(_namespaces(advice, version, release)),
         existing=tuple(existing),
         existing_policies=tuple(names),
         rbac_from_input=rbac_from_input,

@@ -20,6 +20,7 @@ from podgate.cli.common import (
     exclude_option,
     fail,
     handles_errors,
+    kubernetes_version_option,
     max_bytes_option,
     no_defaults_option,
     read_inputs,
@@ -101,6 +102,7 @@ def _yaml(docs: list[Any]) -> str:
     help="With --live: do not verify the API server's certificate (unsafe).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="With --live: no notes on standard error.")
+@kubernetes_version_option
 @no_defaults_option
 @exclude_option
 @max_bytes_option
@@ -117,6 +119,7 @@ def command(
     kube_context: str | None,
     insecure_skip_tls_verify: bool,
     quiet: bool,
+    kubernetes_release: int | None,
     no_defaults: bool,
     exclude: tuple[str, ...],
     max_bytes: int,
@@ -162,7 +165,14 @@ def command(
     if not advice.observed and not advice.left_out:
         click.echo("podgate: no workloads found in the input", err=True)
     if report:
-        made = build_report(advice, objs, load_catalog(), parsed_version, sources)
+        made = build_report(
+            advice,
+            objs,
+            load_catalog(),
+            parsed_version,
+            sources,
+            None if no_defaults else kubernetes_release,
+        )
         data = report_json(advice, made)
         if fmt == "json":
             _write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")

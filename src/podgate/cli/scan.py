@@ -20,6 +20,7 @@ from podgate.cli.common import (
     exclude_option,
     fail,
     handles_errors,
+    kubernetes_version_option,
     max_bytes_option,
     no_defaults_option,
     read_inputs,
@@ -180,6 +181,7 @@ def _render(fmt: str, result: Any, context: ReportContext) -> str:
     is_flag=True,
     help="With --live: do not verify the API server's certificate (unsafe).",
 )
+@kubernetes_version_option
 @no_defaults_option
 @exclude_option
 @max_bytes_option
@@ -205,6 +207,7 @@ def command(
     kube_context: str | None,
     namespace: str | None,
     insecure_skip_tls_verify: bool,
+    kubernetes_release: int | None,
     no_defaults: bool,
     exclude: tuple[str, ...],
     max_bytes: int,
@@ -271,6 +274,7 @@ def command(
         fail_on=fail_on,
         psp={"auto": None, "on": True, "off": False}[psp_mode],
         defaults=not no_defaults,
+        kubernetes=None if no_defaults else kubernetes_release,
     )
     result = _scan_with_progress(objs, sources, options, quiet)
     for warning in result.warnings:

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from podgate.k8s.field import FieldError
+
 SEVERITIES = ("critical", "high", "medium", "low")
 SEVERITY_RANK = {s: i for i, s in enumerate(reversed(SEVERITIES))}  # low 0 .. critical 3
 
@@ -130,6 +132,15 @@ def psp_control(field: str) -> str:
         if pattern.search(field):
             return key
     return "other"
+
+
+def invalid_control(err: FieldError) -> str:
+    """The control key of an error of the API server's validation of a PSP-admitted pod."""
+    if "`privileged` to true" in err.detail:
+        return "privileged"
+    if "CAP_SYS_ADMIN" in err.detail:
+        return "allowedCapabilities"
+    return psp_control(err.field)
 
 
 def at_least(severity: str, threshold: str) -> bool:

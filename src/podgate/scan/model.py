@@ -42,6 +42,7 @@ class ScanOptions:
     fail_on: str = "low"  # the lowest severity that fails the scan; "none" never fails
     psp: bool | None = None  # simulate PSP: None when the input holds a policy, or always/never
     defaults: bool = True  # default the pods controllers create as the API server does
+    kubernetes: int | None = None  # the API server's release (minor; None: newest) for bare pods
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from podgate.psp.admission import NO_PROVIDERS
-from podgate.scan.controls import SEVERITY_RANK, Control, psp_control
+from podgate.scan.controls import SEVERITY_RANK, Control, invalid_control, psp_control
 from podgate.scan.scan import ScanResult, WorkloadResult
 
 NO_USABLE_POLICY = "noUsablePolicy"  # the reason of a denial that names no field error
@@ -69,6 +69,14 @@ def explain(result: WorkloadResult) -> str | None:
     psp = result.psp
     if psp is None or psp.allowed or psp.decision.violations:
         return None
+    if psp.decision.invalid:
+        by = psp.decision.mutated_by
+        return (
+            f"policy {by!r} admits the pod with changes that make it invalid, and the API server "
+            "refuses it in its validation, before the validating phase"
+            if by
+            else "the API server refuses the pod as invalid as written, whichever policy admits it"
+        )
     if psp.message is not None and psp.message.endswith(NO_PROVIDERS):
         return (
             "no PodSecurityPolicy exists (or none can be built): with PodSecurityPolicy "
@@ -98,6 +106,10 @@ def rejection(result: WorkloadResult) -> Rejection | None:
         key = psp_control(err.field)
         control = controls.get(key) or Control(key, "other", "Other", "medium", "", (), (), (), ())
         policies.setdefault(policy, []).append((control, str(err)))
+    for err in psp.decision.invalid:
+        key = invalid_control(err)
+        control = controls.get(key) or Control(key, "other", "Other", "medium", "", (), (), (), ())
+        policies.setdefault(psp.decision.mutated_by or "", []).append((control, str(err)))
     by_policy = tuple(PolicyErrors(p, tuple(e)) for p, e in policies.items())
     reasons = tuple(dict.fromkeys(c.key for p in by_policy for c, _ in p.errors))
     ref = result.workload.ref

@@ -13,14 +13,16 @@ from podgate.errors import LoadError
 from podgate.k8s import Obj, mapping
 from podgate.k8s.defaults import default_object
 from podgate.k8s.objects import CONTAINER_LISTS
+from podgate.k8s.prepare import other_release_note, prepare_for_create
 from podgate.k8s.shape import pod_shape_errors
 from podgate.psp import Identity, PolicySet, Request, review
 from podgate.psp.patch import json_patch
 from podgate.psp.policy import is_policy
 from podgate.pss import LATEST, Level, LevelVersion, Version, Violation, evaluate, highest_level
+from podgate.pss.checks.capabilities_restricted import case_hints
 from podgate.rbac import Attributes, Authorizer, Grant, UserInfo, service_account_user
 from podgate.rbac.authorizer import USE_GROUPS
-from podgate.scan.controls import Catalog, Control, psp_control, pss_control
+from podgate.scan.controls import Catalog, Control, invalid_control, psp_control, pss_control
 from podgate.scan.coverage import (
     apart_notes,
     coverage,
@@ -260,8 +262,11 @@ def scan(
         _check_shape(w)
         ns = w.ref.namespace
         lv, how = level_of(ns)
-        violations = evaluate(lv.level, lv.version, w.meta, w.spec)
-        findings = _pss_findings(w, lv, violations, catalog) if full else []
+        seen = _as_admitted(w, options, notes if full else [])  # what Pod Security Admission sees
+        violations = evaluate(lv.level, lv.version, seen.meta, seen.spec)
+        if full and any(v.check == "capabilities_restricted" for v in violations):
+            notes.extend(f"{w.ref}: {hint}" for hint in case_hints(seen.spec))
+        findings = _pss_findings(seen, lv, violations, catalog) if full else []
         psp = None
         if policy_sets:
             who = requester(w)
@@ -284,10 +289,17 @@ def scan(
                 message=decision.message,
                 decision=decision,
             )
-            if not decision.allowed and not decision.violations and full:
+            refused = not decision.allowed and not decision.violations and not decision.invalid
+            if refused and full:
                 findings.append(_no_policy_finding(w, decision.message or ""))
-            for policy, err in decision.violations if full else ():
-                control = catalog.get(psp_control(err.field))
+            # the API server's refusal of what a policy admitted, then the policies' errors
+            errors = [
+                (decision.mutated_by or "validation", err, invalid_control(err))
+                for err in decision.invalid
+            ]
+            errors.extend((p, err, psp_control(err.field)) for p, err in decision.violations)
+            for policy, err, key in errors if full else ():
+                control = catalog.get(key)
                 findings.append(
                     Finding(
                         rule=f"psp/{policy}/{control.key}",
@@ -303,7 +315,7 @@ def scan(
                         source=w.source,
                     )
                 )
-        highest = _highest(options.version, lv, violations, w) if full else Level.PRIVILEGED
+        highest = _highest(options.version, lv, violations, seen) if full else Level.PRIVILEGED
         return WorkloadResult(w, lv, how, highest, violations, psp, tuple(findings))
 
     results: list[WorkloadResult] = []
@@ -368,6 +380,22 @@ def _no_policy_finding(w: Workload, message: str) -> Finding:
         field=w.spec_path,
         source=w.source,
     )
+
+
+def _as_admitted(w: Workload, options: ScanOptions, notes: list[str]) -> Workload:
+    """A bare pod as the API server of `options.kubernetes` hands it to Pod Security Admission
+    (PrepareForCreate's annotation/field sync); other workloads as they are (templates are never
+    synced). What was copied, or what an older release would copy, goes to `notes`."""
+    if not w.is_pod:
+        return w
+    hint = other_release_note(w.obj, options.kubernetes)
+    if hint is not None:
+        notes.append(f"{w.ref}: {hint}")
+    prepared, synced = prepare_for_create(w.obj, options.kubernetes)
+    if not synced:
+        return w
+    notes.append(f"{w.ref}: judged as the API server prepares it: " + "; ".join(map(str, synced)))
+    return replace(w, obj=prepared, meta=prepared["metadata"], spec=prepared["spec"])
 
 
 def _check_shape(w: Workload) -> None:
