@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from podgate.k8s.defaults import default_policy
 from podgate.k8s.pod_validation import pod_create_errors
+from podgate.k8s.prepare import PSP_RELEASE, prepare_for_create
 from podgate.psp import PolicySet, Request, review, validate_phase
 from podgate.psp.patch import json_patch
 
@@ -142,6 +143,11 @@ def test_input_unchanged_patch_reproduces_and_admission_is_idempotent(p: dict[st
         validated = validate_phase(policies, d.object, "ns", None, None)
         assert validated.allowed
         assert validated.policy == d.policy
+        # what the validating phase really gets: the pod after PrepareForCreate's seccomp sync
+        # (review's shortcut takes the admitting policy to accept it unchanged)
+        prepared, synced = prepare_for_create(d.object, PSP_RELEASE)
+        assert synced == d.prepared
+        assert validate_phase(policies, prepared, "ns", None, None).policy == d.policy
         again = review(policies, Request("CREATE", d.object, "ns"))
         assert again.allowed and not again.mutated and again.patch == []
         updated = review(policies, Request("UPDATE", d.object, "ns"))

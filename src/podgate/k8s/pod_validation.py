@@ -62,14 +62,10 @@ def security_context_value(sc: Mapping[str, Any]) -> str:
     return "core.SecurityContext{" + ", ".join(parts) + "}"
 
 
-def _is_id(value: Any) -> bool:
-    return not isinstance(value, int) or isinstance(value, bool) or 0 <= value <= MAX_ID
-
-
 def _container_errors(sc: Mapping[str, Any], at: str) -> Iterator[FieldError]:
     for key in ("runAsUser", "runAsGroup"):
         value = sc.get(key)
-        if value is not None and not _is_id(value):
+        if _out_of_range(value):
             yield invalid(f"{at}.{key}", value, ID_RANGE)
     if sc.get("allowPrivilegeEscalation") is not False:
         return
@@ -82,16 +78,34 @@ def _container_errors(sc: Mapping[str, Any], at: str) -> Iterator[FieldError]:
             yield invalid_rendered(at, security_context_value(sc), SYS_ADMIN_CONFLICT)
 
 
-def _pod_errors(psc: Mapping[str, Any]) -> Iterator[FieldError]:
+def _pod_errors(psc: Mapping[str, Any]) -> list[FieldError]:
     at = "spec.securityContext"
-    for key in ("fsGroup", "runAsUser", "runAsGroup"):
-        value = psc.get(key)
-        if value is not None and not _is_id(value):
-            yield invalid(f"{at}.{key}", value, ID_RANGE)
+    errors = [
+        invalid(f"{at}.{key}", psc[key], ID_RANGE)
+        for key in ("fsGroup", "runAsUser", "runAsGroup")
+        if _out_of_range(psc.get(key))
+    ]
     groups = psc.get("supplementalGroups")
-    for i, gid in enumerate(groups if isinstance(groups, list) else ()):
-        if not _is_id(gid):
-            yield invalid(f"{at}.supplementalGroups[{i}]", gid, ID_RANGE)
+    if type(groups) is list:
+        errors.extend(
+            invalid(f"{at}.supplementalGroups[{i}]", gid, ID_RANGE)
+            for i, gid in enumerate(groups)
+            if _out_of_range(gid)
+        )
+    return errors
+
+
+def _out_of_range(value: Any) -> bool:
+    return type(value) is int and not 0 <= value <= MAX_ID
+
+
+def _suspect(sc: Mapping[str, Any]) -> bool:
+    """Whether a container's securityContext can fail the checks (most cannot: a fast path)."""
+    return (
+        sc.get("allowPrivilegeEscalation") is False
+        or _out_of_range(sc.get("runAsUser"))
+        or _out_of_range(sc.get("runAsGroup"))
+    )
 
 
 def pod_create_errors(pod: Obj) -> tuple[FieldError, ...]:
@@ -102,9 +116,11 @@ def pod_create_errors(pod: Obj) -> tuple[FieldError, ...]:
     errors: list[FieldError] = []
     for list_name in ("containers", "initContainers"):
         items = spec.get(list_name)
-        for i, c in enumerate(items if isinstance(items, list) else ()):
+        if type(items) is not list:
+            continue
+        for i, c in enumerate(items):
             sc = c.get("securityContext") if isinstance(c, Mapping) else None
-            if isinstance(sc, Mapping):
+            if isinstance(sc, Mapping) and _suspect(sc):
                 errors.extend(_container_errors(sc, f"spec.{list_name}[{i}].securityContext"))
     psc = spec.get("securityContext")
     if isinstance(psc, Mapping):

@@ -23,12 +23,11 @@ upstream skips them. The input is never modified.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from podgate.k8s.defaults import Defaulted, default_object
-from podgate.k8s.objects import Obj
+from podgate.k8s.objects import Obj, mapping
 
 SECCOMP_POD_KEY = "seccomp.security.alpha.kubernetes.io/pod"
 SECCOMP_CONTAINER_PREFIX = "container.seccomp.security.alpha.kubernetes.io/"
@@ -123,33 +122,57 @@ def _profile(sc: Any, key: str) -> Any:
 
 
 class _Changes:
-    """Copy-on-write edits of one pod, with the note for each."""
+    """Copy-on-write edits of one pod (only the dicts and lists on the way to a change are
+    copied, each once), with the note for each."""
 
     def __init__(self, pod: Obj) -> None:
         self.pod = pod
         self.out: dict[str, Any] | None = None
+        self.fresh: set[int] = set()  # ids of the containers this pod's copy owns
         self.notes: list[Defaulted] = []
 
-    def _root(self) -> dict[str, Any]:
+    def _node(self, path: tuple[Any, ...]) -> dict[str, Any]:
         if self.out is None:
-            self.out = copy.deepcopy(dict(self.pod))
-        return self.out
+            self.out = dict(self.pod)
+            self.fresh.add(id(self.out))
+        node: Any = self.out
+        for step in path:
+            child = node[step] if isinstance(node, list) else node.get(step)
+            if id(child) not in self.fresh:
+                child = list(child) if isinstance(child, list) else dict(mapping(child))
+                node[step] = child
+                self.fresh.add(id(child))
+            node = child
+        result: dict[str, Any] = node
+        return result
 
     def annotate(self, key: str, value: str, why: str) -> None:
-        meta = self._root().setdefault("metadata", {})
-        if not isinstance(meta.get("annotations"), dict):
-            meta["annotations"] = {}
-        meta["annotations"][key] = value
+        self._node(("metadata", "annotations"))[key] = value
         self.notes.append(Defaulted(f"metadata.annotations[{key}]", value, why))
 
     def set_field(self, path: tuple[Any, ...], at: str, key: str, value: Any, why: str) -> None:
-        node = self._root()["spec"]
-        for step in path:
-            node = node[step]
-        if not isinstance(node.get("securityContext"), dict):
-            node["securityContext"] = {}
-        node["securityContext"][key] = value
+        self._node(("spec", *path, "securityContext"))[key] = value
         self.notes.append(Defaulted(f"{at}.securityContext.{key}", _shown(value), why))
+
+
+_PREFIXES = (SECCOMP_POD_KEY, SECCOMP_CONTAINER_PREFIX, APPARMOR_CONTAINER_PREFIX)
+_FIELDS = ("seccompProfile", "appArmorProfile")
+
+
+def _may_sync(spec: Obj, annotations: Mapping[str, Any]) -> bool:
+    """Whether the pod has anything the sync reads: a fast path for most pods."""
+    if any(isinstance(k, str) and k.startswith(_PREFIXES) for k in annotations):
+        return True
+    psc = spec.get("securityContext")
+    if isinstance(psc, dict) and any(psc.get(f) is not None for f in _FIELDS):
+        return True
+    for list_name in _LISTS:
+        items = spec.get(list_name)
+        for c in items if type(items) is list else ():
+            sc = c.get("securityContext") if isinstance(c, dict) else None
+            if isinstance(sc, dict) and any(sc.get(f) is not None for f in _FIELDS):
+                return True
+    return False
 
 
 def prepare_for_create(pod: Obj, release: int | None) -> tuple[Obj, tuple[Defaulted, ...]]:
@@ -161,6 +184,8 @@ def prepare_for_create(pod: Obj, release: int | None) -> tuple[Obj, tuple[Defaul
     meta = pod.get("metadata")
     annotations = meta.get("annotations") if isinstance(meta, dict) else None
     annotations = annotations if isinstance(annotations, dict) else {}
+    if not _may_sync(spec, annotations):
+        return pod, ()
     changes = _Changes(pod)
     if seccomp_annotation_to_field(release):
         _sync_seccomp(spec, annotations, changes, seccomp_field_to_annotation(release))

@@ -9,7 +9,7 @@ SubjectAccessReview client or "everyone may use everything" can stand behind it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from podgate.k8s import Obj, mapping
@@ -327,49 +327,28 @@ def review(policies: PolicySet, request: Request, can_use: CanUse | None = None)
     admitted = admit_phase(policies, pod, request.namespace, request.user, can_use)
     if not admitted.allowed or admitted.policy is None:
         return admitted
-    return _after_admission(policies, request, can_use, admitted, admitted.policy)
+    return _after_admission(request, admitted, admitted.policy)
 
 
-def _after_admission(
-    policies: PolicySet,
-    request: Request,
-    can_use: CanUse | None,
-    admitted: Decision,
-    policy: str,
-) -> Decision:
+def _after_admission(request: Request, admitted: Decision, policy: str) -> Decision:
     """What happens to a CREATE between the phases and in the validating phase: the API server
     prepares the pod (PrepareForCreate: the seccomp annotation/field sync of 1.19-1.24) and
     validates it, refusing it as invalid before validating admission runs (spec/psp-errata.md
     D1); the validating phase then judges the prepared pod."""
     prepared, synced = prepare_for_create(admitted.object, PSP_RELEASE)
     annotations = {**admitted.audit_annotations}
-    refused = Decision(False, True, None, request.pod, False, [], (), None, annotations)
     invalid = pod_create_errors(prepared)
     if invalid:
-        return replace(
-            refused,
-            message=invalid_message(prepared, invalid),
-            prepared=synced,
-            invalid=invalid,
-            mutated_by=policy if admitted.mutated else None,
-        )
-    validate_policy = policy
-    if synced:
-        validated = validate_phase(policies, prepared, request.namespace, request.user, can_use)
-        if not validated.allowed or validated.policy is None:
-            return replace(
-                refused,
-                violations=validated.violations,
-                message=validated.message,
-                unauthorized=validated.unauthorized,
-                prepared=synced,
-            )
-        validate_policy = validated.policy
-    # Without changes between the phases, the validating phase evaluates the admitted pod with
-    # the admitting policy first (it is named in kubernetes.io/psp). Mutation is idempotent, so
-    # that policy accepts it unchanged and is chosen again: the outcome is known without
-    # evaluating it twice. (A webhook calls validate_phase itself, since other webhooks may
-    # change the pod in between; the property tests check this equivalence.)
+        message = invalid_message(prepared, invalid)
+        return Decision(False, True, None, request.pod, False, [], (), message, annotations,
+                        prepared=synced, invalid=invalid,
+                        mutated_by=policy if admitted.mutated else None)  # fmt: skip
+    # The validating phase evaluates the prepared pod with the admitting policy first (it is
+    # named in kubernetes.io/psp). Mutation is idempotent, and the seccomp sync only writes a
+    # profile the pod already has in its other spelling (annotation <-> field, docker/default
+    # counting as runtime/default), so that policy accepts it unchanged and is chosen again:
+    # the outcome is known without evaluating it twice. (A webhook calls validate_phase itself,
+    # since other webhooks may change the pod in between; the property tests check both.)
     return Decision(
         True,
         True,
@@ -379,6 +358,6 @@ def _after_admission(
         admitted.patch,
         (),
         None,
-        {**annotations, AUDIT_VALIDATE: validate_policy},
+        {**annotations, AUDIT_VALIDATE: policy},
         prepared=synced,
     )
