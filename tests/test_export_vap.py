@@ -225,3 +225,12 @@ def test_cli_without_verify_is_unproved_and_exits_1() -> None:
     assert result.exit_code == 1
     data = json.loads(result.stdout)
     assert {p["verdict"] for p in data["policies"]} == {"unproved"}
+
+
+@pytest.mark.parametrize("target", ["vap", "gatekeeper", "kyverno"])
+def test_validating_exports_name_the_workloads_that_needed_psps_defaults(target: str) -> None:
+    psps, rbac, rest = split(objects_of(EXAMPLE))
+    result = export(psps, rbac, rest, target, "1.36")
+    (note,) = [n for n in result.notes if "admitted by PSP only with its defaults" in n]
+    assert note.startswith("3 of the input's workloads")
+    assert "Deployment shop/web" in note

@@ -125,6 +125,24 @@ class Cluster:
                     found.add((g.binding.namespace, kind, name))
         return [{"namespace": n, "kind": k, "name": m} for n, k, m in sorted(found)]
 
+    def needs_defaults_note(self) -> str | None:
+        """The note a validating-only export owes: which of the input's workloads PSP admitted
+        only by filling fields in (the export denies them until their manifests carry them)."""
+        names = [
+            str(w.ref)
+            for w in self.workloads
+            if (d := self.decide(w.as_pod(), w.ref.namespace or "default", requester(w))).allowed
+            and d.mutated
+        ]
+        if not names:
+            return None
+        shown = ", ".join(names[:5]) + (f" (+{len(names) - 5} more)" if len(names) > 5 else "")
+        return (
+            f"{len(names)} of the input's workloads were admitted by PSP only with its defaults "
+            "filled in; this export (like PSP's validating phase) denies them until their "
+            f"manifests carry them (podgate simplify lists each patch): {shown}"
+        )
+
     def usable_in(self, namespace: str) -> tuple[str, ...]:
         """The policies some service account of `namespace`, or a controller acting in it,
         may use there (sorted as PSP orders them)."""

@@ -91,6 +91,9 @@ def export_gatekeeper(cluster: Cluster, minor: int) -> ExportResult:
     ]
     if cluster.authz is None:
         notes.append("no RBAC in the input: every policy is exported as usable by everyone")
+    needs = cluster.needs_defaults_note()
+    if needs:
+        notes.append(needs)
     return ExportResult(
         target="gatekeeper",
         kubernetes_version=f"1.{minor}",

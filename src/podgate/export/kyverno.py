@@ -45,6 +45,9 @@ def export_kyverno(cluster: Cluster, minor: int) -> ExportResult:
     ]
     if cluster.authz is None:
         notes.append("no RBAC in the input: every policy is exported as usable by everyone")
+    needs = cluster.needs_defaults_note()
+    if needs:
+        notes.append(needs)
     return ExportResult(
         target="kyverno",
         kubernetes_version=f"1.{minor}",

@@ -127,6 +127,9 @@ def export_vap(cluster: Cluster, minor: int) -> ExportResult:
         )
     if cluster.authz is None:
         notes.append("no RBAC in the input: every policy is exported as usable by everyone")
+    needs = cluster.needs_defaults_note()
+    if needs:
+        notes.append(needs)
     outcomes = tuple(Outcome(name, Verdict.UNPROVED, "") for name in cluster.policy_set.names)
     notes.extend(
         f"policy {u.name} cannot be built and is skipped, as PSP skipped it: {u.reason}"
