@@ -8,9 +8,12 @@ Service; its extended key usage is serverAuth only."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime
 import ipaddress
 import os
+import stat
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["Bundle", "self_signed", "subject_alt_names", "write_bundle"]
+__all__ = ["Bundle", "UnsafeDirectory", "self_signed", "subject_alt_names", "write_bundle"]
 
 CA_DAYS = 3650
 LEAF_DAYS = 365
@@ -140,31 +143,72 @@ def self_signed(hosts: Sequence[str], now: datetime.datetime | None = None) -> B
     )
 
 
-def _write(path: str, data: bytes, mode: int) -> None:
-    """Write atomically (a temporary file renamed over the target) with `mode`."""
-    tmp = f"{path}.tmp{os.getpid()}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+class UnsafeDirectory(Exception):
+    """An output directory that someone else could write into (and so swap the key)."""
+
+
+def _check_private(path: str) -> None:
+    """Refuse a directory that other users can write to or that another user owns: they could
+    replace the key or the certificates after they are written."""
+    st = os.stat(path)
+    if not stat.S_ISDIR(st.st_mode):
+        raise UnsafeDirectory(f"{path}: not a directory")
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise UnsafeDirectory(
+            f"{path}: writable by other users (mode {stat.S_IMODE(st.st_mode):04o}); "
+            "give --out a directory only you can write (podgate creates a missing one with 0700)"
+        )
+    if st.st_uid not in (os.geteuid(), 0):
+        raise UnsafeDirectory(
+            f"{path}: owned by another user (uid {st.st_uid}); "
+            "give --out a directory of your own (podgate creates a missing one with 0700)"
+        )
+
+
+def _make_private_dirs(path: str) -> None:
+    """Create `path` and any missing parents with mode 0700, whatever the umask."""
+    missing = []
+    head = os.path.abspath(path)
+    while not os.path.lexists(head):
+        missing.append(head)
+        head = os.path.dirname(head)
+    for d in reversed(missing):
+        try:
+            os.mkdir(d, 0o700)
+        except FileExistsError:
+            continue  # made meanwhile: _check_private judges the final directory
+        os.chmod(d, 0o700)  # the umask may have taken bits from 0700
+
+
+def _write(directory: str, name: str, data: bytes, mode: int) -> str:
+    """Write `directory/name` atomically with `mode`: a new temporary file (O_EXCL, never a
+    planted one, never through a symlink) in the same directory, renamed over the target."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), mode)
             fh.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
+            fh.flush()
+            os.fsync(fh.fileno())
+        path = os.path.join(directory, name)
+        os.replace(tmp, path)  # replaces a symlink at `path` itself, never its target
     except BaseException:
-        if os.path.exists(tmp):
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    return path
 
 
 def write_bundle(bundle: Bundle, out_dir: str) -> list[str]:
-    """ca.crt, tls.crt (0644) and tls.key (0600) in `out_dir` (created if needed)."""
-    os.makedirs(out_dir, exist_ok=True)
-    written = []
-    for name, data, mode in (
-        ("ca.crt", bundle.ca_pem, 0o644),
-        ("tls.key", bundle.key_pem, 0o600),
-        ("tls.crt", bundle.cert_pem, 0o644),
-    ):
-        path = os.path.join(out_dir, name)
-        _write(path, data, mode)
-        written.append(path)
-    return written
+    """ca.crt, tls.crt (0644) and tls.key (0600) in `out_dir`, created with mode 0700 when
+    missing. Raises UnsafeDirectory when others can write to `out_dir`, OSError on I/O errors."""
+    _make_private_dirs(out_dir)
+    _check_private(out_dir)
+    return [
+        _write(out_dir, name, data, mode)
+        for name, data, mode in (
+            ("ca.crt", bundle.ca_pem, 0o644),
+            ("tls.key", bundle.key_pem, 0o600),
+            ("tls.crt", bundle.cert_pem, 0o644),
+        )
+    ]
