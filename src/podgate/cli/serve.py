@@ -114,6 +114,20 @@ the last good content. Logs: one JSON line per decision on stdout."""
     "and reviews in flight finish before the exit.",
 )  # fmt: skip
 @click.option(
+    "--tls-handshake-timeout", type=click.FloatRange(min=0.1), default=5.0, show_default=True,
+    metavar="SECONDS", help="Close a connection whose TLS handshake is not done within this time.",
+)  # fmt: skip
+@click.option(
+    "--max-connections", type=click.IntRange(min=1), default=128, show_default=True,
+    metavar="N", help="Connections open at a time; more wait in the kernel's accept queue.",
+)  # fmt: skip
+@click.option(
+    "--max-buffered-bytes", type=click.IntRange(min=1024 * 1024), default=32 * 1024 * 1024,
+    show_default=True, metavar="BYTES",
+    help="Request-body bytes held at a time, beyond each body's first 32 KiB; a request that "
+    "would pass it waits up to 1 s, then gets 429 with Retry-After (the API server retries).",
+)  # fmt: skip
+@click.option(
     "--reload-interval", type=click.FloatRange(min=0.1), default=5.0, show_default=True,
     metavar="SECONDS", help="How often files and the certificate are checked for changes.",
 )  # fmt: skip
@@ -141,6 +155,9 @@ def command(
     request_timeout: float,
     header_timeout: float,
     shutdown_delay: float,
+    tls_handshake_timeout: float,
+    max_connections: int,
+    max_buffered_bytes: int,
     reload_interval: float,
     verbosity: int,
     max_bytes: int,
@@ -171,6 +188,9 @@ def command(
         request_timeout=request_timeout,
         header_timeout=header_timeout,
         shutdown_delay=shutdown_delay,
+        tls_handshake_timeout=tls_handshake_timeout,
+        max_connections=max_connections,
+        max_buffered_bytes=max_buffered_bytes,
         reload_interval=reload_interval,
         verbosity=verbosity,
         max_bytes=max_bytes,

@@ -7,9 +7,12 @@ routes and one body reader.
   refused as soon as it passes the cap). Everything past that is answered 200 with an
   AdmissionReview, the decision inside: also JSON that does not parse and a request past its
   deadline (the failure behaviour, uid "" when it is unknown). The deadline is the API server's
-  `?timeout=` (a Go duration; a malformed one is ignored) or the server default, less a margin
-  so that the answer arrives before the API server gives up; a client that stalls while
-  sending its body is answered then and its connection closed.
+  `?timeout=` (a Go duration; a malformed one is ignored; at most 30 s, the API server's
+  maximum) or the server default, less a margin so that the answer arrives before the API
+  server gives up; a client that stalls while sending its body is answered then and its
+  connection closed. Bodies beyond their first 32 KiB draw on a budget shared by all requests
+  (`limits.ByteBudget`); when it is spent, 429 with `Retry-After: 1`. Texts in answers and
+  logs are clipped; metric labels from the request are bounded to known values.
 * `GET /healthz` (alive), `/readyz` (policies, namespaces and certificate loaded),
   `/metrics` (Prometheus text).
 """
@@ -25,8 +28,9 @@ from typing import Any
 
 import orjson
 
+from podgate.webhook.limits import FREE_BODY_BYTES, ByteBudget, clip_response
 from podgate.webhook.logs import JsonLogger
-from podgate.webhook.metrics import CONTENT_TYPE, Metrics
+from podgate.webhook.metrics import CONTENT_TYPE, Metrics, resource_label, subresource_label
 from podgate.webhook.review import (
     ADMISSION_VERSION,
     MUTATE,
@@ -39,7 +43,15 @@ from podgate.webhook.review import (
     uid_of,
 )
 
-__all__ = ["MAX_BODY_BYTES", "MUTATE", "VALIDATE", "Runtime", "WebhookApp", "parse_go_duration"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_TIMEOUT",
+    "MUTATE",
+    "VALIDATE",
+    "Runtime",
+    "WebhookApp",
+    "parse_go_duration",
+]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -48,6 +60,9 @@ Send = Callable[[Message], Awaitable[None]]
 
 MAX_BODY_BYTES = 3 * 1024 * 1024  # 3145728, as upstream's PSA webhook
 DEADLINE_SHARE = 0.9  # answer within 90% of the API server's timeout
+MAX_TIMEOUT = 30.0  # the API server's largest timeoutSeconds
+BUDGET_WAIT = 1.0  # how long a body waits for the shared budget before 429
+DEFAULT_BUFFER_BUDGET = 32 * 1024 * 1024
 
 _DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
 _UNITS = {
@@ -81,6 +96,7 @@ class Runtime:
     default_timeout: float = 10.0
     blocking_sources: bool = False  # decisions may block (API calls): run them in a thread
     readiness: Sequence[tuple[str, Callable[[], bool]]] = field(default_factory=tuple)
+    budget: ByteBudget = field(default_factory=lambda: ByteBudget(DEFAULT_BUFFER_BUDGET))
 
     def not_ready(self) -> list[str]:
         return [name for name, check in self.readiness if not check()]
@@ -94,20 +110,40 @@ class _Disconnected(Exception):
     pass
 
 
-async def _read_body(receive: Receive, cap: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise _Disconnected
-        body = message.get("body", b"")
-        size += len(body)
-        if size > cap:
-            raise _TooLarge
-        chunks.append(body)
-        if not message.get("more_body"):
-            return b"".join(chunks)
+class _Busy(Exception):
+    pass
+
+
+class _Body:
+    """A request body being read, and the bytes of the shared budget it holds."""
+
+    def __init__(self, budget: ByteBudget) -> None:
+        self.budget = budget
+        self.held = 0
+
+    async def read(self, receive: Receive, cap: int) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _Disconnected
+            body = message.get("body", b"")
+            size += len(body)
+            if size > cap:
+                raise _TooLarge
+            need = size - FREE_BODY_BYTES - self.held
+            if need > 0:
+                if not await self.budget.acquire(need, BUDGET_WAIT):
+                    raise _Busy
+                self.held += need
+            chunks.append(body)
+            if not message.get("more_body"):
+                return b"".join(chunks)
+
+    def release(self) -> None:
+        self.budget.release(self.held)
+        self.held = 0
 
 
 async def _send(
@@ -148,7 +184,7 @@ def _timeout(scope: Scope, default: float) -> float:
         if key == "timeout":
             seconds = parse_go_duration(value)
             if seconds is not None and seconds > 0:
-                return seconds
+                return min(seconds, MAX_TIMEOUT)
     return default
 
 
@@ -221,8 +257,6 @@ class WebhookApp:
     async def _admission(self, webhook: str, scope: Scope, receive: Receive, send: Send) -> None:
         rt = self.runtime
         started = time.monotonic()
-        budget = _timeout(scope, rt.default_timeout) * DEADLINE_SHARE
-        deadline = started + budget
         content_type = _header(scope, b"content-type")
         if not _is_json(content_type):
             rt.metrics.errors.labels("true", "http").inc()
@@ -233,10 +267,33 @@ class WebhookApp:
         if length.isdigit() and int(length) > MAX_BODY_BYTES:
             await self._too_large(send)
             return
+        reading = _Body(rt.budget)
         try:
-            body = await asyncio.wait_for(_read_body(receive, MAX_BODY_BYTES), budget)
+            await self._read_and_answer(webhook, scope, receive, send, reading, started)
+        finally:
+            reading.release()
+
+    async def _read_and_answer(
+        self,
+        webhook: str,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        reading: _Body,
+        started: float,
+    ) -> None:
+        rt = self.runtime
+        budget = _timeout(scope, rt.default_timeout) * DEADLINE_SHARE
+        deadline = started + budget
+        try:
+            body = await asyncio.wait_for(reading.read(receive, MAX_BODY_BYTES), budget)
         except _TooLarge:
             await self._too_large(send)
+            return
+        except _Busy:
+            rt.metrics.errors.labels("true", "busy").inc()
+            busy = b"too many request bytes in flight; retry\n"
+            await _send(send, 429, busy, close=True, extra=[(b"retry-after", b"1")])
             return
         except _Disconnected:
             return
@@ -309,7 +366,11 @@ class WebhookApp:
         started: float,
         close: bool = False,
     ) -> None:
-        review = {"apiVersion": ADMISSION_VERSION, "kind": "AdmissionReview", "response": response}
+        review = {
+            "apiVersion": ADMISSION_VERSION,
+            "kind": "AdmissionReview",
+            "response": clip_response(response),
+        }
         await _send(send, 200, orjson.dumps(review), "application/json", close=close)
 
     def _failed(self, webhook: str, message: str, started: float) -> None:
@@ -331,7 +392,9 @@ class WebhookApp:
         allowed = "true" if outcome.allowed else "false"
         operation = outcome.operation.lower()
         dry_run = "true" if outcome.dry_run else "false"
-        resource, subresource = outcome.resource, outcome.subresource
+        # label values from the request are bounded: a known set, else "other"
+        resource = resource_label(outcome.resource)
+        subresource = subresource_label(outcome.subresource)
         m.child(m.requests, webhook, operation, resource, subresource, allowed, dry_run).inc()
         m.child(m.duration, webhook, operation, allowed).observe(latency)
         for e in outcome.evaluations:

@@ -11,6 +11,7 @@ content, never a mixture."""
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -103,12 +104,22 @@ class Reloading:
         try:
             self._load()
         except (PodgateError, OSError, RecursionError, ValueError) as e:
+            _unfreeze()
             if self._on_reload is not None:
                 self._on_reload(self.name, False, str(e))
             return False
+        _unfreeze()
         if self._on_reload is not None:
             self._on_reload(self.name, True, "")
         return True
+
+
+def _unfreeze() -> None:
+    """Undo the loader's `gc.freeze()` after a reload. The CLI loads once, but in the server it
+    would also freeze, for good, any garbage with reference cycles that this load or the
+    serving thread had made by then: memory that grows with every reload. Unfrozen, the next
+    collection (the server's memory trimmer runs one after each reload) frees it."""
+    gc.unfreeze()
 
 
 def compile_policies(docs: Iterable[Document]) -> PolicySet:

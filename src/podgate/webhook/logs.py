@@ -1,7 +1,8 @@
 """Structured JSON logs, one object per line on stdout (webhook.md §8): `ts` (Unix seconds),
 `v` (verbosity), `msg` (fixed text, capitalised, past tense), lowerCamelCase keys, `err` for
 errors, `level` (`warning`, `error`) on lines an operator must look at. Never object bodies,
-Secret data or userInfo.extra values.
+Secret data or userInfo.extra values; strings from requests are clipped
+(`limits.MAX_LOG_TEXT` characters each).
 
 One format for the whole process: `JsonLogHandler` writes every standard `logging` record
 (podgate's Kubernetes sources log that way, and so do uvicorn and asyncio) through the same
@@ -19,6 +20,8 @@ from typing import IO, Any
 
 import orjson
 
+from podgate.webhook.limits import MAX_LOG_TEXT, clip_strings
+
 __all__ = ["JsonLogHandler", "JsonLogger", "route_logging"]
 
 
@@ -33,7 +36,12 @@ class JsonLogger:
     def log(self, msg: str, v: int = 0, **fields: Any) -> None:
         if v > self.verbosity:
             return
-        record = {"ts": round(time.time(), 6), "v": v, "msg": msg, **fields}
+        record = {
+            "ts": round(time.time(), 6),
+            "v": v,
+            "msg": msg,
+            **clip_strings(fields, MAX_LOG_TEXT),
+        }
         line = orjson.dumps(record, default=str).decode() + "\n"
         with self._lock:
             try:

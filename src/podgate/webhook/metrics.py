@@ -1,7 +1,10 @@
 """The webhook's Prometheus metrics (webhook.md §7.2 names), in a registry of their own.
 
 No user, pod or namespace names in labels: policies (a bounded set of PSP names, or PSS
-`level:version`), modes, operations, resources and decisions only."""
+`level:version`), modes, operations, resources and decisions only. The resource and
+subresource of a request are labels only when they are ones the webhook is registered for or
+knows (`resource_label`, `subresource_label`); anything else is `other`, so a client cannot
+grow the registry (and /metrics) with names of its own."""
 
 from __future__ import annotations
 
@@ -19,12 +22,56 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from podgate import __version__
 
-__all__ = ["CONTENT_TYPE", "Metrics"]
+__all__ = ["CONTENT_TYPE", "Metrics", "resource_label", "subresource_label"]
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 LATENCY_BUCKETS = (
     0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0
 )  # fmt: skip
+
+OTHER = "other"
+# what the webhook configurations in deploy/ route to podgate (webhook.md §2.4) and namespaces
+KNOWN_RESOURCES = frozenset(
+    {
+        "",  # a request that could not be read
+        "pods",
+        "namespaces",
+        "replicationcontrollers",
+        "podtemplates",
+        "apps/replicasets",
+        "apps/deployments",
+        "apps/statefulsets",
+        "apps/daemonsets",
+        "batch/jobs",
+        "batch/cronjobs",
+    }
+)
+# the pod subresources of the API server (webhook.md §1.4)
+KNOWN_SUBRESOURCES = frozenset(
+    {
+        "",
+        "ephemeralcontainers",
+        "status",
+        "binding",
+        "eviction",
+        "exec",
+        "attach",
+        "log",
+        "portforward",
+        "proxy",
+        "resize",
+    }
+)
+
+
+def resource_label(resource: str) -> str:
+    """`group/resource` (or a core resource) as a label value: known ones, else `other`."""
+    return resource if resource in KNOWN_RESOURCES else OTHER
+
+
+def subresource_label(subresource: str) -> str:
+    """A subresource as a label value: the API server's pod subresources, else `other`."""
+    return subresource if subresource in KNOWN_SUBRESOURCES else OTHER
 
 
 class Metrics:

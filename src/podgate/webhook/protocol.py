@@ -9,15 +9,20 @@ further request, or it is closed. Bodies are bounded by the application's own de
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 __all__ = ["GuardedHttpToolsProtocol"]
 
+READ_BUFFER_HIGH = 64 * 1024
+
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
     header_timeout = 10.0
+    on_lost: Callable[[], None] | None = None  # set by the listener: frees the connection slot
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -39,11 +44,28 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        # decrypted bytes held for a paused reader: 64 KiB, not asyncio's 256 KiB
+        limits = getattr(transport, "set_read_buffer_limits", None)  # TLS transports have it
+        if limits is not None:
+            with contextlib.suppress(NotImplementedError, ValueError):
+                limits(high=READ_BUFFER_HIGH)
         self._arm()
+
+    def close_if_idle(self) -> bool:
+        """Drop the connection if it is an idle keep-alive one (between requests, nothing
+        sent), at once (no TLS close_notify to wait for); True when it was dropped."""
+        if self.timeout_keep_alive_task is None or self.transport.is_closing():
+            return False
+        self.transport.abort()
+        return True
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
-        super().connection_lost(exc)
+        try:
+            super().connection_lost(exc)
+        finally:
+            if self.on_lost is not None:
+                self.on_lost()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()

@@ -19,9 +19,12 @@ from podgate import __version__
 from podgate.errors import PodgateError
 from podgate.io.pss_config import load_pss_config
 from podgate.pss.config import DEFAULT_CONFIGURATION
-from podgate.webhook.app import Runtime, WebhookApp
+from podgate.webhook import memory
+from podgate.webhook.app import DEFAULT_BUFFER_BUDGET, Runtime, WebhookApp
 from podgate.webhook.files import FileNamespaceSource, FilePolicySource, FileRbacAuthorizer
+from podgate.webhook.limits import ByteBudget
 from podgate.webhook.logs import JsonLogger, route_logging
+from podgate.webhook.memory import Trimmer
 from podgate.webhook.metrics import Metrics
 from podgate.webhook.protocol import with_header_timeout
 from podgate.webhook.review import Settings, Sources
@@ -56,6 +59,9 @@ class ServeOptions:
     reload_interval: float = 5.0
     verbosity: int = 0
     max_bytes: int = 64 * 1024 * 1024
+    max_connections: int = 128  # open at a time; more wait in the kernel's accept queue
+    tls_handshake_timeout: float = 5.0
+    max_buffered_bytes: int = DEFAULT_BUFFER_BUDGET  # request-body bytes held at a time
 
 
 def parse_listen(listen: str) -> tuple[str, int]:
@@ -217,6 +223,7 @@ def build(options: ServeOptions, logger: JsonLogger | None = None) -> Server:
         default_timeout=options.request_timeout,
         blocking_sources=blocking,
         readiness=tuple(readiness),
+        budget=ByteBudget(options.max_buffered_bytes),
     )
     return Server(runtime, WebhookApp(runtime), certificate, pollers, logger)
 
@@ -234,18 +241,28 @@ def _certificate_reloaded(
 
 
 def start_polling(
-    pollers: Sequence[Callable[[], bool]], interval: float, logger: JsonLogger
+    pollers: Sequence[Callable[[], bool]],
+    interval: float,
+    logger: JsonLogger,
+    trimmer: Trimmer | None = None,
 ) -> threading.Event:
-    """Poll every `interval` seconds in a daemon thread until the returned event is set."""
+    """Poll every `interval` seconds in a daemon thread until the returned event is set; then
+    give memory back (`memory.Trimmer`): after a reload, and after a burst."""
     stop = threading.Event()
 
     def loop() -> None:
         while not stop.wait(interval):
+            reloaded = False
             for poll in pollers:
                 try:
-                    poll()
+                    reloaded |= poll()
                 except Exception as e:  # noqa: BLE001 - a poller's bug must not stop reloading
                     logger.error("Failed to poll a source", e)
+            if trimmer is not None:
+                if reloaded:
+                    trimmer.rebase()
+                else:
+                    trimmer.tick()
 
     threading.Thread(target=loop, name="podgate-reload", daemon=True).start()
     return stop
@@ -265,8 +282,13 @@ def serve(options: ServeOptions) -> None:
     """Build, bind and serve until SIGTERM/SIGINT."""
     import uvicorn
 
+    from podgate.webhook.listener import GatedServer
     from podgate.webhook.shutdown import Draining, DrainingServer
 
+    class Serving(GatedServer, DrainingServer):
+        """Connections through the gate (bounded), SIGTERM draining."""
+
+    memory.tune()
     logger = JsonLogger(verbosity=options.verbosity)
     route_logging(logger)  # the Kubernetes sources, uvicorn and asyncio log as JSON lines too
     server = build(options, logger)
@@ -275,7 +297,8 @@ def serve(options: ServeOptions) -> None:
     gc.freeze()
     sock = listen_socket(options.listen)
     host, port = sock.getsockname()[:2]
-    stop = start_polling(server.pollers, options.reload_interval, server.logger)
+    trimmer = memory.Trimmer()
+    stop = start_polling(server.pollers, options.reload_interval, server.logger, trimmer)
     try:
         import uvloop  # noqa: F401
 
@@ -310,14 +333,17 @@ def serve(options: ServeOptions) -> None:
     )
     draining = Draining()
     rt.readiness = (*rt.readiness, ("draining", draining.ready))
-    uv = DrainingServer(
+    uv = Serving(
         config,
         draining,
+        sock=sock,
+        max_connections=options.max_connections,
+        handshake_timeout=options.tls_handshake_timeout,
         delay=options.shutdown_delay,
         on_signal=lambda name, delay: logger.log("Shutting down", signal=name, delay=delay),
     )
     try:
-        uv.run(sockets=[sock])
+        uv.run()
     finally:
         stop.set()
     logger.log("Stopped")
