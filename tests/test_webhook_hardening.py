@@ -382,3 +382,23 @@ def test_the_byte_budget_waits_for_released_bytes_and_gives_up_after_its_wait() 
         return [got, budget.used == 60, budget.peak == 80]
 
     assert asyncio.run(run()) == [True, True, True]
+
+
+def test_the_trimmer_trims_above_its_slack_and_backs_off_when_nothing_comes_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from podgate.webhook import memory
+
+    size = [100 * MiB]
+    trims: list[int] = []
+    monkeypatch.setattr(memory, "resident_bytes", lambda: size[0])
+    monkeypatch.setattr(memory, "trim", lambda: trims.append(size[0]))
+    trimmer = memory.Trimmer(slack=16 * MiB, max_wait=4)
+    assert not trimmer.tick() and trims == []  # at its base
+    size[0] = 130 * MiB  # in use, nothing comes back: waits of 1, 2, 4, 4 ticks between trims
+    done = [trimmer.tick() for _ in range(18)]
+    assert [i + 1 for i, d in enumerate(done) if d] == [1, 3, 6, 11, 16]
+    size[0] = 101 * MiB  # back under the slack: the wait is forgotten
+    assert not trimmer.tick()
+    size[0] = 140 * MiB
+    assert trimmer.tick()

@@ -75,22 +75,38 @@ def resident_bytes() -> int:
 
 class Trimmer:
     """Trims whenever the resident size is `slack` bytes or more above its level after start-up
-    (or after the last reload of a source, `rebase()`): once per `tick()`, so at most every
-    reload interval. An idle server after a burst is back near its base within a tick."""
+    (or after the last reload of a source, `rebase()`), at most once per `tick()` (the reload
+    interval). A trim that gives back little (the memory is in use) makes the next ones wait:
+    1, 2, 4 ... up to `max_wait` ticks, so a server that simply needs more memory is not
+    collected every tick; a trim that gives back `slack`/4 or more resets the wait."""
 
-    def __init__(self, slack: int = 16 * 1024 * 1024) -> None:
+    def __init__(self, slack: int = 16 * 1024 * 1024, max_wait: int = 12) -> None:
         self.slack = slack
+        self.max_wait = max_wait
         self.base = resident_bytes()
         self.trims = 0
+        self._backoff = 0
+        self._wait = 0
 
     def rebase(self) -> None:
         """After the sources changed: trim, and take the size then as the new base."""
         trim()
         self.base = resident_bytes()
+        self._backoff = self._wait = 0
 
     def tick(self) -> bool:
-        if resident_bytes() - self.base < self.slack:
+        before = resident_bytes()
+        if before - self.base < self.slack:
+            self._backoff = self._wait = 0
+            return False
+        if self._wait > 0:
+            self._wait -= 1
             return False
         trim()
         self.trims += 1
+        if before - resident_bytes() < self.slack // 4:
+            self._backoff = min(max(1, self._backoff * 2), self.max_wait)
+        else:
+            self._backoff = 0
+        self._wait = self._backoff
         return True
