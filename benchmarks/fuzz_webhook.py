@@ -21,14 +21,16 @@ the inputs split between them (`--loader-share`):
   webhook's namespace and policy sources' parsing. `LoadError`/`PodgateError` is the expected
   refusal; anything else is a crash.
 
-A crash is any other exception (or an answer of the wrong shape); crashing inputs are written
-to `--crashes DIR`. Prints inputs tried, crashes and wrong allows per target, and the command."""
+A crash is any other exception, an internal error that `decide` caught (answered as a failure,
+but a bug all the same) or an answer of the wrong shape; crashing inputs are written to
+`--crashes DIR`. Prints inputs tried, crashes and wrong allows per target, and the command."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -231,6 +233,8 @@ class ReviewTarget:
         except orjson.JSONDecodeError:
             return False, False  # the app answers that itself (a failure response)
         outcome = self.decide(webhook, doc, self.settings, self.sources)
+        if ("decide", True) in outcome.errors:  # decide caught an exception: a bug all the same
+            raise AssertionError(outcome.response["status"]["message"])
         response = self.clip(outcome.response)
         orjson.dumps({"response": response})
         self._check_shape(doc, response)
@@ -405,6 +409,9 @@ def main() -> None:
             subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, check=False,
                            timeout=seconds + 300)  # fmt: skip
         results[name] = json.loads(stats.read_text()) if stats.exists() else {}
+        done = re.search(r"Done (\d+) runs", (work / f"{name}.log").read_text(errors="replace"))
+        if done:  # libFuzzer's own count (the stats file is written every STATS_EVERY inputs)
+            results[name]["inputs"] = int(done.group(1))
     elapsed = time.monotonic() - started
     total = {k: sum(r.get(k, 0) for r in results.values()) for k in ("inputs", "crashes",
                                                                       "wrong_allows")}  # fmt: skip
