@@ -47,9 +47,42 @@ def test_outside_a_pod_a_namespace_named_podgate_is_not_exempt(tmp_path: Path, c
         assert "auditAnnotations" not in answer or "exempt" not in answer["auditAnnotations"]
         warned = [r for r in server.logs() if r["msg"] == "Exempted no namespace as podgate's own"]
         assert warned and warned[0]["level"] == "warning"
-        assert warned[0]["exemptNamespaces"] == ["kube-system"]
+        assert warned[0]["exemptNamespaces"] == []
         serving = next(r for r in server.logs() if r["msg"] == "Serving")
-        assert serving["exemptNamespaces"] == ["kube-system"]
+        assert serving["exemptNamespaces"] == []
+    finally:
+        stop(server)
+
+
+def test_outside_a_pod_not_even_kube_system_is_exempt_unless_asked(
+    tmp_path: Path, certs: Path
+) -> None:
+    server = start_server(
+        tmp_path, "--policy", "builtin:restricted", cert_dir=certs, env=_env_outside_a_pod()
+    )
+    try:
+        answer = server.review("/validate", review(PRIVILEGED, namespace="kube-system"))
+        assert answer["allowed"] is False
+    finally:
+        stop(server)
+    asked = start_server(
+        tmp_path, "--policy", "builtin:restricted", "--exempt-namespace", "kube-system",
+        cert_dir=certs, env=_env_outside_a_pod(),
+    )  # fmt: skip
+    try:
+        answer = asked.review("/validate", review(PRIVILEGED, namespace="kube-system"))
+        assert answer["allowed"] is True
+        assert answer["auditAnnotations"] == {"exempt": "namespace"}
+    finally:
+        stop(asked)
+
+
+def test_in_a_pod_kube_system_stays_exempt_by_default(tmp_path: Path, certs: Path) -> None:
+    env = {**_env_outside_a_pod(), "POD_NAMESPACE": "podgate"}
+    server = start_server(tmp_path, "--policy", "builtin:restricted", cert_dir=certs, env=env)
+    try:
+        answer = server.review("/validate", review(PRIVILEGED, namespace="kube-system"))
+        assert answer["allowed"] is True
     finally:
         stop(server)
 

@@ -88,7 +88,8 @@ the last good content. Logs: one JSON line per decision on stdout."""
 @click.option(
     "--exempt-namespace", "exempt_namespaces", multiple=True, metavar="NS",
     help="Namespaces allowed unevaluated, so podgate cannot lock the cluster out. Repeatable; "
-    "default: kube-system (giving any replaces it). --self-namespace is always exempt.",
+    "default in a pod ($POD_NAMESPACE or --self-namespace set): kube-system (giving any "
+    "replaces it); outside a pod: none unless given. --self-namespace is always exempt.",
 )  # fmt: skip
 @click.option(
     "--self-namespace", default=None, metavar="NS",
@@ -167,6 +168,8 @@ def command(
     by namespace labels, together or alone."""
     from podgate.webhook.server import ServeOptions, serve
 
+    # outside a pod nothing is exempt unless asked (the start-up log warns)
+    own_namespace = self_namespace or os.environ.get("POD_NAMESPACE") or ""
     options = ServeOptions(
         tls_cert=tls_cert,
         tls_key=tls_key,
@@ -183,8 +186,8 @@ def command(
         namespaces_from_cluster=namespaces_from_cluster,
         mode=mode,
         on_error=on_error,
-        exempt_namespaces=exempt_namespaces or ("kube-system",),
-        self_namespace=self_namespace or os.environ.get("POD_NAMESPACE") or "",
+        exempt_namespaces=exempt_namespaces or (("kube-system",) if own_namespace else ()),
+        self_namespace=own_namespace,
         request_timeout=request_timeout,
         header_timeout=header_timeout,
         shutdown_delay=shutdown_delay,
