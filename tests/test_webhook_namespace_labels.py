@@ -127,3 +127,18 @@ def test_stored_labels_never_drop_a_value() -> None:
     assert stored_labels(raw) == {ENFORCE: "", "a": ["x"], "b": True, "1": "one"}
     assert stored_labels(None) == {}
     assert stored_labels(["not", "a", "mapping"]) == {}
+
+
+def test_a_namespace_defined_twice_is_judged_at_its_strictest_definition_as_the_cli_does(
+    tmp_path: Path,
+) -> None:
+    namespaces = tmp_path / "namespaces.yaml"
+    namespaces.write_text(
+        f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: shop, labels: {{{ENFORCE}: restricted}}}}\n"
+        f"---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: shop, labels: {{{ENFORCE}: privileged}}}}\n"
+    )  # fmt: skip
+    cli_result = _cli(tmp_path, namespaces)
+    assert (cli_result["level"], cli_result["allowed"]) == ("restricted", False)
+    response = _webhook(namespaces)
+    assert response["allowed"] is False
+    assert response["auditAnnotations"]["enforce-policy"] == "restricted:latest"

@@ -24,7 +24,8 @@ from podgate.k8s import mapping
 from podgate.k8s.defaults import default_policy
 from podgate.psp import PolicySet
 from podgate.psp.validation import validate_policy
-from podgate.pss.labels import stored_labels
+from podgate.pss import Version
+from podgate.pss.labels import DEFAULT_POLICY, Policy, resolve_labels, stored_labels
 from podgate.rbac import Authorizer, UserInfo
 from podgate.webhook.sources import Requester
 
@@ -199,7 +200,17 @@ class FileRbacAuthorizer(Reloading):
         return authorizer.can_use_policy(UserInfo(user, tuple(groups)), namespace, policy)
 
 
-def _namespace_labels(docs: Iterable[Document]) -> dict[str, Mapping[str, Any]]:
+def _strictness(labels: Mapping[str, Any], defaults: Policy) -> tuple[int, Version]:
+    enforce = resolve_labels(labels, defaults).policy.enforce
+    return enforce.level.strictness, enforce.version
+
+
+def _namespace_labels(
+    docs: Iterable[Document], defaults: Policy = DEFAULT_POLICY
+) -> dict[str, Mapping[str, Any]]:
+    """Each Namespace's labels; of a name defined more than once, the definition enforcing the
+    strictest level (then the newest version, then the later one), as `podgate pss` and `scan`
+    choose it, so that a second definition can never make a namespace less strict."""
     out: dict[str, Mapping[str, Any]] = {}
     for d in docs:
         if d.obj.get("kind") != "Namespace":
@@ -215,7 +226,10 @@ def _namespace_labels(docs: Iterable[Document]) -> dict[str, Mapping[str, Any]]:
             raise LoadError(
                 "metadata.labels: expected a mapping", file=d.file, document=d.index, line=d.line
             )
-        out[name] = stored_labels(labels)
+        found = stored_labels(labels)
+        kept = out.get(name)
+        if kept is None or _strictness(found, defaults) >= _strictness(kept, defaults):
+            out[name] = found
     return out
 
 
@@ -225,12 +239,21 @@ class FileNamespaceSource(Reloading):
 
     name = "namespaces"
 
-    def __init__(self, paths: Sequence[str], *, max_bytes: int, on_reload: OnReload | None = None):
+    def __init__(
+        self,
+        paths: Sequence[str],
+        *,
+        max_bytes: int,
+        on_reload: OnReload | None = None,
+        defaults: Policy = DEFAULT_POLICY,
+    ):
         super().__init__(paths, max_bytes=max_bytes, on_reload=on_reload)
         self._labels: dict[str, Mapping[str, Any]] | None = None
+        self._defaults = defaults
 
     def _load(self) -> None:
-        self._labels = _namespace_labels(load_documents(self.paths, max_bytes=self.max_bytes))
+        docs = load_documents(self.paths, max_bytes=self.max_bytes)
+        self._labels = _namespace_labels(docs, self._defaults)
 
     def labels(self, namespace: str) -> Mapping[str, Any] | None:
         found = self._labels

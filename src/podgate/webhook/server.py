@@ -159,12 +159,20 @@ def build(options: ServeOptions, logger: JsonLogger | None = None) -> Server:
         authorizer = _kube("SubjectAccessReviewAuthorizer", options.kubeconfig)
         blocking = True
 
+    pss_config = (
+        load_pss_config(options.config, options.max_bytes)
+        if options.config
+        else DEFAULT_CONFIGURATION
+    )
     namespaces: NamespaceSource | None = None
     if options.namespaces_from and options.namespaces_from_cluster:
         raise PodgateError("--namespaces-from and --namespaces-from-cluster exclude each other")
     if options.namespaces_from:
         ns_files = FileNamespaceSource(
-            options.namespaces_from, max_bytes=options.max_bytes, on_reload=reloaded
+            options.namespaces_from,
+            max_bytes=options.max_bytes,
+            on_reload=reloaded,
+            defaults=pss_config.defaults,
         )
         ns_files.load()
         pollers.append(ns_files.poll)
@@ -176,11 +184,6 @@ def build(options: ServeOptions, logger: JsonLogger | None = None) -> Server:
         ns_source = namespaces
         readiness.append(("namespaces", ns_source.ready))
 
-    pss_config = (
-        load_pss_config(options.config, options.max_bytes)
-        if options.config
-        else DEFAULT_CONFIGURATION
-    )
     use_pss = options.pss or namespaces is not None or options.config is not None
     if policies is None and not use_pss:
         raise PodgateError(
