@@ -142,3 +142,20 @@ def test_a_namespace_defined_twice_is_judged_at_its_strictest_definition_as_the_
     response = _webhook(namespaces)
     assert response["allowed"] is False
     assert response["auditAnnotations"]["enforce-policy"] == "restricted:latest"
+
+
+def test_of_a_namespace_defined_twice_an_unlabelled_definition_counts_at_the_configured_default(
+    tmp_path: Path,
+) -> None:
+    from podgate.pss import LATEST, Level, LevelVersion
+    from podgate.pss.labels import Policy
+
+    namespaces = tmp_path / "namespaces.yaml"
+    namespaces.write_text(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n"
+        f"---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: shop, labels: {{{ENFORCE}: privileged}}}}\n"
+    )  # fmt: skip
+    baseline = Policy(enforce=LevelVersion(Level.BASELINE, LATEST))
+    source = FileNamespaceSource([str(namespaces)], max_bytes=1 << 20, defaults=baseline)
+    source.load()
+    assert source.labels("shop") == {}  # the unlabelled one: baseline by default, stricter
