@@ -70,7 +70,8 @@ def test_json_shape_and_exit_codes(tmp_path):
     r = invoke(good, priv, "--level", "baseline", "--version", "latest", "-o", "json")
     assert r.exit_code == 1, r.output
     out = json.loads(r.stdout)
-    assert list(out) == ["results"]
+    assert list(out) == ["results", "notes"]
+    assert out["notes"] == []  # nothing left unjudged
     first, second = out["results"]
     assert set(first) == RESULT_KEYS
     assert first == {

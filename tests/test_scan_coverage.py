@@ -171,3 +171,18 @@ def test_every_output_names_what_was_not_judged(tmp_path: Path, fmt: str) -> Non
     assert "NOT JUDGED: 1 custom resource(s)" in flat
     assert "Prometheus monitoring/k8s" in flat
     assert "read but not evaluated" in flat
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_pss_names_what_was_not_judged(tmp_path: Path, fmt: str) -> None:
+    f = tmp_path / "in.yaml"
+    f.write_text(yaml.safe_dump_all([SCALED_JOB, CONFIGMAP]))
+    result = CliRunner().invoke(cli, ["pss", str(f), "--level", "baseline", "-o", fmt])
+    assert result.exit_code == 0, result.output
+    said = result.stderr if fmt == "text" else " ".join(json.loads(result.stdout)["notes"])
+    assert "NOT JUDGED: 1 custom resource(s)" in said
+    assert "ScaledJob jobs/worker (" in said
+    assert (
+        "read but not evaluated (no pod in them): 2 document(s): 1 ConfigMap, 1 ScaledJob (keda.sh)"
+        in said
+    )

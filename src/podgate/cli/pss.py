@@ -51,6 +51,7 @@ from podgate.pss.config import (
     PodSecurityConfiguration,
 )
 from podgate.pss.labels import ResolvedPolicy, resolve_labels
+from podgate.scan.coverage import coverage, coverage_notes
 from podgate.scan.definitions import namespaces
 from podgate.scan.inventory import Source
 
@@ -91,7 +92,9 @@ hostPort = containerPort); --no-defaults judges the objects exactly as written.
 "reason", "detail"}] in upstream order), "message" (the enforce denial text, null when
 allowed) and "defaulted", "notes", "policySource", "exempt"; with
 --from-namespace-labels also "admission": what the API server would answer (allowed,
-message, warnings, auditAnnotations) and "labelErrors" for a Namespace's bad labels.
+message, warnings, auditAnnotations) and "labelErrors" for a Namespace's bad labels;
+"notes" says what was read but not judged (documents by kind, and custom resources whose
+operators create pods podgate cannot see into), as the text output does on stderr.
 
 \b
 Examples:
@@ -318,6 +321,14 @@ def _evaluate_all(
     return out
 
 
+def _coverage_notes(docs: Sequence[Document]) -> list[str]:
+    """What was read but not judged, as scan says it: documents by kind, and custom resources
+    whose operators create pods podgate cannot see into."""
+    objs = [d.obj for d in docs]
+    sources = [Source(d.file, d.index, d.line, d.item) for d in docs]
+    return coverage_notes(coverage(objs, sources, [False] * len(objs)))
+
+
 def _print_text(outcomes: Sequence[Outcome]) -> None:
     console = Console(highlight=False, soft_wrap=True)
     for o in outcomes:
@@ -438,8 +449,11 @@ def command(
     outcomes = _evaluate_all(
         docs, lv, config, apply_defaults=not no_defaults, release=kubernetes_release
     )
+    notes = _coverage_notes(docs)
     if output == "json":
-        print_json({"results": [o.as_json() for o in outcomes]})
+        print_json({"results": [o.as_json() for o in outcomes], "notes": notes})
     else:
+        for note in notes:
+            click.echo(f"podgate: note: {note}", err=True)
         _print_text(outcomes)
     raise SystemExit(EXIT_OK if all(o.allowed for o in outcomes) else EXIT_VIOLATION)
