@@ -107,14 +107,16 @@ def test_restricted_allowed_implies_baseline_allowed(
     before = copy.deepcopy(pod)
     restricted = evaluate(Level.RESTRICTED, version, meta, spec)
     baseline = evaluate(Level.BASELINE, version, meta, spec)
-    # Upstream's one exception: from v1.25 capabilities_restricted allows Windows pods
-    # unconditionally and, at restricted, replaces capabilities_baseline, so a Windows pod
-    # adding a non-default capability meets restricted but not baseline.
+    # Upstream's one exception: from v1.25 capabilities_restricted and seccompProfile_restricted
+    # allow Windows pods unconditionally and, at restricted, replace capabilities_baseline and
+    # seccompProfile_baseline, so a Windows pod adding a non-default capability or setting an
+    # Unconfined seccomp profile meets restricted but not baseline.
     windows_caps = (
         version >= v1(25)
         and isinstance(spec.get("os"), dict)
         and spec["os"].get("name") == "windows"
-        and [v.check for v in baseline] == ["capabilities_baseline"]
+        and bool(baseline)
+        and {v.check for v in baseline} <= {"capabilities_baseline", "seccompProfile_baseline"}
     )
     if not restricted and not windows_caps:
         assert not baseline
@@ -183,3 +185,23 @@ def test_any_json_never_crashes(meta: Any, spec: Any, version: Any) -> None:
         for v in evaluate(level, version, meta, spec):
             assert v.reason
             assert isinstance(v.detail, str)
+
+
+def test_a_windows_pod_with_an_unconfined_seccomp_profile_meets_restricted_not_baseline() -> None:
+    """From v1.25 seccompProfile_restricted allows Windows pods and replaces
+    seccompProfile_baseline at restricted (upstream; API validation refuses such a pod)."""
+    spec = {
+        "os": {"name": "windows"},
+        "securityContext": {"runAsNonRoot": True},
+        "containers": [
+            {
+                "name": "app",
+                "image": "x",
+                "securityContext": {"seccompProfile": {"type": "Unconfined"}},
+            }
+        ],
+    }
+    assert not evaluate(Level.RESTRICTED, v1(25), {}, spec)
+    assert [v.check for v in evaluate(Level.BASELINE, v1(25), {}, spec)] == [
+        "seccompProfile_baseline"
+    ]
