@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import yaml
 from click.testing import CliRunner
 
 from podgate.cli.main import cli
@@ -73,3 +74,20 @@ def test_the_hint_names_each_spelling_and_skips_lists_that_hold_all() -> None:
     ]
     assert case_hints(restricted_pod(["ALL", "all"])["spec"]) == []
     assert case_hints(restricted_pod(["NET_RAW"])["spec"]) == []
+
+
+def test_scan_says_the_case_is_the_problem_in_every_output(tmp_path: Path) -> None:
+    path = tmp_path / "pod.json"
+    path.write_text(json.dumps(restricted_pod(["all"])))
+    for fmt in ("text", "json", "sarif", "junit", "policyreport", "html"):
+        result = CliRunner().invoke(cli, ["scan", str(path), "--level", "restricted", "-o", fmt])
+        assert result.exit_code == 1, fmt
+        flat = " ".join(line.strip() for line in result.stdout.splitlines())
+        if fmt == "policyreport":  # notes in an annotation, quoted as YAML quotes them
+            docs = [d for d in yaml.safe_load_all(result.stdout) if d]
+            flat = " ".join(d["metadata"]["annotations"].get("podgate.io/notes", "") for d in docs)
+        assert "drops 'all': capability names are compared case-sensitively" in flat, fmt
+    result = CliRunner().invoke(cli, ["scan", str(path), "--level", "restricted", "-o", "json"])
+    assert any(
+        n.startswith("Pod x/d (") and "drops 'all'" in n for n in json.loads(result.stdout)["notes"]
+    )
