@@ -63,7 +63,7 @@ def apart_notes(results: Sequence[WorkloadResult]) -> list[str]:
 def case_notes(results: Iterable[WorkloadResult]) -> list[str]:
     """A note for each workload failing capabilities_restricted only because it drops ALL in
     another case (`all`): upstream's violation stays as it is, the note says what is wrong."""
-    out = []
+    out: list[str] = []
     for r in results:
         if any(v.check == "capabilities_restricted" for v in r.violations):
             w = r.workload
