@@ -353,3 +353,57 @@ def test_lint_reads_a_podgate_io_v1_policy_as_scan_and_admit_do(tmp_path: Path) 
     assert not any(h["field"] == "apiVersion" for h in result["hints"])
     rc, out, _ = run("admit", write(tmp_path / "pod.yaml", pod()), "--policy", f, "-o", "json")
     assert (rc, json.loads(out)["policy"]) == (0, "r")
+
+
+def host_probe_pod() -> dict[str, Any]:
+    """Meets restricted up to v1.33; fails baseline from v1.34 (its probe names a host)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "probe", "namespace": "app"},
+        "spec": {
+            "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+            "containers": [
+                {
+                    "name": "c",
+                    "image": "i",
+                    "readinessProbe": {"httpGet": {"host": "10.0.0.1", "port": 80}},
+                    "securityContext": {
+                        "allowPrivilegeEscalation": False,
+                        "capabilities": {"drop": ["ALL"]},
+                    },
+                }
+            ],
+        },
+    }
+
+
+def pinned_namespace(level: str, version: str) -> dict[str, Any]:
+    ns = namespace(level)
+    ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce-version"] = version
+    return ns
+
+
+@pytest.mark.parametrize("command", ["scan", "pss"])
+def test_a_workload_failing_the_looser_level_of_a_namespace_defined_twice_fails(
+    tmp_path: Path, command: str
+) -> None:
+    """restricted:v1.33 is not stricter than baseline:latest in every check: a pod whose probe
+    names a host meets the first and fails the second, so neither definition may hide it."""
+    f = write(
+        tmp_path / "all.yaml",
+        pinned_namespace("restricted", "v1.33"),
+        pinned_namespace("baseline", "latest"),
+        host_probe_pod(),
+    )
+    args = ["--from-namespace-labels"] if command == "pss" else []
+    rc, out, _ = run(command, f, *args, "-o", "json")
+    assert rc == 1, out
+    data = json.loads(out)
+    if command == "scan":
+        [w] = data["workloads"]
+        assert (w["pss"]["level"], w["pss"]["version"]) == ("baseline", "latest")
+        assert [v["check"] for v in w["pss"]["violations"]] == ["hostProbesAndHostLifecycle"]
+    else:
+        [r] = data["results"]
+        assert (r["level"], r["version"], r["allowed"]) == ("baseline", "latest", False)

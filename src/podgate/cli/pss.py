@@ -52,7 +52,7 @@ from podgate.pss.config import (
 )
 from podgate.pss.labels import ResolvedPolicy, resolve_labels
 from podgate.scan.coverage import coverage, coverage_notes
-from podgate.scan.definitions import namespaces
+from podgate.scan.definitions import namespaces, other_namespace_definitions
 from podgate.scan.inventory import Source
 
 DEFAULT_NAMESPACE = "default"  # where kubectl puts an object without metadata.namespace
@@ -183,15 +183,22 @@ def _parse_flag(parse: Any, value: str, flag: str) -> Any:
         raise PolicyError(str(e), field=flag) from None
 
 
-def _namespaces(docs: Sequence[Document], config: PodSecurityConfiguration) -> dict[str, Obj]:
+def _namespaces(
+    docs: Sequence[Document], config: PodSecurityConfiguration
+) -> tuple[dict[str, Obj], dict[str, tuple[Obj, ...]]]:
     """The Namespace used for each name: of definitions with different enforce levels, the
-    strictest (the scan's choice; a warning on stderr names every file)."""
+    strictest (the scan's choice; a warning on stderr names every file), and the other
+    definitions, by which a workload the strictest admits is judged as well."""
     objs = [d.obj for d in docs]
     sources = [Source(d.file, d.index, d.line, d.item) for d in docs]
     chosen, warnings = namespaces(objs, sources, config)
     for warning in warnings:
         click.echo(f"podgate: warning: {warning}", err=True)
-    return {name: docs[i].obj for name, (i, _) in chosen.items() if name}
+    others: dict[str, tuple[Obj, ...]] = {
+        name: tuple(docs[i].obj for i, _ in defs)
+        for name, defs in other_namespace_definitions(objs, config).items()
+    }
+    return {name: docs[i].obj for name, (i, _) in chosen.items() if name}, others
 
 
 def _run(lv: LevelVersion, src: PodSource) -> tuple[Violation, ...]:
@@ -294,7 +301,7 @@ def _evaluate_all(
     apply_defaults: bool,
     release: int | None = None,
 ) -> list[Outcome]:
-    found = _namespaces(docs, config) if config is not None else {}
+    found, others = _namespaces(docs, config) if config is not None else ({}, {})
     out: list[Outcome] = []
     for doc in docs:
         obj: Obj = doc.obj
@@ -309,6 +316,13 @@ def _evaluate_all(
             continue
         if config is not None:
             outcome = _by_labels(doc, obj, src, defaulted, found, config)
+            ns = src.namespace or DEFAULT_NAMESPACE
+            for other in others.get(ns, ()) if outcome.allowed else ():
+                # the Namespace is defined twice: a definition that rejects the object wins
+                judged = _by_labels(doc, obj, src, defaulted, {**found, ns: other}, config)
+                if not judged.allowed:
+                    outcome = judged
+                    break
         else:
             assert lv is not None
             notes = tuple(_notes(src, defaulted))

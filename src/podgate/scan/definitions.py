@@ -3,8 +3,9 @@ does when the input defines one of them twice, differently (a kustomize base bes
 output, variant files of one chart):
 
 - RBAC: the later definition, in input order, as `kubectl apply` of both would leave it.
-- Namespaces: the definition with the strictest enforce level (then the newest version), so no
-  violation a stricter label would show is hidden; a cluster holds only one of them.
+- Namespaces: the definition with the strictest enforce level (then the newest version); a
+  workload it admits but another definition rejects is judged by that one (levels of different
+  versions are not ordered check by check), so no violation is hidden; a cluster holds only one.
 - PodSecurityPolicies: every workload is reviewed against each definition, and is reported
   denied when any of them denies it: keeping either one alone could hide the other's denial.
 
@@ -62,12 +63,9 @@ def authorizer(
     return authz, warnings
 
 
-def namespaces(
-    objs: Sequence[Obj], sources: Sequence[Source | None], config: PodSecurityConfiguration
-) -> tuple[dict[str, tuple[int, LevelVersion]], list[str]]:
-    """The Namespace definition used for each name (its index in `objs`, and its enforce
-    level), and a warning per namespace whose definitions enforce different levels: the
-    strictest level is used, then the newest version, then the later definition."""
+def _namespace_definitions(
+    objs: Sequence[Obj], config: PodSecurityConfiguration
+) -> dict[str, list[tuple[int, LevelVersion]]]:
     seen: dict[str, list[tuple[int, LevelVersion]]] = {}
     for i, obj in enumerate(objs):
         if obj.get("kind") != "Namespace":
@@ -76,19 +74,50 @@ def namespaces(
         name = str(meta.get("name") or "")
         enforce = resolve_labels(mapping(meta.get("labels")), config.defaults).policy.enforce
         seen.setdefault(name, []).append((i, LevelVersion(enforce.level, enforce.version)))
+    return seen
+
+
+def _strictest(defs: list[tuple[int, LevelVersion]]) -> tuple[int, LevelVersion]:
+    return max(reversed(defs), key=lambda d: (d[1].level.strictness, d[1].version))
+
+
+def namespaces(
+    objs: Sequence[Obj], sources: Sequence[Source | None], config: PodSecurityConfiguration
+) -> tuple[dict[str, tuple[int, LevelVersion]], list[str]]:
+    """The Namespace definition used for each name (its index in `objs`, and its enforce
+    level), and a warning per namespace whose definitions enforce different levels: the
+    strictest level is used, then the newest version, then the later definition. A level is
+    not stricter than another in every check across versions (restricted:v1.33 lacks
+    baseline:v1.34's host probe check), so each workload is also judged against the other
+    definitions (`other_namespace_definitions`) and fails when any of them fails it."""
     out: dict[str, tuple[int, LevelVersion]] = {}
     warnings = []
-    for name, defs in seen.items():
-        chosen = max(reversed(defs), key=lambda d: (d[1].level.strictness, d[1].version))
+    for name, defs in _namespace_definitions(objs, config).items():
+        chosen = _strictest(defs)
         out[name] = chosen
         if len({lv for _, lv in defs}) > 1:
             listed = ", ".join(f"{lv} at {where(sources[i])}" for i, lv in defs)
             warnings.append(
                 f'namespace "{name}" is defined {len(defs)} times with different enforce levels '
                 f"({listed}): the strictest, {chosen[1]} ({where(sources[chosen[0]])}), is "
-                "checked, so no violation is hidden; a cluster holds only the one applied last"
+                "checked, and a workload it admits but another definition rejects is judged by "
+                "that one, so no violation is hidden; a cluster holds only the one applied last"
             )
     return out, warnings
+
+
+def other_namespace_definitions(
+    objs: Sequence[Obj], config: PodSecurityConfiguration
+) -> dict[str, tuple[tuple[int, LevelVersion], ...]]:
+    """For each Namespace defined more than once with different enforce levels, the
+    definitions `namespaces` did not choose (one per distinct level, first read first)."""
+    out: dict[str, tuple[tuple[int, LevelVersion], ...]] = {}
+    for name, defs in _namespace_definitions(objs, config).items():
+        chosen = _strictest(defs)
+        others = {lv: (i, lv) for i, lv in reversed(defs) if lv != chosen[1]}
+        if others:
+            out[name] = tuple(sorted(others.values()))
+    return out
 
 
 def namespace_levels(
@@ -97,6 +126,16 @@ def namespace_levels(
     """Each Namespace's enforce level (`namespace labels`), as `namespaces` chooses it."""
     chosen, warnings = namespaces(objs, sources, config)
     return {name: (lv, "namespace labels") for name, (_, lv) in chosen.items()}, warnings
+
+
+def other_namespace_levels(
+    objs: Sequence[Obj], config: PodSecurityConfiguration
+) -> dict[str, tuple[LevelVersion, ...]]:
+    """The enforce levels of `other_namespace_definitions`."""
+    return {
+        name: tuple(lv for _, lv in defs)
+        for name, defs in other_namespace_definitions(objs, config).items()
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,12 @@ from podgate.scan.coverage import (
     duplicate_notes,
     every_workload,
 )
-from podgate.scan.definitions import authorizer, namespace_levels, policies
+from podgate.scan.definitions import (
+    authorizer,
+    namespace_levels,
+    other_namespace_levels,
+    policies,
+)
 from podgate.scan.exceptions import ExceptionStatus, matches
 from podgate.scan.findings import Finding
 from podgate.scan.inventory import Source, Workload, WorkloadRef, find_workloads
@@ -208,6 +213,7 @@ def scan(
     total)` is called after each workload, for progress bars."""
     workloads = find_workloads(zip(objs, sources, strict=True))
     ns_levels, ns_warnings = namespace_levels(objs, sources, options.config)
+    ns_others = other_namespace_levels(objs, options.config)
     found = policies(objs, sources, enabled=options.psp)
     policy_sets = found.sets if found is not None else ()
     policy_set = policy_sets[-1] if policy_sets else None
@@ -265,6 +271,13 @@ def scan(
         lv, how = level_of(ns)
         seen = _as_admitted(w, options, notes if full else [])  # what Pod Security Admission sees
         violations = evaluate(lv.level, lv.version, seen.meta, seen.spec)
+        if not violations and how == "namespace labels":
+            # the Namespace is defined twice: a definition that rejects the workload wins
+            for other in ns_others.get(ns, ()):
+                rejected = evaluate(other.level, other.version, seen.meta, seen.spec)
+                if rejected:
+                    lv, violations = other, rejected
+                    break
         if full and any(v.check == "capabilities_restricted" for v in violations):
             notes.extend(f"{w.ref}: {hint}" for hint in case_hints(seen.spec))
         findings = _pss_findings(seen, lv, violations, catalog) if full else []
