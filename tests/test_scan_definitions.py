@@ -262,8 +262,16 @@ def test_scan_psp_on_with_no_policy_locks_the_whole_cluster_out(tmp_path: Path) 
     assert "no PodSecurityPolicy exists" in rd["lockouts"][0]["reason"]
     assert [r["message"] for r in rd["rejected"]] == [NO_PROVIDERS, NO_PROVIDERS]
     _, text, _ = run("scan", f, "--psp", "on", "--level", "privileged")
-    assert "--psp on, and no policy at all: every pod is rejected" in text
+    assert "no policy at all (--psp on, or --policy inputs that hold none)" in text
     assert "LOCKOUT" in text
+
+
+def test_a_policy_path_without_policies_is_not_reported_as_psp_on(tmp_path: Path) -> None:
+    f = write(tmp_path / "app.yaml", pod("a"))
+    empty = write(tmp_path / "cm.yaml", {"apiVersion": "v1", "kind": "ConfigMap"})
+    _, text, _ = run("scan", f, "--policy", empty, "--level", "privileged")
+    assert "simulation: on (no policy at all (--psp on, or --policy inputs" in text
+    assert "(--psp on," not in text.replace("(--psp on, or", "")
 
 
 def test_admit_with_a_policy_path_that_holds_no_policy_is_denied_as_upstream(
