@@ -113,7 +113,10 @@ class ScanResult:
         """Why PodSecurityPolicies are simulated: the option, and the files that hold them."""
         files = self.readiness.psp_files
         if not files:
-            return "no policy at all (--psp on, or --policy inputs that hold none): every pod is rejected"
+            return (
+                "no policy at all (--psp on, or --policy inputs that hold none): every pod is "
+                "rejected"
+            )
         return "policies read from " + ", ".join(files)
 
     @property
