@@ -89,5 +89,5 @@ def test_scan_says_the_case_is_the_problem_in_every_output(tmp_path: Path) -> No
         assert "drops 'all': capability names are compared case-sensitively" in flat, fmt
     result = CliRunner().invoke(cli, ["scan", str(path), "--level", "restricted", "-o", "json"])
     assert any(
-        n.startswith("Pod x/d (") and "drops 'all'" in n for n in json.loads(result.stdout)["notes"]
+        n.startswith("Pod x/d") and "drops 'all'" in n for n in json.loads(result.stdout)["notes"]
     )

@@ -1,7 +1,6 @@
 """What the scan says about its own coverage: objects that share an identity (each judged where
 it was read), owned objects reported apart from their controller, documents read but not
-evaluated (by kind), custom resources that create pods podgate cannot see into, and what a
-verdict alone does not say (a drop list that names ALL in the wrong case)."""
+evaluated (by kind), and custom resources that create pods podgate cannot see into."""
 
 from __future__ import annotations
 
@@ -11,7 +10,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from podgate.k8s import Obj, mapping, pod_sources
-from podgate.pss.checks.capabilities_restricted import case_hints
 from podgate.scan.inventory import Source, Workload, WorkloadRef, where
 
 if TYPE_CHECKING:  # the scan result holds a Coverage
@@ -58,17 +56,6 @@ def apart_notes(results: Sequence[WorkloadResult]) -> list[str]:
         f"{len(apart)} object(s) owned by a controller are judged on their own, not folded "
         f"into it: {named}"
     ]
-
-
-def case_notes(results: Iterable[WorkloadResult]) -> list[str]:
-    """A note for each workload failing capabilities_restricted only because it drops ALL in
-    another case (`all`): upstream's violation stays as it is, the note says what is wrong."""
-    out: list[str] = []
-    for r in results:
-        if any(v.check == "capabilities_restricted" for v in r.violations):
-            w = r.workload
-            out.extend(f"{w.ref} ({where(w.source)}): {h}" for h in case_hints(w.spec))
-    return out
 
 
 # the kinds the scan reads besides workloads: to place workloads, and to simulate admission

@@ -25,7 +25,6 @@ from podgate.rbac.authorizer import USE_GROUPS
 from podgate.scan.controls import Catalog, Control, invalid_control, psp_control, pss_control
 from podgate.scan.coverage import (
     apart_notes,
-    case_notes,
     coverage,
     coverage_notes,
     duplicate_notes,
@@ -346,7 +345,6 @@ def scan(
     readiness = replace(readiness, psp_files=found.files if found else ())
     notes.extend(duplicate_notes(every_workload(results)))
     notes.extend(apart_notes(results))
-    notes.extend(case_notes(results))
     is_psp = [is_policy(o) for o in objs]
     covered = coverage(objs, sources, is_psp)
     notes.extend(coverage_notes(covered))
