@@ -554,3 +554,43 @@ def test_findings_and_workloads_show_file_and_line(
         assert file == cluster
         assert lines[int(line) - 1].startswith("metadata:")
         assert f"name: {w['name']}" in lines[int(line) - 1]
+
+
+@needs_chromium
+@pytest.mark.shared
+def test_chromium_a_generated_1000_pod_cluster_shows_its_charts_within_two_screens(
+    shared_dir: Path, tmp_path: Path
+) -> None:
+    """The readiness of a generated cluster (lockouts, hundreds of rejections) is a page of
+    collapsed groups: the charts start within two screens of 1,000 px, not after a wall."""
+    snapshot = tmp_path / "cluster.json"
+    gen = shared_dir / "bench" / "gen_cluster.py"
+    made = subprocess.run(
+        [sys.executable, str(gen), "--pods", "1000", "--seed", "7", "-o", str(snapshot)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    html = tmp_path / "report.html"
+    proc = podgate(str(snapshot), "-o", "html", "--output-file", str(html))
+    assert proc.returncode == 1, proc.stderr
+    data = blob(Tree(html.read_text()))
+    rd = data["readiness"]
+    assert len(rd["lockouts"]) > 5 and len(rd["rejected"]) > 100  # the wall the issue saw
+    proc = chromium(tmp_path, "--window-size=1280,1000", "--dump-dom", html.as_uri())
+    assert proc.returncode == 0, proc.stderr
+    tree = Tree(proc.stdout)
+    (page,) = tree.root.find_all("html")
+    assert page.attrs.get("data-js") == "ready"
+    assert 0 < int(page.attrs.get("data-risk-top") or "0") < 2000
+    (section,) = tree.root.find_all("section", id="readiness")
+    reasons = [d for d in section.find_all("details") if "reason" in d.classes()]
+    assert sum(len(g["workloads"]) for g in rd["rejectedByReason"]) >= len(rd["rejected"])
+    assert len(reasons) == len(rd["rejectedByReason"])
+    # a long note shows its lead, its whole text one click away
+    text = " ".join(section.text.split())
+    assert all(" ".join(note.split()) in text for note in data["notes"])
+    long = [d for d in section.find_all("details") if "note" in d.classes()]
+    assert all("open" not in d.attrs for d in long)

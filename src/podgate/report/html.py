@@ -47,6 +47,7 @@ LABEL_WIDTH = 170  # px left of the bars
 ROW_HEIGHT = 26
 SEGMENT_TEXT_MIN = 16  # px: narrower segments carry their count in the tooltip only
 MAX_BARS = 12  # per chart; the smallest groups beyond it share one bar
+LONG_NOTE = 400  # characters: a longer note shows its lead, the rest one click away
 _BREAKS = re.compile(r"(?<=/)|(?<=[a-z])(?=[A-Z])")
 _JSON_ESCAPES = {b"<": b"\\u003c", b">": b"\\u003e", b"&": b"\\u0026"}
 
@@ -271,6 +272,7 @@ def render(result: ScanResult, context: ReportContext) -> str:
                 (why, lockouts_by_namespace([x for x in lockouts if x[2] == why])) for why in whys
             ],
             no_usable_policy=NO_USABLE_POLICY,
+            long_note=LONG_NOTE,
         )
     )
 

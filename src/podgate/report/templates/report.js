@@ -8,6 +8,9 @@
   const data = JSON.parse(document.getElementById("podgate-data").textContent);
   const css = getComputedStyle(root).getPropertyValue("--pg-css").trim();
   root.setAttribute("data-css", css === "1" ? "applied" : "blocked");
+  // where the charts begin on the page as laid out (tests check the readiness stays short)
+  const risk = document.getElementById("risk");
+  if (risk) root.setAttribute("data-risk-top", String(Math.round(risk.getBoundingClientRect().top)));
   const table = document.getElementById("findings-table");
   const form = document.getElementById("filters");
   if (!table) {
