@@ -125,6 +125,17 @@ class Cluster:
                     found.add((g.binding.namespace, kind, name))
         return [{"namespace": n, "kind": k, "name": m} for n, k, m in sorted(found)]
 
+    def input_notes(self) -> list[str]:
+        """The notes every validating-only export owes about its input: no RBAC, and the
+        workloads PSP admitted only by filling fields in."""
+        notes = []
+        if self.authz is None:
+            notes.append("no RBAC in the input: every policy is exported as usable by everyone")
+        needs = self.needs_defaults_note()
+        if needs:
+            notes.append(needs)
+        return notes
+
     def needs_defaults_note(self) -> str | None:
         """The note a validating-only export owes: which of the input's workloads PSP admitted
         only by filling fields in (the export denies them until their manifests carry them)."""

@@ -89,11 +89,7 @@ def export_gatekeeper(cluster: Cluster, minor: int) -> ExportResult:
         "Gatekeeper's audit has no requesting user: there only the pod's service account counts",
         "No Kyverno or Kubewarden engine runs here; Gatekeeper itself was not run, OPA was",
     ]
-    if cluster.authz is None:
-        notes.append("no RBAC in the input: every policy is exported as usable by everyone")
-    needs = cluster.needs_defaults_note()
-    if needs:
-        notes.append(needs)
+    notes.extend(cluster.input_notes())
     return ExportResult(
         target="gatekeeper",
         kubernetes_version=f"1.{minor}",

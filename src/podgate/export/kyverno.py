@@ -43,11 +43,7 @@ def export_kyverno(cluster: Cluster, minor: int) -> ExportResult:
         "a validating policy cannot mutate: pods that relied on PSP's defaults are denied until "
         "the defaults are in their manifests (podgate simplify)",
     ]
-    if cluster.authz is None:
-        notes.append("no RBAC in the input: every policy is exported as usable by everyone")
-    needs = cluster.needs_defaults_note()
-    if needs:
-        notes.append(needs)
+    notes.extend(cluster.input_notes())
     return ExportResult(
         target="kyverno",
         kubernetes_version=f"1.{minor}",

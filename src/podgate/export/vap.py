@@ -125,11 +125,7 @@ def export_vap(cluster: Cluster, minor: int) -> ExportResult:
             f"ValidatingAdmissionPolicy is v1 (GA) from Kubernetes 1.30; 1.{minor} serves it "
             "as v1beta1 (1.28-1.29, feature gate and runtime-config needed) or not at all"
         )
-    if cluster.authz is None:
-        notes.append("no RBAC in the input: every policy is exported as usable by everyone")
-    needs = cluster.needs_defaults_note()
-    if needs:
-        notes.append(needs)
+    notes.extend(cluster.input_notes())
     outcomes = tuple(Outcome(name, Verdict.UNPROVED, "") for name in cluster.policy_set.names)
     notes.extend(
         f"policy {u.name} cannot be built and is skipped, as PSP skipped it: {u.reason}"
