@@ -1,0 +1,57 @@
+"""The pod shape check: its fast path and its messages agree, on pods with random wrong types."""
+
+from __future__ import annotations
+
+import copy
+import random
+from pathlib import Path
+from typing import Any
+
+from podgate.io.loader import load_documents
+from podgate.k8s import pod_sources
+from podgate.k8s.shape import POD, _check, pod_shape_errors
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+VALUES: list[Any] = ["x", 0, -1, True, None, [], {}, ["a"], [None], {"a": 1}, 1.5]
+
+
+def _pods() -> list[dict[str, Any]]:
+    out = []
+    for doc in load_documents([str(EXAMPLES / "cluster"), str(EXAMPLES / "pods")]):
+        src = pod_sources(doc.obj)
+        if src is not None:
+            out.append({"metadata": dict(src.meta), "spec": copy.deepcopy(dict(src.spec))})
+    return out
+
+
+def _paths(node: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [at]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _paths(value, (*at, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _paths(value, (*at, i))
+    return found
+
+
+def test_fast_path_agrees_with_the_messages() -> None:
+    rng = random.Random(5)
+    pods = _pods()
+    checked = failing = 0
+    for _ in range(3000):
+        pod = copy.deepcopy(rng.choice(pods))
+        for _ in range(rng.randint(1, 3)):
+            path = rng.choice(_paths(pod)[1:])
+            node = pod
+            for key in path[:-1]:
+                node = node[key]
+            node[path[-1]] = copy.deepcopy(rng.choice(VALUES))
+        slow: list[str] = []
+        if isinstance(pod.get("spec"), dict):
+            _check(pod, POD, "", slow)
+            assert (pod_shape_errors(pod) == []) == (slow == []), (pod, slow)
+            checked += 1
+            failing += bool(slow)
+    assert checked > 2000
+    assert failing > 300  # the mutations do produce wrong types
