@@ -11,7 +11,7 @@ This test reads the corpus on its own (a plain reader below, not podgate's loade
   `podgate scan` (judged, used as context, or counted as not evaluated);
 - every pod template is judged, once, where it was read (counted here independently);
 - `podgate pss` verdicts equal the Pod Security Standards reference: podgate's engine
-  (`podgate.pss.evaluate`, which tests/test_pss_conformance.py holds to every upstream
+  (`podgate.pss.evaluate`, which tests/pss/test_pss_conformance.py holds to every upstream
   fixture) on the template as read here, and the level written by hand into each template's
   `corpus.podgate.test/meets` annotation (the highest level it meets at latest)."""
 

@@ -10,7 +10,7 @@ exactly one check: the check itself, or, at restricted, the check overriding it 
 
 Which folders exist: only the versions at which the level's check list or a rule revision
 changes (the minimal restricted pod and every generator change at those versions too), so
-nothing differs between two written versions. `tests/test_pss_checks_fixtures.py` therefore runs
+nothing differs between two written versions. `tests/pss/test_pss_checks_fixtures.py` therefore runs
 each folder at its own version and at every version up to the next written one (the last one up
 to v1.37, `latest` and `v1.99`), and fails when these files differ from a fresh generation.
 

@@ -4,7 +4,7 @@ SubjectAccessReview authorizer (`serve --authorize-with-api`) agree on every ide
 namespace and policy, on the same RBAC objects.
 
 The API side runs for real: SubjectAccessReviews over HTTPS to the fake API server of
-tests/test_webhook_kube_fake.py, which answers each one from the RBAC objects with the
+tests/webhook/test_webhook_kube_fake.py, which answers each one from the RBAC objects with the
 reference evaluator of tests/rbac_reference.py. That evaluator shares no code with
 podgate.rbac (a plain scan of every binding per question, written from upstream's RBAC
 authorizer and the aggregation controller), and it answers one SubjectAccessReview at a time:

@@ -1,6 +1,6 @@
 """`podgate ui --live --allow-changes`: a previewed change applied to an API server, a
 server-side dry run of every call first, one JSON audit line per call. No real API server runs
-here: this is the repository's local HTTPS fake of it (tests/test_webhook_kube_fake.py, which
+here: this is the repository's local HTTPS fake of it (tests/webhook/test_webhook_kube_fake.py, which
 answers merge patches, server-side apply and deletes, honouring dryRun=All)."""
 
 from __future__ import annotations

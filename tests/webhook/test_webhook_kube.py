@@ -1,5 +1,5 @@
 """The webhook's API client and SubjectAccessReview authorizer against a local HTTPS endpoint
-that speaks those API calls (tests/test_webhook_kube_fake.py)."""
+that speaks those API calls (tests/webhook/test_webhook_kube_fake.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """`podgate serve --policies-from-cluster --authorize-with-api --namespaces-from-cluster` end to
 end: a podgate subprocess on loopback whose Kubernetes API is the local HTTPS endpoint of
-tests/test_webhook_kube_fake.py (policies and namespaces listed and watched, `use` asked with
+tests/webhook/test_webhook_kube_fake.py (policies and namespaces listed and watched, `use` asked with
 SubjectAccessReviews), sent AdmissionReview v1 requests over HTTPS."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The policy CRD and namespace watches against a local HTTPS endpoint that lists, watches
-(chunked streams, bookmarks, 410 Gone) and takes /status writes (tests/test_webhook_kube_fake.py)."""
+(chunked streams, bookmarks, 410 Gone) and takes /status writes (tests/webhook/test_webhook_kube_fake.py)."""
 
 from __future__ import annotations
 

@@ -364,7 +364,7 @@ def load_documents(
     # The documents hold no reference cycles and live as long as the scan; a full collection
     # would walk all of their millions of objects again each time (seconds on a large
     # snapshot), so they go to the collector's permanent generation. They are still freed
-    # by reference counting. Reading made no cycles (tests/test_loader_memory.py), so no
+    # by reference counting. Reading made no cycles (tests/io/test_loader_memory.py), so no
     # garbage is frozen with them.
     gc.freeze()
     return out
