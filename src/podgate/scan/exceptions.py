@@ -24,11 +24,13 @@ exceptions cover nothing and are reported, and so are exceptions that match noth
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from podgate.errors import PolicyError
+from podgate.scan.findings import Finding
 
 SCOPE_KEYS = ("namespace", "serviceAccount", "workload", "container", "control", "check")
 KINDS = ("ExceptionList",)
@@ -155,3 +157,39 @@ def matches(
         if key == "check" and want not in (check, rule):
             return False
     return True
+
+
+def apply_exceptions(
+    findings: list[Finding], exceptions: Sequence[AcceptedRisk], today: dt.date
+) -> tuple[list[Finding], tuple[ExceptionStatus, ...]]:
+    """Each finding, accepted by the first active exception that covers it; and each exception's
+    status (expired, active, or unused) with the number of findings it accepts."""
+    counts: Counter[str] = Counter()
+    active = [e for e in exceptions if not e.is_expired(today)]
+    out = []
+    for f in findings:
+        for e in active:
+            if matches(
+                e,
+                namespace=f.workload.namespace,
+                service_account=f.service_account,
+                kind=f.workload.kind,
+                name=f.workload.name,
+                container=f.container,
+                control=f.control.key,
+                check=f.check,
+                rule=f.rule,
+            ):
+                f = replace(f, accepted_by=e.id)
+                counts[e.id] += 1
+                break
+        out.append(f)
+    statuses = tuple(
+        ExceptionStatus(
+            e,
+            "expired" if e.is_expired(today) else "active" if counts[e.id] else "unused",
+            counts[e.id],
+        )
+        for e in exceptions
+    )
+    return out, statuses

@@ -1,12 +1,18 @@
 """A finding: one control violated by one workload (and container, when it is one container's
-doing), with its risk mapping and, when an exception covers it, the accepted risk."""
+doing), with its risk mapping and, when an exception covers it, the accepted risk; and the
+findings of a workload's Pod Security Standards violations and PodSecurityPolicy decision."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from podgate.scan.controls import Control
-from podgate.scan.inventory import Source, WorkloadRef
+from podgate.k8s import Obj, mapping
+from podgate.k8s.objects import CONTAINER_LISTS
+from podgate.psp import Decision
+from podgate.pss import LevelVersion, Violation, evaluate
+from podgate.scan.controls import Catalog, Control, invalid_control, psp_control, pss_control
+from podgate.scan.inventory import Source, Workload, WorkloadRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,3 +41,181 @@ class Finding:
     @property
     def accepted(self) -> bool:
         return self.accepted_by is not None
+
+
+_CONTROL_LEAF = {
+    "privileged": "securityContext.privileged",
+    "allowPrivilegeEscalation": "securityContext.allowPrivilegeEscalation",
+    "allowedCapabilities": "securityContext.capabilities",
+    "requiredDropCapabilities": "securityContext.capabilities",
+    "runAsUser": "securityContext",
+    "seccomp": "securityContext.seccompProfile",
+    "apparmor": "securityContext.appArmorProfile",
+    "seLinux": "securityContext.seLinuxOptions",
+    "allowedProcMountTypes": "securityContext.procMount",
+    "hostPorts": "ports",
+    "windowsHostProcess": "securityContext.windowsOptions",
+    "hostProbesAndHostLifecycle": "livenessProbe",
+}
+_POD_LEAF = {
+    "hostNetwork": "hostNetwork",
+    "hostPID": "hostPID",
+    "hostIPC": "hostIPC",
+    "volumes": "volumes",
+    "allowedHostPaths": "volumes",
+    "forbiddenSysctls/allowedUnsafeSysctls": "securityContext.sysctls",
+    "seccomp": "securityContext.seccompProfile",
+    "runAsUser": "securityContext",
+    "seLinux": "securityContext.seLinuxOptions",
+}
+
+
+def _container_names(spec: Obj) -> list[tuple[str, int, str]]:
+    out = []
+    for list_name in CONTAINER_LISTS:
+        items = spec.get(list_name)
+        if isinstance(items, list):
+            for i, c in enumerate(items):
+                name = mapping(c).get("name")
+                out.append((list_name, i, name if isinstance(name, str) else f"#{i}"))
+    return out
+
+
+def _only(spec: Obj, keep: tuple[str, int] | None) -> dict[str, Any]:
+    """The spec with no containers but the one to keep."""
+    out = {k: v for k, v in spec.items() if k not in CONTAINER_LISTS}
+    if keep is not None:
+        out[keep[0]] = [spec[keep[0]][keep[1]]]
+    return out
+
+
+def pss_findings(
+    w: Workload, lv: LevelVersion, violations: tuple[Violation, ...], catalog: Catalog
+) -> list[Finding]:
+    """One finding per (check, container), or per check when the pod as a whole is at fault:
+    a failing check is re-run on the pod without containers and with each container alone."""
+    if not violations:
+        return []
+    failing = {v.check for v in violations}
+    by_check: dict[str, list[tuple[str | None, str, str]]] = {c: [] for c in failing}
+    pod_level = {v.check: v for v in evaluate(lv.level, lv.version, w.meta, _only(w.spec, None))}
+    for check, v in pod_level.items():
+        if check in failing:
+            by_check[check].append((None, v.detail, w.spec_path))
+    for list_name, i, name in _container_names(w.spec):
+        alone = evaluate(lv.level, lv.version, w.meta, _only(w.spec, (list_name, i)))
+        for v in alone:
+            if v.check in failing and v.check not in pod_level:
+                by_check[v.check].append((name, v.detail, f"{w.spec_path}.{list_name}[{i}]"))
+    out = []
+    for v in violations:
+        places = by_check[v.check] or [(None, v.detail, w.spec_path)]
+        for container, detail, path in places:
+            control = catalog.get(pss_control(v.check, detail))
+            leaf = (_CONTROL_LEAF if container else _POD_LEAF).get(control.key)
+            out.append(
+                Finding(
+                    rule=f"pss/{lv.level}/{v.check}",
+                    engine="pss",
+                    check=v.check,
+                    workload=w.ref,
+                    service_account=w.service_account,
+                    container=container,
+                    control=control,
+                    title=v.reason,
+                    message=f"{v.reason} ({detail})" if detail else v.reason,
+                    field=f"{path}.{leaf}" if leaf else path,
+                    source=w.source,
+                )
+            )
+    return out
+
+
+def psp_findings(w: Workload, decision: Decision, catalog: Catalog) -> list[Finding]:
+    """The findings of a PodSecurityPolicy decision on `w`'s pod: a denial that names no field
+    (no policy exists, or none is usable), the API server's refusal of what a policy admitted,
+    then the policies' errors."""
+    out = []
+    refused = not decision.allowed and not decision.violations and not decision.invalid
+    if refused:
+        out.append(_no_policy_finding(w, decision.message or ""))
+    errors = [
+        (decision.mutated_by or "validation", err, invalid_control(err)) for err in decision.invalid
+    ]
+    errors.extend((p, err, psp_control(err.field)) for p, err in decision.violations)
+    for policy, err, key in errors:
+        control = catalog.get(key)
+        out.append(
+            Finding(
+                rule=f"psp/{policy}/{control.key}",
+                engine="psp",
+                check=control.key,
+                workload=w.ref,
+                service_account=w.service_account,
+                container=_container_of(w, err.field),
+                control=control,
+                title=err.detail or err.type,
+                message=str(err),
+                field=_object_field(w, err.field),
+                source=w.source,
+            )
+        )
+    return out
+
+
+NO_USABLE_POLICY = Control(
+    "noUsablePolicy",
+    "admission",
+    "PodSecurityPolicy admission",
+    "high",
+    "no policy is usable by whoever creates the pod (or none exists): the pod cannot run once "
+    "PodSecurityPolicy admission is on",
+    (),
+    (),
+    (),
+    (),
+)
+
+
+def _no_policy_finding(w: Workload, message: str) -> Finding:
+    """A PSP denial that names no field (no policy exists, or none is usable): the workload
+    cannot run, so it fails the scan although no field is at fault."""
+    return Finding(
+        rule=f"psp/admission/{NO_USABLE_POLICY.key}",
+        engine="psp",
+        check=NO_USABLE_POLICY.key,
+        workload=w.ref,
+        service_account=w.service_account,
+        container=None,
+        control=NO_USABLE_POLICY,
+        title="no PodSecurityPolicy admits the pod",
+        message=message,
+        field=w.spec_path,
+        source=w.source,
+    )
+
+
+def _object_field(w: Workload, psp_field: str) -> str:
+    """An upstream PSP field path, as a path in the scanned object."""
+    prefix = w.spec_path
+    meta_prefix = prefix[: -len("spec")] + "metadata" if prefix.endswith("spec") else "metadata"
+    if psp_field.startswith("pod.metadata."):
+        return meta_prefix + psp_field[len("pod.metadata") :]
+    if psp_field.startswith("pod.spec."):
+        psp_field = psp_field[len("pod.") :]
+    if psp_field.startswith("spec.securityContext.host"):  # upstream's path quirk
+        psp_field = "spec." + psp_field[len("spec.securityContext.") :]
+    return prefix + psp_field[len("spec") :] if psp_field.startswith("spec") else psp_field
+
+
+def _container_of(w: Workload, psp_field: str) -> str | None:
+    for list_name, i, name in _container_names(w.spec):
+        if psp_field.startswith(f"spec.{list_name}[{i}]"):
+            return name
+    for prefix in (
+        "container.seccomp.security.alpha.kubernetes.io/",
+        "container.apparmor.security.beta.kubernetes.io/",
+    ):
+        if prefix in psp_field:
+            return psp_field.split(prefix, 1)[1].rstrip("]")
+    return None

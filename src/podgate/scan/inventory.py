@@ -260,3 +260,16 @@ def find_workloads(items: Iterable[tuple[Obj, Source | None]]) -> list[Workload]
             w = replace(w, owned=folded, pods=pods)
         out.append(w)
     return out
+
+
+def service_accounts(workloads: Iterable[Workload], objs: Iterable[Obj]) -> list[tuple[str, str]]:
+    """(namespace, name) of every ServiceAccount in the input and every one a workload runs as,
+    sorted."""
+    found: dict[tuple[str, str], None] = {}
+    for obj in objs:
+        if obj.get("kind") == "ServiceAccount":
+            meta = mapping(obj.get("metadata"))
+            found[(str(meta.get("namespace") or "default"), str(meta.get("name") or ""))] = None
+    for w in workloads:
+        found[(w.ref.namespace, w.service_account)] = None
+    return sorted(found)

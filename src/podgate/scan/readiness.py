@@ -1,0 +1,83 @@
+"""Enablement readiness: what turning PodSecurityPolicy admission on would break."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from podgate.k8s import Obj
+from podgate.psp import Identity, PolicySet
+from podgate.rbac import Authorizer
+from podgate.scan.inventory import Workload, WorkloadRef, service_accounts
+from podgate.scan.model import Readiness, WorkloadResult
+
+
+def _is_system(ref: WorkloadRef) -> bool:
+    return ref.namespace == "kube-system" or ref.kind == "DaemonSet"
+
+
+def readiness(
+    results: list[WorkloadResult],
+    workloads: list[Workload],
+    objs: Sequence[Obj],
+    policy_set: PolicySet | None,
+    authz: Authorizer | None,
+    can_use: Callable[[Identity, str, str], bool],
+    requester: Callable[[Workload], Identity | None],
+) -> Readiness:
+    """What turning PodSecurityPolicy admission on would break: service accounts with no usable
+    policy (lockouts), system components rejected, workloads changed or rejected."""
+    lockouts: list[tuple[str, str, str]] = []
+    if policy_set is not None and not policy_set.names:
+        why = (
+            "no PodSecurityPolicy exists: PSP admission rejects every pod (no providers "
+            "available to validate pod request)"
+        )
+        lockouts = [(ns, sa, why) for ns, sa in service_accounts(workloads, objs)]
+    elif policy_set is not None and authz is not None:
+        names = policy_set.names
+        by_sa: dict[tuple[str, str], list[Workload]] = {}
+        for w in workloads:
+            by_sa.setdefault((w.ref.namespace, w.service_account), []).append(w)
+        for ns, sa in service_accounts(workloads, objs):
+            ident = Identity(
+                f"system:serviceaccount:{ns}:{sa}",
+                ("system:serviceaccounts", f"system:serviceaccounts:{ns}"),
+            )
+            usable = [n for n in names if can_use(ident, ns, n)]
+            if usable:
+                continue
+            via = [
+                n
+                for w in by_sa.get((ns, sa), [])
+                if (who := requester(w)) is not None
+                for n in names
+                if can_use(who, ns, n)
+            ]
+            if not via:
+                why = (
+                    "no PodSecurityPolicy is usable by this service account or by whoever "
+                    "creates its pods: every pod it runs would be rejected"
+                )
+                lockouts.append((ns, sa, why))
+    psp_results = [r for r in results if r.psp is not None]
+    return Readiness(
+        psp_enabled=policy_set is not None,
+        rbac_from_input=authz is not None,
+        lockouts=tuple(lockouts),
+        rejected_system=tuple(
+            (r.workload.ref, r.psp.message or "")
+            for r in psp_results
+            if r.psp is not None and not r.psp.allowed and _is_system(r.workload.ref)
+        ),
+        mutated=tuple(
+            (r.workload.ref, r.psp.policy or "")
+            for r in psp_results
+            if r.psp is not None and r.psp.allowed and r.psp.mutated
+        ),
+        rejected=tuple(
+            (r.workload.ref, r.psp.message or "")
+            for r in psp_results
+            if r.psp is not None and not r.psp.allowed
+        ),
+        pss_failing=tuple(r.workload.ref for r in results if r.violations),
+    )
