@@ -147,7 +147,7 @@ def compute(
     for provider in order:
         # a failing policy only needs its first error here: all of them are gathered below,
         # for the policies the requester may use, only when the pod is denied
-        result = provider.evaluate(pod, first_error=True, view=view, memo=memo)
+        result = provider.evaluate_first_error(pod, view=view, memo=memo)
         if result.errors:
             failed.append(provider)
             continue

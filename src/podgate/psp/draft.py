@@ -12,6 +12,8 @@ from podgate.k8s import Obj
 
 Path = tuple[str | int, ...]
 
+_EMPTY: Obj = {}
+
 
 class Draft:
     """The pod as mutated so far. `root` is read like any pod; `set` writes a value at a path."""
@@ -30,6 +32,13 @@ class Draft:
         copied: Any = list(node) if isinstance(node, list) else dict(node)
         self._owned.add(id(copied))
         return copied
+
+    @property
+    def pod_security_context(self) -> Obj:
+        """The pod's spec.securityContext as drafted so far, empty when absent or null."""
+        spec = self.root.get("spec")
+        sc = spec.get("securityContext") if isinstance(spec, dict) else None
+        return sc if isinstance(sc, dict) else _EMPTY
 
     def set(self, path: Path, value: Any) -> None:
         """Set `value` at `path`, creating missing (or null) mappings on the way."""

@@ -13,13 +13,12 @@ maximum evaluate with the maximum's rules; the caller keeps the requested versio
 from __future__ import annotations
 
 import functools
-import importlib
-import pkgutil
 from collections.abc import Callable, Iterable
 from types import ModuleType
 
 from podgate.errors import PolicyError, RegistryError
 from podgate.k8s import Obj
+from podgate.modules import public_modules
 from podgate.pss.fields import EMPTY, as_obj, share_containers, stop_sharing
 from podgate.pss.model import Check, CheckFn, CheckId, Level, Version, Violation, v1
 
@@ -32,13 +31,8 @@ Plan = tuple[tuple[CheckId, CheckFn], ...]
 def discover(package: ModuleType | None = None) -> tuple[Check, ...]:
     """The `CHECK` of every module in `package` (default `podgate.pss.checks`) whose name does
     not start with an underscore, in module-name order."""
-    if package is None:
-        package = importlib.import_module("podgate.pss.checks")
     found: list[Check] = []
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{package.__name__}.{info.name}")
+    for module in public_modules(package or "podgate.pss.checks"):
         check = getattr(module, "CHECK", None)
         if not isinstance(check, Check):
             raise RegistryError(f"check module {module.__name__}: CHECK is missing or not a Check")

@@ -1,29 +1,38 @@
 """PSP strategies, one module per field family (as upstream's pkg/security/podsecuritypolicy).
 
-Each module has `build(spec, annotations)` returning a strategy object, or None when the
-policy makes the family a no-op, and raising `BuildError` when upstream could not build it.
-A strategy implements any of:
+Each module ends with its `FAMILY` (groups.py, whose rules serve three fields as upstream's
+group strategies do, with `FAMILIES`): the family's name, its `build(spec, annotations)`
+returning a strategy object, or None when the policy makes the family a no-op, and raising
+`BuildError` when upstream could not build it; the strategy classes it builds; and where
+upstream calls it in each phase (`Order`). `psp.registry` collects and checks them; adding a
+strategy touches one file. A strategy is a `Strategy` implementing any of the four kinds:
 
-* `mutate_pod(draft)` and `mutate_container(draft, at)`: fill in defaults through the draft;
-* `validate_pod(view, errors)` and `validate_container(view, container, csc, cpath, errors)`:
-  append upstream's field errors; `view` is the pod with its spec, pod securityContext and
-  annotations looked up once, `csc` the container's securityContext.
+* `PodMutator.mutate_pod(draft)` and `ContainerMutator.mutate_container(draft, ctx, changes)`:
+  fill in defaults through the draft (a container's securityContext fields go in `changes`);
+* `PodValidator.validate_pod(view, errs)` and `ContainerValidator.validate_container(ctx, errs)`:
+  append upstream's field errors.
 
-`at` is the container's location `(list name, index)`; `cpath` its field path text
-(`spec.containers[0]`). The provider calls them in upstream's order.
+`view` is the pod with its spec, pod securityContext and annotations looked up once; `ctx` one
+container of it (`ContainerContext`: the view, the container, its securityContext, its field
+path `spec.containers[0]` and its location `("containers", 0)`).
 
 A strategy whose validation reads nothing any mutator of the policy can change says so with
-`mutation_independent = True`: to learn whether a policy fails, the provider runs those
-validators on the pod as it is, before paying for mutation. A strategy whose validation can
-never fail under the policy (a wildcard allows everything) says `can_fail = False` and its
-validators are left out; likewise `mutates = False` leaves out its mutators.
+`mutation_independent`: to learn whether a policy fails, the provider runs those validators on
+the pod as it is, before paying for mutation. A strategy whose validation can never fail under
+the policy (a wildcard allows everything) says `can_fail = False` and its validators are left
+out; likewise `mutates = False` leaves out its mutators.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
-from podgate.k8s import Obj, mapping
+from podgate.k8s import Obj
+from podgate.k8s.field import FieldError
+from podgate.k8s.objects import CONTAINER_LISTS
+from podgate.psp.draft import Draft
 
 ContainerAt = tuple[str, int]
 
@@ -33,12 +42,13 @@ _EMPTY: Obj = {}
 class PodView:
     """A pod with the parts every validator reads looked up once."""
 
-    __slots__ = ("_volume_types", "annotations", "pod", "sc", "spec")
+    __slots__ = ("_containers", "_volume_types", "annotations", "pod", "sc", "spec")
 
     def __init__(self, pod: Obj, before: PodView | None = None) -> None:
         """`before`: the view of the pod this one was mutated from (no mutator touches volumes,
         so their types carry over when the list is the same object)."""
         self._volume_types: tuple[str, ...] | None = None
+        self._containers: tuple[ContainerContext, ...] | None = None
         self.pod = pod
         spec = pod.get("spec")
         self.spec: Obj = spec if isinstance(spec, dict) else _EMPTY
@@ -61,11 +71,50 @@ class PodView:
             self._volume_types = tuple(fs_type(v if isinstance(v, dict) else _EMPTY) for v in items)
         return self._volume_types
 
-    def effective(self, csc: Obj, key: str) -> Any:
+    @property
+    def containers(self) -> tuple[ContainerContext, ...]:
+        """Every container in upstream's order (init, regular, ephemeral), made once per view."""
+        if self._containers is None:
+            found: list[ContainerContext] = []
+            spec = self.spec
+            for list_name in CONTAINER_LISTS:
+                items = spec.get(list_name)
+                if not items:
+                    continue
+                for i, c in enumerate(items):
+                    sc = c.get("securityContext") or _EMPTY
+                    found.append(
+                        ContainerContext(self, c, sc, f"spec.{list_name}[{i}]", list_name, i)
+                    )
+            self._containers = tuple(found)
+        return self._containers
+
+
+class ContainerContext:
+    """One container of a pod as strategies read it."""
+
+    __slots__ = ("container", "index", "list_name", "path", "sc", "view")
+
+    def __init__(
+        self, view: PodView, container: Obj, sc: Obj, path: str, list_name: str, index: int
+    ) -> None:
+        self.view = view
+        self.container = container
+        self.sc = sc  # its securityContext, empty when absent or null
+        self.path = path  # its field path text: spec.containers[0]
+        self.list_name = list_name
+        self.index = index
+
+    @property
+    def at(self) -> ContainerAt:
+        """Its location in the pod: (list name, index)."""
+        return (self.list_name, self.index)
+
+    def effective(self, key: str) -> Any:
         """The container's value, falling back to the pod's (runAsUser, runAsGroup,
         runAsNonRoot, seLinuxOptions)."""
-        value = csc.get(key)
-        return self.sc.get(key) if value is None else value
+        value = self.sc.get(key)
+        return self.view.sc.get(key) if value is None else value
 
 
 def security_context(obj: Obj) -> Obj:
@@ -74,21 +123,82 @@ def security_context(obj: Obj) -> Obj:
     return sc if isinstance(sc, dict) else _EMPTY
 
 
-def effective(pod: Obj, container: Obj, key: str) -> Any:
-    """The container's securityContext value, falling back to the pod's (runAsUser,
-    runAsGroup, runAsNonRoot, seLinuxOptions)."""
-    value = security_context(container).get(key)
-    if value is None:
-        value = security_context(mapping(pod.get("spec"))).get(key)
-    return value
+# --- what a strategy is -----------------------------------------------------------------------
 
 
-def container_of(draft_root: Obj, at: ContainerAt) -> Obj:
-    """The container at `at` in the (possibly mutated) pod."""
-    item: Obj = mapping(draft_root.get("spec"))[at[0]][at[1]]
-    return item
+class Strategy:
+    """What every strategy says of itself under its policy; the defaults: its validation can
+    fail, its mutators (if any) can change a pod, and mutation can change what it validates."""
+
+    __slots__ = ()
+
+    @property
+    def can_fail(self) -> bool:
+        return True
+
+    @property
+    def mutates(self) -> bool:
+        return True
+
+    @property
+    def mutation_independent(self) -> bool:
+        return False
 
 
-def sc_path(at: ContainerAt, key: str) -> tuple[str | int, ...]:
-    """The draft path of a container securityContext field."""
-    return ("spec", at[0], at[1], "securityContext", key)
+@runtime_checkable
+class PodMutator(Protocol):
+    def mutate_pod(self, draft: Draft) -> None: ...
+
+
+@runtime_checkable
+class ContainerMutator(Protocol):
+    def mutate_container(
+        self, draft: Draft, ctx: ContainerContext, changes: dict[str, Any]
+    ) -> None: ...
+
+
+@runtime_checkable
+class PodValidator(Protocol):
+    def validate_pod(self, view: PodView, errs: list[FieldError]) -> None: ...
+
+
+@runtime_checkable
+class ContainerValidator(Protocol):
+    def validate_container(self, ctx: ContainerContext, errs: list[FieldError]) -> None: ...
+
+
+KINDS: dict[str, type] = {
+    "mutate_pod": PodMutator,
+    "mutate_container": ContainerMutator,
+    "validate_pod": PodValidator,
+    "validate_container": ContainerValidator,
+}
+"""The strategy kinds, by the name of the method each implements (and of its phase)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """Where upstream calls a family in each phase (provider.go): lower runs first; None: the
+    family has no part in that phase. `build` is the order of upstream's strategy factory, in
+    which build errors are reported."""
+
+    build: int
+    mutate_pod: int | None = None
+    mutate_container: int | None = None
+    validate_pod: int | None = None
+    validate_container: int | None = None
+
+    def rank(self, phase: str) -> int | None:
+        rank: int | None = getattr(self, phase)
+        return rank
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """One field family of a policy: how to build its strategy, the classes that can come out,
+    and where upstream calls it."""
+
+    name: str
+    build: Callable[[Obj, Obj], Strategy | None]
+    kinds: tuple[type[Strategy], ...]
+    order: Order

@@ -10,7 +10,7 @@ from podgate.k8s import Obj, mapping
 from podgate.k8s.field import FieldError, forbidden
 from podgate.k8s.gotext import go_quote
 from podgate.psp.draft import Draft
-from podgate.psp.strategies import ContainerAt, PodView, container_of
+from podgate.psp.strategies import ContainerContext, Family, Order, Strategy
 
 DEFAULT_KEY = "apparmor.security.beta.kubernetes.io/defaultProfileName"
 ALLOWED_KEY = "apparmor.security.beta.kubernetes.io/allowedProfileNames"
@@ -28,7 +28,7 @@ def _profile(pod: Obj, key: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class AppArmor:
+class AppArmor(Strategy):
     default: str
     allowed: frozenset[str] | None  # None: the annotation is absent, anything goes
     allowed_text: str
@@ -46,21 +46,19 @@ class AppArmor:
         return not self.default
 
     def mutate_container(
-        self, draft: Draft, view: PodView, at: ContainerAt, csc: Obj, changes: dict[str, Any]
+        self, draft: Draft, ctx: ContainerContext, changes: dict[str, Any]
     ) -> None:
         if not self.default:
             return
-        key = _key(container_of(draft.root, at))
+        key = _key(ctx.container)
         if not _profile(draft.root, key):
             draft.set(("metadata", "annotations", key), self.default)
 
-    def validate_container(
-        self, view: PodView, c: Obj, csc: Obj, cpath: str, errs: list[FieldError]
-    ) -> None:
+    def validate_container(self, ctx: ContainerContext, errs: list[FieldError]) -> None:
         if self.allowed is None:
             return
-        key = _key(c)
-        value = view.annotations.get(key)
+        key = _key(ctx.container)
+        value = ctx.view.annotations.get(key)
         profile = value if isinstance(value, str) else ""
         path = f"pod.metadata.annotations[{key}]"
         if not profile:
@@ -84,3 +82,11 @@ def build(spec: Obj, annotations: Obj) -> AppArmor | None:
     if not isinstance(raw, str):
         return AppArmor(default, None, "") if default else None
     return AppArmor(default, frozenset(raw.split(",")), raw)
+
+
+FAMILY = Family(
+    "appArmor",
+    build,
+    (AppArmor,),
+    Order(build=40, mutate_container=40, validate_container=40),
+)

@@ -11,7 +11,7 @@ from podgate.k8s.field import FieldError, invalid, invalid_rendered
 from podgate.k8s.gotext import go_quote
 from podgate.psp.draft import Draft
 from podgate.psp.policy import string_list
-from podgate.psp.strategies import ContainerAt, PodView
+from podgate.psp.strategies import ContainerContext, Family, Order, Strategy
 
 
 def _names(value: Any) -> list[str]:
@@ -27,7 +27,7 @@ def _slice_text(value: Any) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Capabilities:
+class Capabilities(Strategy):
     default_add: frozenset[str]
     required_drop: tuple[str, ...]  # in policy order: errors follow it
     required_drop_set: frozenset[str]
@@ -47,11 +47,11 @@ class Capabilities:
         return not self.default_add and not self.required_drop
 
     def mutate_container(
-        self, draft: Draft, view: PodView, at: ContainerAt, csc: Obj, changes: dict[str, Any]
+        self, draft: Draft, ctx: ContainerContext, changes: dict[str, Any]
     ) -> None:
         if not self.default_add and not self.required_drop:
             return  # nothing to add: the container's own lists stay as they are
-        caps = csc.get("capabilities")
+        caps = ctx.sc.get("capabilities")
         own_add: set[str] = set()
         own_drop: set[str] = set()
         if isinstance(caps, dict):
@@ -68,11 +68,9 @@ class Capabilities:
             new["drop"] = sorted(drop)
         changes["capabilities"] = new
 
-    def validate_container(
-        self, view: PodView, c: Obj, csc: Obj, cpath: str, errs: list[FieldError]
-    ) -> None:
-        path = f"{cpath}.securityContext.capabilities"
-        caps = csc.get("capabilities")
+    def validate_container(self, ctx: ContainerContext, errs: list[FieldError]) -> None:
+        path = f"{ctx.path}.securityContext.capabilities"
+        caps = ctx.sc.get("capabilities")
         if caps is None:
             if self.default_add or self.required_drop:
                 errs.append(
@@ -108,3 +106,11 @@ def build(spec: Obj, annotations: Obj) -> Capabilities:
         allowed=allowed,
         allow_all="*" in allowed,
     )
+
+
+FAMILY = Family(
+    "capabilities",
+    build,
+    (Capabilities,),
+    Order(build=80, mutate_container=50, validate_container=80),
+)

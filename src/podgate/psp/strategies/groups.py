@@ -11,11 +11,7 @@ from podgate.k8s import Obj, mapping
 from podgate.k8s.field import FieldError, int64_slice, invalid_rendered
 from podgate.psp.draft import Draft
 from podgate.psp.policy import BuildError, IdRange, id_ranges, in_ranges, ranges_text, rule_of
-from podgate.psp.strategies import (
-    ContainerAt,
-    PodView,
-    security_context,
-)
+from podgate.psp.strategies import ContainerContext, Family, Order, PodView, Strategy
 
 _POD_SC = ("spec", "securityContext")
 
@@ -43,7 +39,7 @@ def _check(
 
 
 @dataclass(frozen=True, slots=True)
-class _Rule:
+class _Rule(Strategy):
     """A group rule with its ranges: MustRunAs (defaults and requires a value) or MayRunAs
     (checks only a value that is set)."""
 
@@ -63,18 +59,16 @@ class _Rule:
 @dataclass(frozen=True, slots=True)
 class RunAsGroup(_Rule):
     def mutate_container(
-        self, draft: Draft, view: PodView, at: ContainerAt, csc: Obj, changes: dict[str, Any]
+        self, draft: Draft, ctx: ContainerContext, changes: dict[str, Any]
     ) -> None:
-        if self.must and view.effective(csc, "runAsGroup") is None:
+        if self.must and ctx.effective("runAsGroup") is None:
             changes["runAsGroup"] = self.ranges[0].low
 
-    def validate_container(
-        self, view: PodView, c: Obj, csc: Obj, cpath: str, errs: list[FieldError]
-    ) -> None:
-        gid = view.effective(csc, "runAsGroup")
+    def validate_container(self, ctx: ContainerContext, errs: list[FieldError]) -> None:
+        gid = ctx.effective("runAsGroup")
         # upstream reports runAsGroup errors at the securityContext itself
         _check(
-            f"{cpath}.securityContext",
+            f"{ctx.path}.securityContext",
             None if gid is None else [gid],
             self.must,
             self.ranges,
@@ -86,7 +80,7 @@ class RunAsGroup(_Rule):
 @dataclass(frozen=True, slots=True)
 class FsGroup(_Rule):
     def mutate_pod(self, draft: Draft) -> None:
-        sc = security_context(mapping(draft.root.get("spec")))
+        sc = draft.pod_security_context
         if self.must and sc.get("fsGroup") is None:
             draft.set((*_POD_SC, "fsGroup"), self.ranges[0].low)
 
@@ -105,7 +99,7 @@ class FsGroup(_Rule):
 @dataclass(frozen=True, slots=True)
 class SupplementalGroups(_Rule):
     def mutate_pod(self, draft: Draft) -> None:
-        sc = security_context(mapping(draft.root.get("spec")))
+        sc = draft.pod_security_context
         if self.must and sc.get("supplementalGroups") is None:
             draft.set((*_POD_SC, "supplementalGroups"), [self.ranges[0].low])
 
@@ -149,3 +143,25 @@ def build_fs_group(spec: Obj, annotations: Obj) -> FsGroup | None:
 def build_supplemental_groups(spec: Obj, annotations: Obj) -> SupplementalGroups | None:
     parts = _parts(spec, "supplementalGroups", "SupplementalGroups")
     return SupplementalGroups(*parts) if parts else None
+
+
+FAMILIES = (
+    Family(
+        "runAsGroup",
+        build_run_as_group,
+        (RunAsGroup,),
+        Order(build=20, mutate_container=20, validate_container=20),
+    ),
+    Family(
+        "fsGroup",
+        build_fs_group,
+        (FsGroup,),
+        Order(build=60, mutate_pod=20, validate_pod=10),
+    ),
+    Family(
+        "supplementalGroups",
+        build_supplemental_groups,
+        (SupplementalGroups,),
+        Order(build=70, mutate_pod=10, validate_pod=20),
+    ),
+)

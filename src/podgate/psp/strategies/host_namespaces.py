@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from podgate.k8s import Obj
 from podgate.k8s.field import FieldError, invalid
-from podgate.psp.strategies import PodView
+from podgate.psp.strategies import Family, Order, PodView, Strategy
 
 _FIELDS = (
     ("hostNetwork", "Host network is not allowed to be used"),
@@ -16,7 +16,7 @@ _FIELDS = (
 
 
 @dataclass(frozen=True, slots=True)
-class HostNamespaces:
+class HostNamespaces(Strategy):
     # no mutator changes what this strategy reads
     mutation_independent = True
 
@@ -33,3 +33,11 @@ class HostNamespaces:
 def build(spec: Obj, annotations: Obj) -> HostNamespaces | None:
     forbidden = tuple((k, d) for k, d in _FIELDS if spec.get(k) is not True)
     return HostNamespaces(forbidden) if forbidden else None
+
+
+FAMILY = Family(
+    "hostNamespaces",
+    build,
+    (HostNamespaces,),
+    Order(build=150, validate_pod=50),
+)

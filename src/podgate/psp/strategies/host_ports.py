@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from podgate.k8s import Obj, mapping, sequence
 from podgate.k8s.field import FieldError, invalid
 from podgate.psp.policy import IdRange, as_int
-from podgate.psp.strategies import PodView
+from podgate.psp.strategies import ContainerContext, Family, Order, Strategy
 
 
 def ranges_text(ranges: tuple[IdRange, ...]) -> str:
@@ -16,17 +16,15 @@ def ranges_text(ranges: tuple[IdRange, ...]) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class HostPorts:
+class HostPorts(Strategy):
     # no mutator changes what this strategy reads
     mutation_independent = True
 
     ranges: tuple[IdRange, ...]
     text: str
 
-    def validate_container(
-        self, view: PodView, c: Obj, csc: Obj, cpath: str, errs: list[FieldError]
-    ) -> None:
-        for port in sequence(c.get("ports")):
+    def validate_container(self, ctx: ContainerContext, errs: list[FieldError]) -> None:
+        for port in sequence(ctx.container.get("ports")):
             hp = mapping(port).get("hostPort")
             if hp is None or hp == 0 or (isinstance(hp, int) and hp < 0):
                 continue
@@ -34,7 +32,7 @@ class HostPorts:
                 continue
             errs.append(
                 invalid(
-                    f"{cpath}.hostPort",
+                    f"{ctx.path}.hostPort",
                     hp,
                     f"Host port {hp} is not allowed to be used. Allowed ports: [{self.text}]",
                 )
@@ -47,3 +45,11 @@ def build(spec: Obj, annotations: Obj) -> HostPorts:
         for r in sequence(spec.get("hostPorts"))
     )
     return HostPorts(ranges, ranges_text(ranges))
+
+
+FAMILY = Family(
+    "hostPorts",
+    build,
+    (HostPorts,),
+    Order(build=140, validate_container=90),
+)

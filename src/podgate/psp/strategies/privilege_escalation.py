@@ -9,36 +9,34 @@ from typing import Any
 from podgate.k8s import Obj
 from podgate.k8s.field import FieldError, invalid
 from podgate.psp.draft import Draft
-from podgate.psp.strategies import ContainerAt, PodView
+from podgate.psp.strategies import ContainerContext, Family, Order, Strategy
 
 _KEY = "allowPrivilegeEscalation"
 
 
 @dataclass(frozen=True, slots=True)
-class PrivilegeEscalation:
+class PrivilegeEscalation(Strategy):
     allow: bool
     default: bool | None
 
     def mutate_container(
-        self, draft: Draft, view: PodView, at: ContainerAt, csc: Obj, changes: dict[str, Any]
+        self, draft: Draft, ctx: ContainerContext, changes: dict[str, Any]
     ) -> None:
-        if csc.get(_KEY) is not None:
+        if ctx.sc.get(_KEY) is not None:
             return
         if self.default is not None:
             changes[_KEY] = self.default
         elif not self.allow:
             changes[_KEY] = False
 
-    def validate_container(
-        self, view: PodView, c: Obj, csc: Obj, cpath: str, errs: list[FieldError]
-    ) -> None:
+    def validate_container(self, ctx: ContainerContext, errs: list[FieldError]) -> None:
         if self.allow:
             return
-        value = csc.get(_KEY)
+        value = ctx.sc.get(_KEY)
         if value is not False:
             errs.append(
                 invalid(
-                    f"{cpath}.securityContext.{_KEY}",
+                    f"{ctx.path}.securityContext.{_KEY}",
                     value,
                     "Allowing privilege escalation for containers is not allowed",
                 )
@@ -52,3 +50,11 @@ def build(spec: Obj, annotations: Obj) -> PrivilegeEscalation | None:
     if allow and default is None:
         return None
     return PrivilegeEscalation(allow, default)
+
+
+FAMILY = Family(
+    "allowPrivilegeEscalation",
+    build,
+    (PrivilegeEscalation,),
+    Order(build=110, mutate_container=70, validate_container=110),
+)

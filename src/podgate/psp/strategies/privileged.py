@@ -6,22 +6,20 @@ from dataclasses import dataclass
 
 from podgate.k8s import Obj
 from podgate.k8s.field import FieldError, invalid
-from podgate.psp.strategies import PodView
+from podgate.psp.strategies import ContainerContext, Family, Order, Strategy
 
 
 @dataclass(frozen=True, slots=True)
-class Privileged:
+class Privileged(Strategy):
     # no mutator changes what this strategy reads
     mutation_independent = True
 
-    def validate_container(
-        self, view: PodView, c: Obj, csc: Obj, cpath: str, errs: list[FieldError]
-    ) -> None:
-        value = csc.get("privileged")
+    def validate_container(self, ctx: ContainerContext, errs: list[FieldError]) -> None:
+        value = ctx.sc.get("privileged")
         if value is not None and value is not False:
             errs.append(
                 invalid(
-                    f"{cpath}.securityContext.privileged",
+                    f"{ctx.path}.securityContext.privileged",
                     value,
                     "Privileged containers are not allowed",
                 )
@@ -30,3 +28,11 @@ class Privileged:
 
 def build(spec: Obj, annotations: Obj) -> Privileged | None:
     return None if spec.get("privileged") is True else Privileged()
+
+
+FAMILY = Family(
+    "privileged",
+    build,
+    (Privileged,),
+    Order(build=120, validate_container=60),
+)

@@ -8,27 +8,35 @@ from dataclasses import dataclass
 from podgate.k8s import Obj
 from podgate.k8s.field import FieldError, invalid
 from podgate.psp.policy import string_list
-from podgate.psp.strategies import PodView
+from podgate.psp.strategies import ContainerContext, Family, Order, Strategy
 
 
 @dataclass(frozen=True, slots=True)
-class ProcMount:
+class ProcMount(Strategy):
     # no mutator changes what this strategy reads
     mutation_independent = True
 
     allowed: frozenset[str]
 
-    def validate_container(
-        self, view: PodView, c: Obj, csc: Obj, cpath: str, errs: list[FieldError]
-    ) -> None:
-        value = csc.get("procMount")
+    def validate_container(self, ctx: ContainerContext, errs: list[FieldError]) -> None:
+        value = ctx.sc.get("procMount")
         if value is None:
             value = "Default"
         if value not in self.allowed:
             errs.append(
-                invalid(f"{cpath}.securityContext.procMount", value, "ProcMountType is not allowed")
+                invalid(
+                    f"{ctx.path}.securityContext.procMount", value, "ProcMountType is not allowed"
+                )
             )
 
 
 def build(spec: Obj, annotations: Obj) -> ProcMount:
     return ProcMount(frozenset(string_list(spec.get("allowedProcMountTypes")) or ("Default",)))
+
+
+FAMILY = Family(
+    "allowedProcMountTypes",
+    build,
+    (ProcMount,),
+    Order(build=130, validate_container=70),
+)

@@ -9,22 +9,20 @@ from typing import Any
 from podgate.k8s import Obj
 from podgate.k8s.field import FieldError, invalid
 from podgate.psp.draft import Draft
-from podgate.psp.strategies import ContainerAt, PodView
+from podgate.psp.strategies import ContainerContext, Family, Order, Strategy
 
 
 @dataclass(frozen=True, slots=True)
-class ReadOnlyRootFilesystem:
+class ReadOnlyRootFilesystem(Strategy):
     def mutate_container(
-        self, draft: Draft, view: PodView, at: ContainerAt, csc: Obj, changes: dict[str, Any]
+        self, draft: Draft, ctx: ContainerContext, changes: dict[str, Any]
     ) -> None:
-        if csc.get("readOnlyRootFilesystem") is None:
+        if ctx.sc.get("readOnlyRootFilesystem") is None:
             changes["readOnlyRootFilesystem"] = True
 
-    def validate_container(
-        self, view: PodView, c: Obj, csc: Obj, cpath: str, errs: list[FieldError]
-    ) -> None:
-        value = csc.get("readOnlyRootFilesystem")
-        path = f"{cpath}.securityContext.readOnlyRootFilesystem"
+    def validate_container(self, ctx: ContainerContext, errs: list[FieldError]) -> None:
+        value = ctx.sc.get("readOnlyRootFilesystem")
+        path = f"{ctx.path}.securityContext.readOnlyRootFilesystem"
         if value is None:
             errs.append(
                 invalid(path, None, "ReadOnlyRootFilesystem may not be nil and must be set to true")
@@ -35,3 +33,11 @@ class ReadOnlyRootFilesystem:
 
 def build(spec: Obj, annotations: Obj) -> ReadOnlyRootFilesystem | None:
     return ReadOnlyRootFilesystem() if spec.get("readOnlyRootFilesystem") is True else None
+
+
+FAMILY = Family(
+    "readOnlyRootFilesystem",
+    build,
+    (ReadOnlyRootFilesystem,),
+    Order(build=100, mutate_container=60, validate_container=100),
+)

@@ -9,48 +9,46 @@ from podgate.k8s import Obj, mapping
 from podgate.k8s.field import FieldError, invalid, required
 from podgate.psp.draft import Draft
 from podgate.psp.policy import BuildError, IdRange, id_ranges, in_ranges, ranges_text, rule_of
-from podgate.psp.strategies import ContainerAt, PodView
+from podgate.psp.strategies import ContainerContext, Family, Order, Strategy
 
 
 @dataclass(frozen=True, slots=True)
-class MustRunAs:
+class MustRunAs(Strategy):
     ranges: tuple[IdRange, ...]
     text: str
 
     def mutate_container(
-        self, draft: Draft, view: PodView, at: ContainerAt, csc: Obj, changes: dict[str, Any]
+        self, draft: Draft, ctx: ContainerContext, changes: dict[str, Any]
     ) -> None:
-        if view.effective(csc, "runAsUser") is None:
+        if ctx.effective("runAsUser") is None:
             changes["runAsUser"] = self.ranges[0].low
 
-    def validate_container(
-        self, view: PodView, c: Obj, csc: Obj, cpath: str, errs: list[FieldError]
-    ) -> None:
-        uid = view.effective(csc, "runAsUser")
+    def validate_container(self, ctx: ContainerContext, errs: list[FieldError]) -> None:
+        uid = ctx.effective("runAsUser")
         if uid is None:
-            errs.append(required(f"{cpath}.securityContext.runAsUser"))
+            errs.append(required(f"{ctx.path}.securityContext.runAsUser"))
         elif not (isinstance(uid, int) and in_ranges(uid, self.ranges)):
             errs.append(
                 invalid(
-                    f"{cpath}.securityContext.runAsUser", uid, f"must be in the ranges: {self.text}"
+                    f"{ctx.path}.securityContext.runAsUser",
+                    uid,
+                    f"must be in the ranges: {self.text}",
                 )
             )
 
 
 @dataclass(frozen=True, slots=True)
-class MustRunAsNonRoot:
+class MustRunAsNonRoot(Strategy):
     def mutate_container(
-        self, draft: Draft, view: PodView, at: ContainerAt, csc: Obj, changes: dict[str, Any]
+        self, draft: Draft, ctx: ContainerContext, changes: dict[str, Any]
     ) -> None:
-        if view.effective(csc, "runAsNonRoot") is None and view.effective(csc, "runAsUser") is None:
+        if ctx.effective("runAsNonRoot") is None and ctx.effective("runAsUser") is None:
             changes["runAsNonRoot"] = True
 
-    def validate_container(
-        self, view: PodView, c: Obj, csc: Obj, cpath: str, errs: list[FieldError]
-    ) -> None:
-        non_root = view.effective(csc, "runAsNonRoot")
-        uid = view.effective(csc, "runAsUser")
-        at = f"{cpath}.securityContext"
+    def validate_container(self, ctx: ContainerContext, errs: list[FieldError]) -> None:
+        non_root = ctx.effective("runAsNonRoot")
+        uid = ctx.effective("runAsUser")
+        at = f"{ctx.path}.securityContext"
         if non_root is None and uid is None:
             errs.append(required(f"{at}.runAsNonRoot", "must be true"))
         elif non_root is not None and non_root is not True:
@@ -71,3 +69,11 @@ def build(spec: Obj, annotations: Obj) -> MustRunAs | MustRunAsNonRoot | None:
     if rule == "RunAsAny":
         return None
     raise BuildError(f"Unrecognized RunAsUser strategy type {rule}")
+
+
+FAMILY = Family(
+    "runAsUser",
+    build,
+    (MustRunAs, MustRunAsNonRoot),
+    Order(build=10, mutate_container=10, validate_container=10),
+)

@@ -8,11 +8,11 @@ from podgate.k8s import Obj, mapping
 from podgate.k8s.field import FieldError, invalid
 from podgate.psp.draft import Draft
 from podgate.psp.policy import string_list
-from podgate.psp.strategies import PodView
+from podgate.psp.strategies import Family, Order, PodView, Strategy
 
 
 @dataclass(frozen=True, slots=True)
-class RuntimeClass:
+class RuntimeClass(Strategy):
     allowed: frozenset[str]
     allow_any: bool
     default: str | None
@@ -47,3 +47,11 @@ def build(spec: Obj, annotations: Obj) -> RuntimeClass | None:
     allowed = frozenset(string_list(rc.get("allowedRuntimeClassNames")))
     default = rc.get("defaultRuntimeClassName")
     return RuntimeClass(allowed, "*" in allowed, default if isinstance(default, str) else None)
+
+
+FAMILY = Family(
+    "runtimeClass",
+    build,
+    (RuntimeClass,),
+    Order(build=170, mutate_pod=50, validate_pod=80),
+)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from podgate.k8s import Obj, mapping
 from podgate.k8s.field import FieldError, forbidden
 from podgate.psp.draft import Draft
-from podgate.psp.strategies import PodView, security_context
+from podgate.psp.strategies import ContainerContext, Family, Order, PodView, Strategy
 
 DEFAULT_KEY = "seccomp.security.alpha.kubernetes.io/defaultProfileName"
 ALLOWED_KEY = "seccomp.security.alpha.kubernetes.io/allowedProfileNames"
@@ -50,7 +50,7 @@ def _annotation(annotations: Obj, key: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Seccomp:
+class Seccomp(Strategy):
     default: str
     allowed: frozenset[str] | None  # None: the annotation is absent
     allowed_text: str
@@ -70,7 +70,7 @@ class Seccomp:
         annotations = mapping(mapping(draft.root.get("metadata")).get("annotations"))
         if _annotation(annotations, POD_KEY):
             return
-        pod_sc = security_context(mapping(draft.root.get("spec")))
+        pod_sc = draft.pod_security_context
         profile = profile_of_field(pod_sc)
         if profile is None:
             profile = self.default
@@ -99,18 +99,16 @@ class Seccomp:
             profile = profile_of_field(view.sc) or ""
         self._check(profile, f"pod.metadata.annotations[{POD_KEY}]", errs)
 
-    def validate_container(
-        self, view: PodView, c: Obj, csc: Obj, cpath: str, errs: list[FieldError]
-    ) -> None:
-        name = c.get("name")
+    def validate_container(self, ctx: ContainerContext, errs: list[FieldError]) -> None:
+        name = ctx.container.get("name")
         key = CONTAINER_PREFIX + (name if isinstance(name, str) else "")
-        profile = profile_of_field(csc)
+        profile = profile_of_field(ctx.sc)
         if profile is None:
-            annotations = view.annotations
+            annotations = ctx.view.annotations
             if key in annotations:
                 profile = _annotation(annotations, key)
             else:
-                profile = profile_of_field(view.sc)
+                profile = profile_of_field(ctx.view.sc)
                 if profile is None:
                     profile = _annotation(annotations, POD_KEY)
         self._check(profile, f"pod.metadata.annotations[{key}]", errs)
@@ -131,3 +129,11 @@ def build(spec: Obj, annotations: Obj) -> Seccomp:
             allowed.update(_RUNTIME_DEFAULTS)
         allowed.add(p)
     return Seccomp(default, frozenset(allowed), raw, allow_any)
+
+
+FAMILY = Family(
+    "seccomp",
+    build,
+    (Seccomp,),
+    Order(build=50, mutate_pod=40, validate_pod=30, validate_container=50),
+)

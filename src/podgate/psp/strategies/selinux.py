@@ -9,11 +9,7 @@ from podgate.k8s import Obj, mapping
 from podgate.k8s.field import FieldError, invalid, required
 from podgate.psp.draft import Draft
 from podgate.psp.policy import BuildError, rule_of
-from podgate.psp.strategies import (
-    ContainerAt,
-    PodView,
-    security_context,
-)
+from podgate.psp.strategies import ContainerContext, Family, Order, PodView, Strategy
 
 _FIELDS = ("role", "type", "user")
 
@@ -34,20 +30,20 @@ def _equal_levels(want: str, got: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class MustRunAs:
+class MustRunAs(Strategy):
     options: dict[str, Any]
 
     def _default(self) -> dict[str, Any]:
         return dict(self.options)
 
     def mutate_pod(self, draft: Draft) -> None:
-        if security_context(mapping(draft.root.get("spec"))).get("seLinuxOptions") is None:
+        if draft.pod_security_context.get("seLinuxOptions") is None:
             draft.set(("spec", "securityContext", "seLinuxOptions"), self._default())
 
     def mutate_container(
-        self, draft: Draft, view: PodView, at: ContainerAt, csc: Obj, changes: dict[str, Any]
+        self, draft: Draft, ctx: ContainerContext, changes: dict[str, Any]
     ) -> None:
-        if view.effective(csc, "seLinuxOptions") is None:
+        if ctx.effective("seLinuxOptions") is None:
             changes["seLinuxOptions"] = self._default()
 
     def _check(self, opts: Any, path: str, errs: list[FieldError]) -> None:
@@ -67,11 +63,9 @@ class MustRunAs:
         opts = view.sc.get("seLinuxOptions")
         self._check(opts, "spec.securityContext.seLinuxOptions", errs)
 
-    def validate_container(
-        self, view: PodView, c: Obj, csc: Obj, cpath: str, errs: list[FieldError]
-    ) -> None:
+    def validate_container(self, ctx: ContainerContext, errs: list[FieldError]) -> None:
         self._check(
-            view.effective(csc, "seLinuxOptions"), f"{cpath}.securityContext.seLinuxOptions", errs
+            ctx.effective("seLinuxOptions"), f"{ctx.path}.securityContext.seLinuxOptions", errs
         )
 
 
@@ -85,3 +79,11 @@ def build(spec: Obj, annotations: Obj) -> MustRunAs | None:
     if opts is None:
         raise BuildError("MustRunAs requires SELinuxOptions")
     return MustRunAs({k: v for k, v in mapping(opts).items() if v is not None})
+
+
+FAMILY = Family(
+    "seLinux",
+    build,
+    (MustRunAs,),
+    Order(build=30, mutate_pod=30, mutate_container=30, validate_pod=40, validate_container=30),
+)

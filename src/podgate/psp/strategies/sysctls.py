@@ -8,7 +8,7 @@ from podgate.k8s import Obj, mapping, sequence
 from podgate.k8s.field import FieldError, forbidden
 from podgate.k8s.gotext import go_quote
 from podgate.psp.policy import string_list
-from podgate.psp.strategies import PodView
+from podgate.psp.strategies import Family, Order, PodView, Strategy
 
 # The kubelet's safe sysctls in Kubernetes 1.22-1.24, the releases that ran PSP last.
 SAFE_SYSCTLS = frozenset(
@@ -39,7 +39,7 @@ def _patterns(entries: tuple[str, ...]) -> Patterns:
 
 
 @dataclass(frozen=True, slots=True)
-class Sysctls:
+class Sysctls(Strategy):
     forbidden: Patterns
     allowed_unsafe: Patterns
 
@@ -71,3 +71,11 @@ def build(spec: Obj, annotations: Obj) -> Sysctls:
         _patterns(string_list(spec.get("forbiddenSysctls"))),
         _patterns(string_list(spec.get("allowedUnsafeSysctls"))),
     )
+
+
+FAMILY = Family(
+    "sysctls",
+    build,
+    (Sysctls,),
+    Order(build=90, validate_pod=60),
+)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from podgate.k8s import Obj, container_lists, mapping, sequence
 from podgate.k8s.field import FieldError, invalid
 from podgate.psp.policy import string_list
-from podgate.psp.strategies import PodView
+from podgate.psp.strategies import Family, Order, PodView, Strategy
 
 # pod volume source -> FSType, in upstream's order of precedence
 SOURCES: tuple[tuple[str, str], ...] = (
@@ -84,7 +84,7 @@ def allows_host_path(paths: tuple[HostPath, ...], path: str) -> tuple[bool, bool
 
 
 @dataclass(frozen=True, slots=True)
-class Volumes:
+class Volumes(Strategy):
     # no mutator changes what this strategy reads
     mutation_independent = True
 
@@ -172,3 +172,11 @@ def build(spec: Obj, annotations: Obj) -> Volumes:
         if isinstance(n := mapping(e).get("name"), str)
     )
     return Volumes("*" in allowed, allowed, host_paths, flex, csi)
+
+
+FAMILY = Family(
+    "volumes",
+    build,
+    (Volumes,),
+    Order(build=160, validate_pod=70),
+)
