@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 
 from podgate.psp import PolicySet
 from podgate.psp.strategies import PodView
+from tests.psp.test_psp_properties import pods
+from tests.psp.test_psp_reference import POOL
 from tests.psp_helpers import policy
-from tests.test_psp_properties import pods
-from tests.test_psp_reference import POOL
 
 PROVIDERS = PolicySet.compile(POOL).providers
 
