@@ -273,12 +273,12 @@ class ReviewTarget:
         pod, old = request.get("object"), request.get("oldObject")
         if not isinstance(pod, dict):
             return True  # the webhook must have refused it; its shape check is tested elsewhere
-        from podgate.psp import Identity
+        from podgate.k8s.identity import UserInfo
 
         user_info = request.get("userInfo") if isinstance(request.get("userInfo"), dict) else {}
         name = user_info.get("username") if isinstance(user_info, dict) else None
         groups = user_info.get("groups") if isinstance(user_info, dict) else None
-        user = Identity(name, tuple(groups or ())) if isinstance(name, str) and name else None
+        user = UserInfo(name, tuple(groups or ())) if isinstance(name, str) and name else None
         if op == "UPDATE" and sub == "" and isinstance(old, dict):
             from podgate.psp.admission import _only_gc_fields_changed
 

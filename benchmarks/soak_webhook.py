@@ -50,7 +50,8 @@ from typing import Any
 import jsonpatch
 
 from podgate.io.policies import load_policies
-from podgate.psp import Identity, Request, review
+from podgate.k8s.identity import UserInfo
+from podgate.psp import Request, review
 from podgate.pss import LATEST, evaluate, parse_level
 from podgate.pss.admission import is_significant_pod_update
 from podgate.webhook.files import compile_policies
@@ -63,7 +64,7 @@ NAMESPACES = {  # name: Pod Security enforce level ("" = unlabelled: privileged)
     "soak-privileged": "privileged",
     "soak-plain": "",
 }
-USER = Identity("alice", ("system:authenticated",))
+USER = UserInfo("alice", ("system:authenticated",))
 MiB = 1024 * 1024
 WRONG_TYPES = (
     b'{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview",'

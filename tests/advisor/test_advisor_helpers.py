@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from podgate.advisor import Advice, unchanged
-from podgate.advisor.advise import observe, rbac_can_use
+from podgate.advisor.advise import observe
 from podgate.k8s import Obj
 from podgate.psp import PolicySet, Request, review
 from podgate.psp.strategies import apparmor, seccomp
@@ -70,7 +70,7 @@ def round_trip(manifests: Sequence[Obj], advice: Advice, objs: Sequence[Obj]) ->
     rbac = [m for m in manifests if m.get("kind") != "PodSecurityPolicy"]
     policy_set = PolicySet.compile(policies)
     assert len(policy_set.providers) == len(policies), policy_set.unusable
-    can_use = rbac_can_use(Authorizer.from_objects(rbac))
+    authz = Authorizer.from_objects(rbac)
     expected = {sa: p.name for p in advice.policies for sa in p.service_accounts}
     problems = []
     advised = {o.workload.ref for o in advice.observed}  # not those left out (advice.left_out)
@@ -83,7 +83,7 @@ def round_trip(manifests: Sequence[Obj], advice: Advice, objs: Sequence[Obj]) ->
     for o in observed:
         w = o.workload
         for p in o.pods:
-            d = review(policy_set, Request("CREATE", p, w.ref.namespace, None), can_use)
+            d = review(policy_set, Request("CREATE", p, w.ref.namespace, None), authz)
             if not d.allowed:
                 problems.append(f"{w.ref}: denied: {d.message}")
             elif d.mutated and not unchanged(p, d.object):

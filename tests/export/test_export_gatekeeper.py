@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from podgate.cli.main import cli
 from podgate.export import Verdict, export
 from podgate.export.cluster import Cluster
-from podgate.psp import Identity
+from podgate.k8s.identity import UserInfo
 from podgate.verify import verify
 from podgate.verify.common import as_admitted
 from podgate.verify.opa import Engine, verify_gatekeeper
@@ -80,8 +80,8 @@ def test_rbac_snapshot_selects_per_namespace_and_identity() -> None:
     for w in cluster.workloads:
         pod = as_admitted(w.as_pod())
         for who in (
-            Identity("alice", ("system:authenticated",)),
-            Identity("system:admin", ("system:masters",)),
+            UserInfo("alice", ("system:authenticated",)),
+            UserInfo("ops-admin", ("ops",)),
         ):
             got = engine.evaluate(pod, w.ref.namespace, who)[0]
             assert got is (cluster.admits_unchanged(pod, w.ref.namespace, who) is not None)
@@ -89,6 +89,26 @@ def test_rbac_snapshot_selects_per_namespace_and_identity() -> None:
             tried += 1
     assert tried >= 10
     assert seen == {True, False}
+
+
+def test_system_masters_is_a_stricter_gap_never_a_looser_one() -> None:
+    """PSP lets `system:masters` use every policy (the API server's authorizer allows that
+    group everything before RBAC is asked); the RBAC snapshot the constraint carries has no
+    such rule, so the export denies some pods PSP admitted for that group, and never admits
+    one PSP denied. (Found when `Cluster.can_use` became `rbac.Authorizer.can_use`.)"""
+    psps, rbac, rest = split(objects_of(EXAMPLE))
+    cluster = Cluster.from_objects([*psps, *rbac, *rest])
+    template, constraint = export(psps, rbac, rest, "gatekeeper", "1.36").objects
+    engine = Engine(template, constraint)
+    admin = UserInfo("system:admin", ("system:masters",))
+    stricter = 0
+    for w in cluster.workloads:
+        pod = as_admitted(w.as_pod())
+        got = engine.evaluate(pod, w.ref.namespace, admin)[0]
+        want = cluster.admits_unchanged(pod, w.ref.namespace, admin) is not None
+        assert want or not got
+        stricter += want and not got
+    assert stricter > 0
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])

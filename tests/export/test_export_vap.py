@@ -15,7 +15,7 @@ from podgate.cli.main import cli
 from podgate.export import Verdict, export
 from podgate.export.cluster import Cluster
 from podgate.export.psp_cel import lit
-from podgate.psp import Identity
+from podgate.k8s.identity import UserInfo
 from podgate.verify import verify
 from podgate.verify.cel import Engine, verify_vap
 from podgate.verify.common import as_admitted
@@ -33,7 +33,7 @@ from tests.psp_helpers import policy
 
 pytest.importorskip("cel_expr_python", reason="the verify extra (cel-expr-python) is not installed")
 
-USER = Identity("alice", ("system:authenticated",))
+USER = UserInfo("alice", ("system:authenticated",))
 
 
 def exported(psps: list[Any], rbac: list[Any], rest: list[Any], **kw: Any) -> Any:
@@ -134,7 +134,7 @@ def test_rbac_selection_is_kept_per_identity() -> None:
             "containers": [{"name": "c", "image": "i", "securityContext": {"privileged": True}}],
         },
     }
-    bob = Identity("bob", ("system:authenticated",))
+    bob = UserInfo("bob", ("system:authenticated",))
     for ns, who, want in (("apps", USER, True), ("other", USER, False), ("apps", bob, False)):
         got = engine.evaluate(as_admitted(pod), ns, who)[0]
         assert got is want

@@ -4,11 +4,13 @@ ignored requests and denial shapes."""
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from podgate.psp import Identity, PolicySet, Request, review
+from podgate.k8s.identity import UserInfo
+from podgate.psp import PolicySet, Request, review
 from podgate.psp.admission import compute, semantic_equal
 from tests.psp_helpers import admit, container, pod, policy
 
@@ -81,11 +83,14 @@ def test_no_policies_at_all() -> None:
     assert d.message == "PodSecurityPolicy: no providers available to validate pod request"
 
 
-def _can_use(grants: dict[str, set[str]]) -> Any:
-    def can_use(identity: Identity, namespace: str, name: str) -> bool:
-        return name in grants.get(identity.name, set())
+@dataclass(frozen=True)
+class _Grants:
+    """A PolicyUseAuthorizer: user name -> the policies it may use (in any namespace)."""
 
-    return can_use
+    grants: dict[str, set[str]]
+
+    def can_use(self, user: UserInfo, namespace: str, policy: str) -> bool:
+        return policy in self.grants.get(user.name, set())
 
 
 SA = "system:serviceaccount:ns:sa"
@@ -110,11 +115,11 @@ def test_authorization(
 ) -> None:
     spec: dict[str, Any] = {"serviceAccountName": sa} if sa else {}
     p = pod(container(), **spec)
-    ident = Identity(user) if user else None
+    ident = UserInfo(user) if user else None
     d = review(
         PolicySet.compile([policy("a"), policy("z")]),
         Request("CREATE", p, "ns", ident),
-        _can_use(grants),
+        _Grants(grants),
     )
     assert (d.policy, d.message) == (want_policy, want_message)
 
@@ -123,23 +128,24 @@ def test_errors_of_unauthorized_policies_are_hidden() -> None:
     p = pod(container(privileged=True))
     d = review(
         PolicySet.compile([policy("a"), policy("b", hostPID=True)]),
-        Request("CREATE", p, "ns", Identity("alice")),
-        _can_use({"alice": {"b"}}),
+        Request("CREATE", p, "ns", UserInfo("alice")),
+        _Grants({"alice": {"b"}}),
     )
     assert [pol for pol, _ in d.violations] == ["b"]
 
 
 def test_sa_identity_groups_are_the_two_serviceaccount_groups() -> None:
-    seen: list[Identity] = []
+    seen: list[UserInfo] = []
 
-    def can_use(identity: Identity, namespace: str, name: str) -> bool:
-        seen.append(identity)
-        return False
+    class Recorder:
+        def can_use(self, user: UserInfo, namespace: str, policy: str) -> bool:
+            seen.append(user)
+            return False
 
     p = pod(container(), serviceAccountName="web")
-    compute(PolicySet.compile([policy("a")]), p, "shop", None, can_use, mutation_allowed=True)
+    compute(PolicySet.compile([policy("a")]), p, "shop", None, Recorder(), mutation_allowed=True)
     assert seen == [
-        Identity(
+        UserInfo(
             "system:serviceaccount:shop:web",
             ("system:serviceaccounts", "system:serviceaccounts:shop"),
         )

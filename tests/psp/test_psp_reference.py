@@ -9,7 +9,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from podgate.psp import Identity, PolicySet
+from podgate.k8s.identity import UserInfo
+from podgate.psp import PolicySet
 from podgate.psp.admission import Computed, compute
 from tests.psp.test_psp_properties import _builtin, pods
 from tests.psp_helpers import policy
@@ -59,14 +60,14 @@ def reference(
     policies: PolicySet,
     pod: dict[str, Any],
     ns: str,
-    user: Identity | None,
-    can_use: Any,
+    user: UserInfo | None,
+    authorizer: Any,
     mutation_allowed: bool,
     hint: str,
 ) -> tuple[str | None, bool, Any, tuple[Any, ...]]:
     sa_name = pod["spec"].get("serviceAccountName")
     sa = (
-        Identity(
+        UserInfo(
             f"system:serviceaccount:{ns}:{sa_name}",
             ("system:serviceaccounts", f"system:serviceaccounts:{ns}"),
         )
@@ -75,9 +76,12 @@ def reference(
     )
 
     def authorized(name: str) -> bool:
-        if can_use is None:
+        if authorizer is None:
             return True
-        return bool((sa and can_use(sa, ns, name)) or (user and can_use(user, ns, name)))
+        return bool(
+            (sa and authorizer.can_use(sa, ns, name))
+            or (user and authorizer.can_use(user, ns, name))
+        )
 
     order = list(policies.providers)
     if not mutation_allowed and hint:
@@ -125,11 +129,12 @@ def test_compute_matches_the_reference(
     pod["spec"]["serviceAccountName"] = "app"
     policies = PolicySet.compile([POOL[i] for i in chosen])
 
-    def can_use(identity: Identity, namespace: str, name: str) -> bool:
-        return name in grants
+    class Grants:
+        def can_use(self, user: UserInfo, namespace: str, policy: str) -> bool:
+            return policy in grants
 
-    rbac = can_use if with_rbac else None
-    user = Identity("alice")
+    rbac = Grants() if with_rbac else None
+    user = UserInfo("alice")
     got: Computed = compute(
         policies, pod, "ns", user, rbac, mutation_allowed=mutation_allowed, hint=hint
     )

@@ -9,6 +9,7 @@ import pytest
 
 import podgate.rbac
 from podgate.errors import PolicyError
+from podgate.k8s.identity import UserInfo, service_account_user
 from podgate.rbac import (
     Attributes,
     Authorizer,
@@ -19,9 +20,6 @@ from podgate.rbac import (
     RoleRef,
     Rule,
     Subject,
-    UserInfo,
-    service_account_user,
-    service_account_username,
 )
 
 V1 = "rbac.authorization.k8s.io/v1"
@@ -286,21 +284,6 @@ def test_subjects(who: UserInfo, ns: str, allowed: bool) -> None:
     assert not authz.allows(who, attrs(USE_A, ns=ns, name="b"))
 
 
-def test_service_account_user() -> None:
-    assert service_account_user("ns", "app") == UserInfo(
-        "system:serviceaccount:ns:app",
-        ("system:serviceaccounts", "system:serviceaccounts:ns", "system:authenticated"),
-    )
-    assert service_account_user("ns", "app", authenticated=False) == UserInfo(
-        "system:serviceaccount:ns:app", ("system:serviceaccounts", "system:serviceaccounts:ns")
-    )
-    assert service_account_username("a", "b") == "system:serviceaccount:a:b"
-    with pytest.raises(PolicyError, match="service account name: must not be empty"):
-        service_account_user("ns", "")
-    with pytest.raises(PolicyError, match="service account namespace: must not be empty"):
-        service_account_user("", "app")
-
-
 # --- aggregation ---
 
 
@@ -528,24 +511,44 @@ def test_public_api() -> None:
     assert all(hasattr(podgate.rbac, name) for name in podgate.rbac.__all__)
 
 
-def test_usable_policies() -> None:
+def test_can_use_asks_use_of_the_policy_in_its_namespace() -> None:
     authz = Authorizer.from_objects(GRANT_OBJECTS)
     names = ["privileged", "restricted", "baseline"]
+
+    def usable(user: UserInfo, namespace: str) -> list[str]:
+        return [n for n in names if authz.can_use(user, namespace, n)]
+
     node_agent = service_account_user("kube-system", "node-agent", authenticated=False)
-    assert authz.usable_policies(node_agent, "kube-system", names) == ["privileged"]
-    assert authz.usable_policies(node_agent, "dev", names) == []
+    assert usable(node_agent, "kube-system") == ["privileged"]
+    assert usable(node_agent, "dev") == []
     app = service_account_user("dev", "app", authenticated=False)
-    assert authz.usable_policies(app, "dev", names) == ["restricted"]
-    assert authz.usable_policies(app, "prod", names) == []
+    assert usable(app, "dev") == ["restricted"]
+    assert usable(app, "prod") == []
     anyone = UserInfo("someone", ("system:authenticated",))
-    assert authz.usable_policies(anyone, "prod", names) == ["restricted"]
+    assert usable(anyone, "prod") == ["restricted"]
     # psp-any grants `use` in API group extensions only: PSP admission asks for both groups
     admin = UserInfo("someone", ("admins",))
-    assert authz.usable_policies(admin, "kube-system", names) == names
-    assert authz.usable_policies(admin, "prod", list(reversed(names))) == list(reversed(names))
-    assert authz.usable_policies(None, "dev", names) == []
-    assert not authz.can_use_policy(None, "dev", "restricted")
-    assert authz.can_use_policy(app, "dev", "restricted")
+    assert usable(admin, "kube-system") == names
+    # uid and extra are the authenticator's; RBAC does not read them
+    assert usable(UserInfo("someone", ("admins",), "uid-1", (("k", ("v",)),)), "dev") == names
+
+
+def test_system_masters_may_use_every_policy_without_a_binding() -> None:
+    authz = Authorizer.from_objects(GRANT_OBJECTS)
+    root = UserInfo("kubernetes-admin", ("system:masters",))
+    assert authz.can_use(root, "dev", "no-such-policy")
+    assert authz.authorizes(root, attrs("delete core secrets", "dev"))
+    assert not authz.allows(root, attrs("delete core secrets", "dev"))  # RBAC alone
+    assert authz.use_grants(root, "dev", "restricted") == []  # no binding grants it
+
+
+def test_use_grants_name_the_bindings_in_every_use_group() -> None:
+    authz = Authorizer.from_objects(GRANT_OBJECTS)
+    admin = UserInfo("someone", ("admins",))
+    extensions = authz.grants(admin, attrs("use extensions podsecuritypolicies", "dev", "baseline"))
+    assert extensions
+    assert authz.use_grants(admin, "dev", "baseline") == extensions
+    assert authz.use_grants(UserInfo("nobody"), "dev", "baseline") == []
 
 
 def test_repeated_checks_agree_and_input_is_not_changed() -> None:

@@ -13,14 +13,13 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from podgate.k8s.identity import UserInfo, service_account_user
 from podgate.rbac import (
     Attributes,
     Authorizer,
     RoleRef,
     Rule,
     Subject,
-    UserInfo,
-    service_account_user,
 )
 
 V1 = "rbac.authorization.k8s.io/v1"

@@ -1,7 +1,7 @@
-"""One answer to "may X use policy P in NS": podgate's offline RBAC (`serve --rbac-from`, and
-`admit --rbac` and `scan`, which ask the same `Authorizer.can_use_policy`) and the
-SubjectAccessReview authorizer (`serve --authorize-with-api`) agree on every identity,
-namespace and policy, on the same RBAC objects.
+"""One answer to "may X use policy P in NS": the two `PolicyUseAuthorizer`s, podgate's offline
+RBAC (`serve --rbac-from`, and `admit --rbac`, `scan`, `advise` and `export`, which ask the same
+`rbac.Authorizer.can_use`) and the SubjectAccessReview authorizer (`serve
+--authorize-with-api`), agree on every identity, namespace and policy, on the same RBAC objects.
 
 The API side runs for real: SubjectAccessReviews over HTTPS to the fake API server of
 tests/webhook/test_webhook_kube_fake.py, which answers each one from the RBAC objects with the
@@ -25,7 +25,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from podgate.psp import service_account_identity
+from podgate.k8s.identity import PolicyUseAuthorizer, UserInfo, pod_service_account
 from podgate.webhook.files import FileRbacAuthorizer
 from podgate.webhook.kube import ApiClient, SubjectAccessReviewAuthorizer, verifying_context
 from tests.webhook.test_webhook_kube_fake import FakeApi, Pki, make_pki, running
@@ -35,12 +35,9 @@ V1 = f"{G}/v1"
 NAMESPACES = ("ns1", "ns2")
 POLICIES = ("p1", "p2")
 IDENTITIES = (
-    ("alice", ("system:authenticated",)),
-    ("root", ("system:masters", "system:authenticated")),
-    *(
-        (sa.name, sa.groups)
-        for sa in (service_account_identity(ns, n) for ns in NAMESPACES for n in ("s1", "s2"))
-    ),
+    UserInfo("alice", ("system:authenticated",)),
+    UserInfo("root", ("system:masters", "system:authenticated")),
+    *(pod_service_account(ns, n) for ns in NAMESPACES for n in ("s1", "s2")),
 )
 
 
@@ -70,10 +67,10 @@ def offline(objs: list[dict[str, Any]]) -> FileRbacAuthorizer:
     return authz
 
 
-def answers(authz: Any) -> dict[tuple[str, str, str], bool]:
+def answers(authz: PolicyUseAuthorizer) -> dict[tuple[str, str, str], bool]:
     return {
-        (user, ns, policy): authz.can_use(user, groups, ns, policy)
-        for user, groups in IDENTITIES
+        (user.name, ns, policy): authz.can_use(user, ns, policy)
+        for user in IDENTITIES
         for ns in NAMESPACES
         for policy in POLICIES
     }
@@ -254,5 +251,5 @@ def test_system_masters_may_use_every_policy_without_any_rbac(
 ) -> None:
     api.rbac = []
     for authz in (offline([]), online):
-        assert authz.can_use("root", ("system:masters",), "ns1", "p1") is True
-        assert authz.can_use("alice", ("system:authenticated",), "ns1", "p1") is False
+        assert authz.can_use(UserInfo("root", ("system:masters",)), "ns1", "p1") is True
+        assert authz.can_use(UserInfo("alice", ("system:authenticated",)), "ns1", "p1") is False

@@ -13,7 +13,7 @@ from podgate.errors import PolicyError
 from podgate.io.catalog import load_catalog
 from podgate.io.loader import load_documents
 from podgate.k8s.defaults import default_object, default_policy
-from podgate.psp import Identity
+from podgate.k8s.identity import UserInfo
 from podgate.pss import LATEST, Level
 from podgate.scan import ControllerIdentity, ScanOptions, parse_exceptions, scan
 from podgate.scan.inventory import Source, find_workloads
@@ -206,7 +206,7 @@ def test_controller_identity_can_be_switched_off() -> None:
     objs = [*grant, deployment("web")]
     assert _scan(objs).workloads[0].psp.allowed
     assert not _scan(objs, controller_identity=ControllerIdentity.NONE).workloads[0].psp.allowed
-    bare = _scan([*grant, pod("p")], user=Identity("alice"))
+    bare = _scan([*grant, pod("p")], user=UserInfo("alice"))
     assert bare.workloads[0].psp.requester == "alice"
 
 

@@ -7,10 +7,10 @@ import orjson
 import pytest
 
 from podgate.errors import PodgateError
+from podgate.k8s.identity import UserInfo
 from podgate.webhook.app import WebhookApp
 from podgate.webhook.review import Sources
 from podgate.webhook.server import ServeOptions, build
-from podgate.webhook.sources import Requester
 from tests.webhook.test_webhook_review import call_app, review, runtime, sources, web_pod
 
 __all__ = ["sources"]  # the module fixture, shared
@@ -26,14 +26,7 @@ class FailingAuthorizer:
     def set_deadline(self, at: float | None) -> None:
         self.deadlines.append(at)
 
-    def can_use(
-        self,
-        user: str,
-        groups: tuple[str, ...],
-        namespace: str,
-        policy: str,
-        requester: Requester | None = None,
-    ) -> bool:
+    def can_use(self, user: UserInfo, namespace: str, policy: str) -> bool:
         self._errors.append("SubjectAccessReview: connection refused")
         return False
 

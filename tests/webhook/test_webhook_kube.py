@@ -11,17 +11,18 @@ from pathlib import Path
 
 import pytest
 
+from podgate.k8s.identity import UserInfo
 from podgate.webhook.kube import (
     ApiClient,
     ApiError,
     SubjectAccessReviewAuthorizer,
     verifying_context,
 )
-from podgate.webhook.sources import Requester
 from tests.webhook.test_webhook_kube_fake import SAR, FakeApi, Pki, make_pki, running, wait_for
 
 SA = "system:serviceaccount:web:app"
 SA_GROUPS = ("system:serviceaccounts", "system:serviceaccounts:web")
+SA_USER = UserInfo(SA, SA_GROUPS)
 
 
 @pytest.fixture(scope="module")
@@ -180,7 +181,7 @@ contexts:
 def test_service_account_review_shape(api: FakeApi, client: ApiClient) -> None:
     api.grants.add((SA, "policy", "web", "restricted"))
     authz = SubjectAccessReviewAuthorizer(client)
-    assert authz.can_use(SA, SA_GROUPS, "web", "restricted")
+    assert authz.can_use(SA_USER, "web", "restricted")
     assert api.sar_bodies == [
         {
             "apiVersion": "authorization.k8s.io/v1",
@@ -202,14 +203,14 @@ def test_service_account_review_shape(api: FakeApi, client: ApiClient) -> None:
 
 
 def test_requester_is_copied_verbatim(api: FakeApi, client: ApiClient) -> None:
-    requester = Requester(
+    requester = UserInfo(
         "alice",
+        ("dev", "system:authenticated"),
         uid="u-1",
-        groups=("dev", "system:authenticated"),
-        extra={"authentication.kubernetes.io/pod-name": ["p"], "scopes": ["a", "b"]},
+        extra=(("authentication.kubernetes.io/pod-name", ("p",)), ("scopes", ("a", "b"))),
     )
     authz = SubjectAccessReviewAuthorizer(client)
-    assert not authz.can_use("alice", requester.groups, "web", "restricted", requester)
+    assert not authz.can_use(requester, "web", "restricted")
     spec = api.sar_bodies[0]["spec"]
     assert spec["user"] == "alice"
     assert spec["uid"] == "u-1"
@@ -220,51 +221,51 @@ def test_requester_is_copied_verbatim(api: FakeApi, client: ApiClient) -> None:
 def test_groups_tried_in_order_until_one_allows(api: FakeApi, client: ApiClient) -> None:
     api.grants.add(("dev", "podgate.io", "web", "restricted"))
     authz = SubjectAccessReviewAuthorizer(client)
-    assert authz.can_use("bob", ("dev",), "web", "restricted")
+    assert authz.can_use(UserInfo("bob", ("dev",)), "web", "restricted")
     groups = [b["spec"]["resourceAttributes"]["group"] for b in api.sar_bodies]
     assert groups == ["policy", "extensions", "podgate.io"]
     api.sar_bodies.clear()
     api.grants.add(("dev", "extensions", "web", "legacy"))
-    assert authz.can_use("bob", ("dev",), "web", "legacy")
+    assert authz.can_use(UserInfo("bob", ("dev",)), "web", "legacy")
     assert [b["spec"]["resourceAttributes"]["group"] for b in api.sar_bodies] == [
         "policy",
         "extensions",
     ]
-    assert not authz.can_use("bob", ("dev",), "other-ns", "restricted")
+    assert not authz.can_use(UserInfo("bob", ("dev",)), "other-ns", "restricted")
 
 
 def test_cache_ttls(api: FakeApi, client: ApiClient) -> None:
     api.grants.add((SA, "policy", "web", "restricted"))
     clock = Clock()
     authz = SubjectAccessReviewAuthorizer(client, groups=("policy",), denied_ttl=2.0, clock=clock)
-    assert authz.can_use(SA, SA_GROUPS, "web", "restricted")
-    assert not authz.can_use(SA, SA_GROUPS, "web", "privileged")
+    assert authz.can_use(SA_USER, "web", "restricted")
+    assert not authz.can_use(SA_USER, "web", "privileged")
     assert len(api.sar_bodies) == 2
     assert (authz.hits, authz.misses) == (0, 2)
     clock.now += 1.9
-    assert authz.can_use(SA, SA_GROUPS, "web", "restricted")
-    assert not authz.can_use(SA, SA_GROUPS, "web", "privileged")
+    assert authz.can_use(SA_USER, "web", "restricted")
+    assert not authz.can_use(SA_USER, "web", "privileged")
     assert len(api.sar_bodies) == 2
     assert (authz.hits, authz.misses) == (2, 2)
     clock.now += 0.2  # the denial (2 s) expired, the grant (10 s) did not
     api.grants.add((SA, "policy", "web", "privileged"))
-    assert authz.can_use(SA, SA_GROUPS, "web", "privileged")
-    assert authz.can_use(SA, SA_GROUPS, "web", "restricted")
+    assert authz.can_use(SA_USER, "web", "privileged")
+    assert authz.can_use(SA_USER, "web", "restricted")
     assert len(api.sar_bodies) == 3
     clock.now += 10.0
     api.grants.clear()
-    assert not authz.can_use(SA, SA_GROUPS, "web", "restricted")
+    assert not authz.can_use(SA_USER, "web", "restricted")
     assert len(api.sar_bodies) == 4
 
 
 def test_cache_key_is_the_whole_spec(api: FakeApi, client: ApiClient) -> None:
     authz = SubjectAccessReviewAuthorizer(client, groups=("policy",))
-    authz.can_use("u", ("a", "b"), "web", "p")
-    authz.can_use("u", ("b", "a"), "web", "p")  # the same groups: a hit
-    authz.can_use("u", ("a",), "web", "p")
-    authz.can_use("u", ("a", "b"), "other", "p")
-    authz.can_use("u", ("a", "b"), "web", "q")
-    authz.can_use("u", ("a", "b"), "web", "p", Requester("u", uid="x", groups=("a", "b")))
+    authz.can_use(UserInfo("u", ("a", "b")), "web", "p")
+    authz.can_use(UserInfo("u", ("b", "a")), "web", "p")  # the same groups: a hit
+    authz.can_use(UserInfo("u", ("a",)), "web", "p")
+    authz.can_use(UserInfo("u", ("a", "b")), "other", "p")
+    authz.can_use(UserInfo("u", ("a", "b")), "web", "q")
+    authz.can_use(UserInfo("u", ("a", "b"), uid="x"), "web", "p")
     assert len(api.sar_bodies) == 5
     assert authz.hits == 1
 
@@ -272,7 +273,7 @@ def test_cache_key_is_the_whole_spec(api: FakeApi, client: ApiClient) -> None:
 def test_cache_is_a_bounded_lru(api: FakeApi, client: ApiClient) -> None:
     authz = SubjectAccessReviewAuthorizer(client, groups=("policy",), max_entries=2)
     for name in ("a", "b", "a", "c", "a", "b"):
-        authz.can_use(SA, SA_GROUPS, "web", name)
+        authz.can_use(SA_USER, "web", name)
     # a, b miss; a hits; c evicts b; a hits; b misses again
     assert authz.cache_size() == 2
     assert (authz.hits, authz.misses) == (2, 4)
@@ -282,27 +283,27 @@ def test_errors_deny_and_are_not_cached(api: FakeApi, client: ApiClient) -> None
     api.grants.add((SA, "policy", "web", "restricted"))
     api.sar_status = 500
     authz = SubjectAccessReviewAuthorizer(client, groups=("policy",))
-    assert not authz.can_use(SA, SA_GROUPS, "web", "restricted")
+    assert not authz.can_use(SA_USER, "web", "restricted")
     assert authz.errors == 1
     assert authz.last_error is not None and "500 internal error" in authz.last_error
     assert authz.take_errors() == [authz.last_error]
     assert authz.take_errors() == []
     api.sar_status = 201
-    assert authz.can_use(SA, SA_GROUPS, "web", "restricted")
+    assert authz.can_use(SA_USER, "web", "restricted")
     assert len(api.sar_bodies) == 2
 
 
 def test_evaluation_error_denial_is_an_error(api: FakeApi, client: ApiClient) -> None:
     api.sar_evaluation_error = "webhook authorizer timed out"
     authz = SubjectAccessReviewAuthorizer(client, groups=("policy",))
-    assert not authz.can_use(SA, SA_GROUPS, "web", "restricted")
-    assert not authz.can_use(SA, SA_GROUPS, "web", "restricted")
+    assert not authz.can_use(SA_USER, "web", "restricted")
+    assert not authz.can_use(SA_USER, "web", "restricted")
     assert len(api.sar_bodies) == 2  # never cached
     assert authz.errors == 2
     assert authz.take_errors()[0].endswith("webhook authorizer timed out")
     api.grants.add((SA, "policy", "web", "restricted"))  # allowed despite the error: allowed
-    assert authz.can_use(SA, SA_GROUPS, "web", "restricted")
-    assert authz.can_use(SA, SA_GROUPS, "web", "restricted")
+    assert authz.can_use(SA_USER, "web", "restricted")
+    assert authz.can_use(SA_USER, "web", "restricted")
     assert len(api.sar_bodies) == 4
     assert authz.errors == 2
 
@@ -310,7 +311,7 @@ def test_evaluation_error_denial_is_an_error(api: FakeApi, client: ApiClient) ->
 def test_timeout_denies(api: FakeApi, client: ApiClient) -> None:
     api.sar_gate.clear()
     authz = SubjectAccessReviewAuthorizer(client, groups=("policy",), timeout=0.2)
-    assert not authz.can_use(SA, SA_GROUPS, "web", "restricted")
+    assert not authz.can_use(SA_USER, "web", "restricted")
     assert authz.last_error is not None and "did not answer in time" in authz.last_error
     api.sar_gate.set()
 
@@ -318,10 +319,10 @@ def test_timeout_denies(api: FakeApi, client: ApiClient) -> None:
 def test_the_callers_deadline_bounds_lookups(api: FakeApi, client: ApiClient) -> None:
     api.grants.add((SA, "policy", "web", "restricted"))
     authz = SubjectAccessReviewAuthorizer(client, groups=("policy",), timeout=5.0)
-    assert authz.can_use(SA, SA_GROUPS, "web", "restricted")  # cached from now on
+    assert authz.can_use(SA_USER, "web", "restricted")  # cached from now on
     authz.set_deadline(time.monotonic() - 1)
-    assert authz.can_use(SA, SA_GROUPS, "web", "restricted")  # the cache still answers
-    assert not authz.can_use(SA, SA_GROUPS, "web", "privileged")
+    assert authz.can_use(SA_USER, "web", "restricted")  # the cache still answers
+    assert not authz.can_use(SA_USER, "web", "privileged")
     assert len(api.sar_bodies) == 1  # not sent
     assert authz.take_errors() == [
         "SubjectAccessReview: not sent, the request's deadline has passed"
@@ -329,11 +330,11 @@ def test_the_callers_deadline_bounds_lookups(api: FakeApi, client: ApiClient) ->
     api.sar_gate.clear()
     authz.set_deadline(time.monotonic() + 0.3)
     started = time.monotonic()
-    assert not authz.can_use(SA, SA_GROUPS, "web", "privileged")
+    assert not authz.can_use(SA_USER, "web", "privileged")
     assert time.monotonic() - started < 2.0  # the time left, not the 5 s timeout
     api.sar_gate.set()
     authz.set_deadline(None)
-    assert authz.can_use(SA, SA_GROUPS, "web", "restricted")
+    assert authz.can_use(SA_USER, "web", "restricted")
 
 
 def test_concurrent_identical_lookups_collapse(api: FakeApi, client: ApiClient) -> None:
@@ -344,7 +345,7 @@ def test_concurrent_identical_lookups_collapse(api: FakeApi, client: ApiClient) 
     lock = threading.Lock()
 
     def ask() -> None:
-        ok = authz.can_use(SA, SA_GROUPS, "web", "restricted")
+        ok = authz.can_use(SA_USER, "web", "restricted")
         with lock:
             results.append(ok)
 

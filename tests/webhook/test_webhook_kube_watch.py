@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from podgate.k8s.identity import UserInfo
 from podgate.psp import PolicySet
 from podgate.webhook.kube import (
     DISABLED_ANNOTATION,
@@ -348,6 +349,6 @@ contexts: [{{name: test, context: {{cluster: fake, user: me}}}}]
         n.stop()
     assert set(api.tokens) == {"abc"}
     authz = SubjectAccessReviewAuthorizer.from_kubeconfig(str(config), groups=("policy",))
-    assert not authz.can_use("u", (), "ns", "p")
+    assert not authz.can_use(UserInfo("u"), "ns", "p")
     assert authz.errors == 0
     authz.close()

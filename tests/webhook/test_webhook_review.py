@@ -16,7 +16,7 @@ import orjson
 import pytest
 
 from podgate.io.policies import load_policies
-from podgate.psp import Identity
+from podgate.k8s.identity import UserInfo, pod_service_account
 from podgate.pss import LATEST, Level, LevelVersion, evaluate, forbidden_message, parse_version
 from podgate.pss.config import Exemptions, PodSecurityConfiguration
 from podgate.webhook.app import MAX_BODY_BYTES, Runtime, WebhookApp, parse_go_duration
@@ -36,7 +36,6 @@ from podgate.webhook.review import (
     decide,
     sanitize_warnings,
 )
-from podgate.webhook.sources import Requester
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 RS_CONTROLLER = "system:serviceaccount:kube-system:replicaset-controller"
@@ -107,16 +106,6 @@ def review(
     return {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request}
 
 
-def rbac_can_use(sources: Sources) -> Any:
-    rbac = sources.authorizer
-    assert rbac is not None
-
-    def can_use(identity: Identity, ns: str, name: str) -> bool:
-        return rbac.can_use(identity.name, identity.groups, ns, name)
-
-    return can_use
-
-
 def web_pod() -> dict[str, Any]:
     return load_yaml(EXAMPLES / "pods" / "web.yaml")
 
@@ -143,9 +132,9 @@ def test_mutate_create_returns_the_patch_of_the_admitting_policy(sources: Source
     assert r["uid"] == "705ab4f5-6393-11e8-b7cc-42010a800002"
     assert r["allowed"] is True
     assert r["auditAnnotations"] == {"admit-policy": "restricted"}
-    user = Identity(RS_CONTROLLER, ("system:serviceaccounts", "system:authenticated"))
+    user = UserInfo(RS_CONTROLLER, ("system:serviceaccounts", "system:authenticated"))
     policies = sources.policies.current()  # type: ignore[union-attr]
-    expected = admit_phase(policies, pod, "shop", user, rbac_can_use(sources)).object
+    expected = admit_phase(policies, pod, "shop", user, sources.authorizer).object
     result = patched(pod, r)
     assert result == expected
     assert result["metadata"]["annotations"]["kubernetes.io/psp"] == "restricted"
@@ -180,9 +169,9 @@ def test_mutate_denial_is_upstreams_message(sources: Sources) -> None:
     pod = debug_pod()
     r = decide(MUTATE, review(pod, user="alice", groups=("devs",)), PSP_AND_PSS, sources).response
     assert r["allowed"] is False
-    can_use = rbac_can_use(sources)
+    authorizer = sources.authorizer
     policies = sources.policies.current()  # type: ignore[union-attr]
-    decision = admit_phase(policies, pod, "shop", Identity("alice", ("devs",)), can_use)
+    decision = admit_phase(policies, pod, "shop", UserInfo("alice", ("devs",)), authorizer)
     assert r["status"]["message"] == f'pods "debug-shell" is forbidden: {decision.message}'
     assert decision.message is not None
     assert decision.message.startswith("PodSecurityPolicy: unable to admit pod: [")
@@ -191,34 +180,25 @@ def test_mutate_denial_is_upstreams_message(sources: Sources) -> None:
 def test_the_service_account_is_authorized_without_system_authenticated(sources: Sources) -> None:
     class Recorder:
         def __init__(self) -> None:
-            self.calls: list[tuple[str, tuple[str, ...], Requester | None]] = []
+            self.calls: list[UserInfo] = []
 
-        def can_use(
-            self,
-            user: str,
-            groups: tuple[str, ...],
-            namespace: str,
-            policy: str,
-            requester: Requester | None = None,
-        ) -> bool:
-            self.calls.append((user, groups, requester))
+        def can_use(self, user: UserInfo, namespace: str, policy: str) -> bool:
+            self.calls.append(user)
             return False
 
     recorder = Recorder()
     decide(
         MUTATE, review(web_pod(), user="alice"), PSP_AND_PSS, Sources(sources.policies, recorder)
     )
-    sa_calls = [c for c in recorder.calls if c[0].startswith("system:serviceaccount:")]
-    user_calls = [c for c in recorder.calls if c[0] == "alice"]
-    assert sa_calls[0] == (
+    sa_calls = [c for c in recorder.calls if c.name.startswith("system:serviceaccount:")]
+    user_calls = [c for c in recorder.calls if c.name == "alice"]
+    assert sa_calls[0] == UserInfo(
         "system:serviceaccount:shop:web",
         ("system:serviceaccounts", "system:serviceaccounts:shop"),
-        None,
     )
-    requester = user_calls[0][2]
-    assert requester is not None
+    requester = user_calls[0]  # the AdmissionReview's userInfo, uid and extra included
     assert requester.uid == "b2f1c9d0-user"
-    assert requester.extra == {"authentication.kubernetes.io/credential-id": ("JTI=abc",)}
+    assert requester.extra == (("authentication.kubernetes.io/credential-id", ("JTI=abc",)),)
 
 
 def test_update_is_validated_with_the_hint_and_never_mutated(sources: Sources) -> None:
@@ -586,11 +566,10 @@ def test_reloaded_rbac_is_used_by_the_next_decision(tmp_path: Path) -> None:
     (rbac_dir / "roles.yaml").write_text((EXAMPLES / "rbac" / "psp-roles.yaml").read_text())
     rbac = FileRbacAuthorizer([str(rbac_dir)], max_bytes=1 << 20)
     rbac.load()
-    assert not rbac.can_use("alice", (), "shop", "restricted")
+    assert not rbac.can_use(UserInfo("alice"), "shop", "restricted")
     (rbac_dir / "bindings.yaml").write_text((EXAMPLES / "rbac" / "psp-bindings.yaml").read_text())
     assert rbac.poll()
-    sa = ("system:serviceaccounts", "system:serviceaccounts:shop")
-    assert rbac.can_use("system:serviceaccount:shop:web", sa, "shop", "restricted")
+    assert rbac.can_use(pod_service_account("shop", "web"), "shop", "restricted")
 
 
 def test_the_logger_is_thread_safe_json_lines() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -20,13 +20,14 @@ from podgate.advisor.facts import PodFacts, pod_facts
 from podgate.errors import InternalError
 from podgate.k8s import Obj, container_lists, mapping, sequence
 from podgate.k8s.defaults import default_object
+from podgate.k8s.identity import PolicyUseAuthorizer
 from podgate.k8s.pod_validation import pod_create_errors
-from podgate.psp import Identity, PolicySet, Request, review
+from podgate.psp import PolicySet, Request, review
 from podgate.psp.admission import PSP_ANNOTATION, Decision, semantic_equal
 from podgate.psp.strategies import seccomp
 from podgate.psp.strategies.volumes import fs_type
 from podgate.psp.validation import validate_policy
-from podgate.rbac import Attributes, Authorizer, UserInfo
+from podgate.rbac import Authorizer
 from podgate.scan.inventory import Source, Workload, find_workloads
 
 PSP_API = "policy/v1beta1"
@@ -265,27 +266,16 @@ def unchanged(pod: Obj, admitted: Obj) -> bool:
     return semantic_equal(a, b)
 
 
-def rbac_can_use(authz: Authorizer) -> Callable[[Identity, str, str], bool]:
-    def can_use(identity: Identity, namespace: str, policy: str) -> bool:
-        user = UserInfo(identity.name, identity.groups)
-        return any(
-            authz.allows(user, Attributes("use", g, "podsecuritypolicies", namespace, policy))
-            for g in ("policy", "extensions")
-        )
-
-    return can_use
-
-
 def check_pod(
     policies: PolicySet,
-    can_use: Callable[[Identity, str, str], bool] | None,
+    authorizer: PolicyUseAuthorizer | None,
     pod: Obj,
     namespace: str,
     expected: str | None,
 ) -> tuple[Decision, str | None]:
     """Review `pod` as its service account (CREATE); the problem, if it is not admitted
     unchanged (by `expected`, when given)."""
-    decision = review(policies, Request("CREATE", pod, namespace, None), can_use)
+    decision = review(policies, Request("CREATE", pod, namespace, None), authorizer)
     if not decision.allowed:
         return decision, f"denied: {decision.message}"
     if expected is not None and decision.policy != expected:
@@ -506,7 +496,6 @@ def verify(advice: Advice) -> Advice:
     """Run every observed pod, as its service account, through its group's policy with the
     generated RBAC; raise AdvisorError unless each is admitted unchanged by that policy."""
     authz = Authorizer.from_objects(advice.rbac)
-    can_use = rbac_can_use(authz)
     checked = 0
     problems: list[str] = []
     for p in advice.policies:
@@ -515,7 +504,7 @@ def verify(advice: Advice) -> Advice:
             for o in g.observed:
                 w = o.workload
                 for pod in o.pods:
-                    _, problem = check_pod(policy_set, can_use, pod, w.ref.namespace, p.name)
+                    _, problem = check_pod(policy_set, authz, pod, w.ref.namespace, p.name)
                     checked += 1
                     if problem is not None:
                         name = mapping(pod.get("metadata")).get("name")

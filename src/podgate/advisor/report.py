@@ -9,11 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from podgate.advisor.advise import Advice, GroupBy, Observed, rbac_can_use, unchanged
+from podgate.advisor.advise import Advice, GroupBy, Observed, unchanged
 from podgate.advisor.facts import PodFacts, is_id
 from podgate.k8s import Obj, mapping
+from podgate.k8s.identity import controller_user
 from podgate.k8s.prepare import prepare_for_create
-from podgate.psp import Identity, Request, review, service_account_identity
+from podgate.psp import Request, review
 from podgate.psp.patch import json_patch
 from podgate.psp.policy import is_policy
 from podgate.pss import Level, Version, highest_level
@@ -288,8 +289,7 @@ def _existing(
         return [], [], False, list(found.notes) if found is not None else []
     authz, rbac_warnings = authorizer(objs, sources)
     notes = [*rbac_warnings, *found.warnings, *found.notes]
-    can_use = rbac_can_use(authz) if authz is not None else None
-    if can_use is None:
+    if authz is None:
         notes.append(
             "no RBAC objects in the input: every existing PodSecurityPolicy is taken as "
             "usable by everyone"
@@ -299,12 +299,10 @@ def _existing(
     for o in advice.observed:
         w = o.workload
         creator = w.creator
-        user: Identity | None = None
-        if creator is not None:
-            user = service_account_identity("kube-system", creator)
+        user = controller_user(creator) if creator is not None else None
         pod = o.pods[0]
         request = Request("CREATE", pod, w.ref.namespace, user)
-        decisions = [review(ps, request, can_use) for ps in found.sets]
+        decisions = [review(ps, request, authz) for ps in found.sets]
         # admitted only if every definition of a policy defined twice admits it
         d = next((x for x in decisions if not x.allowed), decisions[-1])
         mutated = d.allowed and d.mutated and not unchanged(pod, d.object)
@@ -324,7 +322,7 @@ def _existing(
             )
         )
     out.sort(key=lambda x: not x.allowed)  # the mutated first (the migration guide's check)
-    return out, sorted(str(p.name) for p in policy_set.providers), can_use is not None, notes
+    return out, sorted(str(p.name) for p in policy_set.providers), authz is not None, notes
 
 
 def advice_notes(

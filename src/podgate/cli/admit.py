@@ -29,12 +29,12 @@ from podgate.io.loader import Document
 from podgate.io.policies import load_authorizer, load_policies
 from podgate.k8s import Obj, mapping, pod_sources
 from podgate.k8s.defaults import Defaulted, default_object, default_policy
+from podgate.k8s.identity import requesting_user
 from podgate.k8s.shape import pod_shape_errors
-from podgate.psp import CanUse, Decision, Identity, PolicySet, Request, review
+from podgate.psp import Decision, PolicySet, Request, review
 from podgate.psp.patch import json_patch
 from podgate.psp.validation import validate_policy
 from podgate.pss.admission import IGNORED_POD_SUBRESOURCES
-from podgate.rbac import Authorizer, UserInfo
 from podgate.scan.definitions import policies as scan_policies
 from podgate.scan.inventory import Source
 
@@ -53,13 +53,6 @@ Pods created by controllers are requested by the controller's identity, e.g.
 \b
 Exit codes: 0 admitted, 1 denied (by PSP, or the API server's validation of the admitted
 pod), 2 bad input, 3 internal error."""
-
-
-def _rbac_can_use(authz: Authorizer) -> CanUse:
-    def can_use(identity: Identity, namespace: str, policy: str) -> bool:
-        return authz.can_use_policy(UserInfo(identity.name, identity.groups), namespace, policy)
-
-    return can_use
 
 
 def _one_pod(docs: Sequence[Document], path: str) -> tuple[Document, Obj, str]:
@@ -229,14 +222,14 @@ def command(
     notes.extend(found.warnings)
     policy_set = found.applied
 
-    can_use: CanUse | None = None
-    if rbac:
-        authz = load_authorizer(rbac, max_bytes=max_bytes, warnings=notes, exclude=exclude)
-        can_use = _rbac_can_use(authz)
+    authz = (
+        load_authorizer(rbac, max_bytes=max_bytes, warnings=notes, exclude=exclude)
+        if rbac
+        else None
+    )
     identity = None
     if user is not None:
-        extra = () if user == "system:anonymous" else ("system:authenticated",)
-        identity = Identity(user, tuple(dict.fromkeys((*groups, *extra))))
+        identity = requesting_user(user, groups)
     elif groups:
         fail("--group needs --user")
 
@@ -250,12 +243,12 @@ def command(
         notes.append(f"evaluated {from_template} as a pod")
 
     request = Request(operation, pod, namespace, identity, old_pod, subresource)
-    decisions = [review(ps, request, can_use) for ps in found.sets]
+    decisions = [review(ps, request, authz) for ps in found.sets]
     decision = next((d for d in decisions if not d.allowed), decisions[-1])
     if subresource and subresource not in IGNORED_POD_SUBRESOURCES:
         bypass = _webhook_judges(
             subresource,
-            review(policy_set, replace(request, subresource="", operation="UPDATE"), can_use),
+            review(policy_set, replace(request, subresource="", operation="UPDATE"), authz),
         )
         click.echo(f"warning: {bypass}", err=True)
         if output == "json":

@@ -34,7 +34,7 @@ from podgate.io.policies import load_policies
 from podgate.io.pss_config import load_pss_config
 from podgate.k8s import Obj
 from podgate.k8s.defaults import default_object, default_policy
-from podgate.psp import Identity
+from podgate.k8s.identity import requesting_user
 from podgate.pss import parse_level, parse_version
 from podgate.pss.config import DEFAULT_CONFIGURATION
 from podgate.report.context import ReportContext
@@ -262,7 +262,7 @@ def command(
     objs, sources = scan_objects(docs, no_defaults)
     identity = None
     if user is not None:
-        identity = Identity(user, tuple(dict.fromkeys((*groups, "system:authenticated"))))
+        identity = requesting_user(user, groups)
     options = ScanOptions(
         level=parsed_level,
         version=parsed_version,

@@ -5,12 +5,13 @@ every export is compared with)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from podgate.k8s import Obj, mapping
-from podgate.psp import Decision, Identity, PolicySet, Request, review
-from podgate.psp.admission import compute, service_account_identity
-from podgate.rbac import Attributes, Authorizer, UserInfo, service_account_user
+from podgate.k8s.identity import UserInfo, controller_user, pod_service_account
+from podgate.psp import Decision, PolicySet, Request, review
+from podgate.psp.admission import compute
+from podgate.rbac import Attributes, Authorizer
 from podgate.scan.inventory import Workload, find_workloads
 
 PSP_GROUPS = ("policy", "extensions")  # PSP admission asks about both
@@ -27,7 +28,6 @@ class Cluster:
     namespaces: tuple[str, ...]  # every namespace named by the input, sorted
     service_accounts: tuple[tuple[str, str], ...]  # (namespace, name), sorted
     binding_namespaces: tuple[str, ...] = ()  # namespaces that hold RoleBindings
-    _answers: dict[tuple[Identity, str, str], bool] = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_objects(cls, objs: Sequence[Obj]) -> Cluster:
@@ -68,33 +68,21 @@ class Cluster:
             ),
         )
 
-    def can_use(self, identity: Identity, namespace: str, policy: str) -> bool:
-        """May `identity` use `policy` in `namespace` (RBAC, API groups policy and extensions)."""
-        if self.authz is None:
-            return True
-        key = (identity, namespace, policy)
-        found = self._answers.get(key)
-        if found is None:
-            user = UserInfo(identity.name, identity.groups)
-            found = any(
-                self.authz.allows(
-                    user, Attributes("use", g, "podsecuritypolicies", namespace, policy)
-                )
-                for g in PSP_GROUPS
-            )
-            self._answers[key] = found
-        return found
+    def can_use(self, user: UserInfo, namespace: str, policy: str) -> bool:
+        """May `user` use `policy` in `namespace`: the input's RBAC (`Authorizer.can_use`), or
+        yes when the input has none."""
+        return self.authz is None or self.authz.can_use(user, namespace, policy)
 
-    def decide(self, pod: Obj, namespace: str, user: Identity | None) -> Decision:
+    def decide(self, pod: Obj, namespace: str, user: UserInfo | None) -> Decision:
         """PSP's decision on creating `pod` in `namespace`, requested by `user`."""
-        can_use = self.can_use if self.authz is not None else None
-        return review(self.policy_set, Request("CREATE", pod, namespace, user), can_use)
+        return review(self.policy_set, Request("CREATE", pod, namespace, user), self.authz)
 
-    def admits_unchanged(self, pod: Obj, namespace: str, user: Identity | None) -> str | None:
+    def admits_unchanged(self, pod: Obj, namespace: str, user: UserInfo | None) -> str | None:
         """The policy that admits `pod` as it is (PSP's validating phase, no mutation), or
         None: what a validating-only export must decide."""
-        can_use = self.can_use if self.authz is not None else None
-        computed = compute(self.policy_set, pod, namespace, user, can_use, mutation_allowed=False)
+        computed = compute(
+            self.policy_set, pod, namespace, user, self.authz, mutation_allowed=False
+        )
         return computed.policy if computed.pod is not None else None
 
     def representative_service_accounts(self, namespace: str) -> list[str]:
@@ -104,7 +92,7 @@ class Cluster:
         sas = sorted({n for ns, n in self.service_accounts if ns == namespace} or {"default"})
         seen: dict[tuple[bool, ...], str] = {}
         for sa in sas:
-            who = service_account_identity(namespace, sa)
+            who = pod_service_account(namespace, sa)
             key = tuple(self.can_use(who, namespace, p) for p in self.policy_set.names)
             seen.setdefault(key, sa)
         return sorted(seen.values())
@@ -157,10 +145,8 @@ class Cluster:
     def usable_in(self, namespace: str) -> tuple[str, ...]:
         """The policies some service account of `namespace`, or a controller acting in it,
         may use there (sorted as PSP orders them)."""
-        who = [
-            service_account_identity(ns, n) for ns, n in self.service_accounts if ns == namespace
-        ]
-        who.extend(controller_identity(c) for c in sorted(set(CONTROLLERS)))
+        who = [pod_service_account(ns, n) for ns, n in self.service_accounts if ns == namespace]
+        who.extend(controller_user(c) for c in sorted(set(CONTROLLERS)))
         return tuple(
             p for p in self.policy_set.names if any(self.can_use(i, namespace, p) for i in who)
         )
@@ -175,14 +161,7 @@ CONTROLLERS = (
 )
 
 
-def controller_identity(controller: str) -> Identity:
-    """A kube-controller-manager controller's identity (its own service account in
-    kube-system, as with --use-service-account-credentials): what requests its pods."""
-    sa = service_account_user("kube-system", controller)
-    return Identity(sa.name, sa.groups)
-
-
-def requester(w: Workload, user: Identity | None = None) -> Identity | None:
+def requester(w: Workload, user: UserInfo | None = None) -> UserInfo | None:
     """Who requests the workload's pods: its controller, or `user` for a bare pod."""
     creator = w.creator
-    return user if creator is None else controller_identity(creator)
+    return user if creator is None else controller_user(creator)

@@ -17,10 +17,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from podgate.export.cluster import Cluster, controller_identity, requester
+from podgate.export.cluster import Cluster, requester
 from podgate.export.model import Direction, Gap, Outcome, annotate, verdict_of
 from podgate.export.probes import Probe, minimal_pod, probes, restricted_pod
 from podgate.k8s import Obj, mapping
+from podgate.k8s.identity import controller_user, pod_service_account
 from podgate.psp.patch import json_patch
 from podgate.pss import Level, Version, evaluate, highest_level
 
@@ -124,7 +125,7 @@ def _namespace(
     if boundary:
         sas = cluster.representative_service_accounts(ns)
         bases = [b for sa in sas for b in (minimal_pod(ns, sa), restricted_pod(ns, sa))]
-        who = controller_identity("replicaset-controller")
+        who = controller_user("replicaset-controller")
         for probe in probes(bases, cluster.policies):
             decision = cluster.decide(probe.pod, ns, who)
             tried.append((_probe_name(probe), probe.pod, decision, probe.field))
@@ -216,14 +217,12 @@ def _gaps(tried: list[tuple[str, Obj, Any, str]], enforce: Level, version: Versi
 
 def _service_account_gaps(cluster: Cluster, ns: str, workloads: list[Any]) -> list[Gap]:
     """PSP chose policies per service account; PSA has one level per namespace."""
-    from podgate.psp.admission import service_account_identity
-
     sas = sorted({n for s, n in cluster.service_accounts if s == ns})
     sets = {
         sa: tuple(
             p
             for p in cluster.policy_set.names
-            if cluster.can_use(service_account_identity(ns, sa), ns, p)
+            if cluster.can_use(pod_service_account(ns, sa), ns, p)
         )
         for sa in sas
     }

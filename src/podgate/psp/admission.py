@@ -3,18 +3,20 @@
 Two phases: `admit` (mutating, CREATE only: mutation allowed, the hint ignored, the chosen policy
 written to `kubernetes.io/psp`) and `validate` (CREATE and UPDATE: the pod must be accepted
 unchanged; the incoming `kubernetes.io/psp` is tried first). `review` runs what the API server
-runs for one request. Authorization of `use` is a callable, so the offline RBAC evaluator, a
-SubjectAccessReview client or "everyone may use everything" can stand behind it."""
+runs for one request. Authorization of `use` is a `k8s.identity.PolicyUseAuthorizer`, so the
+offline RBAC evaluator or SubjectAccessReviews can stand behind it; None is no authorization at
+all: every policy is a candidate for every request, whoever (if anyone) makes it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from podgate.k8s import Obj, mapping
 from podgate.k8s.defaults import Defaulted
 from podgate.k8s.field import FieldError, error_list
+from podgate.k8s.identity import PolicyUseAuthorizer, UserInfo, pod_service_account
 from podgate.k8s.pod_validation import invalid_message, pod_create_errors
 from podgate.k8s.prepare import PSP_RELEASE, prepare_for_create
 from podgate.psp.draft import Draft
@@ -28,28 +30,6 @@ AUDIT_ADMIT = "podsecuritypolicy.policy.k8s.io/admit-policy"
 AUDIT_VALIDATE = "podsecuritypolicy.policy.k8s.io/validate-policy"
 NO_PROVIDERS = "no providers available to validate pod request"
 GC_FIELDS = ("ownerReferences", "finalizers", "selfLink", "managedFields")
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """A user as the authorizer sees it."""
-
-    name: str
-    groups: tuple[str, ...] = ()
-
-
-def service_account_identity(namespace: str, name: str) -> Identity:
-    """The pod's service account as PSP admission builds it: the two serviceaccount groups
-    only (no system:authenticated, which only an authenticator adds)."""
-    return Identity(
-        f"system:serviceaccount:{namespace}:{name}",
-        ("system:serviceaccounts", f"system:serviceaccounts:{namespace}"),
-    )
-
-
-CanUse = Callable[[Identity, str, str], bool]
-"""(identity, namespace, policy name) -> may this identity `use` the policy in the namespace.
-None instead of a CanUse means no authorization at all: every policy is usable by everyone."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,38 +78,42 @@ class Computed:
     unauthorized: tuple[str, ...] = ()  # policies the requester may not use (errors hidden)
 
 
+def requesters(pod: Obj, namespace: str, user: UserInfo | None) -> tuple[UserInfo, ...]:
+    """Whom PSP admission asks whether they may `use` a policy for `pod`, in this order: the
+    pod's service account (when it names one), then the requesting user (when there is one).
+    A policy either may use is usable."""
+    sa = mapping(pod.get("spec")).get("serviceAccountName")
+    who = (pod_service_account(namespace, sa),) if isinstance(sa, str) and sa else ()
+    return (*who, user) if user is not None else who
+
+
 def compute(
     policies: PolicySet,
     pod: Obj,
     namespace: str,
-    user: Identity | None,
-    can_use: CanUse | None,
+    user: UserInfo | None,
+    authorizer: PolicyUseAuthorizer | None,
     *,
     mutation_allowed: bool,
     hint: str = "",
 ) -> Computed:
     """Choose the policy for `pod`: the first (by name; the hint first when mutation is not
     allowed) that accepts it unchanged, else the first that accepts it with mutation when
-    mutation is allowed; otherwise the errors of the policies the requester may use."""
+    mutation is allowed; otherwise the errors of the policies the requester may use.
+
+    A policy is usable when the pod's service account or `user` may use it (each asked of
+    `authorizer` at most once per policy); with no authorizer every policy is."""
     if not policies.providers:
         return Computed(None, None, False, (), fatal=NO_PROVIDERS)
-    sa_name = mapping(pod.get("spec")).get("serviceAccountName")
-    sa = (
-        service_account_identity(namespace, sa_name)
-        if isinstance(sa_name, str) and sa_name
-        else None
-    )
+    who = requesters(pod, namespace, user)
     cache: dict[str, bool] = {}
 
     def authorized(name: str) -> bool:
-        if can_use is None:
+        if authorizer is None:
             return True
         ok = cache.get(name)
         if ok is None:
-            ok = (sa is not None and can_use(sa, namespace, name)) or (
-                user is not None and can_use(user, namespace, name)
-            )
-            cache[name] = ok
+            ok = cache[name] = any(authorizer.can_use(u, namespace, name) for u in who)
         return ok
 
     order: Iterable[Provider] = policies.providers
@@ -260,10 +244,14 @@ def _denial(phase: str, computed: Computed) -> str:
 
 
 def admit_phase(
-    policies: PolicySet, pod: Obj, namespace: str, user: Identity | None, can_use: CanUse | None
+    policies: PolicySet,
+    pod: Obj,
+    namespace: str,
+    user: UserInfo | None,
+    authorizer: PolicyUseAuthorizer | None,
 ) -> Decision:
     """The mutating phase of a CREATE: choose a policy, mutate, write `kubernetes.io/psp`."""
-    computed = compute(policies, pod, namespace, user, can_use, mutation_allowed=True)
+    computed = compute(policies, pod, namespace, user, authorizer, mutation_allowed=True)
     if computed.pod is None or computed.policy is None:
         return _denied(pod, "admit", computed)
     admitted = _with_annotation(computed.pod, computed.policy)
@@ -281,13 +269,19 @@ def admit_phase(
 
 
 def validate_phase(
-    policies: PolicySet, pod: Obj, namespace: str, user: Identity | None, can_use: CanUse | None
+    policies: PolicySet,
+    pod: Obj,
+    namespace: str,
+    user: UserInfo | None,
+    authorizer: PolicyUseAuthorizer | None,
 ) -> Decision:
     """The validating phase (CREATE and UPDATE): some usable policy must accept the pod as it
     is; the policy named in its `kubernetes.io/psp` annotation is tried first."""
     hint = mapping(mapping(pod.get("metadata")).get("annotations")).get(PSP_ANNOTATION)
     hint = hint if isinstance(hint, str) else ""
-    computed = compute(policies, pod, namespace, user, can_use, mutation_allowed=False, hint=hint)
+    computed = compute(
+        policies, pod, namespace, user, authorizer, mutation_allowed=False, hint=hint
+    )
     if computed.pod is None or computed.policy is None:
         return _denied(pod, "validate", computed)
     return Decision(
@@ -302,15 +296,17 @@ class Request:
     operation: str  # CREATE, UPDATE, DELETE, CONNECT
     pod: Obj
     namespace: str
-    user: Identity | None = None
+    user: UserInfo | None = None
     old_pod: Obj | None = None
     subresource: str = ""
     resource: str = "pods"
     group: str = ""
 
 
-def review(policies: PolicySet, request: Request, can_use: CanUse | None = None) -> Decision:
-    """Both phases, as the API server runs them for one request."""
+def review(
+    policies: PolicySet, request: Request, authorizer: PolicyUseAuthorizer | None = None
+) -> Decision:
+    """Both phases, as the API server runs them for one request (`authorizer`: see `compute`)."""
     pod = request.pod
     if request.group != "" or request.resource != "pods":
         return _ignored(pod, f"resource {request.resource} is not pods")
@@ -323,8 +319,8 @@ def review(policies: PolicySet, request: Request, can_use: CanUse | None = None)
     if request.operation == "UPDATE":
         if request.old_pod is not None and _only_gc_fields_changed(pod, request.old_pod):
             return _ignored(pod, "only garbage-collector fields changed")
-        return validate_phase(policies, pod, request.namespace, request.user, can_use)
-    admitted = admit_phase(policies, pod, request.namespace, request.user, can_use)
+        return validate_phase(policies, pod, request.namespace, request.user, authorizer)
+    admitted = admit_phase(policies, pod, request.namespace, request.user, authorizer)
     if not admitted.allowed or admitted.policy is None:
         return admitted
     return _after_admission(request, admitted, admitted.policy)

@@ -1,10 +1,12 @@
 """Offline RBAC: Roles, ClusterRoles (aggregation included) and their bindings, compiled once.
 
     authz = Authorizer.from_objects(objects)
-    authz.allows(user, Attributes("use", "policy", "podsecuritypolicies", "ns", "restricted"))
+    authz.allows(user, Attributes("get", "", "pods", "ns", "web"))
+    authz.can_use(user, "ns", "restricted")  # `use` of a PodSecurityPolicy, as PSP admission asks
     authz.who_can(Attributes("get", "", "secrets", "ns"))
 
-Pure: values in, values out, no I/O. Decisions are upstream's RBAC authorizer's.
+Pure: values in, values out, no I/O. Decisions are upstream's RBAC authorizer's. Who asks is a
+`podgate.k8s.identity.UserInfo`.
 """
 
 from podgate.rbac.authorizer import Authorizer
@@ -14,9 +16,6 @@ from podgate.rbac.model import (
     Grant,
     RoleRef,
     Subject,
-    UserInfo,
-    service_account_user,
-    service_account_username,
 )
 from podgate.rbac.objects import ObjectError, Redefinition
 from podgate.rbac.rules import Rule
@@ -31,7 +30,4 @@ __all__ = [
     "RoleRef",
     "Rule",
     "Subject",
-    "UserInfo",
-    "service_account_user",
-    "service_account_username",
 ]

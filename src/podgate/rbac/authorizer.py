@@ -8,9 +8,10 @@ and at cluster scope; RoleBindings only in their own namespace, including those 
 ClusterRole. A binding whose role does not exist grants nothing (upstream logs and moves on);
 `Authorizer.unresolved` lists them. `allows`, `grants` and `who_can` are RBAC alone.
 
-"May X use PodSecurityPolicy P in NS" has one answer here, `can_use_policy`, the one every
-offline caller asks (`admit --rbac`, `serve --rbac-from`, `scan`) and the one the
-SubjectAccessReview authorizer asks the API server in the same API groups (`USE_GROUPS`): a
+"May X use PodSecurityPolicy P in NS" has one offline answer here, `can_use` (the
+`k8s.identity.PolicyUseAuthorizer` every offline caller hands PSP admission: `admit --rbac`,
+`serve --rbac-from`, `scan`, `advise`, `export`), asked in the API groups the
+SubjectAccessReview authorizer asks the API server about too (`USE_GROUPS`): a
 member of `system:masters` may use every policy, with or without a binding, as the API
 server's authorizer chain allows that group everything before RBAC is asked.
 
@@ -21,10 +22,11 @@ roles bound to the user. Results are memoized; the authorizer never changes afte
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from podgate.k8s.identity import UserInfo
 from podgate.rbac.aggregation import effective_rules
 from podgate.rbac.model import (
     CLUSTER_ROLE_BINDING,
@@ -34,7 +36,6 @@ from podgate.rbac.model import (
     Grant,
     RoleRef,
     Subject,
-    UserInfo,
 )
 from podgate.rbac.objects import BindingDef, Redefinition, read_objects
 from podgate.rbac.rules import Rule, rules_permit
@@ -43,7 +44,6 @@ PSP_RESOURCE = "podsecuritypolicies"
 # `use` is asked in these API groups, in this order: PSP admission asked `policy`, then
 # `extensions`; podgate's own policy CRD lives in `podgate.io`
 USE_GROUPS = ("policy", "extensions", "podgate.io")
-PSP_GROUPS = USE_GROUPS
 PRIVILEGED_GROUP = "system:masters"  # the API server's authorizer allows it everything
 CACHE_LIMIT = 1 << 16  # entries per cache; a full cache is emptied, not evicted entry by entry
 
@@ -149,7 +149,7 @@ class Authorizer:
 
     def allows(self, user: UserInfo, attrs: Attributes) -> bool:
         """Whether RBAC allows `user` the resource request `attrs` (RBAC alone: the
-        `system:masters` short cut is `can_use_policy`'s, as the API server's)."""
+        `system:masters` short cut is `authorizes`', as the API server's)."""
         key = (user, attrs)
         cached = self._allows.get(key)
         if cached is not None:
@@ -157,6 +157,11 @@ class Authorizer:
         allowed = any(self._role_permits(b.role, attrs) for b, _ in self._bound(user, attrs))
         _remember(self._allows, key, allowed)
         return allowed
+
+    def authorizes(self, user: UserInfo, attrs: Attributes) -> bool:
+        """Whether the API server's authorizer allows `user` `attrs`, as far as RBAC decides:
+        `system:masters` is allowed everything before RBAC is asked."""
+        return PRIVILEGED_GROUP in user.groups or self.allows(user, attrs)
 
     def grants(self, user: UserInfo, attrs: Attributes) -> list[Grant]:
         """Every binding through which `user` is allowed `attrs`, sorted (ClusterRoleBindings
@@ -181,34 +186,31 @@ class Authorizer:
                     found.update(Grant(b.binding, role, s) for b in bounds for s in b.subjects)
         return sorted(found)
 
-    def usable_policies(
-        self, user: UserInfo | None, namespace: str, names: Sequence[str]
-    ) -> list[str]:
-        """Which of the PodSecurityPolicies `names` `user` may `use` in `namespace`, in order.
-
-        As PSP admission asks: verb `use`, resource `podsecuritypolicies`, the policy's name,
-        API group `policy`, then `extensions`, then `podgate.io` (podgate's policy CRD). A
-        missing identity (None) may use none.
-        """
-        if user is None:
-            return []
-        return [name for name in names if self.can_use_policy(user, namespace, name)]
-
-    def can_use_policy(self, user: UserInfo | None, namespace: str, name: str) -> bool:
-        """Whether `user` may `use` PodSecurityPolicy `name` in `namespace` (see above)."""
-        if user is None:
-            return False
+    def can_use(self, user: UserInfo, namespace: str, policy: str) -> bool:
+        """Whether `user` may `use` PodSecurityPolicy `policy` in `namespace` (the offline
+        `PolicyUseAuthorizer`): verb `use`, resource `podsecuritypolicies`, the policy's name,
+        API group `policy`, then `extensions`, then `podgate.io`; `system:masters` always."""
         if PRIVILEGED_GROUP in user.groups:
             return True
-        key = (user, namespace, name)
+        key = (user, namespace, policy)
         cached = self._psp.get(key)
         if cached is None:
             cached = any(
-                self.allows(user, Attributes("use", group, PSP_RESOURCE, namespace, name))
+                self.allows(user, Attributes("use", group, PSP_RESOURCE, namespace, policy))
                 for group in USE_GROUPS
             )
             _remember(self._psp, key, cached)
         return cached
+
+    def use_grants(self, user: UserInfo, namespace: str, policy: str) -> list[Grant]:
+        """Every binding through which RBAC lets `user` `use` `policy` in `namespace`, in the
+        API groups `can_use` asks (each group's `grants` in turn; the `system:masters` short
+        cut is no binding)."""
+        return [
+            g
+            for group in USE_GROUPS
+            for g in self.grants(user, Attributes("use", group, PSP_RESOURCE, namespace, policy))
+        ]
 
     def _role_permits(self, role: RoleRef, attrs: Attributes) -> bool:
         key = (role, attrs)

@@ -1,4 +1,5 @@
-"""The values the RBAC evaluator takes and returns: who asks, what is asked, and what granted it.
+"""The values the RBAC evaluator takes and returns: what is asked, and what granted it (who
+asks is `k8s.identity.UserInfo`).
 
 All are frozen, slotted and hashable, so they can key the evaluator's caches.
 """
@@ -7,12 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from podgate.errors import PolicyError
+from podgate.k8s.identity import UserInfo, service_account_username
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
-SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:"
-ALL_SERVICE_ACCOUNTS = "system:serviceaccounts"
-AUTHENTICATED = "system:authenticated"
 
 USER = "User"
 GROUP = "Group"
@@ -21,41 +19,6 @@ ROLE = "Role"
 CLUSTER_ROLE = "ClusterRole"
 ROLE_BINDING = "RoleBinding"
 CLUSTER_ROLE_BINDING = "ClusterRoleBinding"
-
-
-@dataclass(frozen=True, slots=True)
-class UserInfo:
-    """An authenticated identity as the authorizer sees it: a user name and its groups."""
-
-    name: str
-    groups: tuple[str, ...] = ()
-
-
-def service_account_username(namespace: str, name: str) -> str:
-    """`system:serviceaccount:NS:NAME`, the user name a service account authenticates as."""
-    return f"{SERVICE_ACCOUNT_PREFIX}{namespace}:{name}"
-
-
-def service_account_user(namespace: str, name: str, *, authenticated: bool = True) -> UserInfo:
-    """The identity of service account `name` in `namespace`.
-
-    A token-authenticated service account is `system:serviceaccount:NS:NAME` in the groups
-    `system:serviceaccounts`, `system:serviceaccounts:NS` and `system:authenticated`.
-
-    PodSecurityPolicy admission is different: to decide whether a pod's service account may
-    `use` a policy it builds the identity itself (`serviceaccount.UserInfo`) with only the two
-    service-account groups, without `system:authenticated`. A binding to `system:authenticated`
-    therefore does not let a pod's service account use a policy (it still lets the requesting
-    user, who did authenticate). Pass `authenticated=False` to reproduce that check.
-    """
-    if not namespace:
-        raise PolicyError("service account namespace: must not be empty")
-    if not name:
-        raise PolicyError("service account name: must not be empty")
-    groups: tuple[str, ...] = (ALL_SERVICE_ACCOUNTS, f"{ALL_SERVICE_ACCOUNTS}:{namespace}")
-    if authenticated:
-        groups += (AUTHENTICATED,)
-    return UserInfo(service_account_username(namespace, name), groups)
 
 
 @dataclass(frozen=True, slots=True)

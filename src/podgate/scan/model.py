@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from podgate.psp import Decision, Identity
+from podgate.k8s.identity import UserInfo
+from podgate.psp import Decision
 from podgate.pss import LATEST, Level, LevelVersion, Version, Violation
 from podgate.pss.config import DEFAULT_CONFIGURATION, PodSecurityConfiguration
 from podgate.scan.controls import at_least
@@ -36,7 +37,7 @@ class ScanOptions:
     version: Version = LATEST
     config: PodSecurityConfiguration = DEFAULT_CONFIGURATION
     controller_identity: ControllerIdentity = ControllerIdentity.PER_CONTROLLER
-    user: Identity | None = None  # who creates bare pods
+    user: UserInfo | None = None  # who creates bare pods
     exceptions: tuple[AcceptedRisk, ...] = ()
     today: dt.date = dt.date(1970, 1, 1)
     fail_on: str = "low"  # the lowest severity that fails the scan; "none" never fails

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from podgate.k8s import Obj
+from podgate.k8s.identity import service_account_user
 from podgate.psp import PolicySet
-from podgate.rbac import Attributes, Authorizer, Grant, service_account_user
+from podgate.rbac import Attributes, Authorizer, Grant
 from podgate.rbac.authorizer import USE_GROUPS
 from podgate.scan.inventory import Workload, service_accounts
 from podgate.scan.model import BroadBinding, UsableBy
@@ -33,11 +34,7 @@ def overview(
         user = service_account_user(ns, sa, authenticated=False)
         usable = []
         for name in policy_set.names:
-            grants: list[Grant] = []
-            for group in USE_GROUPS:
-                grants.extend(
-                    authz.grants(user, Attributes("use", group, "podsecuritypolicies", ns, name))
-                )
+            grants: list[Grant] = authz.use_grants(user, ns, name)
             if grants:
                 usable.append((name, tuple(dict.fromkeys(str(g.binding) for g in grants))))
         rows.append(UsableBy(ns, sa, tuple(usable)))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from podgate.k8s import Obj
-from podgate.psp import Identity, PolicySet
+from podgate.k8s.identity import UserInfo, pod_service_account
+from podgate.psp import PolicySet
 from podgate.rbac import Authorizer
 from podgate.scan.inventory import Workload, WorkloadRef, service_accounts
 from podgate.scan.model import Readiness, WorkloadResult
@@ -21,8 +22,7 @@ def readiness(
     objs: Sequence[Obj],
     policy_set: PolicySet | None,
     authz: Authorizer | None,
-    can_use: Callable[[Identity, str, str], bool],
-    requester: Callable[[Workload], Identity | None],
+    requester: Callable[[Workload], UserInfo | None],
 ) -> Readiness:
     """What turning PodSecurityPolicy admission on would break: service accounts with no usable
     policy (lockouts), system components rejected, workloads changed or rejected."""
@@ -39,11 +39,8 @@ def readiness(
         for w in workloads:
             by_sa.setdefault((w.ref.namespace, w.service_account), []).append(w)
         for ns, sa in service_accounts(workloads, objs):
-            ident = Identity(
-                f"system:serviceaccount:{ns}:{sa}",
-                ("system:serviceaccounts", f"system:serviceaccounts:{ns}"),
-            )
-            usable = [n for n in names if can_use(ident, ns, n)]
+            ident = pod_service_account(ns, sa)
+            usable = [n for n in names if authz.can_use(ident, ns, n)]
             if usable:
                 continue
             via = [
@@ -51,7 +48,7 @@ def readiness(
                 for w in by_sa.get((ns, sa), [])
                 if (who := requester(w)) is not None
                 for n in names
-                if can_use(who, ns, n)
+                if authz.can_use(who, ns, n)
             ]
             if not via:
                 why = (

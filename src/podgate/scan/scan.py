@@ -10,14 +10,14 @@ from dataclasses import replace
 from podgate.errors import LoadError
 from podgate.k8s import Obj
 from podgate.k8s.defaults import default_object
+from podgate.k8s.identity import UserInfo, controller_user, requesting_user
 from podgate.k8s.prepare import other_release_note, prepare_for_create
 from podgate.k8s.shape import pod_shape_errors
-from podgate.psp import Identity, Request, review
+from podgate.psp import Request, review
 from podgate.psp.patch import json_patch
 from podgate.psp.policy import is_policy
 from podgate.pss import LATEST, Level, LevelVersion, Version, Violation, evaluate, highest_level
 from podgate.pss.checks.capabilities_restricted import case_hints
-from podgate.rbac import UserInfo, service_account_user
 from podgate.scan.controls import Catalog
 from podgate.scan.coverage import (
     apart_notes,
@@ -60,6 +60,9 @@ __all__ = [
     "WorkloadResult",
     "scan",
 ]
+
+# kube-controller-manager's one identity, when it does not use its controllers' own
+CONTROLLER_MANAGER = requesting_user("system:kube-controller-manager")
 
 
 def _highest(
@@ -111,26 +114,15 @@ def scan(
         )
 
     # The same few identities ask about the same policies in each namespace, over and over
-    # (every workload, the readiness pass): RBAC answers once per question.
-    answers: dict[tuple[Identity, str, str], bool] = {}
+    # (every workload, the readiness pass): `authz.can_use` answers each question once.
 
-    def can_use(identity: Identity, namespace: str, policy: str) -> bool:
-        assert authz is not None
-        key = (identity, namespace, policy)
-        found = answers.get(key)
-        if found is None:
-            user = UserInfo(identity.name, identity.groups)
-            found = answers[key] = authz.can_use_policy(user, namespace, policy)
-        return found
-
-    def requester(w: Workload) -> Identity | None:
+    def requester(w: Workload) -> UserInfo | None:
         creator = w.creator
         if creator is None or options.controller_identity is ControllerIdentity.NONE:
             return options.user if creator is None else None
         if options.controller_identity is ControllerIdentity.CONTROLLER_MANAGER:
-            return Identity("system:kube-controller-manager", ("system:authenticated",))
-        sa = service_account_user("kube-system", creator)
-        return Identity(sa.name, sa.groups)
+            return CONTROLLER_MANAGER
+        return controller_user(creator)
 
     def level_of(ns: str) -> tuple[LevelVersion, str]:
         if options.level is not None:
@@ -169,8 +161,7 @@ def scan(
                 # on hostNetwork) before PSP admission sees it
                 pod = dict(default_object(pod)[0])
             request = Request("CREATE", pod, ns, who)
-            use = can_use if authz is not None else None
-            decisions = [review(ps, request, use) for ps in policy_sets]
+            decisions = [review(ps, request, authz) for ps in policy_sets]
             # a workload is admitted only if every definition of duplicated policies admits it
             decision = next((d for d in decisions if not d.allowed), decisions[-1])
             psp = PspOutcome(
@@ -197,7 +188,7 @@ def scan(
     accepted, statuses = apply_exceptions(all_findings, options.exceptions, options.today)
     by_id = {id(f): a for f, a in zip(all_findings, accepted, strict=True)}
     results = [replace(r, findings=tuple(by_id[id(f)] for f in r.findings)) for r in results]
-    ready = readiness(results, workloads, objs, policy_set, authz, can_use, requester)
+    ready = readiness(results, workloads, objs, policy_set, authz, requester)
     ready = replace(ready, psp_files=found.files if found else ())
     notes.extend(duplicate_notes(every_workload(results)))
     notes.extend(apart_notes(results))

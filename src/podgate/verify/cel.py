@@ -19,9 +19,8 @@ from typing import Any
 from podgate.export.cluster import Cluster
 from podgate.export.model import ExportResult
 from podgate.k8s import Obj, mapping
-from podgate.psp import Identity
-from podgate.psp.admission import service_account_identity
-from podgate.rbac import Attributes, UserInfo
+from podgate.k8s.identity import UserInfo, pod_service_account
+from podgate.rbac import Attributes
 from podgate.verify import EngineMissing
 from podgate.verify.common import compare
 
@@ -55,8 +54,8 @@ class Engine:
         # authorizer values are strings (cheap to pass between cel-cpp and Python): the
         # identity's index in self._who, then "\x1f"-separated group, resource, namespace,
         # name; check() returns "1" or "0"
-        self._who: list[Identity] = []
-        self._index: dict[Identity, int] = {}
+        self._who: list[UserInfo] = []
+        self._index: dict[UserInfo, int] = {}
         fns = [
             cel.FunctionDecl(
                 "serviceAccount",
@@ -121,7 +120,7 @@ class Engine:
             for v in spec.get("validations", [])
         ]
 
-    def _token(self, who: Identity) -> str:
+    def _token(self, who: UserInfo) -> str:
         i = self._index.get(who)
         if i is None:
             i = self._index[who] = len(self._who)
@@ -129,7 +128,7 @@ class Engine:
         return str(i)
 
     def _sa(self, _auth: str, namespace: str, name: str) -> str:
-        return self._token(service_account_identity(namespace, name))
+        return self._token(pod_service_account(namespace, name))
 
     def _check(self, target: str, verb: str) -> str:
         parts = target.split("\x1f")
@@ -145,10 +144,10 @@ class Engine:
             fields.get("namespace", ""),
             fields.get("name", ""),
         )
-        return "1" if authz.allows(UserInfo(who.name, who.groups), attrs) else "0"
+        return "1" if authz.authorizes(who, attrs) else "0"
 
     def evaluate(
-        self, pod: Obj, namespace: str, who: Identity
+        self, pod: Obj, namespace: str, who: UserInfo
     ) -> tuple[bool, dict[str, bool], str]:
         """(admitted, each variable's value, error text): an error is a denial, as with
         failurePolicy Fail."""
@@ -208,7 +207,7 @@ def verify_vap(result: ExportResult, cluster: Cluster, *, boundary: bool = True)
     names = cluster.policy_set.names
 
     def evaluate(
-        pod: Obj, namespace: str, who: Identity
+        pod: Obj, namespace: str, who: UserInfo
     ) -> tuple[bool, dict[str, tuple[bool, bool]], str]:
         admitted, values, error = engine.evaluate(pod, namespace, who)
         answers = {

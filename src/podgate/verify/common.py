@@ -22,15 +22,12 @@ from podgate.export.model import (
 )
 from podgate.export.probes import minimal_pod, probes, restricted_pod
 from podgate.k8s import Obj, mapping
-from podgate.psp import Identity
-from podgate.psp.admission import service_account_identity
+from podgate.k8s.identity import UserInfo, controller_user, requesting_user
+from podgate.psp.admission import requesters
 from podgate.psp.strategies import seccomp
 
-PROBE_USER = Identity("podgate:probe-user", ("system:authenticated",))
-CONTROLLER = Identity(
-    "system:serviceaccount:kube-system:replicaset-controller",
-    ("system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"),
-)
+PROBE_USER = requesting_user("podgate:probe-user")
+CONTROLLER = controller_user("replicaset-controller")
 
 
 def without_nulls(value: Any) -> Any:
@@ -61,7 +58,7 @@ class Tried:
     field: str  # the probe's field ("" for workloads)
     pod: Obj
     namespace: str
-    who: Identity
+    who: UserInfo
 
 
 def pods_to_try(cluster: Cluster, *, boundary: bool) -> Iterator[Tried]:
@@ -136,7 +133,7 @@ class _Tally:
         )
 
 
-Evaluate = Callable[[Obj, str, Identity], tuple[bool, dict[str, tuple[bool, bool]], str]]
+Evaluate = Callable[[Obj, str, UserInfo], tuple[bool, dict[str, tuple[bool, bool]], str]]
 """(pod, namespace, requester) -> (admitted, per policy (admits, may use), error text)."""
 
 
@@ -151,18 +148,11 @@ def compare(
         admitted, answers, error = evaluate(t.pod, t.namespace, t.who)
         expected = cluster.admits_unchanged(t.pod, t.namespace, t.who) is not None
         overall[t.namespace].add(t, admitted, expected, error)
-        sa_name = mapping(t.pod.get("spec")).get("serviceAccountName")
-        sa = (
-            service_account_identity(t.namespace, sa_name)
-            if isinstance(sa_name, str) and sa_name
-            else None
-        )
+        who = requesters(t.pod, t.namespace, t.who)
         for provider in cluster.policy_set.providers:
             ev = provider.evaluate(t.pod)
             unchanged = not ev.errors and not ev.mutated
-            usable = (
-                sa is not None and cluster.can_use(sa, t.namespace, provider.name)
-            ) or cluster.can_use(t.who, t.namespace, provider.name)
+            usable = any(cluster.can_use(u, t.namespace, provider.name) for u in who)
             admits, may_use = answers.get(provider.name, (False, False))
             per_policy[provider.name].add(t, admits and may_use, unchanged and usable, error)
     policies = tuple(per_policy[n].outcome(n, engine) for n in cluster.policy_set.names)

@@ -15,7 +15,7 @@ from typing import Any
 from podgate.export.cluster import Cluster
 from podgate.export.model import ExportResult
 from podgate.k8s import Obj, mapping
-from podgate.psp import Identity
+from podgate.k8s.identity import UserInfo
 from podgate.verify import EngineMissing
 from podgate.verify.common import compare
 
@@ -53,7 +53,7 @@ class Engine:
         self._parameters = mapping(constraint.get("spec"))["parameters"]
 
     def evaluate(
-        self, pod: Obj, namespace: str, who: Identity
+        self, pod: Obj, namespace: str, who: UserInfo
     ) -> tuple[bool, dict[str, tuple[bool, bool]], str]:
         review = {
             "object": pod,

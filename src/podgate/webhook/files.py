@@ -22,12 +22,12 @@ from podgate.io.loader import EXTENSIONS, Document, load_documents
 from podgate.io.policies import BUILTIN_PREFIX, load_authorizer, load_policies
 from podgate.k8s import mapping
 from podgate.k8s.defaults import default_policy
+from podgate.k8s.identity import UserInfo
 from podgate.psp import PolicySet
 from podgate.psp.validation import validate_policy
 from podgate.pss import Version
 from podgate.pss.labels import DEFAULT_POLICY, Policy, resolve_labels, stored_labels
-from podgate.rbac import Authorizer, UserInfo
-from podgate.webhook.sources import Requester
+from podgate.rbac import Authorizer
 
 __all__ = [
     "FileNamespaceSource",
@@ -175,7 +175,7 @@ class FilePolicySource(Reloading):
 
 class FileRbacAuthorizer(Reloading):
     """`use` decided by the offline RBAC evaluator over RBAC objects in files (a
-    UseAuthorizer): API group `policy`, then `extensions`, as PSP admission asked."""
+    `PolicyUseAuthorizer`: `rbac.Authorizer.can_use`); nobody may use anything until loaded."""
 
     name = "rbac"
 
@@ -186,18 +186,11 @@ class FileRbacAuthorizer(Reloading):
     def _load(self) -> None:
         self._authorizer = load_authorizer(self.paths, max_bytes=self.max_bytes)
 
-    def can_use(
-        self,
-        user: str,
-        groups: tuple[str, ...],
-        namespace: str,
-        policy: str,
-        requester: Requester | None = None,
-    ) -> bool:
+    def can_use(self, user: UserInfo, namespace: str, policy: str) -> bool:
         authorizer = self._authorizer
         if authorizer is None:
             return False
-        return authorizer.can_use_policy(UserInfo(user, tuple(groups)), namespace, policy)
+        return authorizer.can_use(user, namespace, policy)
 
 
 def _strictness(labels: Mapping[str, Any], defaults: Policy) -> tuple[int, Version]:

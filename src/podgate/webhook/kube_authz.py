@@ -7,8 +7,8 @@ user), `can_use` sends `authorization.k8s.io/v1` SubjectAccessReviews with `verb
 for the API groups `policy`, then `extensions` (legacy grants), then `podgate.io` (podgate's own
 CRD), stopping at the first that allows: `rbac.USE_GROUPS`, the groups the offline authorizer
 asks about too, so that both give one answer. The identity is sent verbatim: the requesting user's
-name, uid, groups and extra as the AdmissionReview's userInfo carries them (pass `requester`),
-or the service account as the caller builds it (`system:serviceaccount:NS:SA` with exactly
+name, uid, groups and extra as the AdmissionReview's userInfo carries them,
+or the service account as PSP admission builds it (`system:serviceaccount:NS:SA` with exactly
 `system:serviceaccounts` and `system:serviceaccounts:NS`).
 
 Cache: the key is the full SubjectAccessReview spec (groups sorted); an allowed answer is kept
@@ -29,15 +29,15 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
+from podgate.k8s.identity import UserInfo
 from podgate.rbac.authorizer import USE_GROUPS
 from podgate.webhook.kube_client import ApiClient, ApiError
-from podgate.webhook.sources import Requester
 
 __all__ = ["SAR_PATH", "USE_GROUPS", "SubjectAccessReviewAuthorizer"]
 
@@ -56,7 +56,7 @@ class _Flight:
 
 
 class SubjectAccessReviewAuthorizer:
-    """A `UseAuthorizer` backed by SubjectAccessReviews. Thread-safe. Counters for metrics:
+    """A `PolicyUseAuthorizer` backed by SubjectAccessReviews. Thread-safe. Counters for metrics:
     `hits`, `misses` (cache), `requests` (reviews sent), `collapsed` (lookups that waited for
     an identical one in flight), `errors`, and `last_error`."""
 
@@ -98,22 +98,10 @@ class SubjectAccessReviewAuthorizer:
         """With its own client from `ApiClient.from_environment` (in-cluster in a pod)."""
         return cls(ApiClient.from_environment(kubeconfig, context), **options)
 
-    # --- the UseAuthorizer interface -----------------------------------------------------
+    # --- the PolicyUseAuthorizer interface -----------------------------------------------------
 
-    def can_use(
-        self,
-        user: str,
-        groups: tuple[str, ...],
-        namespace: str,
-        policy: str,
-        requester: Requester | None = None,
-    ) -> bool:
-        if requester is not None:
-            identity = _identity(
-                requester.username, requester.groups, requester.uid, requester.extra
-            )
-        else:
-            identity = _identity(user, groups, "", {})
+    def can_use(self, user: UserInfo, namespace: str, policy: str) -> bool:
+        identity = _identity(user)
         for group in self.groups:
             spec = {
                 **identity,
@@ -248,12 +236,10 @@ class SubjectAccessReviewAuthorizer:
         return allowed, None, True
 
 
-def _identity(
-    user: str, groups: Sequence[str], uid: str, extra: Mapping[str, Sequence[str]]
-) -> dict[str, Any]:
-    out: dict[str, Any] = {"user": user, "groups": list(groups)}
-    if uid:
-        out["uid"] = uid
-    if extra:
-        out["extra"] = {k: list(v) for k, v in extra.items()}
+def _identity(user: UserInfo) -> dict[str, Any]:
+    out: dict[str, Any] = {"user": user.name, "groups": list(user.groups)}
+    if user.uid:
+        out["uid"] = user.uid
+    if user.extra:
+        out["extra"] = {k: list(v) for k, v in user.extra}
     return out

@@ -43,11 +43,10 @@ import orjson
 
 from podgate.k8s import Obj, mapping
 from podgate.k8s.gotext import go_quote
+from podgate.k8s.identity import PolicyUseAuthorizer, UserInfo
 from podgate.k8s.shape import pod_shape_errors
 from podgate.psp import (
-    CanUse,
     Decision,
-    Identity,
     PolicySet,
     Request,
     admit_phase,
@@ -66,7 +65,7 @@ from podgate.pss.admission import (
     admit,
 )
 from podgate.pss.config import DEFAULT_CONFIGURATION, PodSecurityConfiguration
-from podgate.webhook.sources import NamespaceSource, PolicySource, Requester, UseAuthorizer
+from podgate.webhook.sources import NamespaceSource, PolicySource
 
 __all__ = [
     "ADMISSION_VERSION",
@@ -130,7 +129,7 @@ class Sources:
     """Where a decision's inputs come from (each may be absent)."""
 
     policies: PolicySource | None = None
-    authorizer: UseAuthorizer | None = None  # None: every policy is usable by everyone
+    authorizer: PolicyUseAuthorizer | None = None  # None: every policy is usable by everyone
     namespaces: NamespaceSource | None = None  # None: every namespace has no labels
 
 
@@ -189,7 +188,7 @@ class Parsed:
     kind: GroupVersionKind
     namespace: str
     name: str
-    requester: Requester | None
+    requester: UserInfo | None  # request.userInfo, verbatim
     object: Any
     old_object: Any
     dry_run: bool
@@ -251,11 +250,11 @@ def parse(doc: Any) -> Parsed:
     kind = _map(request.get("kind"), "request.kind")
     user = _map(request.get("userInfo"), "request.userInfo")
     extra = _map(user.get("extra"), "request.userInfo.extra")
-    requester = Requester(
+    requester = UserInfo(
         _str(user.get("username"), "request.userInfo.username"),
-        _str(user.get("uid"), "request.userInfo.uid"),
         _strings(user.get("groups"), "request.userInfo.groups"),
-        {k: _strings(v, f"request.userInfo.extra[{k}]") for k, v in extra.items()},
+        _str(user.get("uid"), "request.userInfo.uid"),
+        tuple((k, _strings(v, f"request.userInfo.extra[{k}]")) for k, v in extra.items()),
     )
     subresource = _str(request.get("subResource"), "request.subResource")
     requested = request.get("requestSubResource")
@@ -278,7 +277,7 @@ def parse(doc: Any) -> Parsed:
         ),
         namespace=_str(request.get("namespace"), "request.namespace"),
         name=_str(request.get("name"), "request.name"),
-        requester=requester if requester.username else None,
+        requester=requester if requester.name else None,
         object=request.get("object"),
         old_object=request.get("oldObject"),
         dry_run=bool(dry_run),
@@ -373,19 +372,6 @@ def _pod_name(parsed: Parsed) -> str:
     return name if isinstance(name, str) else ""
 
 
-def _can_use(
-    authorizer: UseAuthorizer | None, user: Identity | None, parsed: Parsed
-) -> CanUse | None:
-    if authorizer is None:
-        return None
-
-    def can_use(identity: Identity, namespace: str, policy: str) -> bool:
-        requester = parsed.requester if identity is user else None
-        return authorizer.can_use(identity.name, identity.groups, namespace, policy, requester)
-
-    return can_use
-
-
 @dataclass(slots=True)
 class _Answer:
     """The answer being built."""
@@ -437,7 +423,7 @@ def _pss(
         subresource=parsed.request_subresource,
         namespace=parsed.namespace,
         name=parsed.name,
-        username=parsed.requester.username if parsed.requester else "",
+        username=parsed.requester.name if parsed.requester else "",
         groups=parsed.requester.groups if parsed.requester else (),
         object=parsed.object if isinstance(parsed.object, Mapping) else None,
         old_object=parsed.old_object if isinstance(parsed.old_object, Mapping) else None,
@@ -496,9 +482,8 @@ def _psp(
     if policies is None:
         raise RuntimeError("the PodSecurityPolicies are not loaded yet")
     pod = mapping(parsed.object)
-    requester = parsed.requester
-    user = Identity(requester.username, requester.groups) if requester else None
-    can_use = _can_use(sources.authorizer, user, parsed)
+    user = parsed.requester
+    can_use = sources.authorizer
     ns = parsed.namespace
     decision: Decision
     audit_create = settings.mode == "audit" and parsed.operation == "CREATE"
@@ -559,7 +544,7 @@ def decide(
         kind=parsed.kind.kind,
         namespace=parsed.namespace,
         name=_pod_name(parsed),
-        user=parsed.requester.username if parsed.requester else "",
+        user=parsed.requester.name if parsed.requester else "",
         dry_run=parsed.dry_run,
     )
     try:

@@ -18,6 +18,7 @@ from typing import Any
 from podgate import __version__
 from podgate.errors import PodgateError
 from podgate.io.pss_config import load_pss_config
+from podgate.k8s.identity import PolicyUseAuthorizer
 from podgate.pss.config import DEFAULT_CONFIGURATION
 from podgate.webhook import memory
 from podgate.webhook.app import DEFAULT_BUFFER_BUDGET, Runtime, WebhookApp
@@ -28,7 +29,7 @@ from podgate.webhook.memory import Trimmer
 from podgate.webhook.metrics import Metrics
 from podgate.webhook.protocol import with_header_timeout
 from podgate.webhook.review import Settings, Sources
-from podgate.webhook.sources import NamespaceSource, PolicySource, UseAuthorizer
+from podgate.webhook.sources import NamespaceSource, PolicySource
 from podgate.webhook.tls import CertificateError, CertificateReloader
 
 __all__ = ["ServeOptions", "Server", "build", "parse_listen"]
@@ -145,7 +146,7 @@ def build(options: ServeOptions, logger: JsonLogger | None = None) -> Server:
         watched = policies
         readiness.append(("policies", lambda: watched.current() is not None))
 
-    authorizer: UseAuthorizer | None = None
+    authorizer: PolicyUseAuthorizer | None = None
     if options.rbac_from and options.authorize_with_api:
         raise PodgateError("--rbac-from and --authorize-with-api exclude each other")
     if options.rbac_from:

@@ -1,45 +1,22 @@
 """Where the webhook gets what a decision needs, as small interfaces: the policies, who may use
-them, and namespace labels. Files and offline RBAC implement them in `files.py`; the Kubernetes
-API (CRD watch, SubjectAccessReview, namespace watch) in `kube.py`.
+them (the core's `k8s.identity.PolicyUseAuthorizer`), and namespace labels. Files and offline
+RBAC implement them in `files.py`; the Kubernetes API (CRD watch, SubjectAccessReview, namespace
+watch) in `kube.py`.
 
 Decisions run in a worker thread (a pod takes microseconds; an authorization lookup against the
 API may block), so these are plain synchronous calls and must be thread-safe."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from podgate.psp import PolicySet
 
 
-@dataclass(frozen=True, slots=True)
-class Requester:
-    """The requesting user of an AdmissionReview (`request.userInfo`), verbatim."""
-
-    username: str
-    uid: str = ""
-    groups: tuple[str, ...] = ()
-    extra: Mapping[str, Sequence[str]] = field(default_factory=dict)
-
-
 class PolicySource(Protocol):
     def current(self) -> PolicySet | None:
         """The compiled policies now in force; None until the first load (not ready)."""
-
-
-class UseAuthorizer(Protocol):
-    def can_use(
-        self,
-        user: str,
-        groups: tuple[str, ...],
-        namespace: str,
-        policy: str,
-        requester: Requester | None = None,
-    ) -> bool:
-        """May this identity `use` PodSecurityPolicy `policy` in `namespace`? `requester` is
-        the full userInfo when the identity is the requesting user (for uid and extra)."""
 
 
 class NamespaceSource(Protocol):
