@@ -530,3 +530,55 @@ def test_names_that_clash_after_dns_1123_cleaning_stay_distinct() -> None:
     names = [p.name for p in advise(pods).policies]
     assert len(set(names)) == 2
     assert "podgate.app.web-sa" in names
+
+
+def test_existing_policies_are_asked_as_the_controller_authenticates() -> None:
+    """A controller's pods are requested with its service-account token, so a binding to
+    system:authenticated lets it use a policy (as `scan` and `export` ask); a bare pod's
+    service account is PSP's own identity, without that group."""
+    anyone = {
+        "apiVersion": "policy/v1beta1",
+        "kind": "PodSecurityPolicy",
+        "metadata": {"name": "anyone"},
+        "spec": {
+            "allowPrivilegeEscalation": True,
+            "runAsUser": {"rule": "RunAsAny"},
+            "seLinux": {"rule": "RunAsAny"},
+            "supplementalGroups": {"rule": "RunAsAny"},
+            "fsGroup": {"rule": "RunAsAny"},
+            "volumes": ["*"],
+        },
+    }
+    g = "rbac.authorization.k8s.io"
+    rbac = [
+        {
+            "apiVersion": f"{g}/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": "use"},
+            "rules": [
+                {"apiGroups": ["policy"], "resources": ["podsecuritypolicies"], "verbs": ["use"]}
+            ],
+        },
+        {
+            "apiVersion": f"{g}/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": "authenticated-use"},
+            "roleRef": {"apiGroup": g, "kind": "ClusterRole", "name": "use"},
+            "subjects": [{"kind": "Group", "apiGroup": g, "name": "system:authenticated"}],
+        },
+    ]
+    template = pod("web")
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "app"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}}, "spec": template["spec"]},
+        },
+    }
+    existing = _report([deployment, pod("bare"), anyone, *rbac])["existingPolicies"]
+    assert existing["rbacFromInput"] is True
+    listed = {m["workload"]: m for m in existing["mutatedOrDenied"]}
+    assert "Deployment app/web" not in listed  # admitted unchanged, by its controller
+    assert listed["Pod app/bare"]["allowed"] is False

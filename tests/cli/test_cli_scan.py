@@ -149,3 +149,47 @@ def test_pod_template_metadata_of_the_wrong_type_is_bad_input(tmp_path: Path) ->
     result = CliRunner().invoke(cli, ["advise", str(bad)])
     assert result.exit_code == 2
     assert "spec.template.metadata: expected a mapping, got a list" in result.output
+
+
+AUTHENTICATED_MAY_USE = """\
+apiVersion: policy/v1beta1
+kind: PodSecurityPolicy
+metadata: {name: anyone}
+spec:
+  seLinux: {rule: RunAsAny}
+  runAsUser: {rule: RunAsAny}
+  supplementalGroups: {rule: RunAsAny}
+  fsGroup: {rule: RunAsAny}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: use-anyone}
+rules: [{apiGroups: [policy], resources: [podsecuritypolicies], verbs: [use]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: authenticated-use-anyone}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: use-anyone}
+subjects: [{kind: Group, apiGroup: rbac.authorization.k8s.io, name: "system:authenticated"}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: app}
+spec:
+  containers: [{name: c, image: i}]
+"""
+
+
+@pytest.mark.parametrize(("user", "allowed"), [("alice", True), ("system:anonymous", False)])
+def test_user_is_authenticated_unless_anonymous_as_in_admit(
+    tmp_path: Path, user: str, allowed: bool
+) -> None:
+    path = tmp_path / "in.yaml"
+    path.write_text(AUTHENTICATED_MAY_USE)
+    _, out = run(str(path), "--user", user, "-o", "json", "--quiet")
+    (workload,) = json.loads(out)["workloads"]
+    assert (workload["psp"]["requester"], workload["psp"]["allowed"]) == (user, allowed)
+    admitted = CliRunner().invoke(
+        cli, ["admit", str(path), "--policy", str(path), "--rbac", str(path), "--user", user]
+    )
+    assert admitted.exit_code == (0 if allowed else 1), admitted.output
