@@ -39,6 +39,7 @@ from podgate.pss import (
     parse_level,
     parse_version,
 )
+from podgate.pss import namespaces as ns_policy
 from podgate.pss.admission import (
     AdmissionResult,
     ClusterReadError,
@@ -50,7 +51,6 @@ from podgate.pss.config import (
     DEFAULT_CONFIGURATION,
     PodSecurityConfiguration,
 )
-from podgate.pss.labels import ResolvedPolicy, resolve_labels
 from podgate.scan.coverage import coverage, coverage_notes
 from podgate.scan.definitions import namespaces, other_namespace_definitions
 from podgate.scan.inventory import Source
@@ -241,8 +241,12 @@ def _by_labels(
         ns_name = DEFAULT_NAMESPACE
         notes.append(f'no metadata.namespace: judged as in namespace "{DEFAULT_NAMESPACE}"')
     namespace = namespaces.get(ns_name)
+    # an object whose Namespace is not in the input gets the defaults (the webhook refuses it)
+    applies = ns_policy.policy_of(
+        ns_name, None if namespace is None else ns_policy.labels_of(namespace), config
+    )
+    resolved = applies.resolved
     if namespace is None:
-        resolved = ResolvedPolicy(config.defaults)
         source = "defaults"
         notes.append(
             f'namespace "{ns_name}" is not in the input: the configuration\'s defaults '
@@ -250,9 +254,6 @@ def _by_labels(
         )
         namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns_name}}
     else:
-        resolved = resolve_labels(
-            mapping(mapping(namespace.get("metadata")).get("labels")), config.defaults
-        )
         source = "namespace"
         if resolved.errors:
             notes.append(
@@ -273,7 +274,7 @@ def _by_labels(
         request = request_for(obj, namespace=ns_name)
         admission = admit(request, config=config, get_namespace=get_namespace)
     exempt = None
-    if config.exemptions.namespace(ns_name):
+    if applies.exempt:
         exempt = "namespace"
     elif config.exemptions.runtime_class(src.spec.get("runtimeClassName")):
         exempt = "runtimeClass"

@@ -22,8 +22,8 @@ from podgate.k8s import Obj, mapping
 from podgate.psp import PolicySet
 from podgate.psp.policy import is_policy, not_a_policy
 from podgate.pss import LevelVersion
+from podgate.pss import namespaces as ns_policy
 from podgate.pss.config import PodSecurityConfiguration
-from podgate.pss.labels import resolve_labels
 from podgate.rbac import Authorizer, ObjectError
 from podgate.scan.inventory import Source, where
 
@@ -70,15 +70,14 @@ def _namespace_definitions(
     for i, obj in enumerate(objs):
         if obj.get("kind") != "Namespace":
             continue
-        meta = mapping(obj.get("metadata"))
-        name = str(meta.get("name") or "")
-        enforce = resolve_labels(mapping(meta.get("labels")), config.defaults).policy.enforce
+        name = str(mapping(obj.get("metadata")).get("name") or "")
+        enforce = ns_policy.resolve(ns_policy.labels_of(obj), config).policy.enforce
         seen.setdefault(name, []).append((i, LevelVersion(enforce.level, enforce.version)))
     return seen
 
 
 def _strictest(defs: list[tuple[int, LevelVersion]]) -> tuple[int, LevelVersion]:
-    return max(reversed(defs), key=lambda d: (d[1].level.strictness, d[1].version))
+    return max(reversed(defs), key=lambda d: ns_policy.strictness(d[1]))
 
 
 def namespaces(

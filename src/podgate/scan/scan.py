@@ -17,6 +17,7 @@ from podgate.psp import Request, review
 from podgate.psp.patch import json_patch
 from podgate.psp.policy import is_policy
 from podgate.pss import LATEST, Level, LevelVersion, Version, Violation, evaluate, highest_level
+from podgate.pss import namespaces as ns_policy
 from podgate.pss.checks.capabilities_restricted import case_hints
 from podgate.scan.controls import Catalog
 from podgate.scan.coverage import (
@@ -127,12 +128,12 @@ def scan(
     def level_of(ns: str) -> tuple[LevelVersion, str]:
         if options.level is not None:
             return LevelVersion(options.level, options.version), "requested"
-        if options.config.exemptions.namespace(ns):
+        if ns_policy.is_exempt(ns, options.config):
             return LevelVersion(Level.PRIVILEGED, LATEST), "exempt namespace"
         if ns in ns_levels:
             return ns_levels[ns]
-        d = options.config.defaults.enforce
-        return LevelVersion(d.level, d.version), "configuration defaults"
+        # a namespace not in the input: the configuration's defaults
+        return ns_policy.policy_of(ns, None, options.config).enforce, "configuration defaults"
 
     def judge(w: Workload, full: bool = True) -> WorkloadResult:
         """The verdict on `w`; without `full`, only what `same_verdict` compares (no

@@ -12,7 +12,8 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from podgate.pss import Level
-from podgate.pss.labels import LABEL_KEYS, resolve_labels
+from podgate.pss import namespaces as ns_policy
+from podgate.pss.labels import LABEL_KEYS
 from podgate.scan.controls import SEVERITIES, SEVERITY_RANK
 from podgate.scan.inventory import Source, WorkloadRef
 from podgate.scan.preview import psp_state
@@ -380,7 +381,7 @@ def namespaces(model: Model, params: Mapping[str, str]) -> Page:
     suggested = suggestions(model)
     rows = []
     for name, obj in model.namespaces.items():
-        policy = resolve_labels(labels_of(obj), model.options.config.defaults).policy
+        policy = ns_policy.resolve(labels_of(obj), model.options.config).policy
         meets, count = levels.get(name, (Level.RESTRICTED, 0))
         sug = suggested.get(name)
         enforce_cls = "bad" if count and meets.strictness < policy.enforce.level.strictness else ""
@@ -431,7 +432,7 @@ def namespace(model: Model, params: Mapping[str, str], name: str) -> Page | None
     if obj is None:
         return None
     page = Page("namespace.html.j2", f"Namespace {name}", "namespaces")
-    policy = resolve_labels(labels_of(obj), model.options.config.defaults)
+    policy = ns_policy.resolve(labels_of(obj), model.options.config)
     mine = [w for w in model.result.workloads if w.workload.ref.namespace == name]
     rows = tuple(
         Row(
@@ -472,7 +473,7 @@ def namespace(model: Model, params: Mapping[str, str], name: str) -> Page | None
         label_errors=[str(e) for e in policy.errors],
         meets=levels.get(name),
         suggested=suggestions(model).get(name),
-        exempt=model.options.config.exemptions.namespace(name),
+        exempt=ns_policy.is_exempt(name, model.options.config),
     )
     return page
 

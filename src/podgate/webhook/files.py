@@ -26,7 +26,9 @@ from podgate.k8s.identity import UserInfo
 from podgate.psp import PolicySet
 from podgate.psp.validation import validate_policy
 from podgate.pss import Version
-from podgate.pss.labels import DEFAULT_POLICY, Policy, resolve_labels, stored_labels
+from podgate.pss import namespaces as ns_policy
+from podgate.pss.config import PodSecurityConfiguration
+from podgate.pss.labels import DEFAULT_POLICY, Policy, stored_labels
 from podgate.rbac import Authorizer
 
 __all__ = [
@@ -194,8 +196,8 @@ class FileRbacAuthorizer(Reloading):
 
 
 def _strictness(labels: Mapping[str, Any], defaults: Policy) -> tuple[int, Version]:
-    enforce = resolve_labels(labels, defaults).policy.enforce
-    return enforce.level.strictness, enforce.version
+    config = PodSecurityConfiguration(defaults=defaults)
+    return ns_policy.strictness(ns_policy.resolve(labels, config).policy.enforce)
 
 
 def _namespace_labels(
