@@ -33,6 +33,7 @@ __all__ = [
     "Unknown",
     "is_exempt",
     "labels_of",
+    "namespace_object",
     "policy_of",
     "resolve",
     "strictness",
@@ -116,3 +117,17 @@ def strictness(enforce: LevelVersion) -> tuple[int, Version]:
     """How strict a definition enforcing `enforce` is (level, then version): of a namespace
     defined more than once, the largest is used, the later definition on a tie."""
     return enforce.level.strictness, enforce.version
+
+
+def namespace_object(
+    name: str, labels: Mapping[str, Any] | None, *, unknown: Unknown
+) -> Obj | None:
+    """The Namespace as Pod Security Admission's flows read it, from its labels (None: the
+    namespace is not known): an unknown namespace is unlabelled with `Unknown.DEFAULTS` (the
+    defaults apply) and None with `Unknown.REFUSE` (the lookup fails)."""
+    if labels is None and unknown == Unknown.REFUSE:
+        return None
+    meta: dict[str, Any] = {"name": name}
+    if labels is not None:
+        meta["labels"] = dict(labels)
+    return {"metadata": meta}

@@ -24,7 +24,6 @@ from podgate.pss import (
 )
 from podgate.pss.labels import Mode, aggregate
 
-
 ENFORCE_POLICY_ANNOTATION = "enforce-policy"
 AUDIT_VIOLATIONS_ANNOTATION = AUDIT_VIOLATIONS_KEY
 EXEMPT_ANNOTATION = "exempt"
