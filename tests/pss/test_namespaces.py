@@ -5,7 +5,15 @@ from __future__ import annotations
 from podgate.pss import Level, LevelVersion, v1
 from podgate.pss.config import Exemptions, PodSecurityConfiguration
 from podgate.pss.labels import Policy
-from podgate.pss.namespaces import Unknown, is_exempt, labels_of, policy_of, resolve, strictness
+from podgate.pss.namespaces import (
+    Unknown,
+    is_exempt,
+    labels_of,
+    namespace_object,
+    policy_of,
+    resolve,
+    strictness,
+)
 
 K = "pod-security.kubernetes.io/"
 BASELINE_DEFAULTS = PodSecurityConfiguration(
@@ -67,3 +75,13 @@ def test_strictness_orders_by_level_then_version() -> None:
     assert strictness(LevelVersion(Level.BASELINE, v1(0))) > strictness(
         LevelVersion(Level.PRIVILEGED, v1(30))
     )
+
+
+def test_namespace_object_refuses_or_leaves_unlabelled_an_unknown_namespace() -> None:
+    assert namespace_object("shop", None, unknown=Unknown.REFUSE) is None
+    assert namespace_object("shop", None, unknown=Unknown.DEFAULTS) == {
+        "metadata": {"name": "shop"}
+    }
+    labels = {K + "enforce": "restricted"}
+    found = namespace_object("shop", labels, unknown=Unknown.REFUSE)
+    assert found == {"metadata": {"name": "shop", "labels": labels}}

@@ -283,24 +283,29 @@ def test_errors_deny_and_are_not_cached(api: FakeApi, client: ApiClient) -> None
     api.grants.add((SA, "policy", "web", "restricted"))
     api.sar_status = 500
     authz = SubjectAccessReviewAuthorizer(client, groups=("policy",))
-    assert not authz.can_use(SA_USER, "web", "restricted")
+    failed = authz.for_request(None)
+    assert not failed.can_use(SA_USER, "web", "restricted")
     assert authz.errors == 1
     assert authz.last_error is not None and "500 internal error" in authz.last_error
-    assert authz.take_errors() == [authz.last_error]
-    assert authz.take_errors() == []
+    assert failed.errors == (authz.last_error,)
     api.sar_status = 201
-    assert authz.can_use(SA_USER, "web", "restricted")
+    later = authz.for_request(None)  # the next request's lookups: its own errors, none
+    assert later.can_use(SA_USER, "web", "restricted")
+    assert later.errors == ()
+    assert failed.errors == (authz.last_error,)
     assert len(api.sar_bodies) == 2
 
 
 def test_evaluation_error_denial_is_an_error(api: FakeApi, client: ApiClient) -> None:
     api.sar_evaluation_error = "webhook authorizer timed out"
     authz = SubjectAccessReviewAuthorizer(client, groups=("policy",))
-    assert not authz.can_use(SA_USER, "web", "restricted")
+    lookups = authz.for_request(None)
+    assert not lookups.can_use(SA_USER, "web", "restricted")
     assert not authz.can_use(SA_USER, "web", "restricted")
     assert len(api.sar_bodies) == 2  # never cached
     assert authz.errors == 2
-    assert authz.take_errors()[0].endswith("webhook authorizer timed out")
+    assert len(lookups.errors) == 1  # the other lookup was not this request's
+    assert lookups.errors[0].endswith("webhook authorizer timed out")
     api.grants.add((SA, "policy", "web", "restricted"))  # allowed despite the error: allowed
     assert authz.can_use(SA_USER, "web", "restricted")
     assert authz.can_use(SA_USER, "web", "restricted")
@@ -320,21 +325,18 @@ def test_the_callers_deadline_bounds_lookups(api: FakeApi, client: ApiClient) ->
     api.grants.add((SA, "policy", "web", "restricted"))
     authz = SubjectAccessReviewAuthorizer(client, groups=("policy",), timeout=5.0)
     assert authz.can_use(SA_USER, "web", "restricted")  # cached from now on
-    authz.set_deadline(time.monotonic() - 1)
-    assert authz.can_use(SA_USER, "web", "restricted")  # the cache still answers
-    assert not authz.can_use(SA_USER, "web", "privileged")
+    late = authz.for_request(time.monotonic() - 1)
+    assert late.can_use(SA_USER, "web", "restricted")  # the cache still answers
+    assert not late.can_use(SA_USER, "web", "privileged")
     assert len(api.sar_bodies) == 1  # not sent
-    assert authz.take_errors() == [
-        "SubjectAccessReview: not sent, the request's deadline has passed"
-    ]
+    assert late.errors == ("SubjectAccessReview: not sent, the request's deadline has passed",)
     api.sar_gate.clear()
-    authz.set_deadline(time.monotonic() + 0.3)
+    soon = authz.for_request(time.monotonic() + 0.3)
     started = time.monotonic()
-    assert not authz.can_use(SA_USER, "web", "privileged")
+    assert not soon.can_use(SA_USER, "web", "privileged")
     assert time.monotonic() - started < 2.0  # the time left, not the 5 s timeout
     api.sar_gate.set()
-    authz.set_deadline(None)
-    assert authz.can_use(SA_USER, "web", "restricted")
+    assert authz.for_request(None).can_use(SA_USER, "web", "restricted")
 
 
 def test_concurrent_identical_lookups_collapse(api: FakeApi, client: ApiClient) -> None:

@@ -301,7 +301,9 @@ class WebhookApp:
             rt.metrics.errors.labels("true", "deadline").inc()
             message = f"podgate: the request body did not arrive within {budget:.3g}s"
             self._failed(webhook, message, started)
-            await self._answer(webhook, send, failure("", rt.settings, message), started, True)
+            await self._answer(
+                webhook, send, failure("", rt.settings.on_error, message), started, True
+            )
             return
         if not body:
             rt.metrics.errors.labels("true", "http").inc()
@@ -312,7 +314,7 @@ class WebhookApp:
         except orjson.JSONDecodeError as e:
             rt.metrics.errors.labels("true", "decode").inc()
             message = f"podgate: the body is not JSON: {e}"
-            response = failure("", rt.settings, message, code=400)
+            response = failure("", rt.settings.on_error, message, code=400)
             self._failed(webhook, message, started)
             await self._answer(webhook, send, response, started)
             return
@@ -328,22 +330,8 @@ class WebhookApp:
     async def _decide(self, webhook: str, doc: Any, deadline: float, budget: float) -> Outcome:
         rt = self.runtime
 
-        def passed() -> bool:
-            return time.monotonic() > deadline
-
-        def run() -> Outcome:
-            authorizer = rt.sources.authorizer
-            bound = getattr(authorizer, "set_deadline", None)
-            if bound is not None:  # API lookups wait at most the time this request has left
-                bound(deadline)
-            outcome = decide(webhook, doc, rt.settings, rt.sources, deadline_passed=passed)
-            take = getattr(authorizer, "take_errors", None)
-            problems = take() if take is not None else []
-            if problems:  # such lookups counted as "not authorized"; say why in the audit log
-                outcome.errors.append(("authorization", False))
-                audit = outcome.response.setdefault("auditAnnotations", {})
-                audit.setdefault("error", "; ".join(dict.fromkeys(problems))[:1024])
-            return outcome
+        def run() -> Outcome:  # API lookups wait at most the time this request has left
+            return decide(webhook, doc, rt.settings, rt.sources, deadline=deadline)
 
         if not rt.blocking_sources:
             return run()
@@ -354,9 +342,8 @@ class WebhookApp:
         except TimeoutError:
             uid = uid_of(doc)
             message = f"podgate: no decision within the request's deadline ({budget:.3g}s)"
-            outcome = Outcome(uid, failure(uid, rt.settings, message))
-            outcome.errors.append(("deadline", True))
-            return outcome
+            failed = failure(uid, rt.settings.on_error, message)
+            return Outcome(uid, failed, errors=(("deadline", True),))
 
     async def _answer(
         self,

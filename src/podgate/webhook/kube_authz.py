@@ -16,11 +16,14 @@ for `allowed_ttl` seconds, a denied one for `denied_ttl` (10 s each by default, 
 server's delegated authorization caches them); at most `max_entries`, least recently used out
 first. Concurrent identical lookups share one request. Errors (transport, TLS, timeouts, error
 statuses, an `evaluationError` in a denial) are never cached and count as "not authorized",
-as an authorizer failure did for PSP; they are counted in `errors`, kept in `last_error`, and
-handed to the thread that met them through `take_errors()` (for the `error` audit annotation).
-Each review waits at most `timeout` seconds, and at most until the deadline the calling thread
-set with `set_deadline` (the admission request's own), so a slow API server cannot make podgate
-miss the webhook's timeoutSeconds.
+as an authorizer failure did for PSP; they are counted in `errors` and kept in `last_error`.
+
+Per request (`for_request(deadline)`, what the webhook's decision path uses): each review waits
+at most `timeout` seconds, and at most until the admission request's own deadline, so a slow API
+server cannot make podgate miss the webhook's timeoutSeconds; once the deadline has passed, a
+lookup the cache cannot answer fails without being sent. The errors that request's lookups met
+are that value's `errors` (for the `error` audit annotation). `can_use` on the authorizer itself
+has no deadline but `timeout`, and its errors are only counted and logged.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import orjson
 
 from podgate.k8s.identity import UserInfo
 from podgate.rbac.authorizer import USE_GROUPS
+from podgate.webhook.authorization import PerRequest
 from podgate.webhook.kube_client import ApiClient, ApiError
 
 __all__ = ["SAR_PATH", "USE_GROUPS", "SubjectAccessReviewAuthorizer"]
@@ -44,6 +48,23 @@ __all__ = ["SAR_PATH", "USE_GROUPS", "SubjectAccessReviewAuthorizer"]
 log = logging.getLogger("podgate.webhook.kube")
 
 SAR_PATH = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
+
+
+@dataclass(slots=True)
+class _Lookups:
+    """The lookups of one request: their deadline (None: only `timeout` bounds them) and the
+    errors they met; `can_use` as the request's authorizer."""
+
+    authorizer: SubjectAccessReviewAuthorizer
+    deadline: float | None = None
+    met: list[str] = field(default_factory=list)
+
+    def can_use(self, user: UserInfo, namespace: str, policy: str) -> bool:
+        return self.authorizer.lookup(self, user, namespace, policy)
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        return tuple(self.met)
 
 
 @dataclass(slots=True)
@@ -55,7 +76,7 @@ class _Flight:
     error: str | None = None
 
 
-class SubjectAccessReviewAuthorizer:
+class SubjectAccessReviewAuthorizer(PerRequest):
     """A `PolicyUseAuthorizer` backed by SubjectAccessReviews. Thread-safe. Counters for metrics:
     `hits`, `misses` (cache), `requests` (reviews sent), `collapsed` (lookups that waited for
     an identical one in flight), `errors`, and `last_error`."""
@@ -83,7 +104,6 @@ class SubjectAccessReviewAuthorizer:
         self._lock = threading.Lock()
         self._cache: OrderedDict[bytes, tuple[bool, float]] = OrderedDict()
         self._inflight: dict[bytes, _Flight] = {}
-        self._local = threading.local()
         self.hits = 0
         self.misses = 0
         self.requests = 0
@@ -98,9 +118,19 @@ class SubjectAccessReviewAuthorizer:
         """With its own client from `ApiClient.from_environment` (in-cluster in a pod)."""
         return cls(ApiClient.from_environment(kubeconfig, context), **options)
 
-    # --- the PolicyUseAuthorizer interface -----------------------------------------------------
+    # --- the PolicyUseAuthorizer interface ----------------------------------------------
 
     def can_use(self, user: UserInfo, namespace: str, policy: str) -> bool:
+        return self.lookup(_Lookups(self), user, namespace, policy)
+
+    def for_request(self, deadline: float | None) -> _Lookups:
+        """The authorizer for one admission request: its lookups end by `deadline` (on the
+        authorizer's clock, `time.monotonic` by default; None: no bound), and it keeps the
+        errors they meet."""
+        return _Lookups(self, deadline)
+
+    def lookup(self, lookups: _Lookups, user: UserInfo, namespace: str, policy: str) -> bool:
+        """`can_use` within one request's `lookups` (its deadline; its errors)."""
         identity = _identity(user)
         for group in self.groups:
             spec = {
@@ -114,28 +144,13 @@ class SubjectAccessReviewAuthorizer:
                     "name": policy,
                 },
             }
-            if self._allowed(spec):
+            if self._allowed(spec, lookups):
                 return True
         return False
 
-    # --- the caller's deadline and errors -------------------------------------------------
-
-    def set_deadline(self, at: float | None) -> None:
-        """Bound this thread's lookups by `at` (on the authorizer's clock, `time.monotonic`
-        by default; None: no bound), e.g. the admission request's deadline: a review then
-        waits at most the time left, and once it is gone a lookup the cache cannot answer
-        fails (not authorized, an error) without being sent."""
-        self._local.deadline = at
-
-    def _time_left(self) -> float:
-        at: float | None = getattr(self._local, "deadline", None)
+    def _time_left(self, lookups: _Lookups) -> float:
+        at = lookups.deadline
         return self.timeout if at is None else min(self.timeout, at - self._clock())
-
-    def take_errors(self) -> list[str]:
-        """The errors this thread met since its last call (then forgotten)."""
-        found: list[str] = getattr(self._local, "errors", [])
-        self._local.errors = []
-        return found
 
     def close(self) -> None:
         """Close the client's idle connections (the authorizer is unusable afterwards)."""
@@ -151,7 +166,7 @@ class SubjectAccessReviewAuthorizer:
 
     # --- cache and collapse -------------------------------------------------------------
 
-    def _allowed(self, spec: dict[str, Any]) -> bool:
+    def _allowed(self, spec: dict[str, Any], lookups: _Lookups) -> bool:
         key = orjson.dumps({**spec, "groups": sorted(spec["groups"])}, option=orjson.OPT_SORT_KEYS)
         with self._lock:
             now = self._clock()
@@ -169,15 +184,15 @@ class SubjectAccessReviewAuthorizer:
                 flight = self._inflight[key] = _Flight()
             else:
                 self.collapsed += 1
-        left = self._time_left()
+        left = self._time_left(lookups)
         if not leader:
             # the leader's review takes at most its timeout; a deadline may end the wait first
             grace = 1.0 if left >= self.timeout else 0.0
             if not flight.done.wait(max(left, 0.0) + grace):
-                self._record("a SubjectAccessReview in flight did not finish in time")
+                self._record(lookups, "a SubjectAccessReview in flight did not finish in time")
                 return False
             if flight.error is not None:
-                self._record(flight.error, count=False)
+                self._record(lookups, flight.error, count=False)
             return flight.allowed
         allowed, error, cacheable = False, None, False
         try:
@@ -198,18 +213,16 @@ class SubjectAccessReviewAuthorizer:
             flight.allowed, flight.error = allowed, error
             flight.done.set()
         if error is not None:
-            self._record(error)
+            self._record(lookups, error)
         return allowed
 
-    def _record(self, error: str, *, count: bool = True) -> None:
+    def _record(self, lookups: _Lookups, error: str, *, count: bool = True) -> None:
         if count:
             with self._lock:
                 self.errors += 1
                 self.last_error = error
             log.warning("SubjectAccessReview failed", extra={"err": error})
-        if not hasattr(self._local, "errors"):
-            self._local.errors = []
-        self._local.errors.append(error)
+        lookups.met.append(error)
 
     def _review(self, spec: dict[str, Any], timeout: float) -> tuple[bool, str | None, bool]:
         """(allowed, error, cacheable) for one SubjectAccessReview."""
