@@ -1,5 +1,5 @@
 """A reference answer to a SubjectAccessReview from raw RBAC objects, for the fake API server
-(tests/webhook/test_webhook_kube_fake.py), so that the SubjectAccessReview authorizer can be compared
+(tests/kube_fake.py), so that the SubjectAccessReview authorizer can be compared
 with podgate's offline RBAC on the same objects without asking podgate.rbac for the answer.
 
 Written from upstream, sharing no code with `podgate.rbac`: the API server's authorizer chain

@@ -4,13 +4,14 @@ broken input (a file, a policy, a flag) or a bug.
     PodgateError
     ├── LoadError        a file or document could not be read (names file, document, line)
     ├── PolicyError      a policy or flag value is malformed (has a field path); a ValueError
+    ├── ApiError         a call to the Kubernetes API server failed (HTTP status, if any)
     └── InternalError    a bug in podgate (exit code 3); a RuntimeError
         └── RegistryError    the check registry is inconsistent (at start-up)
 """
 
 from __future__ import annotations
 
-__all__ = ["InternalError", "LoadError", "PodgateError", "PolicyError", "RegistryError"]
+__all__ = ["ApiError", "InternalError", "LoadError", "PodgateError", "PolicyError", "RegistryError"]
 
 
 class PodgateError(Exception):
@@ -42,6 +43,28 @@ class PolicyError(PodgateError, ValueError):
     def __init__(self, message: str, *, field: str = "") -> None:
         self.field = field
         super().__init__(f"{field}: {message}" if field else message)
+
+
+class ApiError(PodgateError):
+    """A call to the Kubernetes API server failed: transport, TLS, timeout, credentials or an
+    error status. `status` is the HTTP status (None when no answer came), `reason` and `detail`
+    the Status object's reason and message; `where` (`cluster:<context>`, or empty) leads the
+    message."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        where: str = "",
+        status: int | None = None,
+        reason: str = "",
+        detail: str = "",
+    ) -> None:
+        self.where = where
+        self.status = status
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"{where}: {message}" if where else message)
 
 
 class InternalError(PodgateError, RuntimeError):

@@ -1,23 +1,20 @@
 """`podgate scan --live` and podgate.io.live against a real local HTTPS API server.
 
-No API server runs here, so each test starts one: the stdlib's http.server behind TLS with a
-CA and a server certificate made in the test (the `cryptography` package), on 127.0.0.1 port 0.
-It speaks the list calls podgate makes, pages with `limit`/`continue` (at most PAGE_CAP items a
-page, whatever the client asks), answers 403 for roles, 404 for podsecuritypolicies, and 401
-without the right bearer token."""
+No API server runs here, so each test starts the repository's fake of one (tests/kube_fake.py,
+the one the webhook's tests use too) behind TLS with a CA and a server certificate made in the
+test, on 127.0.0.1 port 0. Here it pages with `limit`/`continue` (at most PAGE_CAP items a page,
+whatever the client asks), answers 403 for roles, 404 for podsecuritypolicies, and 401 without
+the right bearer token."""
 
 from __future__ import annotations
 
 import contextlib
 import json
-import re
-import ssl
 import sys
 import threading
 import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +23,10 @@ import yaml
 from click.testing import CliRunner
 
 from podgate.cli.scan import command as scan_command
-from podgate.errors import LoadError
+from podgate.errors import ApiError, LoadError
 from podgate.io import live
-from tests.pki_helpers import make_ca, make_server_cert
-
-x509 = pytest.importorskip("cryptography.x509", reason="needs the cryptography dev dependency")
-from cryptography.hazmat.primitives import serialization  # noqa: E402
+from podgate.io.kube import client, credentials, kubeconfig
+from tests.kube_fake import FakeApi, Pki, counting_exec_user, make_pki
 
 TOKEN = "podgate-test-token"
 PAGE_CAP = 2
@@ -114,7 +109,7 @@ def cluster_objects() -> dict[str, list[dict[str, Any]]]:
 
 
 # ---------------------------------------------------------------------------------------------
-# certificates
+# certificates and the API server
 
 
 @dataclass(frozen=True)
@@ -126,152 +121,27 @@ class Certs:
 
 
 @pytest.fixture(scope="module")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     """A CA (like a kubeadm cluster's) and the API server's certificate for 127.0.0.1."""
-    ca_key, ca_cert = make_ca("podgate-test-ca")
-    _, other_ca = make_ca("someone-else")
-    key, cert = make_server_cert(ca_key, ca_cert, "kube-apiserver")
-    d = tmp_path_factory.mktemp("pki")
-    (d / "apiserver.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (d / "apiserver.key").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return Certs(
-        ca_pem=ca_cert.public_bytes(serialization.Encoding.PEM),
-        other_ca_pem=other_ca.public_bytes(serialization.Encoding.PEM),
-        cert_file=d / "apiserver.crt",
-        key_file=d / "apiserver.key",
-    )
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
-# ---------------------------------------------------------------------------------------------
-# the API server
-
-_PATH = re.compile(
-    r"^/(?:api/v1|apis/(?P<gv>[^/]+/[^/]+))(?:/namespaces/(?P<ns>[^/]+))?/(?P<plural>[a-z]+)$"
-)
-
-
-@dataclass
-class FakeAPI:
-    objects: dict[str, list[dict[str, Any]]] = field(default_factory=cluster_objects)
-    forbidden: set[str] = field(default_factory=lambda: {"roles"})
-    missing: set[str] = field(default_factory=lambda: {"podsecuritypolicies"})
-    requests: list[tuple[str, dict[str, str], str]] = field(
-        default_factory=list
-    )  # path, query, auth
-    url: str = ""
-    stream: bool = False  # no Content-Length: the body ends when the connection closes
-    expire: set[str] = field(default_factory=set)  # kinds whose first continue token is stale
-
-    def answer(self, path: str, query: dict[str, str], auth: str) -> tuple[int, dict[str, Any]]:
-        self.requests.append((path, query, auth))
-        if auth != f"Bearer {TOKEN}":
-            return 401, _status(401, "Unauthorized", "Unauthorized")
-        m = _PATH.match(path)
-        if m is None or m["plural"] not in KINDS:
-            return 404, _status(404, "NotFound", "the server could not find the requested resource")
-        res = KINDS[m["plural"]]
-        group_version = m["gv"] or "v1"
-        if group_version != res.api_version or (m["ns"] and not res.namespaced):
-            return 404, _status(404, "NotFound", "the server could not find the requested resource")
-        if res.plural in self.missing:
-            return 404, _status(404, "NotFound", "the server could not find the requested resource")
-        if res.plural in self.forbidden:
-            group = res.api_version.split("/")[0] if "/" in res.api_version else ""
-            scope = f'in the namespace "{m["ns"]}"' if m["ns"] else "at the cluster scope"
-            return 403, _status(
-                403,
-                "Forbidden",
-                f'{res.plural}.{group} is forbidden: User "scanner" cannot list resource '
-                f'"{res.plural}" in API group "{group}" {scope}',
-            )
-        items = [
-            o
-            for o in self.objects.get(res.plural, [])
-            if m["ns"] is None or o["metadata"].get("namespace") == m["ns"]
-        ]
-        if query.get("continue") and res.plural in self.expire:
-            self.expire.discard(res.plural)
-            return 410, _status(410, "Expired", "The provided continue parameter is too old")
-        limit = min(int(query.get("limit", "1000")), PAGE_CAP)
-        start = int(query.get("continue") or 0)
-        page = items[start : start + limit]
-        more = str(start + limit) if start + limit < len(items) else ""
-        return 200, {
-            "kind": f"{res.kind}List",
-            "apiVersion": res.api_version,
-            "metadata": {"resourceVersion": "42", "continue": more},
-            "items": page,
-        }
-
-    def paths(self) -> list[str]:
-        return [p for p, _, _ in self.requests]
-
-
-def _status(code: int, reason: str, message: str) -> dict[str, Any]:
-    return {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "status": "Failure",
-        "message": message,
-        "reason": reason,
-        "code": code,
-    }
-
-
-def _handler(api: FakeAPI) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            url = urllib.parse.urlsplit(self.path)
-            query = dict(urllib.parse.parse_qsl(url.query))
-            code, body = api.answer(url.path, query, self.headers.get("Authorization", ""))
-            data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            if api.stream:
-                self.send_header("Connection", "close")
-                self.close_connection = True
-            else:
-                self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client refusing our certificate is a test case, not noise
+@pytest.fixture(scope="module")
+def certs(pki: Pki) -> Certs:
+    return Certs(pki.ca.read_bytes(), pki.other_ca.read_bytes(), pki.cert, pki.key)
 
 
 @pytest.fixture
-def api(certs: Certs) -> Iterator[FakeAPI]:
-    state = FakeAPI()
-    server = _Server(("127.0.0.1", 0), _handler(state))
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(certs.cert_file, certs.key_file)
-    server.socket = ctx.wrap_socket(server.socket, server_side=True)
-    state.url = f"https://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
+def api(pki: Pki) -> Iterator[FakeApi]:
+    state = FakeApi(pki, accept_tokens={TOKEN}, page_cap=PAGE_CAP)
+    state.load(cluster_objects())
+    state.forbidden = {"roles"}
+    state.missing = {"podsecuritypolicies"}
+    state.start()
     try:
         yield state
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+        state.stop()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -319,7 +189,11 @@ def no_ambient_kubeconfig(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     monkeypatch.delenv("KUBECONFIG", raising=False)
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(live, "SERVICE_ACCOUNT_DIR", tmp_path / "no-service-account")
+    monkeypatch.setattr(kubeconfig, "SERVICE_ACCOUNT_DIR", tmp_path / "no-service-account")
+
+
+def _queries(api: FakeApi) -> list[tuple[str, dict[str, str]]]:
+    return [(r.path, r.query) for r in api.requests]
 
 
 def run_scan(*args: str) -> tuple[int, str, str]:
@@ -336,7 +210,7 @@ def workloads(stdout: str) -> set[tuple[str, str, str]]:
 # podgate scan --live
 
 
-def test_scan_live_finds_the_workloads(api: FakeAPI, certs: Certs, tmp_path: Path) -> None:
+def test_scan_live_finds_the_workloads(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
     code, out, err = run_scan("--live", "--kubeconfig", str(kc), "-o", "json", "-q")
     assert code == 1, err  # root-shell and etcd are privileged
@@ -351,7 +225,7 @@ def test_scan_live_finds_the_workloads(api: FakeAPI, certs: Certs, tmp_path: Pat
     by_name = {w["name"]: w for w in report["workloads"]}
     assert by_name["root-shell"]["source"] == {
         "file": "cluster:kind-test",
-        "document": 6,
+        "document": 8,  # after 3 namespaces, 3 service accounts, kube-system/etcd-node1, debug
         "line": 0,
     }
     assert by_name["root-shell"]["apiVersion"] == "v1"
@@ -366,18 +240,18 @@ def test_scan_live_finds_the_workloads(api: FakeAPI, certs: Certs, tmp_path: Pat
 
 
 def test_scan_live_pages_with_limit_and_continue(
-    api: FakeAPI, certs: Certs, tmp_path: Path
+    api: FakeApi, certs: Certs, tmp_path: Path
 ) -> None:
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
     code, out, _ = run_scan("--live", "--kubeconfig", str(kc), "-o", "json")
     assert code == 1
-    pods = [(q.get("limit"), q.get("continue")) for p, q, _ in api.requests if p == "/api/v1/pods"]
+    pods = [(q.get("limit"), q.get("continue")) for p, q in _queries(api) if p == "/api/v1/pods"]
     assert pods == [(str(live.PAGE_SIZE), None), ("500", "2"), ("500", "4")]
     assert len(json.loads(out)["workloads"]) == 5
 
 
 def test_scan_live_notes_missing_podsecuritypolicies(
-    api: FakeAPI, certs: Certs, tmp_path: Path
+    api: FakeApi, certs: Certs, tmp_path: Path
 ) -> None:
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
     code, _, err = run_scan("--live", "--kubeconfig", str(kc), "-o", "json")
@@ -390,7 +264,7 @@ def test_scan_live_notes_missing_podsecuritypolicies(
     assert "error" not in err
 
 
-def test_scan_live_namespace_limits_the_lists(api: FakeAPI, certs: Certs, tmp_path: Path) -> None:
+def test_scan_live_namespace_limits_the_lists(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
     code, out, err = run_scan("--live", "--kubeconfig", str(kc), "-n", "team-b", "-o", "json")
     assert code == 0, err
@@ -405,7 +279,7 @@ def test_scan_live_namespace_limits_the_lists(api: FakeAPI, certs: Certs, tmp_pa
 
 
 def test_tls_is_verified_a_kubeconfig_without_the_ca_fails(
-    api: FakeAPI, certs: Certs, tmp_path: Path
+    api: FakeApi, certs: Certs, tmp_path: Path
 ) -> None:
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=None)
     code, out, err = run_scan("--live", "--kubeconfig", str(kc), "-o", "json")
@@ -420,7 +294,7 @@ def test_tls_is_verified_a_kubeconfig_without_the_ca_fails(
 
 
 def test_tls_is_verified_against_the_kubeconfigmake_ca(
-    api: FakeAPI, certs: Certs, tmp_path: Path
+    api: FakeApi, certs: Certs, tmp_path: Path
 ) -> None:
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.other_ca_pem)
     code, _, err = run_scan("--live", "--kubeconfig", str(kc))
@@ -433,7 +307,7 @@ def test_tls_is_verified_against_the_kubeconfigmake_ca(
     ("server_name", "ok"), [("localhost", True), ("kubernetes.default.svc", False)]
 )
 def test_tls_checks_the_hostname(
-    api: FakeAPI, certs: Certs, tmp_path: Path, server_name: str, ok: bool
+    api: FakeApi, certs: Certs, tmp_path: Path, server_name: str, ok: bool
 ) -> None:
     """The certificate names 127.0.0.1 and localhost; the kubeconfig's tls-server-name is the
     name it is checked against."""
@@ -452,7 +326,7 @@ def test_tls_checks_the_hostname(
 
 
 def test_insecure_skip_tls_verify_in_the_kubeconfig_is_refused(
-    api: FakeAPI, certs: Certs, tmp_path: Path
+    api: FakeApi, certs: Certs, tmp_path: Path
 ) -> None:
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=None, insecure=True)
     code, _, err = run_scan("--live", "--kubeconfig", str(kc))
@@ -463,7 +337,7 @@ def test_insecure_skip_tls_verify_in_the_kubeconfig_is_refused(
 
 
 def test_insecure_skip_tls_verify_flag_warns_loudly(
-    api: FakeAPI, certs: Certs, tmp_path: Path
+    api: FakeApi, certs: Certs, tmp_path: Path
 ) -> None:
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=None, insecure=True)
     code, out, err = run_scan(
@@ -474,7 +348,7 @@ def test_insecure_skip_tls_verify_flag_warns_loudly(
     assert f"podgate: WARNING: TLS verification is OFF for {api.url}" in err
 
 
-def test_unauthorized_is_one_line_error(api: FakeAPI, certs: Certs, tmp_path: Path) -> None:
+def test_unauthorized_is_one_line_error(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem, user={"token": "bad"})
     code, out, err = run_scan("--live", "--kubeconfig", str(kc))
     assert code == 2
@@ -500,7 +374,7 @@ def test_unreachable_server(certs: Certs, tmp_path: Path) -> None:
     assert err.count("\n") == 1
 
 
-def test_every_kind_forbidden_is_an_error(api: FakeAPI, certs: Certs, tmp_path: Path) -> None:
+def test_every_kind_forbidden_is_an_error(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
     api.forbidden = set(KINDS)
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
     code, _, err = run_scan("--live", "--kubeconfig", str(kc))
@@ -508,7 +382,7 @@ def test_every_kind_forbidden_is_an_error(api: FakeAPI, certs: Certs, tmp_path: 
     assert "may not list anything the scan needs (403 on every kind)" in err
 
 
-def test_response_size_cap(api: FakeAPI, certs: Certs, tmp_path: Path) -> None:
+def test_response_size_cap(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
     code, _, err = run_scan("--live", "--kubeconfig", str(kc), "--max-bytes", "300")
     assert code == 2
@@ -518,7 +392,7 @@ def test_response_size_cap(api: FakeAPI, certs: Certs, tmp_path: Path) -> None:
 
 
 def test_response_size_cap_without_content_length(
-    api: FakeAPI, certs: Certs, tmp_path: Path
+    api: FakeApi, certs: Certs, tmp_path: Path
 ) -> None:
     api.stream = True
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
@@ -530,7 +404,7 @@ def test_response_size_cap_without_content_length(
     assert "the response is over the limit of 300 bytes (--max-bytes)" in err
 
 
-def test_context_selection(api: FakeAPI, certs: Certs, tmp_path: Path) -> None:
+def test_context_selection(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
     kc = write_kubeconfig(
         tmp_path / "kubeconfig", api.url, ca=certs.ca_pem, extra_contexts=("prod",)
     )
@@ -543,7 +417,7 @@ def test_context_selection(api: FakeAPI, certs: Certs, tmp_path: Path) -> None:
 
 
 def test_kubeconfig_env_list_is_merged(
-    api: FakeAPI, certs: Certs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    api: FakeApi, certs: Certs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """KUBECONFIG may list several files (missing ones are skipped); the first to set
     current-context wins."""
@@ -561,7 +435,7 @@ def test_kubeconfig_env_list_is_merged(
     assert {w["source"]["file"] for w in json.loads(out)["workloads"]} == {"cluster:kind-test"}
 
 
-def test_home_kubeconfig_is_the_default(api: FakeAPI, certs: Certs, tmp_path: Path) -> None:
+def test_home_kubeconfig_is_the_default(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
     (tmp_path / "home" / ".kube").mkdir(parents=True)
     write_kubeconfig(tmp_path / "home" / ".kube" / "config", api.url, ca=certs.ca_pem)
     code, out, _ = run_scan("--live", "-o", "json")
@@ -579,7 +453,7 @@ def test_no_kubeconfig_at_all(tmp_path: Path) -> None:
 
 
 def test_exec_credential_plugin_runs_without_a_shell(
-    api: FakeAPI, certs: Certs, tmp_path: Path
+    api: FakeApi, certs: Certs, tmp_path: Path
 ) -> None:
     marker = tmp_path / "marker"
     script = (
@@ -607,7 +481,7 @@ def test_exec_credential_plugin_runs_without_a_shell(
     assert not Path("pwned").exists()
 
 
-def test_failing_exec_plugin(api: FakeAPI, certs: Certs, tmp_path: Path) -> None:
+def test_failing_exec_plugin(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
     user = {
         "exec": {
             "apiVersion": "client.authentication.k8s.io/v1beta1",
@@ -626,7 +500,7 @@ def test_failing_exec_plugin(api: FakeAPI, certs: Certs, tmp_path: Path) -> None
     assert api.requests == []
 
 
-def test_auth_provider_is_refused(api: FakeAPI, certs: Certs, tmp_path: Path) -> None:
+def test_auth_provider_is_refused(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
     user = {"auth-provider": {"name": "gcp", "config": {"cmd-path": "/bin/sh -c id"}}}
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem, user=user)
     code, _, err = run_scan("--live", "--kubeconfig", str(kc))
@@ -634,7 +508,7 @@ def test_auth_provider_is_refused(api: FakeAPI, certs: Certs, tmp_path: Path) ->
     assert "auth-provider 'gcp', which podgate does not run" in err
 
 
-def test_live_with_files(api: FakeAPI, certs: Certs, tmp_path: Path) -> None:
+def test_live_with_files(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
     """--live reads the cluster besides INPUT."""
     manifest = tmp_path / "extra.yaml"
     manifest.write_text(
@@ -664,7 +538,7 @@ def test_cluster_flags_need_live(tmp_path: Path) -> None:
 # podgate.io.live directly
 
 
-def test_read_cluster_sets_kind_and_api_version(api: FakeAPI, certs: Certs, tmp_path: Path) -> None:
+def test_read_cluster_sets_kind_and_api_version(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
     read = live.read_cluster(str(kc), page_size=1)
     kinds = {(d.obj["apiVersion"], d.obj["kind"]) for d in read.documents}
@@ -674,13 +548,13 @@ def test_read_cluster_sets_kind_and_api_version(api: FakeAPI, certs: Certs, tmp_
     assert [d.index for d in read.documents] == list(range(len(read.documents)))
     assert {d.file for d in read.documents} == {"cluster:kind-test"}
     assert len(read.documents) == sum(len(v) for k, v in cluster_objects().items() if k != "roles")
-    limits = {q["limit"] for p, q, _ in api.requests}
+    limits = {q["limit"] for _, q in _queries(api)}
     assert limits == {"1"}
     assert read.requests == len(api.requests)
     assert read.warnings and read.notes
 
 
-def test_other_404_is_a_warning(api: FakeAPI, certs: Certs, tmp_path: Path) -> None:
+def test_other_404_is_a_warning(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
     api.missing = {"cronjobs"}
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
     read = live.read_cluster(str(kc))
@@ -695,29 +569,29 @@ def test_other_404_is_a_warning(api: FakeAPI, certs: Certs, tmp_path: Path) -> N
 
 
 def test_in_cluster_config(
-    api: FakeAPI, certs: Certs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    api: FakeApi, certs: Certs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sa = tmp_path / "serviceaccount"
     sa.mkdir()
     (sa / "token").write_text(TOKEN + "\n")
     (sa / "ca.crt").write_bytes(certs.ca_pem)
     (sa / "namespace").write_text("podgate")
-    monkeypatch.setattr(live, "SERVICE_ACCOUNT_DIR", sa)
+    monkeypatch.setattr(kubeconfig, "SERVICE_ACCOUNT_DIR", sa)
     host, port = urllib.parse.urlsplit(api.url).netloc.split(":")
     monkeypatch.setenv("KUBERNETES_SERVICE_HOST", host)
     monkeypatch.setenv("KUBERNETES_SERVICE_PORT", port)
     read = live.read_cluster()
     assert read.context == "in-cluster"
     assert read.documents
-    assert all(auth == f"Bearer {TOKEN}" for _, _, auth in api.requests)
+    assert all(r.auth == f"Bearer {TOKEN}" for r in api.requests)
 
 
 def test_plain_http_only_on_loopback(tmp_path: Path) -> None:
     kc = write_kubeconfig(tmp_path / "kubeconfig", "http://10.0.0.1:8080", ca=None)
     with pytest.raises(LoadError, match="plain HTTP: podgate talks TLS to remote API servers"):
-        live.connect(str(kc))
+        kubeconfig.resolve(str(kc))
     kc = write_kubeconfig(tmp_path / "kubeconfig", "http://127.0.0.1:8001", ca=None)
-    assert live.connect(str(kc)).ssl_context is None  # kubectl proxy
+    assert kubeconfig.resolve(str(kc)).ssl_context is None  # kubectl proxy
 
 
 def test_client_certificate_from_kubeconfig_data(certs: Certs, tmp_path: Path) -> None:
@@ -731,46 +605,33 @@ def test_client_certificate_from_kubeconfig_data(certs: Certs, tmp_path: Path) -
     kc = write_kubeconfig(
         tmp_path / "kubeconfig", "https://127.0.0.1:1", ca=certs.ca_pem, user=user
     )
-    cluster = live.connect(str(kc))
+    cluster = kubeconfig.resolve(str(kc))
     assert cluster.credentials.cert is not None
     assert cluster.ssl_context is not None
-    live._load_cert(cluster.ssl_context, cluster.credentials.cert, "cluster:kind-test")
+    credentials.load_client_cert(cluster.ssl_context, *cluster.credentials.cert)
 
 
 def test_expired_continue_token_restarts_the_list(
-    api: FakeAPI, certs: Certs, tmp_path: Path
+    api: FakeApi, certs: Certs, tmp_path: Path
 ) -> None:
-    api.expire = {"pods"}
+    api.expire_continue = {"pods"}
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
     read = live.read_cluster(str(kc))
-    pods = [q.get("continue") for p, q, _ in api.requests if p == "/api/v1/pods"]
+    pods = [q.get("continue") for p, q in _queries(api) if p == "/api/v1/pods"]
     assert pods == [None, "2", None, "2", "4"]
     assert sum(d.obj["kind"] == "Pod" for d in read.documents) == 5
 
 
-def test_exec_plugin_runs_again_after_a_401(api: FakeAPI, certs: Certs, tmp_path: Path) -> None:
+def test_exec_plugin_runs_again_after_a_401(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
     """An exec token that expired mid-read is renewed once, as kubectl renews it."""
     runs = tmp_path / "runs"
-    script = (
-        "import json, pathlib; "
-        f"p = pathlib.Path({str(runs)!r}); n = len(p.read_text()) if p.exists() else 0; "
-        "p.write_text('x' * (n + 1)); "
-        f"token = 'expired' if n == 0 else {TOKEN!r}; "
-        "print(json.dumps({'apiVersion': 'client.authentication.k8s.io/v1beta1', "
-        "'kind': 'ExecCredential', 'status': {'token': token}}))"
+    user = counting_exec_user(
+        runs, f"'expired' if n == 0 else {TOKEN!r}", "client.authentication.k8s.io/v1beta1"
     )
-    user = {
-        "exec": {
-            "apiVersion": "client.authentication.k8s.io/v1beta1",
-            "command": sys.executable,
-            "args": ["-c", script],
-            "interactiveMode": "Never",
-        }
-    }
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem, user=user)
     read = live.read_cluster(str(kc))
     assert runs.read_text() == "xx"
-    assert [a for _, _, a in api.requests[:2]] == ["Bearer expired", f"Bearer {TOKEN}"]
+    assert [r.auth for r in api.requests[:2]] == ["Bearer expired", f"Bearer {TOKEN}"]
     assert len(read.documents) > 0
 
 
@@ -782,7 +643,12 @@ def test_kubeconfig_env_naming_no_file(
     write_kubeconfig(tmp_path / "home" / ".kube" / "config", "https://127.0.0.1:1", ca=certs.ca_pem)
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing"))
     with pytest.raises(LoadError, match="no file named in KUBECONFIG"):
-        live.connect()
+        kubeconfig.resolve()
+
+
+def _proxy_of(kc: Path) -> tuple[str, int] | None:
+    cluster = kubeconfig.resolve(str(kc))
+    return client._proxy(cluster.server, cluster.proxy, cluster.where)
 
 
 def test_proxies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -791,20 +657,20 @@ def test_proxies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("no_proxy", raising=False)
     monkeypatch.delenv("https_proxy", raising=False)
     kc = write_kubeconfig(tmp_path / "kc", "https://127.0.0.1:6443", ca=None)
-    assert live._proxy_for(live.connect(str(kc)), "127.0.0.1") is None  # never for loopback
+    assert _proxy_of(kc) is None  # never for loopback
     kc = write_kubeconfig(tmp_path / "kc", "https://api.example:6443", ca=None)
-    assert live._proxy_for(live.connect(str(kc)), "api.example") == ("proxy.example", 3128)
+    assert _proxy_of(kc) == ("proxy.example", 3128)
     monkeypatch.setenv("NO_PROXY", ".example")
-    assert live._proxy_for(live.connect(str(kc)), "api.example") is None
+    assert _proxy_of(kc) is None
     data = yaml.safe_load(kc.read_text())
     data["clusters"][0]["cluster"]["proxy-url"] = "socks5://127.0.0.1:1080"
     kc.write_text(yaml.safe_dump(data))
-    with pytest.raises(LoadError, match="only http:// proxies are supported"):
-        live._proxy_for(live.connect(str(kc)), "api.example")
+    with pytest.raises(ApiError, match="only http:// proxies are supported"):
+        _proxy_of(kc)
 
 
 def test_ca_and_token_files_relative_to_the_kubeconfig(
-    api: FakeAPI, certs: Certs, tmp_path: Path
+    api: FakeApi, certs: Certs, tmp_path: Path
 ) -> None:
     d = tmp_path / "conf"
     d.mkdir()
@@ -816,7 +682,7 @@ def test_ca_and_token_files_relative_to_the_kubeconfig(
     kc.write_text(yaml.safe_dump(data))
     read = live.read_cluster(str(kc))
     assert len(read.documents) > 0
-    assert {a for _, _, a in api.requests} == {f"Bearer {TOKEN}"}
+    assert {r.auth for r in api.requests} == {f"Bearer {TOKEN}"}
 
 
 @pytest.fixture
@@ -878,7 +744,7 @@ def _pipe(src: Any, dst: Any) -> None:
 
 
 def test_proxy_url_tunnels_with_tls_verified_end_to_end(
-    api: FakeAPI, certs: Certs, tmp_path: Path, connect_proxy: tuple[str, list[str]]
+    api: FakeApi, certs: Certs, tmp_path: Path, connect_proxy: tuple[str, list[str]]
 ) -> None:
     proxy, targets = connect_proxy
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
@@ -889,11 +755,54 @@ def test_proxy_url_tunnels_with_tls_verified_end_to_end(
     assert len(read.documents) > 0
     host = urllib.parse.urlsplit(api.url).netloc
     assert targets and set(targets) == {f"CONNECT {host}"}
-    assert len(targets) == len(api.requests)
+    assert len(targets) == api.connections == 1  # one tunnel, kept alive for every request
     # through the tunnel the certificate is still checked against the API server's CA
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.other_ca_pem)
     data = yaml.safe_load(kc.read_text())
     data["clusters"][0]["cluster"]["proxy-url"] = proxy
     kc.write_text(yaml.safe_dump(data))
-    with pytest.raises(LoadError, match="certificate verify failed"):
+    with pytest.raises(ApiError, match="certificate verify failed"):
         live.read_cluster(str(kc))
+
+
+@pytest.mark.parametrize(
+    ("server_name", "ok"), [("localhost", True), ("kubernetes.default.svc", False)]
+)
+def test_tls_server_name_is_checked_through_a_proxy_tunnel(
+    api: FakeApi,
+    certs: Certs,
+    tmp_path: Path,
+    connect_proxy: tuple[str, list[str]],
+    server_name: str,
+    ok: bool,
+) -> None:
+    """Through a CONNECT tunnel the certificate is checked against tls-server-name too, not
+    against the host the tunnel was asked for."""
+    proxy, targets = connect_proxy
+    kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
+    data = yaml.safe_load(kc.read_text())
+    data["clusters"][0]["cluster"].update({"proxy-url": proxy, "tls-server-name": server_name})
+    kc.write_text(yaml.safe_dump(data))
+    if ok:
+        assert live.read_cluster(str(kc)).documents
+    else:
+        with pytest.raises(ApiError, match="Hostname mismatch"):
+            live.read_cluster(str(kc))
+        assert api.requests == []
+    assert targets
+
+
+def test_a_read_keeps_one_connection_alive(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
+    kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
+    read = live.read_cluster(str(kc))
+    assert read.requests == len(api.requests) > len(live.RESOURCES)  # pages: more than a kind
+    assert api.connections == 1
+
+
+def test_items_null_is_an_empty_list(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
+    """Go encodes an empty list's nil items as null; kubectl reads that as no items."""
+    api.null_items = True
+    kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
+    (statefulsets,) = [r for r in live.RESOURCES if r.plural == "statefulsets"]  # none stored
+    read = live.read_cluster(str(kc), resources=(statefulsets,))
+    assert (read.documents, read.warnings, read.requests) == ([], [], 1)

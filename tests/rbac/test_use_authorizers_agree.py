@@ -4,7 +4,7 @@ RBAC (`serve --rbac-from`, and `admit --rbac`, `scan`, `advise` and `export`, wh
 --authorize-with-api`), agree on every identity, namespace and policy, on the same RBAC objects.
 
 The API side runs for real: SubjectAccessReviews over HTTPS to the fake API server of
-tests/webhook/test_webhook_kube_fake.py, which answers each one from the RBAC objects with the
+tests/kube_fake.py, which answers each one from the RBAC objects with the
 reference evaluator of tests/rbac_reference.py. That evaluator shares no code with
 podgate.rbac (a plain scan of every binding per question, written from upstream's RBAC
 authorizer and the aggregation controller), and it answers one SubjectAccessReview at a time:
@@ -27,8 +27,8 @@ from hypothesis import strategies as st
 
 from podgate.k8s.identity import PolicyUseAuthorizer, UserInfo, pod_service_account
 from podgate.webhook.files import FileRbacAuthorizer
-from podgate.webhook.kube import ApiClient, SubjectAccessReviewAuthorizer, verifying_context
-from tests.webhook.test_webhook_kube_fake import FakeApi, Pki, make_pki, running
+from podgate.webhook.kube import SubjectAccessReviewAuthorizer
+from tests.kube_fake import FakeApi, Pki, client_for, make_pki, running
 
 G = "rbac.authorization.k8s.io"
 V1 = f"{G}/v1"
@@ -52,7 +52,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeApi]:
 @pytest.fixture(scope="module")
 def online(api: FakeApi) -> Iterator[SubjectAccessReviewAuthorizer]:
     pki: Pki = api.pki  # type: ignore[attr-defined]
-    client = ApiClient(api.url, ssl_context=verifying_context(pki.ca), token=lambda **_: "t")
+    client = client_for(api, pki.ca)
     authz = SubjectAccessReviewAuthorizer(client, allowed_ttl=0, denied_ttl=0)  # no cache
     yield authz
     authz.close()

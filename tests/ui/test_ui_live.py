@@ -1,6 +1,6 @@
 """`podgate ui --live --allow-changes`: a previewed change applied to an API server, a
 server-side dry run of every call first, one JSON audit line per call. No real API server runs
-here: this is the repository's local HTTPS fake of it (tests/webhook/test_webhook_kube_fake.py, which
+here: this is the repository's local HTTPS fake of it (tests/kube_fake.py, which
 answers merge patches, server-side apply and deletes, honouring dryRun=All)."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from urllib.parse import urlencode
 
 import pytest
 
+from tests.kube_fake import NAMESPACES, FakeApi, make_pki
+from tests.kube_fake import running as fake_api
 from tests.ui_server import EXAMPLE, Server, running
-from tests.webhook.test_webhook_kube_fake import NAMESPACES, FakeApi, make_pki
-from tests.webhook.test_webhook_kube_fake import running as fake_api
 
 SHOP = {
     "metadata": {

@@ -1,6 +1,6 @@
 """`podgate serve` with its cluster-backed sources (`--policies-from-cluster`,
 `--authorize-with-api`, `--namespaces-from-cluster`) against the local HTTPS endpoint of
-`test_webhook_kube_fake` that speaks those API calls (no real API server runs here): the
+`tests/kube_fake.py` that speaks those API calls (no real API server runs here): the
 wiring of `podgate serve` to `webhook/kube.py`, end to end over HTTPS on both sides."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.kube_fake import NAMESPACES, POLICIES, FakeApi, make_pki, wait_for
 from tests.webhook.test_webhook_e2e import (
     EXAMPLES,
     Server,
@@ -20,7 +21,6 @@ from tests.webhook.test_webhook_e2e import (
     start_server,
     stop,
 )
-from tests.webhook.test_webhook_kube_fake import NAMESPACES, POLICIES, FakeApi, make_pki, wait_for
 
 
 @pytest.fixture

@@ -1,8 +1,10 @@
 """The webhook's API client and SubjectAccessReview authorizer against a local HTTPS endpoint
-that speaks those API calls (tests/webhook/test_webhook_kube_fake.py)."""
+that speaks those API calls (tests/kube_fake.py)."""
 
 from __future__ import annotations
 
+import json
+import os
 import ssl
 import threading
 import time
@@ -11,14 +13,21 @@ from pathlib import Path
 
 import pytest
 
+from podgate.errors import ApiError
+from podgate.io.kube import ApiClient, Credentials, TokenFile
 from podgate.k8s.identity import UserInfo
-from podgate.webhook.kube import (
-    ApiClient,
-    ApiError,
-    SubjectAccessReviewAuthorizer,
-    verifying_context,
+from podgate.webhook.kube import SubjectAccessReviewAuthorizer, from_kubeconfig, in_cluster_client
+from tests.kube_fake import (
+    SAR,
+    FakeApi,
+    Pki,
+    client_for,
+    counting_exec_user,
+    make_pki,
+    running,
+    verifying,
+    wait_for,
 )
-from tests.webhook.test_webhook_kube_fake import SAR, FakeApi, Pki, make_pki, running, wait_for
 
 SA = "system:serviceaccount:web:app"
 SA_GROUPS = ("system:serviceaccounts", "system:serviceaccounts:web")
@@ -38,7 +47,7 @@ def api(pki: Pki) -> Iterator[FakeApi]:
 
 @pytest.fixture
 def client(api: FakeApi, pki: Pki) -> Iterator[ApiClient]:
-    c = ApiClient(api.url, ssl_context=verifying_context(pki.ca), token=lambda **_: "t0")
+    c = client_for(api, pki.ca, "t0")
     yield c
     c.close()
 
@@ -75,16 +84,16 @@ def test_a_stale_kept_alive_connection_is_replaced(api: FakeApi, client: ApiClie
 
 
 def test_wrong_ca_fails_tls_verification(api: FakeApi, pki: Pki) -> None:
-    c = ApiClient(api.url, ssl_context=verifying_context(pki.other_ca))
+    c = ApiClient(api.url, ssl_context=verifying(pki.other_ca))
     with pytest.raises(ApiError, match=r"TLS verification of https://127\.0\.0\.1:\d+ failed"):
         c.request("GET", "/api/v1/namespaces")
 
 
 def test_hostname_is_verified(api: FakeApi, pki: Pki) -> None:
-    c = ApiClient(api.url, ssl_context=verifying_context(pki.ca), tls_server_name="elsewhere")
+    c = ApiClient(api.url, ssl_context=verifying(pki.ca), tls_server_name="elsewhere")
     with pytest.raises(ApiError, match="TLS verification"):
         c.request("GET", "/api/v1/namespaces")
-    ok = ApiClient(api.url, ssl_context=verifying_context(pki.ca), tls_server_name="localhost")
+    ok = ApiClient(api.url, ssl_context=verifying(pki.ca), tls_server_name="localhost")
     assert ok.request("GET", "/api/v1/namespaces")["kind"] == "NamespaceList"
     ok.close()
 
@@ -96,7 +105,7 @@ def test_verification_cannot_be_switched_off(pki: Pki) -> None:
     with pytest.raises(ApiError, match="does not verify"):
         ApiClient("https://127.0.0.1:1", ssl_context=loose)
     with pytest.raises(ApiError, match="not an https:// URL"):
-        ApiClient("http://127.0.0.1:1", ssl_context=verifying_context(pki.ca))
+        ApiClient("http://127.0.0.1:1", ssl_context=verifying(pki.ca))
 
 
 def test_error_status_and_unreachable(api: FakeApi, client: ApiClient, pki: Pki) -> None:
@@ -106,7 +115,7 @@ def test_error_status_and_unreachable(api: FakeApi, client: ApiClient, pki: Pki)
     assert e.value.reason == "NotFound"
     port = api.url.rsplit(":", 1)[1]
     api.stop()
-    gone = ApiClient(f"https://127.0.0.1:{port}", ssl_context=verifying_context(pki.ca), timeout=1)
+    gone = ApiClient(f"https://127.0.0.1:{port}", ssl_context=verifying(pki.ca), timeout=1)
     with pytest.raises(ApiError, match="cannot reach") as e:
         gone.request("GET", "/api/v1/namespaces")
     assert e.value.status is None
@@ -119,29 +128,42 @@ def test_in_cluster_reads_the_rotated_token(api: FakeApi, pki: Pki, tmp_path: Pa
     (sa / "token").write_text("first\n")
     host, port = api.url.removeprefix("https://").split(":")
     env = {"KUBERNETES_SERVICE_HOST": host, "KUBERNETES_SERVICE_PORT": port}
-    c = ApiClient.in_cluster(service_account_dir=sa, environ=env)
+    c = in_cluster_client(service_account_dir=sa, environ=env)
     c.request("GET", "/api/v1/namespaces")
     (sa / "token").write_text("second-token\n")  # the kubelet rotated it
     c.request("GET", "/api/v1/namespaces")
     assert api.tokens == ["first", "second-token"]
     c.close()
     with pytest.raises(ApiError, match="not in a cluster"):
-        ApiClient.in_cluster(service_account_dir=sa, environ={})
+        in_cluster_client(service_account_dir=sa, environ={})
 
 
-def test_a_401_reads_the_token_again(api: FakeApi, pki: Pki) -> None:
-    calls: list[bool] = []
-
-    def token(*, refresh: bool = False) -> str:
-        calls.append(refresh)
-        return "fresh" if refresh else "stale"
-
-    api.reject_tokens.add("stale")
-    c = ApiClient(api.url, ssl_context=verifying_context(pki.ca), token=token)
+def test_a_401_reads_the_token_file_again(api: FakeApi, pki: Pki, tmp_path: Path) -> None:
+    """The file changed without its stat showing it (same size, inode and mtime): only the
+    401 makes the client read it again."""
+    path = tmp_path / "token"
+    path.write_text("stale")
+    c = ApiClient(
+        api.url,
+        ssl_context=verifying(pki.ca),
+        credentials=Credentials(token_file=TokenFile(path)),
+    )
     assert c.request("GET", "/api/v1/namespaces")["kind"] == "NamespaceList"
-    assert calls == [False, True]
-    assert api.tokens == ["stale", "fresh"]
+    stamp = path.stat()
+    path.write_text("fresh")
+    os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    api.reject_tokens.add("stale")
+    assert c.request("GET", "/api/v1/namespaces")["kind"] == "NamespaceList"
+    assert api.tokens == ["stale", "stale", "fresh"]
     c.close()
+
+
+def test_a_401_with_a_static_token_is_final(api: FakeApi, client: ApiClient) -> None:
+    api.reject_tokens.add("t0")
+    with pytest.raises(ApiError, match="401 Unauthorized") as e:
+        client.request("GET", "/api/v1/namespaces")
+    assert e.value.status == 401
+    assert api.tokens == ["t0"]  # nothing to renew: not sent again
 
 
 def test_kubeconfig_context(api: FakeApi, pki: Pki, tmp_path: Path) -> None:
@@ -167,12 +189,60 @@ contexts:
   context: {{cluster: loose, user: me}}
 """
     )
-    c = ApiClient.from_kubeconfig(str(config))
+    c = from_kubeconfig(str(config))
     assert c.request("GET", "/api/v1/namespaces")["kind"] == "NamespaceList"
     assert api.tokens == ["from-file"]
     c.close()
     with pytest.raises(ApiError, match="insecure-skip-tls-verify"):
-        ApiClient.from_kubeconfig(str(config), "insecure")
+        from_kubeconfig(str(config), "insecure")
+
+
+def test_kubeconfig_plain_http_is_refused(tmp_path: Path) -> None:
+    """`kubectl proxy` is fine for a scan, not for the webhook: it talks verified TLS only."""
+    config = tmp_path / "config"
+    config.write_text(
+        """
+current-context: proxy
+clusters: [{name: p, cluster: {server: "http://127.0.0.1:8001"}}]
+users: [{name: me, user: {token: t}}]
+contexts: [{name: proxy, context: {cluster: p, user: me}}]
+"""
+    )
+    with pytest.raises(ApiError, match=r"^http://127\.0\.0\.1:8001: the webhook talks to the API"):
+        from_kubeconfig(str(config))
+
+
+def test_kubeconfig_exec_token_is_renewed_after_a_401(
+    api: FakeApi, pki: Pki, tmp_path: Path
+) -> None:
+    """A long-running webhook outlives an exec plugin's token: a 401 runs the plugin again
+    and the request is sent once more, answered."""
+    runs = tmp_path / "runs"
+    user = counting_exec_user(runs, "f'token-{n}'")
+    config = tmp_path / "config"
+    config.write_text(
+        json.dumps(
+            {
+                "current-context": "c",
+                "clusters": [
+                    {
+                        "name": "f",
+                        "cluster": {"server": api.url, "certificate-authority": str(pki.ca)},
+                    }
+                ],
+                "users": [{"name": "me", "user": user}],
+                "contexts": [{"name": "c", "context": {"cluster": "f", "user": "me"}}],
+            }
+        )
+    )
+    c = from_kubeconfig(str(config))
+    assert runs.read_text() == "x"  # at start-up, not on the first request
+    assert c.request("GET", "/api/v1/namespaces")["kind"] == "NamespaceList"
+    api.reject_tokens.add("token-0")
+    assert c.request("GET", "/api/v1/namespaces")["kind"] == "NamespaceList"
+    assert runs.read_text() == "xx"
+    assert api.tokens == ["token-0", "token-0", "token-1"]
+    c.close()
 
 
 # --- SubjectAccessReviews ---------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """`podgate serve --policies-from-cluster --authorize-with-api --namespaces-from-cluster` end to
 end: a podgate subprocess on loopback whose Kubernetes API is the local HTTPS endpoint of
-tests/webhook/test_webhook_kube_fake.py (policies and namespaces listed and watched, `use` asked with
+tests/kube_fake.py (policies and namespaces listed and watched, `use` asked with
 SubjectAccessReviews), sent AdmissionReview v1 requests over HTTPS."""
 
 from __future__ import annotations
@@ -19,14 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.webhook.test_webhook_kube_fake import (
-    NAMESPACES,
-    POLICIES,
-    FakeApi,
-    Pki,
-    make_pki,
-    running,
-)
+from tests.kube_fake import NAMESPACES, POLICIES, FakeApi, Pki, make_pki, running
 
 PODGATE = [sys.executable, "-c", "from podgate.cli.main import main; main()"]
 SA = "system:serviceaccount:web:app"

@@ -1,5 +1,5 @@
 """The policy CRD and namespace watches against a local HTTPS endpoint that lists, watches
-(chunked streams, bookmarks, 410 Gone) and takes /status writes (tests/webhook/test_webhook_kube_fake.py)."""
+(chunked streams, bookmarks, 410 Gone) and takes /status writes (tests/kube_fake.py)."""
 
 from __future__ import annotations
 
@@ -18,13 +18,13 @@ from podgate.webhook.kube import (
     NamespaceWatcher,
     PolicyWatcher,
     SubjectAccessReviewAuthorizer,
-    verifying_context,
 )
-from tests.webhook.test_webhook_kube_fake import (
+from tests.kube_fake import (
     NAMESPACES,
     POLICIES,
     FakeApi,
     Pki,
+    client_for,
     make_pki,
     running,
     wait_for,
@@ -66,7 +66,7 @@ def api(pki: Pki) -> Iterator[FakeApi]:
 
 @pytest.fixture
 def client(api: FakeApi, pki: Pki) -> Iterator[ApiClient]:
-    c = ApiClient(api.url, ssl_context=verifying_context(pki.ca), token=lambda **_: "t")
+    c = client_for(api, pki.ca)
     yield c
     c.close()
 

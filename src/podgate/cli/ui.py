@@ -16,7 +16,7 @@ from podgate import __version__
 from podgate.cli.common import fail, handles_errors, max_bytes_option, read_live
 from podgate.cli.scan import load_exceptions, scan_objects
 from podgate.io.catalog import load_catalog
-from podgate.io.live import _is_loopback
+from podgate.io.kube import is_loopback
 from podgate.io.loader import load_documents
 from podgate.io.locate import Locator
 from podgate.io.policies import load_policies
@@ -110,7 +110,7 @@ def command(
     policies, namespaces, workloads, RBAC, exceptions and the advisor, with previews of
     disabling a policy, binding one and relabelling a namespace."""
     host, port = _split_listen(listen)
-    if not _is_loopback(host) and not allow_remote:
+    if not is_loopback(host) and not allow_remote:
         fail(
             f"--listen {listen}: not a loopback address; add --allow-remote to serve it "
             f"(behind an authenticating proxy)"
@@ -179,9 +179,9 @@ def serve(
     applier = None
     if allow_changes:
         from podgate.ui.live import applier as make_applier
-        from podgate.webhook.kube_client import ApiClient
+        from podgate.webhook.kube_client import from_kubeconfig
 
-        client = ApiClient.from_kubeconfig(kubeconfig, kube_context)
+        client = from_kubeconfig(kubeconfig, kube_context)
         identity = f"kubeconfig {kubeconfig or '(default)'} context {kube_context or '(current)'}"
         applier = make_applier(client, identity, _audit)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET

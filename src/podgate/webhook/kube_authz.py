@@ -38,10 +38,12 @@ from typing import Any
 
 import orjson
 
+from podgate.errors import ApiError
+from podgate.io.kube import ApiClient
 from podgate.k8s.identity import UserInfo
 from podgate.rbac.authorizer import USE_GROUPS
 from podgate.webhook.authorization import PerRequest
-from podgate.webhook.kube_client import ApiClient, ApiError
+from podgate.webhook.kube_client import from_environment
 
 __all__ = ["SAR_PATH", "USE_GROUPS", "SubjectAccessReviewAuthorizer"]
 
@@ -115,8 +117,8 @@ class SubjectAccessReviewAuthorizer(PerRequest):
     def from_kubeconfig(
         cls, kubeconfig: str | None = None, context: str | None = None, **options: Any
     ) -> SubjectAccessReviewAuthorizer:
-        """With its own client from `ApiClient.from_environment` (in-cluster in a pod)."""
-        return cls(ApiClient.from_environment(kubeconfig, context), **options)
+        """With its own client from `kube_client.from_environment` (in-cluster in a pod)."""
+        return cls(from_environment(kubeconfig, context), **options)
 
     # --- the PolicyUseAuthorizer interface ----------------------------------------------
 

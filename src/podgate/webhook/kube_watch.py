@@ -28,15 +28,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Self, Unpack
 
 import orjson
 
+from podgate.errors import ApiError
+from podgate.io.kube import ApiClient, Reflector
+from podgate.io.kube.watch import Obj, WatchOptions
 from podgate.k8s.defaults import default_policy
 from podgate.psp import PolicySet
 from podgate.psp.validation import validate_policy
 from podgate.pss.labels import stored_labels
-from podgate.webhook.kube_client import ApiClient, ApiError, Reflector
+from podgate.webhook.kube_client import from_environment
 
 __all__ = [
     "DISABLED_ANNOTATION",
@@ -58,8 +61,6 @@ MAX_MESSAGE = 32768  # metav1.Condition.message maxLength
 COMPILED = "Compiled"
 INVALID = "Invalid"
 DISABLED = "Disabled"
-
-Obj = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +132,60 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class PolicyWatcher:
+class _Watcher:
+    """What both watchers share: a reflector over one collection, started and stopped with
+    the watcher, and a client of its own when made `from_kubeconfig` (closed by `stop()`)."""
+
+    reflector: Reflector
+    _owned: ApiClient | None = None
+
+    def _reflector(
+        self,
+        client: ApiClient,
+        path: str,
+        name: str,
+        on_idle: Callable[[], None] | None,
+        options: WatchOptions,
+    ) -> Reflector:
+        """The reflector feeding `_replace` and `_event`, logging as the webhook's kube side."""
+        return Reflector(
+            client,
+            path,
+            on_replace=self._replace,
+            on_event=self._event,
+            on_idle=on_idle,
+            name=name,
+            log=log,
+            **options,
+        )
+
+    def _replace(self, items: list[Obj]) -> None:
+        raise NotImplementedError
+
+    def _event(self, kind: str, obj: Obj) -> None:
+        raise NotImplementedError
+
+    @classmethod
+    def from_kubeconfig(
+        cls, kubeconfig: str | None = None, context: str | None = None, **options: Any
+    ) -> Self:
+        """With its own client from `kube_client.from_environment` (in-cluster in a pod),
+        closed by `stop()`."""
+        client = from_environment(kubeconfig, context)
+        watcher = cls(client, **options)  # type: ignore[call-arg]
+        watcher._owned = client
+        return watcher
+
+    def start(self) -> None:
+        self.reflector.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self.reflector.stop(timeout)
+        if self._owned is not None:
+            self._owned.close()
+
+
+class PolicyWatcher(_Watcher):
     """A `PolicySource` over the `podsecuritypolicies.podgate.io` CRD. Thread-safe; call
     `start()` once and `stop()` at shutdown."""
 
@@ -142,13 +196,9 @@ class PolicyWatcher:
         write_status: bool = False,
         on_change: Callable[[PolicySet], None] | None = None,
         now: Callable[[], datetime] = _now,
-        page_size: int = 500,
-        watch_timeout: float = 300.0,
-        backoff_base: float = 0.5,
-        backoff_max: float = 30.0,
+        **watch: Unpack[WatchOptions],
     ) -> None:
         self._client = client
-        self._owned: ApiClient | None = None
         self.write_status = write_status
         self._on_change = on_change
         self._now = now
@@ -160,29 +210,9 @@ class PolicyWatcher:
         self._states: Mapping[str, PolicyState] = MappingProxyType({})
         self.status_writes = 0
         self.status_errors = 0
-        self.reflector = Reflector(
-            client,
-            POLICIES_PATH,
-            on_replace=self._replace,
-            on_event=self._event,
-            on_idle=self._idle,
-            page_size=page_size,
-            watch_timeout=watch_timeout,
-            backoff_base=backoff_base,
-            backoff_max=backoff_max,
-            name="podsecuritypolicies.podgate.io",
+        self.reflector = self._reflector(
+            client, POLICIES_PATH, "podsecuritypolicies.podgate.io", self._idle, watch
         )
-
-    @classmethod
-    def from_kubeconfig(
-        cls, kubeconfig: str | None = None, context: str | None = None, **options: Any
-    ) -> PolicyWatcher:
-        """With its own client from `ApiClient.from_environment` (in-cluster in a pod),
-        closed by `stop()`."""
-        client = ApiClient.from_environment(kubeconfig, context)
-        watcher = cls(client, **options)
-        watcher._owned = client
-        return watcher
 
     # --- the PolicySource interface ------------------------------------------------------
 
@@ -203,14 +233,6 @@ class PolicyWatcher:
         for state in self._states.values():
             out[state.reason] = out.get(state.reason, 0) + 1
         return out
-
-    def start(self) -> None:
-        self.reflector.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self.reflector.stop(timeout)
-        if self._owned is not None:
-            self._owned.close()
 
     # --- reflector handlers (one thread) ------------------------------------------------
 
@@ -332,57 +354,23 @@ class PolicyWatcher:
         return patch
 
 
-class NamespaceWatcher:
+class NamespaceWatcher(_Watcher):
     """A `NamespaceSource`: every namespace's labels by name, kept current by a watch."""
 
     def __init__(
         self,
         client: ApiClient,
-        *,
-        page_size: int = 500,
-        watch_timeout: float = 300.0,
-        backoff_base: float = 0.5,
-        backoff_max: float = 30.0,
+        **watch: Unpack[WatchOptions],
     ) -> None:
         self._labels: dict[str, Mapping[str, Any]] = {}
-        self._owned: ApiClient | None = None
         self._lock = threading.Lock()
-        self.reflector = Reflector(
-            client,
-            NAMESPACES_PATH,
-            on_replace=self._replace,
-            on_event=self._event,
-            page_size=page_size,
-            watch_timeout=watch_timeout,
-            backoff_base=backoff_base,
-            backoff_max=backoff_max,
-            name="namespaces",
-        )
-
-    @classmethod
-    def from_kubeconfig(
-        cls, kubeconfig: str | None = None, context: str | None = None, **options: Any
-    ) -> NamespaceWatcher:
-        """With its own client from `ApiClient.from_environment` (in-cluster in a pod),
-        closed by `stop()`."""
-        client = ApiClient.from_environment(kubeconfig, context)
-        watcher = cls(client, **options)
-        watcher._owned = client
-        return watcher
+        self.reflector = self._reflector(client, NAMESPACES_PATH, "namespaces", None, watch)
 
     def labels(self, namespace: str) -> Mapping[str, Any] | None:
         return self._labels.get(namespace)
 
     def ready(self) -> bool:
         return self.reflector.synced()
-
-    def start(self) -> None:
-        self.reflector.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self.reflector.stop(timeout)
-        if self._owned is not None:
-            self._owned.close()
 
     def __len__(self) -> int:
         return len(self._labels)

@@ -1,14 +1,21 @@
-"""A local HTTPS endpoint that speaks the API calls the webhook makes (no real API server runs
-on these machines): SubjectAccessReview create (answered from a set of grants, or from RBAC
-objects by an independent reference evaluator), list and watch of podsecuritypolicies.podgate.io
-and namespaces (chunked streaming watches with ADDED, MODIFIED, DELETED, BOOKMARK and ERROR 410
-events, replay from a resourceVersion, 410 when it is compacted away), and the /status
-subresource (PUT and merge PATCH with a resourceVersion precondition); and writes of objects
-as `podgate ui --allow-changes` sends them: JSON merge PATCH, server-side apply (PATCH with
-application/apply-patch+yaml) and DELETE, each honouring `dryRun=All` (answered, not stored).
+"""The local HTTPS fake of the Kubernetes API server that every client test talks to (no real
+API server runs on these machines): `podgate scan|advise|ui --live`, and the webhook.
 
-Bound to port 0 on 127.0.0.1 with a certificate made here by `cryptography`; every handler
-thread ends when the server stops."""
+It speaks: paged lists (`limit`/`continue`, at most `page_cap` items a page whatever the client
+asks; a continue token that expired, 410) of the kinds a scan reads and of the podgate.io
+policy CRD, cluster-wide or in one namespace, items without kind and apiVersion as the API
+server lists built-in kinds; 403 for the kinds in `forbidden`, 404 for those in `missing`;
+bearer tokens (401 for a token in `reject_tokens`, or not in `accept_tokens` when set); answers
+without Content-Length, ended by closing the connection (`stream`); SubjectAccessReview create
+(answered from a set of grants, or from RBAC objects by an independent reference evaluator);
+watches (chunked, with ADDED, MODIFIED, DELETED, BOOKMARK and ERROR 410 events, replay from a
+resourceVersion, 410 when it is compacted away); the /status subresource (PUT and merge PATCH
+with a resourceVersion precondition); and writes as `podgate ui --allow-changes` sends them:
+JSON merge PATCH, server-side apply (PATCH with application/apply-patch+yaml) and DELETE, each
+honouring `dryRun=All` (answered, not stored). Every request is recorded in `requests`.
+
+Bound to port 0 on 127.0.0.1 with a certificate made here by `cryptography`, the TLS handshake
+done in the handler's thread; every handler thread ends when the server stops."""
 
 from __future__ import annotations
 
@@ -18,13 +25,14 @@ import json
 import queue
 import socket
 import ssl
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from cryptography.hazmat.primitives import serialization
@@ -32,9 +40,35 @@ from cryptography.hazmat.primitives import serialization
 from tests.pki_helpers import make_ca, make_server_cert
 from tests.rbac_reference import sar_allowed
 
+if TYPE_CHECKING:
+    from podgate.io.kube import ApiClient
+
 POLICIES = "/apis/podgate.io/v1/podsecuritypolicies"
 NAMESPACES = "/api/v1/namespaces"
 SAR = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
+
+# the built-in kinds served: (apiVersion, kind, plural, namespaced)
+BUILTIN = (
+    ("v1", "Namespace", "namespaces", False),
+    ("v1", "ServiceAccount", "serviceaccounts", True),
+    ("v1", "Pod", "pods", True),
+    ("apps/v1", "Deployment", "deployments", True),
+    ("apps/v1", "ReplicaSet", "replicasets", True),
+    ("apps/v1", "StatefulSet", "statefulsets", True),
+    ("apps/v1", "DaemonSet", "daemonsets", True),
+    ("batch/v1", "Job", "jobs", True),
+    ("batch/v1", "CronJob", "cronjobs", True),
+    ("v1", "ReplicationController", "replicationcontrollers", True),
+    ("rbac.authorization.k8s.io/v1", "Role", "roles", True),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings", True),
+    ("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", False),
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "clusterrolebindings", False),
+    ("policy/v1beta1", "PodSecurityPolicy", "podsecuritypolicies", False),
+)
+
+
+def collection_path(api_version: str, plural: str) -> str:
+    return f"/api/v1/{plural}" if api_version == "v1" else f"/apis/{api_version}/{plural}"
 
 
 # --- certificates ---------------------------------------------------------------------------
@@ -75,6 +109,9 @@ def make_pki(directory: Path) -> Pki:
 class Collection:
     kind: str
     api_version: str
+    plural: str
+    namespaced: bool = False
+    builtin: bool = True  # lists leave kind and apiVersion out of the items
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)
     history: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     compacted: int = 0  # events at or below this resourceVersion are gone
@@ -84,14 +121,35 @@ class Collection:
     gone_next_watch: int = 0  # answer this many watch requests with HTTP 410
 
 
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    auth: str  # the Authorization header
+
+
 class FakeApi:
-    def __init__(self, pki: Pki) -> None:
+    def __init__(
+        self, pki: Pki, *, accept_tokens: set[str] | None = None, page_cap: int | None = None
+    ) -> None:
         self.lock = threading.Lock()
         self.rv = 100
         self.collections = {
-            POLICIES: Collection("PodSecurityPolicy", "podgate.io/v1"),
-            NAMESPACES: Collection("Namespace", "v1"),
+            collection_path(v, plural): Collection(kind, v, plural, namespaced)
+            for v, kind, plural, namespaced in BUILTIN
         }
+        self.collections[POLICIES] = Collection(
+            "PodSecurityPolicy", "podgate.io/v1", "podsecuritypolicies", builtin=False
+        )
+        self.accept_tokens = accept_tokens
+        self.page_cap = page_cap
+        self.forbidden: set[str] = set()  # plurals answered 403
+        self.missing: set[str] = set()  # plurals answered 404 (not served)
+        self.expire_continue: set[str] = set()  # plurals whose first continue token expired
+        self.stream = False  # answers without Content-Length, ended by closing the connection
+        self.null_items = False  # an empty page says `"items": null`, as Go's nil slice
+        self.requests: list[Request] = []
         self.grants: set[tuple[str, str, str, str]] = set()  # (subject, group, ns, policy)
         # RBAC objects: when set, SubjectAccessReviews are answered from them by the reference
         # evaluator of tests/rbac_reference.py (which shares no code with podgate.rbac)
@@ -102,7 +160,6 @@ class FakeApi:
         self.sar_gate = threading.Event()
         self.sar_gate.set()
         self.sar_waiting = 0
-        self.tokens: list[str] = []
         self.reject_tokens: set[str] = set()
         self.status_writes: list[tuple[str, str, dict[str, Any]]] = []
         self.writes: list[dict[str, Any]] = []  # object writes: method, path, dryRun, type, body
@@ -128,6 +185,27 @@ class FakeApi:
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}
         )
         self.thread.daemon = True
+
+    @property
+    def tokens(self) -> list[str]:
+        """The bearer token of every request, in order."""
+        with self.lock:
+            return [r.auth.removeprefix("Bearer ") for r in self.requests]
+
+    def paths(self) -> list[str]:
+        with self.lock:
+            return [r.path for r in self.requests]
+
+    def load(self, objects: dict[str, list[dict[str, Any]]]) -> None:
+        """Store objects as they are, by plural (`{"pods": [...]}`), without events."""
+        with self.lock:
+            by_plural = {c.plural: c for c in self.collections.values() if c.builtin}
+            for plural, objs in objects.items():
+                coll = by_plural[plural]
+                for obj in objs:
+                    meta = obj["metadata"]
+                    key = f"{meta.get('namespace', '')}/{meta['name']}"
+                    coll.objects[key if coll.namespaced else meta["name"]] = copy.deepcopy(obj)
 
     def start(self) -> FakeApi:
         self.thread.start()
@@ -277,7 +355,11 @@ class _Handler(BaseHTTPRequestHandler):
         data = json.dumps(body).encode()
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
+        if self.fake.stream:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        else:
+            self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
         if self.fake.drop_after_answer:  # close without saying so: the client's pool goes stale
@@ -290,9 +372,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _authorized(self) -> bool:
         auth = self.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ")
-        with self.fake.lock:
-            self.fake.tokens.append(token)
-        if token in self.fake.reject_tokens:
+        url = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        fake = self.fake
+        with fake.lock:
+            fake.requests.append(Request(self.command, url.path, query, auth))
+        accepted = fake.accept_tokens is None or token in fake.accept_tokens
+        if token in fake.reject_tokens or not accepted:
             self._send(401, _status(401, "Unauthorized", "Unauthorized"))
             return False
         return True
@@ -325,18 +411,64 @@ class _Handler(BaseHTTPRequestHandler):
             return
         url = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
-        coll = self.fake.collections.get(url.path)
+        coll, namespace = self._collection(url.path)
         if coll is None:
             self._send(404, _status(404, "not found", "NotFound"))
+            return
+        if coll.plural in self.fake.missing:
+            message = "the server could not find the requested resource"
+            self._send(404, _status(404, message, "NotFound"))
+            return
+        if coll.plural in self.fake.forbidden:
+            group = coll.api_version.split("/")[0] if "/" in coll.api_version else ""
+            scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
+            message = (
+                f'{coll.plural}.{group} is forbidden: User "scanner" cannot list resource '
+                f'"{coll.plural}" in API group "{group}" {scope}'
+            )
+            self._send(403, _status(403, message, "Forbidden"))
             return
         if query.get("watch") in ("1", "true"):
             self._watch(coll, query)
             return
-        with self.fake.lock:
+        self._list(coll, namespace, query)
+
+    def _collection(self, path: str) -> tuple[Collection | None, str | None]:
+        """The collection a list path names, and the namespace it is limited to."""
+        colls = self.fake.collections
+        head, sep, rest = path.partition("/namespaces/")
+        if sep and rest.count("/") == 1:
+            namespace, plural = rest.split("/")
+            coll = colls.get(f"{head}/{plural}")
+            if coll is not None and coll.namespaced:
+                return coll, namespace
+            return None, None
+        return colls.get(path), None
+
+    def _list(self, coll: Collection, namespace: str | None, query: dict[str, str]) -> None:
+        fake = self.fake
+        with fake.lock:
             coll.lists += 1
-            items = [copy.deepcopy(o) for _, o in sorted(coll.objects.items())]
-            rv = str(self.fake.rv)
+            items = [
+                copy.deepcopy(o)
+                for _, o in sorted(coll.objects.items())
+                if namespace is None or o["metadata"].get("namespace") == namespace
+            ]
+            rv = str(fake.rv)
+            expired = bool(query.get("continue")) and coll.plural in fake.expire_continue
+            if expired:
+                fake.expire_continue.discard(coll.plural)
+        if expired:
+            message = "The provided continue parameter is too old"
+            self._send(410, _status(410, message, "Expired"))
+            return
+        if coll.builtin:
+            for item in items:
+                item.pop("kind", None)
+                item.pop("apiVersion", None)
         limit = int(query.get("limit") or 0) or len(items) or 1
+        if fake.page_cap is not None:
+            limit = min(limit, fake.page_cap)
         start = int(query.get("continue") or 0)
         page = items[start : start + limit]
         meta: dict[str, Any] = {"resourceVersion": rv}
@@ -348,7 +480,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "kind": f"{coll.kind}List",
                 "apiVersion": coll.api_version,
                 "metadata": meta,
-                "items": page,
+                "items": None if fake.null_items and not page else page,
             },
         )
 
@@ -518,3 +650,36 @@ def wait_for(cond: Callable[[], object], timeout: float = 5.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.01)
+
+
+def verifying(ca: Path) -> ssl.SSLContext:
+    """A client TLS context trusting only the CA in `ca` (as a kubeconfig's
+    certificate-authority)."""
+    from podgate.io.kube import tls_context
+
+    return tls_context(ca.read_bytes())
+
+
+def client_for(api: FakeApi, ca: Path, token: str | None = "t", **options: Any) -> ApiClient:
+    """podgate's API client for the fake, trusting `ca`, with a static bearer token."""
+    from podgate.io.kube import ApiClient, Credentials
+
+    credentials = None if token is None else Credentials(token=token)
+    return ApiClient(api.url, ssl_context=verifying(ca), credentials=credentials, **options)
+
+
+def counting_exec_user(
+    runs: Path, token: str, api_version: str = "client.authentication.k8s.io/v1"
+) -> dict[str, Any]:
+    """A kubeconfig user whose exec plugin (this Python, run without a shell) counts its runs
+    in the file `runs` and prints the token that the Python expression `token` gives, with `n`
+    the number of runs before this one."""
+    script = (
+        "import json, pathlib; "
+        f"p = pathlib.Path({str(runs)!r}); n = len(p.read_text()) if p.exists() else 0; "
+        "p.write_text('x' * (n + 1)); "
+        f"print(json.dumps({{'apiVersion': {api_version!r}, 'kind': 'ExecCredential', "
+        f"'status': {{'token': {token}}}}}))"
+    )
+    command = {"command": sys.executable, "args": ["-c", script], "interactiveMode": "Never"}
+    return {"exec": {"apiVersion": api_version, **command}}
