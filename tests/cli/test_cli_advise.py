@@ -14,7 +14,9 @@ from click.testing import CliRunner
 from podgate.advisor import unchanged
 from podgate.advisor.advise import observe
 from podgate.cli.main import cli
+from podgate.io.kube import kubeconfig
 from tests.advisor.test_advisor_properties import EXAMPLE, load
+from tests.kube_fake import make_pki
 
 
 def run(*args: str, stdin: str | None = None) -> tuple[int, str]:
@@ -139,12 +141,12 @@ def test_live_reads_the_cluster(tmp_path: Path) -> None:
         mp.delenv("KUBECONFIG", raising=False)
         mp.delenv("KUBERNETES_SERVICE_HOST", raising=False)
         mp.setenv("HOME", str(tmp_path / "home"))
-        mp.setattr(live_tests.live, "SERVICE_ACCOUNT_DIR", tmp_path / "no-service-account")
-        certs = live_tests.certs.__wrapped__(_Factory(tmp_path))
-        gen = live_tests.api.__wrapped__(certs)
-        api = next(gen)
+        mp.setattr(kubeconfig, "SERVICE_ACCOUNT_DIR", tmp_path / "no-service-account")
+        pki = make_pki(tmp_path)
+        api = live_tests.cluster_api(pki)
         try:
-            kc = live_tests.write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
+            ca = pki.ca.read_bytes()
+            kc = live_tests.write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=ca)
             rc, out = run("advise", "--live", "--kubeconfig", str(kc), "-q", "-o", "json")
             assert rc == 0, out
             items = json.loads(out)["items"]
@@ -152,19 +154,9 @@ def test_live_reads_the_cluster(tmp_path: Path) -> None:
             assert len(policies) == 2
             assert "podgate.team-b.default" in policies
         finally:
-            gen.close()
+            api.stop()
     finally:
         mp.undo()
-
-
-class _Factory:
-    def __init__(self, base: Path) -> None:
-        self.base = base
-
-    def mktemp(self, name: str) -> Path:
-        path = self.base / name
-        path.mkdir()
-        return path
 
 
 def test_live_options_need_live() -> None:

@@ -25,6 +25,7 @@ from podgate.cli.kubectl import plugin_args
 from tests.io import test_live as lv
 
 # the local HTTPS API server and its certificates, from test_live
+pki = lv.pki
 certs = lv.certs
 api = lv.api
 
@@ -66,7 +67,7 @@ def test_plugin_args(given: list[str], run: list[str]) -> None:
 
 
 @pytest.fixture
-def plugin_env(tmp_path: Path, api: lv.FakeAPI, certs: lv.Certs) -> dict[str, str]:
+def plugin_env(tmp_path: Path, api: lv.FakeApi, certs: lv.Certs) -> dict[str, str]:
     """The environment kubectl hands a plugin: KUBECONFIG names the cluster, nothing else."""
     if not PLUGIN.is_file():
         pytest.skip(f"{PLUGIN} is missing: `pip install -e .` installs the console script")

@@ -131,13 +131,19 @@ def certs(pki: Pki) -> Certs:
     return Certs(pki.ca.read_bytes(), pki.other_ca.read_bytes(), pki.cert, pki.key)
 
 
-@pytest.fixture
-def api(pki: Pki) -> Iterator[FakeApi]:
+def cluster_api(pki: Pki) -> FakeApi:
+    """The fake API server, started, serving `cluster_objects()` as these tests expect: only
+    the bearer token TOKEN, PAGE_CAP items a page, 403 on roles, 404 on podsecuritypolicies."""
     state = FakeApi(pki, accept_tokens={TOKEN}, page_cap=PAGE_CAP)
     state.load(cluster_objects())
     state.forbidden = {"roles"}
     state.missing = {"podsecuritypolicies"}
-    state.start()
+    return state.start()
+
+
+@pytest.fixture
+def api(pki: Pki) -> Iterator[FakeApi]:
+    state = cluster_api(pki)
     try:
         yield state
     finally:
