@@ -10,7 +10,17 @@ from typing import Any
 import pytest
 
 from podgate.errors import LoadError
+from podgate.io import fastyaml
 from podgate.io.loader import load_documents, load_text
+
+
+@pytest.fixture(autouse=True, params=["fast", "libyaml"])
+def yaml_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every case here runs through both YAML paths: rapidyaml's (which hands to libyaml what
+    it cannot prove identical) and libyaml's alone."""
+    if request.param == "libyaml":
+        monkeypatch.setattr(fastyaml, "_RYML", None)
+    return str(request.param)
 
 
 def value_of(scalar: str) -> Any:

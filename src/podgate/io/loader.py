@@ -23,7 +23,7 @@ import orjson
 
 from podgate.errors import LoadError
 from podgate.io.inputs import EXTENSIONS, expand, hints, not_regular
-from podgate.io.stream import decode, json_start
+from podgate.io.stream import decode, json_depth_ok, json_start
 from podgate.io.yamldoc import MAX_DEPTH, yaml_documents
 from podgate.k8s import pod_spec_error
 
@@ -80,32 +80,8 @@ def _read(path: str, max_bytes: int) -> bytes:
     return data
 
 
-_STRUCTURE = bytes.maketrans(b"{}", b"[]")
-_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
-_STRING = re.compile(rb'"[^"]*"')
-_ESCAPE = re.compile(rb"\\.", re.DOTALL)
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 _ASCII_HEAD = re.compile(rb"[\t\n\x0b\x0c\r\x1c-\x1f ]*(.?)", re.DOTALL)
-
-
-def _json_depth_ok(text: bytes) -> bool:
-    """Whether no array or object in a valid JSON text nests deeper than MAX_DEPTH (the outermost
-    at depth 1), read from the text with C-level bytes operations rather than by walking every
-    decoded value: escapes and string contents are dropped, leaving the brackets, and each round
-    of removing every innermost `[]` pair lowers the depth by exactly one."""
-    if b"\\" in text:  # escapes occur only in strings: drop each, and what it escapes
-        text = _ESCAPE.sub(b"", text)
-    brackets = text.translate(_STRUCTURE, _NOT_STRUCTURE)  # quotes and [ ] only
-    # Two adjacent quotes open and close a string with no bracket in it, or close one and open
-    # the next: dropping them keeps every bracket inside or outside a string as it was.
-    brackets = brackets.replace(b'""', b"")
-    if b'"' in brackets:
-        brackets = _STRING.sub(b"", brackets)
-    for _ in range(MAX_DEPTH):
-        if not brackets:
-            return True
-        brackets = brackets.replace(b"[]", b"")
-    return not brackets
 
 
 def _too_deep(file: str, index: int) -> LoadError:
@@ -150,7 +126,7 @@ def _json_stream(text: str, start: int, file: str) -> Iterator[Document]:
     except orjson.JSONDecodeError as e:
         first_error: Exception = e
     else:
-        if not _json_depth_ok(text.encode()):
+        if not json_depth_ok(text.encode(), MAX_DEPTH):
             raise _too_deep(file, 0)
         yield from _objects(data, file, 0, _line_of(text, start), [])
         return
@@ -173,7 +149,7 @@ def _json_stream(text: str, start: int, file: str) -> Iterator[Document]:
         )
     ends = [p for p, _ in values[1:]] + [pos]
     for index, ((at, value), end) in enumerate(zip(values, ends, strict=True)):
-        if not _json_depth_ok(text[at:end].encode()):
+        if not json_depth_ok(text[at:end].encode(), MAX_DEPTH):
             raise _too_deep(file, index)
         yield from _objects(value, file, index, _line_of(text, at), [])
     if error is not None:  # one value, then something else: the rest is YAML
@@ -198,7 +174,9 @@ def _load_ascii_json(raw: bytes, file: str) -> list[Document] | None:
     head = _ASCII_HEAD.match(raw)
     if head is None or head.group(1) != b"{":
         return None
-    depth_ok = _json_depth_ok(raw)  # before decoding: its copies of the text come and go first
+    depth_ok = json_depth_ok(
+        raw, MAX_DEPTH
+    )  # before decoding: its copies of the text come and go first
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:

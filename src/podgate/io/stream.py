@@ -80,3 +80,29 @@ def pieces(text: str, first_line: int = 1) -> Iterator[Piece]:
         line = sep_line + 1
     if start < len(text):
         yield Piece(text[start:] if start else text, line)
+
+
+_STRUCTURE = bytes.maketrans(b"{}", b"[]")
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
+_STRING = re.compile(rb'"[^"]*"')
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+
+
+def json_depth_ok(text: bytes, limit: int) -> bool:
+    """Whether no array or object in a valid JSON text nests deeper than `limit` (the outermost
+    at depth 1), read from the text with C-level bytes operations rather than by walking every
+    decoded value: escapes and string contents are dropped, leaving the brackets, and each round
+    of removing every innermost `[]` pair lowers the depth by exactly one."""
+    if b"\\" in text:  # escapes occur only in strings: drop each, and what it escapes
+        text = _ESCAPE.sub(b"", text)
+    brackets = text.translate(_STRUCTURE, _NOT_STRUCTURE)  # quotes and [ ] only
+    # Two adjacent quotes open and close a string with no bracket in it, or close one and open
+    # the next: dropping them keeps every bracket inside or outside a string as it was.
+    brackets = brackets.replace(b'""', b"")
+    if b'"' in brackets:
+        brackets = _STRING.sub(b"", brackets)
+    for _ in range(limit):
+        if not brackets:
+            return True
+        brackets = brackets.replace(b"[]", b"")
+    return not brackets

@@ -1,0 +1,415 @@
+"""The fast path for YAML documents: rapidyaml (the C++ ryml library) parses a `---` piece and
+writes it out as JSON, orjson reads that JSON; what is built is exactly what the libyaml path
+(`yamldoc`, valued by `goyaml`) would have made of the piece, or the piece goes that way.
+
+The strings of the JSON (all of them, also those in a value a later duplicate key replaces)
+and the text of the piece prove it, and the piece goes back to the libyaml path (`read`
+returns None) whenever they cannot:
+
+- ryml writes a plain scalar bare only in a few forms (`true`, `false`, `null`, and decimal
+  numbers), and every other plain scalar as a JSON string, so a JSON string is ambiguous when
+  go-yaml would read the same text, written plain, as something other than that string (`yes`,
+  `~`, `0x1F`, `017`, `1_000`, `.inf`): such a piece goes the slow way, unless ryml always
+  writes that text bare when it is plain (`"8080"`, `"true"`: then it was quoted);
+- a bare number is valued as go-yaml values it (a whole float is an int, an int past int64 a
+  float); one JSON cannot hold (`1e999`) makes orjson fail, and the piece goes the slow way;
+- keys: only keys that read as the same string whether plain or quoted (so `80:`, `yes:`,
+  `<<:` and `~:` go the slow way, which tracks what a key was before it became a string);
+- the text itself: anything ryml and libyaml might read differently, or that only the libyaml
+  path handles (anchors, aliases, tags, `?` keys, directives, `...`, merge keys, tabs, CR,
+  control characters, Unicode line breaks, a BOM), sends the piece the slow way before ryml
+  sees it; so does nesting near the depth limit, and anything ryml refuses (libyaml then gives
+  the error it gives today). With no aliases a piece's nodes are bounded by its text: no bomb.
+
+Lines: a piece's object starts on its first line that holds more than blanks or a comment; the
+items of a top-level `items:` block sequence are found by their `-` lines, each checked against
+the item's first key, or the piece goes the slow way.
+
+ryml prints its parse errors on file descriptor 2 itself; while it runs (one thread at a time),
+descriptor 2 is a temporary file, and what others wrote there meanwhile is passed on."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import math
+import os
+import re
+import tempfile
+import threading
+from types import ModuleType
+from typing import Any, Protocol, cast
+
+import orjson
+
+from podgate.io import goyaml
+from podgate.io.stream import Piece, json_depth_ok
+
+SAFE_DEPTH = 190  # below yamldoc.MAX_DEPTH with room: the slow path words the refusal
+
+
+class _Ryml(Protocol):
+    """The part of the `ryml` module (no type stubs ship with it) used here."""
+
+    def parse_in_arena(self, buf: bytes) -> object: ...
+
+    def emit_json(self, tree: object) -> str | bytes | memoryview: ...
+
+
+def _load_ryml() -> _Ryml | None:
+    try:
+        module: ModuleType = importlib.import_module("ryml")
+    except ImportError:  # no wheel for this platform: everything goes the libyaml way
+        return None
+    return cast(_Ryml, module)
+
+
+_RYML = _load_ryml()
+
+
+def available() -> bool:
+    return _RYML is not None
+
+
+# Anything below sends the piece to the libyaml path before ryml parses it. First: every
+# character libyaml's reader or scanner treats specially or refuses, and every one the two
+# might read differently (tab, CR, C0/C1 controls, DEL, NEL, LS, PS, BOM, surrogates, U+FFFE/F).
+_ASCII_OK = b"\n" + bytes(range(0x20, 0x7F))  # and every byte of a multi-byte character
+_ODD_CHAR = re.compile(
+    r"[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
+# anchors, aliases, tags, explicit keys where a token starts (also inside quotes: such a
+# string costs a slow read, never a wrong one)
+_TOKEN_MARKS = "&*!?"
+_BEFORE_TOKEN = frozenset(" \n[]{},")
+_ESCAPE = re.compile(r"\\[^\"\\/bfnrtu]")  # escapes beyond JSON's own
+
+
+def _at_token_start(text: str, mark: str) -> bool:
+    at = text.find(mark)
+    while at >= 0:
+        if at == 0 or text[at - 1] in _BEFORE_TOKEN:
+            return True
+        at = text.find(mark, at + 1)
+    return False
+
+
+def _plain_text(text: str, data: bytes) -> bool:
+    """Whether nothing in `text` (`data` encoded) needs the libyaml path (see the module's
+    doc)."""
+    odd = data.translate(None, _ASCII_OK)
+    if odd and (odd.isascii() or _ODD_CHAR.search(text) is not None):
+        return False
+    if "<<" in text:  # merge keys
+        return False
+    if any(_at_token_start(text, mark) for mark in _TOKEN_MARKS):
+        return False
+    for start in ("%", "..."):  # directives, document end markers
+        if text.startswith(start) or "\n" + start in text:
+            return False
+    return "\\" not in text or _ESCAPE.search(text) is None
+
+
+_CONTENT = re.compile(r"^ *[^ \n#]", re.MULTILINE)
+# ryml writes these plain scalars bare (tests/io/test_fastyaml.py holds ryml to it): a JSON
+# string of this form was quoted in the YAML
+_RYML_BARE = re.compile(
+    r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?|-?[1-9][0-9]*(?:\.[0-9]+)?[eE][-+]?[0-9]+"
+)
+_RYML_BARE_WORDS = frozenset(("true", "false", "null"))
+_ITEMS_LINE = re.compile(r"^items:[ ]*(?:#.*)?$", re.MULTILINE)
+_STR_TAGS = frozenset((goyaml.STR, goyaml.TIMESTAMP))
+MAX_KEY = 1000  # libyaml's implicit keys end at 1,024 characters; longer ones go the slow way
+
+
+class _Slow(Exception):
+    """This piece cannot be shown identical here: read it the libyaml way."""
+
+
+_FD2 = threading.Lock()  # held while descriptor 2 is not itself
+
+
+class _Stderr:
+    """File descriptor 2 redirected to a temporary file while ryml runs."""
+
+    def __init__(self) -> None:
+        with _FD2:
+            self.saved = os.dup(2)
+        self.capture = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
+
+    def close(self) -> None:
+        os.close(self.saved)
+        self.capture.close()
+
+    @contextlib.contextmanager
+    def quiet(self) -> Any:
+        with _FD2:
+            os.dup2(self.capture.fileno(), 2)
+            failed = True
+            try:
+                yield
+                failed = False
+            finally:
+                os.dup2(self.saved, 2)
+                self._pass_on(drop_ryml=failed)
+
+    def _pass_on(self, drop_ryml: bool) -> None:
+        fd = self.capture.fileno()
+        if os.fstat(fd).st_size == 0:
+            return
+        os.lseek(fd, 0, os.SEEK_SET)
+        chunks = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        text = b"".join(chunks)
+        if drop_ryml:  # ryml's own two lines about the error it raised
+            text = re.sub(
+                rb"(?m)^line=\d+ col=\d+ [^\n]*ERROR: [^\n]*\n(?:[^\n]*\(detected here\)\n)?",
+                b"",
+                text,
+            )
+        if text:
+            os.write(self.saved, text)
+
+
+INT64_MAX = goyaml.INT64_MAX
+_JSON_STRING = re.compile(rb'"([^"\\]*(?:\\.[^"\\]*)*)"')
+_NUMBER_AFTER_KEY = re.compile(rb'": -?[0-9]+(?:[.eE]|[0-9]{18})')
+_NUMBER_IN_LIST = re.compile(rb"[,\[]-?[0-9]+(?:[.eE]|[0-9]{18})")
+_MEMO_SIZE = 50_000
+# what is known of a JSON string as ryml writes it (escapes undone by `_json_text`): it is
+# the value the libyaml path gives, plain or quoted, as a key and as a value ...
+_GOOD: set[bytes] = set()
+# ... or: (None if it is that value either way, else the value, which it is only if it was
+# quoted; whether it is that key either way)
+_VERDICTS: dict[bytes, tuple[str | None, bool]] = {}
+# the first bytes of the plain scalars go-yaml may read as other than a string (goyaml's
+# hints), and of escapes; a JSON string starting otherwise is itself, plain or quoted
+_HINT_BYTES = frozenset(bytes([c]) for c in b"+-.0123456789yYnNtTfFoO~<\\") | {b""}
+
+
+def _numbers_to_settle(raw: bytes) -> bool:
+    """Whether ryml's JSON may hold a bare float, or an int past int64 (19 digits or more),
+    which the libyaml path values otherwise than orjson reads them: a number after a key, or
+    after `[` or `,` once the spaces ryml indents with are gone (or such text in a string: the
+    walk then finds nothing to settle)."""
+    if _NUMBER_AFTER_KEY.search(raw) is not None:
+        return True
+    return _NUMBER_IN_LIST.search(raw.translate(None, b" \n")) is not None
+
+
+def _json_text(found: bytes) -> str:
+    if b"\\" in found:
+        text: str = orjson.loads(b'"' + found + b'"')
+        return text
+    return found.decode()
+
+
+def _number(value: Any) -> Any:
+    """A bare JSON number as the libyaml path values the same plain scalar: a whole float is
+    an int, an int past int64 a float (orjson refuses what is out of float's range)."""
+    if type(value) is int:
+        return float(value) if value > INT64_MAX else value
+    if math.isinf(value) or math.isnan(value):
+        raise _Slow
+    return goyaml.json_value(goyaml.FLOAT, value)
+
+
+def _settle_map(obj: dict[str, Any]) -> None:
+    for k, v in obj.items():
+        kind = type(v)
+        if kind is float or kind is int:
+            obj[k] = _number(v)
+        elif kind is dict:
+            _settle_map(v)
+        elif kind is list:
+            _settle_list(v)
+
+
+def _settle_list(items: list[Any]) -> None:
+    for i, v in enumerate(items):
+        kind = type(v)
+        if kind is float or kind is int:
+            items[i] = _number(v)
+        elif kind is dict:
+            _settle_map(v)
+        elif kind is list:
+            _settle_list(v)
+
+
+class Reader:
+    """Reads the pieces of one file the fast way. `close()` when done."""
+
+    __slots__ = ("stderr",)
+
+    def __init__(self) -> None:
+        self.stderr: _Stderr | None = None
+
+    def close(self) -> None:
+        if self.stderr is not None:
+            self.stderr.close()
+            self.stderr = None
+
+    def read(self, piece: Piece) -> tuple[int, Any, list[int]] | None:
+        """(line, value, lines of `items[*]`) of a piece, or None when the libyaml path must
+        read it (it then gives the same answer, or the error)."""
+        ryml = _RYML
+        text = piece.text
+        if ryml is None:
+            return None
+        data = text.encode()
+        if not _plain_text(text, data):
+            return None
+        first = _CONTENT.search(text)
+        if first is None:
+            return None
+        try:
+            if self.stderr is None:
+                self.stderr = _Stderr()
+            with self.stderr.quiet():
+                out = ryml.emit_json(ryml.parse_in_arena(data))
+            raw = out.encode() if isinstance(out, str) else bytes(out)
+            self._check_strings(raw, text)
+            if not json_depth_ok(raw, SAFE_DEPTH):
+                raise _Slow
+            value = orjson.loads(raw)
+            if type(value) is not dict:
+                raise _Slow
+            if _numbers_to_settle(raw):
+                _settle_map(value)
+            line_no = piece.line + text.count("\n", 0, first.start())
+            return line_no, value, self._item_lines(piece, value, first.start())
+        except (_Slow, orjson.JSONDecodeError):
+            return None
+        except Exception:  # noqa: BLE001 - ryml's errors (SWIG classes), or any other: the
+            return None  # libyaml path reads the piece and gives today's answer or error
+
+    def _check_strings(self, raw: bytes, text: str) -> None:
+        """Every string in ryml's JSON (also in values a later duplicate key replaced, which
+        orjson drops but the libyaml path still checks) must be what the libyaml path reads:
+        keys strings whether plain or quoted; values that too, or quoted in `text`."""
+        fresh = set(_JSON_STRING.findall(raw)) - _GOOD
+        if not fresh:
+            return
+        for found in fresh:
+            if found[:1] not in _HINT_BYTES:
+                if len(_GOOD) < _MEMO_SIZE:
+                    _GOOD.add(found)  # go-yaml reads every such plain scalar as a string
+                continue
+            verdict = _VERDICTS.get(found)
+            if verdict is None:
+                value = _json_text(found)
+                verdict = (None if _means_itself(value) else value, _key_means_itself(value))
+                if len(_VERDICTS) < _MEMO_SIZE:
+                    _VERDICTS[found] = verdict
+            string, key_ok = verdict
+            if string is None and key_ok:
+                if len(_GOOD) < _MEMO_SIZE:
+                    _GOOD.add(found)
+                continue
+            if string is not None and _maybe_plain(string, text):
+                raise _Slow
+            if not key_ok and b'"' + found + b'":' in raw:
+                raise _Slow
+
+    def _item_lines(self, piece: Piece, value: dict[str, Any], start: int) -> list[int]:
+        """The lines of the items of a top-level `items` list, as the libyaml path gives them."""
+        items = value.get("items")
+        if not isinstance(items, list) or not items:
+            return []
+        text = piece.text
+        if text[start] == " " or text[start] in "[{":
+            raise _Slow  # an indented or flow root: not scanned here
+        found = list(_ITEMS_LINE.finditer(text))
+        if len(found) != 1:
+            raise _Slow
+        lines = text[found[0].end() + 1 :].split("\n")
+        base = piece.line + text.count("\n", 0, found[0].end()) + 1
+        out: list[int] = []
+        indent: int | None = None
+        waiting = False  # a `-` alone on its line: the item starts on the next content line
+        for n, line in enumerate(lines):
+            body = line.lstrip(" ")
+            if not body or body.startswith("#"):
+                continue
+            at = len(line) - len(body)
+            if waiting:
+                if indent is None or at <= indent:
+                    raise _Slow
+                out.append(base + n)
+                waiting = False
+                self._check_item(items, len(out) - 1, body)
+                continue
+            if indent is None:
+                if not (body == "-" or body.startswith("- ")):
+                    raise _Slow  # `items:` then a flow list or nothing: not scanned here
+                indent = at
+            if at < indent or (at == indent and not (body == "-" or body.startswith("- "))):
+                break  # the next top-level key
+            if at > indent:
+                continue
+            rest = body[1:].lstrip(" ")
+            if not rest or rest.startswith("#"):
+                waiting = True
+                continue
+            out.append(base + n)
+            self._check_item(items, len(out) - 1, rest)
+        if waiting or len(out) != len(items):
+            raise _Slow
+        return out
+
+    @staticmethod
+    def _check_item(items: list[Any], index: int, body: str) -> None:
+        """The text an item starts with must be its first key, followed by `:`."""
+        if index >= len(items):
+            raise _Slow
+        item = items[index]
+        if type(item) is not dict or not item:
+            raise _Slow
+        key = next(iter(item))
+        if not body.startswith((key + ":", key + " :")):
+            raise _Slow
+
+
+def _means_itself(text: str) -> bool:
+    """Whether a JSON string `text` is the value the libyaml path gives its scalar: go-yaml
+    reads the same text plain as that string, or ryml would have written it bare had it been
+    plain (so it was quoted)."""
+    if not text:
+        return True  # a plain empty scalar is null, which ryml writes as null
+    tag, value = goyaml.resolve(goyaml.PLAIN, text)
+    if tag in _STR_TAGS and value == text:
+        return True
+    return text in _RYML_BARE_WORDS or _RYML_BARE.fullmatch(text) is not None
+
+
+_RYML_SPELLS = re.compile(r"[-+]?\.(?:inf|nan)", re.IGNORECASE)
+_QUOTES = "'\""
+
+
+def _maybe_plain(value: str, text: str) -> bool:
+    """Whether `value` (a string go-yaml reads otherwise when plain: `True`, `yes`, `0755`)
+    may be written plain in `text`. A plain scalar is its own text, and a plain scalar never
+    starts or ends with a quote; so if every place `value` occurs in the text is between two
+    like quotes, it was quoted wherever it occurs as a whole scalar (a quoted one may also be
+    written with escapes, and then does not occur at all)."""
+    if _RYML_SPELLS.fullmatch(value) is not None:
+        return True  # ryml writes plain `inf`, `-inf`, `infinity`, `nan` as these
+    at = text.find(value)
+    while at >= 0:
+        end = at + len(value)
+        quoted = at > 0 and end < len(text) and text[at - 1] == text[end] and text[end] in _QUOTES
+        if not quoted:
+            return True
+        at = text.find(value, at + 1)
+    return False
+
+
+def _key_means_itself(text: str) -> bool:
+    """Whether a key reads as the same string (and was a string) whether plain or quoted."""
+    if not text:
+        return False  # a plain empty key is null: refused by the slow path
+    tag, value = goyaml.resolve(goyaml.PLAIN, text)
+    return tag in _STR_TAGS and value == text

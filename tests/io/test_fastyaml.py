@@ -1,0 +1,457 @@
+"""The rapidyaml fast path (`io/fastyaml.py`) gives exactly what the libyaml path gives: the same
+objects (types and key order included), the same lines, the same errors, on every YAML document
+of the test corpora and on generated YAML; and it hands back what it cannot prove identical."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import ryml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from podgate.errors import LoadError
+from podgate.io import fastyaml, yamldoc
+from podgate.io.stream import Piece, decode, json_start, pieces
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPORA = [
+    ROOT / "tests" / "corpus",
+    ROOT / "tests" / "pss_fixtures",
+    ROOT / "examples",
+    ROOT / "tests" / "psp_conformance",
+    ROOT.parent / "shared" / "conformance",
+]
+
+
+def outcome(text: str, fast: bool) -> Any:
+    """Everything `yaml_documents` says about a text, in a form that tells 1 from 1.0 from
+    True and keeps key order; or the error, with its file, document and line."""
+    try:
+        docs = list(yamldoc.yaml_documents(text, "f.yaml", fast=fast))
+    except LoadError as e:
+        return ("error", str(e), e.file, e.document, e.line)
+    return [(i, line, orjson.dumps(value), items) for i, line, value, items in docs]
+
+
+def assert_same(text: str) -> None:
+    assert outcome(text, fast=True) == outcome(text, fast=False)
+
+
+def fast_read(text: str) -> tuple[int, Any, list[int]] | None:
+    reader = fastyaml.Reader()
+    try:
+        return reader.read(Piece(text, 1))
+    finally:
+        reader.close()
+
+
+def slow_read(text: str) -> tuple[int, Any, list[int]] | None:
+    found = yamldoc._read_piece(Piece(text, 1), "f.yaml", 0, yamldoc.Values())
+    return None if found is None else found[1:]
+
+
+# ---- the corpora ----
+
+
+def _yaml_files() -> list[Path]:
+    out: list[Path] = []
+    for root in CORPORA:
+        for dirpath, _, names in os.walk(root):
+            out.extend(
+                Path(dirpath, n) for n in sorted(names) if n.endswith((".yaml", ".yml", ".json"))
+            )
+    return sorted(out)
+
+
+def test_every_corpus_document_reads_the_same_both_ways_and_most_go_fast() -> None:
+    files = _yaml_files()
+    assert len(files) > 2000  # the corpora are there (the PSS fixtures alone hold 2,048)
+    fast = slow = 0
+    for path in files:
+        text = decode(path.read_bytes())
+        if json_start(text) is not None:
+            continue
+        assert outcome(text, fast=True) == outcome(text, fast=False), path
+        reader = fastyaml.Reader()
+        try:
+            for piece in pieces(text):
+                if reader.read(piece) is None:
+                    slow += 1
+                else:
+                    fast += 1
+        except LoadError:
+            pass
+        finally:
+            reader.close()
+    assert fast > 6000
+    assert slow < fast // 50
+
+
+# ---- what goes fast and what goes slow ----
+
+DEPLOYMENT = """\
+# a comment first
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web, tier: "front"}
+  annotations:
+    a: "true"
+    b: '8080'
+spec:
+  replicas: 3
+  template:
+    spec:
+      containers:
+      - name: c
+        image: nginx:1.25
+        args: ["-c", 'x', plain]
+        ports:
+        - containerPort: 8080
+        securityContext:
+          privileged: false
+          runAsUser: 1.0e3
+      managedFields:
+        f:spec: {}
+    status:
+      conditions:
+      - type: Ready
+        status: 'True'
+"""
+
+
+def test_a_typical_manifest_goes_fast_and_reads_as_the_libyaml_path_reads_it() -> None:
+    found = fast_read(DEPLOYMENT)
+    assert found is not None
+    assert orjson.dumps(found[1]) == orjson.dumps(slow_read(DEPLOYMENT)[1])  # type: ignore[index]
+    assert found[0] == 2
+    container = found[1]["spec"]["template"]["spec"]["containers"][0]
+    assert container["securityContext"] == {"privileged": False, "runAsUser": 1000}
+    assert type(container["securityContext"]["runAsUser"]) is int
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("a: yes\n", id="plain-yes-is-written-as-a-string-by-ryml"),
+        pytest.param("a: 'yes'\nb: yes\n", id="quoted-and-plain-yes"),
+        pytest.param("a: True\n", id="plain-True"),
+        pytest.param("a: 'True'\nb: x True\n", id="quoted-True-beside-True-unquoted"),
+        pytest.param("a: ~\n", id="tilde"),
+        pytest.param("a: 0x1F\n", id="hex"),
+        pytest.param("a: 017\n", id="leading-zero-octal"),
+        pytest.param("a: 0e0\n", id="zero-exponent-ryml-quotes"),
+        pytest.param("a: inf\n", id="inf-ryml-writes-dot-inf"),
+        pytest.param("a: nan\n", id="nan-ryml-writes-dot-nan"),
+        pytest.param("a: '.inf'\n", id="quoted-dot-inf"),
+        pytest.param("a: 1e999\n", id="out-of-range-float"),
+        pytest.param("a: +1\n", id="plus-sign-int"),
+        pytest.param("80: x\n", id="int-key"),
+        pytest.param("yes: x\n", id="bool-key"),
+        pytest.param("a: &x 1\nb: *x\n", id="alias"),
+        pytest.param("a: !!str 1\n", id="tag"),
+        pytest.param("a: {b: 1}\n<<: {c: 2}\n", id="merge-key"),
+        pytest.param("? a\n: 1\n", id="explicit-key"),
+        pytest.param("%YAML 1.1\n---\na: 1\n", id="directive"),
+        pytest.param("a: 1\n...\n", id="document-end"),
+        pytest.param("a:\tb\n", id="tab"),
+        pytest.param("a: b\r\n", id="cr"),
+        pytest.param("a: b\x85c\n", id="nel"),
+        pytest.param("a: b\u2028c\n", id="line-separator"),
+        pytest.param('a: "\\N"\n', id="yaml-only-escape"),
+        pytest.param("a: - b\n", id="ryml-parse-error"),
+        pytest.param("- a\n", id="sequence-root"),
+        pytest.param("# nothing\n", id="no-content"),
+        pytest.param("a: [1, 2\n", id="unclosed-flow"),
+    ],
+)
+def test_what_the_fast_path_cannot_prove_goes_the_libyaml_way(text: str) -> None:
+    assert fast_read(text) is None
+    assert_same(text)
+
+
+def test_ryml_errors_print_nothing(capfd: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(LoadError, match="invalid YAML"):
+        list(yamldoc.yaml_documents("a: - b\n", "f.yaml"))
+    assert capfd.readouterr().err == ""
+
+
+def test_what_others_write_on_stderr_meanwhile_is_passed_on(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    reader = fastyaml.Reader()
+    try:
+        assert reader.read(Piece("a: 1\n", 1)) is not None
+        stderr = reader.stderr
+        assert stderr is not None
+        with stderr.quiet():
+            os.write(2, b"someone else\n")
+    finally:
+        reader.close()
+    assert capfd.readouterr().err == "someone else\n"
+
+
+ITEMS = """\
+apiVersion: v1
+kind: PodList
+items:
+- metadata: {name: a}
+  spec: {containers: []}
+# between
+-
+  metadata:
+    name: b
+  spec:
+    containers: []
+- # a comment after the dash
+  metadata: {name: c}
+  spec: {containers: []}
+metadata: {}
+"""
+
+
+def test_item_lines_are_the_lines_the_libyaml_path_gives() -> None:
+    found = fast_read(ITEMS)
+    assert found is not None
+    assert found[2] == [4, 8, 13]
+    assert found[2] == slow_read(ITEMS)[2]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("kind: L\nitems: [{a: 1}]\n", id="flow-items"),
+        pytest.param("kind: L\nitems:\n- 1\n", id="scalar-item"),
+        pytest.param('kind: L\nitems:\n- "a": 1\n', id="quoted-first-key"),
+        pytest.param("kind: L\nitems:\n- a: 1\nitems:\n- c: 1\n", id="items-key-twice"),
+        pytest.param("  kind: L\n  items:\n  - a: 1\n", id="indented-root"),
+    ],
+)
+def test_items_the_line_scan_cannot_place_go_the_libyaml_way(text: str) -> None:
+    assert fast_read(text) is None
+    assert_same(text)
+
+
+def test_nesting_near_the_limit_goes_the_libyaml_way_and_is_refused_there() -> None:
+    text = "a: " + "[" * 250 + "]" * 250 + "\n"
+    assert fast_read(text) is None
+    assert_same(text)
+    assert outcome(text, fast=True)[0] == "error"
+
+
+# ---- ryml keeps to what the fast path relies on ----
+
+
+@given(st.from_regex(fastyaml._RYML_BARE, fullmatch=True) | st.sampled_from(["true", "false"]))
+@settings(max_examples=300, deadline=None)
+def test_ryml_writes_these_plain_scalars_bare(text: str) -> None:
+    """So a JSON string of one of these forms was quoted in the YAML."""
+    out = json.loads(ryml.emit_json(ryml.parse_in_arena(f"k: {text}\n".encode())))
+    assert not isinstance(out["k"], str)
+
+
+# ---- generated YAML ----
+
+
+def words(text: str) -> list[str]:
+    return text.split()
+
+
+SCALARS = [
+    # booleans, nulls, merge, the go-yaml table
+    *words("y Y n N yes Yes YES no No on On ON off Off OFF true True TRUE false False FALSE"),
+    *words("~ null Null NULL << ="),
+    # integers in every base and form
+    *words("0 -0 +0 7 -7 +12 017 0o17 0O17 0x1F 0X1f 0b101 -0b11 1_000 0_7 08 09"),
+    *words("9223372036854775807 9223372036854775808 -9223372036854775808 -9223372036854775809"),
+    *words("18446744073709551615 18446744073709551616 99999999999999999999999"),
+    # floats
+    *words("1.5 -1.5 .5 -.5 +.5 1. 1.0 -0.0 1e3 1E3 1e+3 1e-3 1.e3 .1e3 0e0 0.e0 1e999 1e-400"),
+    *words(".inf -.inf +.inf .Inf .INF .nan .NaN .NAN inf -inf infinity nan NaN 1_0.5"),
+    # timestamps and look-alikes
+    "2001-12-14",
+    "2001-12-14T21:59:43.10Z",
+    "2001-12-14 21:59:43.10",
+    "2001-12-14t21:59:43.10-05:00",
+    "2001-13-14",
+    "1:30",
+    "190:20:30",
+    # strings
+    *words("a x web nginx:1.25 policy/v1beta1 run-as-non-root RuntimeDefault é ü 日本 🙂 -- ?x"),
+    "NT AUTHORITY\\SYSTEM",
+    "*/15 * * * *",
+    "a #b",
+    "a: b",
+    "it's",
+    'say "hi"',
+    "",
+    " lead",
+    "trail ",
+    "two\nlines",
+    "tab\there",
+    "x\\ny",
+]
+# what manifests mostly hold (so that most generated pieces go the fast way)
+COMMON = [
+    *words("web nginx:1.25 RuntimeDefault Always TCP 0 1 3 8080 65534 1.5 true false null"),
+    *words("'8080' 'True' \"true\" '1.5' '' 2026-11-01T08:00:00Z x.y/z"),
+    "a b c",
+    "multi\nline\ntext\n",
+]
+KEYS = [
+    *words("a b name image ports items kind spec metadata f:spec . x.y/z app.kubernetes.io/name"),
+    *words("80 yes on ~ true 1.5 0x10 << = '' é"),
+]
+
+
+def _plain_ok(text: str) -> bool:
+    return bool(text) and "\n" not in text and text == text.strip()
+
+
+@st.composite
+def scalar(draw: st.DrawFn, flow: bool = False) -> str:
+    text = draw(
+        st.sampled_from(SCALARS)
+        | st.text(st.sampled_from("aZ09 .:-_#'\"\\é"), max_size=8)
+        | st.sampled_from(COMMON)
+        | st.sampled_from(COMMON)
+        | st.sampled_from(COMMON)
+        | st.sampled_from(COMMON)
+    )
+    styles = ["single", "double"]
+    if _plain_ok(text):
+        styles += ["plain"] * 4
+    if not flow and "\n" in text:
+        styles += ["literal", "folded"]
+    style = draw(st.sampled_from(styles))
+    if style == "plain":
+        return text
+    if style == "single":
+        return "'" + text.replace("'", "''").replace("\n", "\n\n") + "'"
+    if style == "double":
+        return json.dumps(text, ensure_ascii=draw(st.booleans()))
+    chomp = draw(st.sampled_from(["", "-", "+"]))
+    indicator = "|" if style == "literal" else ">"
+    return indicator + chomp + "\n" + "".join(f"@@{line}\n" for line in text.split("\n"))
+
+
+@st.composite
+def flow_value(draw: st.DrawFn, depth: int = 0) -> str:
+    kind = draw(st.sampled_from(["scalar", "scalar", "map", "list"] if depth < 3 else ["scalar"]))
+    if kind == "scalar":
+        return draw(scalar(flow=True))
+    n = draw(st.integers(0, 3))
+    if kind == "list":
+        return "[" + ", ".join(draw(flow_value(depth + 1)) for _ in range(n)) + "]"
+    pairs = [f"{draw(st.sampled_from(KEYS))}: {draw(flow_value(depth + 1))}" for _ in range(n)]
+    return "{" + ", ".join(pairs) + "}"
+
+
+@st.composite
+def block(draw: st.DrawFn, indent: int, depth: int = 0) -> list[str]:
+    """Lines of a block mapping at `indent`, its values of every kind."""
+    lines: list[str] = []
+    pad = " " * indent
+    used: set[str] = set()
+    for _ in range(draw(st.integers(1, 4))):
+        key = draw(st.sampled_from(KEYS) | st.sampled_from(KEYS[:13]))
+        if key in used and draw(st.booleans()):
+            continue
+        used.add(key)
+        if draw(st.integers(0, 9)) == 0:
+            lines.append(pad + "# " + draw(st.sampled_from(["c", "x: 1", "- a"])))
+        kind = draw(st.sampled_from(["scalar"] * 3 + ["flow", "map", "list", "empty"]))
+        if kind == "map" and depth < 4:
+            lines.append(f"{pad}{key}:")
+            lines.extend(draw(block(indent + draw(st.sampled_from([1, 2, 4])), depth + 1)))
+        elif kind == "list" and depth < 4:
+            lines.append(f"{pad}{key}:")
+            seq_pad = pad + " " * draw(st.sampled_from([0, 2]))
+            for _ in range(draw(st.integers(1, 3))):
+                if draw(st.booleans()):
+                    inner = draw(block(len(seq_pad) + 2, depth + 1))
+                    lines.append(seq_pad + "- " + inner[0][len(seq_pad) + 2 :])
+                    lines.extend(inner[1:])
+                else:
+                    lines.extend(_value_lines(f"{seq_pad}-", draw(scalar()), len(seq_pad) + 2))
+        elif kind == "flow":
+            lines.append(f"{pad}{key}: {draw(flow_value())}")
+        elif kind == "empty":
+            lines.append(f"{pad}{key}:" + draw(st.sampled_from(["", " ", " # c"])))
+        else:
+            comment = " # c" if draw(st.integers(0, 5)) == 0 else ""
+            lines.extend(_value_lines(f"{pad}{key}:", draw(scalar()) + comment, indent + 2))
+    return lines
+
+
+def _value_lines(head: str, value: str, indent: int) -> list[str]:
+    first, *rest = value.split("\n")
+    pad = " " * indent
+    return [f"{head} {first}".rstrip(" ") if first else head] + [
+        (pad + line.replace("@@", "")) if line.startswith("@@") else line for line in rest
+    ]
+
+
+@st.composite
+def yaml_file(draw: st.DrawFn) -> str:
+    docs = []
+    for _ in range(draw(st.integers(1, 3))):
+        lines = draw(block(0))
+        if draw(st.integers(0, 3)) == 0:  # a List with items the line scan must place
+            lines = ["kind: PodList", "items:"]
+            for _ in range(draw(st.integers(1, 3))):
+                inner = draw(block(2, 1))
+                lines.append("- " + inner[0][2:])
+                lines.extend(inner[1:])
+        if draw(st.integers(0, 4)) == 0:
+            lines.insert(0, "# leading comment")
+        docs.append("\n".join(lines) + "\n")
+    sep = draw(st.sampled_from(["---\n", "--- # doc\n", "---\n\n"]))
+    text = sep.join(docs)
+    if draw(st.integers(0, 5)) == 0:
+        text = "---\n" + text
+    return text
+
+
+@given(yaml_file())
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_generated_yaml_reads_the_same_both_ways(text: str) -> None:
+    assert_same(text)
+
+
+@given(yaml_file(), st.sampled_from(["crlf", "bom", "utf16", "tab", "cr"]))
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_generated_yaml_in_odd_encodings_and_spacing_reads_the_same_both_ways(
+    text: str, odd: str
+) -> None:
+    if odd == "crlf":
+        raw = text.replace("\n", "\r\n").encode()
+    elif odd == "bom":
+        raw = b"\xef\xbb\xbf" + text.encode()
+    elif odd == "utf16":
+        raw = b"\xff\xfe" + text.encode("utf-16-le")
+    elif odd == "tab":
+        raw = text.replace(": ", ":\t", 1).replace("  ", "\t", 1).encode()
+    else:
+        raw = text.replace("\n", "\r", 1).encode()
+    assert_same(decode(raw))
+
+
+@given(st.lists(st.sampled_from(SCALARS), min_size=1, max_size=6), st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_every_resolver_class_reads_the_same_plain_and_quoted(
+    values: list[str], quote: bool
+) -> None:
+    lines = []
+    for i, value in enumerate(values):
+        shown = json.dumps(value) if quote or not _plain_ok(value) else value
+        lines.append(f"k{i}: {shown}")
+        lines.append(f"l{i}: [{shown}]")
+    assert_same("\n".join(lines) + "\n")
