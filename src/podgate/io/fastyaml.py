@@ -217,26 +217,14 @@ def _number(value: Any) -> Any:
     return goyaml.json_value(goyaml.FLOAT, value)
 
 
-def _settle_map(obj: dict[str, Any]) -> None:
-    for k, v in obj.items():
+def _settle(node: Any) -> None:
+    """Every bare number in a decoded dict or list (and below it), as `_number` values it."""
+    for k, v in node.items() if type(node) is dict else enumerate(node):
         kind = type(v)
         if kind is float or kind is int:
-            obj[k] = _number(v)
-        elif kind is dict:
-            _settle_map(v)
-        elif kind is list:
-            _settle_list(v)
-
-
-def _settle_list(items: list[Any]) -> None:
-    for i, v in enumerate(items):
-        kind = type(v)
-        if kind is float or kind is int:
-            items[i] = _number(v)
-        elif kind is dict:
-            _settle_map(v)
-        elif kind is list:
-            _settle_list(v)
+            node[k] = _number(v)
+        elif kind is dict or kind is list:
+            _settle(v)
 
 
 class Reader:
@@ -278,7 +266,7 @@ class Reader:
             if type(value) is not dict:
                 raise _Slow
             if _numbers_to_settle(raw):
-                _settle_map(value)
+                _settle(value)
             line_no = piece.line + text.count("\n", 0, first.start())
             return line_no, value, self._item_lines(piece, value, first.start())
         except (_Slow, orjson.JSONDecodeError):
