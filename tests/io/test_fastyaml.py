@@ -101,10 +101,14 @@ apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
-  labels: {app: web, tier: "front"}
+  labels:
+    app: web
+    tier: "front"
   annotations:
     a: "true"
     b: '8080'
+    c: '{"a": ["b"], "c":
+      ["d"]}'
 spec:
   replicas: 3
   template:
@@ -112,7 +116,11 @@ spec:
       containers:
       - name: c
         image: nginx:1.25
-        args: ["-c", 'x', plain]
+        args:
+        - "-c"
+        - 'x'
+        - plain
+        env: []
         ports:
         - containerPort: 8080
         securityContext:
@@ -170,6 +178,18 @@ def test_a_typical_manifest_goes_fast_and_reads_as_the_libyaml_path_reads_it() -
         pytest.param("- a\n", id="sequence-root"),
         pytest.param("# nothing\n", id="no-content"),
         pytest.param("a: [1, 2\n", id="unclosed-flow"),
+        # what ryml reads and libyaml refuses (found by the fragment test below)
+        pytest.param("a: @x\n", id="reserved-at"),
+        pytest.param("a: `x\n", id="reserved-backquote"),
+        pytest.param("a: [%x]\n", id="percent-in-flow"),
+        pytest.param("a: [:x]\n", id="colon-in-flow"),
+        pytest.param("a: ]\n", id="lone-bracket"),
+        pytest.param("a: }\n", id="lone-brace"),
+        pytest.param("a: |1.5\n", id="block-header-garbage"),
+        pytest.param("a: |2\n   x\n", id="block-indentation-indicator"),
+        pytest.param("a: [x, y]\n", id="flow-content"),
+        pytest.param("k: 'a\n\n b': x\n", id="multi-line-single-quoted-key"),
+        pytest.param('k:\n  "a\n  b": x\n', id="multi-line-double-quoted-key"),
         # items whose lines the scan cannot place
         pytest.param("kind: L\nitems: [{a: 1}]\n", id="flow-items"),
         pytest.param("kind: L\nitems:\n- 1\n", id="scalar-item"),
@@ -208,8 +228,9 @@ ITEMS = """\
 apiVersion: v1
 kind: PodList
 items:
-- metadata: {name: a}
-  spec: {containers: []}
+- metadata:
+    name: a
+  spec: {}
 # between
 -
   metadata:
@@ -217,8 +238,9 @@ items:
   spec:
     containers: []
 - # a comment after the dash
-  metadata: {name: c}
-  spec: {containers: []}
+  metadata:
+    name: c
+  spec: {}
 metadata: {}
 """
 
@@ -226,7 +248,7 @@ metadata: {}
 def test_item_lines_are_the_lines_the_libyaml_path_gives() -> None:
     found = fast_read(ITEMS)
     assert found is not None
-    assert found[2] == [4, 8, 13]
+    assert found[2] == [4, 9, 14]
     assert found[2] == slow_read(ITEMS)[2]  # type: ignore[index]
 
 
@@ -446,3 +468,20 @@ def test_every_resolver_class_reads_the_same_plain_and_quoted(
         lines.append(f"k{i}: {shown}")
         lines.append(f"l{i}: [{shown}]")
     assert_same("\n".join(lines) + "\n")
+
+
+FRAGMENTS = [
+    *["\n- ", "\n  - ", "|\n  x\n", ">-\n  x\n   y\n", '"a\nb"', "'a\n\n b'", "\n    "],
+    *["k:\n  - a\n  - b\n", "\n\n", "a", "b", "x y", "1", "1.5", "-", "- ", ": ", ":", "#"],
+    *[" #c", "'", '"', "\\", "\n", "\n  ", "\n ", "  ", "|", "|-", ">", "[]", "{}", "[", "]"],
+    *["{", "}", ",", "?", "%", "@", "`", "!", "&a", "*a", "---", "...", "~", "true", "True", "yes"],
+    *["0x1", "é", "\u00a0", "=", "<<", " ", ". ", "k: v\n", "- k: v\n", "  k: v\n"],
+]
+
+
+@given(st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=12), st.booleans())
+@settings(max_examples=1000, deadline=None)
+def test_fragments_of_yaml_syntax_read_the_same_both_ways(parts: list[str], keyed: bool) -> None:
+    """Mostly invalid or odd text: what ryml reads that libyaml refuses must not go fast."""
+    text = ("k: " if keyed else "") + "".join(parts)
+    assert_same(text if text.endswith("\n") else text + "\n")

@@ -43,7 +43,7 @@ from typing import Any, Protocol, cast
 import orjson
 
 from podgate.io import goyaml
-from podgate.io.stream import Piece, json_depth_ok
+from podgate.io.stream import Piece
 
 SAFE_DEPTH = 190  # below yamldoc.MAX_DEPTH with room: the slow path words the refusal
 
@@ -51,9 +51,15 @@ SAFE_DEPTH = 190  # below yamldoc.MAX_DEPTH with room: the slow path words the r
 class _Ryml(Protocol):
     """The part of the `ryml` module (no type stubs ship with it) used here."""
 
-    def parse_in_arena(self, buf: bytes) -> object: ...
+    def parse_in_arena(self, buf: bytes) -> _Tree: ...
 
-    def emit_json(self, tree: object) -> str | bytes | memoryview: ...
+    # writes JSON into `buf`; (True, size needed) when it is too small (`emit_json` itself
+    # never frees the buffer it returns: 5 MB lost per MB of YAML)
+    def emit_json_to_substr(self, tree: _Tree, node: int, buf: bytearray) -> tuple[bool, int]: ...
+
+
+class _Tree(Protocol):
+    def root_id(self) -> int: ...
 
 
 def _load_ryml() -> _Ryml | None:
@@ -78,9 +84,10 @@ _ASCII_OK = b"\n" + bytes(range(0x20, 0x7F))  # and every byte of a multi-byte c
 _ODD_CHAR = re.compile(
     r"[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
 )
-# anchors, aliases, tags, explicit keys where a token starts (also inside quotes: such a
-# string costs a slow read, never a wrong one)
-_TOKEN_MARKS = "&*!?"
+# anchors, aliases, tags, explicit keys, and the reserved `@` and backquote (libyaml refuses a
+# token that starts with them, ryml reads a string) where a token starts (also inside quotes:
+# such a string costs a slow read, never a wrong one)
+_TOKEN_MARKS = "&*!?@`%"
 _BEFORE_TOKEN = frozenset(" \n[]{},")
 _ESCAPE = re.compile(r"\\[^\"\\/bfnrtu]")  # escapes beyond JSON's own
 
@@ -89,6 +96,52 @@ def _at_token_start(text: str, mark: str) -> bool:
     at = text.find(mark)
     while at >= 0:
         if at == 0 or text[at - 1] in _BEFORE_TOKEN:
+            return True
+        at = text.find(mark, at + 1)
+    return False
+
+
+_BLOCK_HEADER = re.compile(r"[|>][-+]?(?: +#[^\n]*| *)(?:\n|$)")
+
+
+def _odd_block_header(text: str, mark: str) -> bool:
+    """Whether `mark` (`|` or `>`) starts a token anywhere but as a block scalar's header with
+    at most a chomping indicator (ryml reads some headers libyaml refuses, and indentation
+    indicators are left to libyaml)."""
+    at = text.find(mark)
+    while at >= 0:
+        if (at == 0 or text[at - 1] in _BEFORE_TOKEN) and _BLOCK_HEADER.match(text, at) is None:
+            return True
+        at = text.find(mark, at + 1)
+    return False
+
+
+_KEY_END = {q: re.compile(q + r"(?= *:(?: |\n|$))", re.MULTILINE) for q in "'\""}
+
+
+def _multi_line_quoted_key(text: str) -> bool:
+    """Whether a quoted scalar that started on an earlier line ends in `:` (libyaml refuses
+    such a key, ryml reads it): the quotes before it on its last line are then even in number
+    (a single-quoted scalar holds only doubled ones; a double-quoted one with a backslash on
+    that line is taken as such too)."""
+    for quote, pattern in _KEY_END.items():
+        if quote not in text:
+            continue
+        for found in pattern.finditer(text):
+            at = found.start()
+            line = text[text.rfind("\n", 0, at) + 1 : at]
+            if line.count(quote) % 2 == 0 or (quote == '"' and "\\" in line):
+                return True
+    return False
+
+
+def _lone_closer(text: str, mark: str) -> bool:
+    """Whether `]` or `}` starts a block value, a list item or a line (ryml reads a string
+    there, libyaml refuses it)."""
+    at = text.find(mark)
+    while at >= 0:
+        before = text[:at].rstrip(" ")
+        if not before or before[-1] in ":-\n":
             return True
         at = text.find(mark, at + 1)
     return False
@@ -103,6 +156,12 @@ def _plain_text(text: str, data: bytes) -> bool:
     if "<<" in text:  # merge keys
         return False
     if any(_at_token_start(text, mark) for mark in _TOKEN_MARKS):
+        return False
+    if _lone_closer(text, "]") or _lone_closer(text, "}"):
+        return False
+    if _odd_block_header(text, "|") or _odd_block_header(text, ">"):
+        return False
+    if _multi_line_quoted_key(text):
         return False
     for start in ("%", "..."):  # directives, document end markers
         if text.startswith(start) or "\n" + start in text:
@@ -190,6 +249,32 @@ _VERDICTS: dict[bytes, tuple[str | None, bool]] = {}
 _HINT_BYTES = frozenset(bytes([c]) for c in b"+-.0123456789yYnNtTfFoO~<\\") | {b""}
 
 
+# ryml's JSON with every string one `s`: an opening bracket followed by anything but a line
+# break (block style) or its closing bracket (empty) is a flow collection with content
+_SHAPE_KEPT = b'"[]{}\n\\'
+_SHAPE = bytes(c if bytes([c]) in _SHAPE_KEPT else ord("s") for c in range(256))
+_SHAPE_STRING = re.compile(rb'"[^"]*"')
+_SHAPE_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_FLOW = re.compile(rb"[\[{][^\n\]}]|\[}|{\]")
+
+
+def _block_shape(raw: bytes) -> bool:
+    """Whether ryml's JSON holds no flow collection with content (ryml reads some flow content
+    libyaml refuses, such as `[:x]`; ryml writes a flow collection on one line, a block one
+    over several) and nests no deeper than SAFE_DEPTH."""
+    if b"\\" in raw:  # escapes occur only in strings: drop each, and what it escapes
+        raw = _SHAPE_ESCAPE.sub(b"", raw)
+    shape = _SHAPE_STRING.sub(b"s", raw.translate(_SHAPE, b" ,:"))
+    if _FLOW.search(shape) is not None:
+        return False
+    brackets = shape.translate(None, b"s\n")
+    for _ in range(SAFE_DEPTH):
+        if not brackets:
+            return True
+        brackets = brackets.replace(b"[]", b"").replace(b"{}", b"")
+    return not brackets
+
+
 def _numbers_to_settle(raw: bytes) -> bool:
     """Whether ryml's JSON may hold a bare float, or an int past int64 (19 digits or more),
     which the libyaml path values otherwise than orjson reads them: a number after a key, or
@@ -230,10 +315,22 @@ def _settle(node: Any) -> None:
 class Reader:
     """Reads the pieces of one file the fast way. `close()` when done."""
 
-    __slots__ = ("stderr",)
+    __slots__ = ("buffer", "stderr")
 
     def __init__(self) -> None:
         self.stderr: _Stderr | None = None
+        self.buffer = bytearray(1 << 16)
+
+    def _json(self, ryml: _Ryml, tree: _Tree) -> bytes:
+        """The tree written as JSON by ryml, into this reader's buffer (grown as needed)."""
+        root = tree.root_id()
+        failed, size = ryml.emit_json_to_substr(tree, root, self.buffer)
+        if failed:
+            self.buffer = bytearray(size + (size >> 2))
+            failed, size = ryml.emit_json_to_substr(tree, root, self.buffer)
+            if failed:
+                raise _Slow
+        return bytes(memoryview(self.buffer)[:size])
 
     def close(self) -> None:
         if self.stderr is not None:
@@ -257,10 +354,9 @@ class Reader:
             if self.stderr is None:
                 self.stderr = _Stderr()
             with self.stderr.quiet():
-                out = ryml.emit_json(ryml.parse_in_arena(data))
-            raw = out.encode() if isinstance(out, str) else bytes(out)
+                raw = self._json(ryml, ryml.parse_in_arena(data))
             self._check_strings(raw, text)
-            if not json_depth_ok(raw, SAFE_DEPTH):
+            if not _block_shape(raw):
                 raise _Slow
             value = orjson.loads(raw)
             if type(value) is not dict:
