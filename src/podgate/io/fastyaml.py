@@ -237,7 +237,7 @@ INT64_MAX = goyaml.INT64_MAX
 _JSON_STRING = re.compile(rb'"([^"\\]*(?:\\.[^"\\]*)*)"')
 _NUMBER_AFTER_KEY = re.compile(rb'": -?[0-9]+(?:[.eE]|[0-9]{18})')
 _NUMBER_IN_LIST = re.compile(rb"[,\[]-?[0-9]+(?:[.eE]|[0-9]{18})")
-_MEMO_SIZE = 50_000
+_MEMO_SIZE = 8192  # strings kept in each memo: enough for the keys and words that recur
 # what is known of a JSON string as ryml writes it (escapes undone by `_json_text`): it is
 # the value the libyaml path gives, plain or quoted, as a key and as a value ...
 _GOOD: set[bytes] = set()
