@@ -12,9 +12,12 @@ from podgate.k8s.identity import UserInfo, controller_user, pod_service_account
 from podgate.psp import Decision, PolicySet, Request, review
 from podgate.psp.admission import compute
 from podgate.rbac import Attributes, Authorizer
+from podgate.rbac.authorizer import USE_GROUPS
 from podgate.scan.inventory import Workload, find_workloads
 
-PSP_GROUPS = ("policy", "extensions")  # PSP admission asks about both
+# the API groups `use` is asked in, by the one offline authorizer and by every export:
+# PSP admission asked `policy` and `extensions`; podgate's policy CRD is `podgate.io`
+PSP_GROUPS = USE_GROUPS
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +103,8 @@ class Cluster:
     def use_grants(self, policy: str) -> list[dict[str, str]]:
         """Who may `use` `policy` where: {namespace ("" everywhere), kind, name (a user name,
         for a service account its `system:serviceaccount:` name, or a group)}, sorted. A
-        snapshot of the RBAC, for engines that cannot ask it (Gatekeeper)."""
+        snapshot of the RBAC, for engines that cannot ask it (Gatekeeper); members of
+        `PRIVILEGED_GROUP` may use every policy without a grant (the engine says so itself)."""
         if self.authz is None:
             return []
         found: set[tuple[str, str, str]] = set()

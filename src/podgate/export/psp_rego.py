@@ -629,6 +629,9 @@ escalation_allowed(_, v) if v == false
 
 may_use(_) if input.parameters.rbac == false
 
+# the API server's authorizer allows system:masters everything before RBAC is asked
+may_use(_) if "system:masters" in val(input.review.userInfo, "groups", [])
+
 may_use(name) if {
 	some g in object.get(input.parameters.grants, name, [])
 	g.namespace in {"", namespace}

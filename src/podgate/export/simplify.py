@@ -26,10 +26,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from podgate.export.cluster import Cluster, requester
+from podgate.export.jsonpatch import apply_patch, rooted
+from podgate.export.model import ExportError
 from podgate.export.psp_rego import policy_parameters
 from podgate.k8s import Obj, mapping, sequence
 from podgate.psp.patch import json_patch
-from podgate.scan.inventory import Workload
+from podgate.scan.inventory import Workload, find_workloads
 
 CLONE_SUFFIX = "-nonmutating"
 DEFAULT_ANNOTATIONS = (
@@ -225,11 +227,11 @@ def _check(w: Workload, before: Cluster, after: Cluster) -> WorkloadPatch:
             admitted["metadata"] = {**admitted["metadata"], "annotations": rest}
             if not rest:
                 admitted["metadata"].pop("annotations")
-        patched = admitted
         prefix = (
             "/" + w.spec_path.replace(".", "/")[: -len("spec")] if w.spec_path != "spec" else "/"
         )
-        ops = [_rebase(op, prefix) for op in json_patch(pod, admitted)]
+        ops = _onto(w.obj, [_rebase(op, prefix) for op in json_patch(pod, admitted)])
+        patched = _patched_pod(w, ops)
     after_decision = after.decide(patched, ns, who)
     return WorkloadPatch(
         workload=str(w.ref),
@@ -241,6 +243,28 @@ def _check(w: Workload, before: Cluster, after: Cluster) -> WorkloadPatch:
         mutated_after=after_decision.allowed and after_decision.mutated,
         policy_after=after_decision.policy,
     )
+
+
+def _patched_pod(w: Workload, ops: list[dict[str, Any]]) -> Obj:
+    """The pod the workload object makes once `ops` are applied to it: what the proof
+    admits (the patch as the user will apply it, not PSP's result)."""
+    obj = apply_patch(w.obj, ops)
+    for other in find_workloads([(obj, None)]):
+        if other.spec_path == w.spec_path:
+            return other.as_pod()
+    raise ExportError(f"{w.ref}: the patch of what PSP filled in removes its pod spec")
+
+
+def _onto(obj: Obj, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`ops` made to apply to the workload object itself: an add under a member the object
+    lacks (a pod template without `metadata`, or with `metadata: null`) adds that member."""
+    out: list[dict[str, Any]] = []
+    doc: Any = obj
+    for op in ops:
+        op = rooted(doc, op)
+        doc = apply_patch(doc, [op])
+        out.append(op)
+    return out
 
 
 def _rebase(op: dict[str, Any], prefix: str) -> dict[str, Any]:

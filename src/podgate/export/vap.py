@@ -22,7 +22,11 @@ ANNOTATION_POLICIES = "podgate.io/source-policies"
 
 
 def use_check(policy: str, *, rbac: bool) -> str:
-    """May the requesting user or the pod's service account `use` the policy here."""
+    """May the requesting user or the pod's service account `use` the policy here: asked in
+    the API groups the offline authorizer asks (policy, extensions and podgate.io: RBAC rules
+    need no served resource, so grants written for PSP or for podgate's policy CRD keep
+    working). The API server's authorizer behind the library allows `system:masters`
+    everything, as `Authorizer.can_use` does."""
     if not rbac:
         return "true"
     ns = "request.namespace"
