@@ -163,7 +163,12 @@ def _render(result: ExportResult, output: str) -> str:
 def _table(result: ExportResult) -> str:
     """The agreement table: per policy and namespace, the verdict, pods agreed, gaps."""
     lines = [f"podgate export --to {result.target} (Kubernetes {result.kubernetes_version})"]
-    for kind, units in (("policy", result.policies), ("namespace", result.namespaces)):
+    mutating = f"mutating {result.mutating['kind']} in" if result.mutating else "mutating"
+    for kind, units in (
+        ("policy", result.policies),
+        ("namespace", result.namespaces),
+        (mutating, result.mutations),
+    ):
         for u in units:
             engine = u.engine or "no engine ran"
             lines.append(

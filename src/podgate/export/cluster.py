@@ -117,20 +117,20 @@ class Cluster:
                     found.add((g.binding.namespace, kind, name))
         return [{"namespace": n, "kind": k, "name": m} for n, k, m in sorted(found)]
 
-    def input_notes(self) -> list[str]:
-        """The notes every validating-only export owes about its input: no RBAC, and the
-        workloads PSP admitted only by filling fields in."""
+    def input_notes(self, *, mutating: bool = False) -> list[str]:
+        """The notes every export owes about its input: no RBAC, and the workloads PSP
+        admitted only by filling fields in (`mutating`: the export fills them in too)."""
         notes = []
         if self.authz is None:
             notes.append("no RBAC in the input: every policy is exported as usable by everyone")
-        needs = self.needs_defaults_note()
+        needs = self.needs_defaults_note(mutating=mutating)
         if needs:
             notes.append(needs)
         return notes
 
-    def needs_defaults_note(self) -> str | None:
-        """The note a validating-only export owes: which of the input's workloads PSP admitted
-        only by filling fields in (the export denies them until their manifests carry them)."""
+    def needs_defaults_note(self, *, mutating: bool = False) -> str | None:
+        """Which of the input's workloads PSP admitted only by filling fields in: a
+        validating-only export denies them until their manifests carry them."""
         names = [
             str(w.ref)
             for w in self.workloads
@@ -140,6 +140,13 @@ class Cluster:
         if not names:
             return None
         shown = ", ".join(names[:5]) + (f" (+{len(names) - 5} more)" if len(names) > 5 else "")
+        if mutating:
+            return (
+                f"{len(names)} of the input's workloads were admitted by PSP only with its "
+                "defaults filled in; the mutating policy fills them in where the cluster serves "
+                "it, the validating policy alone denies them until their manifests carry them "
+                f"(podgate simplify lists each patch): {shown}"
+            )
         return (
             f"{len(names)} of the input's workloads were admitted by PSP only with its defaults "
             "filled in; this export (like PSP's validating phase) denies them until their "

@@ -29,6 +29,7 @@ class Verdict(StrEnum):
 class Direction(StrEnum):
     LOOSER = "looser"  # the export admits what PSP denied
     STRICTER = "stricter"  # the export denies what PSP admitted
+    DIFFERENT = "different"  # both admit, but the admitted pod differs from PSP's mutation
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +92,14 @@ class ExportResult:
     namespaces: tuple[Outcome, ...] = ()
     commands: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    # the mutating objects (MutatingAdmissionPolicy, Gatekeeper's mutators): what they are and
+    # their status for the cluster's version; None when the target has none
+    mutating: dict[str, Any] | None = None
+    mutations: tuple[Outcome, ...] = ()  # their verdicts
 
     @property
     def all_proved(self) -> bool:
-        units = (*self.policies, *self.namespaces)
+        units = (*self.policies, *self.namespaces, *self.mutations)
         return all(u.verdict is Verdict.PROVED for u in units)
 
     def as_json(self) -> dict[str, Any]:
@@ -106,6 +111,16 @@ class ExportResult:
             "namespaces": [n.as_json() for n in self.namespaces],
             "commands": list(self.commands),
             "notes": list(self.notes),
+            **(
+                {}
+                if self.mutating is None
+                else {
+                    "mutating": {
+                        **self.mutating,
+                        "outcomes": [m.as_json() for m in self.mutations],
+                    }
+                }
+            ),
             "objects": list(self.objects),
         }
 

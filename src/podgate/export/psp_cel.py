@@ -1,7 +1,9 @@
 """One PodSecurityPolicy as a CEL expression over a Pod (`object`): true exactly when the policy
 admits the pod unchanged (its validation passes and none of its defaults would apply), as
-PSP's validating phase decides it. The strategies are built by podgate's own strategy modules,
-so a policy is read here exactly as the admission engine reads it.
+PSP's validating phase decides it; or (`admits_with_defaults`) when it admits the pod once its
+own defaults are filled in, as PSP's mutating phase decides it. The strategies are built by
+podgate's own strategy modules, so a policy is read here exactly as the admission engine reads
+it.
 
 The CEL is written for Kubernetes' type-checked environment: every optional field is read
 behind `has()`, the three container lists are never concatenated (their element types
@@ -120,40 +122,49 @@ def _multiset_equal(a: str, b: str) -> str:
 # --- one policy -------------------------------------------------------------------------
 
 
-def _container_terms(spec: Obj, ann: Obj) -> list[str]:
-    """Conditions on one container `c` (its securityContext `c.securityContext`)."""
+def _set_then(is_set: str, check: str, after: bool) -> str:
+    """A rule that requires a field and fills it in when unset: as written, the field must be
+    set and pass `check`; with the policy's defaults, an unset field gets a passing value."""
+    return f"!({is_set}) || ({check})" if after else f"({is_set}) && ({check})"
+
+
+def _container_terms(spec: Obj, ann: Obj, after: bool = False) -> list[str]:
+    """Conditions on one container `c` (its securityContext `c.securityContext`); `after`: on
+    the container once the policy's defaults are filled in."""
     out: list[str] = []
     user = run_as_user.build(spec, ann)
     if isinstance(user, run_as_user.MustRunAs):
-        out.append(f"({eff_set('runAsUser')}) && ({in_ranges(eff('runAsUser'), user.ranges)})")
+        out.append(_set_then(eff_set("runAsUser"), in_ranges(eff("runAsUser"), user.ranges), after))
     elif isinstance(user, run_as_user.MustRunAsNonRoot):
+        given = f"(({eff_set('runAsNonRoot')}) || ({eff_set('runAsUser')})) && "
         out.append(
-            f"(({eff_set('runAsNonRoot')}) || ({eff_set('runAsUser')}))"
-            f" && (!({eff_set('runAsNonRoot')}) || {eff('runAsNonRoot')} == true)"
+            ("" if after else given)
+            + f"(!({eff_set('runAsNonRoot')}) || {eff('runAsNonRoot')} == true)"
             f" && (!({eff_set('runAsUser')}) || {eff('runAsUser')} != 0)"
         )
     group = groups.build_run_as_group(spec, ann)
     if group is not None:
         check = in_ranges(eff("runAsGroup"), group.ranges)
-        if group.must:
-            out.append(f"({eff_set('runAsGroup')}) && ({check})")
-        else:
-            out.append(f"!({eff_set('runAsGroup')}) || ({check})")
+        out.append(_set_then(eff_set("runAsGroup"), check, after or not group.must))
     se = selinux.build(spec, ann)
     if se is not None:
-        out.append(
-            f"({eff_set('seLinuxOptions')}) && ({_selinux_match(eff('seLinuxOptions'), se)})"
-        )
+        match = _selinux_match(eff("seLinuxOptions"), se)
+        out.append(_set_then(eff_set("seLinuxOptions"), match, after))
     aa = apparmor.build(spec, ann)
     if aa is not None:
         profile = annotation(f"{lit(apparmor.CONTAINER_PREFIX)} + c.name")
-        if aa.default:
+        if aa.default and not after:
             out.append(f'{profile} != ""')
         if aa.allowed is not None:
-            out.append(f'{profile} != "" && {profile} in {lit_list(aa.allowed)}')
+            # an unset profile passes only when the policy allows none; with the defaults,
+            # an unset profile is the default
+            unset_ok = aa.default in aa.allowed if after and aa.default else not aa.allowed
+            out.append(
+                f'{profile} == "" ? {str(unset_ok).lower()} : {profile} in {lit_list(aa.allowed)}'
+            )
     sc = seccomp.build(spec, ann)
     if not sc.allow_any:
-        out.append(_seccomp_check(_container_seccomp(), sc))
+        out.append(_seccomp_check(_container_seccomp(sc.default if after else ""), sc))
     if privileged.build(spec, ann) is not None:
         out.append(
             "!has(c.securityContext) || !has(c.securityContext.privileged)"
@@ -165,25 +176,30 @@ def _container_terms(spec: Obj, ann: Obj) -> list[str]:
         f" in {lit_list(proc.allowed)}"
     )
     caps = capabilities.build(spec, ann)
-    out.append(_capabilities(caps))
+    out.append(_capabilities(caps, after))
     ports = host_ports.build(spec, ann)
     out.append(
         "!has(c.ports) || c.ports.all(p, !has(p.hostPort) || p.hostPort <= 0 || "
         f"({in_ranges('p.hostPort', ports.ranges)}))"
     )
     if read_only_root.build(spec, ann) is not None:
-        out.append(
-            f"({c_set('readOnlyRootFilesystem')})"
-            " && c.securityContext.readOnlyRootFilesystem == true"
-        )
+        key = "readOnlyRootFilesystem"
+        out.append(_set_then(c_set(key), f"c.securityContext.{key} == true", after))
     ape = privilege_escalation.build(spec, ann)
     if ape is not None:
         key = "allowPrivilegeEscalation"
-        out.append(
-            f"({c_set(key)})"
-            if ape.allow
-            else f"({c_set(key)}) && c.securityContext.{key} == false"
-        )
+        if not after:
+            out.append(
+                f"({c_set(key)})"
+                if ape.allow
+                else f"({c_set(key)}) && c.securityContext.{key} == false"
+            )
+        elif not ape.allow:
+            # unset: PSP writes the default, or false
+            unset_ok = ape.default is not True
+            out.append(
+                f"({c_set(key)}) ? c.securityContext.{key} == false : {str(unset_ok).lower()}"
+            )
     return [t for t in out if t and t != "true"]
 
 
@@ -218,31 +234,35 @@ def _seccomp_check(profile: str, sc: seccomp.Seccomp) -> str:
     return f"{profile} in {lit_list(sc.allowed)}"
 
 
-def _pod_seccomp() -> str:
+def pod_seccomp(default: str = "") -> str:
+    """The pod's seccomp profile: its annotation, else its field; else `default` (the
+    policy's default profile, once PSP's defaults are filled in)."""
     pod_ann = annotation(lit(seccomp.POD_KEY))
     field = seccomp_field(POD_SC)
-    return f'({pod_ann} != "" ? {pod_ann} : ({p_set("seccompProfile")}) ? {field} : "")'
+    return f'({pod_ann} != "" ? {pod_ann} : ({p_set("seccompProfile")}) ? {field} : {lit(default)})'
 
 
-def _container_seccomp() -> str:
+def _container_seccomp(default: str = "") -> str:
     key = f"{lit(seccomp.CONTAINER_PREFIX)} + c.name"
     in_ann = f"has(object.metadata.annotations) && ({key}) in object.metadata.annotations"
+    pod_ann = annotation(lit(seccomp.POD_KEY))
+    last = f'({pod_ann} != "" ? {pod_ann} : {lit(default)})' if default else pod_ann
     return (
         f"(({c_set('seccompProfile')}) ? {seccomp_field('c.securityContext')} : "
         f"({in_ann}) ? object.metadata.annotations[{key}] : "
         f"({p_set('seccompProfile')}) ? {seccomp_field(POD_SC)} : "
-        f"{annotation(lit(seccomp.POD_KEY))})"
+        f"{last})"
     )
 
 
-def _capabilities(caps: capabilities.Capabilities) -> str:
+def _capabilities(caps: capabilities.Capabilities, after: bool = False) -> str:
     has_caps = "has(c.securityContext) && has(c.securityContext.capabilities)"
     add = "c.securityContext.capabilities.add"
     drop = "c.securityContext.capabilities.drop"
     own_add = f"(has({add}) ? {add} : [])"
     own_drop = f"(has({drop}) ? {drop} : [])"
     terms = []
-    if caps.default_add or caps.required_drop:
+    if (caps.default_add or caps.required_drop) and not after:
         terms.append(has_caps)
         # defaults that would be added, drops that would be required: none may be missing
         for cap in sorted(caps.default_add):
@@ -255,34 +275,29 @@ def _capabilities(caps: capabilities.Capabilities) -> str:
     return _all(terms)
 
 
-def _pod_terms(spec: Obj, ann: Obj) -> list[str]:
+def _pod_terms(spec: Obj, ann: Obj, after: bool = False) -> list[str]:
+    """Conditions on the pod; `after`: once the policy's defaults are filled in."""
     out: list[str] = []
-    for build, field in ((groups.build_fs_group, "fsGroup"),):
-        rule = build(spec, ann)
-        if rule is not None:
-            check = in_ranges(f"{POD_SC}.{field}", rule.ranges)
-            out.append(
-                f"({p_set(field)}) && ({check})" if rule.must else f"!({p_set(field)}) || ({check})"
-            )
+    fs = groups.build_fs_group(spec, ann)
+    if fs is not None:
+        check = in_ranges(f"{POD_SC}.fsGroup", fs.ranges)
+        out.append(_set_then(p_set("fsGroup"), check, after or not fs.must))
     sup = groups.build_supplemental_groups(spec, ann)
     if sup is not None:
         sg = f"{POD_SC}.supplementalGroups"
         check = f"{sg}.all(g, {in_ranges('g', sup.ranges)})"
-        out.append(
-            f"({p_set('supplementalGroups')}) && size({sg}) > 0 && {check}"
-            if sup.must
-            else f"!({p_set('supplementalGroups')}) || {check}"
-        )
+        if sup.must:
+            check = f"size({sg}) > 0 && {check}"
+        out.append(_set_then(p_set("supplementalGroups"), check, after or not sup.must))
     se = selinux.build(spec, ann)
     if se is not None:
-        out.append(
-            f"({p_set('seLinuxOptions')}) && ({_selinux_match(POD_SC + '.seLinuxOptions', se)})"
-        )
+        match = _selinux_match(POD_SC + ".seLinuxOptions", se)
+        out.append(_set_then(p_set("seLinuxOptions"), match, after))
     sc = seccomp.build(spec, ann)
-    if sc.default:
-        out.append(f'{_pod_seccomp()} != ""')
+    if sc.default and not after:
+        out.append(f'{pod_seccomp()} != ""')
     if not sc.allow_any:
-        out.append(_seccomp_check(_pod_seccomp(), sc))
+        out.append(_seccomp_check(pod_seccomp(sc.default if after else ""), sc))
     hostns = host_namespaces.build(spec, ann)
     if hostns is not None:
         for key, _ in hostns.forbidden:
@@ -302,12 +317,13 @@ def _pod_terms(spec: Obj, ann: Obj) -> list[str]:
     out.append(_volumes(volumes.build(spec, ann)))
     rc = runtime_class.build(spec, ann)
     if rc is not None:
-        if rc.default is not None:
+        if rc.default is not None and not after:
             out.append("has(object.spec.runtimeClassName)")
         if not rc.allow_any:
+            unset_ok = rc.default is None or rc.default in rc.allowed or not after
             out.append(
-                "!has(object.spec.runtimeClassName)"
-                f" || object.spec.runtimeClassName in {lit_list(rc.allowed)}"
+                f"!has(object.spec.runtimeClassName) ? {str(unset_ok).lower()}"
+                f" : object.spec.runtimeClassName in {lit_list(rc.allowed)}"
             )
     return [t for t in out if t and t != "true"]
 
@@ -367,12 +383,22 @@ def _volumes(vol: volumes.Volumes) -> str:
 def admits_unchanged(policy: Obj) -> str:
     """The policy as one CEL expression (see the module's docstring); "false" for a policy
     whose strategies cannot be built (PSP admission skips it)."""
+    return _admits(policy, after=False)
+
+
+def admits_with_defaults(policy: Obj) -> str:
+    """True when the policy admits the pod once its own defaults are filled in (PSP's
+    mutating phase for this policy alone); "false" for a policy PSP cannot build."""
+    return _admits(policy, after=True)
+
+
+def _admits(policy: Obj, *, after: bool) -> str:
     meta = mapping(policy.get("metadata"))
     spec = mapping(policy.get("spec"))
     ann = mapping(meta.get("annotations"))
     try:
-        pod = _pod_terms(spec, ann)
-        per_container = _all(_container_terms(spec, ann))
+        pod = _pod_terms(spec, ann, after)
+        per_container = _all(_container_terms(spec, ann, after))
     except BuildError:
         return "false"
     terms = list(pod)

@@ -173,12 +173,23 @@ class Engine:
                 if not uses <= seen:
                     seen = frozenset(values)
                     act = self._env.Activation({**data, "variables": dict(values)})
-                values[name] = expr.eval(act).value()
+                values[name] = checked(expr.eval(act))
             act = self._env.Activation({**data, "variables": dict(values)})
-            ok = all(v.eval(act).value() is True for v, _ in self.validations)
+            ok = all(checked(v.eval(act)) is True for v, _ in self.validations)
         except Exception as e:  # noqa: BLE001 - any engine error is a denial (failurePolicy Fail)
             return False, values, str(e)
         return ok, values, ""
+
+
+class EvaluationError(Exception):
+    """cel-cpp returned an error value (it does not raise): the expression failed."""
+
+
+def checked(result: Any) -> Any:
+    """The plain value of a cel-cpp result; raises `EvaluationError` for an error value."""
+    if result.type() == _cel().Type.ERROR:
+        raise EvaluationError(str(result.value()))
+    return result.value()
 
 
 def _uses(expression: str) -> frozenset[str]:
@@ -216,4 +227,9 @@ def verify_vap(result: ExportResult, cluster: Cluster, *, boundary: bool = True)
         }
         return admitted, answers, error
 
-    return compare(result, cluster, evaluate, engine_name(), boundary=boundary)
+    checked = compare(result, cluster, evaluate, engine_name(), boundary=boundary)
+    if result.target != "vap":
+        return checked
+    from podgate.verify.mutating import verify_mutating
+
+    return verify_mutating(checked, cluster, boundary=boundary)

@@ -85,7 +85,7 @@ def pods_to_try(cluster: Cluster, *, boundary: bool) -> Iterator[Tried]:
                 yield Tried(label, p.field, pod, ns, who)
 
 
-class _Tally:
+class Tally:
     def __init__(self) -> None:
         self.tried = 0
         self.agreed = 0
@@ -102,13 +102,20 @@ class _Tally:
         direction = Direction.LOOSER if got else Direction.STRICTER
         self.gaps[(t.field or "(workload)", direction)].append(t.name)
 
+    def differs(self, t: Tried, field: str) -> None:
+        """Both admit `t`, but the admitted pods differ at `field`."""
+        self.tried += 1
+        self.gaps[(field or "(pod)", Direction.DIFFERENT)].append(t.name)
+
     def outcome(self, name: str, engine: str) -> Outcome:
         gaps = []
         for (field, direction), who in sorted(self.gaps.items()):
             workloads = tuple(w for w in who if not w.startswith("(generated"))
             examples = [w for w in who if w.startswith("(generated")][:3]
             detail = (
-                f"the engine {'admits' if direction is Direction.LOOSER else 'denies'} "
+                f"the engine admits {len(who)} pods PSP admits, but not as PSP mutated them"
+                if direction is Direction.DIFFERENT
+                else f"the engine {'admits' if direction is Direction.LOOSER else 'denies'} "
                 f"{len(who)} pods PSP {'denies' if direction is Direction.LOOSER else 'admits'}"
             )
             if examples:
@@ -142,8 +149,8 @@ def compare(
 ) -> ExportResult:
     """`result` with each policy's and namespace's verdict from `engine`: the whole decision
     against PSP's validating phase, and each policy's own answer against that policy alone."""
-    per_policy: dict[str, _Tally] = {n: _Tally() for n in cluster.policy_set.names}
-    overall: dict[str, _Tally] = defaultdict(_Tally)
+    per_policy: dict[str, Tally] = {n: Tally() for n in cluster.policy_set.names}
+    overall: dict[str, Tally] = defaultdict(Tally)
     for t in pods_to_try(cluster, boundary=boundary):
         admitted, answers, error = evaluate(t.pod, t.namespace, t.who)
         expected = cluster.admits_unchanged(t.pod, t.namespace, t.who) is not None
