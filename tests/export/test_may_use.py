@@ -136,8 +136,8 @@ def _stand_in_answers(objs: list[dict[str, Any]]) -> tuple[dict[Any, bool], dict
     code with podgate.rbac; system:masters allowed before RBAC, as the API server)."""
     from podgate.rbac.authorizer import USE_GROUPS
     from podgate.verify.cel import Engine
+    from tests.rbac.test_use_authorizers_agree import IDENTITIES, NAMESPACES, POLICIES
     from tests.rbac_reference import sar_allowed
-    from tests.test_use_authorizers_agree import IDENTITIES, NAMESPACES, POLICIES
 
     keys = [(g, p) for g in USE_GROUPS for p in POLICIES]
 
@@ -180,7 +180,7 @@ def test_stand_in_authorizer_answers_as_kubernetes_rbac_on_random_rbac() -> None
     pytest.importorskip("cel_expr_python", reason="the verify extra is not installed")
     from hypothesis import HealthCheck, given, settings
 
-    from tests.test_use_authorizers_agree import rbac_objects
+    from tests.rbac.test_use_authorizers_agree import rbac_objects
 
     @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(objs=rbac_objects())

@@ -15,8 +15,8 @@ from podgate.export.vap import map_status
 from podgate.psp import Identity
 from podgate.verify import verify
 from podgate.verify.common import as_admitted
+from tests.export.test_export_psa import EXAMPLE, objects_of, split
 from tests.psp_helpers import policy
-from tests.test_export_psa import EXAMPLE, objects_of, split
 
 pytest.importorskip("cel_expr_python", reason="the verify extra (cel-expr-python) is not installed")
 pytest.importorskip("google.protobuf", reason="the verify extra (protobuf) is not installed")
