@@ -156,7 +156,8 @@ def _stand_in_answers(objs: list[dict[str, Any]]) -> tuple[dict[Any, bool], dict
     engine = Engine(vap, Cluster.from_objects(objs))
     got: dict[Any, bool] = {}
     want: dict[Any, bool] = {}
-    for user, groups in IDENTITIES:
+    for identity in IDENTITIES:
+        user, groups = identity.name, identity.groups
         for ns in NAMESPACES:
             _, values, error = engine.evaluate(POD, ns, UserInfo(user, tuple(groups)))
             assert error == ""

@@ -12,7 +12,7 @@ import pytest
 from podgate.export import Verdict, export
 from podgate.export.cluster import Cluster
 from podgate.export.vap import map_status
-from podgate.psp import Identity
+from podgate.k8s.identity import requesting_user
 from podgate.verify import verify
 from podgate.verify.common import as_admitted
 from tests.export.test_export_psa import EXAMPLE, objects_of, split
@@ -21,7 +21,7 @@ from tests.psp_helpers import policy
 pytest.importorskip("cel_expr_python", reason="the verify extra (cel-expr-python) is not installed")
 pytest.importorskip("google.protobuf", reason="the verify extra (protobuf) is not installed")
 
-USER = Identity("alice", ("system:authenticated",))
+USER = requesting_user("alice")
 UIDS = {"rule": "MustRunAs", "ranges": [{"min": 1000, "max": 2000}]}
 
 
@@ -116,7 +116,7 @@ def test_only_a_policy_the_requester_may_use_mutates() -> None:
     uids = policy("privileged", runAsUser=UIDS, volumes=["*"])  # grant() names "privileged"
     mutating, validating, _ = engines([uids], grant("policy"))
     p = pod()
-    bob = Identity("bob", ("system:authenticated",))
+    bob = requesting_user("bob")
     got, _ = mutating.mutate(p, "apps", bob)
     assert got == p  # bob may use no policy: nothing filled in, and the pod is denied
     assert validating.evaluate(p, "apps", bob)[0] is False

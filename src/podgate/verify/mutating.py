@@ -23,9 +23,9 @@ from podgate.export.cluster import Cluster
 from podgate.export.jsonpatch import PatchError, apply_patch
 from podgate.export.model import ExportResult, Verdict, annotate
 from podgate.k8s import Obj, mapping
+from podgate.k8s.identity import UserInfo
 from podgate.k8s.pod_validation import pod_create_errors
 from podgate.k8s.prepare import PSP_RELEASE, prepare_for_create
-from podgate.psp import Identity
 from podgate.verify import EngineMissing
 from podgate.verify.cel import Engine, checked, engine_name
 from podgate.verify.common import Tally, Tried, pods_to_try
@@ -127,7 +127,7 @@ class MutatingEngine:
             for m in mapping(policy.get("spec")).get("mutations", [])
         ]
 
-    def mutate(self, pod: Obj, namespace: str, who: Identity) -> tuple[Obj | None, str]:
+    def mutate(self, pod: Obj, namespace: str, who: UserInfo) -> tuple[Obj | None, str]:
         """(the pod after every mutation, error text); None with the error when a mutation
         fails (failurePolicy Fail: the request is denied)."""
         _, values, error = self._variables.evaluate(pod, namespace, who)
