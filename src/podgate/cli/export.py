@@ -3,6 +3,7 @@ each export compared with PSP's own decisions by the target's engine."""
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
@@ -37,10 +38,15 @@ and what PSA cannot express, proved with podgate's PSS engine against PSP's deci
 input's workloads and on generated pods near every policy's boundary.
 vap: a ValidatingAdmissionPolicy and binding in CEL that keeps PSP's selection by RBAC through
 the authorizer library; --verify runs it in cel-cpp (cel-expr-python, the `verify` extra).
+With a MutatingAdmissionPolicy (JSONPatch) for PSP's defaults where the version serves it
+(1.32+; off by default before 1.36), proved against PSP's mutation by --verify.
 gatekeeper: a ConstraintTemplate (Rego v1) and Constraint (policies and an RBAC snapshot as
-parameters); --verify runs the Rego in OPA's Go engine (opa-golib-python-bindings).
-kyverno: a CEL ValidatingPolicy with the vap export's CEL (verified in cel-cpp the same way);
-no validate.podSecurity, pattern or mutate rules. No Kyverno or Kubewarden engine runs here.
+parameters); --verify runs the Rego in OPA's Go engine (opa-golib-python-bindings). Assign/
+AssignMetadata/ModifySet mutators for PSP's defaults, unproved (no engine here runs them).
+kyverno: a validate.podSecurity ClusterPolicy where the policies decide exactly as one Pod
+Security Standards level (proved by podgate's PSS engine at the checks of the PSA library
+given by --kyverno-psa-library); otherwise a CEL ValidatingPolicy with the vap export's CEL
+(verified in cel-cpp the same way). No Kyverno or Kubewarden engine runs here.
 \b
 Exit codes: 0 everything proved, 1 anything partial or unproved, 2 bad input."""
 
@@ -72,6 +78,13 @@ _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     "psa: always, with podgate's PSS engine).",
 )
 @click.option(
+    "--kyverno-psa-library",
+    default=None,
+    metavar="v0.N",
+    help="kyverno: the k8s.io/pod-security-admission version your Kyverno release vendors "
+    "(default v0.36, Kyverno's main branch).",
+)
+@click.option(
     "--no-boundary",
     is_flag=True,
     help="Compare on the input's workloads only, without generated boundary pods.",
@@ -95,6 +108,7 @@ def command(
     policies: tuple[str, ...],
     kubernetes_version: str,
     verify: bool,
+    kyverno_psa_library: str | None,
     no_boundary: bool,
     output: str,
     output_file: str | None,
@@ -105,7 +119,16 @@ def command(
     use and the workloads they admit, to TARGET; say per policy and namespace whether the
     target's engine agrees with PSP (proved), where not (gaps), or that nothing ran it."""
     psps, rbac, others = load_input(inputs, policies, no_defaults, max_bytes)
-    result = export(psps, rbac, others, target, kubernetes_version, boundary=not no_boundary)
+    library = _psa_library(kyverno_psa_library)
+    result = export(
+        psps,
+        rbac,
+        others,
+        target,
+        kubernetes_version,
+        boundary=not no_boundary,
+        kyverno_library=library,
+    )
     if verify and target in ("vap", "gatekeeper", "kyverno"):
         from podgate.verify import verify as run_verifier
 
@@ -124,6 +147,17 @@ def command(
             fail(f"{output_file}: {e.strerror or e}")
         click.echo(table, nl=False)
     raise SystemExit(EXIT_OK if result.all_proved else EXIT_VIOLATION)
+
+
+def _psa_library(text: str | None) -> int | None:
+    """`v0.N` (or `0.N`): N; exits 2 on anything else."""
+    if text is None:
+        return None
+    m = re.fullmatch(r"v?0\.(\d{1,3})(?:\.\d+)?", text.strip())
+    minor = int(m.group(1)) if m is not None else -1
+    if minor < 22:
+        fail(f"--kyverno-psa-library: expected v0.N with N >= 22 (e.g. v0.34), got {text!r}")
+    return minor
 
 
 def load_input(

@@ -51,6 +51,7 @@ def export(
     version: str = DEFAULT_KUBERNETES_VERSION,
     *,
     boundary: bool = True,
+    kyverno_library: int | None = None,
 ) -> ExportResult:
     """Export `policies` (with the `rbac` that grants their use, and the `workloads` they
     admit) to `target` for Kubernetes `version` (1.N); every outcome says how it was proved.
@@ -80,8 +81,10 @@ def export(
         return export_gatekeeper(cluster, minor)
     if target == "kyverno":
         from podgate.export.kyverno import export_kyverno
+        from podgate.export.kyverno_pss import DEFAULT_LIBRARY
 
-        return export_kyverno(cluster, minor)
+        library = DEFAULT_LIBRARY if kyverno_library is None else kyverno_library
+        return export_kyverno(cluster, minor, library=library, boundary=boundary)
     raise ExportError(f"--to: unknown target {target!r} (known: {', '.join(TARGETS)})")
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from podgate.export.cluster import Cluster
+from podgate.export.gatekeeper_mutators import API_VERSION, UNPROVED, mutators, outcome
 from podgate.export.model import ExportResult, Outcome, Verdict, annotate
 from podgate.export.psp_rego import REGO, policy_parameters
 
@@ -78,22 +79,44 @@ def objects(cluster: Cluster, verdict: Verdict) -> list[dict[str, Any]]:
 
 
 def export_gatekeeper(cluster: Cluster, minor: int) -> ExportResult:
+    by_name = {p.name: p.policy for p in cluster.policy_set.providers}
+    found: list[dict[str, Any]] = []
+    left_out: list[str] = []
+    for name in cluster.policy_set.names:
+        objs, missing = mutators(by_name[name])
+        found.extend(objs)
+        left_out.extend(missing)
     notes = [
         "unproved until --verify runs the Rego in OPA (opa-golib-python-bindings, the "
         "`verify-opa` extra)",
-        "no Assign/AssignMetadata mutators: Gatekeeper mutates every matching pod, while PSP "
-        "applied a policy's defaults only when no usable policy admitted the pod unchanged and "
-        "that policy was the first by name to admit it with them; write the defaults into the "
-        "manifests (podgate simplify)",
         "RBAC is a snapshot in the constraint's parameters: export again after RBAC changes",
         "Gatekeeper's audit has no requesting user: there only the pod's service account counts",
         "No Kyverno or Kubewarden engine runs here; Gatekeeper itself was not run, OPA was",
     ]
-    notes.extend(cluster.input_notes())
+    if found or left_out:
+        notes.append(
+            f"Assign/AssignMetadata/ModifySet mutators for PSP's defaults are {UNPROVED}: each "
+            "changes every pod it matches, not only where PSP would select its policy (PSP "
+            "filled in a policy's defaults only when no usable policy admitted the pod "
+            "unchanged, and only the first by name that admitted it with them); where several "
+            "policies default one field differently Gatekeeper refuses the conflict; the "
+            "manifests can carry the defaults instead (podgate simplify)"
+        )
+        notes.extend(f"mutator left out: {x}" for x in left_out)
+    notes.extend(cluster.input_notes(mutating=bool(found)))
     return ExportResult(
         target="gatekeeper",
         kubernetes_version=f"1.{minor}",
-        objects=tuple(objects(cluster, Verdict.UNPROVED)),
+        objects=(*objects(cluster, Verdict.UNPROVED), *found),
         policies=tuple(Outcome(n, Verdict.UNPROVED, "") for n in cluster.policy_set.names),
         notes=tuple(notes),
+        mutating={
+            "kind": "Assign/AssignMetadata/ModifySet",
+            "apiVersion": API_VERSION,
+            "status": UNPROVED,
+            "leftOut": left_out,
+        }
+        if found or left_out
+        else None,
+        mutations=tuple(outcome(o) for o in found),
     )

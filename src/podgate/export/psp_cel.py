@@ -16,20 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from podgate.k8s import Obj, mapping
+from podgate.export.strategies import Strategies
+from podgate.k8s import Obj
 from podgate.psp.policy import BuildError, IdRange
 from podgate.psp.strategies import (
     apparmor,
     capabilities,
-    groups,
-    host_namespaces,
-    host_ports,
-    privilege_escalation,
-    privileged,
-    proc_mount,
-    read_only_root,
     run_as_user,
-    runtime_class,
     seccomp,
     selinux,
     sysctls,
@@ -128,11 +121,11 @@ def _set_then(is_set: str, check: str, after: bool) -> str:
     return f"!({is_set}) || ({check})" if after else f"({is_set}) && ({check})"
 
 
-def _container_terms(spec: Obj, ann: Obj, after: bool = False) -> list[str]:
+def _container_terms(st: Strategies, after: bool = False) -> list[str]:
     """Conditions on one container `c` (its securityContext `c.securityContext`); `after`: on
     the container once the policy's defaults are filled in."""
     out: list[str] = []
-    user = run_as_user.build(spec, ann)
+    user = st.run_as_user
     if isinstance(user, run_as_user.MustRunAs):
         out.append(_set_then(eff_set("runAsUser"), in_ranges(eff("runAsUser"), user.ranges), after))
     elif isinstance(user, run_as_user.MustRunAsNonRoot):
@@ -142,15 +135,18 @@ def _container_terms(spec: Obj, ann: Obj, after: bool = False) -> list[str]:
             + f"(!({eff_set('runAsNonRoot')}) || {eff('runAsNonRoot')} == true)"
             f" && (!({eff_set('runAsUser')}) || {eff('runAsUser')} != 0)"
         )
-    group = groups.build_run_as_group(spec, ann)
+    group = st.run_as_group
     if group is not None:
         check = in_ranges(eff("runAsGroup"), group.ranges)
         out.append(_set_then(eff_set("runAsGroup"), check, after or not group.must))
-    se = selinux.build(spec, ann)
+    se = st.selinux
     if se is not None:
-        match = _selinux_match(eff("seLinuxOptions"), se)
+        # has() takes a field selection only: match each source, not the `?:` of the two
+        own = _selinux_match("c.securityContext.seLinuxOptions", se)
+        pods = _selinux_match(f"{POD_SC}.seLinuxOptions", se)
+        match = f"(({c_set('seLinuxOptions')}) ? ({own}) : ({pods}))"
         out.append(_set_then(eff_set("seLinuxOptions"), match, after))
-    aa = apparmor.build(spec, ann)
+    aa = st.apparmor
     if aa is not None:
         profile = annotation(f"{lit(apparmor.CONTAINER_PREFIX)} + c.name")
         if aa.default and not after:
@@ -162,30 +158,30 @@ def _container_terms(spec: Obj, ann: Obj, after: bool = False) -> list[str]:
             out.append(
                 f'{profile} == "" ? {str(unset_ok).lower()} : {profile} in {lit_list(aa.allowed)}'
             )
-    sc = seccomp.build(spec, ann)
+    sc = st.seccomp
     if not sc.allow_any:
         out.append(_seccomp_check(_container_seccomp(sc.default if after else ""), sc))
-    if privileged.build(spec, ann) is not None:
+    if st.privileged is not None:
         out.append(
             "!has(c.securityContext) || !has(c.securityContext.privileged)"
             " || c.securityContext.privileged == false"
         )
-    proc = proc_mount.build(spec, ann)
+    proc = st.proc_mount
     out.append(
         f'(({c_set("procMount")}) ? c.securityContext.procMount : "Default")'
         f" in {lit_list(proc.allowed)}"
     )
-    caps = capabilities.build(spec, ann)
+    caps = st.capabilities
     out.append(_capabilities(caps, after))
-    ports = host_ports.build(spec, ann)
+    ports = st.host_ports
     out.append(
         "!has(c.ports) || c.ports.all(p, !has(p.hostPort) || p.hostPort <= 0 || "
         f"({in_ranges('p.hostPort', ports.ranges)}))"
     )
-    if read_only_root.build(spec, ann) is not None:
+    if st.read_only_root is not None:
         key = "readOnlyRootFilesystem"
         out.append(_set_then(c_set(key), f"c.securityContext.{key} == true", after))
-    ape = privilege_escalation.build(spec, ann)
+    ape = st.privilege_escalation
     if ape is not None:
         key = "allowPrivilegeEscalation"
         if not after:
@@ -275,34 +271,34 @@ def _capabilities(caps: capabilities.Capabilities, after: bool = False) -> str:
     return _all(terms)
 
 
-def _pod_terms(spec: Obj, ann: Obj, after: bool = False) -> list[str]:
+def _pod_terms(st: Strategies, after: bool = False) -> list[str]:
     """Conditions on the pod; `after`: once the policy's defaults are filled in."""
     out: list[str] = []
-    fs = groups.build_fs_group(spec, ann)
+    fs = st.fs_group
     if fs is not None:
         check = in_ranges(f"{POD_SC}.fsGroup", fs.ranges)
         out.append(_set_then(p_set("fsGroup"), check, after or not fs.must))
-    sup = groups.build_supplemental_groups(spec, ann)
+    sup = st.supplemental_groups
     if sup is not None:
         sg = f"{POD_SC}.supplementalGroups"
         check = f"{sg}.all(g, {in_ranges('g', sup.ranges)})"
         if sup.must:
             check = f"size({sg}) > 0 && {check}"
         out.append(_set_then(p_set("supplementalGroups"), check, after or not sup.must))
-    se = selinux.build(spec, ann)
+    se = st.selinux
     if se is not None:
         match = _selinux_match(POD_SC + ".seLinuxOptions", se)
         out.append(_set_then(p_set("seLinuxOptions"), match, after))
-    sc = seccomp.build(spec, ann)
+    sc = st.seccomp
     if sc.default and not after:
         out.append(f'{pod_seccomp()} != ""')
     if not sc.allow_any:
         out.append(_seccomp_check(pod_seccomp(sc.default if after else ""), sc))
-    hostns = host_namespaces.build(spec, ann)
+    hostns = st.host_namespaces
     if hostns is not None:
         for key, _ in hostns.forbidden:
             out.append(f"!has(object.spec.{key}) || object.spec.{key} == false")
-    sys = sysctls.build(spec, ann)
+    sys = st.sysctls
     if sys.can_fail:
         name = "s.name"
 
@@ -314,8 +310,8 @@ def _pod_terms(spec: Obj, ann: Obj, after: bool = False) -> list[str]:
         safe = lit_list(sysctls.SAFE_SYSCTLS)
         ok = f"!({matches(sys.forbidden)}) && ({name} in {safe} || ({matches(sys.allowed_unsafe)}))"
         out.append(f"!({p_set('sysctls')}) || {POD_SC}.sysctls.all(s, {ok})")
-    out.append(_volumes(volumes.build(spec, ann)))
-    rc = runtime_class.build(spec, ann)
+    out.append(_volumes(st.volumes))
+    rc = st.runtime_class
     if rc is not None:
         if rc.default is not None and not after:
             out.append("has(object.spec.runtimeClassName)")
@@ -393,14 +389,12 @@ def admits_with_defaults(policy: Obj) -> str:
 
 
 def _admits(policy: Obj, *, after: bool) -> str:
-    meta = mapping(policy.get("metadata"))
-    spec = mapping(policy.get("spec"))
-    ann = mapping(meta.get("annotations"))
     try:
-        pod = _pod_terms(spec, ann, after)
-        per_container = _all(_container_terms(spec, ann, after))
+        st = Strategies.of(policy)
     except BuildError:
         return "false"
+    pod = _pod_terms(st, after)
+    per_container = _all(_container_terms(st, after))
     terms = list(pod)
     if per_container != "true":
         for lst in CONTAINER_LISTS:

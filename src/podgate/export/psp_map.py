@@ -30,20 +30,15 @@ from podgate.export.psp_cel import (
     p_set,
     seccomp_field,
 )
-from podgate.k8s import Obj, mapping
+from podgate.export.strategies import Strategies
+from podgate.k8s import Obj
 from podgate.k8s.objects import CONTAINER_LISTS
 from podgate.psp.patch import pointer_token
 from podgate.psp.policy import BuildError
 from podgate.psp.strategies import (
     apparmor,
-    capabilities,
-    groups,
-    privilege_escalation,
-    read_only_root,
     run_as_user,
-    runtime_class,
     seccomp,
-    selinux,
 )
 
 ANNOTATIONS = "/metadata/annotations"
@@ -73,20 +68,20 @@ def _when(cond: str, ops: list[str]) -> str:
     return f"(({cond}) ? [{', '.join(ops)}] : [])"
 
 
-def _pod_ops(spec: Obj, ann: Obj) -> tuple[list[str], list[str]]:
+def _pod_ops(st: Strategies) -> tuple[list[str], list[str]]:
     """(operations on the pod's securityContext and spec, operations on its annotations),
     each a conditional CEL list, in PSP's order of pod mutators."""
     sc_ops: list[tuple[str, str]] = []  # (condition, op)
-    sup = groups.build_supplemental_groups(spec, ann)
+    sup = st.supplemental_groups
     if sup is not None and sup.must:
         value = literal([sup.ranges[0].low])
         sc_ops.append(
             (f"!({p_set('supplementalGroups')})", _pod_sc_add("supplementalGroups", value))
         )
-    fs = groups.build_fs_group(spec, ann)
+    fs = st.fs_group
     if fs is not None and fs.must:
         sc_ops.append((f"!({p_set('fsGroup')})", _pod_sc_add("fsGroup", str(fs.ranges[0].low))))
-    se = selinux.build(spec, ann)
+    se = st.selinux
     if se is not None:
         opts = literal(dict(se.options))
         sc_ops.append((f"!({p_set('seLinuxOptions')})", _pod_sc_add("seLinuxOptions", opts)))
@@ -98,13 +93,13 @@ def _pod_ops(spec: Obj, ann: Obj) -> tuple[list[str], list[str]]:
         )
         out.extend(_when(c, [op]) for c, op in sc_ops)
     annotation_ops: list[str] = []
-    sc = seccomp.build(spec, ann)
+    sc = st.seccomp
     if sc.default:
         pod_ann = annotation(lit(seccomp.POD_KEY))
         profile = f"(({p_set('seccompProfile')}) ? {seccomp_field(POD_SC)} : {lit(sc.default)})"
         key = lit(f"{ANNOTATIONS}/{pointer_token(seccomp.POD_KEY)}")
         annotation_ops.append(_when(f'{pod_ann} == "" && {profile} != ""', [add(key, profile)]))
-    rc = runtime_class.build(spec, ann)
+    rc = st.runtime_class
     if rc is not None and rc.default is not None:
         out.append(
             _when(
@@ -119,21 +114,21 @@ def _pod_sc_add(key: str, value: str) -> str:
     return add(lit(f"/spec/securityContext/{key}"), value)
 
 
-def _container_needs(spec: Obj, ann: Obj) -> list[tuple[str, str, str]]:
+def _container_needs(st: Strategies) -> list[tuple[str, str, str]]:
     """(condition on container `c`, key under its securityContext, value) for every field
     the policy fills in on a container, in PSP's order of container mutators."""
     out: list[tuple[str, str, str]] = []
-    user = run_as_user.build(spec, ann)
+    user = st.run_as_user
     if isinstance(user, run_as_user.MustRunAs):
         out.append((f"!({eff_set('runAsUser')})", "runAsUser", str(user.ranges[0].low)))
     elif isinstance(user, run_as_user.MustRunAsNonRoot):
         cond = f"!({eff_set('runAsNonRoot')}) && !({eff_set('runAsUser')})"
         out.append((cond, "runAsNonRoot", "true"))
-    group = groups.build_run_as_group(spec, ann)
+    group = st.run_as_group
     if group is not None and group.must:
         out.append((f"!({eff_set('runAsGroup')})", "runAsGroup", str(group.ranges[0].low)))
     # seLinux: the pod-level default above is every container's effective value
-    caps = capabilities.build(spec, ann)
+    caps = st.capabilities
     if caps.default_add or caps.required_drop:
         base = "c.securityContext.capabilities"
         present = f"has(c.securityContext) && has({base})"
@@ -147,10 +142,10 @@ def _container_needs(spec: Obj, ann: Obj) -> list[tuple[str, str, str]]:
         if caps.required_drop_set:
             missing = f"{lit_list(caps.required_drop_set)}.filter(d, !(d in {own_drop}))"
             out.append((f"size({missing}) > 0", "capabilities/drop", f"{own_drop} + {missing}"))
-    if read_only_root.build(spec, ann) is not None:
+    if st.read_only_root is not None:
         key = "readOnlyRootFilesystem"
         out.append((f"!({c_set(key)})", key, "true"))
-    ape = privilege_escalation.build(spec, ann)
+    ape = st.privilege_escalation
     if ape is not None and (ape.default is not None or not ape.allow):
         key = "allowPrivilegeEscalation"
         value = ape.default if ape.default is not None else False
@@ -193,15 +188,13 @@ def _container_ops(lst: str, needs: list[tuple[str, str, str]], aa_default: str)
 def defaults_patch(policy: Obj) -> str | None:
     """The CEL of the JSONPatch operations that fill in the policy's defaults (see the
     module's docstring); None when the policy fills in nothing or cannot be built."""
-    meta = mapping(policy.get("metadata"))
-    spec = mapping(policy.get("spec"))
-    ann = mapping(meta.get("annotations"))
     try:
-        pod_ops, annotation_ops = _pod_ops(spec, ann)
-        needs = _container_needs(spec, ann)
-        aa = apparmor.build(spec, ann)
+        st = Strategies.of(policy)
     except BuildError:
         return None
+    pod_ops, annotation_ops = _pod_ops(st)
+    needs = _container_needs(st)
+    aa = st.apparmor
     aa_default = aa.default if aa is not None else ""
     container_ops = [op for lst in CONTAINER_LISTS for op in _container_ops(lst, needs, aa_default)]
     if not (pod_ops or annotation_ops or container_ops):
@@ -209,7 +202,7 @@ def defaults_patch(policy: Obj) -> str | None:
     parts = list(pod_ops)
     if annotation_ops or aa_default:
         # the annotations map first, when an annotation will be written and there is none
-        wanted = _annotation_wanted(spec, ann, aa_default)
+        wanted = _annotation_wanted(st, aa_default)
         parts.append(
             _when(f"!has(object.metadata.annotations) && ({wanted})", [add(lit(ANNOTATIONS), "{}")])
         )
@@ -218,9 +211,9 @@ def defaults_patch(policy: Obj) -> str | None:
     return " + ".join(parts)
 
 
-def _annotation_wanted(spec: Obj, ann: Obj, aa_default: str) -> str:
+def _annotation_wanted(st: Strategies, aa_default: str) -> str:
     terms = []
-    sc = seccomp.build(spec, ann)
+    sc = st.seccomp
     if sc.default:
         profile = f"(({p_set('seccompProfile')}) ? {seccomp_field(POD_SC)} : {lit(sc.default)})"
         terms.append(f'{annotation(lit(seccomp.POD_KEY))} == "" && {profile} != ""')

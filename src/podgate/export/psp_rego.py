@@ -9,24 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from podgate.export.strategies import Strategies
 from podgate.k8s import Obj, mapping
 from podgate.psp.policy import BuildError, IdRange
 from podgate.psp.strategies import (
-    apparmor,
-    capabilities,
-    groups,
-    host_namespaces,
-    host_ports,
-    privilege_escalation,
-    privileged,
-    proc_mount,
-    read_only_root,
     run_as_user,
-    runtime_class,
-    seccomp,
-    selinux,
     sysctls,
-    volumes,
 )
 from podgate.psp.strategies.volumes import SOURCES
 
@@ -46,97 +34,91 @@ def _id_rule(rule: Any) -> dict[str, Any] | None:
 def policy_parameters(policy: Obj) -> dict[str, Any]:
     """One policy's strategies as the Rego reads them; `buildable: false` for a policy PSP
     admission skips."""
-    meta = mapping(policy.get("metadata"))
-    spec = mapping(policy.get("spec"))
-    ann = mapping(meta.get("annotations"))
-    name = meta.get("name")
+    name = mapping(policy.get("metadata")).get("name")
     try:
-        user = run_as_user.build(spec, ann)
-        se = selinux.build(spec, ann)
-        aa = apparmor.build(spec, ann)
-        sc = seccomp.build(spec, ann)
-        caps = capabilities.build(spec, ann)
-        ape = privilege_escalation.build(spec, ann)
-        hostns = host_namespaces.build(spec, ann)
-        sys = sysctls.build(spec, ann)
-        vol = volumes.build(spec, ann)
-        rc = runtime_class.build(spec, ann)
-        out: dict[str, Any] = {
-            "name": name,
-            "buildable": True,
-            "runAsUser": (
-                {"rule": "MustRunAs", "ranges": _ranges(user.ranges)}
-                if isinstance(user, run_as_user.MustRunAs)
-                else {"rule": "MustRunAsNonRoot"}
-                if isinstance(user, run_as_user.MustRunAsNonRoot)
-                else {"rule": "RunAsAny"}
-            ),
-            "runAsGroup": _id_rule(groups.build_run_as_group(spec, ann)),
-            "fsGroup": _id_rule(groups.build_fs_group(spec, ann)),
-            "supplementalGroups": _id_rule(groups.build_supplemental_groups(spec, ann)),
-            "seLinux": None,
-            "apparmor": None
-            if aa is None
-            else {
-                "default": aa.default,
-                "allowed": None if aa.allowed is None else sorted(aa.allowed),
-            },
-            "seccomp": {
-                "default": sc.default,
-                "allowed": None if sc.allowed is None else sorted(sc.allowed),
-                "allowAny": sc.allow_any,
-            },
-            "privileged": privileged.build(spec, ann) is None,
-            "procMount": sorted(proc_mount.build(spec, ann).allowed),
-            "capabilities": {
-                "defaultAdd": sorted(caps.default_add),
-                "requiredDrop": sorted(caps.required_drop_set),
-                "allowed": sorted(caps.allowed | caps.default_add),
-                "allowAll": caps.allow_all,
-            },
-            "hostPorts": _ranges(host_ports.build(spec, ann).ranges),
-            "readOnlyRootFilesystem": read_only_root.build(spec, ann) is not None,
-            "allowPrivilegeEscalation": None
-            if ape is None
-            else {"allow": ape.allow, "default": ape.default},
-            "hostNamespaces": [] if hostns is None else [k for k, _ in hostns.forbidden],
-            "sysctls": {
-                "canFail": sys.can_fail,
-                "forbidden": sorted(sys.forbidden.exact),
-                "forbiddenPrefixes": sorted(set(sys.forbidden.prefixes)),
-                "allowed": sorted(sys.allowed_unsafe.exact | sysctls.SAFE_SYSCTLS),
-                "allowedPrefixes": sorted(set(sys.allowed_unsafe.prefixes)),
-            },
-            "volumes": {
-                "allowAll": vol.allow_all,
-                "allowed": sorted(vol.allowed),
-                "hostPaths": [
-                    {"prefix": h.prefix, "readOnly": h.read_only} for h in vol.host_paths
-                ],
-                "flexDrivers": sorted(vol.flex_drivers),
-                "csiDrivers": sorted(vol.csi_drivers),
-            },
-            "runtimeClass": None
-            if rc is None
-            else {"allowed": sorted(rc.allowed), "allowAny": rc.allow_any, "default": rc.default},
-        }
-        if se is not None:
-            level = se.options.get("level")
-            level = level if isinstance(level, str) else ""
-            sens, cats = level.split(":", 1) if ":" in level else (None, "")
-            out["seLinux"] = {
-                **{
-                    k: v if isinstance(v := se.options.get(k), str) else ""
-                    for k in ("role", "type", "user")
-                },
-                "level": level,
-                "sensitivity": sens,
-                "categories": cats.split(","),
-            }
-        # run the other builders too, so a policy PSP cannot build is marked here as well
-        groups.build_run_as_group(spec, ann)
+        st = Strategies.of(policy)
     except BuildError:
         return {"name": name, "buildable": False}
+    user = st.run_as_user
+    se = st.selinux
+    aa = st.apparmor
+    sc = st.seccomp
+    caps = st.capabilities
+    ape = st.privilege_escalation
+    hostns = st.host_namespaces
+    sys = st.sysctls
+    vol = st.volumes
+    rc = st.runtime_class
+    out: dict[str, Any] = {
+        "name": name,
+        "buildable": True,
+        "runAsUser": (
+            {"rule": "MustRunAs", "ranges": _ranges(user.ranges)}
+            if isinstance(user, run_as_user.MustRunAs)
+            else {"rule": "MustRunAsNonRoot"}
+            if isinstance(user, run_as_user.MustRunAsNonRoot)
+            else {"rule": "RunAsAny"}
+        ),
+        "runAsGroup": _id_rule(st.run_as_group),
+        "fsGroup": _id_rule(st.fs_group),
+        "supplementalGroups": _id_rule(st.supplemental_groups),
+        "seLinux": None,
+        "apparmor": None
+        if aa is None
+        else {
+            "default": aa.default,
+            "allowed": None if aa.allowed is None else sorted(aa.allowed),
+        },
+        "seccomp": {
+            "default": sc.default,
+            "allowed": None if sc.allowed is None else sorted(sc.allowed),
+            "allowAny": sc.allow_any,
+        },
+        "privileged": st.privileged is None,
+        "procMount": sorted(st.proc_mount.allowed),
+        "capabilities": {
+            "defaultAdd": sorted(caps.default_add),
+            "requiredDrop": sorted(caps.required_drop_set),
+            "allowed": sorted(caps.allowed | caps.default_add),
+            "allowAll": caps.allow_all,
+        },
+        "hostPorts": _ranges(st.host_ports.ranges),
+        "readOnlyRootFilesystem": st.read_only_root is not None,
+        "allowPrivilegeEscalation": None
+        if ape is None
+        else {"allow": ape.allow, "default": ape.default},
+        "hostNamespaces": [] if hostns is None else [k for k, _ in hostns.forbidden],
+        "sysctls": {
+            "canFail": sys.can_fail,
+            "forbidden": sorted(sys.forbidden.exact),
+            "forbiddenPrefixes": sorted(set(sys.forbidden.prefixes)),
+            "allowed": sorted(sys.allowed_unsafe.exact | sysctls.SAFE_SYSCTLS),
+            "allowedPrefixes": sorted(set(sys.allowed_unsafe.prefixes)),
+        },
+        "volumes": {
+            "allowAll": vol.allow_all,
+            "allowed": sorted(vol.allowed),
+            "hostPaths": [{"prefix": h.prefix, "readOnly": h.read_only} for h in vol.host_paths],
+            "flexDrivers": sorted(vol.flex_drivers),
+            "csiDrivers": sorted(vol.csi_drivers),
+        },
+        "runtimeClass": None
+        if rc is None
+        else {"allowed": sorted(rc.allowed), "allowAny": rc.allow_any, "default": rc.default},
+    }
+    if se is not None:
+        level = se.options.get("level")
+        level = level if isinstance(level, str) else ""
+        sens, cats = level.split(":", 1) if ":" in level else (None, "")
+        out["seLinux"] = {
+            **{
+                k: v if isinstance(v := se.options.get(k), str) else ""
+                for k in ("role", "type", "user")
+            },
+            "level": level,
+            "sensitivity": sens,
+            "categories": cats.split(","),
+        }
     return out
 
 

@@ -73,22 +73,19 @@ def decision_expression(cluster: Cluster) -> str:
     return " || ".join(terms) if terms else "false"
 
 
+def pods_matched(*operations: str) -> dict[str, Any]:
+    """The policy's matchConstraints: core v1 pods, for `operations`."""
+    rule = {"apiGroups": [""], "apiVersions": ["v1"], "operations": list(operations)}
+    return {"resourceRules": [{**rule, "resources": ["pods"]}]}
+
+
 def validating_spec(cluster: Cluster) -> dict[str, Any]:
     """What the ValidatingAdmissionPolicy and Kyverno's ValidatingPolicy share: the match on
     pods, the variables and the one validation."""
     names = ",".join(cluster.policy_set.names)
     return {
         "failurePolicy": "Fail",
-        "matchConstraints": {
-            "resourceRules": [
-                {
-                    "apiGroups": [""],
-                    "apiVersions": ["v1"],
-                    "operations": ["CREATE", "UPDATE"],
-                    "resources": ["pods"],
-                }
-            ]
-        },
+        "matchConstraints": pods_matched("CREATE", "UPDATE"),
         "variables": variables(cluster),
         "validations": [
             {
@@ -178,16 +175,7 @@ def mutating_spec(cluster: Cluster) -> dict[str, Any] | None:
     )
     return {
         "failurePolicy": "Fail",
-        "matchConstraints": {
-            "resourceRules": [
-                {
-                    "apiGroups": [""],
-                    "apiVersions": ["v1"],
-                    "operations": ["CREATE"],
-                    "resources": ["pods"],
-                }
-            ]
-        },
+        "matchConstraints": pods_matched("CREATE"),
         "reinvocationPolicy": "Never",
         "variables": out,
         "mutations": [

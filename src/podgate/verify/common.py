@@ -4,13 +4,11 @@ reads it, and the tally of agreements and gaps."""
 
 from __future__ import annotations
 
-import copy
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
-from typing import Any
+from collections.abc import Callable
+from dataclasses import replace
 
-from podgate.export.cluster import Cluster, requester
+from podgate.export.cluster import Cluster
 from podgate.export.model import (
     Direction,
     ExportResult,
@@ -20,69 +18,39 @@ from podgate.export.model import (
     annotate,
     verdict_of,
 )
-from podgate.export.probes import minimal_pod, probes, restricted_pod
-from podgate.k8s import Obj, mapping
-from podgate.k8s.identity import UserInfo, controller_user, requesting_user
+from podgate.export.tried import (
+    CONTROLLER,
+    PROBE_USER,
+    Tried,
+    as_admitted,
+    pods_to_try,
+    without_nulls,
+)
+from podgate.k8s import Obj
+from podgate.k8s.identity import UserInfo
 from podgate.psp.admission import requesters
-from podgate.psp.strategies import seccomp
 
-PROBE_USER = requesting_user("podgate:probe-user")
-CONTROLLER = controller_user("replicaset-controller")
+MUTATING_KINDS = frozenset(
+    {
+        "MutatingAdmissionPolicy",
+        "MutatingAdmissionPolicyBinding",
+        "Assign",
+        "AssignMetadata",
+        "ModifySet",
+    }
+)
 
-
-def without_nulls(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: without_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [without_nulls(v) for v in value if v is not None]
-    return value
-
-
-def as_admitted(pod: Obj) -> dict[str, Any]:
-    """The pod as validating admission reads it: null fields dropped (the API server decodes
-    into typed objects), a pod-level seccomp profile field mirrored into the annotation (as
-    the API server of PSP's time synchronised them). PSP and the engine see the same pod."""
-    out: dict[str, Any] = without_nulls(copy.deepcopy(dict(pod)))
-    spec = mapping(out.get("spec"))
-    field = seccomp.profile_of_field(mapping(spec.get("securityContext")))
-    meta = out.setdefault("metadata", {})
-    annotations = meta.get("annotations") or {}
-    if field and not annotations.get(seccomp.POD_KEY):
-        meta["annotations"] = {**annotations, seccomp.POD_KEY: field}
-    return out
-
-
-@dataclass(frozen=True, slots=True)
-class Tried:
-    name: str  # the workload, or "(generated: ...)"
-    field: str  # the probe's field ("" for workloads)
-    pod: Obj
-    namespace: str
-    who: UserInfo
-
-
-def pods_to_try(cluster: Cluster, *, boundary: bool) -> Iterator[Tried]:
-    """The input's workloads (each as its requester) and, with `boundary`, generated pods for
-    every namespace and service account, requested by a controller and by a plain user."""
-    for w in cluster.workloads:
-        ns = w.ref.namespace or "default"
-        who = requester(w) or PROBE_USER
-        yield Tried(str(w.ref), "", as_admitted(w.as_pod()), ns, who)
-    if not boundary:
-        return
-    namespaces = sorted(set(cluster.namespaces) | {ns for ns, _ in cluster.service_accounts})
-    for ns in namespaces:
-        bases = [
-            b
-            for sa in cluster.representative_service_accounts(ns)
-            for b in (minimal_pod(ns, sa), restricted_pod(ns, sa))
-        ]
-        for p in probes(bases, cluster.policies):
-            pod = as_admitted(p.pod)
-            sa = mapping(pod.get("spec")).get("serviceAccountName")
-            for who in (CONTROLLER, PROBE_USER):
-                label = f"(generated: {p.label}, serviceAccount {ns}/{sa}, by {who.name})"
-                yield Tried(label, p.field, pod, ns, who)
+__all__ = [
+    "CONTROLLER",
+    "MUTATING_KINDS",
+    "PROBE_USER",
+    "Tally",
+    "Tried",
+    "as_admitted",
+    "compare",
+    "pods_to_try",
+    "without_nulls",
+]
 
 
 class Tally:
@@ -167,7 +135,9 @@ def compare(
     units = (*policies, *namespaces)
     verdict = Verdict.PROVED if all(u.verdict is Verdict.PROVED for u in units) else Verdict.PARTIAL
     objects = tuple(
-        annotate(o, o["metadata"]["annotations"]["podgate.io/source-policy"], verdict)
+        o
+        if o["kind"] in MUTATING_KINDS  # mutating objects keep their own verdict
+        else annotate(o, o["metadata"]["annotations"]["podgate.io/source-policy"], verdict)
         for o in result.objects
     )
     notes = tuple(n for n in result.notes if not n.startswith("unproved until"))

@@ -13,6 +13,7 @@ from importlib.metadata import version
 from typing import Any
 
 from podgate.export.cluster import Cluster
+from podgate.export.gatekeeper import KIND
 from podgate.export.model import ExportResult
 from podgate.k8s import Obj, mapping
 from podgate.k8s.identity import UserInfo
@@ -80,6 +81,6 @@ def verify_gatekeeper(
 ) -> ExportResult:
     """`result` (from `export(..., "gatekeeper")`) with each verdict decided by OPA."""
     template = next(o for o in result.objects if o["kind"] == "ConstraintTemplate")
-    constraint = next(o for o in result.objects if o["kind"] != "ConstraintTemplate")
+    constraint = next(o for o in result.objects if o["kind"] == KIND)
     engine = Engine(template, constraint)
     return compare(result, cluster, engine.evaluate, engine_name(), boundary=boundary)
