@@ -20,6 +20,8 @@ _ESCAPES = {
 def go_quote(s: str) -> str:
     """Go's strconv.Quote / `%q`: double quotes, `\\` and `"` escaped, control and
     non-printable characters as escapes, printable Unicode kept."""
+    if s.isprintable() and '"' not in s and "\\" not in s:
+        return '"' + s + '"'  # nothing to escape: what the loop below gives, at once
     out = ['"']
     for ch in s:
         esc = _ESCAPES.get(ch)

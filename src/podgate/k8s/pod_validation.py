@@ -111,7 +111,7 @@ def _suspect(sc: Mapping[str, Any]) -> bool:
 def pod_create_errors(pod: Obj) -> tuple[FieldError, ...]:
     """The errors of ValidatePodCreate that PSP's changes can cause, in upstream's order."""
     spec = pod.get("spec")
-    if not isinstance(spec, Mapping):
+    if type(spec) is not dict and not isinstance(spec, Mapping):
         return ()
     errors: list[FieldError] = []
     for list_name in ("containers", "initContainers"):
@@ -119,11 +119,12 @@ def pod_create_errors(pod: Obj) -> tuple[FieldError, ...]:
         if type(items) is not list:
             continue
         for i, c in enumerate(items):
-            sc = c.get("securityContext") if isinstance(c, Mapping) else None
-            if isinstance(sc, Mapping) and _suspect(sc):
+            # decoded JSON is dicts: `type(...) is dict` first spares the ABC check
+            sc = c.get("securityContext") if type(c) is dict or isinstance(c, Mapping) else None
+            if (type(sc) is dict or isinstance(sc, Mapping)) and _suspect(sc):
                 errors.extend(_container_errors(sc, f"spec.{list_name}[{i}].securityContext"))
     psc = spec.get("securityContext")
-    if isinstance(psc, Mapping):
+    if type(psc) is dict or isinstance(psc, Mapping):
         errors.extend(_pod_errors(psc))
     return tuple(errors)
 

@@ -118,7 +118,8 @@ def _containers(spec: Obj) -> Iterator[tuple[str, int, Obj]]:
 
 
 def _profile(sc: Any, key: str) -> Any:
-    return sc.get(key) if isinstance(sc, Mapping) else None
+    # decoded JSON is dicts: `type(...) is dict` first spares the ABC check
+    return sc.get(key) if type(sc) is dict or isinstance(sc, Mapping) else None
 
 
 class _Changes:
@@ -156,23 +157,28 @@ class _Changes:
 
 
 _PREFIXES = (SECCOMP_POD_KEY, SECCOMP_CONTAINER_PREFIX, APPARMOR_CONTAINER_PREFIX)
-_FIELDS = ("seccompProfile", "appArmorProfile")
 
 
 def _may_sync(spec: Obj, annotations: Mapping[str, Any]) -> bool:
     """Whether the pod has anything the sync reads: a fast path for most pods."""
-    if any(isinstance(k, str) and k.startswith(_PREFIXES) for k in annotations):
-        return True
+    for key in annotations:
+        if isinstance(key, str) and key.startswith(_PREFIXES):
+            return True
     psc = spec.get("securityContext")
-    if isinstance(psc, dict) and any(psc.get(f) is not None for f in _FIELDS):
+    if isinstance(psc, dict) and _has_profile(psc):
         return True
     for list_name in _LISTS:
         items = spec.get(list_name)
         for c in items if type(items) is list else ():
             sc = c.get("securityContext") if isinstance(c, dict) else None
-            if isinstance(sc, dict) and any(sc.get(f) is not None for f in _FIELDS):
+            if isinstance(sc, dict) and _has_profile(sc):
                 return True
     return False
+
+
+def _has_profile(sc: Obj) -> bool:
+    """Whether a securityContext sets a field the sync reads (seccompProfile, appArmorProfile)."""
+    return sc.get("seccompProfile") is not None or sc.get("appArmorProfile") is not None
 
 
 def prepare_for_create(pod: Obj, release: int | None) -> tuple[Obj, tuple[Defaulted, ...]]:

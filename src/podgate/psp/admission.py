@@ -131,7 +131,10 @@ def compute(
     for provider in order:
         # a failing policy only needs its first error here: all of them are gathered below,
         # for the policies the requester may use, only when the pod is denied
-        result = provider.evaluate_first_error(pod, view=view, memo=memo)
+        if provider.screen(view, memo) is not None:
+            failed.append(provider)
+            continue
+        result = provider.evaluate_screened(pod, view)
         if result.errors:
             failed.append(provider)
             continue
@@ -320,25 +323,30 @@ def review(
         if request.old_pod is not None and _only_gc_fields_changed(pod, request.old_pod):
             return _ignored(pod, "only garbage-collector fields changed")
         return validate_phase(policies, pod, request.namespace, request.user, authorizer)
-    admitted = admit_phase(policies, pod, request.namespace, request.user, authorizer)
-    if not admitted.allowed or admitted.policy is None:
-        return admitted
-    return _after_admission(request, admitted, admitted.policy)
+    # the mutating phase, as admit_phase decides it (its Decision is not built: the one
+    # returned says what happened after it as well)
+    computed = compute(
+        policies, pod, request.namespace, request.user, authorizer, mutation_allowed=True
+    )
+    if computed.pod is None or computed.policy is None:
+        return _denied(pod, "admit", computed)
+    return _after_admission(request, computed.pod, computed.mutated, computed.policy)
 
 
-def _after_admission(request: Request, admitted: Decision, policy: str) -> Decision:
-    """What happens to a CREATE between the phases and in the validating phase: the API server
-    prepares the pod (PrepareForCreate: the seccomp annotation/field sync of 1.19-1.24) and
-    validates it, refusing it as invalid before validating admission runs (spec/psp-errata.md
-    D1); the validating phase then judges the prepared pod."""
-    prepared, synced = prepare_for_create(admitted.object, PSP_RELEASE)
-    annotations = {**admitted.audit_annotations}
+def _after_admission(request: Request, chosen: Obj, mutated: bool, policy: str) -> Decision:
+    """What happens to a CREATE admitted by `policy` (`chosen`: the pod as it mutated it)
+    between the phases and in the validating phase: the API server prepares the pod
+    (PrepareForCreate: the seccomp annotation/field sync of 1.19-1.24) and validates it,
+    refusing it as invalid before validating admission runs (spec/psp-errata.md D1); the
+    validating phase then judges the prepared pod."""
+    admitted = _with_annotation(chosen, policy)
+    prepared, synced = prepare_for_create(admitted, PSP_RELEASE)
     invalid = pod_create_errors(prepared)
     if invalid:
         message = invalid_message(prepared, invalid)
-        return Decision(False, True, None, request.pod, False, [], (), message, annotations,
-                        prepared=synced, invalid=invalid,
-                        mutated_by=policy if admitted.mutated else None)  # fmt: skip
+        return Decision(False, True, None, request.pod, False, [], (), message,
+                        {AUDIT_ADMIT: policy}, prepared=synced, invalid=invalid,
+                        mutated_by=policy if mutated else None)  # fmt: skip
     # The validating phase evaluates the prepared pod with the admitting policy first (it is
     # named in kubernetes.io/psp). Mutation is idempotent, and the seccomp sync only writes a
     # profile the pod already has in its other spelling (annotation <-> field, docker/default
@@ -349,11 +357,11 @@ def _after_admission(request: Request, admitted: Decision, policy: str) -> Decis
         True,
         True,
         policy,
-        admitted.object,
-        admitted.mutated,
-        admitted.patch,
+        admitted,
+        mutated,
+        json_patch(request.pod, admitted),
         (),
         None,
-        {**annotations, AUDIT_VALIDATE: policy},
+        {AUDIT_ADMIT: policy, AUDIT_VALIDATE: policy},
         prepared=synced,
     )

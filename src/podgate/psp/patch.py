@@ -10,7 +10,10 @@ from typing import Any
 
 def pointer_token(key: str | int) -> str:
     """RFC 6901 escaping: `~` as `~0`, `/` as `~1`."""
-    return str(key).replace("~", "~0").replace("/", "~1")
+    text = str(key)
+    if "~" in text or "/" in text:
+        return text.replace("~", "~0").replace("/", "~1")
+    return text
 
 
 def json_patch(before: Any, after: Any) -> list[dict[str, Any]]:

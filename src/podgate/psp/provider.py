@@ -132,8 +132,14 @@ class Provider:
         this pod (both are shared across the policies of one decision)."""
         if view is None:
             view = PodView(pod)
-        if memo is None:
-            memo = {}
+        err = self.screen(view, {} if memo is None else memo)
+        if err is not None:
+            return Evaluation(pod, False, (err,))
+        return self.evaluate_screened(pod, view)
+
+    def screen(self, view: PodView, memo: Memo) -> FieldError | None:
+        """The first error of the checks mutation cannot change (run on the pod as it is,
+        each distinct one once per pod through `memo`), None when they all pass."""
         for check in self.independent:
             key = id(check)
             if key in memo:
@@ -141,7 +147,11 @@ class Provider:
             else:
                 err = memo[key] = check.first_error(view)
             if err is not None:
-                return Evaluation(pod, False, (err,))
+                return err
+        return None
+
+    def evaluate_screened(self, pod: Obj, view: PodView) -> Evaluation:
+        """`evaluate_first_error` of a pod (`view` its view) that `screen` passed."""
         draft = self._mutate(pod, view)
         root = draft.root
         after = PodView(root, view) if draft.changed else view
