@@ -1,12 +1,18 @@
-"""Shared test helpers: where ../shared is, and a skip with the reason when it is absent."""
+"""Shared fixtures: where ../shared is (a skip with the reason when it is absent), a working
+directory holding a test's input files, and `podgate scan` run in this process."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import settings
+
+from podgate.cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -18,6 +24,45 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"needs ../shared (not found at {SHARED}): CI has it, a user's clone does not")
     return SHARED
+
+
+@pytest.fixture
+def workdir(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """tmp_path made the current directory, holding the files of the test's `workdir` mark
+    ({relative path: text}), so inputs are named as a user in a checkout names them."""
+    mark = request.node.get_closest_marker("workdir")
+    files: dict[str, str] = mark.args[0] if mark else {}
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+class Ran(NamedTuple):
+    """How a command ended and what it wrote."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+RunScan = Callable[..., Ran]
+
+
+@pytest.fixture
+def run_scan() -> RunScan:
+    """`podgate scan ARGS` run in this process by click's runner. An exception podgate does not
+    turn into an exit code is raised into the test (a crash never passes as exit code 1)."""
+
+    def run(*args: str, stdin: str | None = None) -> Ran:
+        result = CliRunner().invoke(cli, ["scan", *args], input=stdin, catch_exceptions=False)
+        return Ran(result.exit_code, result.stdout, result.stderr)
+
+    return run
 
 
 # CI runs the property tests with a fixed seed, so a submission's result does not depend on

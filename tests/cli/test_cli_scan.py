@@ -9,18 +9,14 @@ import pytest
 from click.testing import CliRunner
 
 from podgate.cli.main import cli
+from tests.conftest import RunScan
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 INPUTS = [str(EXAMPLES / d) for d in ("cluster", "policies", "rbac")]
 
 
-def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, ["scan", *args])
-    return result.exit_code, result.output
-
-
-def test_json_shape_and_exit_code() -> None:
-    rc, out = run(*INPUTS, "-o", "json", "--quiet")
+def test_json_shape_and_exit_code(run_scan: RunScan) -> None:
+    rc, out, _ = run_scan(*INPUTS, "-o", "json", "--quiet")
     assert rc == 1
     data = json.loads(out)
     assert set(data) >= {
@@ -51,9 +47,9 @@ def test_json_shape_and_exit_code() -> None:
     assert finding["source"]["file"].endswith(".yaml")
 
 
-def test_exceptions_file_and_fail_on() -> None:
+def test_exceptions_file_and_fail_on(run_scan: RunScan) -> None:
     exc = str(EXAMPLES / "exceptions.yaml")
-    rc, out = run(*INPUTS, "--exceptions", exc, "-o", "json")
+    rc, out, _ = run_scan(*INPUTS, "--exceptions", exc, "-o", "json")
     data = json.loads(out)
     states = {e["id"]: e["state"] for e in data["exceptions"]}
     # the CronJob exception expired on 2026-01-31: it accepts nothing and is reported
@@ -67,30 +63,32 @@ def test_exceptions_file_and_fail_on() -> None:
         ("postgres", "postgres-ipc-lock")
     ]
     assert rc == 1
-    rc, _ = run(*INPUTS, "--exceptions", exc, "--fail-on", "none", "-o", "json")
+    rc, _, _ = run_scan(*INPUTS, "--exceptions", exc, "--fail-on", "none", "-o", "json")
     assert rc == 0
 
 
-def test_text_output_leads_with_readiness(tmp_path: Path) -> None:
-    rc, out = run(*INPUTS)
+def test_text_output_leads_with_readiness(tmp_path: Path, run_scan: RunScan) -> None:
+    rc, out, _ = run_scan(*INPUTS)
     assert rc == 1
     assert (
         out.index("Enablement readiness") < out.index("Risk per category") < out.index("Workloads")
     )
     assert "Who may use which PodSecurityPolicy" in out
     report = tmp_path / "r.txt"
-    rc, _ = run(*INPUTS, "--output-file", str(report))
+    rc, _, _ = run_scan(*INPUTS, "--output-file", str(report))
     assert rc == 1
     assert "Enablement readiness" in report.read_text()
 
 
-def test_level_option_and_clean_workload(tmp_path: Path) -> None:
-    rc, out = run(str(EXAMPLES / "cluster" / "shop.yaml"), "--level", "baseline", "-o", "json")
+def test_level_option_and_clean_workload(tmp_path: Path, run_scan: RunScan) -> None:
+    rc, out, _ = run_scan(
+        str(EXAMPLES / "cluster" / "shop.yaml"), "--level", "baseline", "-o", "json"
+    )
     names = {w["name"]: w["pss"]["allowed"] for w in json.loads(out)["workloads"]}
     assert names == {"web": True, "postgres": False, "debug-shell": False}
     ok = tmp_path / "ok.yaml"
     ok.write_text((EXAMPLES / "cluster" / "shop.yaml").read_text().split("---")[0])
-    rc, _ = run(str(ok), "--level", "restricted", "-o", "json")
+    rc, _, _ = run_scan(str(ok), "--level", "restricted", "-o", "json")
     assert rc == 0
 
 
@@ -103,23 +101,24 @@ def test_level_option_and_clean_workload(tmp_path: Path) -> None:
         (["--exceptions", "nope.yaml"], "no such file"),
     ],
 )
-def test_bad_options(args: list[str], expect: str) -> None:
-    rc, out = run(str(EXAMPLES / "cluster"), *args)
+def test_bad_options(args: list[str], expect: str, run_scan: RunScan) -> None:
+    rc, out, err = run_scan(str(EXAMPLES / "cluster"), *args)
     assert rc == 2
-    assert expect in out
-    assert "Traceback" not in out
+    assert expect in err
+    assert "Traceback" not in err
+    assert out == ""
 
 
-def test_bad_exceptions_file_names_the_field(tmp_path: Path) -> None:
+def test_bad_exceptions_file_names_the_field(tmp_path: Path, run_scan: RunScan) -> None:
     bad = tmp_path / "exc.yaml"
     bad.write_text(
         "kind: ExceptionList\nexceptions:\n- scope: {namespace: x}\n  owner: me\n"
         "  expires: 2027-01-01\n"
     )
-    rc, out = run(str(EXAMPLES / "cluster"), "--exceptions", str(bad))
+    rc, _, err = run_scan(str(EXAMPLES / "cluster"), "--exceptions", str(bad))
     assert rc == 2
-    assert "exceptions[0].justification" in out
-    assert str(bad) in out
+    assert "exceptions[0].justification" in err
+    assert str(bad) in err
 
 
 @pytest.mark.parametrize("command", ["scan", "pss", "advise"])

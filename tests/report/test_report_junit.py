@@ -15,16 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from podgate.cli.scan import command
-from podgate.io.catalog import load_catalog
-from podgate.io.loader import load_documents
-from podgate.io.locate import Locator
-from podgate.k8s.defaults import default_object, default_policy
-from podgate.pss import parse_level
 from podgate.report import junit
-from podgate.report.context import ReportContext
-from podgate.scan import ScanOptions, ScanResult, parse_exceptions, scan
-from podgate.scan.inventory import Source
 from podgate.scan.scan import WorkloadResult
+from tests.report.conftest import ScanForReport
 
 junitparser = pytest.importorskip("junitparser")
 
@@ -112,39 +105,9 @@ exceptions:
     expires: 2099-01-31
 """
 
-GENERATED = dt.datetime(2026, 8, 1, 12, 0, tzinfo=dt.UTC)
-
-
-def run_scan(
-    paths: list[str], exceptions: str | None = None, level: str | None = None
-) -> tuple[ScanResult, ReportContext]:
-    docs = load_documents(paths)
-    objs = [
-        default_policy(d.obj)[0]
-        if d.obj.get("kind") == "PodSecurityPolicy"
-        else default_object(d.obj)[0]
-        for d in docs
-    ]
-    sources: list[Source | None] = [Source(d.file, d.index, d.line, d.item) for d in docs]
-    risks = ()
-    if exceptions is not None:
-        risks = tuple(parse_exceptions(load_documents([exceptions])[0].obj, exceptions))
-    options = ScanOptions(
-        level=parse_level(level) if level else None, exceptions=risks, today=GENERATED.date()
-    )
-    result = scan(objs, sources, load_catalog(), options)
-    context = ReportContext("0.1.0", "podgate scan", GENERATED, Locator(), 1)
-    return result, context
-
-
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / "app.yaml").write_text(APP)
-    (tmp_path / "system.yaml").write_text(SYSTEM)
-    (tmp_path / "psp.yaml").write_text(POLICY)
-    (tmp_path / "accepted.yaml").write_text(EXCEPTIONS)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+pytestmark = pytest.mark.workdir(
+    {"app.yaml": APP, "system.yaml": SYSTEM, "psp.yaml": POLICY, "accepted.yaml": EXCEPTIONS}
+)
 
 
 def outcome(case: ET.Element) -> str:
@@ -171,8 +134,10 @@ def check_counters(root: ET.Element) -> None:
     assert int(root.get("skipped", "-1")) == totals["skipped"]
 
 
-def test_read_back_by_junitparser_and_elementtree(workdir: Path) -> None:
-    result, context = run_scan(["app.yaml", "system.yaml"])
+def test_read_back_by_junitparser_and_elementtree(
+    workdir: Path, scan_for_report: ScanForReport
+) -> None:
+    result, context = scan_for_report(["app.yaml", "system.yaml"])
     text = junit.render(result, context)
     assert text.startswith('<?xml version="1.0" encoding="UTF-8"?>')
 
@@ -210,8 +175,8 @@ def test_read_back_by_junitparser_and_elementtree(workdir: Path) -> None:
             assert re.match(r"^\[[A-Z]+\]\[(pss|psp)[^\]]*\] \S", case.get("name", ""))
 
 
-def test_failure_message_and_location(workdir: Path) -> None:
-    result, context = run_scan(["app.yaml"])
+def test_failure_message_and_location(workdir: Path, scan_for_report: ScanForReport) -> None:
+    result, context = scan_for_report(["app.yaml"])
     root = ET.fromstring(junit.render(result, context))
     case = next(
         c for c in root.iter("testcase") if "[pss/baseline/privileged]" in c.get("name", "")
@@ -227,8 +192,10 @@ def test_failure_message_and_location(workdir: Path) -> None:
     assert f"app.yaml:{line} (spec.template.spec.containers[0].securityContext.privileged)" in body
 
 
-def test_a_passing_verdict_per_workload_and_engine(workdir: Path) -> None:
-    result, context = run_scan(["app.yaml", "system.yaml", "psp.yaml"])
+def test_a_passing_verdict_per_workload_and_engine(
+    workdir: Path, scan_for_report: ScanForReport
+) -> None:
+    result, context = scan_for_report(["app.yaml", "system.yaml", "psp.yaml"])
     root = ET.fromstring(junit.render(result, context))
     by_workload: dict[str, list[ET.Element]] = {}
     for case in root.iter("testcase"):
@@ -256,8 +223,10 @@ def test_a_passing_verdict_per_workload_and_engine(workdir: Path) -> None:
     check_counters(root)
 
 
-def test_accepted_findings_are_skipped_with_the_exception(workdir: Path) -> None:
-    result, context = run_scan(["app.yaml"], exceptions="accepted.yaml")
+def test_accepted_findings_are_skipped_with_the_exception(
+    workdir: Path, scan_for_report: ScanForReport
+) -> None:
+    result, context = scan_for_report(["app.yaml"], exceptions="accepted.yaml")
     text = junit.render(result, context)
     xml = junitparser.JUnitXml.fromstring(text)
     (suite,) = list(xml)
@@ -274,8 +243,10 @@ def test_accepted_findings_are_skipped_with_the_exception(workdir: Path) -> None
     assert "&amp;" in text and "&lt;for&gt;" in text
 
 
-def test_control_characters_are_stripped_and_markup_escaped(workdir: Path) -> None:
-    result, context = run_scan(["app.yaml"])
+def test_control_characters_are_stripped_and_markup_escaped(
+    workdir: Path, scan_for_report: ScanForReport
+) -> None:
+    result, context = scan_for_report(["app.yaml"])
     nasty = "\x1b[31mred\x1b[0m <b>&\x00\x07\x0b\ufffe end"
 
     def taint(r: WorkloadResult) -> WorkloadResult:
@@ -296,10 +267,12 @@ def test_control_characters_are_stripped_and_markup_escaped(workdir: Path) -> No
         assert bad not in text
 
 
-def test_same_name_in_two_namespaces_gets_distinct_classnames(workdir: Path) -> None:
+def test_same_name_in_two_namespaces_gets_distinct_classnames(
+    workdir: Path, scan_for_report: ScanForReport
+) -> None:
     other = APP.replace("namespace: shop", "namespace: shop2").split("---\n", 1)[1]
     (workdir / "both.yaml").write_text(APP.split("---\n", 1)[1] + "---\n" + other)
-    result, context = run_scan(["both.yaml"], level="baseline")
+    result, context = scan_for_report(["both.yaml"], level="baseline")
     root = ET.fromstring(junit.render(result, context))
     classnames = {c.get("classname") for c in root.iter("testcase")}
     assert classnames == {
@@ -310,7 +283,9 @@ def test_same_name_in_two_namespaces_gets_distinct_classnames(workdir: Path) -> 
     }
 
 
-def test_a_pod_no_policy_admits_fails_with_a_finding_that_names_no_field(workdir: Path) -> None:
+def test_a_pod_no_policy_admits_fails_with_a_finding_that_names_no_field(
+    workdir: Path, scan_for_report: ScanForReport
+) -> None:
     """RBAC in the input grants no policy to anyone: every pod is rejected, and that is a
     failing PSP finding (it fails the scan) although no field is at fault."""
     (workdir / "rbac.yaml").write_text(
@@ -318,7 +293,7 @@ def test_a_pod_no_policy_admits_fails_with_a_finding_that_names_no_field(workdir
         "metadata: {name: psp-user}\n"
         "rules: [{apiGroups: [policy], resources: [podsecuritypolicies], verbs: [use]}]\n"
     )
-    result, context = run_scan(["app.yaml", "psp.yaml", "rbac.yaml"])
+    result, context = scan_for_report(["app.yaml", "psp.yaml", "rbac.yaml"])
     root = ET.fromstring(junit.render(result, context))
     fine = [c for c in root.iter("testcase") if c.get("classname") == "app.yaml.Pod/fine"]
     (psp,) = [c for c in fine if "][psp" in c.get("name", "")]
@@ -333,9 +308,9 @@ def test_a_pod_no_policy_admits_fails_with_a_finding_that_names_no_field(workdir
     check_counters(root)
 
 
-def test_no_workloads_is_an_empty_report(workdir: Path) -> None:
+def test_no_workloads_is_an_empty_report(workdir: Path, scan_for_report: ScanForReport) -> None:
     (workdir / "ns.yaml").write_text(APP.split("---\n")[0])
-    result, context = run_scan(["ns.yaml"])
+    result, context = scan_for_report(["ns.yaml"])
     text = junit.render(result, context)
     root = ET.fromstring(text)
     assert root.get("tests") == "0"

@@ -5,7 +5,6 @@ CRD schema, with results and summaries that match the scan."""
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import json
 from collections import Counter
 from pathlib import Path
@@ -16,16 +15,12 @@ import yaml
 from click.testing import CliRunner
 
 from podgate.cli.scan import command
-from podgate.io.catalog import load_catalog
-from podgate.io.loader import load_documents
-from podgate.io.locate import Locator
-from podgate.k8s.defaults import default_object, default_policy
-from podgate.pss import parse_level
 from podgate.report import policyreport
 from podgate.report.context import ReportContext
 from podgate.report.junit import cases
-from podgate.scan import ScanOptions, ScanResult, parse_exceptions, scan
-from podgate.scan.inventory import Source, WorkloadRef
+from podgate.scan import ScanResult
+from podgate.scan.inventory import WorkloadRef
+from tests.report.conftest import GENERATED, ScanForReport
 
 jsonschema = pytest.importorskip("jsonschema")
 
@@ -98,39 +93,12 @@ exceptions:
     expires: 2099-01-31
 """
 
-GENERATED = dt.datetime(2026, 8, 1, 12, 0, 5, 250_000, tzinfo=dt.UTC)
 CRDS = {
     "PolicyReport": "wgpolicyk8s.io_policyreports.v1alpha2.yaml",
     "ClusterPolicyReport": "wgpolicyk8s.io_clusterpolicyreports.v1alpha2.yaml",
 }
 
-
-def run_scan(
-    paths: list[str], exceptions: str | None = None, level: str = "baseline"
-) -> tuple[ScanResult, ReportContext]:
-    docs = load_documents(paths)
-    objs = [
-        default_policy(d.obj)[0]
-        if d.obj.get("kind") == "PodSecurityPolicy"
-        else default_object(d.obj)[0]
-        for d in docs
-    ]
-    sources: list[Source | None] = [Source(d.file, d.index, d.line, d.item) for d in docs]
-    risks = ()
-    if exceptions is not None:
-        risks = tuple(parse_exceptions(load_documents([exceptions])[0].obj, exceptions))
-    options = ScanOptions(level=parse_level(level), exceptions=risks, today=GENERATED.date())
-    result = scan(objs, sources, load_catalog(), options)
-    return result, ReportContext("0.1.0", "podgate scan", GENERATED, Locator(), 1)
-
-
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / "app.yaml").write_text(APP)
-    (tmp_path / "psp.yaml").write_text(POLICY)
-    (tmp_path / "accepted.yaml").write_text(EXCEPTIONS)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+pytestmark = pytest.mark.workdir({"app.yaml": APP, "psp.yaml": POLICY, "accepted.yaml": EXCEPTIONS})
 
 
 def _closed(schema: dict[str, Any]) -> dict[str, Any]:
@@ -218,9 +186,9 @@ def reports(result: ScanResult, context: ReportContext) -> list[dict[str, Any]]:
 
 
 def test_a_policyreport_per_namespace_valid_against_the_crd(
-    workdir: Path, validators: dict[str, Any]
+    workdir: Path, validators: dict[str, Any], scan_for_report: ScanForReport
 ) -> None:
-    result, context = run_scan(["app.yaml"])
+    result, context = scan_for_report(["app.yaml"], level="baseline")
     docs = reports(result, context)
     assert_valid(validators, docs)
     assert [(d["kind"], d["metadata"]["namespace"]) for d in docs] == [
@@ -260,8 +228,10 @@ def test_a_policyreport_per_namespace_valid_against_the_crd(
     assert shop["summary"]["fail"] == 3
 
 
-def test_accepted_findings_are_skipped(workdir: Path, validators: dict[str, Any]) -> None:
-    result, context = run_scan(["app.yaml"], exceptions="accepted.yaml")
+def test_accepted_findings_are_skipped(
+    workdir: Path, validators: dict[str, Any], scan_for_report: ScanForReport
+) -> None:
+    result, context = scan_for_report(["app.yaml"], level="baseline", exceptions="accepted.yaml")
     docs = reports(result, context)
     assert_valid(validators, docs)
     shop = next(d for d in docs if d["metadata"]["namespace"] == "shop")
@@ -277,8 +247,10 @@ def test_accepted_findings_are_skipped(workdir: Path, validators: dict[str, Any]
     assert shop["summary"]["fail"] == 2
 
 
-def test_psp_verdicts(workdir: Path, validators: dict[str, Any]) -> None:
-    result, context = run_scan(["app.yaml", "psp.yaml"])
+def test_psp_verdicts(
+    workdir: Path, validators: dict[str, Any], scan_for_report: ScanForReport
+) -> None:
+    result, context = scan_for_report(["app.yaml", "psp.yaml"], level="baseline")
     docs = reports(result, context)
     assert_valid(validators, docs)
     psp = [r for d in docs for r in d["results"] if r["properties"]["engine"] == "psp"]
@@ -291,9 +263,9 @@ def test_psp_verdicts(workdir: Path, validators: dict[str, Any]) -> None:
 
 
 def test_cluster_scoped_objects_go_to_a_clusterpolicyreport(
-    workdir: Path, validators: dict[str, Any]
+    workdir: Path, validators: dict[str, Any], scan_for_report: ScanForReport
 ) -> None:
-    result, context = run_scan(["app.yaml"])
+    result, context = scan_for_report(["app.yaml"], level="baseline")
     first = result.workloads[0]
     ref = first.workload.ref
     cluster_ref = WorkloadRef("", ref.kind, ref.name)
@@ -314,10 +286,10 @@ def test_cluster_scoped_objects_go_to_a_clusterpolicyreport(
 
 
 def test_no_workloads_is_one_empty_clusterpolicyreport(
-    workdir: Path, validators: dict[str, Any]
+    workdir: Path, validators: dict[str, Any], scan_for_report: ScanForReport
 ) -> None:
     (workdir / "ns.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n")
-    result, context = run_scan(["ns.yaml"])
+    result, context = scan_for_report(["ns.yaml"], level="baseline")
     docs = reports(result, context)
     assert_valid(validators, docs)
     assert len(docs) == 1
@@ -326,9 +298,9 @@ def test_no_workloads_is_one_empty_clusterpolicyreport(
 
 
 def test_the_validator_catches_what_the_api_server_would_drop_or_reject(
-    workdir: Path, validators: dict[str, Any]
+    workdir: Path, validators: dict[str, Any], scan_for_report: ScanForReport
 ) -> None:
-    result, context = run_scan(["app.yaml"])
+    result, context = scan_for_report(["app.yaml"], level="baseline")
     doc = reports(result, context)[1]
     for mutate in (
         lambda d: d["results"][0].update(status="fail"),  # pruned: not in v1alpha2
@@ -382,11 +354,11 @@ def _as_applied(doc: dict[str, Any]) -> int:
 
 
 def test_a_big_namespace_is_split_into_parts_each_under_the_etcd_limit(
-    tmp_path: Path, validators: dict[str, Any]
+    tmp_path: Path, validators: dict[str, Any], scan_for_report: ScanForReport
 ) -> None:
     manifest = tmp_path / "big.yaml"
     _big_namespace(manifest, 600)
-    result, context = run_scan([str(manifest)])
+    result, context = scan_for_report([str(manifest)], level="baseline")
     docs = reports(result, context)
     names = [d["metadata"]["name"] for d in docs]
     assert len(docs) > 2, "the input is meant to need several parts"
@@ -423,14 +395,15 @@ def test_a_big_namespace_is_split_into_parts_each_under_the_etcd_limit(
 
 def test_the_split_is_deterministic_and_a_small_namespace_stays_one_report(
     tmp_path: Path,
+    scan_for_report: ScanForReport,
 ) -> None:
     manifest = tmp_path / "big.yaml"
     _big_namespace(manifest, 600)
-    first = reports(*run_scan([str(manifest)]))
-    second = reports(*run_scan([str(manifest)]))
+    first = reports(*scan_for_report([str(manifest)], level="baseline"))
+    second = reports(*scan_for_report([str(manifest)], level="baseline"))
     assert first == second
     _big_namespace(manifest, 20)
-    (small,) = reports(*run_scan([str(manifest)]))
+    (small,) = reports(*scan_for_report([str(manifest)], level="baseline"))
     assert small["metadata"]["name"] == "podgate-scan"
     assert "podgate.io/part" not in small["metadata"]["annotations"]
 

@@ -6,9 +6,9 @@ notes, empty runs and the result cap."""
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from podgate.cli.scan import command
-from podgate.io.catalog import load_catalog
-from podgate.io.loader import load_documents
-from podgate.io.locate import Locator
-from podgate.k8s.defaults import default_object
-from podgate.pss import parse_level
 from podgate.report import sarif
-from podgate.report.context import ReportContext
-from podgate.scan import ScanOptions, ScanResult, parse_exceptions, scan
-from podgate.scan.inventory import Source
+from tests.report.conftest import ScanForReport
 
 MANIFESTS = """\
 # namespaces first, as kubectl applies them
@@ -78,39 +71,9 @@ exceptions:
     expires: 2099-01-31
 """
 
-GENERATED = dt.datetime(2026, 8, 1, 12, 0, tzinfo=dt.UTC)
 HASH = re.compile(r"^[0-9a-f]{16}:[1-9][0-9]*$")
 
-
-def run_scan(
-    paths: list[str], level: str = "baseline", exceptions: str | None = None
-) -> tuple[ScanResult, ReportContext]:
-    docs = load_documents(paths)
-    objs = [default_object(d.obj)[0] for d in docs]
-    sources: list[Source | None] = [Source(d.file, d.index, d.line, d.item) for d in docs]
-    risks = ()
-    if exceptions is not None:
-        risks = tuple(parse_exceptions(load_documents([exceptions])[0].obj, exceptions))
-    options = ScanOptions(level=parse_level(level), exceptions=risks, today=GENERATED.date())
-    result = scan(objs, sources, load_catalog(), options)
-    context = ReportContext(
-        version="0.1.0",
-        command="podgate scan " + " ".join(paths),
-        generated=GENERATED,
-        locate=Locator(),
-        exit_code=1 if result.failing else 0,
-    )
-    return result, context
-
-
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A checkout-like working directory with the manifests in deploy/app.yaml."""
-    (tmp_path / "deploy").mkdir()
-    (tmp_path / "deploy" / "app.yaml").write_text(MANIFESTS)
-    (tmp_path / "accepted.yaml").write_text(EXCEPTIONS)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+pytestmark = pytest.mark.workdir({"deploy/app.yaml": MANIFESTS, "accepted.yaml": EXCEPTIONS})
 
 
 @pytest.fixture(scope="session")
@@ -179,9 +142,21 @@ def assert_github_shape(log: dict[str, Any]) -> None:
             assert key in res["properties"]
 
 
-def sarif_of(paths: list[str], **kw: Any) -> dict[str, Any]:
-    result, context = run_scan(paths, **kw)
-    return json.loads(sarif.render(result, context))
+SarifOf = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def sarif_of(scan_for_report: ScanForReport) -> SarifOf:
+    """The SARIF log of `podgate scan PATHS --level baseline` (or the level given)."""
+
+    def log(
+        paths: list[str], level: str = "baseline", exceptions: str | None = None
+    ) -> dict[str, Any]:
+        result, context = scan_for_report(paths, level=level, exceptions=exceptions)
+        value: dict[str, Any] = json.loads(sarif.render(result, context))
+        return value
+
+    return log
 
 
 def line_of(text: str, needle: str, after: str = "") -> int:
@@ -191,7 +166,9 @@ def line_of(text: str, needle: str, after: str = "") -> int:
     return next(i for i in range(start, len(lines)) if needle in lines[i]) + 1
 
 
-def test_valid_sarif_with_github_properties(workdir: Path, validator: Any) -> None:
+def test_valid_sarif_with_github_properties(
+    workdir: Path, validator: Any, sarif_of: SarifOf
+) -> None:
     log = sarif_of(["deploy/app.yaml"])
     assert_valid(validator, log)
     assert_github_shape(log)
@@ -206,7 +183,7 @@ def test_valid_sarif_with_github_properties(workdir: Path, validator: Any) -> No
     assert all(r["level"] == "error" for r in results)
 
 
-def test_lines_point_at_the_offending_field(workdir: Path) -> None:
+def test_lines_point_at_the_offending_field(workdir: Path, sarif_of: SarifOf) -> None:
     text = MANIFESTS
     log = sarif_of(["deploy/app.yaml"])
     got = {
@@ -234,7 +211,9 @@ def test_lines_point_at_the_offending_field(workdir: Path) -> None:
         assert line[region["startColumn"] - 1 :].startswith(leaf), (leaf, line)
 
 
-def test_a_missing_field_points_at_its_nearest_parent(workdir: Path, validator: Any) -> None:
+def test_a_missing_field_points_at_its_nearest_parent(
+    workdir: Path, validator: Any, sarif_of: SarifOf
+) -> None:
     log = sarif_of(["deploy/app.yaml"], level="restricted")
     assert_valid(validator, log)
     results = log["runs"][0]["results"]
@@ -253,7 +232,9 @@ def test_a_missing_field_points_at_its_nearest_parent(workdir: Path, validator: 
     assert region["startLine"] > doc_start
 
 
-def test_fingerprints_survive_moved_lines_and_reordered_documents(workdir: Path) -> None:
+def test_fingerprints_survive_moved_lines_and_reordered_documents(
+    workdir: Path, sarif_of: SarifOf
+) -> None:
     before = sarif_of(["deploy/app.yaml"])
     docs = MANIFESTS.split("---\n")
     moved = "# moved\n\n\n" + "---\n".join([docs[2], docs[0], docs[1]])
@@ -280,7 +261,7 @@ def test_fingerprints_survive_moved_lines_and_reordered_documents(workdir: Path)
     assert len({v[0] for v in one.values()}) == len(one)
 
 
-def test_fingerprint_is_the_documented_hash(workdir: Path) -> None:
+def test_fingerprint_is_the_documented_hash(workdir: Path, sarif_of: SarifOf) -> None:
     import hashlib
 
     log = sarif_of(["deploy/app.yaml"])
@@ -291,7 +272,9 @@ def test_fingerprint_is_the_documented_hash(workdir: Path) -> None:
     assert res["partialFingerprints"]["primaryLocationLineHash"] == want
 
 
-def test_accepted_findings_are_suppressed_notes(workdir: Path, validator: Any) -> None:
+def test_accepted_findings_are_suppressed_notes(
+    workdir: Path, validator: Any, sarif_of: SarifOf
+) -> None:
     log = sarif_of(["deploy/app.yaml"], exceptions="accepted.yaml")
     assert_valid(validator, log)
     results = log["runs"][0]["results"]
@@ -307,7 +290,7 @@ def test_accepted_findings_are_suppressed_notes(workdir: Path, validator: Any) -
     assert all(r["level"] == "error" for r in results if "suppressions" not in r)
 
 
-def test_rules_carry_help_mappings_and_severity(workdir: Path) -> None:
+def test_rules_carry_help_mappings_and_severity(workdir: Path, sarif_of: SarifOf) -> None:
     log = sarif_of(["deploy/app.yaml"])
     rules = {r["id"]: r for r in log["runs"][0]["tool"]["driver"]["rules"]}
     priv = rules["pss/baseline/privileged"]
@@ -324,7 +307,7 @@ def test_rules_carry_help_mappings_and_severity(workdir: Path) -> None:
     assert rules["pss/baseline/hostNamespaces"]["properties"]["security-severity"] == "8.0"
 
 
-def test_empty_results_are_a_valid_run(workdir: Path, validator: Any) -> None:
+def test_empty_results_are_a_valid_run(workdir: Path, validator: Any, sarif_of: SarifOf) -> None:
     (workdir / "ns.yaml").write_text(MANIFESTS.split("---\n")[0])
     log = sarif_of(["ns.yaml"])
     assert_valid(validator, log)
@@ -336,10 +319,12 @@ def test_empty_results_are_a_valid_run(workdir: Path, validator: Any) -> None:
 
 
 def test_results_are_capped_with_a_note(
-    workdir: Path, validator: Any, monkeypatch: pytest.MonkeyPatch
+    workdir: Path, validator: Any, monkeypatch: pytest.MonkeyPatch, scan_for_report: ScanForReport
 ) -> None:
     monkeypatch.setattr(sarif, "MAX_RESULTS", 2)
-    result, context = run_scan(["deploy/app.yaml"], exceptions="accepted.yaml")
+    result, context = scan_for_report(
+        ["deploy/app.yaml"], level="baseline", exceptions="accepted.yaml"
+    )
     log = json.loads(sarif.render(result, context))
     assert_valid(validator, log)
     run = log["runs"][0]
@@ -352,8 +337,8 @@ def test_results_are_capped_with_a_note(
     assert [r["ruleIndex"] for r in run["results"]] == [0, 0]
 
 
-def test_large_scans_stay_within_limits(workdir: Path) -> None:
-    result, context = run_scan(["deploy/app.yaml"])
+def test_large_scans_stay_within_limits(workdir: Path, scan_for_report: ScanForReport) -> None:
+    result, context = scan_for_report(["deploy/app.yaml"], level="baseline")
     many = dataclasses.replace(result, findings=result.findings * 6251)  # 25,004 findings
     run = sarif.to_sarif(many, context)["runs"][0]
     assert len(run["results"]) == 25_000
@@ -369,7 +354,7 @@ def test_uris() -> None:
     assert sarif.artifact_uri("-", "/repo") == "-"
 
 
-def test_absolute_inputs_under_the_checkout_are_relative(workdir: Path) -> None:
+def test_absolute_inputs_under_the_checkout_are_relative(workdir: Path, sarif_of: SarifOf) -> None:
     log = sarif_of([str(workdir / "deploy" / "app.yaml")])
     uris = {
         r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
@@ -409,7 +394,9 @@ def test_bundled_example_with_policies(validator: Any, monkeypatch: pytest.Monke
     )
 
 
-def test_the_validator_rejects_what_code_scanning_rejects(workdir: Path, validator: Any) -> None:
+def test_the_validator_rejects_what_code_scanning_rejects(
+    workdir: Path, validator: Any, sarif_of: SarifOf
+) -> None:
     """The schema check is real: a wrong version, a column 0 or a result without a message
     fail it, as they fail the upload."""
     log = sarif_of(["deploy/app.yaml"])

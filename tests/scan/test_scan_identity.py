@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from podgate.advisor.advise import observe
 from podgate.cli.main import cli
 from podgate.scan.inventory import Source, find_workloads
+from tests.conftest import RunScan
 
 PRIVILEGED = {"name": "web", "image": "nginx", "securityContext": {"privileged": True}}
 HARDENED = {
@@ -64,11 +65,6 @@ def write(path: Path, *objs: dict[str, Any]) -> str:
     return str(path)
 
 
-def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, ["scan", *args])
-    return result.exit_code, result.output
-
-
 @pytest.fixture
 def overlays(tmp_path: Path) -> tuple[str, str]:
     """The issue's kustomize tree: a privileged dev overlay beside a hardened prod one."""
@@ -78,10 +74,10 @@ def overlays(tmp_path: Path) -> tuple[str, str]:
 
 
 def test_a_privileged_overlay_beside_a_hardened_one_of_the_same_name_fails_the_scan(
-    tmp_path: Path, overlays: tuple[str, str]
+    tmp_path: Path, overlays: tuple[str, str], run_scan: RunScan
 ) -> None:
     dev, prod = overlays
-    rc, out = run(str(tmp_path), "--level", "restricted", "-o", "json")
+    rc, out, _ = run_scan(str(tmp_path), "--level", "restricted", "-o", "json")
     assert rc == 1
     data = json.loads(out)
     by_file = {w["source"]["file"]: w for w in data["workloads"]}
@@ -97,20 +93,20 @@ def test_a_privileged_overlay_beside_a_hardened_one_of_the_same_name_fails_the_s
 
 @pytest.mark.parametrize("fmt", ["text", "json", "sarif", "junit", "policyreport", "html"])
 def test_every_output_says_an_identity_was_read_twice_and_names_both_files(
-    tmp_path: Path, overlays: tuple[str, str], fmt: str
+    tmp_path: Path, overlays: tuple[str, str], fmt: str, run_scan: RunScan
 ) -> None:
     dev, prod = overlays
-    rc, out = run(str(tmp_path), "--level", "restricted", "-o", fmt)
+    rc, out, _ = run_scan(str(tmp_path), "--level", "restricted", "-o", fmt)
     assert rc == 1
     assert "is defined 2 times" in out
     assert dev in out and prod in out
 
 
 def test_sarif_results_of_a_duplicated_workload_name_the_other_definitions(
-    tmp_path: Path, overlays: tuple[str, str]
+    tmp_path: Path, overlays: tuple[str, str], run_scan: RunScan
 ) -> None:
     _, prod = overlays
-    _, out = run(str(tmp_path), "--level", "restricted", "-o", "sarif")
+    _, out, _ = run_scan(str(tmp_path), "--level", "restricted", "-o", "sarif")
     results = json.loads(out)["runs"][0]["results"]
     assert results
     assert all(r["properties"]["duplicates"] == [f"{prod}:1"] for r in results)
@@ -118,31 +114,36 @@ def test_sarif_results_of_a_duplicated_workload_name_the_other_definitions(
 
 def test_the_same_object_read_twice_is_judged_twice_and_said_to_be_identical(
     tmp_path: Path,
+    run_scan: RunScan,
 ) -> None:
     a = write(tmp_path / "a.yaml", deployment(PRIVILEGED))
     b = write(tmp_path / "b.yaml", deployment(PRIVILEGED))
-    rc, out = run(a, b, "-o", "json", "--level", "baseline")
+    rc, out, _ = run_scan(a, b, "-o", "json", "--level", "baseline")
     data = json.loads(out)
     assert rc == 1 and len(data["workloads"]) == 2
     assert any("defined 2 times" in n and "identical" in n for n in data["notes"])
 
 
-def test_a_workload_read_once_has_no_duplicates_and_no_note(tmp_path: Path) -> None:
-    rc, out = run(write(tmp_path / "a.yaml", deployment(HARDENED)), "-o", "json")
+def test_a_workload_read_once_has_no_duplicates_and_no_note(
+    tmp_path: Path, run_scan: RunScan
+) -> None:
+    rc, out, _ = run_scan(write(tmp_path / "a.yaml", deployment(HARDENED)), "-o", "json")
     data = json.loads(out)
     assert rc == 0
     assert data["workloads"][0]["duplicates"] == []
     assert not any("defined" in n for n in data["notes"])
 
 
-def test_a_pod_whose_owner_is_defined_twice_is_folded_into_neither(tmp_path: Path) -> None:
+def test_a_pod_whose_owner_is_defined_twice_is_folded_into_neither(
+    tmp_path: Path, run_scan: RunScan
+) -> None:
     f = write(
         tmp_path / "a.yaml",
         replicaset(HARDENED),
         replicaset(PRIVILEGED),
         owned_pod(HARDENED, ("ReplicaSet", "web-rs")),
     )
-    data = json.loads(run(f, "-o", "json", "--level", "restricted")[1])
+    data = json.loads(run_scan(f, "-o", "json", "--level", "restricted")[1])
     pods = [w for w in data["workloads"] if w["kind"] == "Pod"]
     assert len(pods) == 1
     assert "defined 2 times in the input" in pods[0]["reportedApart"]
@@ -164,13 +165,14 @@ def test_the_owner_uid_picks_the_controller_when_two_share_a_name() -> None:
 
 def test_a_pod_that_differs_from_its_controllers_template_is_reported_on_its_own(
     tmp_path: Path,
+    run_scan: RunScan,
 ) -> None:
     f = write(
         tmp_path / "a.yaml",
         replicaset(HARDENED),
         owned_pod(PRIVILEGED, ("ReplicaSet", "web-rs")),
     )
-    rc, out = run(f, "-o", "json", "--level", "restricted")
+    rc, out, _ = run_scan(f, "-o", "json", "--level", "restricted")
     data = json.loads(out)
     assert rc == 1
     rs, pod = data["workloads"]
@@ -183,24 +185,27 @@ def test_a_pod_that_differs_from_its_controllers_template_is_reported_on_its_own
     )
 
 
-def test_a_pod_judged_as_its_controllers_template_stays_folded(tmp_path: Path) -> None:
+def test_a_pod_judged_as_its_controllers_template_stays_folded(
+    tmp_path: Path, run_scan: RunScan
+) -> None:
     f = write(
         tmp_path / "a.yaml",
         replicaset(HARDENED),
         owned_pod(HARDENED, ("ReplicaSet", "web-rs")),
     )
-    data = json.loads(run(f, "-o", "json", "--level", "restricted")[1])
+    data = json.loads(run_scan(f, "-o", "json", "--level", "restricted")[1])
     [rs] = data["workloads"]
     assert rs["pods"] == ["web-1"]
 
 
 def test_an_old_replicaset_with_another_template_is_not_hidden_in_its_deployment(
     tmp_path: Path,
+    run_scan: RunScan,
 ) -> None:
     rs = replicaset(PRIVILEGED)
     rs["metadata"]["ownerReferences"] = [{"kind": "Deployment", "name": "web", "controller": True}]
     f = write(tmp_path / "a.yaml", deployment(HARDENED), rs)
-    rc, out = run(f, "-o", "json", "--level", "restricted")
+    rc, out, _ = run_scan(f, "-o", "json", "--level", "restricted")
     assert rc == 1
     kinds = [(w["kind"], w["pss"]["allowed"]) for w in json.loads(out)["workloads"]]
     assert kinds == [("Deployment", True), ("ReplicaSet", False)]
@@ -237,6 +242,7 @@ def test_advise_observes_two_owned_pods_of_the_same_name() -> None:
 
 def test_a_hostnetwork_template_is_reviewed_as_the_defaulted_pod_its_controller_creates(
     tmp_path: Path,
+    run_scan: RunScan,
 ) -> None:
     """The API server sets hostPort = containerPort on a hostNetwork pod before PSP admission;
     a policy that allows the host network but no host port denies the pods the DaemonSet
@@ -257,12 +263,12 @@ def test_a_hostnetwork_template_is_reviewed_as_the_defaulted_pod_its_controller_
     ds["kind"] = "DaemonSet"
     ds["spec"]["template"]["spec"]["hostNetwork"] = True
     f = write(tmp_path / "a.yaml", host_net, ds)
-    rc, out = run(f, "-o", "json", "--level", "privileged")
+    rc, out, _ = run_scan(f, "-o", "json", "--level", "privileged")
     [w] = json.loads(out)["workloads"]
     assert w["psp"]["allowed"] is False
     assert "spec.containers[0].hostPort: Invalid value: 9100" in w["psp"]["message"]
     assert rc == 1
-    rc, out = run(f, "-o", "json", "--level", "privileged", "--no-defaults")
+    rc, out, _ = run_scan(f, "-o", "json", "--level", "privileged", "--no-defaults")
     assert json.loads(out)["workloads"][0]["psp"]["allowed"] is True
 
 
