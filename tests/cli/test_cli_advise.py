@@ -133,6 +133,7 @@ def test_admit_accepts_every_example_pod_unchanged(tmp_path: Path) -> None:
     assert checked >= 5
 
 
+@pytest.mark.e2e
 def test_live_reads_the_cluster(tmp_path: Path) -> None:
     """--live through the scanner's client, against test_live's local HTTPS API server."""
     live_tests = pytest.importorskip("tests.io.test_live")

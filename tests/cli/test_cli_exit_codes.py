@@ -12,6 +12,8 @@ import textwrap
 
 import pytest
 
+pytestmark = pytest.mark.e2e
+
 PROGRAM = textwrap.dedent(
     """
     import sys

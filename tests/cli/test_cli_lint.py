@@ -228,6 +228,7 @@ def test_usage_errors_exit_2(args: list[str]) -> None:
     assert run(*args).exit_code == 2
 
 
+@pytest.mark.e2e
 def test_console_script_end_to_end(tmp_path: Path) -> None:
     script = Path(sys.executable).parent / "podgate"
     if not script.exists():

@@ -511,6 +511,7 @@ def test_help_teaches():
 PODGATE = Path(sys.executable).with_name("podgate")
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(not PODGATE.exists(), reason=f"no installed podgate at {PODGATE}")
 def test_installed_binary_exit_codes_without_traceback(tmp_path):
     good, priv = write(tmp_path, "good.yaml", GOOD), write(tmp_path, "priv.yaml", PRIV)

@@ -95,6 +95,7 @@ def _workloads(stdout: str) -> set[tuple[str, str, str]]:
     return {(w["kind"], w["namespace"], w["name"]) for w in json.loads(stdout)["workloads"]}
 
 
+@pytest.mark.e2e
 def test_plugin_scans_the_current_cluster(plugin_env: dict[str, str]) -> None:
     got = _run([str(PLUGIN), "scan", "-o", "json", "-q"], plugin_env)
     assert got.returncode == 1, got.stderr
@@ -102,12 +103,14 @@ def test_plugin_scans_the_current_cluster(plugin_env: dict[str, str]) -> None:
     assert "may not list roles in all namespaces" in got.stderr
 
 
+@pytest.mark.e2e
 def test_plugin_namespace_before_the_subcommand(plugin_env: dict[str, str]) -> None:
     got = _run([str(PLUGIN), "-n", "team-b", "scan", "-o", "json"], plugin_env)
     assert got.returncode == 0, got.stderr
     assert _workloads(got.stdout) == {("Deployment", "team-b", "web")}
 
 
+@pytest.mark.e2e
 def test_plugin_context(plugin_env: dict[str, str]) -> None:
     got = _run([str(PLUGIN), "scan", "--context", "prod", "-o", "json"], plugin_env)
     assert got.returncode == 1, got.stderr
@@ -118,6 +121,7 @@ def test_plugin_context(plugin_env: dict[str, str]) -> None:
     assert got.stderr.startswith('podgate: error: cluster:staging: context "staging" not found')
 
 
+@pytest.mark.e2e
 def test_plugin_help_names_kubectl(plugin_env: dict[str, str]) -> None:
     got = _run([str(PLUGIN), "scan", "--help"], plugin_env)
     assert got.returncode == 0
@@ -125,6 +129,7 @@ def test_plugin_help_names_kubectl(plugin_env: dict[str, str]) -> None:
     assert "--kubeconfig FILE" in got.stdout
 
 
+@pytest.mark.e2e
 def test_through_kubectl(plugin_env: dict[str, str]) -> None:
     kubectl = shutil.which("kubectl", path=plugin_env["PATH"])
     if kubectl is None:
@@ -196,12 +201,14 @@ def test_krew_archive_checksum_is_current() -> None:
         assert p["sha256"] == hashlib.sha256(data).hexdigest()
 
 
+@pytest.mark.e2e
 def test_launcher_runs_the_installed_podgate(plugin_env: dict[str, str]) -> None:
     got = _run([sys.executable, str(KREW / "kubectl-podgate"), "scan", "-o", "json"], plugin_env)
     assert got.returncode == 1, got.stderr
     assert len(_workloads(got.stdout)) == 5
 
 
+@pytest.mark.e2e
 def test_launcher_without_podgate_says_how_to_install(tmp_path: Path) -> None:
     bare = tmp_path / "bare-python"
     bare.write_text(

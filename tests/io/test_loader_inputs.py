@@ -148,6 +148,7 @@ def test_a_kind_of_the_same_name_in_another_group_needs_no_pod_spec() -> None:
     assert [d.obj["kind"] for d in load_text(text, "j.yaml")] == ["Job"]
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
 def test_fifo_is_refused_at_once_not_waited_on(tmp_path: Path) -> None:
     fifo = tmp_path / "pods.yaml"

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.e2e
+
 CHILD = """
 import gc, json, resource, sys
 from podgate.io.loader import load_documents

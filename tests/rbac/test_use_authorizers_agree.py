@@ -160,6 +160,7 @@ def rbac_objects(draw: st.DrawFn) -> list[dict[str, Any]]:
     return objs
 
 
+@pytest.mark.e2e
 @settings(
     max_examples=40,
     deadline=None,

@@ -157,6 +157,7 @@ def blob(tree: Tree) -> dict[str, Any]:
     return value
 
 
+@pytest.mark.e2e
 def test_self_contained_with_a_csp_naming_exactly_its_inline_code(
     example: tuple[Path, dict[str, Any]],
 ) -> None:
@@ -222,6 +223,7 @@ def test_embeds_all_data_as_json_and_draws_the_static_parts_without_js(
     assert "hidden" in form.attrs  # the controls appear only when the script runs
 
 
+@pytest.mark.e2e
 def test_hostile_names_are_text_everywhere(tmp_path: Path) -> None:
     manifest = tmp_path / "hostile.yaml"
     manifest.write_text(HOSTILE)
@@ -336,6 +338,7 @@ def _expected_bars(findings: list[dict[str, Any]], key: str) -> dict[str, Counte
     return out
 
 
+@pytest.mark.e2e
 @needs_chromium
 def test_chromium_runs_the_report_charts_table_sort_and_filter(
     example: tuple[Path, dict[str, Any]], tmp_path: Path
@@ -397,6 +400,7 @@ def test_chromium_runs_the_report_charts_table_sort_and_filter(
     assert "hidden" not in tree.root.find_all("form")[0].attrs
 
 
+@pytest.mark.e2e
 @needs_chromium
 def test_chromium_screenshot_is_drawn(example: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
     png = tmp_path / "report.png"
@@ -449,6 +453,7 @@ def _ref(w: dict[str, Any]) -> str:
     return f"{w['kind']} {w['namespace']}/{w['name']}"
 
 
+@pytest.mark.e2e
 @needs_chromium
 def test_chromium_readiness_is_grouped_by_reason_collapsed_with_counts_and_workloads(
     readiness: tuple[Path, dict[str, Any]], readiness_dom: Tree
@@ -492,6 +497,7 @@ def test_chromium_readiness_is_grouped_by_reason_collapsed_with_counts_and_workl
     assert all(h[1:] in ids for h in links)
 
 
+@pytest.mark.e2e
 @needs_chromium
 def test_chromium_rejections_show_errors_per_policy_and_upstreams_message_one_click_away(
     readiness: tuple[Path, dict[str, Any]], readiness_dom: Tree
@@ -556,6 +562,7 @@ def test_findings_and_workloads_show_file_and_line(
         assert f"name: {w['name']}" in lines[int(line) - 1]
 
 
+@pytest.mark.e2e
 @needs_chromium
 @pytest.mark.shared
 def test_chromium_a_generated_1000_pod_cluster_shows_its_charts_within_two_screens(

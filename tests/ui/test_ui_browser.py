@@ -19,10 +19,13 @@ playwright_api = pytest.importorskip(
 )
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "out" / "ui-screenshots"
-pytestmark = pytest.mark.skipif(
-    not os.access(CHROMIUM, os.X_OK),
-    reason="needs Debian's chromium at /usr/bin/chromium (.ci/run installs it)",
-)
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        not os.access(CHROMIUM, os.X_OK),
+        reason="needs Debian's chromium at /usr/bin/chromium (.ci/run installs it)",
+    ),
+]
 
 PAGES = {
     "overview": "/",

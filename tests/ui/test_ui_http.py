@@ -12,6 +12,8 @@ import pytest
 
 from tests.ui_server import EXAMPLE, ROOT, Server, running
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:

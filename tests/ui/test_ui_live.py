@@ -16,6 +16,8 @@ from tests.kube_fake import NAMESPACES, FakeApi, make_pki
 from tests.kube_fake import running as fake_api
 from tests.ui_server import EXAMPLE, Server, running
 
+pytestmark = pytest.mark.e2e
+
 SHOP = {
     "metadata": {
         "name": "shop",

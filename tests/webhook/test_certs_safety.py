@@ -53,6 +53,7 @@ def test_planted_symlinks_at_the_old_temporary_name_and_the_target_are_not_follo
     assert leftovers == {f"{n}.tmp{os.getpid()}" for n in ("ca.crt", "tls.key", "tls.crt")}
 
 
+@pytest.mark.e2e
 def test_directories_are_created_0700_under_umask_000(tmp_path: Path) -> None:
     out = tmp_path / "a" / "b" / "tls"
     done = certs(out, umask=0)
@@ -63,6 +64,7 @@ def test_directories_are_created_0700_under_umask_000(tmp_path: Path) -> None:
     assert mode(out / "ca.crt") == 0o644 and mode(out / "tls.crt") == 0o644
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("dir_mode", [0o777, 0o1777, 0o770, 0o722], ids=oct)
 def test_an_out_directory_others_can_write_is_refused(tmp_path: Path, dir_mode: int) -> None:
     out = tmp_path / "shared"
@@ -75,6 +77,7 @@ def test_an_out_directory_others_can_write_is_refused(tmp_path: Path, dir_mode: 
     assert list(out.iterdir()) == []
 
 
+@pytest.mark.e2e
 def test_an_out_directory_reached_through_a_symlink_is_judged_by_its_target(
     tmp_path: Path,
 ) -> None:
@@ -88,6 +91,7 @@ def test_an_out_directory_reached_through_a_symlink_is_judged_by_its_target(
     assert list(shared.iterdir()) == []
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(os.geteuid() != 0, reason="chown to another user needs root")
 def test_an_out_directory_owned_by_another_user_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "theirs"
@@ -98,6 +102,7 @@ def test_an_out_directory_owned_by_another_user_is_refused(tmp_path: Path) -> No
     assert f"--out {out}: owned by another user (uid 54321)" in done.stderr
 
 
+@pytest.mark.e2e
 def test_an_out_path_that_is_a_file_is_bad_input(tmp_path: Path) -> None:
     out = tmp_path / "file"
     out.write_text("x")

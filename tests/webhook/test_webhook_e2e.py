@@ -25,6 +25,8 @@ import jsonpatch
 import pytest
 import yaml
 
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 PODGATE = [sys.executable, "-c", "from podgate.cli.main import main; main()"]

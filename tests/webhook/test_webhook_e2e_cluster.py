@@ -22,6 +22,8 @@ from tests.webhook.test_webhook_e2e import (
     stop,
 )
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[FakeApi]:

@@ -168,6 +168,7 @@ def label_flood(server: Server, count: int, size: int, answers: tuple[int, ...] 
 # -- metric labels ---------------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_metric_labels_from_the_request_are_a_known_set_or_other(serve: Any) -> None:
     server = serve(*PSP)
     label_flood(server, 40, 50_000)
@@ -182,6 +183,7 @@ def test_metric_labels_from_the_request_are_a_known_set_or_other(serve: Any) -> 
 # -- connections -----------------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_a_connection_that_never_starts_tls_is_closed_at_the_handshake_timeout(
     serve: Any,
 ) -> None:
@@ -195,6 +197,7 @@ def test_a_connection_that_never_starts_tls_is_closed_at_the_handshake_timeout(
         idle.close()
 
 
+@pytest.mark.e2e
 def test_connections_past_the_cap_wait_in_the_kernel_and_cost_no_memory(serve: Any) -> None:
     server = serve(*PSP, "--max-connections", "40", "--tls-handshake-timeout", "1")
     assert post(server, pod_review())[0] == 200
@@ -215,6 +218,7 @@ def test_connections_past_the_cap_wait_in_the_kernel_and_cost_no_memory(serve: A
     assert post(server, pod_review())[0] == 200
 
 
+@pytest.mark.e2e
 def test_idle_keep_alive_connections_give_way_at_the_cap(serve: Any) -> None:
     server = serve(*PSP, "--max-connections", "4")
     request = json.dumps(pod_review()).encode()
@@ -241,6 +245,7 @@ def test_idle_keep_alive_connections_give_way_at_the_cap(serve: Any) -> None:
 # -- bodies ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_half_sent_bodies_are_bounded_by_the_shared_budget_and_get_429(serve: Any) -> None:
     server = serve(*PSP, "--max-buffered-bytes", str(4 * MiB))
     assert post(server, pod_review())[0] == 200
@@ -275,6 +280,7 @@ def test_the_api_servers_timeout_is_clamped_to_its_30s_maximum() -> None:
     assert _timeout(scope("timeout=junk"), 10.0) == 10.0
 
 
+@pytest.mark.e2e
 def test_request_strings_are_clipped_in_answers_and_logs(serve: Any) -> None:
     server = serve(*PSP)
     doc = {"apiVersion": "a" * 2 * MiB, "kind": "AdmissionReview", "request": {"uid": "u-1"}}
@@ -293,6 +299,7 @@ def test_request_strings_are_clipped_in_answers_and_logs(serve: Any) -> None:
 # -- memory comes back -----------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_memory_taken_by_an_attack_is_given_back_once_it_ends(serve: Any) -> None:
     server = serve(*PSP, "--reload-interval", "0.5", "--tls-handshake-timeout", "1")
     for _ in range(30):
@@ -340,6 +347,7 @@ def _namespaces(path: Path, generation: int, count: int = 5000) -> None:
     os.replace(tmp, path)  # as kubelet swaps a ConfigMap: a new inode behind the name
 
 
+@pytest.mark.e2e
 def test_reloads_do_not_grow_memory(serve: Any, tmp_path: Path) -> None:
     namespaces = tmp_path / "namespaces.yaml"  # `kubectl get ns -o yaml`, as in a ConfigMap
     _namespaces(namespaces, 0)

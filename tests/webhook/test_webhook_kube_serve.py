@@ -21,6 +21,8 @@ import pytest
 
 from tests.kube_fake import NAMESPACES, POLICIES, FakeApi, Pki, make_pki, running
 
+pytestmark = pytest.mark.e2e
+
 PODGATE = [sys.executable, "-c", "from podgate.cli.main import main; main()"]
 SA = "system:serviceaccount:web:app"
 

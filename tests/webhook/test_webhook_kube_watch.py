@@ -30,6 +30,8 @@ from tests.kube_fake import (
     wait_for,
 )
 
+pytestmark = pytest.mark.e2e
+
 NOW = dt.datetime(2026, 11, 28, 12, 0, 0, tzinfo=dt.UTC)
 
 

@@ -16,6 +16,8 @@ import yaml
 
 from tests.webhook.test_webhook_e2e import EXAMPLES, Server, make_certs, review, start_server, stop
 
+pytestmark = pytest.mark.e2e
+
 PRIVILEGED = {
     "apiVersion": "v1",
     "kind": "Pod",
