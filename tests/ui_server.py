@@ -98,4 +98,5 @@ def running(*args: str) -> Iterator[Server]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
-            proc.wait()
+        with proc:  # reaps the process and closes its pipes (left open, they warn when collected)
+            pass
