@@ -30,6 +30,8 @@ from podgate.webhook.files import FileRbacAuthorizer
 from podgate.webhook.kube import SubjectAccessReviewAuthorizer
 from tests.kube_fake import FakeApi, Pki, client_for, make_pki, running
 
+pytestmark = pytest.mark.e2e  # every test asks the HTTPS fake API server
+
 G = "rbac.authorization.k8s.io"
 V1 = f"{G}/v1"
 NAMESPACES = ("ns1", "ns2")
@@ -160,7 +162,6 @@ def rbac_objects(draw: st.DrawFn) -> list[dict[str, Any]]:
     return objs
 
 
-@pytest.mark.e2e
 @settings(
     max_examples=40,
     deadline=None,
