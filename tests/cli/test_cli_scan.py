@@ -181,11 +181,11 @@ spec:
 
 @pytest.mark.parametrize(("user", "allowed"), [("alice", True), ("system:anonymous", False)])
 def test_user_is_authenticated_unless_anonymous_as_in_admit(
-    tmp_path: Path, user: str, allowed: bool
+    tmp_path: Path, user: str, allowed: bool, run_scan: RunScan
 ) -> None:
     path = tmp_path / "in.yaml"
     path.write_text(AUTHENTICATED_MAY_USE)
-    _, out = run(str(path), "--user", user, "-o", "json", "--quiet")
+    _, out, _ = run_scan(str(path), "--user", user, "-o", "json", "--quiet")
     (workload,) = json.loads(out)["workloads"]
     assert (workload["psp"]["requester"], workload["psp"]["allowed"]) == (user, allowed)
     admitted = CliRunner().invoke(
