@@ -20,12 +20,11 @@ from typing import Any
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from podgate.cli.scan import command as scan_command
 from podgate.errors import ApiError, LoadError
 from podgate.io import live
 from podgate.io.kube import client, credentials, kubeconfig
+from tests.conftest import RunScan
 from tests.kube_fake import FakeApi, Pki, counting_exec_user, make_pki
 
 TOKEN = "podgate-test-token"
@@ -202,11 +201,6 @@ def _queries(api: FakeApi) -> list[tuple[str, dict[str, str]]]:
     return [(r.path, r.query) for r in api.requests]
 
 
-def run_scan(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(scan_command, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
-
-
 def workloads(stdout: str) -> set[tuple[str, str, str]]:
     report = json.loads(stdout)
     return {(w["kind"], w["namespace"], w["name"]) for w in report["workloads"]}
@@ -216,7 +210,10 @@ def workloads(stdout: str) -> set[tuple[str, str, str]]:
 # podgate scan --live
 
 
-def test_scan_live_finds_the_workloads(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
+@pytest.mark.e2e
+def test_scan_live_finds_the_workloads(
+    api: FakeApi, certs: Certs, tmp_path: Path, run_scan: RunScan
+) -> None:
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
     code, out, err = run_scan("--live", "--kubeconfig", str(kc), "-o", "json", "-q")
     assert code == 1, err  # root-shell and etcd are privileged
@@ -245,8 +242,9 @@ def test_scan_live_finds_the_workloads(api: FakeApi, certs: Certs, tmp_path: Pat
     assert "note:" not in err  # -q leaves notes out, never warnings
 
 
+@pytest.mark.e2e
 def test_scan_live_pages_with_limit_and_continue(
-    api: FakeApi, certs: Certs, tmp_path: Path
+    api: FakeApi, certs: Certs, tmp_path: Path, run_scan: RunScan
 ) -> None:
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
     code, out, _ = run_scan("--live", "--kubeconfig", str(kc), "-o", "json")
@@ -256,8 +254,9 @@ def test_scan_live_pages_with_limit_and_continue(
     assert len(json.loads(out)["workloads"]) == 5
 
 
+@pytest.mark.e2e
 def test_scan_live_notes_missing_podsecuritypolicies(
-    api: FakeApi, certs: Certs, tmp_path: Path
+    api: FakeApi, certs: Certs, tmp_path: Path, run_scan: RunScan
 ) -> None:
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
     code, _, err = run_scan("--live", "--kubeconfig", str(kc), "-o", "json")
@@ -270,7 +269,10 @@ def test_scan_live_notes_missing_podsecuritypolicies(
     assert "error" not in err
 
 
-def test_scan_live_namespace_limits_the_lists(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
+@pytest.mark.e2e
+def test_scan_live_namespace_limits_the_lists(
+    api: FakeApi, certs: Certs, tmp_path: Path, run_scan: RunScan
+) -> None:
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
     code, out, err = run_scan("--live", "--kubeconfig", str(kc), "-n", "team-b", "-o", "json")
     assert code == 0, err
@@ -284,8 +286,9 @@ def test_scan_live_namespace_limits_the_lists(api: FakeApi, certs: Certs, tmp_pa
     assert "may not list roles in namespace 'team-b'" in err
 
 
+@pytest.mark.e2e
 def test_tls_is_verified_a_kubeconfig_without_the_ca_fails(
-    api: FakeApi, certs: Certs, tmp_path: Path
+    api: FakeApi, certs: Certs, tmp_path: Path, run_scan: RunScan
 ) -> None:
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=None)
     code, out, err = run_scan("--live", "--kubeconfig", str(kc), "-o", "json")
@@ -299,8 +302,9 @@ def test_tls_is_verified_a_kubeconfig_without_the_ca_fails(
     assert api.requests == []  # no request got through, no token was sent
 
 
+@pytest.mark.e2e
 def test_tls_is_verified_against_the_kubeconfigmake_ca(
-    api: FakeApi, certs: Certs, tmp_path: Path
+    api: FakeApi, certs: Certs, tmp_path: Path, run_scan: RunScan
 ) -> None:
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.other_ca_pem)
     code, _, err = run_scan("--live", "--kubeconfig", str(kc))
@@ -309,11 +313,12 @@ def test_tls_is_verified_against_the_kubeconfigmake_ca(
     assert api.requests == []
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("server_name", "ok"), [("localhost", True), ("kubernetes.default.svc", False)]
 )
 def test_tls_checks_the_hostname(
-    api: FakeApi, certs: Certs, tmp_path: Path, server_name: str, ok: bool
+    api: FakeApi, certs: Certs, tmp_path: Path, server_name: str, ok: bool, run_scan: RunScan
 ) -> None:
     """The certificate names 127.0.0.1 and localhost; the kubeconfig's tls-server-name is the
     name it is checked against."""
@@ -331,8 +336,9 @@ def test_tls_checks_the_hostname(
     assert api.requests == []
 
 
+@pytest.mark.e2e
 def test_insecure_skip_tls_verify_in_the_kubeconfig_is_refused(
-    api: FakeApi, certs: Certs, tmp_path: Path
+    api: FakeApi, certs: Certs, tmp_path: Path, run_scan: RunScan
 ) -> None:
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=None, insecure=True)
     code, _, err = run_scan("--live", "--kubeconfig", str(kc))
@@ -342,8 +348,9 @@ def test_insecure_skip_tls_verify_in_the_kubeconfig_is_refused(
     assert api.requests == []
 
 
+@pytest.mark.e2e
 def test_insecure_skip_tls_verify_flag_warns_loudly(
-    api: FakeApi, certs: Certs, tmp_path: Path
+    api: FakeApi, certs: Certs, tmp_path: Path, run_scan: RunScan
 ) -> None:
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=None, insecure=True)
     code, out, err = run_scan(
@@ -354,7 +361,10 @@ def test_insecure_skip_tls_verify_flag_warns_loudly(
     assert f"podgate: WARNING: TLS verification is OFF for {api.url}" in err
 
 
-def test_unauthorized_is_one_line_error(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
+@pytest.mark.e2e
+def test_unauthorized_is_one_line_error(
+    api: FakeApi, certs: Certs, tmp_path: Path, run_scan: RunScan
+) -> None:
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem, user={"token": "bad"})
     code, out, err = run_scan("--live", "--kubeconfig", str(kc))
     assert code == 2
@@ -365,7 +375,7 @@ def test_unauthorized_is_one_line_error(api: FakeApi, certs: Certs, tmp_path: Pa
     )
 
 
-def test_unreachable_server(certs: Certs, tmp_path: Path) -> None:
+def test_unreachable_server(certs: Certs, tmp_path: Path, run_scan: RunScan) -> None:
     import socket
 
     with socket.socket() as s:  # a port nobody listens on
@@ -380,7 +390,10 @@ def test_unreachable_server(certs: Certs, tmp_path: Path) -> None:
     assert err.count("\n") == 1
 
 
-def test_every_kind_forbidden_is_an_error(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
+@pytest.mark.e2e
+def test_every_kind_forbidden_is_an_error(
+    api: FakeApi, certs: Certs, tmp_path: Path, run_scan: RunScan
+) -> None:
     api.forbidden = set(KINDS)
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
     code, _, err = run_scan("--live", "--kubeconfig", str(kc))
@@ -388,7 +401,8 @@ def test_every_kind_forbidden_is_an_error(api: FakeApi, certs: Certs, tmp_path: 
     assert "may not list anything the scan needs (403 on every kind)" in err
 
 
-def test_response_size_cap(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
+@pytest.mark.e2e
+def test_response_size_cap(api: FakeApi, certs: Certs, tmp_path: Path, run_scan: RunScan) -> None:
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
     code, _, err = run_scan("--live", "--kubeconfig", str(kc), "--max-bytes", "300")
     assert code == 2
@@ -397,8 +411,9 @@ def test_response_size_cap(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
     assert "bytes, over the limit of 300 (--max-bytes)" in err
 
 
+@pytest.mark.e2e
 def test_response_size_cap_without_content_length(
-    api: FakeApi, certs: Certs, tmp_path: Path
+    api: FakeApi, certs: Certs, tmp_path: Path, run_scan: RunScan
 ) -> None:
     api.stream = True
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
@@ -410,7 +425,8 @@ def test_response_size_cap_without_content_length(
     assert "the response is over the limit of 300 bytes (--max-bytes)" in err
 
 
-def test_context_selection(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
+@pytest.mark.e2e
+def test_context_selection(api: FakeApi, certs: Certs, tmp_path: Path, run_scan: RunScan) -> None:
     kc = write_kubeconfig(
         tmp_path / "kubeconfig", api.url, ca=certs.ca_pem, extra_contexts=("prod",)
     )
@@ -422,8 +438,9 @@ def test_context_selection(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
     assert f'podgate: error: cluster:nope: context "nope" not found in {kc}\n' == err
 
 
+@pytest.mark.e2e
 def test_kubeconfig_env_list_is_merged(
-    api: FakeApi, certs: Certs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    api: FakeApi, certs: Certs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_scan: RunScan
 ) -> None:
     """KUBECONFIG may list several files (missing ones are skipped); the first to set
     current-context wins."""
@@ -441,7 +458,10 @@ def test_kubeconfig_env_list_is_merged(
     assert {w["source"]["file"] for w in json.loads(out)["workloads"]} == {"cluster:kind-test"}
 
 
-def test_home_kubeconfig_is_the_default(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
+@pytest.mark.e2e
+def test_home_kubeconfig_is_the_default(
+    api: FakeApi, certs: Certs, tmp_path: Path, run_scan: RunScan
+) -> None:
     (tmp_path / "home" / ".kube").mkdir(parents=True)
     write_kubeconfig(tmp_path / "home" / ".kube" / "config", api.url, ca=certs.ca_pem)
     code, out, _ = run_scan("--live", "-o", "json")
@@ -449,7 +469,7 @@ def test_home_kubeconfig_is_the_default(api: FakeApi, certs: Certs, tmp_path: Pa
     assert len(json.loads(out)["workloads"]) == 5
 
 
-def test_no_kubeconfig_at_all(tmp_path: Path) -> None:
+def test_no_kubeconfig_at_all(tmp_path: Path, run_scan: RunScan) -> None:
     code, _, err = run_scan("--live")
     assert code == 2
     assert err == (
@@ -458,8 +478,9 @@ def test_no_kubeconfig_at_all(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.e2e
 def test_exec_credential_plugin_runs_without_a_shell(
-    api: FakeApi, certs: Certs, tmp_path: Path
+    api: FakeApi, certs: Certs, tmp_path: Path, run_scan: RunScan
 ) -> None:
     marker = tmp_path / "marker"
     script = (
@@ -487,7 +508,8 @@ def test_exec_credential_plugin_runs_without_a_shell(
     assert not Path("pwned").exists()
 
 
-def test_failing_exec_plugin(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
+@pytest.mark.e2e
+def test_failing_exec_plugin(api: FakeApi, certs: Certs, tmp_path: Path, run_scan: RunScan) -> None:
     user = {
         "exec": {
             "apiVersion": "client.authentication.k8s.io/v1beta1",
@@ -506,7 +528,10 @@ def test_failing_exec_plugin(api: FakeApi, certs: Certs, tmp_path: Path) -> None
     assert api.requests == []
 
 
-def test_auth_provider_is_refused(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
+@pytest.mark.e2e
+def test_auth_provider_is_refused(
+    api: FakeApi, certs: Certs, tmp_path: Path, run_scan: RunScan
+) -> None:
     user = {"auth-provider": {"name": "gcp", "config": {"cmd-path": "/bin/sh -c id"}}}
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem, user=user)
     code, _, err = run_scan("--live", "--kubeconfig", str(kc))
@@ -514,7 +539,8 @@ def test_auth_provider_is_refused(api: FakeApi, certs: Certs, tmp_path: Path) ->
     assert "auth-provider 'gcp', which podgate does not run" in err
 
 
-def test_live_with_files(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
+@pytest.mark.e2e
+def test_live_with_files(api: FakeApi, certs: Certs, tmp_path: Path, run_scan: RunScan) -> None:
     """--live reads the cluster besides INPUT."""
     manifest = tmp_path / "extra.yaml"
     manifest.write_text(
@@ -529,7 +555,7 @@ def test_live_with_files(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
     assert ("Pod", "team-a", "root-shell") in found
 
 
-def test_cluster_flags_need_live(tmp_path: Path) -> None:
+def test_cluster_flags_need_live(tmp_path: Path, run_scan: RunScan) -> None:
     manifest = tmp_path / "p.yaml"
     manifest.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: []}\n")
     code, _, err = run_scan(str(manifest), "--context", "x")
@@ -544,6 +570,7 @@ def test_cluster_flags_need_live(tmp_path: Path) -> None:
 # podgate.io.live directly
 
 
+@pytest.mark.e2e
 def test_read_cluster_sets_kind_and_api_version(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
     read = live.read_cluster(str(kc), page_size=1)
@@ -560,6 +587,7 @@ def test_read_cluster_sets_kind_and_api_version(api: FakeApi, certs: Certs, tmp_
     assert read.warnings and read.notes
 
 
+@pytest.mark.e2e
 def test_other_404_is_a_warning(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
     api.missing = {"cronjobs"}
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
@@ -574,6 +602,7 @@ def test_other_404_is_a_warning(api: FakeApi, certs: Certs, tmp_path: Path) -> N
     assert read.notes == []
 
 
+@pytest.mark.e2e
 def test_in_cluster_config(
     api: FakeApi, certs: Certs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -617,6 +646,7 @@ def test_client_certificate_from_kubeconfig_data(certs: Certs, tmp_path: Path) -
     credentials.load_client_cert(cluster.ssl_context, *cluster.credentials.cert)
 
 
+@pytest.mark.e2e
 def test_expired_continue_token_restarts_the_list(
     api: FakeApi, certs: Certs, tmp_path: Path
 ) -> None:
@@ -628,6 +658,7 @@ def test_expired_continue_token_restarts_the_list(
     assert sum(d.obj["kind"] == "Pod" for d in read.documents) == 5
 
 
+@pytest.mark.e2e
 def test_exec_plugin_runs_again_after_a_401(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
     """An exec token that expired mid-read is renewed once, as kubectl renews it."""
     runs = tmp_path / "runs"
@@ -675,6 +706,7 @@ def test_proxies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         _proxy_of(kc)
 
 
+@pytest.mark.e2e
 def test_ca_and_token_files_relative_to_the_kubeconfig(
     api: FakeApi, certs: Certs, tmp_path: Path
 ) -> None:
@@ -749,6 +781,7 @@ def _pipe(src: Any, dst: Any) -> None:
             dst.shutdown(socket.SHUT_WR)
 
 
+@pytest.mark.e2e
 def test_proxy_url_tunnels_with_tls_verified_end_to_end(
     api: FakeApi, certs: Certs, tmp_path: Path, connect_proxy: tuple[str, list[str]]
 ) -> None:
@@ -771,6 +804,7 @@ def test_proxy_url_tunnels_with_tls_verified_end_to_end(
         live.read_cluster(str(kc))
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("server_name", "ok"), [("localhost", True), ("kubernetes.default.svc", False)]
 )
@@ -798,6 +832,7 @@ def test_tls_server_name_is_checked_through_a_proxy_tunnel(
     assert targets
 
 
+@pytest.mark.e2e
 def test_a_read_keeps_one_connection_alive(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
     kc = write_kubeconfig(tmp_path / "kubeconfig", api.url, ca=certs.ca_pem)
     read = live.read_cluster(str(kc))
@@ -805,6 +840,7 @@ def test_a_read_keeps_one_connection_alive(api: FakeApi, certs: Certs, tmp_path:
     assert api.connections == 1
 
 
+@pytest.mark.e2e
 def test_items_null_is_an_empty_list(api: FakeApi, certs: Certs, tmp_path: Path) -> None:
     """Go encodes an empty list's nil items as null; kubectl reads that as no items."""
     api.null_items = True

@@ -63,6 +63,7 @@ class Clock:
 # --- the client -------------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_request_over_verified_tls_with_keep_alive(api: FakeApi, client: ApiClient) -> None:
     for _ in range(5):
         got = client.request("GET", "/api/v1/namespaces")
@@ -71,6 +72,7 @@ def test_request_over_verified_tls_with_keep_alive(api: FakeApi, client: ApiClie
     assert api.tokens == ["t0"] * 5
 
 
+@pytest.mark.e2e
 def test_a_stale_kept_alive_connection_is_replaced(api: FakeApi, client: ApiClient) -> None:
     api.drop_after_answer = True
     for _ in range(3):
@@ -83,12 +85,14 @@ def test_a_stale_kept_alive_connection_is_replaced(api: FakeApi, client: ApiClie
     assert len(api.sar_bodies) == 3  # each sent once
 
 
+@pytest.mark.e2e
 def test_wrong_ca_fails_tls_verification(api: FakeApi, pki: Pki) -> None:
     c = ApiClient(api.url, ssl_context=verifying(pki.other_ca))
     with pytest.raises(ApiError, match=r"TLS verification of https://127\.0\.0\.1:\d+ failed"):
         c.request("GET", "/api/v1/namespaces")
 
 
+@pytest.mark.e2e
 def test_hostname_is_verified(api: FakeApi, pki: Pki) -> None:
     c = ApiClient(api.url, ssl_context=verifying(pki.ca), tls_server_name="elsewhere")
     with pytest.raises(ApiError, match="TLS verification"):
@@ -108,6 +112,7 @@ def test_verification_cannot_be_switched_off(pki: Pki) -> None:
         ApiClient("http://127.0.0.1:1", ssl_context=verifying(pki.ca))
 
 
+@pytest.mark.e2e
 def test_error_status_and_unreachable(api: FakeApi, client: ApiClient, pki: Pki) -> None:
     with pytest.raises(ApiError, match="404 not found") as e:
         client.request("GET", "/api/v1/nothing")
@@ -121,6 +126,7 @@ def test_error_status_and_unreachable(api: FakeApi, client: ApiClient, pki: Pki)
     assert e.value.status is None
 
 
+@pytest.mark.e2e
 def test_in_cluster_reads_the_rotated_token(api: FakeApi, pki: Pki, tmp_path: Path) -> None:
     sa = tmp_path / "sa"
     sa.mkdir()
@@ -138,6 +144,7 @@ def test_in_cluster_reads_the_rotated_token(api: FakeApi, pki: Pki, tmp_path: Pa
         in_cluster_client(service_account_dir=sa, environ={})
 
 
+@pytest.mark.e2e
 def test_a_401_reads_the_token_file_again(api: FakeApi, pki: Pki, tmp_path: Path) -> None:
     """The file changed without its stat showing it (same size, inode and mtime): only the
     401 makes the client read it again."""
@@ -158,6 +165,7 @@ def test_a_401_reads_the_token_file_again(api: FakeApi, pki: Pki, tmp_path: Path
     c.close()
 
 
+@pytest.mark.e2e
 def test_a_401_with_a_static_token_is_final(api: FakeApi, client: ApiClient) -> None:
     api.reject_tokens.add("t0")
     with pytest.raises(ApiError, match="401 Unauthorized") as e:
@@ -166,6 +174,7 @@ def test_a_401_with_a_static_token_is_final(api: FakeApi, client: ApiClient) -> 
     assert api.tokens == ["t0"]  # nothing to renew: not sent again
 
 
+@pytest.mark.e2e
 def test_kubeconfig_context(api: FakeApi, pki: Pki, tmp_path: Path) -> None:
     (tmp_path / "token").write_text("from-file")
     config = tmp_path / "config"
@@ -212,6 +221,7 @@ contexts: [{name: proxy, context: {cluster: p, user: me}}]
         from_kubeconfig(str(config))
 
 
+@pytest.mark.e2e
 def test_kubeconfig_exec_token_is_renewed_after_a_401(
     api: FakeApi, pki: Pki, tmp_path: Path
 ) -> None:
@@ -248,6 +258,7 @@ def test_kubeconfig_exec_token_is_renewed_after_a_401(
 # --- SubjectAccessReviews ---------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_service_account_review_shape(api: FakeApi, client: ApiClient) -> None:
     api.grants.add((SA, "policy", "web", "restricted"))
     authz = SubjectAccessReviewAuthorizer(client)
@@ -272,6 +283,7 @@ def test_service_account_review_shape(api: FakeApi, client: ApiClient) -> None:
     ]
 
 
+@pytest.mark.e2e
 def test_requester_is_copied_verbatim(api: FakeApi, client: ApiClient) -> None:
     requester = UserInfo(
         "alice",
@@ -288,6 +300,7 @@ def test_requester_is_copied_verbatim(api: FakeApi, client: ApiClient) -> None:
     assert spec["extra"] == {"authentication.kubernetes.io/pod-name": ["p"], "scopes": ["a", "b"]}
 
 
+@pytest.mark.e2e
 def test_groups_tried_in_order_until_one_allows(api: FakeApi, client: ApiClient) -> None:
     api.grants.add(("dev", "podgate.io", "web", "restricted"))
     authz = SubjectAccessReviewAuthorizer(client)
@@ -304,6 +317,7 @@ def test_groups_tried_in_order_until_one_allows(api: FakeApi, client: ApiClient)
     assert not authz.can_use(UserInfo("bob", ("dev",)), "other-ns", "restricted")
 
 
+@pytest.mark.e2e
 def test_cache_ttls(api: FakeApi, client: ApiClient) -> None:
     api.grants.add((SA, "policy", "web", "restricted"))
     clock = Clock()
@@ -328,6 +342,7 @@ def test_cache_ttls(api: FakeApi, client: ApiClient) -> None:
     assert len(api.sar_bodies) == 4
 
 
+@pytest.mark.e2e
 def test_cache_key_is_the_whole_spec(api: FakeApi, client: ApiClient) -> None:
     authz = SubjectAccessReviewAuthorizer(client, groups=("policy",))
     authz.can_use(UserInfo("u", ("a", "b")), "web", "p")
@@ -340,6 +355,7 @@ def test_cache_key_is_the_whole_spec(api: FakeApi, client: ApiClient) -> None:
     assert authz.hits == 1
 
 
+@pytest.mark.e2e
 def test_cache_is_a_bounded_lru(api: FakeApi, client: ApiClient) -> None:
     authz = SubjectAccessReviewAuthorizer(client, groups=("policy",), max_entries=2)
     for name in ("a", "b", "a", "c", "a", "b"):
@@ -349,6 +365,7 @@ def test_cache_is_a_bounded_lru(api: FakeApi, client: ApiClient) -> None:
     assert (authz.hits, authz.misses) == (2, 4)
 
 
+@pytest.mark.e2e
 def test_errors_deny_and_are_not_cached(api: FakeApi, client: ApiClient) -> None:
     api.grants.add((SA, "policy", "web", "restricted"))
     api.sar_status = 500
@@ -366,6 +383,7 @@ def test_errors_deny_and_are_not_cached(api: FakeApi, client: ApiClient) -> None
     assert len(api.sar_bodies) == 2
 
 
+@pytest.mark.e2e
 def test_evaluation_error_denial_is_an_error(api: FakeApi, client: ApiClient) -> None:
     api.sar_evaluation_error = "webhook authorizer timed out"
     authz = SubjectAccessReviewAuthorizer(client, groups=("policy",))
@@ -383,6 +401,7 @@ def test_evaluation_error_denial_is_an_error(api: FakeApi, client: ApiClient) ->
     assert authz.errors == 2
 
 
+@pytest.mark.e2e
 def test_timeout_denies(api: FakeApi, client: ApiClient) -> None:
     api.sar_gate.clear()
     authz = SubjectAccessReviewAuthorizer(client, groups=("policy",), timeout=0.2)
@@ -391,6 +410,7 @@ def test_timeout_denies(api: FakeApi, client: ApiClient) -> None:
     api.sar_gate.set()
 
 
+@pytest.mark.e2e
 def test_the_callers_deadline_bounds_lookups(api: FakeApi, client: ApiClient) -> None:
     api.grants.add((SA, "policy", "web", "restricted"))
     authz = SubjectAccessReviewAuthorizer(client, groups=("policy",), timeout=5.0)
@@ -409,6 +429,7 @@ def test_the_callers_deadline_bounds_lookups(api: FakeApi, client: ApiClient) ->
     assert authz.for_request(None).can_use(SA_USER, "web", "restricted")
 
 
+@pytest.mark.e2e
 def test_concurrent_identical_lookups_collapse(api: FakeApi, client: ApiClient) -> None:
     api.grants.add((SA, "policy", "web", "restricted"))
     api.sar_gate.clear()
@@ -435,6 +456,7 @@ def test_concurrent_identical_lookups_collapse(api: FakeApi, client: ApiClient) 
     assert SAR.endswith("subjectaccessreviews")
 
 
+@pytest.mark.e2e
 def test_negative_settings_are_refused(client: ApiClient) -> None:
     with pytest.raises(ValueError, match="must not be negative"):
         SubjectAccessReviewAuthorizer(client, denied_ttl=-1)
