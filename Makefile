@@ -31,7 +31,7 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -n 2
 
-# the suite with branch coverage (about 70% more CPU than `unit`, so not in `make test`; CI runs it)
+# the suite with branch coverage reported (about 70% more CPU than `unit`, so not in `make test`)
 coverage: $(STAMP)
 	$(BIN)/pytest -n 2 --cov=podgate --cov-report=term:skip-covered
 
