@@ -1,12 +1,28 @@
 """The exceptions podgate raises. A violation is a value, never an exception: an exception means
-broken input (a file, a policy, a flag) or a bug.
+broken input (a file, a policy, a flag, a request) or a bug. Every exception podgate raises for a
+reason a user can act on is in this tree, so the command line turns each into one line and exit
+code 2 (`InternalError`: exit code 3); `tests/cli/test_errors.py` checks the drawing against the
+classes. A private exception (`_Name`) is control flow caught in the module that defines it.
 
     PodgateError
-    ├── LoadError        a file or document could not be read (names file, document, line)
-    ├── PolicyError      a policy or flag value is malformed (has a field path); a ValueError
-    ├── ApiError         a call to the Kubernetes API server failed (HTTP status, if any)
-    └── InternalError    a bug in podgate (exit code 3); a RuntimeError
-        └── RegistryError    the check registry is inconsistent (at start-up)
+    ├── LoadError            a file or document could not be read (names file, document, line)
+    ├── PolicyError          a policy or flag value is malformed (has a field path); a ValueError
+    │   ├── BuildError           a PodSecurityPolicy whose strategies upstream cannot build
+    │   ├── ConfigurationError   a PodSecurityConfiguration that cannot be used
+    │   ├── Invalid              a malformed field of an RBAC object (its path in the object)
+    │   └── ObjectError          an RBAC object the API server would not have accepted
+    ├── ExportError          an export that cannot be made (names the target); a ValueError
+    ├── EngineMissing        the optional engine a verifier needs is absent; a RuntimeError
+    ├── ApiError             a call to the Kubernetes API server failed (HTTP status, if any)
+    ├── ClusterReadError     a namespace or pod list could not be read during admission
+    ├── BadReview            an AdmissionReview podgate cannot understand; a ValueError
+    ├── CertificateError     a certificate/key pair the webhook cannot serve
+    ├── UnsafeDirectory      a certificate output directory others could write into
+    ├── GoYAMLError          a YAML value kubectl refuses (raised as a LoadError); a ValueError
+    ├── SeparatorError       a `---` line kubectl refuses (raised as a LoadError); a ValueError
+    └── InternalError        a bug in podgate (exit code 3); a RuntimeError
+        ├── AdvisorError         a generated policy would deny or change an observed pod
+        └── RegistryError        the check registry is inconsistent (at start-up)
 """
 
 from __future__ import annotations

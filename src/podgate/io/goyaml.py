@@ -31,6 +31,8 @@ import re
 import struct
 from typing import Any
 
+from podgate.errors import PodgateError
+
 PLAIN = "plain scalar"  # what our resolver tags untagged plain scalars with: no YAML tag can be
 STR = "tag:yaml.org,2002:str"
 BOOL = "tag:yaml.org,2002:bool"
@@ -82,7 +84,7 @@ _TIMESTAMP = re.compile(
 _ESCAPED = re.compile("[\udc80-\udcff]")
 
 
-class GoYAMLError(ValueError):
+class GoYAMLError(PodgateError, ValueError):
     """A value kubectl refuses; the message says why, as kubectl would."""
 
 

@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from podgate.errors import PodgateError
+
 _UTF16_BE = b"\xfe\xff"
 _UTF16_LE = b"\xff\xfe"
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -47,7 +49,7 @@ def json_start(text: str) -> int | None:
     return start if text.startswith("{", start) else None
 
 
-class SeparatorError(ValueError):
+class SeparatorError(PodgateError, ValueError):
     """A line that starts with `---` followed by content: kubectl refuses the file there."""
 
     def __init__(self, rest: str, line: int) -> None:

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from podgate.errors import PolicyError
 from podgate.k8s import Obj, mapping, sequence
 
 
-class BuildError(Exception):
+class BuildError(PolicyError):
     """A policy whose strategies cannot be built: upstream skips it silently (logs only)."""
 
 

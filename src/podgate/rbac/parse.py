@@ -9,16 +9,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from podgate.errors import PolicyError
 from podgate.k8s.gotext import go_quote
 
 
-class Invalid(Exception):
+class Invalid(PolicyError):
     """A malformed field: `path` within the object and what is wrong with it."""
 
     def __init__(self, path: str, message: str) -> None:
         self.path = path
         self.message = message
-        super().__init__(f"{path}: {message}")
+        super().__init__(message, field=path)
 
 
 def shown(value: Any) -> str:

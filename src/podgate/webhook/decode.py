@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from podgate.errors import PodgateError
 from podgate.k8s import mapping
 from podgate.k8s.gotext import go_quote
 from podgate.k8s.identity import UserInfo
@@ -20,7 +21,7 @@ __all__ = ["BadReview", "ReviewRequest", "parse", "pod_problem", "uid_of"]
 _OPERATIONS = tuple(o.value for o in Operation)
 
 
-class BadReview(ValueError):
+class BadReview(PodgateError, ValueError):
     """An AdmissionReview podgate cannot understand."""
 
 

@@ -22,6 +22,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from podgate.errors import PodgateError
+
 __all__ = ["Bundle", "UnsafeDirectory", "self_signed", "subject_alt_names", "write_bundle"]
 
 CA_DAYS = 3650
@@ -143,7 +145,7 @@ def self_signed(hosts: Sequence[str], now: datetime.datetime | None = None) -> B
     )
 
 
-class UnsafeDirectory(Exception):
+class UnsafeDirectory(PodgateError):
     """An output directory that someone else could write into (and so swap the key)."""
 
 

@@ -16,12 +16,14 @@ from collections.abc import Callable
 
 from cryptography import x509
 
+from podgate.errors import PodgateError
+
 __all__ = ["CertificateError", "CertificateReloader", "server_context"]
 
 ALPN = ["http/1.1"]
 
 
-class CertificateError(Exception):
+class CertificateError(PodgateError):
     """A certificate/key pair that cannot be served."""
 
 
