@@ -39,7 +39,9 @@ class ScanOptions:
     controller_identity: ControllerIdentity = ControllerIdentity.PER_CONTROLLER
     user: UserInfo | None = None  # who creates bare pods
     exceptions: tuple[AcceptedRisk, ...] = ()
-    today: dt.date = dt.date(1970, 1, 1)
+    # the day exceptions expire against: no default, as any fixed day would silently keep
+    # expired exceptions active (or end current ones) for a caller who forgot it
+    today: dt.date = field(kw_only=True)
     fail_on: str = "low"  # the lowest severity that fails the scan; "none" never fails
     psp: bool | None = None  # simulate PSP: None when the input holds a policy, or always/never
     defaults: bool = True  # default the pods controllers create as the API server does
