@@ -18,8 +18,6 @@ from podgate.psp.strategies import (
 )
 from podgate.psp.strategies.volumes import SOURCES
 
-PACKAGE = "podgate.psp"
-
 
 def _ranges(rs: tuple[IdRange, ...]) -> list[list[int]]:
     return [[r.low, r.high] for r in rs]

@@ -35,13 +35,6 @@ def decode(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")
 
 
-def encoding_note(raw: bytes) -> str:
-    """How `raw` was decoded, for messages about it ("" for plain UTF-8)."""
-    if raw.startswith((_UTF16_BE, _UTF16_LE)):
-        return "UTF-16"
-    return ""
-
-
 def json_start(text: str) -> int | None:
     """Where the JSON stream starts (its `{`), or None when kubectl reads the text as YAML."""
     found = _SPACE.match(text)

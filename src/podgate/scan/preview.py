@@ -53,10 +53,6 @@ def _name(obj: Obj) -> str:
     return str(mapping(obj.get("metadata")).get("name") or "")
 
 
-def policy_names(objs: Sequence[Obj]) -> list[str]:
-    return sorted(_name(o) for o in objs if is_policy(o))
-
-
 def enabled_objects(
     objs: Sequence[Obj], sources: Sequence[Source | None], disabled: frozenset[str]
 ) -> tuple[list[Obj], list[Source | None]]:
