@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from podgate.k8s import Obj, container_lists, mapping, sequence
+from podgate.k8s.objects import ContainerList
 from podgate.psp.strategies import apparmor, seccomp
 from podgate.psp.strategies.sysctls import SAFE_SYSCTLS
 from podgate.psp.strategies.volumes import fs_type
@@ -49,7 +50,7 @@ def selinux_key(opts: Obj) -> tuple[Any, ...]:
 @dataclass(frozen=True, slots=True)
 class ContainerFacts:
     name: str
-    list_name: str  # initContainers, containers, ephemeralContainers
+    list_name: ContainerList
     privileged: bool
     host_ports: tuple[Any, ...]  # hostPort values other than absent/0/negative
     uid: Any  # effective runAsUser (container, else pod), None when unset

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 Obj = Mapping[str, Any]
 """A decoded JSON object, read-only by signature."""
 
 _EMPTY: Obj = {}
-CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
+ContainerList = Literal["initContainers", "containers", "ephemeralContainers"]
+CONTAINER_LISTS: tuple[ContainerList, ...] = ("initContainers", "containers", "ephemeralContainers")
 
 
 def mapping(value: Any) -> Obj:
@@ -41,7 +42,7 @@ def json_kind(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def container_lists(spec: Obj) -> Iterator[tuple[str, Sequence[Any]]]:
+def container_lists(spec: Obj) -> Iterator[tuple[ContainerList, Sequence[Any]]]:
     """(field name, list) for init, regular and ephemeral containers, in that order."""
     for name in CONTAINER_LISTS:
         items = spec.get(name)

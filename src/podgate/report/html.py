@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -90,7 +90,7 @@ class Bar:
 
 @dataclass(frozen=True, slots=True)
 class Chart:
-    name: str  # "category", "severity", "namespace"
+    name: Literal["category", "severity", "namespace"]
     title: str
     bars: tuple[Bar, ...]
 

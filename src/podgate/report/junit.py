@@ -12,17 +12,21 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from podgate.pss.registry import DEFAULT
 from podgate.report.context import ReportContext
 from podgate.scan.controls import SEVERITY_RANK
 from podgate.scan.exceptions import AcceptedRisk
-from podgate.scan.findings import Finding
+from podgate.scan.findings import Engine, Finding
 from podgate.scan.scan import ScanResult, WorkloadResult
 
 NO_FILE = "(no file)"
 # XML 1.0 forbids these; a CI parser fails on the whole file for one of them
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+Outcome = Literal["pass", "fail", "skip"]  # skip: every finding is an accepted risk
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +35,10 @@ class Case:
     an engine-wide one (`pss/privileged`, `psp/<policy>`, `psp`) when no check applies."""
 
     workload: WorkloadResult
-    engine: str  # "pss" or "psp"
+    engine: Engine
     rule: str
     title: str
-    outcome: str  # "pass", "fail" or "skip"
+    outcome: Outcome
     findings: tuple[Finding, ...] = ()
     detail: str = ""  # the level or verdict the case belongs to; why a whole verdict is so
     whole: bool = False  # an engine-wide verdict, not one check's
@@ -48,7 +52,7 @@ class Case:
         return max((f.severity for f in deciding), key=lambda s: SEVERITY_RANK.get(s, 0))
 
 
-def _outcome(findings: Sequence[Finding]) -> str:
+def _outcome(findings: Sequence[Finding]) -> Outcome:
     if not findings:
         return "pass"
     return "skip" if all(f.accepted for f in findings) else "fail"

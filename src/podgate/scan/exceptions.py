@@ -27,7 +27,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 from podgate.errors import PolicyError
 from podgate.scan.findings import Finding
@@ -50,10 +50,14 @@ class AcceptedRisk:
         return today > self.expires
 
 
+ExceptionState = Literal["active", "expired", "unused"]
+"""An exception expired (it covers nothing), active (it covers a finding), or unused."""
+
+
 @dataclass(frozen=True, slots=True)
 class ExceptionStatus:
     exception: AcceptedRisk
-    state: str  # "active", "expired" or "unused"
+    state: ExceptionState
     matched: int  # findings it covers (0 when expired)
 
 

@@ -5,20 +5,23 @@ findings of a workload's Pod Security Standards violations and PodSecurityPolicy
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from podgate.k8s import Obj, mapping
-from podgate.k8s.objects import CONTAINER_LISTS
+from podgate.k8s.objects import CONTAINER_LISTS, ContainerList
 from podgate.psp import Decision
 from podgate.pss import LevelVersion, Violation, evaluate
 from podgate.scan.controls import Catalog, Control, invalid_control, psp_control, pss_control
 from podgate.scan.inventory import Source, Workload, WorkloadRef
 
+Engine = Literal["pss", "psp"]
+"""Which engine found it: the Pod Security Standards or PodSecurityPolicy admission."""
+
 
 @dataclass(frozen=True, slots=True)
 class Finding:
     rule: str  # stable rule id: "pss/baseline/privileged", "psp/restricted/privileged"
-    engine: str  # "pss" or "psp"
+    engine: Engine
     check: str  # PSS check ID, or the PSP control key
     workload: WorkloadRef
     service_account: str
@@ -70,7 +73,7 @@ _POD_LEAF = {
 }
 
 
-def _container_names(spec: Obj) -> list[tuple[str, int, str]]:
+def _container_names(spec: Obj) -> list[tuple[ContainerList, int, str]]:
     out = []
     for list_name in CONTAINER_LISTS:
         items = spec.get(list_name)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final, Literal
 
 from podgate.k8s import Obj, mapping
 from podgate.psp.policy import WEBHOOK_API_VERSION, is_policy
@@ -27,10 +27,15 @@ from podgate.scan.scan import WorkloadResult
 DISABLED_ANNOTATION = "podgate.io/disabled"  # as the webhook's cluster source reads it
 ROLE_PREFIX = "podgate:use:"
 
-ADMITTED, CHANGED, REJECTED, NOT_CHECKED = "admitted", "changed", "rejected", "not checked"
+PspState = Literal["admitted", "changed", "rejected", "not checked"]
+"""A workload's pods under PodSecurityPolicy admission, in one word."""
+ADMITTED: Final = "admitted"
+CHANGED: Final = "changed"
+REJECTED: Final = "rejected"
+NOT_CHECKED: Final = "not checked"
 
 
-def psp_state(r: WorkloadResult) -> str:
+def psp_state(r: WorkloadResult) -> PspState:
     """The PodSecurityPolicy outcome of a workload's pods in one word."""
     if r.psp is None:
         return NOT_CHECKED
@@ -66,8 +71,8 @@ class Outcome:
     """One workload before and after a change."""
 
     ref: WorkloadRef
-    before: str  # admitted, changed, rejected, not checked
-    after: str
+    before: PspState
+    after: PspState
     policy_before: str | None
     policy_after: str | None
     message_after: str  # the denial after the change (upstream's text), or ""

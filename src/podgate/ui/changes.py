@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -30,7 +30,7 @@ class ApiCall:
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    action: str  # "disable-policy", "enable-policy", "bind-policy", "label-namespace"
+    action: Literal["disable-policy", "enable-policy", "bind-policy", "label-namespace"]
     title: str
     filename: str
     text: str  # the file to download
@@ -72,7 +72,13 @@ def toggle_change(policy: Obj, disable: bool) -> Change:
         f"{verb}-{name}.yaml\n" + to_yaml(patch)
     )
     call = ApiCall("PATCH", _policy_path(policy), patch, MERGE_PATCH, f"{verb} policy {name}")
-    return Change(f"{verb}-policy", f"{verb.title()} {name}", f"{verb}-{name}.yaml", text, (call,))
+    return Change(
+        "disable-policy" if disable else "enable-policy",
+        f"{verb.title()} {name}",
+        f"{verb}-{name}.yaml",
+        text,
+        (call,),
+    )
 
 
 def binding_change(policy: str, namespace: str, service_account: str | None) -> Change:
