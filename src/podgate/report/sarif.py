@@ -1,7 +1,8 @@
 """SARIF 2.1.0 as GitHub code scanning takes it (spec/outputs.md section 1): one run, a rule per
-finding rule with help text (sarif_rules.py), one result per finding with exactly one location (repo-relative
-URI, line and column of the offending field), podgate's own line-independent fingerprint, and
-accepted findings as suppressed notes. The result count is capped at GitHub's limit."""
+finding rule with help text (sarif_rules.py), one result per finding with exactly one location
+(repo-relative URI, line and column of the offending field), podgate's own line-independent
+fingerprint, and accepted findings as suppressed notes. The result count is capped at GitHub's
+limit."""
 
 from __future__ import annotations
 
