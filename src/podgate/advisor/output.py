@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from podgate.advisor.advise import Advice
+from podgate.advisor.model import Advice
 from podgate.advisor.report import Report
 
 

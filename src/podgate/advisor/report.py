@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from podgate.advisor.advise import Advice, GroupBy, Observed, unchanged
+from podgate.advisor.advise import unchanged
 from podgate.advisor.facts import PodFacts, is_id
+from podgate.advisor.model import Advice, GroupBy, Observed
 from podgate.k8s import Obj, mapping
 from podgate.k8s.identity import controller_user
 from podgate.k8s.prepare import prepare_for_create
