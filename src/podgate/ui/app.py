@@ -24,7 +24,7 @@ from podgate.errors import PolicyError
 from podgate.export import DEFAULT_KUBERNETES_VERSION, ExportError
 from podgate.scan.exceptions import parse_exceptions
 from podgate.scan.inventory import WorkloadRef
-from podgate.ui import pages, pages_extra, pages_policy
+from podgate.ui import pages, pages_extra, pages_policy, pages_workloads
 from podgate.ui.changes import Change, to_yaml
 from podgate.ui.model import Model
 from podgate.ui.pages import Page
@@ -170,9 +170,11 @@ class UiApp:
             case []:
                 found = pages.overview(m, params)
             case ["workloads"]:
-                found = pages.workloads(m, params)
+                found = pages_workloads.workloads(m, params)
             case ["workloads", ns, kind, name]:
-                found = pages.workload(m, params, WorkloadRef("" if ns == "-" else ns, kind, name))
+                found = pages_workloads.workload(
+                    m, params, WorkloadRef("" if ns == "-" else ns, kind, name)
+                )
             case ["namespaces"]:
                 found = pages.namespaces(m, params)
             case ["namespaces", name]:

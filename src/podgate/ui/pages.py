@@ -1,6 +1,6 @@
-"""The read pages: Overview, Workloads (and one workload), Namespaces, Exceptions. Each
-builds its tables and context from the model (the scanner's results); templates only lay them
-out."""
+"""The read pages: Overview, Namespaces, Exceptions (Workloads and one workload in
+pages_workloads.py), and the cells and links they share. Each builds its tables and context from
+the model (the scanner's results); templates only lay them out."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from podgate.scan.inventory import Source, WorkloadRef
 from podgate.scan.preview import psp_state
 from podgate.scan.scan import WorkloadResult
 from podgate.ui.model import Model
-from podgate.ui.tables import Cell, Column, Filter, Row, Table, options
+from podgate.ui.tables import Cell, Column, Filter, Row, Table
 
 LEVELS = (Level.PRIVILEGED, Level.BASELINE, Level.RESTRICTED)
 
@@ -71,13 +71,13 @@ def worst(r: WorkloadResult) -> str:
     return max(open_sev, key=lambda s: SEVERITY_RANK.get(s, -1)) if open_sev else ""
 
 
-def _psp_cell(r: WorkloadResult) -> Cell:
+def psp_cell(r: WorkloadResult) -> Cell:
     state = psp_state(r)
     cls = {"rejected": "bad", "changed": "warn", "admitted": "good"}.get(state, "")
     return Cell(state, cls=cls)
 
 
-def _sev_cell(sev: str) -> Cell:
+def sev_cell(sev: str) -> Cell:
     return Cell(
         sev or "none",
         cls=f"sev {sev}" if sev else "good",
@@ -86,7 +86,7 @@ def _sev_cell(sev: str) -> Cell:
     )
 
 
-def _level_cell(level: Level) -> Cell:
+def level_cell(level: Level) -> Cell:
     return Cell(str(level), cls=f"level {level}", sort=level.strictness)
 
 
@@ -208,148 +208,6 @@ def _pass_fail(passed: int, failed: int, href: str | None) -> Cell:
     )
 
 
-# --- Workloads --------------------------------------------------------------------------------
-
-
-def workloads(model: Model, params: Mapping[str, str]) -> Page:
-    page = Page("workloads.html.j2", "Workloads", "workloads")
-    rows = []
-    for r in model.result.workloads:
-        ref = r.workload.ref
-        dup = bool(r.workload.duplicates)
-        sev = worst(r)
-        opened = sum(1 for f in r.findings if not f.accepted)
-        accepted = len(r.findings) - opened
-        cells = (
-            Cell(
-                ref.name + (f" (definition {definition_index(model, r) + 1})" if dup else ""),
-                href=workload_href(ref, definition_index(model, r)),
-                cls="name",
-            ),
-            Cell(ref.namespace),
-            Cell(ref.kind),
-            Cell(r.workload.service_account),
-            Cell(
-                f"{'fail' if r.violations else 'pass'} at {r.level.level}:{r.level.version}",
-                cls="bad" if r.violations else "good",
-            ),
-            _level_cell(r.highest),
-            _psp_cell(r),
-            Cell((r.psp.policy or "") if r.psp else ""),
-            _sev_cell(sev),
-            Cell(f"{opened} open" + (f", {accepted} accepted" if accepted else ""), sort=opened),
-            Cell(where(r.workload.source, model), code=True, cls="file"),
-        )
-        rows.append(
-            Row(
-                cells,
-                facets={
-                    "namespace": ref.namespace,
-                    "kind": ref.kind,
-                    "level": str(r.highest),
-                    "pss": "fail" if r.violations else "pass",
-                    "psp": psp_state(r),
-                    "severity": sev or "none",
-                },
-            )
-        )
-    ws = model.result.workloads
-    page.add(
-        Table(
-            "w",
-            "Every workload once: its Pod Security Standards result, the PodSecurityPolicy "
-            "outcome and its findings",
-            (
-                Column("name", "Workload"),
-                Column("namespace", "Namespace"),
-                Column("kind", "Kind"),
-                Column("sa", "Service account"),
-                Column("pss", "PSS (its level)"),
-                Column("level", "Meets"),
-                Column("psp", "PSP"),
-                Column("policy", "Admitted by"),
-                Column("severity", "Worst open"),
-                Column("findings", "Findings"),
-                Column("file", "File"),
-            ),
-            tuple(rows),
-            filters=(
-                Filter("namespace", "Namespace", options([w.workload.ref.namespace for w in ws])),
-                Filter("kind", "Kind", options([w.workload.ref.kind for w in ws])),
-                Filter("level", "Meets", tuple((str(lv), str(lv)) for lv in LEVELS)),
-                Filter("pss", "PSS", (("pass", "pass"), ("fail", "fail"))),
-                Filter(
-                    "psp",
-                    "PSP",
-                    tuple((s, s) for s in ("admitted", "changed", "rejected", "not checked")),
-                ),
-                Filter(
-                    "severity", "Severity", tuple((s, s) for s in (*reversed(SEVERITIES), "none"))
-                ),
-            ),
-            empty="No workload matches.",
-        ),
-        params,
-    )
-    return page
-
-
-def workload(model: Model, params: Mapping[str, str], ref: WorkloadRef) -> Page | None:
-    found = model.definitions(ref)
-    at = params.get("at", "0")
-    if not found or not at.isdigit() or int(at) >= len(found):
-        return None
-    r = found[int(at)]
-    page = Page("workload.html.j2", f"{ref.kind} {ref.namespace}/{ref.name}", "workloads")
-    rows = []
-    for f in r.findings:
-        rows.append(
-            Row(
-                (
-                    _sev_cell(f.severity),
-                    Cell(f"{f.engine.upper()} {f.control.key}", code=True),
-                    Cell(f.container or "(pod)"),
-                    Cell(f.message, cls="msg"),
-                    Cell(f.field, code=True, cls="file"),
-                    Cell(where(f.source, model, f.field), code=True, cls="file"),
-                    Cell(
-                        f.accepted_by or "",
-                        href=f"/exceptions#{quote(f.accepted_by)}" if f.accepted_by else None,
-                    ),
-                ),
-                cls="accepted" if f.accepted else "",
-            )
-        )
-    page.add(
-        Table(
-            "f",
-            "Findings with upstream's text, where they are in the input, and the exception "
-            "that accepts them",
-            (
-                Column("severity", "Severity"),
-                Column("control", "Engine and control"),
-                Column("container", "Container"),
-                Column("message", "Message"),
-                Column("field", "Field"),
-                Column("where", "File:line"),
-                Column("accepted", "Accepted by"),
-            ),
-            tuple(rows),
-            empty="No findings: it meets its level and PodSecurityPolicy admits it.",
-        ),
-        params,
-    )
-    others = [
-        (workload_href(ref, i), where(x.workload.source, model))
-        for i, x in enumerate(found)
-        if x is not r
-    ]
-    page.context.update(
-        r=r, where=where(r.workload.source, model), psp_state=psp_state(r), others=others
-    )
-    return page
-
-
 # --- Namespaces -------------------------------------------------------------------------------
 
 
@@ -393,7 +251,7 @@ def namespaces(model: Model, params: Mapping[str, str]) -> Page:
                     Cell(str(policy.audit)),
                     Cell(str(policy.warn)),
                     Cell(str(count), sort=count),
-                    _level_cell(meets) if count else Cell("(no workloads)"),
+                    level_cell(meets) if count else Cell("(no workloads)"),
                     Cell(
                         f"{sug.level}:{sug.version}" if sug else "",
                         cls=f"level {sug.level}" if sug else "",
@@ -442,9 +300,9 @@ def namespace(model: Model, params: Mapping[str, str], name: str) -> Page | None
                     href=workload_href(w.workload.ref),
                 ),
                 Cell("fail" if w.violations else "pass", cls="bad" if w.violations else "good"),
-                _level_cell(w.highest),
-                _psp_cell(w),
-                _sev_cell(worst(w)),
+                level_cell(w.highest),
+                psp_cell(w),
+                sev_cell(worst(w)),
             )
         )
         for w in mine
