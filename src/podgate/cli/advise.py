@@ -17,12 +17,10 @@ from podgate.advisor.output import manifest_list, report_json
 from podgate.advisor.report import advice_notes, build_report
 from podgate.cli.common import (
     EXIT_OK,
-    exclude_option,
+    defaulted_objects,
     fail,
     handles_errors,
-    kubernetes_version_option,
-    max_bytes_option,
-    no_defaults_option,
+    manifest_options,
     read_inputs,
     read_live,
 )
@@ -30,10 +28,7 @@ from podgate.errors import PolicyError
 from podgate.io.catalog import load_catalog
 from podgate.io.loader import Document
 from podgate.io.pods import check_pod_shapes
-from podgate.k8s import Obj
-from podgate.k8s.defaults import default_object, default_policy
 from podgate.pss import parse_version
-from podgate.scan.inventory import Source
 
 EPILOG = """\b
 Examples:
@@ -102,10 +97,7 @@ def _yaml(docs: list[Any]) -> str:
     help="With --live: do not verify the API server's certificate (unsafe).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="With --live: no notes on standard error.")
-@kubernetes_version_option
-@no_defaults_option
-@exclude_option
-@max_bytes_option
+@manifest_options
 @handles_errors
 def command(
     inputs: tuple[str, ...],
@@ -147,17 +139,7 @@ def command(
             )
         )
     check_pod_shapes(docs)
-    objs: list[Obj] = []
-    for d in docs:
-        obj: Obj = d.obj
-        if not no_defaults:
-            obj = (
-                default_policy(obj)[0]
-                if obj.get("kind") == "PodSecurityPolicy"
-                else default_object(obj)[0]
-            )
-        objs.append(obj)
-    sources = [Source(d.file, d.index, d.line, d.item) for d in docs]
+    objs, sources = defaulted_objects(docs, no_defaults)
     options = AdviseOptions(group_by=GroupBy(group_by), namespace=namespace)
     advice = advise(objs, options, sources)
     for note in advice.left_out:

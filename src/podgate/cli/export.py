@@ -4,7 +4,6 @@ each export compared with PSP's own decisions by the target's engine."""
 from __future__ import annotations
 
 import re
-import sys
 from typing import Any
 
 import click
@@ -18,6 +17,7 @@ from podgate.cli.common import (
     handles_errors,
     max_bytes_option,
     no_defaults_option,
+    write_output,
 )
 from podgate.export import DEFAULT_KUBERNETES_VERSION, TARGETS, ExportResult, export
 from podgate.io.loader import Document, load_documents
@@ -135,17 +135,8 @@ def command(
         result = run_verifier(result, [*psps, *rbac, *others], boundary=not no_boundary)
     text = _render(result, output)
     table = _table(result)
-    if output_file is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        click.echo(table, err=True, nl=False)
-    else:
-        try:
-            with open(output_file, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        except OSError as e:
-            fail(f"{output_file}: {e.strerror or e}")
-        click.echo(table, nl=False)
+    write_output(text, output_file)
+    click.echo(table, err=output_file is None, nl=False)  # the text on stdout: the table apart
     raise SystemExit(EXIT_OK if result.all_proved else EXIT_VIOLATION)
 
 

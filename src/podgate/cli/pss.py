@@ -13,11 +13,8 @@ from rich.text import Text
 from podgate.cli.common import (
     EXIT_OK,
     EXIT_VIOLATION,
-    exclude_option,
     handles_errors,
-    kubernetes_version_option,
-    max_bytes_option,
-    no_defaults_option,
+    manifest_options,
     output_option,
     print_json,
     read_inputs,
@@ -415,10 +412,7 @@ def _print_text(outcomes: Sequence[Outcome]) -> None:
     "Only with --from-namespace-labels.",
 )
 @output_option("text", "json")
-@kubernetes_version_option
-@no_defaults_option
-@exclude_option
-@max_bytes_option
+@manifest_options
 @handles_errors
 def command(
     paths: tuple[str, ...],

@@ -17,14 +17,13 @@ from podgate import __version__
 from podgate.cli.common import (
     EXIT_OK,
     EXIT_VIOLATION,
-    exclude_option,
+    defaulted_objects,
     fail,
     handles_errors,
-    kubernetes_version_option,
-    max_bytes_option,
-    no_defaults_option,
+    manifest_options,
     read_inputs,
     read_live,
+    write_output,
 )
 from podgate.errors import LoadError, PolicyError
 from podgate.io.catalog import load_catalog
@@ -33,7 +32,6 @@ from podgate.io.locate import Locator
 from podgate.io.policies import load_policies
 from podgate.io.pss_config import load_pss_config
 from podgate.k8s import Obj
-from podgate.k8s.defaults import default_object, default_policy
 from podgate.k8s.identity import requesting_user
 from podgate.pss import parse_level, parse_version
 from podgate.pss.config import DEFAULT_CONFIGURATION
@@ -181,10 +179,7 @@ def _render(fmt: str, result: Any, context: ReportContext) -> str:
     is_flag=True,
     help="With --live: do not verify the API server's certificate (unsafe).",
 )
-@kubernetes_version_option
-@no_defaults_option
-@exclude_option
-@max_bytes_option
+@manifest_options
 @handles_errors
 def command(
     inputs: tuple[str, ...],
@@ -259,7 +254,7 @@ def command(
         )
         psp_mode = "on" if psp_mode == "auto" else psp_mode
     exceptions = load_exceptions(exceptions_path, max_bytes)
-    objs, sources = scan_objects(docs, no_defaults)
+    objs, sources = defaulted_objects(docs, no_defaults)
     identity = None
     if user is not None:
         identity = requesting_user(user, groups)
@@ -290,18 +285,9 @@ def command(
         exit_code=code,
         color=output == "text" and output_file is None and sys.stdout.isatty(),
     )
-    text = _render(output, result, context)
-    if output_file is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    else:
-        try:
-            with open(output_file, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        except OSError as e:
-            fail(f"{output_file}: {e.strerror or e}")
-        if not quiet:
-            click.echo(f"podgate: wrote {output} report to {output_file}", err=True)
+    write_output(_render(output, result, context), output_file)
+    if output_file is not None and not quiet:
+        click.echo(f"podgate: wrote {output} report to {output_file}", err=True)
     raise SystemExit(code)
 
 
@@ -316,22 +302,6 @@ def load_exceptions(path: str | None, max_bytes: int) -> tuple[AcceptedRisk, ...
         return tuple(parse_exceptions(docs[0].obj, path))
     except PolicyError as e:
         raise LoadError(str(e), file=path, document=0, line=docs[0].line) from e
-
-
-def scan_objects(docs: list[Document], no_defaults: bool) -> tuple[list[Obj], list[Source | None]]:
-    """The objects to scan (defaulted as the API server defaults them, unless `no_defaults`)
-    and where each was read."""
-    objs: list[Obj] = []
-    for d in docs:
-        obj: Obj = d.obj
-        if not no_defaults:
-            obj = (
-                default_policy(obj)[0]
-                if obj.get("kind") == "PodSecurityPolicy"
-                else default_object(obj)[0]
-            )
-        objs.append(obj)
-    return objs, [Source(d.file, d.index, d.line, d.item) for d in docs]
 
 
 def _scan_with_progress(

@@ -13,8 +13,14 @@ import click
 import orjson
 
 from podgate import __version__
-from podgate.cli.common import fail, handles_errors, max_bytes_option, read_live
-from podgate.cli.scan import load_exceptions, scan_objects
+from podgate.cli.common import (
+    defaulted_objects,
+    fail,
+    handles_errors,
+    max_bytes_option,
+    read_live,
+)
+from podgate.cli.scan import load_exceptions
 from podgate.io.catalog import load_catalog
 from podgate.io.kube import is_loopback
 from podgate.io.loader import load_documents
@@ -130,7 +136,7 @@ def command(
     config = (
         DEFAULT_CONFIGURATION if config_path is None else load_pss_config(config_path, max_bytes)
     )
-    objs, sources = scan_objects(docs, no_defaults=False)
+    objs, sources = defaulted_objects(docs, no_defaults=False)
     options = ScanOptions(
         config=config,
         exceptions=load_exceptions(exceptions_path, max_bytes),

@@ -25,20 +25,22 @@ def sequence(value: Any) -> Sequence[Any]:
     return value if isinstance(value, list) else ()
 
 
+# bool before int: a JSON boolean decodes to a Python bool, which is an int too
+_JSON_KINDS: tuple[tuple[type, str], ...] = (
+    (bool, "a boolean"),
+    (int, "an integer"),
+    (float, "a number"),
+    (str, "a string"),
+    (Mapping, "an object"),
+    (list, "a list"),
+)
+
+
 def json_kind(value: Any) -> str:
     """What a decoded JSON value is, for messages: "a string", "an integer", "a list" ..."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
+    for kind, text in _JSON_KINDS:
+        if isinstance(value, kind):
+            return text
     return "null" if value is None else type(value).__name__
 
 

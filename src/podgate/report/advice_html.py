@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import jinja2
+from podgate.report.templating import environment
 
 _TEMPLATE = """\
 <section class="podgate-advice" id="advice">
@@ -62,7 +62,7 @@ them) are admitted unchanged by them.</p>
 {% endif %}</section>
 """
 
-_ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+_ENV = environment(trim=False)
 
 
 def render(report: dict[str, Any]) -> str:

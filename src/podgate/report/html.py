@@ -22,11 +22,12 @@ from importlib import resources
 from typing import Any, Literal
 
 import orjson
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment
 from markupsafe import Markup, escape
 
 from podgate.report.context import ReportContext
 from podgate.report.json_report import to_json
+from podgate.report.templating import environment
 from podgate.scan.controls import SEVERITIES, SEVERITY_RANK
 from podgate.scan.findings import Finding
 from podgate.scan.inventory import Source
@@ -194,14 +195,7 @@ def _compact_json(value: Any) -> str:
 
 @cache
 def _environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("podgate.report", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    env = environment("podgate.report", keep_trailing_newline=True)
     env.filters["json"] = _compact_json
     env.filters["breakable"] = _breakable
     return env

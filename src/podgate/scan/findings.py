@@ -117,18 +117,16 @@ def pss_findings(
             control = catalog.get(pss_control(v.check, detail))
             leaf = (_CONTROL_LEAF if container else _POD_LEAF).get(control.key)
             out.append(
-                Finding(
-                    rule=f"pss/{lv.level}/{v.check}",
-                    engine="pss",
-                    check=v.check,
-                    workload=w.ref,
-                    service_account=w.service_account,
+                _finding(
+                    w,
+                    "pss",
+                    lv.level,
+                    v.check,
+                    control,
                     container=container,
-                    control=control,
                     title=v.reason,
                     message=f"{v.reason} ({detail})" if detail else v.reason,
                     field=f"{path}.{leaf}" if leaf else path,
-                    source=w.source,
                 )
             )
     return out
@@ -149,18 +147,16 @@ def psp_findings(w: Workload, decision: Decision, catalog: Catalog) -> list[Find
     for policy, err, key in errors:
         control = catalog.get(key)
         out.append(
-            Finding(
-                rule=f"psp/{policy}/{control.key}",
-                engine="psp",
-                check=control.key,
-                workload=w.ref,
-                service_account=w.service_account,
+            _finding(
+                w,
+                "psp",
+                policy,
+                control.key,
+                control,
                 container=_container_of(w, err.field),
-                control=control,
                 title=err.detail or err.type,
                 message=str(err),
                 field=_object_field(w, err.field),
-                source=w.source,
             )
         )
     return out
@@ -183,17 +179,44 @@ NO_USABLE_POLICY = Control(
 def _no_policy_finding(w: Workload, message: str) -> Finding:
     """A PSP denial that names no field (no policy exists, or none is usable): the workload
     cannot run, so it fails the scan although no field is at fault."""
-    return Finding(
-        rule=f"psp/admission/{NO_USABLE_POLICY.key}",
-        engine="psp",
-        check=NO_USABLE_POLICY.key,
-        workload=w.ref,
-        service_account=w.service_account,
+    return _finding(
+        w,
+        "psp",
+        "admission",
+        NO_USABLE_POLICY.key,
+        NO_USABLE_POLICY,
         container=None,
-        control=NO_USABLE_POLICY,
         title="no PodSecurityPolicy admits the pod",
         message=message,
         field=w.spec_path,
+    )
+
+
+def _finding(
+    w: Workload,
+    engine: Engine,
+    scope: str,
+    check: str,
+    control: Control,
+    *,
+    container: str | None,
+    title: str,
+    message: str,
+    field: str,
+) -> Finding:
+    """A finding of `w` (its service account and where it was read come with it) under the
+    rule `<engine>/<scope>/<check>`: scope is the PSS level, or the PodSecurityPolicy."""
+    return Finding(
+        rule=f"{engine}/{scope}/{check}",
+        engine=engine,
+        check=check,
+        workload=w.ref,
+        service_account=w.service_account,
+        container=container,
+        control=control,
+        title=title,
+        message=message,
+        field=field,
         source=w.source,
     )
 

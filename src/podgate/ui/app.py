@@ -18,10 +18,11 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment
 
 from podgate.errors import PolicyError
 from podgate.export import DEFAULT_KUBERNETES_VERSION, ExportError
+from podgate.report.templating import environment
 from podgate.scan.exceptions import parse_exceptions
 from podgate.scan.inventory import WorkloadRef
 from podgate.ui import pages, pages_extra, pages_policy, pages_workloads
@@ -63,13 +64,7 @@ class Response:
 
 @cache
 def _environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("podgate.ui", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = environment("podgate.ui")
     env.globals["nav"] = NAV
     env.globals["quote"] = quote
     return env
