@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from podgate.cli.scan import scan_objects
+from podgate.cli.common import defaulted_objects
 from podgate.io.catalog import load_catalog
 from podgate.io.loader import load_documents
 from podgate.pss.config import DEFAULT_CONFIGURATION
@@ -26,7 +26,7 @@ POSTGRES = WorkloadRef("shop", "StatefulSet", "postgres")
 
 def _example() -> tuple[list, list]:
     docs = load_documents([str(ROOT / "examples" / d) for d in ("cluster", "policies", "rbac")])
-    return scan_objects(docs, no_defaults=False)
+    return defaulted_objects(docs, no_defaults=False)
 
 
 def _scan(objs: list, sources: list):  # type: ignore[no-untyped-def]
@@ -147,7 +147,7 @@ def test_each_definition_of_a_workload_read_twice_is_compared_on_its_own(tmp_pat
     docs = load_documents(
         [*(str(ROOT / "examples" / d) for d in ("cluster", "policies", "rbac")), str(again)]
     )
-    objs, sources = scan_objects(docs, no_defaults=False)
+    objs, sources = defaulted_objects(docs, no_defaults=False)
     after = _scan(*enabled_objects(objs, sources, frozenset({"db-ipc-lock"})))
     c = compare(_scan(objs, sources), after)
     postgres = [o for o in c.outcomes if o.ref == POSTGRES]
