@@ -13,6 +13,8 @@ classes. A private exception (`_Name`) is control flow caught in the module that
     │   └── ObjectError          an RBAC object the API server would not have accepted
     ├── ExportError          an export that cannot be made (names the target); a ValueError
     ├── EngineMissing        the optional engine a verifier needs is absent; a RuntimeError
+    ├── EvaluationError      a CEL expression failed in the verifier (counted as a denial)
+    ├── PatchError           a JSON Patch that cannot be applied (RFC 6902); a ValueError
     ├── ApiError             a call to the Kubernetes API server failed (HTTP status, if any)
     ├── ClusterReadError     a namespace or pod list could not be read during admission
     ├── BadReview            an AdmissionReview podgate cannot understand; a ValueError

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from podgate.errors import PodgateError
 from podgate.export.cluster import Cluster
 from podgate.export.model import ExportResult
 from podgate.k8s import Obj, mapping
@@ -181,7 +182,7 @@ class Engine:
         return ok, values, ""
 
 
-class EvaluationError(Exception):
+class EvaluationError(PodgateError):
     """cel-cpp returned an error value (it does not raise): the expression failed."""
 
 
