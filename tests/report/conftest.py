@@ -8,7 +8,8 @@ from typing import Protocol
 
 import pytest
 
-from podgate.cli.scan import load_exceptions, scan_objects
+from podgate.cli.common import defaulted_objects
+from podgate.cli.scan import load_exceptions
 from podgate.io.catalog import load_catalog
 from podgate.io.loader import DEFAULT_MAX_BYTES, load_documents
 from podgate.io.locate import Locator
@@ -35,7 +36,7 @@ def scan_for_report() -> ScanForReport:
     def run(
         paths: list[str], *, level: str | None = None, exceptions: str | None = None
     ) -> tuple[ScanResult, ReportContext]:
-        objs, sources = scan_objects(load_documents(paths), no_defaults=False)
+        objs, sources = defaulted_objects(load_documents(paths), no_defaults=False)
         options = ScanOptions(
             level=parse_level(level) if level is not None else None,
             exceptions=load_exceptions(exceptions, DEFAULT_MAX_BYTES),
