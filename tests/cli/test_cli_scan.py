@@ -179,12 +179,20 @@ spec:
 """
 
 
-@pytest.mark.parametrize(("user", "allowed"), [("alice", True), ("system:anonymous", False)])
+@pytest.mark.parametrize(
+    ("group", "user", "allowed"),
+    [
+        ("system:authenticated", "alice", True),
+        ("system:authenticated", "system:anonymous", False),
+        ("system:unauthenticated", "system:anonymous", True),
+        ("system:unauthenticated", "alice", False),
+    ],
+)
 def test_user_is_authenticated_unless_anonymous_as_in_admit(
-    tmp_path: Path, user: str, allowed: bool, run_scan: RunScan
+    tmp_path: Path, group: str, user: str, allowed: bool, run_scan: RunScan
 ) -> None:
     path = tmp_path / "in.yaml"
-    path.write_text(AUTHENTICATED_MAY_USE)
+    path.write_text(AUTHENTICATED_MAY_USE.replace('"system:authenticated"', f'"{group}"'))
     _, out, _ = run_scan(str(path), "--user", user, "-o", "json", "--quiet")
     (workload,) = json.loads(out)["workloads"]
     assert (workload["psp"]["requester"], workload["psp"]["allowed"]) == (user, allowed)

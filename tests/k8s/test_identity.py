@@ -59,11 +59,15 @@ def test_controller_user_is_its_token_authenticated_service_account() -> None:
         ("alice", (), ("system:authenticated",)),
         ("alice", ("dev", "ops"), ("dev", "ops", "system:authenticated")),
         ("alice", ("system:authenticated", "dev", "dev"), ("system:authenticated", "dev")),
-        ("system:anonymous", (), ()),  # the anonymous user is not authenticated
+        # the anonymous user is not authenticated: it is in system:unauthenticated
+        ("system:anonymous", (), ("system:unauthenticated",)),
         ("system:anonymous", ("system:unauthenticated",), ("system:unauthenticated",)),
+        ("system:anonymous", ("dev",), ("dev", "system:unauthenticated")),
+        # a user impersonated into system:unauthenticated is not also authenticated
+        ("alice", ("system:unauthenticated",), ("system:unauthenticated",)),
     ],
 )
-def test_requesting_user_is_authenticated_unless_anonymous(
+def test_requesting_user_groups_follow_the_impersonation_filter(
     name: str, groups: tuple[str, ...], want: tuple[str, ...]
 ) -> None:
     assert requesting_user(name, groups) == UserInfo(name, want)

@@ -45,7 +45,8 @@ Examples:
   podgate admit new.yaml --old old.yaml --operation UPDATE --policy policies/
 \b
 Without --rbac every policy is usable by everyone. With --rbac, a policy is a candidate only
-if the requesting user (--user/--group; authenticated users also get system:authenticated) or
+if the requesting user (--user/--group; users other than system:anonymous also get
+system:authenticated, system:anonymous gets system:unauthenticated) or
 the pod's service account (system:serviceaccount:NS:NAME with the groups
 system:serviceaccounts and system:serviceaccounts:NS) may `use` it in the pod's namespace.
 Pods created by controllers are requested by the controller's identity, e.g.

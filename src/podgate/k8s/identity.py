@@ -20,6 +20,7 @@ from podgate.errors import PolicyError
 SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:"
 ALL_SERVICE_ACCOUNTS = "system:serviceaccounts"
 AUTHENTICATED = "system:authenticated"
+UNAUTHENTICATED = "system:unauthenticated"
 ANONYMOUS = "system:anonymous"
 
 Extra = tuple[tuple[str, tuple[str, ...]], ...]
@@ -41,10 +42,18 @@ class UserInfo:
 
 def requesting_user(name: str, groups: Iterable[str] = ()) -> UserInfo:
     """A requesting user given by name and groups (`--user`, `--group`) as the API server's
-    authenticators hand it on: the groups, then `system:authenticated` unless the user is
-    `system:anonymous`, each once."""
-    extra = () if name == ANONYMOUS else (AUTHENTICATED,)
-    return UserInfo(name, tuple(dict.fromkeys((*groups, *extra))))
+    impersonation filter hands it on: the groups, each once, then `system:authenticated`
+    unless the user is `system:anonymous` or a group is already `system:authenticated` or
+    `system:unauthenticated`; `system:anonymous` gets `system:unauthenticated` instead (as the
+    anonymous authenticator gives it)."""
+    given = tuple(dict.fromkeys(groups))
+    if name == ANONYMOUS:
+        extra = () if UNAUTHENTICATED in given else (UNAUTHENTICATED,)
+    elif AUTHENTICATED in given or UNAUTHENTICATED in given:
+        extra = ()
+    else:
+        extra = (AUTHENTICATED,)
+    return UserInfo(name, (*given, *extra))
 
 
 def service_account_username(namespace: str, name: str) -> str:
