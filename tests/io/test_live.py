@@ -629,6 +629,33 @@ def test_plain_http_only_on_loopback(tmp_path: Path) -> None:
     assert kubeconfig.resolve(str(kc)).ssl_context is None  # kubectl proxy
 
 
+@pytest.mark.parametrize(
+    ("other", "runs_exec"),
+    [
+        ({}, True),
+        ({"token": "t"}, False),
+        ({"tokenFile": "token"}, False),
+        ({"username": "u", "password": "p"}, False),
+        ({"username": "u"}, False),  # client-go: a user name alone is basic auth
+        ({"password": "p"}, True),
+    ],
+)
+def test_exec_plugin_only_when_no_other_credential_is_set(
+    tmp_path: Path, other: dict[str, str], runs_exec: bool
+) -> None:
+    """As client-go's exec authenticator: a token, token file or user name wins over exec."""
+    (tmp_path / "token").write_text("t")
+    exec_entry = {"apiVersion": "client.authentication.k8s.io/v1", "command": "true"}
+    kc = write_kubeconfig(
+        tmp_path / "kubeconfig",
+        "http://127.0.0.1:8001",
+        ca=None,
+        user={"exec": exec_entry, **other},
+    )
+    cluster = kubeconfig.resolve(str(kc))
+    assert (cluster.credentials.exec_plugin is not None) is runs_exec
+
+
 def test_client_certificate_from_kubeconfig_data(certs: Certs, tmp_path: Path) -> None:
     """Client certificates given as data are loaded through a private temporary file."""
     import base64

@@ -222,8 +222,14 @@ def _credentials(
         tokens = TokenFile(path if path.is_absolute() else base.parent / path, where=where)
     elif token is None and all(isinstance(user.get(k), str) for k in ("username", "password")):
         basic = (user["username"], user["password"])
+    # client-go runs the exec plugin only when no other credential is set: a token or token
+    # file, a user name (basic auth), a client certificate and key (exec.UpdateTransportConfig)
+    has_token_file = isinstance(token_file, str) and bool(token_file)
+    has_username = isinstance(user.get("username"), str) and bool(user["username"])
     plugin = None
-    if isinstance(user.get("exec"), dict) and token is None and pair is None:
+    if isinstance(user.get("exec"), dict) and not (
+        token is not None or has_token_file or has_username or pair is not None
+    ):
         plugin = ExecPlugin(user["exec"], base, exec_cluster)
     return Credentials(
         token=token, token_file=tokens, basic=basic, cert=pair, exec_plugin=plugin, where=where
