@@ -52,7 +52,6 @@ __all__ = [
 
 log = logging.getLogger("podgate.webhook.kube")
 
-POLICY_GROUP = "podgate.io"
 POLICIES_PATH = "/apis/podgate.io/v1/podsecuritypolicies"
 NAMESPACES_PATH = "/api/v1/namespaces"
 DISABLED_ANNOTATION = "podgate.io/disabled"

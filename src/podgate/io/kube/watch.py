@@ -97,9 +97,6 @@ class Reflector:
     def synced(self) -> bool:
         return self._synced.is_set()
 
-    def wait_synced(self, timeout: float | None = None) -> bool:
-        return self._synced.wait(timeout)
-
     # --- the loop -----------------------------------------------------------------------
 
     def _run(self) -> None:
