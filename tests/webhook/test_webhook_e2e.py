@@ -83,7 +83,9 @@ class Server:
         return out["response"]
 
     def logs(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.log.read_text().splitlines() if line.strip()]
+        # only whole lines: the server may be writing the last one while it is read
+        lines = self.log.read_text().split("\n")[:-1]
+        return [json.loads(line) for line in lines if line.strip()]
 
 
 def start_server(

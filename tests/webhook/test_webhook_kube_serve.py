@@ -49,7 +49,9 @@ class Podgate:
 
     def logs(self) -> list[dict[str, Any]]:
         assert self.log is not None
-        return [json.loads(line) for line in self.log.read_text().splitlines() if line.strip()]
+        # only whole lines: the server may be writing the last one while it is read
+        lines = self.log.read_text().split("\n")[:-1]
+        return [json.loads(line) for line in lines if line.strip()]
 
     def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.ctx, timeout=10)
@@ -285,6 +287,7 @@ def test_namespace_labels_from_the_api(api: FakeApi, podgate: Podgate) -> None:
 def test_api_source_lines_reach_the_json_log_with_their_fields(
     api: FakeApi, podgate: Podgate
 ) -> None:
+    wait(lambda: any(r["msg"] == "Loaded policies" for r in podgate.logs()))
     loaded = [r for r in podgate.logs() if r["msg"] == "Loaded policies"]
     assert loaded and loaded[0]["policies"] == ["restricted"]  # an info line, not lost
     assert loaded[0]["logger"] == "podgate.webhook.kube" and loaded[0]["v"] == 0
