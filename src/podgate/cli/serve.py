@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+from typing import TYPE_CHECKING
 
 import click
 
 from podgate.cli.common import handles_errors, max_bytes_option
+
+if TYPE_CHECKING:  # the webhook is imported when it is served, not for `--help`
+    from podgate.webhook.encode import OnError
+    from podgate.webhook.verdict import Mode
 
 EPILOG = """\b
 Examples:
@@ -149,8 +154,8 @@ def command(
     pss: bool,
     namespaces_from: tuple[str, ...],
     namespaces_from_cluster: bool,
-    mode: str,
-    on_error: str,
+    mode: Mode,  # click.Choice gives one of these
+    on_error: OnError,
     exempt_namespaces: tuple[str, ...],
     self_namespace: str | None,
     request_timeout: float,

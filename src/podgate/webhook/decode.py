@@ -31,7 +31,7 @@ class ReviewRequest:
     request as Pod Security Admission routes it (built once, here)."""
 
     uid: str
-    operation: str  # CREATE | UPDATE | DELETE | CONNECT
+    operation: Operation
     group: str
     resource: str
     subresource: str  # the subresource acted on (PSP's view)
@@ -129,9 +129,10 @@ def parse(doc: Any) -> ReviewRequest:
     uid = _str(request.get("uid"), "request.uid")
     if not uid:
         raise BadReview("request.uid: missing")
-    operation = _str(request.get("operation"), "request.operation")
-    if operation not in _OPERATIONS:
+    given = _str(request.get("operation"), "request.operation")
+    if given not in _OPERATIONS:
         raise BadReview(f"request.operation: expected one of {', '.join(_OPERATIONS)}")
+    operation = Operation(given)
     resource = _map(request.get("resource"), "request.resource")
     kind = _map(request.get("kind"), "request.kind")
     requester = _requester(request)
@@ -168,7 +169,7 @@ def parse(doc: Any) -> ReviewRequest:
         old_object=old,
         dry_run=bool(dry_run),
         pss=AdmissionRequest(
-            operation=Operation(operation),
+            operation=operation,
             resource=resource_name,
             group=group,
             kind=gvk,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import unicodedata
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
@@ -64,7 +64,11 @@ def status(code: int, reason: str, message: str, details: StatusDetails | None =
     return out
 
 
-def failure(uid: str, on_error: str, message: str, *, code: int = 500) -> Response:
+OnError = Literal["deny", "allow"]
+"""The failure behaviour (`serve --on-error`): what a review podgate cannot decide gets."""
+
+
+def failure(uid: str, on_error: OnError, message: str, *, code: int = 500) -> Response:
     """The failure behaviour (`on_error`): deny (fail closed) or allow with an `error`
     annotation and a warning."""
     if on_error == "allow":

@@ -26,7 +26,7 @@ from podgate.pss.admission import IGNORED_POD_SUBRESOURCES
 from podgate.webhook.decode import ReviewRequest
 from podgate.webhook.encode import status
 from podgate.webhook.reviews import MUTATE
-from podgate.webhook.verdict import Evaluation, Judgement
+from podgate.webhook.verdict import Evaluation, Judgement, Mode
 
 __all__ = ["ADMIT_POLICY", "VALIDATE_POLICY", "judge_psp", "skipped"]
 
@@ -76,7 +76,7 @@ def judge_psp(
     request: ReviewRequest,
     policies: PolicySet | None,
     authorizer: PolicyUseAuthorizer | None,
-    mode: str,
+    mode: Mode,
 ) -> Judgement:
     """PodSecurityPolicy admission's answer to a pod request (`mode`: enforce | audit)."""
     note = skipped(webhook, request)

@@ -47,12 +47,12 @@ from podgate.pss.admission import IGNORED_POD_SUBRESOURCES
 from podgate.pss.config import DEFAULT_CONFIGURATION, PodSecurityConfiguration
 from podgate.webhook.authorization import PerRequest, for_request
 from podgate.webhook.decode import BadReview, ReviewRequest, parse, pod_problem, uid_of
-from podgate.webhook.encode import ERROR, failure, response, sanitize_warnings
+from podgate.webhook.encode import ERROR, OnError, failure, response, sanitize_warnings
 from podgate.webhook.judge_psp import judge_psp
 from podgate.webhook.judge_pss import judge_pss
 from podgate.webhook.reviews import ADMISSION_VERSION, MUTATE, VALIDATE, Response
 from podgate.webhook.sources import NamespaceSource, PolicySource
-from podgate.webhook.verdict import Evaluation, Judgement
+from podgate.webhook.verdict import Evaluation, Judgement, Mode
 
 __all__ = [
     "ADMISSION_VERSION",
@@ -93,8 +93,8 @@ _WORKLOADS = frozenset(
 class Settings:
     """How the webhook decides; fixed for the life of the server."""
 
-    mode: str = "enforce"  # enforce | audit
-    on_error: str = "deny"  # deny | allow
+    mode: Mode = "enforce"
+    on_error: OnError = "deny"
     exempt_namespaces: frozenset[str] = frozenset({"kube-system"})
     psp: bool = True  # PodSecurityPolicies are in use
     pss: bool = False  # Pod Security Standards by namespace labels are in use
@@ -145,7 +145,7 @@ def _answer(
     return Outcome(
         request.uid,
         response,
-        operation=request.operation,
+        operation=request.operation.value,
         resource=request.group_resource,
         subresource=request.request_subresource,
         kind=request.kind.kind,

@@ -22,6 +22,7 @@ from podgate.k8s.identity import PolicyUseAuthorizer
 from podgate.pss.config import DEFAULT_CONFIGURATION
 from podgate.webhook import memory
 from podgate.webhook.app import DEFAULT_BUFFER_BUDGET, Runtime, WebhookApp
+from podgate.webhook.encode import OnError
 from podgate.webhook.files import FileNamespaceSource, FilePolicySource, FileRbacAuthorizer
 from podgate.webhook.limits import ByteBudget
 from podgate.webhook.logs import JsonLogger, route_logging
@@ -31,6 +32,7 @@ from podgate.webhook.protocol import with_header_timeout
 from podgate.webhook.review import Settings, Sources
 from podgate.webhook.sources import NamespaceSource, PolicySource
 from podgate.webhook.tls import CertificateError, CertificateReloader
+from podgate.webhook.verdict import Mode
 
 __all__ = ["ServeOptions", "Server", "build", "parse_listen"]
 
@@ -50,8 +52,8 @@ class ServeOptions:
     pss: bool = False
     namespaces_from: tuple[str, ...] = ()
     namespaces_from_cluster: bool = False
-    mode: str = "enforce"
-    on_error: str = "deny"
+    mode: Mode = "enforce"
+    on_error: OnError = "deny"
     exempt_namespaces: tuple[str, ...] = ("kube-system",)
     self_namespace: str = ""  # podgate's own namespace ($POD_NAMESPACE); "" outside a pod
     request_timeout: float = 10.0

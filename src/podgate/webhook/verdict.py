@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from podgate.webhook.reviews import Status
 
-__all__ = ["Evaluation", "Judgement"]
+__all__ = ["Evaluation", "Judgement", "Mode"]
+
+Mode = Literal["enforce", "audit"]
+"""How the webhook applies a denial (`serve --mode`): refuse the request, or admit it with a
+warning and an audit annotation."""
 
 
 @dataclass(frozen=True, slots=True)
