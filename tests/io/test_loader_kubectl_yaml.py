@@ -261,7 +261,7 @@ def test_locator_finds_fields_in_pieces_as_the_loader_numbers_them(tmp_path: Pat
     docs = load_documents([str(f)])
     second = docs[1]
     source = Source(second.file, second.index, second.line, second.item)
-    assert Locator()(source, "spec.hostPID") == (8, 3)
+    assert Locator()(source, ("spec", "hostPID")) == (8, 3)
 
 
 def test_locator_reads_utf16_files(tmp_path: Path) -> None:
@@ -271,4 +271,4 @@ def test_locator_reads_utf16_files(tmp_path: Path) -> None:
     f = tmp_path / "pod.yaml"
     f.write_bytes(b"\xff\xfe" + "kind: Pod\nspec:\n  hostPID: true\n".encode("utf-16-le"))
     (doc,) = load_documents([str(f)])
-    assert Locator()(Source(doc.file, doc.index, doc.line, None), "spec.hostPID") == (3, 3)
+    assert Locator()(Source(doc.file, doc.index, doc.line, None), ("spec", "hostPID")) == (3, 3)

@@ -265,7 +265,7 @@ def _finding(severity: str, namespace: str, accepted: bool = False) -> Finding:
         control=control,
         title="privileged",
         message="privileged",
-        field="spec",
+        path=("spec",),
         source=None,
         accepted_by="x" if accepted else None,
     )

@@ -1,8 +1,9 @@
 """Lines and columns of fields in the files they were read from, for SARIF, JUnit and HTML.
 
 Only files with findings are looked at, once each: the file is composed again (YAML nodes keep
-their marks; JSON is read as YAML for this), and a field path such as
-`spec.template.spec.containers[0].securityContext.privileged` is followed as far as it exists.
+their marks; JSON is navigated in its text), and a field path's steps, such as
+`("spec", "template", "spec", "containers", 0, "securityContext", "privileged")`, are followed
+as far as they exist.
 A missing field gives the line of its nearest existing parent (down to the document's `kind:`
 line), as code scanning wants a line for "field not set" findings too."""
 
@@ -18,23 +19,10 @@ import yaml
 from podgate.io.loader import DEFAULT_MAX_BYTES
 from podgate.io.stream import SeparatorError, decode, json_start, pieces
 from podgate.io.yamldoc import YAMLLoader
+from podgate.k8s.field import FieldPath
 from podgate.scan.inventory import Source
 
-_STEP = re.compile(r"([^.\[\]]+)|\[([^\]]*)\]")
-
-Locate = Callable[[Source, str], tuple[int, int] | None]
-
-
-def _steps(path: str) -> list[str | int]:
-    out: list[str | int] = []
-    for name, index in _STEP.findall(path):
-        if name:
-            out.append(name)
-        elif index.isdigit():
-            out.append(int(index))
-        else:
-            out.append(index)  # a map key in brackets: annotations[key]
-    return out
+Locate = Callable[[Source, FieldPath], tuple[int, int] | None]
 
 
 def _child(node: yaml.Node, step: str | int) -> yaml.Node | None:
@@ -121,7 +109,7 @@ class _JsonText:
         line = bisect.bisect_right(self._lines, offset)
         return line, offset - self._lines[line - 1] + 1
 
-    def locate(self, item: int | None, steps: list[str | int]) -> tuple[int, int] | None:
+    def locate(self, item: int | None, steps: FieldPath) -> tuple[int, int] | None:
         try:
             node = self._ws(0)
             if item is not None:
@@ -197,13 +185,13 @@ class Locator:
             self._files[file] = docs
         return docs
 
-    def __call__(self, source: Source, field: str) -> tuple[int, int] | None:
-        """(line, column), both from 1, of `field` in the object at `source`."""
+    def __call__(self, source: Source, path: FieldPath) -> tuple[int, int] | None:
+        """(line, column), both from 1, of the field at `path` in the object at `source`."""
         if source.file == "-" or source.line <= 0:
             return None
         json_text = self._json_text(source.file)
         if json_text is not None:
-            return json_text.locate(source.item, _steps(field)) if source.document == 0 else None
+            return json_text.locate(source.item, path) if source.document == 0 else None
         docs = self._documents(source.file)
         if source.document >= len(docs):
             return None
@@ -216,7 +204,7 @@ class Locator:
             if node is None:
                 return None
         best: yaml.Node = _key_node(node, "kind") or node
-        for step in _steps(field):
+        for step in path:
             key = _key_node(node, step)
             child = _child(node, step)
             if child is None:

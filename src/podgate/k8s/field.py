@@ -1,7 +1,15 @@
-"""Field errors as k8s.io/apimachinery prints them: `<path>: <Type>[: <value>][: <detail>]`.
+"""Field paths and field errors as k8s.io/apimachinery prints them.
 
-Values are rendered when the error is made (Go syntax differs by type: bare numbers and bools,
-`%q` strings, `"null"` for nil, `[]int64{5}` for slices), so an error is a plain value."""
+A field path is a tuple of steps (`FieldPath`): field names and map keys are strings, list
+indexes ints, as `field.NewPath("spec").Child("containers").Index(0)` builds them. It is text
+only at output (`render`): `spec.containers[0].securityContext.privileged`, a map key in
+brackets after a map-valued field (`metadata.annotations[container.seccomp...io/a]`). Code
+that needs to know where a path points (which container, which object field) reads the steps,
+never the text.
+
+A field error prints as `<path>: <Type>[: <value>][: <detail>]`. Values are rendered when the
+error is made (Go syntax differs by type: bare numbers and bools, `%q` strings, `"null"` for
+nil, `[]int64{5}` for slices), so an error is a plain value."""
 
 from __future__ import annotations
 
@@ -17,15 +25,49 @@ UNSUPPORTED = "Unsupported value"
 DUPLICATE = "Duplicate value"
 TOO_LONG = "Too long"
 
+Step = str | int
+FieldPath = tuple[Step, ...]
+"""A field path: names and map keys as strings, list indexes as ints."""
+
+MAP_FIELDS = frozenset({"annotations", "labels", "nodeSelector"})
+"""Fields whose values are maps: the step after one is a key, rendered `[key]`."""
+
+
+def render(path: FieldPath) -> str:
+    """A path as upstream's `field.Path.String()` prints it: names joined by `.`, indexes and
+    the keys of map-valued fields in brackets."""
+    text = ""
+    previous: Step | None = None
+    for step in path:
+        if type(step) is int or previous in MAP_FIELDS:
+            text += f"[{step}]"
+        elif text:
+            text += f".{step}"
+        else:
+            text = str(step)
+        previous = step
+    return text
+
+
+def as_path(path: FieldPath | str) -> FieldPath:
+    """A path as steps; a text (from code that keeps upstream's path as one string, such as
+    the policy validation) is one opaque step, rendered back as it is."""
+    return (path,) if isinstance(path, str) else path
+
 
 @dataclass(frozen=True, slots=True)
 class FieldError:
     """One field error: its type, the upstream field path, the rendered value and the detail."""
 
     type: str
-    field: str
+    path: FieldPath
     value: str | None  # already rendered in Go syntax; None when the type prints no value
     detail: str = ""
+
+    @property
+    def field(self) -> str:
+        """The path as upstream prints it."""
+        return render(self.path)
 
     def __str__(self) -> str:
         text = f"{self.field}: {self.type}"
@@ -36,7 +78,7 @@ class FieldError:
         return text
 
 
-def render(value: object) -> str:
+def value_text(value: object) -> str:
     """A value as field.Error prints it: strings quoted, nil as "null", the rest with %v."""
     if value is None:
         return '"null"'
@@ -52,33 +94,33 @@ def int64_slice(values: Iterable[int] | None) -> str:
     return "[]int64{" + ", ".join(str(v) for v in values) + "}"
 
 
-def invalid(field: str, value: object, detail: str) -> FieldError:
-    return FieldError(INVALID, field, render(value), detail)
+def invalid(field: FieldPath | str, value: object, detail: str) -> FieldError:
+    return FieldError(INVALID, as_path(field), value_text(value), detail)
 
 
-def invalid_rendered(field: str, rendered: str, detail: str) -> FieldError:
-    return FieldError(INVALID, field, rendered, detail)
+def invalid_rendered(field: FieldPath | str, rendered: str, detail: str) -> FieldError:
+    return FieldError(INVALID, as_path(field), rendered, detail)
 
 
-def required(field: str, detail: str = "") -> FieldError:
-    return FieldError(REQUIRED, field, None, detail)
+def required(field: FieldPath | str, detail: str = "") -> FieldError:
+    return FieldError(REQUIRED, as_path(field), None, detail)
 
 
-def forbidden(field: str, detail: str) -> FieldError:
-    return FieldError(FORBIDDEN, field, None, detail)
+def forbidden(field: FieldPath | str, detail: str) -> FieldError:
+    return FieldError(FORBIDDEN, as_path(field), None, detail)
 
 
-def unsupported(field: str, value: object, supported: Iterable[str]) -> FieldError:
+def unsupported(field: FieldPath | str, value: object, supported: Iterable[str]) -> FieldError:
     detail = "supported values: " + ", ".join(go_quote(s) for s in supported)
-    return FieldError(UNSUPPORTED, field, render(value), detail)
+    return FieldError(UNSUPPORTED, as_path(field), value_text(value), detail)
 
 
-def duplicate(field: str, value: object) -> FieldError:
-    return FieldError(DUPLICATE, field, render(value), "")
+def duplicate(field: FieldPath | str, value: object) -> FieldError:
+    return FieldError(DUPLICATE, as_path(field), value_text(value), "")
 
 
-def too_long(field: str, max_length: int) -> FieldError:
-    return FieldError(TOO_LONG, field, None, f"must have at most {max_length} bytes")
+def too_long(field: FieldPath | str, max_length: int) -> FieldError:
+    return FieldError(TOO_LONG, as_path(field), None, f"must have at most {max_length} bytes")
 
 
 def error_list(errors: Iterable[FieldError]) -> str:

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from podgate.k8s.field import FieldError, invalid, invalid_rendered
+from podgate.k8s.field import FieldError, FieldPath, invalid, invalid_rendered
 from podgate.k8s.gotext import go_quote
 from podgate.k8s.objects import Obj
 
@@ -62,11 +62,11 @@ def security_context_value(sc: Mapping[str, Any]) -> str:
     return "core.SecurityContext{" + ", ".join(parts) + "}"
 
 
-def _container_errors(sc: Mapping[str, Any], at: str) -> Iterator[FieldError]:
+def _container_errors(sc: Mapping[str, Any], at: FieldPath) -> Iterator[FieldError]:
     for key in ("runAsUser", "runAsGroup"):
         value = sc.get(key)
         if _out_of_range(value):
-            yield invalid(f"{at}.{key}", value, ID_RANGE)
+            yield invalid((*at, key), value, ID_RANGE)
     if sc.get("allowPrivilegeEscalation") is not False:
         return
     if sc.get("privileged") is True:
@@ -79,16 +79,16 @@ def _container_errors(sc: Mapping[str, Any], at: str) -> Iterator[FieldError]:
 
 
 def _pod_errors(psc: Mapping[str, Any]) -> list[FieldError]:
-    at = "spec.securityContext"
+    at = ("spec", "securityContext")
     errors = [
-        invalid(f"{at}.{key}", psc[key], ID_RANGE)
+        invalid((*at, key), psc[key], ID_RANGE)
         for key in ("fsGroup", "runAsUser", "runAsGroup")
         if _out_of_range(psc.get(key))
     ]
     groups = psc.get("supplementalGroups")
     if type(groups) is list:
         errors.extend(
-            invalid(f"{at}.supplementalGroups[{i}]", gid, ID_RANGE)
+            invalid((*at, "supplementalGroups", i), gid, ID_RANGE)
             for i, gid in enumerate(groups)
             if _out_of_range(gid)
         )
@@ -122,7 +122,7 @@ def pod_create_errors(pod: Obj) -> tuple[FieldError, ...]:
             # decoded JSON is dicts: `type(...) is dict` first spares the ABC check
             sc = c.get("securityContext") if type(c) is dict or isinstance(c, Mapping) else None
             if (type(sc) is dict or isinstance(sc, Mapping)) and _suspect(sc):
-                errors.extend(_container_errors(sc, f"spec.{list_name}[{i}].securityContext"))
+                errors.extend(_container_errors(sc, ("spec", list_name, i, "securityContext")))
     psc = spec.get("securityContext")
     if type(psc) is dict or isinstance(psc, Mapping):
         errors.extend(_pod_errors(psc))

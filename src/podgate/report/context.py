@@ -6,12 +6,13 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from podgate.k8s.field import FieldPath
 from podgate.scan.inventory import Source
 
-Locate = Callable[[Source, str], "tuple[int, int] | None"]
+Locate = Callable[[Source, FieldPath], "tuple[int, int] | None"]
 
 
-def _nowhere(source: Source, field: str) -> tuple[int, int] | None:
+def _nowhere(source: Source, path: FieldPath) -> tuple[int, int] | None:
     return None
 
 

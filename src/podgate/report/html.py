@@ -25,6 +25,7 @@ import orjson
 from jinja2 import Environment
 from markupsafe import Markup, escape
 
+from podgate.k8s.field import FieldPath
 from podgate.report.context import ReportContext
 from podgate.report.json_report import to_json
 from podgate.report.templating import environment
@@ -222,11 +223,11 @@ def render(result: ScanResult, context: ReportContext) -> str:
     titles = {f.category: f.control.category_title for f in result.findings}
     anchors = {id(w): f"w-{i}" for i, w in enumerate(result.workloads)}
 
-    def where(src: Source | None, field: str = "") -> str:
+    def where(src: Source | None, path: FieldPath = ()) -> str:
         """file:line of a field (or of the object) as read; "" when not from a file."""
         if src is None:
             return ""
-        found = context.locate(src, field) if field else None
+        found = context.locate(src, path) if path else None
         line = found[0] if found is not None else src.line
         return f"{src.file}:{line}" if line > 0 else src.file
 

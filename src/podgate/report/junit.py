@@ -129,7 +129,7 @@ def clean(text: str) -> str:
 def _where(f: Finding, context: ReportContext) -> str:
     if f.source is None:
         return f"({f.field})"
-    found = context.locate(f.source, f.field)
+    found = context.locate(f.source, f.path)
     line = found[0] if found is not None else f.source.line
     return f"{f.source.file}:{line} ({f.field})"
 
@@ -195,7 +195,7 @@ def _testcase(
     if case.findings:
         first = case.findings[0]
         if first.source is not None:
-            found = context.locate(first.source, first.field)
+            found = context.locate(first.source, first.path)
             tc.set("line", str(found[0] if found is not None else first.source.line))
     if case.outcome == "fail":
         open_ = [f for f in case.findings if not f.accepted]

@@ -62,7 +62,7 @@ def fingerprint(f: Finding, api_version: str) -> str:
 def _region(f: Finding, context: ReportContext) -> dict[str, int]:
     if f.source is None:
         return {"startLine": 1, "startColumn": 1}
-    where = context.locate(f.source, f.field)
+    where = context.locate(f.source, f.path)
     line, column = where if where is not None else (max(f.source.line, 1), 1)
     return {"startLine": max(line, 1), "startColumn": max(column, 1), "endLine": max(line, 1)}
 

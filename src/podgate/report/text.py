@@ -135,7 +135,7 @@ def _where(w: WorkloadResult, context: ReportContext) -> str:
     src = w.workload.source
     if src is None:
         return ""
-    found = context.locate(src, "metadata")
+    found = context.locate(src, ("metadata",))
     line = found[0] if found is not None else src.line
     return f" ({src.file}:{line})" if line > 0 else f" ({src.file})"
 

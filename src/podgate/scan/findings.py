@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from podgate.k8s import Obj, mapping
+from podgate.k8s.field import FieldPath, render
 from podgate.k8s.objects import CONTAINER_LISTS, ContainerList
 from podgate.psp import Decision
+from podgate.psp.location import annotated_container, container_index, pod_location
 from podgate.pss import LevelVersion, Violation, evaluate
 from podgate.scan.controls import Catalog, Control, invalid_control, psp_control, pss_control
 from podgate.scan.inventory import Source, Workload, WorkloadRef
@@ -29,9 +31,14 @@ class Finding:
     control: Control
     title: str  # short: upstream's reason, or the PSP rule text
     message: str  # specific: upstream's detail or full field error
-    field: str  # field path in the object (as precise as known), for locations
+    path: FieldPath  # where in the object (as precise as known), for locations
     source: Source | None
     accepted_by: str | None = None  # id of the exception that accepts it
+
+    @property
+    def field(self) -> str:
+        """The path as text: `spec.template.spec.containers[0].securityContext.privileged`."""
+        return render(self.path)
 
     @property
     def severity(self) -> str:
@@ -46,30 +53,30 @@ class Finding:
         return self.accepted_by is not None
 
 
-_CONTROL_LEAF = {
-    "privileged": "securityContext.privileged",
-    "allowPrivilegeEscalation": "securityContext.allowPrivilegeEscalation",
-    "allowedCapabilities": "securityContext.capabilities",
-    "requiredDropCapabilities": "securityContext.capabilities",
-    "runAsUser": "securityContext",
-    "seccomp": "securityContext.seccompProfile",
-    "apparmor": "securityContext.appArmorProfile",
-    "seLinux": "securityContext.seLinuxOptions",
-    "allowedProcMountTypes": "securityContext.procMount",
-    "hostPorts": "ports",
-    "windowsHostProcess": "securityContext.windowsOptions",
-    "hostProbesAndHostLifecycle": "livenessProbe",
+_CONTROL_LEAF: dict[str, FieldPath] = {
+    "privileged": ("securityContext", "privileged"),
+    "allowPrivilegeEscalation": ("securityContext", "allowPrivilegeEscalation"),
+    "allowedCapabilities": ("securityContext", "capabilities"),
+    "requiredDropCapabilities": ("securityContext", "capabilities"),
+    "runAsUser": ("securityContext",),
+    "seccomp": ("securityContext", "seccompProfile"),
+    "apparmor": ("securityContext", "appArmorProfile"),
+    "seLinux": ("securityContext", "seLinuxOptions"),
+    "allowedProcMountTypes": ("securityContext", "procMount"),
+    "hostPorts": ("ports",),
+    "windowsHostProcess": ("securityContext", "windowsOptions"),
+    "hostProbesAndHostLifecycle": ("livenessProbe",),
 }
-_POD_LEAF = {
-    "hostNetwork": "hostNetwork",
-    "hostPID": "hostPID",
-    "hostIPC": "hostIPC",
-    "volumes": "volumes",
-    "allowedHostPaths": "volumes",
-    "forbiddenSysctls/allowedUnsafeSysctls": "securityContext.sysctls",
-    "seccomp": "securityContext.seccompProfile",
-    "runAsUser": "securityContext",
-    "seLinux": "securityContext.seLinuxOptions",
+_POD_LEAF: dict[str, FieldPath] = {
+    "hostNetwork": ("hostNetwork",),
+    "hostPID": ("hostPID",),
+    "hostIPC": ("hostIPC",),
+    "volumes": ("volumes",),
+    "allowedHostPaths": ("volumes",),
+    "forbiddenSysctls/allowedUnsafeSysctls": ("securityContext", "sysctls"),
+    "seccomp": ("securityContext", "seccompProfile"),
+    "runAsUser": ("securityContext",),
+    "seLinux": ("securityContext", "seLinuxOptions"),
 }
 
 
@@ -100,22 +107,23 @@ def pss_findings(
     if not violations:
         return []
     failing = {v.check for v in violations}
-    by_check: dict[str, list[tuple[str | None, str, str]]] = {c: [] for c in failing}
+    by_check: dict[str, list[tuple[str | None, str, FieldPath]]] = {c: [] for c in failing}
+    spec_at = w.spec_at
     pod_level = {v.check: v for v in evaluate(lv.level, lv.version, w.meta, _only(w.spec, None))}
     for check, v in pod_level.items():
         if check in failing:
-            by_check[check].append((None, v.detail, w.spec_path))
+            by_check[check].append((None, v.detail, spec_at))
     for list_name, i, name in _container_names(w.spec):
         alone = evaluate(lv.level, lv.version, w.meta, _only(w.spec, (list_name, i)))
         for v in alone:
             if v.check in failing and v.check not in pod_level:
-                by_check[v.check].append((name, v.detail, f"{w.spec_path}.{list_name}[{i}]"))
+                by_check[v.check].append((name, v.detail, (*spec_at, list_name, i)))
     out = []
     for v in violations:
-        places = by_check[v.check] or [(None, v.detail, w.spec_path)]
+        places = by_check[v.check] or [(None, v.detail, spec_at)]
         for container, detail, path in places:
             control = catalog.get(pss_control(v.check, detail))
-            leaf = (_CONTROL_LEAF if container else _POD_LEAF).get(control.key)
+            leaf = (_CONTROL_LEAF if container else _POD_LEAF).get(control.key, ())
             out.append(
                 _finding(
                     w,
@@ -126,7 +134,7 @@ def pss_findings(
                     container=container,
                     title=v.reason,
                     message=f"{v.reason} ({detail})" if detail else v.reason,
-                    field=f"{path}.{leaf}" if leaf else path,
+                    path=(*path, *leaf),
                 )
             )
     return out
@@ -146,6 +154,7 @@ def psp_findings(w: Workload, decision: Decision, catalog: Catalog) -> list[Find
     errors.extend((p, err, psp_control(err.field)) for p, err in decision.violations)
     for policy, err, key in errors:
         control = catalog.get(key)
+        at = pod_location(err.path)
         out.append(
             _finding(
                 w,
@@ -153,10 +162,10 @@ def psp_findings(w: Workload, decision: Decision, catalog: Catalog) -> list[Find
                 policy,
                 control.key,
                 control,
-                container=_container_of(w, err.field),
+                container=_container_at(w, at),
                 title=err.detail or err.type,
                 message=str(err),
-                field=_object_field(w, err.field),
+                path=_in_object(w, at),
             )
         )
     return out
@@ -188,7 +197,7 @@ def _no_policy_finding(w: Workload, message: str) -> Finding:
         container=None,
         title="no PodSecurityPolicy admits the pod",
         message=message,
-        field=w.spec_path,
+        path=w.spec_at,
     )
 
 
@@ -202,7 +211,7 @@ def _finding(
     container: str | None,
     title: str,
     message: str,
-    field: str,
+    path: FieldPath,
 ) -> Finding:
     """A finding of `w` (its service account and where it was read come with it) under the
     rule `<engine>/<scope>/<check>`: scope is the PSS level, or the PodSecurityPolicy."""
@@ -216,32 +225,29 @@ def _finding(
         control=control,
         title=title,
         message=message,
-        field=field,
+        path=path,
         source=w.source,
     )
 
 
-def _object_field(w: Workload, psp_field: str) -> str:
-    """An upstream PSP field path, as a path in the scanned object."""
-    prefix = w.spec_path
-    meta_prefix = prefix[: -len("spec")] + "metadata" if prefix.endswith("spec") else "metadata"
-    if psp_field.startswith("pod.metadata."):
-        return meta_prefix + psp_field[len("pod.metadata") :]
-    if psp_field.startswith("pod.spec."):
-        psp_field = psp_field[len("pod.") :]
-    if psp_field.startswith("spec.securityContext.host"):  # upstream's path quirk
-        psp_field = "spec." + psp_field[len("spec.securityContext.") :]
-    return prefix + psp_field[len("spec") :] if psp_field.startswith("spec") else psp_field
+def _in_object(w: Workload, at: FieldPath) -> FieldPath:
+    """A place in `w`'s pod (`pod_location`) as a path in the scanned object."""
+    head = at[:1]
+    if head == ("spec",):
+        return (*w.spec_at, *at[1:])
+    if head == ("metadata",):
+        return (*w.spec_at[:-1], "metadata", *at[1:])
+    return at
 
 
-def _container_of(w: Workload, psp_field: str) -> str | None:
-    for list_name, i, name in _container_names(w.spec):
-        if psp_field.startswith(f"spec.{list_name}[{i}]"):
-            return name
-    for prefix in (
-        "container.seccomp.security.alpha.kubernetes.io/",
-        "container.apparmor.security.beta.kubernetes.io/",
-    ):
-        if prefix in psp_field:
-            return psp_field.split(prefix, 1)[1].rstrip("]")
-    return None
+def _container_at(w: Workload, at: FieldPath) -> str | None:
+    """The name of the container a place in `w`'s pod is in (`#i` when it has none), None
+    when the pod as a whole is at fault."""
+    found = container_index(at)
+    if found is None:
+        return annotated_container(at)
+    items = w.spec.get(found[0])
+    if not isinstance(items, list) or found[1] >= len(items):
+        return None
+    name = mapping(items[found[1]]).get("name")
+    return name if isinstance(name, str) else f"#{found[1]}"

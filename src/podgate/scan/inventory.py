@@ -75,6 +75,11 @@ class Workload:
     apart: str = ""  # why an owned object is reported on its own, not folded into its owner
 
     @property
+    def spec_at(self) -> tuple[str, ...]:
+        """`spec_path` as field path steps: ("spec", "template", "spec")."""
+        return tuple(self.spec_path.split("."))
+
+    @property
     def raw_meta(self) -> Any:
         """The pod's (or template's) metadata as read, whatever its type (`meta` reads a
         malformed one as empty)."""

@@ -14,6 +14,7 @@ from podgate.advisor.report import Report, build_report
 from podgate.export import ExportResult, export
 from podgate.io.policies import RBAC_KINDS
 from podgate.k8s import Obj, mapping
+from podgate.k8s.field import FieldPath
 from podgate.psp.lint import Hint, lint_policy
 from podgate.psp.policy import is_policy
 from podgate.psp.validation import validate_policy
@@ -32,7 +33,7 @@ from podgate.scan.preview import (
 from podgate.scan.scan import ScanResult, WorkloadResult
 
 
-def _nowhere(source: Source, field: str) -> tuple[int, int] | None:
+def _nowhere(source: Source, path: FieldPath) -> tuple[int, int] | None:
     return None
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from podgate.k8s.field import FieldPath
 from podgate.pss import Level
 from podgate.pss import namespaces as ns_policy
 from podgate.pss.labels import LABEL_KEYS
@@ -51,7 +52,7 @@ def definition_index(model: Model, r: WorkloadResult) -> int:
     return next(i for i, x in enumerate(same) if x is r)
 
 
-def where(source: Source | None, model: Model, path: str = "") -> str:
+def where(source: Source | None, model: Model, path: FieldPath = ()) -> str:
     """`file:line` of a field (or of the object) in the input."""
     if source is None:
         return ""

@@ -127,7 +127,7 @@ def workload(model: Model, params: Mapping[str, str], ref: WorkloadRef) -> Page 
                     Cell(f.container or "(pod)"),
                     Cell(f.message, cls="msg"),
                     Cell(f.field, code=True, cls="file"),
-                    Cell(where(f.source, model, f.field), code=True, cls="file"),
+                    Cell(where(f.source, model, f.path), code=True, cls="file"),
                     Cell(
                         f.accepted_by or "",
                         href=f"/exceptions#{quote(f.accepted_by)}" if f.accepted_by else None,

@@ -14,7 +14,7 @@ strategy touches one file. A strategy is a `Strategy` implementing any of the fo
 
 `view` is the pod with its spec, pod securityContext and annotations looked up once; `ctx` one
 container of it (`ContainerContext`: the view, the container, its securityContext, its field
-path `spec.containers[0]` and its location `("containers", 0)`).
+path `("spec", "containers", 0)` and its location `("containers", 0)`).
 
 A strategy whose validation reads nothing any mutator of the policy can change says so with
 `mutation_independent`: to learn whether a policy fails, the provider runs those validators on
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from podgate.k8s import Obj
-from podgate.k8s.field import FieldError
+from podgate.k8s.field import FieldError, FieldPath
 from podgate.k8s.objects import CONTAINER_LISTS
 from podgate.psp.draft import Draft
 
@@ -84,7 +84,7 @@ class PodView:
                 for i, c in enumerate(items):
                     sc = c.get("securityContext") or _EMPTY
                     found.append(
-                        ContainerContext(self, c, sc, f"spec.{list_name}[{i}]", list_name, i)
+                        ContainerContext(self, c, sc, ("spec", list_name, i), list_name, i)
                     )
             self._containers = tuple(found)
         return self._containers
@@ -96,12 +96,18 @@ class ContainerContext:
     __slots__ = ("container", "index", "list_name", "path", "sc", "view")
 
     def __init__(
-        self, view: PodView, container: Obj, sc: Obj, path: str, list_name: str, index: int
+        self,
+        view: PodView,
+        container: Obj,
+        sc: Obj,
+        path: FieldPath,
+        list_name: str,
+        index: int,
     ) -> None:
         self.view = view
         self.container = container
         self.sc = sc  # its securityContext, empty when absent or null
-        self.path = path  # its field path text: spec.containers[0]
+        self.path = path  # its field path: ("spec", "containers", 0)
         self.list_name = list_name
         self.index = index
 

@@ -60,7 +60,7 @@ class AppArmor(Strategy):
         key = _key(ctx.container)
         value = ctx.view.annotations.get(key)
         profile = value if isinstance(value, str) else ""
-        path = f"pod.metadata.annotations[{key}]"
+        path = ("pod", "metadata", "annotations", key)
         if not profile:
             if self.allowed:
                 errs.append(forbidden(path, "AppArmor profile must be set"))

@@ -69,7 +69,7 @@ class Capabilities(Strategy):
         changes["capabilities"] = new
 
     def validate_container(self, ctx: ContainerContext, errs: list[FieldError]) -> None:
-        path = f"{ctx.path}.securityContext.capabilities"
+        path = (*ctx.path, "securityContext", "capabilities")
         caps = ctx.sc.get("capabilities")
         if caps is None:
             if self.default_add or self.required_drop:
@@ -82,14 +82,14 @@ class Capabilities(Strategy):
         caps = mapping(caps)
         for cap in sequence(caps.get("add")):
             if cap not in self.default_add and cap not in self.allowed:
-                errs.append(invalid(f"{path}.add", cap, "capability may not be added"))
+                errs.append(invalid((*path, "add"), cap, "capability may not be added"))
         drops = caps.get("drop")
         have = set(_names(drops))
         for cap in self.required_drop:
             if cap not in have:
                 errs.append(
                     invalid_rendered(
-                        f"{path}.drop",
+                        (*path, "drop"),
                         _slice_text(drops),
                         f"{cap} is required to be dropped but was not found",
                     )

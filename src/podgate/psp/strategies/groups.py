@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from podgate.k8s import Obj, mapping
-from podgate.k8s.field import FieldError, int64_slice, invalid_rendered
+from podgate.k8s.field import FieldError, FieldPath, int64_slice, invalid_rendered
 from podgate.psp.draft import Draft
 from podgate.psp.policy import BuildError, IdRange, id_ranges, in_ranges, ranges_text, rule_of
 from podgate.psp.strategies import ContainerContext, Family, Order, PodView, Strategy
@@ -17,7 +17,7 @@ _POD_SC = ("spec", "securityContext")
 
 
 def _check(
-    field: str,
+    field: FieldPath,
     groups: Sequence[Any] | None,
     must: bool,
     ranges: Sequence[IdRange],
@@ -68,7 +68,7 @@ class RunAsGroup(_Rule):
         gid = ctx.effective("runAsGroup")
         # upstream reports runAsGroup errors at the securityContext itself
         _check(
-            f"{ctx.path}.securityContext",
+            (*ctx.path, "securityContext"),
             None if gid is None else [gid],
             self.must,
             self.ranges,
@@ -87,7 +87,7 @@ class FsGroup(_Rule):
     def validate_pod(self, view: PodView, errs: list[FieldError]) -> None:
         value = view.sc.get("fsGroup")
         _check(
-            "spec.securityContext.fsGroup",
+            ("spec", "securityContext", "fsGroup"),
             None if value is None else [value],
             self.must,
             self.ranges,
@@ -107,7 +107,7 @@ class SupplementalGroups(_Rule):
         value = view.sc.get("supplementalGroups")
         groups = value if isinstance(value, list) else None if value is None else [value]
         _check(
-            "spec.securityContext.supplementalGroups",
+            ("spec", "securityContext", "supplementalGroups"),
             groups,
             self.must,
             self.ranges,

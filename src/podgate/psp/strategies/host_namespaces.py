@@ -27,7 +27,7 @@ class HostNamespaces(Strategy):
         for key, detail in self.forbidden:
             value = spec.get(key)
             if value is not None and value is not False:
-                errs.append(invalid(f"spec.securityContext.{key}", value, detail))
+                errs.append(invalid(("spec", "securityContext", key), value, detail))
 
 
 def build(spec: Obj, annotations: Obj) -> HostNamespaces | None:

@@ -32,7 +32,7 @@ class HostPorts(Strategy):
                 continue
             errs.append(
                 invalid(
-                    f"{ctx.path}.hostPort",
+                    (*ctx.path, "hostPort"),
                     hp,
                     f"Host port {hp} is not allowed to be used. Allowed ports: [{self.text}]",
                 )

@@ -36,7 +36,7 @@ class PrivilegeEscalation(Strategy):
         if value is not False:
             errs.append(
                 invalid(
-                    f"{ctx.path}.securityContext.{_KEY}",
+                    (*ctx.path, "securityContext", _KEY),
                     value,
                     "Allowing privilege escalation for containers is not allowed",
                 )

@@ -19,7 +19,7 @@ class Privileged(Strategy):
         if value is not None and value is not False:
             errs.append(
                 invalid(
-                    f"{ctx.path}.securityContext.privileged",
+                    (*ctx.path, "securityContext", "privileged"),
                     value,
                     "Privileged containers are not allowed",
                 )

@@ -25,7 +25,9 @@ class ProcMount(Strategy):
         if value not in self.allowed:
             errs.append(
                 invalid(
-                    f"{ctx.path}.securityContext.procMount", value, "ProcMountType is not allowed"
+                    (*ctx.path, "securityContext", "procMount"),
+                    value,
+                    "ProcMountType is not allowed",
                 )
             )
 

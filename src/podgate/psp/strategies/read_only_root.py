@@ -22,7 +22,7 @@ class ReadOnlyRootFilesystem(Strategy):
 
     def validate_container(self, ctx: ContainerContext, errs: list[FieldError]) -> None:
         value = ctx.sc.get("readOnlyRootFilesystem")
-        path = f"{ctx.path}.securityContext.readOnlyRootFilesystem"
+        path = (*ctx.path, "securityContext", "readOnlyRootFilesystem")
         if value is None:
             errs.append(
                 invalid(path, None, "ReadOnlyRootFilesystem may not be nil and must be set to true")

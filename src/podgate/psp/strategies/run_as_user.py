@@ -26,11 +26,11 @@ class MustRunAs(Strategy):
     def validate_container(self, ctx: ContainerContext, errs: list[FieldError]) -> None:
         uid = ctx.effective("runAsUser")
         if uid is None:
-            errs.append(required(f"{ctx.path}.securityContext.runAsUser"))
+            errs.append(required((*ctx.path, "securityContext", "runAsUser")))
         elif not (isinstance(uid, int) and in_ranges(uid, self.ranges)):
             errs.append(
                 invalid(
-                    f"{ctx.path}.securityContext.runAsUser",
+                    (*ctx.path, "securityContext", "runAsUser"),
                     uid,
                     f"must be in the ranges: {self.text}",
                 )
@@ -48,13 +48,13 @@ class MustRunAsNonRoot(Strategy):
     def validate_container(self, ctx: ContainerContext, errs: list[FieldError]) -> None:
         non_root = ctx.effective("runAsNonRoot")
         uid = ctx.effective("runAsUser")
-        at = f"{ctx.path}.securityContext"
+        at = (*ctx.path, "securityContext")
         if non_root is None and uid is None:
-            errs.append(required(f"{at}.runAsNonRoot", "must be true"))
+            errs.append(required((*at, "runAsNonRoot"), "must be true"))
         elif non_root is not None and non_root is not True:
-            errs.append(invalid(f"{at}.runAsNonRoot", non_root, "must be true"))
+            errs.append(invalid((*at, "runAsNonRoot"), non_root, "must be true"))
         elif uid is not None and (uid == 0 or not isinstance(uid, int)):
-            errs.append(invalid(f"{at}.runAsUser", uid, "running with the root UID is forbidden"))
+            errs.append(invalid((*at, "runAsUser"), uid, "running with the root UID is forbidden"))
 
 
 def build(spec: Obj, annotations: Obj) -> MustRunAs | MustRunAsNonRoot | None:

@@ -36,7 +36,7 @@ class RuntimeClass(Strategy):
         name = view.spec.get("runtimeClassName")
         if name is None or self.allow_any or name in self.allowed:
             return
-        errs.append(invalid("spec.runtimeClassName", name, ""))
+        errs.append(invalid(("spec", "runtimeClassName"), name, ""))
 
 
 def build(spec: Obj, annotations: Obj) -> RuntimeClass | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from podgate.k8s import Obj, mapping
-from podgate.k8s.field import FieldError, forbidden
+from podgate.k8s.field import FieldError, FieldPath, forbidden
 from podgate.psp.draft import Draft
 from podgate.psp.strategies import ContainerContext, Family, Order, PodView, Strategy
 
@@ -77,7 +77,7 @@ class Seccomp(Strategy):
         if profile:
             draft.set(("metadata", "annotations", POD_KEY), profile)
 
-    def _check(self, profile: str, path: str, errs: list[FieldError]) -> None:
+    def _check(self, profile: str, path: FieldPath, errs: list[FieldError]) -> None:
         if self.allow_any:
             return
         if not self.allowed:
@@ -97,7 +97,7 @@ class Seccomp(Strategy):
         profile = _annotation(view.annotations, POD_KEY)
         if not profile:
             profile = profile_of_field(view.sc) or ""
-        self._check(profile, f"pod.metadata.annotations[{POD_KEY}]", errs)
+        self._check(profile, ("pod", "metadata", "annotations", POD_KEY), errs)
 
     def validate_container(self, ctx: ContainerContext, errs: list[FieldError]) -> None:
         name = ctx.container.get("name")
@@ -111,7 +111,7 @@ class Seccomp(Strategy):
                 profile = profile_of_field(ctx.view.sc)
                 if profile is None:
                     profile = _annotation(annotations, POD_KEY)
-        self._check(profile, f"pod.metadata.annotations[{key}]", errs)
+        self._check(profile, ("pod", "metadata", "annotations", key), errs)
 
 
 def build(spec: Obj, annotations: Obj) -> Seccomp:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from podgate.k8s import Obj, mapping
-from podgate.k8s.field import FieldError, invalid, required
+from podgate.k8s.field import FieldError, FieldPath, invalid, required
 from podgate.psp.draft import Draft
 from podgate.psp.policy import BuildError, rule_of
 from podgate.psp.strategies import ContainerContext, Family, Order, PodView, Strategy
@@ -46,26 +46,26 @@ class MustRunAs(Strategy):
         if ctx.effective("seLinuxOptions") is None:
             changes["seLinuxOptions"] = self._default()
 
-    def _check(self, opts: Any, path: str, errs: list[FieldError]) -> None:
+    def _check(self, opts: Any, path: FieldPath, errs: list[FieldError]) -> None:
         if opts is None:
             errs.append(required(path))
             return
         got = mapping(opts)
         want_level, got_level = _text(self.options, "level"), _text(got, "level")
         if not _equal_levels(want_level, got_level):
-            errs.append(invalid(f"{path}.level", got_level, f"must be {want_level}"))
+            errs.append(invalid((*path, "level"), got_level, f"must be {want_level}"))
         for key in _FIELDS:
             want, have = _text(self.options, key), _text(got, key)
             if want != have:
-                errs.append(invalid(f"{path}.{key}", have, f"must be {want}"))
+                errs.append(invalid((*path, key), have, f"must be {want}"))
 
     def validate_pod(self, view: PodView, errs: list[FieldError]) -> None:
         opts = view.sc.get("seLinuxOptions")
-        self._check(opts, "spec.securityContext.seLinuxOptions", errs)
+        self._check(opts, ("spec", "securityContext", "seLinuxOptions"), errs)
 
     def validate_container(self, ctx: ContainerContext, errs: list[FieldError]) -> None:
         self._check(
-            ctx.effective("seLinuxOptions"), f"{ctx.path}.securityContext.seLinuxOptions", errs
+            ctx.effective("seLinuxOptions"), (*ctx.path, "securityContext", "seLinuxOptions"), errs
         )
 
 

@@ -57,7 +57,7 @@ class Sysctls(Strategy):
         for i, item in enumerate(sysctls):
             name = mapping(item).get("name")
             name = name if isinstance(name, str) else ""
-            path = f"pod.spec.securityContext.sysctls[{i}]"
+            path = ("pod", "spec", "securityContext", "sysctls", i)
             if self.forbidden.matches(name):
                 errs.append(forbidden(path, f"sysctl {go_quote(name)} is not allowed"))
             elif name in SAFE_SYSCTLS or self.allowed_unsafe.matches(name):

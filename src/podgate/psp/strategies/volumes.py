@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from podgate.k8s import Obj, container_lists, mapping, sequence
-from podgate.k8s.field import FieldError, invalid
+from podgate.k8s.field import FieldError, FieldPath, invalid
 from podgate.psp.policy import string_list
 from podgate.psp.strategies import Family, Order, PodView, Strategy
 
@@ -100,7 +100,7 @@ class Volumes(Strategy):
             return
         spec = view.spec
         for i, kind in enumerate(kinds):
-            at = f"spec.volumes[{i}]"
+            at = ("spec", "volumes", i)
             if not kind:
                 volume = mapping(spec["volumes"][i])
                 errs.append(
@@ -117,7 +117,7 @@ class Volumes(Strategy):
                 if driver not in self.flex_drivers:
                     errs.append(
                         invalid(
-                            f"{at}.driver", driver, "Flexvolume driver is not allowed to be used"
+                            (*at, "driver"), driver, "Flexvolume driver is not allowed to be used"
                         )
                     )
             elif kind == "csi" and self.csi_drivers:
@@ -125,18 +125,18 @@ class Volumes(Strategy):
                 if driver not in self.csi_drivers:
                     errs.append(
                         invalid(
-                            f"{at}.csi.driver",
+                            (*at, "csi", "driver"),
                             driver,
                             "Inline CSI driver is not allowed to be used",
                         )
                     )
 
-    def _host_path(self, spec: Obj, volume: Obj, at: str, errs: list[FieldError]) -> None:
+    def _host_path(self, spec: Obj, volume: Obj, at: FieldPath, errs: list[FieldError]) -> None:
         path = mapping(volume.get("hostPath")).get("path", "")
         path = path if isinstance(path, str) else ""
         allowed, read_only = allows_host_path(self.host_paths, path)
         if not allowed:
-            errs.append(invalid(f"{at}.hostPath.pathPrefix", path, "is not allowed to be used"))
+            errs.append(invalid((*at, "hostPath", "pathPrefix"), path, "is not allowed to be used"))
             return
         if not read_only:
             return
@@ -148,7 +148,7 @@ class Volumes(Strategy):
                     if m.get("name") == name and m.get("readOnly") is not True:
                         errs.append(
                             invalid(
-                                f"spec.{list_name}[{ci}].volumeMounts[{mi}].readOnly",
+                                ("spec", list_name, ci, "volumeMounts", mi, "readOnly"),
                                 m.get("readOnly") is True,
                                 "must be read-only",
                             )

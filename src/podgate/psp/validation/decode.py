@@ -41,7 +41,7 @@ class Decoder:
 
     def wrong(self, path: str, value: Any, want: str) -> None:
         detail = f"must be {want}, not {json_kind(value)}"
-        self.errors.append(FieldError(INVALID, path, _shown(value), detail))
+        self.errors.append(FieldError(INVALID, (path,), _shown(value), detail))
         self.bad.append(path)
 
     def obj(self, parent: Obj, key: str, path: str) -> Obj | None:
@@ -76,7 +76,7 @@ class Decoder:
                 return value
             bits = 32 if bounds == INT32 else 64
             detail = f"must be an integer that fits in {bits} bits"
-            self.errors.append(FieldError(INVALID, path, str(value), detail))
+            self.errors.append(FieldError(INVALID, (path,), str(value), detail))
             self.bad.append(path)
             return None
         self.wrong(path, value, "an integer")
