@@ -179,6 +179,24 @@ def test_document_splitting_kubectl_refuses(text: str, message: str, line: int) 
     assert err.value.line == line
 
 
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        pytest.param("|", "ALL\n", id="literal-clip"),
+        pytest.param(">", "ALL\n", id="folded-clip"),
+        pytest.param("|+", "ALL\n", id="literal-keep"),
+        pytest.param("|-", "ALL", id="literal-strip"),
+    ],
+)
+def test_block_scalar_on_a_last_line_without_line_break_ends_as_kubectl_ends_it(
+    header: str, expected: str
+) -> None:
+    # kubectl's LineReader ends every line it hands on with "\n", the last one too, so
+    # `drop: [ALL]` written this way drops "ALL\n", which PSS restricted refuses
+    text = f"kind: Pod\nspec: {{}}\ndrop:\n- {header}\n  ALL"
+    assert next(load_text(text, "f.yaml")).obj["drop"] == [expected]
+
+
 def test_separator_with_a_comment_splits_and_pieces_are_counted_as_kubectl_cuts_them() -> None:
     text = "# header\n--- # first\nkind: Pod\nspec: {}\n---\n---\nkind: Pod\nspec: {}\n"
     docs = list(load_text(text, "f.yaml"))

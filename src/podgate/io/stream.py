@@ -61,7 +61,9 @@ class Piece:
 def pieces(text: str, first_line: int = 1) -> Iterator[Piece]:
     """The YAML documents of `text`, cut at `---` lines as kubectl's YAMLReader cuts them. A
     piece that is empty (two separators in a row) is not one; one that holds only blank lines
-    or comments is (it reads as nothing)."""
+    or comments is (it reads as nothing). Every piece ends with a line break: kubectl's
+    LineReader ends each line it hands on with one, the file's last line too (a block scalar
+    there keeps it: `|` then `ALL` with no line break after it is "ALL\\n")."""
     start = 0
     line = first_line
     for found in _SEPARATOR.finditer(text):
@@ -74,7 +76,8 @@ def pieces(text: str, first_line: int = 1) -> Iterator[Piece]:
         start = found.end() + 1  # past the separator's newline
         line = sep_line + 1
     if start < len(text):
-        yield Piece(text[start:] if start else text, line)
+        last = text[start:] if start else text
+        yield Piece(last if last.endswith("\n") else last + "\n", line)
 
 
 _STRUCTURE = bytes.maketrans(b"{}", b"[]")
