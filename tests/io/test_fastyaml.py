@@ -257,6 +257,24 @@ metadata: {}
 """
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="fastyaml.MAX_KEY is defined but never applied: ryml reads a key past 1,024 "
+    "characters that libyaml and go-yaml refuse (owner: yaml)",
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("kind: Pod\nspec: {}\n" + "k" * 1025 + ": v\n", id="plain-key"),
+        pytest.param("kind: Pod\nspec: {}\n'" + "k" * 1023 + "': v\n", id="quoted-key"),
+        pytest.param("kind: Pod\nspec: {}\n" + "k" * 1000 + " " * 30 + ": v\n", id="spaces"),
+    ],
+)
+def test_a_key_past_libyamls_simple_key_length_is_refused_both_ways(text: str) -> None:
+    assert outcome(text, fast=False)[0] == "error"  # go-yaml: "could not find expected ':'"
+    assert_same(text)
+
+
 def test_item_lines_are_the_lines_the_libyaml_path_gives() -> None:
     found = fast_read(ITEMS)
     assert found is not None
