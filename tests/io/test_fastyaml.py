@@ -188,6 +188,11 @@ def test_a_typical_manifest_goes_fast_and_reads_as_the_libyaml_path_reads_it() -
         pytest.param("a: |1.5\n", id="block-header-garbage"),
         pytest.param("a: |2\n   x\n", id="block-indentation-indicator"),
         pytest.param("a: [x, y]\n", id="flow-content"),
+        # a flow collection over several lines: ryml writes it as it writes a block one
+        pytest.param("a: [x,\n  :y]\n", id="multi-line-flow-libyaml-refuses"),
+        pytest.param("a: {b: 1,\n  c: d}\n", id="multi-line-flow-map"),
+        pytest.param('a: ["x]",\n  y]\n', id="multi-line-flow-closer-in-quotes"),
+        pytest.param("a: [x, # ]\n  y]\n", id="multi-line-flow-closer-in-comment"),
         pytest.param("k: 'a\n\n b': x\n", id="multi-line-single-quoted-key"),
         pytest.param('k:\n  "a\n  b": x\n', id="multi-line-double-quoted-key"),
         # items whose lines the scan cannot place
@@ -206,6 +211,8 @@ def test_what_the_fast_path_cannot_prove_goes_the_libyaml_way(text: str) -> None
 def test_ryml_errors_print_nothing(capfd: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(LoadError, match="invalid YAML"):
         list(yamldoc.yaml_documents("a: - b\n", "f.yaml"))
+    deep = "".join(" " * i + "a:\n" for i in range(70)) + " " * 70 + "b: 1\n"  # emitter's limit
+    assert len(list(yamldoc.yaml_documents(deep, "f.yaml"))) == 1
     assert capfd.readouterr().err == ""
 
 
@@ -280,6 +287,22 @@ def test_item_lines_are_the_lines_the_libyaml_path_gives() -> None:
     assert found is not None
     assert found[2] == [4, 9, 14]
     assert found[2] == slow_read(ITEMS)[2]  # type: ignore[index]
+
+
+def test_a_flow_collection_closed_on_its_line_in_a_quoted_string_goes_fast() -> None:
+    text = 'a: \'{"b": ["c"], "d":\n  ["e"]}\'\nf: "[1, 2]"\n'
+    assert fast_read(text) is not None
+    assert_same(text)
+
+
+def test_block_nesting_past_rymls_emitter_limit_goes_the_libyaml_way() -> None:
+    """ryml's JSON emitter stops at 64 levels; deeper block nesting is read (up to 200) or
+    refused (past it) by the libyaml path."""
+    for depth in (70, 150, 250):
+        text = "".join(" " * i + "a:\n" for i in range(depth)) + " " * depth + "b: 1\n"
+        assert fast_read(text) is None
+        assert_same(text)
+    assert outcome(text, fast=True)[0] == "error"
 
 
 def test_nesting_near_the_limit_goes_the_libyaml_way_and_is_refused_there() -> None:

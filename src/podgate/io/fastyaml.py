@@ -35,10 +35,9 @@ import importlib
 import math
 import os
 import re
-import tempfile
 import threading
 from types import ModuleType
-from typing import Any, Protocol, cast
+from typing import Any, BinaryIO, Protocol, cast
 
 import orjson
 
@@ -140,18 +139,51 @@ def _lone_closer(text: str, mark: str) -> bool:
     there, libyaml refuses it)."""
     at = text.find(mark)
     while at >= 0:
-        before = text[:at].rstrip(" ")
-        if not before or before[-1] in ":-\n":
+        before = at - 1
+        while before >= 0 and text[before] == " ":
+            before -= 1
+        if before < 0 or text[before] in ":-\n":
             return True
         at = text.find(mark, at + 1)
+    return False
+
+
+_QUOTED = re.compile(r"'(?:[^'\n]|'')*'|\"(?:[^\"\\\n]|\\.)*\"")
+_OPENS = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def _multi_line_flow(text: str) -> bool:
+    """Whether a flow collection may span lines: a `[` or `{` where a token starts that is not
+    closed on its line (before any quote or `#` left once the quoted strings on the line are
+    dropped). ryml writes such a collection as it writes a block one, so `_block_shape` cannot
+    see it, and ryml reads flow content libyaml refuses (`[x,\n :y]`)."""
+    for mark in "[{":
+        at = text.find(mark)
+        while at >= 0:
+            if at == 0 or text[at - 1] in _BEFORE_TOKEN:
+                end = text.find("\n", at)
+                rest = _QUOTED.sub("", text[at : end if end >= 0 else len(text)])
+                depth = 0
+                for char in rest:
+                    step = _OPENS.get(char)
+                    if step is not None:
+                        depth += step
+                        if depth == 0:
+                            break
+                    elif char in "'\"#":
+                        return True
+                else:
+                    return True
+            at = text.find(mark, at + 1)
     return False
 
 
 def _plain_text(text: str, data: bytes) -> bool:
     """Whether nothing in `text` (`data` encoded) needs the libyaml path (see the module's
     doc)."""
+    # what is left: control characters and whole multi-byte characters
     odd = data.translate(None, _ASCII_OK)
-    if odd and (odd.isascii() or _ODD_CHAR.search(text) is not None):
+    if odd and (odd.isascii() or _ODD_CHAR.search(odd.decode()) is not None):
         return False
     if "<<" in text:  # merge keys
         return False
@@ -162,6 +194,8 @@ def _plain_text(text: str, data: bytes) -> bool:
     if _odd_block_header(text, "|") or _odd_block_header(text, ">"):
         return False
     if _multi_line_quoted_key(text):
+        return False
+    if _multi_line_flow(text):
         return False
     for start in ("%", "..."):  # directives, document end markers
         if text.startswith(start) or "\n" + start in text:
@@ -186,6 +220,25 @@ class _Slow(Exception):
 
 
 _FD2 = threading.Lock()  # held while descriptor 2 is not itself
+_RYML_ERROR = re.compile(
+    rb"(?m)^(?:line=\d+ col=\d+ [^\n]*|[^\n ]*\.hpp:\d+:) ERROR: [^\n]*\n"
+    rb"(?:[^\n]*\(detected here\)\n)?"
+)
+
+
+def _scratch_file() -> BinaryIO:
+    """An anonymous file (in memory where the system has `memfd_create`: tempfile and what it
+    imports cost start-up time)."""
+    memfd = getattr(os, "memfd_create", None)
+    if memfd is not None:
+        try:
+            return open(memfd("podgate-ryml-stderr", os.MFD_CLOEXEC), "w+b")
+        except OSError:
+            pass
+    import tempfile
+
+    scratch: BinaryIO = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _Stderr.close()
+    return scratch
 
 
 class _Stderr:
@@ -194,7 +247,7 @@ class _Stderr:
     def __init__(self) -> None:
         with _FD2:
             self.saved = os.dup(2)
-        self.capture = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
+        self.capture = _scratch_file()
 
     def close(self) -> None:
         os.close(self.saved)
@@ -223,73 +276,82 @@ class _Stderr:
         os.ftruncate(fd, 0)
         os.lseek(fd, 0, os.SEEK_SET)
         text = b"".join(chunks)
-        if drop_ryml:  # ryml's own two lines about the error it raised
-            text = re.sub(
-                rb"(?m)^line=\d+ col=\d+ [^\n]*ERROR: [^\n]*\n(?:[^\n]*\(detected here\)\n)?",
-                b"",
-                text,
-            )
+        if drop_ryml:  # ryml's own lines about the error it raised (parsing or emitting)
+            text = _RYML_ERROR.sub(b"", text)
         if text:
             os.write(self.saved, text)
 
 
 INT64_MAX = goyaml.INT64_MAX
-_JSON_STRING = re.compile(rb'"([^"\\]*(?:\\.[^"\\]*)*)"')
-_NUMBER_AFTER_KEY = re.compile(rb'": -?[0-9]+(?:[.eE]|[0-9]{18})')
-_NUMBER_IN_LIST = re.compile(rb"[,\[]-?[0-9]+(?:[.eE]|[0-9]{18})")
+# the JSON strings that start with a byte go-yaml may read as other than a string when plain
+# (goyaml's hints) followed by a digit, sign, dot, `~` or `<`; the short words that start with a
+# letter among goyaml's hints (go-yaml's table words are among them); and the empty string:
+# every other JSON string is itself, plain or quoted. (Two patterns, each with a literal first
+# byte, are searched at C speed.) A match may also start at an escaped quote inside a string (a
+# harmless extra check); it never starts at a closing quote (one is followed by `:`, `,`, `]`,
+# `}` or a line break), and so it ends at the closing quote of the string it started in, and
+# every string without an escaped quote is matched whole.
+_HINTED_STRING = re.compile(rb'"([-+.0-9~<][^"]*)"')
+_HINTED_WORD = re.compile(rb'"([yYnNtTfFoO][A-Za-z]{0,4})"')
+_TABLE_WORDS = frozenset(
+    b"y Y yes Yes YES n N no No NO true True TRUE false False FALSE on On ON off Off OFF "
+    b"null Null NULL".split()
+)
+# every text go-yaml may read as other than a string when plain, and more (what ryml writes
+# for the spellings of infinity and NaN among them): go-yaml's table words, and its numbers in
+# every base with `_` anywhere, an exponent, or go-yaml's `0b-1`
+_MAYBE_NOT_STRING = re.compile(
+    rb"[-+]?[0-9_.][0-9a-fA-FxXoO_.]*(?:[eE][-+]?[0-9_]*)?|[-+]?0[bB][-+][01_]+"
+    rb"|[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)|[yYnN~]|yes|Yes|YES|no|No|NO|true|True|TRUE"
+    rb"|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL|<<|"
+)
 _MEMO_SIZE = 8192  # strings kept in each memo: enough for the keys and words that recur
-# what is known of a JSON string as ryml writes it (escapes undone by `_json_text`): it is
+# what is known of a JSON string as ryml writes it (one without escapes): it is
 # the value the libyaml path gives, plain or quoted, as a key and as a value ...
 _GOOD: set[bytes] = set()
 # ... or: (None if it is that value either way, else the value, which it is only if it was
 # quoted; whether it is that key either way)
 _VERDICTS: dict[bytes, tuple[str | None, bool]] = {}
-# the first bytes of the plain scalars go-yaml may read as other than a string (goyaml's
-# hints), and of escapes; a JSON string starting otherwise is itself, plain or quoted
-_HINT_BYTES = frozenset(bytes([c]) for c in b"+-.0123456789yYnNtTfFoO~<\\") | {b""}
 
 
-# ryml's JSON with every string one `s`: an opening bracket followed by anything but a line
-# break (block style) or its closing bracket (empty) is a flow collection with content
-_SHAPE_KEPT = b'"[]{}\n\\'
-_SHAPE = bytes(c if bytes([c]) in _SHAPE_KEPT else ord("s") for c in range(256))
-_SHAPE_STRING = re.compile(rb'"[^"]*"')
-_SHAPE_ESCAPE = re.compile(rb"\\.", re.DOTALL)
-_FLOW = re.compile(rb"[\[{][^\n\]}]|\[}|{\]")
+# ryml writes a block collection (and a flow one that spans lines) over several lines, one
+# entry per line, each nesting level 2 spaces deeper; a flow collection written on one line
+# with content is an opening bracket followed by anything but a line break or its closer
+_FLOW_LIST = re.compile(rb"\[[^\n\]]")  # (a literal first byte: searched at C speed)
+_FLOW_MAP = re.compile(rb"\{[^\n}]")
+_ESCAPED = re.compile(rb"\\.", re.DOTALL)
+_DEEP = b"\n" + b" " * (2 * (SAFE_DEPTH - 1))
+# a bare number that is a float, or an int of 19 digits or more: after a key, or alone on its
+# line (an item of a list)
+_SETTLE_AFTER_KEY = re.compile(rb'": -?(?:[0-9]{19}|[0-9]++[.eE])')
+_SETTLE_ITEM = re.compile(rb"\n ++-?(?:[0-9]{19}|[0-9]++[.eE])")
 
 
 def _block_shape(raw: bytes) -> bool:
-    """Whether ryml's JSON holds no flow collection with content (ryml reads some flow content
-    libyaml refuses, such as `[:x]`; ryml writes a flow collection on one line, a block one
-    over several) and nests no deeper than SAFE_DEPTH."""
-    if b"\\" in raw:  # escapes occur only in strings: drop each, and what it escapes
-        raw = _SHAPE_ESCAPE.sub(b"", raw)
-    shape = _SHAPE_STRING.sub(b"s", raw.translate(_SHAPE, b" ,:"))
-    if _FLOW.search(shape) is not None:
+    """Whether ryml's JSON holds no flow collection with content written on one line (ryml
+    reads some flow content libyaml refuses, such as `[:x]`; flow collections that span lines
+    are caught in the text, by `_multi_line_flow`) and nests no deeper than SAFE_DEPTH (ryml's
+    emitter itself stops at 64 levels). A bracket inside a string is none: strings never span
+    lines, so the quotes before it on its line are odd in number once escapes are dropped."""
+    if _DEEP in raw:
         return False
-    brackets = shape.translate(None, b"s\n")
-    for _ in range(SAFE_DEPTH):
-        if not brackets:
-            return True
-        brackets = brackets.replace(b"[]", b"").replace(b"{}", b"")
-    return not brackets
+    for pattern in (_FLOW_LIST, _FLOW_MAP):
+        for found in pattern.finditer(raw):
+            at = found.start()
+            before = raw[raw.rfind(b"\n", 0, at) + 1 : at]
+            if b"\\" in before:
+                before = _ESCAPED.sub(b"", before)
+            if before.count(b'"') % 2 == 0:
+                return False
+    return True
 
 
 def _numbers_to_settle(raw: bytes) -> bool:
-    """Whether ryml's JSON may hold a bare float, or an int past int64 (19 digits or more),
-    which the libyaml path values otherwise than orjson reads them: a number after a key, or
-    after `[` or `,` once the spaces ryml indents with are gone (or such text in a string: the
-    walk then finds nothing to settle)."""
-    if _NUMBER_AFTER_KEY.search(raw) is not None:
-        return True
-    return _NUMBER_IN_LIST.search(raw.translate(None, b" \n")) is not None
-
-
-def _json_text(found: bytes) -> str:
-    if b"\\" in found:
-        text: str = orjson.loads(b'"' + found + b'"')
-        return text
-    return found.decode()
+    """Whether ryml's JSON (of block collections only: `_block_shape`) may hold a bare float,
+    or an int past int64 (19 digits or more), which the libyaml path values otherwise than
+    orjson reads them: after a key, or as an item alone on its line (or such text in a
+    string: the walk then finds nothing to settle)."""
+    return _SETTLE_AFTER_KEY.search(raw) is not None or _SETTLE_ITEM.search(raw) is not None
 
 
 def _number(value: Any) -> Any:
@@ -373,18 +435,29 @@ class Reader:
     def _check_strings(self, raw: bytes, text: str) -> None:
         """Every string in ryml's JSON (also in values a later duplicate key replaced, which
         orjson drops but the libyaml path still checks) must be what the libyaml path reads:
-        keys strings whether plain or quoted; values that too, or quoted in `text`."""
-        fresh = set(_JSON_STRING.findall(raw)) - _GOOD
+        keys strings whether plain or quoted; values that too, or quoted in `text`. Only those
+        `_HINTED_STRING` and `_HINTED_WORD` find (or the empty one) can be anything but a
+        string."""
+        fresh = set(_HINTED_STRING.findall(raw))
+        fresh -= _GOOD
+        fresh.update(_TABLE_WORDS.intersection(_HINTED_WORD.findall(raw)))
+        if b'""' in raw:
+            fresh.add(b"")
         if not fresh:
             return
         for found in fresh:
-            if found[:1] not in _HINT_BYTES:
-                if len(_GOOD) < _MEMO_SIZE:
-                    _GOOD.add(found)  # go-yaml reads every such plain scalar as a string
+            if b"\\" in found:
+                # an escape (ryml writes only those of `"`, `\\` and the control characters
+                # tab, CR, LF, BS, FF): go-yaml reads no such text as anything but a string; or
+                # a piece of a string that holds an escaped quote
+                continue
+            if _MAYBE_NOT_STRING.fullmatch(found) is None:
+                if len(found) < 16 and len(_GOOD) < _MEMO_SIZE:  # a word that may recur
+                    _GOOD.add(found)
                 continue
             verdict = _VERDICTS.get(found)
             if verdict is None:
-                value = _json_text(found)
+                value = found.decode()
                 verdict = (None if _means_itself(value) else value, _key_means_itself(value))
                 if len(_VERDICTS) < _MEMO_SIZE:
                     _VERDICTS[found] = verdict
