@@ -7,24 +7,30 @@ Both scan the same plain directory end to end, each in its own child process (wa
 peak RSS from that child's rusage), their reports written to a file as a user would have them:
 
     podgate scan DIR --level restricted -o json
-    checkov -d DIR --framework kubernetes -o json --skip-download
+    checkov -d DIR --framework kubernetes -o json --compact --quiet --skip-download
 
 The directory is `../shared/bench/gen_cluster.py --pods N --seed S --format yaml-dir` (default
 1,000 pods, seed 1) written under --workdir, or --dir. Checkov skips every path with a hidden
 component (`.cache`, `.git` ...), so a --dir with one is copied to a plain directory first, and
 Checkov's `resource_count` is printed beside the number of objects in the directory: a Checkov
-that read nothing would be fast for nothing. `--skip-download` keeps Checkov from waiting on
-the network for its guideline mappings (it reaches for them on every run, and this machine has
-no route there); its checks are the same.
+that read nothing would be fast for nothing. `--compact --quiet` (no code blocks, failed checks
+only, as benchmarks/bench_scan.py ran it for the issue's figure): without them Checkov writes
+over 2 GB of JSON for this directory. `--skip-download` keeps it from waiting on the network for
+its guideline mappings (it reaches for them on every run); its checks are the same.
 
 Checkov is never a podgate dependency: install it in its own venv,
 
     python3 -m venv /tmp/checkov-venv && /tmp/checkov-venv/bin/pip install checkov==3.3.30
 
 Without it the podgate figures are still printed, with a message saying how to install it.
+Both run from bytecode, as installed packages do (pip compiles Checkov's at install): podgate's
+modules are compiled first (`python -m compileall`, into `__pycache__` beside them), so that an
+editable install under PYTHONDONTWRITEBYTECODE does not compile its source on every run.
+
 podgate runs R times (default 5: before, between and after Checkov's run), Checkov once; the
 ratio is Checkov's time over podgate's median. Target: at least 100x. A benchmark prints
-figures; it never fails on them.
+figures; it never fails on them. The machine should be quiet: on a loaded one both times
+stretch, by different factors.
 """
 
 from __future__ import annotations
@@ -86,6 +92,18 @@ def podgate() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "podgate.cli.main"]
 
 
+def compile_podgate() -> str:
+    """Compile podgate's modules to bytecode beside their sources (`__pycache__`, where Python
+    itself keeps it), as installing a package does; returns the command."""
+    import podgate
+
+    package = str(Path(podgate.__file__).parent)
+    cmd = [sys.executable, "-m", "compileall", "-q", package]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPYCACHEPREFIX"}
+    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+    return shlex.join(["python", *cmd[1:]])
+
+
 def hidden(path: Path) -> bool:
     return any(part.startswith(".") and part not in (".", "..") for part in path.parts)
 
@@ -106,7 +124,7 @@ def input_directory(args: argparse.Namespace, scratch: Path) -> tuple[Path, str]
     cmd += ["--format", "yaml-dir", "-o", str(directory)]
     if not directory.exists():
         directory.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return directory, shlex.join(["python", *cmd[1:]])
 
 
@@ -173,10 +191,11 @@ def main() -> int:
         else:
             version = checkov_version(checkov)
             theirs = [str(checkov), "-d", str(directory), "--framework", "kubernetes"]
-            theirs += ["-o", "json", "--skip-download"]
+            theirs += ["-o", "json", "--compact", "--quiet", "--skip-download"]
             print(f"checkov: {shlex.join(theirs)} > report.json   (version {version})")
             if version != CHECKOV_VERSION:
                 print(f"         note: the issue's figures are for Checkov {CHECKOV_VERSION}")
+        print(f"         (bytecode first: {compile_podgate()})")
         times: list[Run] = []
         theirs_run: Run | None = None
         for i in range(args.rounds):

@@ -173,7 +173,6 @@ def test_a_typical_manifest_goes_fast_and_reads_as_the_libyaml_path_reads_it() -
         pytest.param("a: b\r\n", id="cr"),
         pytest.param("a: b\x85c\n", id="nel"),
         pytest.param("a: b\u2028c\n", id="line-separator"),
-        pytest.param('a: "\\N"\n', id="yaml-only-escape"),
         pytest.param("a: - b\n", id="ryml-parse-error"),
         pytest.param("- a\n", id="sequence-root"),
         pytest.param("# nothing\n", id="no-content"),
@@ -292,6 +291,42 @@ def test_item_lines_are_the_lines_the_libyaml_path_gives() -> None:
 def test_a_flow_collection_closed_on_its_line_in_a_quoted_string_goes_fast() -> None:
     text = 'a: \'{"b": ["c"], "d":\n  ["e"]}\'\nf: "[1, 2]"\n'
     assert fast_read(text) is not None
+    assert_same(text)
+
+
+ESCAPES = [
+    *(chr(c) for c in range(0x20, 0x7F)),
+    *["é", "\u00a0", "日", "🙂", "x4", "x4g", "u004", "U0000004", "U00110000", "U0010FFFF"],
+    *["uFFFE", "u0000", "x85", "u2028", "uFEFF", "x20\\x20", "\n  "],
+]
+
+
+@pytest.mark.parametrize("quote", ['"', "'", ""])
+def test_every_escape_reads_the_same_both_ways(quote: str) -> None:
+    """ryml decodes the escapes of double-quoted scalars as libyaml does, or refuses them
+    (then the libyaml path gives its error), or writes a control character orjson refuses; in
+    plain and single-quoted scalars a backslash is itself (`NT AUTHORITY\\SYSTEM`)."""
+    for escape in ESCAPES:
+        assert_same(f"a: {quote}x\\{escape}y{quote}\n")
+        assert_same(f"k:\n  - {quote}a\n    \\{escape}b{quote}\n")
+    assert fast_read("runAsUserName: NT AUTHORITY\\SYSTEM\n") is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "fast"),
+    [
+        ("schedule: '*/15 * * * *'\n", True),
+        ('a: "&x !y %z @w"  # c\n', True),
+        ("k:\n- '*x'\n- b\n", True),
+        ("a: &x 1\nb: *x\n", False),
+        ("a: it's *x\n", False),
+        ("a: 'x' *y\n", False),
+        ("a: '*x'#c\n", False),
+        ("'x *y': 1\n", False),
+    ],
+)
+def test_marks_inside_a_quoted_value_on_its_line_go_fast(text: str, fast: bool) -> None:
+    assert (fast_read(text) is not None) is fast
     assert_same(text)
 
 
