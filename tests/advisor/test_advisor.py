@@ -12,6 +12,7 @@ from podgate.advisor.derive import host_paths, ranges
 from podgate.advisor.output import manifest_list, report_json
 from podgate.advisor.report import build_report
 from podgate.io.catalog import load_catalog
+from podgate.k8s.source import documents
 from podgate.psp.strategies import apparmor, seccomp
 from podgate.psp.validation import validate_policy
 from podgate.pss import LATEST, Level
@@ -19,7 +20,7 @@ from tests.advisor.test_advisor_helpers import container, pod
 
 
 def spec_of(*pods: dict[str, Any]) -> dict[str, Any]:
-    advice = advise(list(pods))
+    advice = advise(documents(pods))
     assert len(advice.policies) == 1
     policy = advice.policies[0].policy
     assert validate_policy(policy) == []
@@ -28,7 +29,7 @@ def spec_of(*pods: dict[str, Any]) -> dict[str, Any]:
 
 
 def annotations_of(*pods: dict[str, Any]) -> dict[str, str]:
-    advice = advise(list(pods))
+    advice = advise(documents(pods))
     assert len(advice.policies) == 1
     return dict(advice.policies[0].policy["metadata"].get("annotations", {}))
 
@@ -275,7 +276,7 @@ def test_apparmor_profiles_listed_only_when_every_container_sets_one() -> None:
 
 def test_identical_policies_merge_with_the_union_of_bindings() -> None:
     pods = [pod("a", sa="one"), pod("b", sa="two"), pod("c", ns="other", sa="three")]
-    advice = advise(pods)
+    advice = advise(documents(pods))
     assert len(advice.policies) == 1
     p = advice.policies[0]
     assert p.name.startswith("podgate.shared-")
@@ -301,30 +302,30 @@ def test_identical_policies_merge_with_the_union_of_bindings() -> None:
 
 
 def test_merge_within_one_namespace_is_named_for_it() -> None:
-    advice = advise([pod("a", sa="one"), pod("b", sa="two")])
+    advice = advise(documents([pod("a", sa="one"), pod("b", sa="two")]))
     assert advice.policies[0].name.startswith("podgate.app.shared-")
 
 
 def test_names_per_group_and_dns_1123() -> None:
     pods = [pod("a", sa="Web_SA"), pod("b", sa="db", containers=[container(privileged=True)])]
-    names = [p.name for p in advise(pods).policies]
+    names = [p.name for p in advise(documents(pods)).policies]
     assert names == ["podgate.app.db", "podgate.app.web-sa"]
-    ns = advise(pods, AdviseOptions(group_by=GroupBy.NAMESPACE))
+    ns = advise(documents(pods), AdviseOptions(group_by=GroupBy.NAMESPACE))
     assert [p.name for p in ns.policies] == ["podgate.app"]
-    cluster = advise(pods, AdviseOptions(group_by=GroupBy.CLUSTER))
+    cluster = advise(documents(pods), AdviseOptions(group_by=GroupBy.CLUSTER))
     assert [p.name for p in cluster.policies] == ["podgate.cluster"]
     assert [m["kind"] for m in cluster.manifests] == [
         "PodSecurityPolicy",
         "ClusterRole",
         "ClusterRoleBinding",
     ]
-    long = advise([pod(sa="s" * 250)])
+    long = advise(documents([pod(sa="s" * 250)]))
     assert len(long.policies[0].name) <= 253
     assert validate_policy(long.policies[0].policy) == []
 
 
 def test_namespace_filter_and_json_list() -> None:
-    advice = advise([pod("a"), pod("b", ns="other")], AdviseOptions(namespace="other"))
+    advice = advise(documents([pod("a"), pod("b", ns="other")]), AdviseOptions(namespace="other"))
     assert [str(o.workload.ref) for o in advice.observed] == ["Pod other/b"]
     data = manifest_list(advice)
     assert data["kind"] == "List"
@@ -346,7 +347,7 @@ def test_controller_pods_are_checked_as_created_from_the_template() -> None:
             }
         },
     }
-    advice = advise([deploy])
+    advice = advise(documents([deploy]))
     assert advice.policies[0].policy["spec"]["hostPorts"] == [{"min": 9100, "max": 9100}]
     assert advice.checked == 1
 
@@ -355,7 +356,7 @@ def test_the_self_check_fails_loudly() -> None:
     # a volume of no known type is refused by every policy: the advice cannot admit it
     broken = pod(volumes=[{"name": "v"}])
     with pytest.raises(AdvisorError, match="does not admit an observed pod unchanged"):
-        advise([broken])
+        advise(documents([broken]))
 
 
 def test_unchanged_tolerates_only_the_seccomp_field_sync() -> None:
@@ -375,8 +376,8 @@ def test_unchanged_tolerates_only_the_seccomp_field_sync() -> None:
 
 
 def _report(objs: list[dict[str, Any]], **kw: Any) -> dict[str, Any]:
-    advice = advise(objs, AdviseOptions(**kw))
-    return report_json(advice, build_report(advice, objs, load_catalog(), LATEST))
+    advice = advise(documents(objs), AdviseOptions(**kw))
+    return report_json(advice, build_report(advice, documents(objs), load_catalog(), LATEST))
 
 
 def test_report_uses_and_narrow_exceptions() -> None:
@@ -411,7 +412,7 @@ def test_report_uses_and_narrow_exceptions() -> None:
         }
     ]
     # only the db's policy grants it
-    advice = advise([db, web])
+    advice = advise(documents([db, web]))
     granted = [p.name for p in advice.policies if p.policy["spec"].get("allowedCapabilities")]
     assert granted == ["podgate.app.db"]
 
@@ -470,7 +471,7 @@ def test_report_existing_policies_that_mutate() -> None:
 def test_the_service_account_token_volume_is_added_as_admission_adds_it() -> None:
     spec = spec_of(pod(token=True))
     assert spec["volumes"] == ["projected"]
-    advice = advise([pod(token=True)])
+    advice = advise(documents([pod(token=True)]))
     [checked] = advice.observed[0].pods
     mounts = checked["spec"]["containers"][0]["volumeMounts"]
     assert mounts == [
@@ -527,7 +528,7 @@ def test_html_section_is_an_escaped_fragment() -> None:
 
 def test_names_that_clash_after_dns_1123_cleaning_stay_distinct() -> None:
     pods = [pod("a", sa="web_sa"), pod("b", sa="web-sa", containers=[container(privileged=True)])]
-    names = [p.name for p in advise(pods).policies]
+    names = [p.name for p in advise(documents(pods)).policies]
     assert len(set(names)) == 2
     assert "podgate.app.web-sa" in names
 

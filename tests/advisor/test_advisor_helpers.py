@@ -10,6 +10,7 @@ from typing import Any
 from podgate.advisor import Advice, unchanged
 from podgate.advisor.advise import observe
 from podgate.k8s import Obj
+from podgate.k8s.source import documents
 from podgate.psp import PolicySet, Request, review
 from podgate.psp.strategies import apparmor, seccomp
 from podgate.rbac import Authorizer
@@ -76,7 +77,7 @@ def round_trip(manifests: Sequence[Obj], advice: Advice, objs: Sequence[Obj]) ->
     advised = {o.workload.ref for o in advice.observed}  # not those left out (advice.left_out)
     observed = [
         o
-        for o in observe(objs, advice.options.namespace, distinct=False)
+        for o in observe(documents(objs), advice.options.namespace, distinct=False)
         if o.workload.ref in advised
     ]
     assert sum(len(o.pods) for o in observed) == advice.observed_pods

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from podgate.advisor import AdviseOptions, GroupBy, advise
+from podgate.k8s.source import documents
 from podgate.psp.strategies import apparmor, seccomp
 from tests.advisor.test_advisor_helpers import fails, round_trip, tightenings
 
@@ -159,7 +160,7 @@ def clusters(draw: st.DrawFn) -> list[dict[str, Any]]:
 def test_random_pods_are_admitted_unchanged_and_every_grant_is_needed(
     objs: list[dict[str, Any]], group_by: GroupBy
 ) -> None:
-    advice = advise(objs, AdviseOptions(group_by=group_by))  # raises unless all admitted
+    advice = advise(documents(objs), AdviseOptions(group_by=group_by))  # raises unless all admitted
     assert round_trip(advice.manifests, advice, objs) == []
     for p in advice.policies:
         group = [pod for g in p.groups for o in g.observed for pod in o.pods]

@@ -18,6 +18,7 @@ from podgate.advisor.advise import observe
 from podgate.io.loader import load_documents
 from podgate.k8s import Obj
 from podgate.k8s.defaults import default_object, default_policy
+from podgate.k8s.source import documents
 from tests.advisor.test_advisor_helpers import fails, round_trip, tightenings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,11 +68,11 @@ def snapshots(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
 
 
 def _check(objs: list[Obj], group_by: GroupBy) -> Advice:
-    advice = advise(objs, AdviseOptions(group_by=group_by))
+    advice = advise(documents(objs), AdviseOptions(group_by=group_by))
     # the output as a user gets it: a YAML stream, read back
     manifests = list(yaml.safe_load_all(yaml.safe_dump_all(advice.manifests)))
     assert round_trip(manifests, advice, objs) == []
-    every = {o.workload.ref: o.pods for o in observe(objs, distinct=False)}
+    every = {o.workload.ref: o.pods for o in observe(documents(objs), distinct=False)}
     for p in advice.policies:
         pods = [pod for g in p.groups for o in g.observed for pod in every[o.workload.ref]]
         kept = [what for what, tighter in tightenings(p.policy, pods) if not fails(tighter, pods)]

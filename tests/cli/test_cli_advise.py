@@ -15,6 +15,7 @@ from podgate.advisor import unchanged
 from podgate.advisor.advise import observe
 from podgate.cli.main import cli
 from podgate.io.kube import kubeconfig
+from podgate.k8s.source import documents
 from tests.advisor.test_advisor_properties import EXAMPLE, load
 from tests.kube_fake import make_pki
 
@@ -118,7 +119,7 @@ def test_admit_accepts_every_example_pod_unchanged(tmp_path: Path) -> None:
     advised = tmp_path / "advised.yaml"
     advised.write_text(out)
     checked = 0
-    for o in observe(load(EXAMPLE)):
+    for o in observe(documents(load(EXAMPLE))):
         for i, pod in enumerate(o.pods):
             path = tmp_path / f"pod-{checked}-{i}.yaml"
             path.write_text(yaml.safe_dump(pod))

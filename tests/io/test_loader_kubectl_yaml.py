@@ -272,7 +272,7 @@ def test_non_specific_tag_reads_a_string_as_go_yaml_does(scalar: str, expected: 
 
 def test_locator_finds_fields_in_pieces_as_the_loader_numbers_them(tmp_path: Path) -> None:
     from podgate.io.locate import Locator
-    from podgate.scan.inventory import Source
+    from podgate.k8s.source import Source
 
     f = tmp_path / "pods.yaml"
     f.write_text("# header\n---\nkind: Pod\nspec: {}\n---\nkind: Pod\nspec:\n  hostPID: true\n")
@@ -284,7 +284,7 @@ def test_locator_finds_fields_in_pieces_as_the_loader_numbers_them(tmp_path: Pat
 
 def test_locator_reads_utf16_files(tmp_path: Path) -> None:
     from podgate.io.locate import Locator
-    from podgate.scan.inventory import Source
+    from podgate.k8s.source import Source
 
     f = tmp_path / "pod.yaml"
     f.write_bytes(b"\xff\xfe" + "kind: Pod\nspec:\n  hostPID: true\n".encode("utf-16-le"))

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from podgate.io.locate import Locator
-from podgate.scan.inventory import Source
+from podgate.k8s.source import Source
 
 KEY = "container.seccomp.security.alpha.kubernetes.io/web.v2"
 YAML = f"""\

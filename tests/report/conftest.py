@@ -8,11 +8,11 @@ from typing import Protocol
 
 import pytest
 
-from podgate.cli.common import defaulted_objects
 from podgate.cli.scan import load_exceptions
 from podgate.io.catalog import load_catalog
 from podgate.io.loader import DEFAULT_MAX_BYTES, load_documents
 from podgate.io.locate import Locator
+from podgate.io.prepare import prepare
 from podgate.pss import parse_level
 from podgate.report.context import ReportContext
 from podgate.scan import ScanOptions, ScanResult, scan
@@ -36,13 +36,13 @@ def scan_for_report() -> ScanForReport:
     def run(
         paths: list[str], *, level: str | None = None, exceptions: str | None = None
     ) -> tuple[ScanResult, ReportContext]:
-        objs, sources = defaulted_objects(load_documents(paths), no_defaults=False)
+        docs = prepare(load_documents(paths))
         options = ScanOptions(
             level=parse_level(level) if level is not None else None,
             exceptions=load_exceptions(exceptions, DEFAULT_MAX_BYTES),
             today=GENERATED.date(),
         )
-        result = scan(objs, sources, load_catalog(), options)
+        result = scan(docs, load_catalog(), options)
         args = [*paths, *(["--level", level] if level else [])]
         args += ["--exceptions", exceptions] if exceptions else []
         context = ReportContext(

@@ -12,11 +12,12 @@ import pytest
 from podgate.errors import PolicyError
 from podgate.io.catalog import load_catalog
 from podgate.io.loader import load_documents
-from podgate.k8s.defaults import default_object, default_policy
+from podgate.io.prepare import prepare
 from podgate.k8s.identity import UserInfo
+from podgate.k8s.source import Document, documents
 from podgate.pss import LATEST, Level
 from podgate.scan import ControllerIdentity, ScanOptions, parse_exceptions, scan
-from podgate.scan.inventory import Source, find_workloads
+from podgate.scan.inventory import find_workloads
 from tests.psp_helpers import policy
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -24,16 +25,11 @@ TODAY = dt.date(2026, 11, 28)
 
 
 def _scan(objs: list[dict[str, Any]], **options: Any) -> Any:
-    fixed = [
-        default_policy(o)[0] if o.get("kind") == "PodSecurityPolicy" else default_object(o)[0]
-        for o in objs
-    ]
-    return scan(fixed, [None] * len(fixed), load_catalog(), ScanOptions(today=TODAY, **options))
+    return scan(prepare(documents(objs)), load_catalog(), ScanOptions(today=TODAY, **options))
 
 
-def _example(*dirs: str) -> tuple[list[Any], list[Source | None]]:
-    docs = load_documents([str(EXAMPLES / d) for d in dirs])
-    return [d.obj for d in docs], [Source(d.file, d.index, d.line, d.item) for d in docs]
+def _example(*dirs: str) -> list[Document]:
+    return load_documents([str(EXAMPLES / d) for d in dirs])
 
 
 def pod(
@@ -98,7 +94,7 @@ def test_each_workload_once() -> None:
         pod("bare"),
         pod("orphan", owner=("ReplicaSet", "gone")),
     ]
-    found = find_workloads((o, None) for o in objs)
+    found = find_workloads(documents(objs))
     assert [(w.ref.kind, w.ref.name, w.pods) for w in found] == [
         ("Deployment", "web", ("web-7d9-abc", "web-7d9-def")),
         ("Pod", "bare", ()),
@@ -153,10 +149,9 @@ def test_namespace_labels_decide_the_level() -> None:
 
 
 def test_psp_outcomes_requester_and_readiness() -> None:
-    objs, srcs = _example("cluster", "policies", "rbac")
+    docs = _example("cluster", "policies", "rbac")
     result = scan(
-        [default_policy(o)[0] if o.get("kind") == "PodSecurityPolicy" else o for o in objs],
-        srcs,
+        [prepare([d])[0] if d.obj.get("kind") == "PodSecurityPolicy" else d for d in docs],
         load_catalog(),
         ScanOptions(today=TODAY),
     )

@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from podgate.advisor.advise import observe
 from podgate.cli.main import cli
-from podgate.scan.inventory import Source, find_workloads
+from podgate.k8s.source import Document, Source, documents
+from podgate.scan.inventory import find_workloads
 from tests.conftest import RunScan
 
 PRIVILEGED = {"name": "web", "image": "nginx", "securityContext": {"privileged": True}}
@@ -156,7 +157,7 @@ def test_the_owner_uid_picks_the_controller_when_two_share_a_name() -> None:
         replicaset(HARDENED, uid="u-2"),
         owned_pod(HARDENED, ("ReplicaSet", "web-rs"), uid="u-2"),
     ]
-    found = find_workloads((o, Source("f", i, 1)) for i, o in enumerate(objs))
+    found = find_workloads(Document(o, Source("f", i, 1)) for i, o in enumerate(objs))
     assert [(w.source.document if w.source else None, w.pods) for w in found] == [
         (0, ()),
         (1, ("web-1",)),
@@ -215,13 +216,13 @@ def test_objects_that_own_each_other_are_both_judged() -> None:
     a, b = replicaset(HARDENED, "a"), replicaset(PRIVILEGED, "b")
     a["metadata"]["ownerReferences"] = [{"kind": "ReplicaSet", "name": "b", "controller": True}]
     b["metadata"]["ownerReferences"] = [{"kind": "ReplicaSet", "name": "a", "controller": True}]
-    found = find_workloads([(a, None), (b, None)])
+    found = find_workloads(documents([a, b]))
     assert [w.ref.name for w in found] == ["a", "b"]
     assert all("cycle" in w.apart for w in found)
 
 
 def test_advise_observes_every_definition_of_a_workload_read_twice() -> None:
-    observed = observe([deployment(PRIVILEGED), deployment(HARDENED)])
+    observed = observe(documents([deployment(PRIVILEGED), deployment(HARDENED)]))
     privileged = [
         o.pods[0]["spec"]["containers"][0]["securityContext"].get("privileged") for o in observed
     ]
@@ -234,7 +235,7 @@ def test_advise_observes_two_owned_pods_of_the_same_name() -> None:
         owned_pod(PRIVILEGED, ("ReplicaSet", "web-rs")),
         owned_pod(HARDENED, ("ReplicaSet", "web-rs")),
     ]
-    [o] = observe([rs, *pods])
+    [o] = observe(documents([rs, *pods]))
     assert o.count == 3
     privileged = [p["spec"]["containers"][0]["securityContext"].get("privileged") for p in o.pods]
     assert privileged == [None, True]  # the privileged pod was replaced by the second before

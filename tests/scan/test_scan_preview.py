@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from podgate.cli.common import defaulted_objects
 from podgate.io.catalog import load_catalog
 from podgate.io.loader import load_documents
+from podgate.io.prepare import prepare
+from podgate.k8s.source import Document, documents
 from podgate.pss.config import DEFAULT_CONFIGURATION
 from podgate.scan import ScanOptions, scan
 from podgate.scan.inventory import WorkloadRef
@@ -24,19 +25,20 @@ OPTIONS = ScanOptions(today=dt.date(2026, 11, 28))
 POSTGRES = WorkloadRef("shop", "StatefulSet", "postgres")
 
 
-def _example() -> tuple[list, list]:
-    docs = load_documents([str(ROOT / "examples" / d) for d in ("cluster", "policies", "rbac")])
-    return defaulted_objects(docs, no_defaults=False)
+def _example() -> list[Document]:
+    return prepare(
+        load_documents([str(ROOT / "examples" / d) for d in ("cluster", "policies", "rbac")])
+    )
 
 
-def _scan(objs: list, sources: list):  # type: ignore[no-untyped-def]
-    return scan(objs, sources, load_catalog(), OPTIONS)
+def _scan(docs: list[Document]):  # type: ignore[no-untyped-def]
+    return scan(docs, load_catalog(), OPTIONS)
 
 
 def test_disabling_db_ipc_lock_breaks_postgres_and_only_it() -> None:
-    objs, sources = _example()
-    after = _scan(*enabled_objects(objs, sources, frozenset({"db-ipc-lock"})))
-    c = compare(_scan(objs, sources), after)
+    docs = _example()
+    after = _scan(enabled_objects(docs, frozenset({"db-ipc-lock"})))
+    c = compare(_scan(docs), after)
     assert [o.ref for o in c.breaks] == [POSTGRES]
     broken = c.breaks[0]
     assert (broken.before, broken.policy_before, broken.after) == (
@@ -52,26 +54,26 @@ def test_disabling_db_ipc_lock_breaks_postgres_and_only_it() -> None:
 def test_disabling_privileged_breaks_node_exporter_but_locks_nobody_out_as_restricted_is_granted_to_all() -> (
     None
 ):
-    objs, sources = _example()
-    after = _scan(*enabled_objects(objs, sources, frozenset({"privileged"})))
-    c = compare(_scan(objs, sources), after)
+    docs = _example()
+    after = _scan(enabled_objects(docs, frozenset({"privileged"})))
+    c = compare(_scan(docs), after)
     assert ("kube-system", "node-exporter") not in {(ns, sa) for ns, sa, _ in c.lockouts_added}
     assert [o.ref.name for o in c.breaks] == ["node-exporter"]
 
 
 def test_binding_db_ipc_lock_to_a_service_account_grants_it_and_nothing_else() -> None:
-    objs, sources = _example()
+    docs = _example()
     extra = binding_objects("db-ipc-lock", "shop", "web")
-    after = _scan([*objs, *extra], [*sources, None, None])
-    c = compare(_scan(objs, sources), after)
+    after = _scan([*docs, *documents(extra)])
+    c = compare(_scan(docs), after)
     assert c.access_changes == (("shop", "web", ("db-ipc-lock",), ()),)
     assert c.breaks == ()
 
 
 def test_binding_to_a_whole_namespace_reaches_every_service_account_of_it() -> None:
-    objs, sources = _example()
+    docs = _example()
     extra = binding_objects("privileged", "shop", None)
-    c = compare(_scan(objs, sources), _scan([*objs, *extra], [*sources, None, None]))
+    c = compare(_scan(docs), _scan([*docs, *documents(extra)]))
     gained = {sa for ns, sa, g, _ in c.access_changes if g == ("privileged",)}
     assert gained == {"default", "postgres", "web"}
     assert [o.ref.name for o in c.fixed] == ["debug-shell"]  # privileged admits it now
@@ -89,9 +91,13 @@ def test_relabelling_keeps_other_labels_and_drops_the_old_pod_security_ones() ->
 
 
 def test_enforcing_restricted_on_shop_rejects_postgres_and_debug_shell_not_web() -> None:
-    objs, sources = _example()
-    result = _scan(objs, sources)
-    shop = next(o for o in objs if o.get("kind") == "Namespace" and o["metadata"]["name"] == "shop")
+    docs = _example()
+    result = _scan(docs)
+    shop = next(
+        d.obj
+        for d in docs
+        if d.obj.get("kind") == "Namespace" and d.obj["metadata"]["name"] == "shop"
+    )
     p = preview_labels(
         result.workloads,
         shop,
@@ -108,9 +114,13 @@ def test_enforcing_restricted_on_shop_rejects_postgres_and_debug_shell_not_web()
 
 
 def test_warn_and_audit_labels_warn_and_audit_without_rejecting() -> None:
-    objs, sources = _example()
-    result = _scan(objs, sources)
-    shop = next(o for o in objs if o.get("kind") == "Namespace" and o["metadata"]["name"] == "shop")
+    docs = _example()
+    result = _scan(docs)
+    shop = next(
+        d.obj
+        for d in docs
+        if d.obj.get("kind") == "Namespace" and d.obj["metadata"]["name"] == "shop"
+    )
     labels = {
         "pod-security.kubernetes.io/warn": "restricted",
         "pod-security.kubernetes.io/audit": "restricted",
@@ -147,9 +157,9 @@ def test_each_definition_of_a_workload_read_twice_is_compared_on_its_own(tmp_pat
     docs = load_documents(
         [*(str(ROOT / "examples" / d) for d in ("cluster", "policies", "rbac")), str(again)]
     )
-    objs, sources = defaulted_objects(docs, no_defaults=False)
-    after = _scan(*enabled_objects(objs, sources, frozenset({"db-ipc-lock"})))
-    c = compare(_scan(objs, sources), after)
+    docs = prepare(docs)
+    after = _scan(enabled_objects(docs, frozenset({"db-ipc-lock"})))
+    c = compare(_scan(docs), after)
     postgres = [o for o in c.outcomes if o.ref == POSTGRES]
     assert len(postgres) == 2 and all(o.duplicated for o in postgres)
     by_file = {o.source.file: o for o in postgres if o.source is not None}

@@ -1,7 +1,7 @@
 """Least-privilege PodSecurityPolicies and their RBAC from the workloads a cluster runs, checked
 with the real admission engine before they are returned.
 
-    advice = advise(objs, AdviseOptions(group_by=GroupBy.SERVICE_ACCOUNT))
+    advice = advise(docs, AdviseOptions(group_by=GroupBy.SERVICE_ACCOUNT))
     advice.manifests  # PodSecurityPolicies, ClusterRoles, RoleBindings: ready for kubectl apply
 
 Pure: decoded objects in, values out."""
@@ -36,13 +36,13 @@ from podgate.errors import InternalError
 from podgate.k8s import Obj, mapping, sequence
 from podgate.k8s.identity import PolicyUseAuthorizer
 from podgate.k8s.pod_validation import pod_create_errors
+from podgate.k8s.source import Document
 from podgate.psp import PolicySet, Request, review
 from podgate.psp.admission import PSP_ANNOTATION, Decision, semantic_equal
 from podgate.psp.strategies import seccomp
 from podgate.psp.strategies.volumes import fs_type
 from podgate.psp.validation import validate_policy
 from podgate.rbac import Authorizer
-from podgate.scan.inventory import Source
 
 _DEFAULT_OPTIONS = AdviseOptions()
 
@@ -151,14 +151,9 @@ def _admissible(observed: list[Observed]) -> tuple[list[Observed], tuple[str, ..
     return kept, tuple(notes)
 
 
-def advise(
-    objs: Sequence[Obj],
-    options: AdviseOptions = _DEFAULT_OPTIONS,
-    sources: Sequence[Source | None] | None = None,
-) -> Advice:
-    """The advice for the workloads in `objs` (defaulted as the scanner defaults them;
-    `sources[i]` says where `objs[i]` was read)."""
-    observed, left_out = _admissible(observe(objs, options.namespace, sources=sources))
+def advise(docs: Sequence[Document], options: AdviseOptions = _DEFAULT_OPTIONS) -> Advice:
+    """The advice for the workloads in `docs` (as `io.prepare` leaves them, like the scan's)."""
+    observed, left_out = _admissible(observe(docs, options.namespace))
     facts = {
         id(o): [pod_facts(mapping(p.get("metadata")), mapping(p.get("spec"))) for p in o.pods]
         for o in observed

@@ -10,7 +10,8 @@ from typing import Any
 from podgate.advisor.model import Observed
 from podgate.k8s import Obj, container_lists, mapping, sequence
 from podgate.k8s.defaults import default_object
-from podgate.scan.inventory import Source, find_workloads
+from podgate.k8s.source import Document
+from podgate.scan.inventory import find_workloads
 
 _POD_FIELDS = ("hostNetwork", "hostPID", "hostIPC", "securityContext", "volumes")
 _CONTAINER_FIELDS = ("name", "securityContext", "ports", "volumeMounts")
@@ -92,22 +93,18 @@ def with_token(pod: Obj, automount: bool) -> Obj:
 
 
 def observe(
-    objs: Sequence[Obj],
-    namespace: str | None = None,
-    *,
-    distinct: bool = True,
-    sources: Sequence[Source | None] | None = None,
+    docs: Sequence[Document], namespace: str | None = None, *, distinct: bool = True
 ) -> list[Observed]:
     """Each workload once (the scanner's find_workloads), with its observed pods: the pod its
     controller creates and those of the input it owns (only the first of those with equal
     signatures unless `distinct` is false)."""
-    where = sources if sources is not None else [None] * len(objs)
-    workloads = find_workloads(zip(objs, where, strict=True))
+    workloads = find_workloads(docs)
     if namespace is not None:
         workloads = [w for w in workloads if w.ref.namespace == namespace]
     # a service account's token is mounted unless every definition of it turns that off
     automounts: dict[tuple[str, str], bool] = {}
-    for obj in objs:
+    for doc in docs:
+        obj = doc.obj
         if obj.get("kind") == "ServiceAccount":
             meta = mapping(obj.get("metadata"))
             key = (str(meta.get("namespace") or "default"), str(meta.get("name") or ""))

@@ -12,17 +12,17 @@ from typing import Any
 from podgate.advisor.advise import unchanged
 from podgate.advisor.facts import PodFacts, is_id
 from podgate.advisor.model import Advice, GroupBy, Observed
-from podgate.k8s import Obj, mapping
+from podgate.k8s import mapping
 from podgate.k8s.identity import controller_user
 from podgate.k8s.prepare import prepare_for_create
+from podgate.k8s.source import Document
 from podgate.psp import Request, review
 from podgate.psp.patch import json_patch
-from podgate.psp.policy import is_policy
 from podgate.pss import Level, Version, highest_level
 from podgate.scan.controls import Catalog
 from podgate.scan.coverage import coverage, coverage_notes, duplicate_notes
 from podgate.scan.definitions import authorizer, policies
-from podgate.scan.inventory import Source, WorkloadRef
+from podgate.scan.inventory import WorkloadRef
 
 _LEVEL_RANK = {Level.PRIVILEGED: 0, Level.BASELINE: 1, Level.RESTRICTED: 2}
 # volume types the restricted level allows: using only these is no exception
@@ -283,12 +283,12 @@ def _namespaces(
 
 
 def _existing(
-    advice: Advice, objs: Sequence[Obj], sources: Sequence[Source | None]
+    advice: Advice, docs: Sequence[Document]
 ) -> tuple[list[ExistingOutcome], list[str], bool, list[str]]:
-    found = policies(objs, sources, enabled=None)
+    found = policies(docs, enabled=None)
     if found is None or not found.sets:
         return [], [], False, list(found.notes) if found is not None else []
-    authz, rbac_warnings = authorizer(objs, sources)
+    authz, rbac_warnings = authorizer(docs)
     notes = [*rbac_warnings, *found.warnings, *found.notes]
     if authz is None:
         notes.append(
@@ -326,27 +326,23 @@ def _existing(
     return out, sorted(str(p.name) for p in policy_set.providers), authz is not None, notes
 
 
-def advice_notes(
-    advice: Advice, objs: Sequence[Obj], sources: Sequence[Source | None]
-) -> list[str]:
+def advice_notes(advice: Advice, docs: Sequence[Document]) -> list[str]:
     """What the advice could not see, as the scan says it: objects defined twice (each
     observed), documents not evaluated, pod-creating custom resources."""
     workloads = [x for o in advice.observed for x in (o.workload, *o.workload.owned)]
-    covered = coverage(objs, sources, [is_policy(o) for o in objs])
+    covered = coverage(docs, policies_read=True)
     return [*duplicate_notes(workloads), *coverage_notes(covered)]
 
 
 def build_report(
     advice: Advice,
-    objs: Sequence[Obj],
+    docs: Sequence[Document],
     catalog: Catalog,
     version: Version,
-    sources: Sequence[Source | None] | None = None,
     release: int | None = None,
 ) -> Report:
-    """The report for `advice`, made from `objs` (the same decoded objects; `sources[i]` says
-    where `objs[i]` was read); Pods judged as the API server of Kubernetes 1.`release` hands
-    them to admission."""
+    """The report for `advice`, made from `docs` (the same documents); Pods judged as the API
+    server of Kubernetes 1.`release` hands them to admission."""
     uses: list[Use] = []
     for o in advice.observed:
         uses.extend(_uses_of(o, advice.facts.get(id(o), [])))
@@ -358,9 +354,8 @@ def build_report(
             "gets what any workload of the group needs; the exceptions below would be "
             "narrower with --group-by serviceaccount"
         )
-    where = sources if sources is not None else [None] * len(objs)
-    existing, names, rbac_from_input, more = _existing(advice, objs, where)
-    more.extend(advice_notes(advice, objs, where))
+    existing, names, rbac_from_input, more = _existing(advice, docs)
+    more.extend(advice_notes(advice, docs))
     return Report(
         uses=tuple(uses),
         exceptions=tuple(exceptions),

@@ -25,18 +25,17 @@ from podgate.cli.common import (
     read_inputs,
 )
 from podgate.errors import LoadError
-from podgate.io.loader import Document
 from podgate.io.policies import load_authorizer, load_policies
+from podgate.io.prepare import prepare
 from podgate.k8s import Obj, mapping, pod_sources
-from podgate.k8s.defaults import Defaulted, default_object, default_policy
+from podgate.k8s.defaults import Defaulted, default_object
 from podgate.k8s.identity import requesting_user
-from podgate.k8s.shape import pod_shape_errors
+from podgate.k8s.source import Document
 from podgate.psp import Decision, PolicySet, Request, review
 from podgate.psp.patch import json_patch
 from podgate.psp.validation import validate_policy
 from podgate.pss.admission import IGNORED_POD_SUBRESOURCES
 from podgate.scan.definitions import policies as scan_policies
-from podgate.scan.inventory import Source
 
 EPILOG = """\b
 Examples:
@@ -56,7 +55,7 @@ Exit codes: 0 admitted, 1 denied (by PSP, or the API server's validation of the 
 pod), 2 bad input, 3 internal error."""
 
 
-def _one_pod(docs: Sequence[Document], path: str) -> tuple[Document, Obj, str]:
+def _one_pod(docs: Sequence[Document], path: str) -> tuple[Obj, str]:
     """The single pod (or workload's pod template, as a pod) in a file."""
     found = [(d, pod_sources(d.obj)) for d in docs]
     pods = [(d, s) for d, s in found if s is not None]
@@ -73,21 +72,12 @@ def _one_pod(docs: Sequence[Document], path: str) -> tuple[Document, Obj, str]:
     doc, src = pods[0]
     assert src is not None
     if not src.is_template:
-        return doc, doc.obj, ""
+        return doc.obj, ""
     meta = dict(src.meta)
     if src.namespace and "namespace" not in meta:
         meta["namespace"] = src.namespace
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": src.spec}
-    return doc, pod, f"the pod template of {src.kind} {src.name!r} ({src.path})"
-
-
-def _check_pod_shape(pod: Obj, doc: Document) -> None:
-    """Refuse pods whose fields PSP reads have the wrong JSON type (the API server would)."""
-    errors = pod_shape_errors(pod)
-    if errors:
-        raise LoadError(
-            f"not a valid pod: {errors[0]}", file=doc.file, document=doc.index, line=doc.line
-        )
+    return pod, f"the pod template of {src.kind} {src.name!r} ({src.path})"
 
 
 @click.command(name="admit", epilog=EPILOG)
@@ -167,10 +157,14 @@ def command(
     first policy by name that admits the pod unchanged wins, else the first that admits it
     with defaults filled in) and the validating phase. Messages and field paths are
     upstream's."""
-    pod_doc, pod, from_template = _one_pod(
-        read_inputs([pod_file], max_bytes=max_bytes, exclude=exclude, command="admit"), pod_file
+    # the pod's fields checked; defaulted below as a pod, also when it comes from a template
+    pod, from_template = _one_pod(
+        prepare(
+            read_inputs([pod_file], max_bytes=max_bytes, exclude=exclude, command="admit"),
+            defaults=False,
+        ),
+        pod_file,
     )
-    _check_pod_shape(pod, pod_doc)
     defaulted: tuple[Defaulted, ...] = ()
     original = pod
     if not no_defaults:
@@ -187,10 +181,13 @@ def command(
     if old_file is not None:
         if operation != "UPDATE":
             fail("--old goes with --operation UPDATE")
-        old_doc, old_pod, _ = _one_pod(
-            read_inputs([old_file], max_bytes=max_bytes, exclude=exclude, command="admit"), old_file
+        old_pod, _ = _one_pod(
+            prepare(
+                read_inputs([old_file], max_bytes=max_bytes, exclude=exclude, command="admit"),
+                defaults=False,
+            ),
+            old_file,
         )
-        _check_pod_shape(old_pod, old_doc)
         if not no_defaults:
             old_pod, _ = default_object(old_pod)
 
@@ -203,11 +200,9 @@ def command(
             "the given --policy inputs hold no PodSecurityPolicy: with no policy, PSP "
             "admission rejects every pod, as upstream does"
         )
-    compiled: list[Obj] = []
-    for d in policy_docs:
-        obj: Obj = d.obj
-        if not no_defaults:
-            obj, _ = default_policy(obj)
+    prepared = prepare(policy_docs, defaults=not no_defaults)
+    for d in prepared:
+        obj = d.obj
         errors = validate_policy(obj)
         if errors:
             name = mapping(obj.get("metadata")).get("name")
@@ -215,10 +210,8 @@ def command(
                 f"policy {name!r} ({d.where}) is not valid, the API server would refuse "
                 f"it: {errors[0]} (see `podgate lint`); evaluated as written"
             )
-        compiled.append(obj)
     # a name defined twice, differently: reviewed against each definition, denied if any denies
-    sources = [Source(d.file, d.index, d.line, d.item) for d in policy_docs]
-    found = scan_policies(compiled, sources, enabled=True)
+    found = scan_policies(prepared, enabled=True)
     assert found is not None
     notes.extend(found.warnings)
     policy_set = found.applied

@@ -17,7 +17,6 @@ from podgate.advisor.output import manifest_list, report_json
 from podgate.advisor.report import advice_notes, build_report
 from podgate.cli.common import (
     EXIT_OK,
-    defaulted_objects,
     fail,
     handles_errors,
     manifest_options,
@@ -26,8 +25,8 @@ from podgate.cli.common import (
 )
 from podgate.errors import PolicyError
 from podgate.io.catalog import load_catalog
-from podgate.io.loader import Document
-from podgate.io.pods import check_pod_shapes
+from podgate.io.prepare import prepare
+from podgate.k8s.source import Document
 from podgate.pss import parse_version
 
 EPILOG = """\b
@@ -138,10 +137,9 @@ def command(
                 kubeconfig, kube_context, namespace, insecure_skip_tls_verify, max_bytes, quiet
             )
         )
-    check_pod_shapes(docs)
-    objs, sources = defaulted_objects(docs, no_defaults)
+    prepared = prepare(docs, defaults=not no_defaults)
     options = AdviseOptions(group_by=GroupBy(group_by), namespace=namespace)
-    advice = advise(objs, options, sources)
+    advice = advise(prepared, options)
     for note in advice.left_out:
         click.echo(f"podgate: warning: {note}", err=True)
     if not advice.observed and not advice.left_out:
@@ -149,10 +147,9 @@ def command(
     if report:
         made = build_report(
             advice,
-            objs,
+            prepared,
             load_catalog(),
             parsed_version,
-            sources,
             None if no_defaults else kubernetes_release,
         )
         data = report_json(advice, made)
@@ -168,7 +165,7 @@ def command(
         fail("-o html goes with --report (the manifests are YAML or JSON)")
     else:
         if not quiet:
-            for note in advice_notes(advice, objs, sources):
+            for note in advice_notes(advice, prepared):
                 click.echo(f"podgate: note: {note}", err=True)
         if fmt == "json":
             _write(orjson.dumps(manifest_list(advice), option=orjson.OPT_INDENT_2).decode() + "\n")

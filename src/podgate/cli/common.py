@@ -16,9 +16,7 @@ import orjson
 from podgate.errors import InternalError, PodgateError
 
 if TYPE_CHECKING:
-    from podgate.io.loader import Document
-    from podgate.k8s import Obj
-    from podgate.scan.inventory import Source
+    from podgate.k8s.source import Document
 
 EXIT_OK = 0
 EXIT_VIOLATION = 1  # findings, violations, a denial: never anything else
@@ -123,27 +121,6 @@ def manifest_options(func: F) -> F:
     """The options of every command that judges manifests as an API server would receive them:
     --kubernetes-version, --no-defaults, --exclude and --max-bytes, in that order."""
     return kubernetes_version_option(no_defaults_option(exclude_option(max_bytes_option(func))))
-
-
-def defaulted_objects(
-    docs: Sequence[Document], no_defaults: bool
-) -> tuple[list[Obj], list[Source | None]]:
-    """The objects read (defaulted as the API server defaults them, unless `no_defaults`) and
-    where each was read."""
-    from podgate.k8s.defaults import default_object, default_policy
-    from podgate.scan.inventory import Source
-
-    objs: list[Obj] = []
-    for d in docs:
-        obj: Obj = d.obj
-        if not no_defaults:
-            obj = (
-                default_policy(obj)[0]
-                if obj.get("kind") == "PodSecurityPolicy"
-                else default_object(obj)[0]
-            )
-        objs.append(obj)
-    return objs, [Source(d.file, d.index, d.line, d.item) for d in docs]
 
 
 def write_output(text: str, output_file: str | None) -> None:

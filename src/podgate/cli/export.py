@@ -21,10 +21,9 @@ from podgate.cli.common import (
 )
 from podgate.export import DEFAULT_KUBERNETES_VERSION, TARGETS, ExportResult, export
 from podgate.io.loader import Document, load_documents
-from podgate.io.pods import check_pod_shapes
 from podgate.io.policies import RBAC_KINDS, load_policies
+from podgate.io.prepare import prepare
 from podgate.k8s import Obj
-from podgate.k8s.defaults import default_object, default_policy
 
 EPILOG = """\b
 Examples:
@@ -160,19 +159,17 @@ def load_input(
         fail("give INPUT (files, directories, - for stdin) or --policy")
     docs: list[Document] = load_documents(inputs, max_bytes=max_bytes) if inputs else []
     docs.extend(load_policies(policies, max_bytes=max_bytes))
-    check_pod_shapes(docs)
     psps: list[Obj] = []
     rbac: list[Obj] = []
     others: list[Obj] = []
-    for d in docs:
-        obj: Obj = d.obj
-        kind = obj.get("kind")
+    for d in prepare(docs, defaults=not no_defaults):
+        kind = d.obj.get("kind")
         if kind == "PodSecurityPolicy":
-            psps.append(obj if no_defaults else default_policy(obj)[0])
+            psps.append(d.obj)
         elif kind in RBAC_KINDS:
-            rbac.append(obj)
+            rbac.append(d.obj)
         else:
-            others.append(obj if no_defaults else default_object(obj)[0])
+            others.append(d.obj)
     if not psps:
         fail("no PodSecurityPolicy in the input (give them in INPUT or with --policy)")
     return psps, rbac, others

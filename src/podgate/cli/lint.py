@@ -23,9 +23,10 @@ from podgate.cli.common import (
     read_inputs,
 )
 from podgate.errors import LoadError
-from podgate.io.loader import Document
+from podgate.k8s import Obj
 from podgate.k8s.defaults import Defaulted, default_policy
 from podgate.k8s.field import FieldError
+from podgate.k8s.source import Document
 from podgate.psp.lint import Hint, lint_policy
 from podgate.psp.policy import is_policy as is_psp
 from podgate.psp.validation import validate_policy
@@ -64,7 +65,7 @@ class Result:
         }
 
 
-def is_policy(obj: dict[str, Any]) -> bool:
+def is_policy(obj: Obj) -> bool:
     """A PodSecurityPolicy as the scan and admit read one (policy/v1beta1, extensions/v1beta1,
     or podgate.io/v1, the same spec served by podgate's webhook)."""
     return is_psp(obj)

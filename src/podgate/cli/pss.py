@@ -20,12 +20,12 @@ from podgate.cli.common import (
     read_inputs,
 )
 from podgate.errors import PolicyError
-from podgate.io.loader import Document
-from podgate.io.pods import check_pod_shapes
+from podgate.io.prepare import prepare
 from podgate.io.pss_config import load_pss_config
 from podgate.k8s import Obj, PodSource, mapping, pod_sources
 from podgate.k8s.defaults import Defaulted
-from podgate.k8s.prepare import as_admitted, other_release_note
+from podgate.k8s.prepare import other_release_note, prepare_for_create
+from podgate.k8s.source import Document
 from podgate.pss import (
     LATEST,
     Level,
@@ -50,7 +50,6 @@ from podgate.pss.config import (
 )
 from podgate.scan.coverage import coverage, coverage_notes
 from podgate.scan.definitions import namespaces, other_namespace_definitions
-from podgate.scan.inventory import Source
 
 DEFAULT_NAMESPACE = "default"  # where kubectl puts an object without metadata.namespace
 
@@ -186,14 +185,12 @@ def _namespaces(
     """The Namespace used for each name: of definitions with different enforce levels, the
     strictest (the scan's choice; a warning on stderr names every file), and the other
     definitions, by which a workload the strictest admits is judged as well."""
-    objs = [d.obj for d in docs]
-    sources = [Source(d.file, d.index, d.line, d.item) for d in docs]
-    chosen, warnings = namespaces(objs, sources, config)
+    chosen, warnings = namespaces(docs, config)
     for warning in warnings:
         click.echo(f"podgate: warning: {warning}", err=True)
     others: dict[str, tuple[Obj, ...]] = {
         name: tuple(docs[i].obj for i, _ in defs)
-        for name, defs in other_namespace_definitions(objs, config).items()
+        for name, defs in other_namespace_definitions(docs, config).items()
     }
     return {name: docs[i].obj for name, (i, _) in chosen.items() if name}, others
 
@@ -305,10 +302,12 @@ def _evaluate_all(
         obj: Obj = doc.obj
         if obj.get("kind") == "Namespace" or pod_sources(obj) is None:
             continue
-        defaulted: tuple[Defaulted, ...] = ()
+        defaulted = doc.defaulted  # `io.prepare`'s defaulting
         release_note = other_release_note(obj, release)
         if apply_defaults:
-            obj, defaulted = as_admitted(obj, release)
+            # a Pod as the API server hands it to admission
+            obj, synced = prepare_for_create(obj, release)
+            defaulted = (*defaulted, *synced)
         src = pod_sources(obj)
         if src is None:  # pragma: no cover - defaulting keeps the pod spec
             continue
@@ -336,9 +335,7 @@ def _evaluate_all(
 def _coverage_notes(docs: Sequence[Document]) -> list[str]:
     """What was read but not judged, as scan says it: documents by kind, and custom resources
     whose operators create pods podgate cannot see into."""
-    objs = [d.obj for d in docs]
-    sources = [Source(d.file, d.index, d.line, d.item) for d in docs]
-    return coverage_notes(coverage(objs, sources, [False] * len(objs)))
+    return coverage_notes(coverage(docs, policies_read=False))
 
 
 def _print_text(outcomes: Sequence[Outcome]) -> None:
@@ -453,8 +450,10 @@ def command(
             if config_path is None
             else load_pss_config(config_path, max_bytes)
         )
-    docs = read_inputs(paths, max_bytes=max_bytes, exclude=exclude, command="pss")
-    check_pod_shapes(docs)
+    docs = prepare(
+        read_inputs(paths, max_bytes=max_bytes, exclude=exclude, command="pss"),
+        defaults=not no_defaults,
+    )
     outcomes = _evaluate_all(
         docs, lv, config, apply_defaults=not no_defaults, release=kubernetes_release
     )

@@ -17,7 +17,6 @@ from podgate import __version__
 from podgate.cli.common import (
     EXIT_OK,
     EXIT_VIOLATION,
-    defaulted_objects,
     fail,
     handles_errors,
     manifest_options,
@@ -30,15 +29,14 @@ from podgate.io.catalog import load_catalog
 from podgate.io.loader import Document, load_documents
 from podgate.io.locate import Locator
 from podgate.io.policies import load_policies
+from podgate.io.prepare import prepare
 from podgate.io.pss_config import load_pss_config
-from podgate.k8s import Obj
 from podgate.k8s.identity import requesting_user
 from podgate.pss import parse_level, parse_version
 from podgate.pss.config import DEFAULT_CONFIGURATION
 from podgate.report.context import ReportContext
 from podgate.scan import AcceptedRisk, ControllerIdentity, ScanOptions, parse_exceptions, scan
 from podgate.scan.controls import SEVERITIES
-from podgate.scan.inventory import Source
 from podgate.scan.scan import ScanResult
 
 FORMATS = {
@@ -254,7 +252,7 @@ def command(
         )
         psp_mode = "on" if psp_mode == "auto" else psp_mode
     exceptions = load_exceptions(exceptions_path, max_bytes)
-    objs, sources = defaulted_objects(docs, no_defaults)
+    prepared = prepare(docs, defaults=not no_defaults)
     identity = None
     if user is not None:
         identity = requesting_user(user, groups)
@@ -271,7 +269,7 @@ def command(
         defaults=not no_defaults,
         kubernetes=None if no_defaults else kubernetes_release,
     )
-    result = _scan_with_progress(objs, sources, options, quiet)
+    result = _scan_with_progress(prepared, options, quiet)
     for warning in result.warnings:
         click.echo(f"podgate: warning: {warning}", err=True)
     if live_notes:
@@ -304,20 +302,17 @@ def load_exceptions(path: str | None, max_bytes: int) -> tuple[AcceptedRisk, ...
         raise LoadError(str(e), file=path, document=0, line=docs[0].line) from e
 
 
-def _scan_with_progress(
-    objs: list[Obj], sources: list[Source | None], options: ScanOptions, quiet: bool
-) -> ScanResult:
+def _scan_with_progress(docs: list[Document], options: ScanOptions, quiet: bool) -> ScanResult:
     catalog = load_catalog()
-    if quiet or not sys.stderr.isatty() or len(objs) < 2000:
-        return scan(objs, sources, catalog, options)
+    if quiet or not sys.stderr.isatty() or len(docs) < 2000:
+        return scan(docs, catalog, options)
     from rich.console import Console
     from rich.progress import Progress
 
     with Progress(transient=True, console=Console(stderr=True)) as progress:
         task = progress.add_task("scanning workloads", total=None)
         return scan(
-            objs,
-            sources,
+            docs,
             catalog,
             options,
             on_workload=lambda done, total: progress.update(task, completed=done, total=total),

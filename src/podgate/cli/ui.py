@@ -14,7 +14,6 @@ import orjson
 
 from podgate import __version__
 from podgate.cli.common import (
-    defaulted_objects,
     fail,
     handles_errors,
     max_bytes_option,
@@ -26,6 +25,7 @@ from podgate.io.kube import is_loopback
 from podgate.io.loader import load_documents
 from podgate.io.locate import Locator
 from podgate.io.policies import load_policies
+from podgate.io.prepare import prepare
 from podgate.io.pss_config import load_pss_config
 from podgate.pss.config import DEFAULT_CONFIGURATION
 from podgate.scan import ScanOptions
@@ -136,14 +136,14 @@ def command(
     config = (
         DEFAULT_CONFIGURATION if config_path is None else load_pss_config(config_path, max_bytes)
     )
-    objs, sources = defaulted_objects(docs, no_defaults=False)
+    prepared = prepare(docs, defaults=True)
     options = ScanOptions(
         config=config,
         exceptions=load_exceptions(exceptions_path, max_bytes),
         today=dt.datetime.now(dt.UTC).date(),
     )
     serve(
-        objs, sources, options, host, port, _token(token_file), allowed_hosts,
+        prepared, options, host, port, _token(token_file), allowed_hosts,
         allow_changes=allow_changes, live=live, kubeconfig=kubeconfig, kube_context=kube_context,
         locate=Locator(max_bytes),
     )  # fmt: skip
@@ -155,8 +155,7 @@ def _audit(line: dict[str, Any]) -> None:
 
 
 def serve(
-    objs: list[Any],
-    sources: list[Any],
+    docs: list[Any],
     options: ScanOptions,
     host: str,
     port: int,
@@ -178,7 +177,7 @@ def serve(
     from podgate.ui.security import Guard
 
     model = Model(
-        objs, sources, load_catalog(), options, locate=locate,
+        docs, load_catalog(), options, locate=locate,
         command="podgate " + shlex.join(sys.argv[1:]), live=live,
     )  # fmt: skip
     _ = model.result  # scan before listening: bad input fails here, with exit 2

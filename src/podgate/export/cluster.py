@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from podgate.k8s import Obj, mapping
 from podgate.k8s.identity import UserInfo, controller_user, pod_service_account
+from podgate.k8s.source import documents
 from podgate.psp import Decision, PolicySet, Request, review
 from podgate.psp.admission import compute
 from podgate.rbac import Attributes, Authorizer
@@ -40,7 +41,7 @@ class Cluster:
             for o in objs
             if o.get("kind") in ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")
         ]
-        workloads = tuple(w for w in find_workloads((o, None) for o in objs))
+        workloads = tuple(w for w in find_workloads(documents(objs)))
         namespaces: set[str] = {w.ref.namespace for w in workloads if w.ref.namespace}
         sas: set[tuple[str, str]] = {(w.ref.namespace, w.service_account) for w in workloads}
         for o in objs:

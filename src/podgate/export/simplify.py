@@ -30,6 +30,7 @@ from podgate.export.jsonpatch import apply_patch, rooted
 from podgate.export.model import ExportError
 from podgate.export.psp_rego import policy_parameters
 from podgate.k8s import Obj, mapping, sequence
+from podgate.k8s.source import Document
 from podgate.psp.patch import json_patch
 from podgate.scan.inventory import Workload, find_workloads
 
@@ -249,7 +250,7 @@ def _patched_pod(w: Workload, ops: list[dict[str, Any]]) -> Obj:
     """The pod the workload object makes once `ops` are applied to it: what the proof
     admits (the patch as the user will apply it, not PSP's result)."""
     obj = apply_patch(w.obj, ops)
-    for other in find_workloads([(obj, None)]):
+    for other in find_workloads([Document(obj)]):
         if other.spec_path == w.spec_path:
             return other.as_pod()
     raise ExportError(f"{w.ref}: the patch of what PSP filled in removes its pod spec")

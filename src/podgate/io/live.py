@@ -21,6 +21,7 @@ from typing import Any
 from podgate.errors import ApiError, LoadError
 from podgate.io.kube import COMMAND_LINE, ApiClient, resolve
 from podgate.io.loader import DEFAULT_MAX_BYTES, Document
+from podgate.k8s.source import Source
 
 __all__ = [
     "PAGE_SIZE",
@@ -172,7 +173,7 @@ def read_cluster(
                 continue
             listed += 1
             for obj in found:
-                out.documents.append(Document(out.file, len(out.documents), 0, obj))
+                out.documents.append(Document(obj, Source(out.file, len(out.documents), 0)))
     finally:
         client.close()
         out.requests = client.requests

@@ -16,7 +16,6 @@ import re
 import stat
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -26,6 +25,7 @@ from podgate.io.inputs import EXTENSIONS, expand, hints, not_regular
 from podgate.io.stream import decode, json_depth_ok, json_start
 from podgate.io.yamldoc import MAX_DEPTH, yaml_documents
 from podgate.k8s import pod_spec_error
+from podgate.k8s.source import Document, Source
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -37,24 +37,6 @@ __all__ = [
 ]
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class Document:
-    """One object read from input: where it came from and the decoded object."""
-
-    file: str  # the path as given (or as found under a given directory), "-" for stdin
-    index: int  # the document's index in its file, from 0 (as kubectl cuts it at `---` lines)
-    line: int  # the line the object starts on, from 1
-    obj: dict[str, Any]
-    item: int | None = None  # the index within a list (`v1 List`, `PodList` ...), when in one
-
-    @property
-    def where(self) -> str:
-        at = f"{self.file}: document {self.index}"
-        if self.item is not None:
-            at += f" item {self.item}"
-        return f"{at} (line {self.line})"
 
 
 def _read(path: str, max_bytes: int) -> bytes:
@@ -229,7 +211,7 @@ def _objects(
     kind = data.get("kind")
     if data.get("items") is None or not isinstance(kind, str) or not kind:
         _check_object(data, file, index, line, "")
-        yield Document(file, index, line, data)
+        yield Document(data, Source(file, index, line))
         return
     # apimachinery decodes any object with `items` as a list of them
     items = data["items"]
@@ -263,7 +245,7 @@ def _objects(
                 line=item_line,
             )
         _check_object(obj, file, index, item_line, f"items[{i}]: ")
-        yield Document(file, index, item_line, obj, item=i)
+        yield Document(obj, Source(file, index, item_line, i))
 
 
 def _load_file(path: str, max_bytes: int) -> list[Document]:

@@ -20,7 +20,7 @@ from podgate.io.loader import DEFAULT_MAX_BYTES
 from podgate.io.stream import SeparatorError, decode, json_start, pieces
 from podgate.io.yamldoc import YAMLLoader
 from podgate.k8s.field import FieldPath
-from podgate.scan.inventory import Source
+from podgate.k8s.source import Source
 
 Locate = Callable[[Source, FieldPath], tuple[int, int] | None]
 

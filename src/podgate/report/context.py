@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from podgate.k8s.field import FieldPath
-from podgate.scan.inventory import Source
+from podgate.k8s.source import Source
 
 Locate = Callable[[Source, FieldPath], "tuple[int, int] | None"]
 

@@ -26,12 +26,12 @@ from jinja2 import Environment
 from markupsafe import Markup, escape
 
 from podgate.k8s.field import FieldPath
+from podgate.k8s.source import Source
 from podgate.report.context import ReportContext
 from podgate.report.json_report import to_json
 from podgate.report.templating import environment
 from podgate.scan.controls import SEVERITIES, SEVERITY_RANK
 from podgate.scan.findings import Finding
-from podgate.scan.inventory import Source
 from podgate.scan.model import requested_by
 from podgate.scan.rejections import (
     NO_USABLE_POLICY,

@@ -7,8 +7,9 @@ import gc
 from collections.abc import Mapping
 from typing import Any
 
+from podgate.k8s.source import Source
 from podgate.scan.findings import Finding
-from podgate.scan.inventory import Source, WorkloadRef
+from podgate.scan.inventory import WorkloadRef
 from podgate.scan.rejections import (
     Group,
     PolicyErrors,

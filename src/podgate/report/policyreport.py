@@ -28,11 +28,11 @@ from typing import Any
 import orjson
 import yaml
 
+from podgate.k8s.source import where
 from podgate.report.context import ReportContext
 from podgate.report.junit import Case, cases
 from podgate.scan.exceptions import AcceptedRisk
 from podgate.scan.findings import Finding
-from podgate.scan.inventory import where
 from podgate.scan.scan import ScanResult, WorkloadResult
 
 API_VERSION = "wgpolicyk8s.io/v1alpha2"

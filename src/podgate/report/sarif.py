@@ -16,12 +16,12 @@ from urllib.parse import quote
 
 import orjson
 
+from podgate.k8s.source import where
 from podgate.report.context import ReportContext
 from podgate.report.sarif_rules import descriptor
 from podgate.scan.controls import SEVERITY_RANK
 from podgate.scan.exceptions import AcceptedRisk
 from podgate.scan.findings import Finding
-from podgate.scan.inventory import where
 from podgate.scan.scan import ScanResult
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -12,9 +12,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from podgate.k8s.source import where as source_text
 from podgate.report.context import ReportContext
 from podgate.scan.controls import SEVERITIES
-from podgate.scan.inventory import where as source_text
 from podgate.scan.model import requested_by
 from podgate.scan.rejections import (
     NO_USABLE_POLICY,

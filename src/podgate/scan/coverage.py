@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from podgate.k8s import Obj, mapping, pod_sources
-from podgate.scan.inventory import Source, Workload, WorkloadRef, where
+from podgate.k8s.source import Document, Source, where
+from podgate.psp.policy import is_policy
+from podgate.scan.inventory import Workload, WorkloadRef
 
 if TYPE_CHECKING:  # the scan result holds a Coverage
     from podgate.scan.model import WorkloadResult
@@ -196,18 +198,21 @@ class Coverage:
     pod_creators: tuple[PodCreator, ...]
 
 
-def coverage(
-    objs: Sequence[Obj], sources: Sequence[Source | None], is_policy: Iterable[bool]
-) -> Coverage:
-    """What was read but not evaluated. `is_policy[i]` says whether `objs[i]` is a
-    PodSecurityPolicy the scan reads."""
+def coverage(docs: Sequence[Document], *, policies_read: bool) -> Coverage:
+    """What was read but not evaluated. With `policies_read`, the PodSecurityPolicies are
+    read (the scan simulates them); without, they are counted as not evaluated."""
     counts: Counter[str] = Counter()
     creators = []
-    for obj, source, policy in zip(objs, sources, is_policy, strict=True):
-        if policy or pod_sources(obj) is not None or obj.get("kind") in CONTEXT_KINDS:
+    for doc in docs:
+        obj = doc.obj
+        if (
+            (policies_read and is_policy(obj))
+            or pod_sources(obj) is not None
+            or obj.get("kind") in CONTEXT_KINDS
+        ):
             continue
         counts[kind_label(obj)] += 1
-        found = pod_creator(obj, source)
+        found = pod_creator(obj, doc.source)
         if found is not None:
             creators.append(found)
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 
 from podgate.errors import LoadError
 from podgate.k8s import Obj, mapping
+from podgate.k8s.source import Document, Source, where
 from podgate.psp import PolicySet
 from podgate.psp.policy import is_policy, not_a_policy
 from podgate.pss import LevelVersion
 from podgate.pss import namespaces as ns_policy
 from podgate.pss.config import PodSecurityConfiguration
 from podgate.rbac import Authorizer, ObjectError
-from podgate.scan.inventory import Source, where
 
 RBAC_KINDS = ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")
 MAX_POLICY_VARIANTS = 16  # policy sets tried per workload when policies are defined twice
@@ -42,32 +42,31 @@ def _error_at(message: str, source: Source | None) -> LoadError:
     )
 
 
-def authorizer(
-    objs: Sequence[Obj], sources: Sequence[Source | None]
-) -> tuple[Authorizer | None, list[str]]:
+def authorizer(docs: Sequence[Document]) -> tuple[Authorizer | None, list[str]]:
     """The RBAC of the input (None when it holds none) and a warning per object defined twice,
     differently. An invalid object is a LoadError naming its file, document and line."""
-    found = [(o, s) for o, s in zip(objs, sources, strict=True) if o.get("kind") in RBAC_KINDS]
+    found = [d for d in docs if d.obj.get("kind") in RBAC_KINDS]
     if not found:
         return None, []
     try:
-        authz = Authorizer.from_objects([o for o, _ in found], default_namespace="default")
+        authz = Authorizer.from_objects([d.obj for d in found], default_namespace="default")
     except ObjectError as e:
-        raise _error_at(str(e), found[e.index][1]) from None
+        raise _error_at(str(e), found[e.index].source) from None
     warnings = [
-        f"{r.where} is defined twice, differently ({where(found[r.first][1])} and "
-        f"{where(found[r.later][1])}): the later one ({where(found[r.later][1])}) is used, "
-        "as `kubectl apply` of both in this order would leave it"
+        f"{r.where} is defined twice, differently ({where(found[r.first].source)} and "
+        f"{where(found[r.later].source)}): the later one ({where(found[r.later].source)}) is "
+        "used, as `kubectl apply` of both in this order would leave it"
         for r in authz.redefined
     ]
     return authz, warnings
 
 
 def _namespace_definitions(
-    objs: Sequence[Obj], config: PodSecurityConfiguration
+    docs: Sequence[Document], config: PodSecurityConfiguration
 ) -> dict[str, list[tuple[int, LevelVersion]]]:
     seen: dict[str, list[tuple[int, LevelVersion]]] = {}
-    for i, obj in enumerate(objs):
+    for i, doc in enumerate(docs):
+        obj = doc.obj
         if obj.get("kind") != "Namespace":
             continue
         name = str(mapping(obj.get("metadata")).get("name") or "")
@@ -81,9 +80,9 @@ def _strictest(defs: list[tuple[int, LevelVersion]]) -> tuple[int, LevelVersion]
 
 
 def namespaces(
-    objs: Sequence[Obj], sources: Sequence[Source | None], config: PodSecurityConfiguration
+    docs: Sequence[Document], config: PodSecurityConfiguration
 ) -> tuple[dict[str, tuple[int, LevelVersion]], list[str]]:
-    """The Namespace definition used for each name (its index in `objs`, and its enforce
+    """The Namespace definition used for each name (its index in `docs`, and its enforce
     level), and a warning per namespace whose definitions enforce different levels: the
     strictest level is used, then the newest version, then the later definition. A level is
     not stricter than another in every check across versions (restricted:v1.33 lacks
@@ -91,14 +90,14 @@ def namespaces(
     definitions (`other_namespace_definitions`) and fails when any of them fails it."""
     out: dict[str, tuple[int, LevelVersion]] = {}
     warnings = []
-    for name, defs in _namespace_definitions(objs, config).items():
+    for name, defs in _namespace_definitions(docs, config).items():
         chosen = _strictest(defs)
         out[name] = chosen
         if len({lv for _, lv in defs}) > 1:
-            listed = ", ".join(f"{lv} at {where(sources[i])}" for i, lv in defs)
+            listed = ", ".join(f"{lv} at {where(docs[i].source)}" for i, lv in defs)
             warnings.append(
                 f'namespace "{name}" is defined {len(defs)} times with different enforce levels '
-                f"({listed}): the strictest, {chosen[1]} ({where(sources[chosen[0]])}), is "
+                f"({listed}): the strictest, {chosen[1]} ({where(docs[chosen[0]].source)}), is "
                 "checked, and a workload it admits but another definition rejects is judged by "
                 "that one, so no violation is hidden; a cluster holds only the one applied last"
             )
@@ -106,12 +105,12 @@ def namespaces(
 
 
 def other_namespace_definitions(
-    objs: Sequence[Obj], config: PodSecurityConfiguration
+    docs: Sequence[Document], config: PodSecurityConfiguration
 ) -> dict[str, tuple[tuple[int, LevelVersion], ...]]:
     """For each Namespace defined more than once with different enforce levels, the
     definitions `namespaces` did not choose (one per distinct level, first read first)."""
     out: dict[str, tuple[tuple[int, LevelVersion], ...]] = {}
-    for name, defs in _namespace_definitions(objs, config).items():
+    for name, defs in _namespace_definitions(docs, config).items():
         chosen = _strictest(defs)
         others = {lv: (i, lv) for i, lv in reversed(defs) if lv != chosen[1]}
         if others:
@@ -120,20 +119,20 @@ def other_namespace_definitions(
 
 
 def namespace_levels(
-    objs: Sequence[Obj], sources: Sequence[Source | None], config: PodSecurityConfiguration
+    docs: Sequence[Document], config: PodSecurityConfiguration
 ) -> tuple[dict[str, tuple[LevelVersion, str]], list[str]]:
     """Each Namespace's enforce level (`namespace labels`), as `namespaces` chooses it."""
-    chosen, warnings = namespaces(objs, sources, config)
+    chosen, warnings = namespaces(docs, config)
     return {name: (lv, "namespace labels") for name, (_, lv) in chosen.items()}, warnings
 
 
 def other_namespace_levels(
-    objs: Sequence[Obj], config: PodSecurityConfiguration
+    docs: Sequence[Document], config: PodSecurityConfiguration
 ) -> dict[str, tuple[LevelVersion, ...]]:
     """The enforce levels of `other_namespace_definitions`."""
     return {
         name: tuple(lv for _, lv in defs)
-        for name, defs in other_namespace_definitions(objs, config).items()
+        for name, defs in other_namespace_definitions(docs, config).items()
     }
 
 
@@ -153,15 +152,14 @@ class Policies:
         return self.sets[-1]
 
 
-def policies(
-    objs: Sequence[Obj], sources: Sequence[Source | None], *, enabled: bool | None
-) -> Policies | None:
+def policies(docs: Sequence[Document], *, enabled: bool | None) -> Policies | None:
     """The policies to simulate: with `enabled` None (auto), only when the input holds one;
     True, always (zero policies lock every workload out, as upstream does); False, never.
     An object of kind PodSecurityPolicy in an API version never served is not a policy."""
     found: dict[str, list[tuple[Obj, Source | None]]] = {}
     notes = []
-    for obj, source in zip(objs, sources, strict=True):
+    for doc in docs:
+        obj, source = doc.obj, doc.source
         if is_policy(obj):
             name = str(mapping(obj.get("metadata")).get("name") or "")
             found.setdefault(name, []).append((obj, source))

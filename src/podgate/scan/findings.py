@@ -10,11 +10,12 @@ from typing import Any, Literal
 from podgate.k8s import Obj, mapping
 from podgate.k8s.field import FieldPath, render
 from podgate.k8s.objects import CONTAINER_LISTS, ContainerList
+from podgate.k8s.source import Source
 from podgate.psp import Decision
 from podgate.psp.location import annotated_container, container_index, pod_location
 from podgate.pss import LevelVersion, Violation, evaluate
 from podgate.scan.controls import Catalog, Control, invalid_control, psp_control, pss_control
-from podgate.scan.inventory import Source, Workload, WorkloadRef
+from podgate.scan.inventory import Workload, WorkloadRef
 
 Engine = Literal["pss", "psp"]
 """Which engine found it: the Pod Security Standards or PodSecurityPolicy admission."""

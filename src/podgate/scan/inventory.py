@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from podgate.k8s import Obj, PodSource, mapping, pod_sources, sequence
+from podgate.k8s.source import Document, Source
 
 # The service account of kube-controller-manager's controller that creates each kind's pods
 # (with --use-service-account-credentials, as kubeadm and most distributions run it).
@@ -20,28 +21,6 @@ POD_CREATORS = {
     "CronJob": "job-controller",
     "ReplicationController": "replication-controller",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    """Where an object was read: file (as given), document index, line, item of a v1 List."""
-
-    file: str
-    document: int
-    line: int
-    item: int | None = None
-
-    def __str__(self) -> str:
-        """`file:line`, or `file document N` (`item M` within a List) when no line is known."""
-        if self.line > 0:
-            return f"{self.file}:{self.line}"
-        item = f" item {self.item}" if self.item is not None else ""
-        return f"{self.file} document {self.document}{item}"
-
-
-def where(source: Source | None) -> str:
-    """Where an object was read, for messages."""
-    return str(source) if source is not None else "(no file)"
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -223,7 +202,7 @@ def _workload(e: _Entry, duplicates: tuple[Source | None, ...]) -> Workload:
     )
 
 
-def find_workloads(items: Iterable[tuple[Obj, Source | None]]) -> list[Workload]:
+def find_workloads(docs: Iterable[Document]) -> list[Workload]:
     """Every object with a pod spec, each judged where it was read, in input order of their
     top-level controller: a ReplicaSet owned by a Deployment in the input, a Job owned by a
     CronJob and the pods of any of them are folded into the controller (`owned`; the scan
@@ -232,13 +211,14 @@ def find_workloads(items: Iterable[tuple[Obj, Source | None]]) -> list[Workload]
     (`duplicates`)."""
     entries: list[_Entry] = []
     by_key: dict[_Key, list[int]] = {}
-    for obj, source in items:
+    for doc in docs:
+        obj = doc.obj
         found = pod_sources(obj)
         if found is None:
             continue
         key = _key(obj)
         by_key.setdefault(key, []).append(len(entries))
-        entries.append(_Entry(obj, source, key, found, _owner(obj)))
+        entries.append(_Entry(obj, doc.source, key, found, _owner(obj)))
     for i in range(len(entries)):
         _resolve_owner(i, entries, by_key)
     roots = [_root(i, entries) for i in range(len(entries))]

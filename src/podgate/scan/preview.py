@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from podgate.k8s import Obj, mapping
+from podgate.k8s.source import Document, Source
 from podgate.psp.policy import WEBHOOK_API_VERSION, is_policy
 from podgate.pss.admission import Operation, admit, request_for
 from podgate.pss.config import PodSecurityConfiguration
 from podgate.pss.labels import LABEL_KEYS
-from podgate.scan.inventory import Source, WorkloadRef
+from podgate.scan.inventory import WorkloadRef
 from podgate.scan.scan import WorkloadResult
 
 DISABLED_ANNOTATION = "podgate.io/disabled"  # as the webhook's cluster source reads it
@@ -58,12 +59,9 @@ def _name(obj: Obj) -> str:
     return str(mapping(obj.get("metadata")).get("name") or "")
 
 
-def enabled_objects(
-    objs: Sequence[Obj], sources: Sequence[Source | None], disabled: frozenset[str]
-) -> tuple[list[Obj], list[Source | None]]:
-    """The objects without the policies in `disabled` (what admission would use)."""
-    keep = [i for i, o in enumerate(objs) if not (is_policy(o) and _name(o) in disabled)]
-    return [objs[i] for i in keep], [sources[i] for i in keep]
+def enabled_objects(docs: Sequence[Document], disabled: frozenset[str]) -> list[Document]:
+    """The documents without the policies in `disabled` (what admission would use)."""
+    return [d for d in docs if not (is_policy(d.obj) and _name(d.obj) in disabled)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,15 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from podgate.errors import LoadError
-from podgate.k8s import Obj
 from podgate.k8s.defaults import default_object
 from podgate.k8s.identity import UserInfo, controller_user, requesting_user
 from podgate.k8s.prepare import other_release_note, prepare_for_create
-from podgate.k8s.shape import pod_shape_errors
+from podgate.k8s.source import Document
 from podgate.psp import Request, review
 from podgate.psp.patch import json_patch
-from podgate.psp.policy import is_policy
 from podgate.pss import LATEST, Level, LevelVersion, Version, Violation, evaluate, highest_level
 from podgate.pss import namespaces as ns_policy
 from podgate.pss.checks.capabilities_restricted import case_hints
@@ -35,7 +32,7 @@ from podgate.scan.definitions import (
 )
 from podgate.scan.exceptions import apply_exceptions
 from podgate.scan.findings import psp_findings, pss_findings
-from podgate.scan.inventory import Source, Workload, find_workloads
+from podgate.scan.inventory import Workload, find_workloads
 from podgate.scan.model import (
     BroadBinding,
     ControllerIdentity,
@@ -86,21 +83,22 @@ def _highest(
 
 
 def scan(
-    objs: Sequence[Obj],
-    sources: Sequence[Source | None],
+    docs: Sequence[Document],
     catalog: Catalog,
     options: ScanOptions,
     on_workload: Callable[[int, int], None] | None = None,
 ) -> ScanResult:
-    """Scan decoded objects (`sources[i]` says where `objs[i]` was read). `on_workload(done,
-    total)` is called after each workload, for progress bars."""
-    workloads = find_workloads(zip(objs, sources, strict=True))
-    ns_levels, ns_warnings = namespace_levels(objs, sources, options.config)
-    ns_others = other_namespace_levels(objs, options.config)
-    found = policies(objs, sources, enabled=options.psp)
+    """Scan the documents read, as `io.prepare` leaves them (pod fields checked for their
+    types, defaulted unless asked not to). `on_workload(done, total)` is called after each
+    workload, for progress bars."""
+    workloads = find_workloads(docs)
+    ns_levels, ns_warnings = namespace_levels(docs, options.config)
+    ns_others = other_namespace_levels(docs, options.config)
+    found = policies(docs, enabled=options.psp)
     policy_sets = found.sets if found is not None else ()
     policy_set = policy_sets[-1] if policy_sets else None
-    authz, rbac_warnings = authorizer(objs, sources)
+    authz, rbac_warnings = authorizer(docs)
+    objs = [d.obj for d in docs]
     warnings = [*rbac_warnings, *(found.warnings if found else ()), *ns_warnings]
     notes: list[str] = [*warnings, *(found.notes if found else ())]
     if policy_set is not None and authz is None and policy_set.names:
@@ -138,7 +136,6 @@ def scan(
     def judge(w: Workload, full: bool = True) -> WorkloadResult:
         """The verdict on `w`; without `full`, only what `same_verdict` compares (no
         findings, no highest level): enough to tell whether an owned object can be folded."""
-        _check_shape(w)
         ns = w.ref.namespace
         lv, how = level_of(ns)
         seen = _as_admitted(w, options, notes if full else [])  # what Pod Security Admission sees
@@ -193,8 +190,7 @@ def scan(
     ready = replace(ready, psp_files=found.files if found else ())
     notes.extend(duplicate_notes(every_workload(results)))
     notes.extend(apart_notes(results))
-    is_psp = [is_policy(o) for o in objs]
-    covered = coverage(objs, sources, is_psp)
+    covered = coverage(docs, policies_read=True)
     notes.extend(coverage_notes(covered))
     usable_by, broad = overview(workloads, objs, policy_set, authz)
     return ScanResult(
@@ -225,18 +221,3 @@ def _as_admitted(w: Workload, options: ScanOptions, notes: list[str]) -> Workloa
         return w
     notes.append(f"{w.ref}: judged as the API server prepares it: " + "; ".join(map(str, synced)))
     return replace(w, obj=prepared, meta=prepared["metadata"], spec=prepared["spec"])
-
-
-def _check_shape(w: Workload) -> None:
-    """Refuse a workload whose pod fields have the wrong JSON type (the API server would not
-    have stored it; read as unset, a wrong type could pass a check it fails)."""
-    errors = pod_shape_errors({"metadata": w.raw_meta, "spec": w.spec})
-    if errors:
-        at = "" if w.is_pod else w.spec_path[: -len("spec")]
-        src = w.source
-        raise LoadError(
-            f"{w.ref.kind} {w.ref.name!r} is not valid: {at}{errors[0]}",
-            file=src.file if src else "",
-            document=src.document if src else None,
-            line=src.line if src and src.line > 0 else None,
-        )

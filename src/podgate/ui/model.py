@@ -15,12 +15,13 @@ from podgate.export import ExportResult, export
 from podgate.io.policies import RBAC_KINDS
 from podgate.k8s import Obj, mapping
 from podgate.k8s.field import FieldPath
+from podgate.k8s.source import Document, Source
 from podgate.psp.lint import Hint, lint_policy
 from podgate.psp.policy import is_policy
 from podgate.psp.validation import validate_policy
 from podgate.report.context import Locate
 from podgate.scan import Catalog, ScanOptions, scan
-from podgate.scan.inventory import Source, WorkloadRef
+from podgate.scan.inventory import WorkloadRef
 from podgate.scan.preview import (
     Comparison,
     LabelPreview,
@@ -49,8 +50,7 @@ class PolicyInfo:
 
 @dataclass
 class Model:
-    objs: list[Obj]
-    sources: list[Source | None]
+    docs: list[Document]
     catalog: Catalog
     options: ScanOptions
     locate: Locate = _nowhere
@@ -62,17 +62,15 @@ class Model:
     # --- the scan as it is ---------------------------------------------------------------
     @cached_property
     def disabled(self) -> frozenset[str]:
-        return frozenset(_name(o) for o in self.objs if is_policy(o) and is_disabled(o))
+        return frozenset(_name(d.obj) for d in self.docs if is_policy(d.obj) and is_disabled(d.obj))
 
     def scan_with(self, disabled: frozenset[str], extra: Sequence[Obj] = ()) -> ScanResult:
         """The scan with these policies taken out and these objects added (cached)."""
         key = (disabled, tuple(repr(o) for o in extra))
         found = self._scans.get(key)
         if found is None:
-            objs, sources = enabled_objects(self.objs, self.sources, disabled)
-            objs = [*objs, *extra]
-            sources = [*sources, *([None] * len(extra))]
-            found = self._scans[key] = scan(objs, sources, self.catalog, self.options)
+            docs = [*enabled_objects(self.docs, disabled), *map(Document, extra)]
+            found = self._scans[key] = scan(docs, self.catalog, self.options)
         return found
 
     @cached_property
@@ -82,14 +80,15 @@ class Model:
     @cached_property
     def policies(self) -> tuple[PolicyInfo, ...]:
         out = []
-        for o, s in zip(self.objs, self.sources, strict=True):
+        for d in self.docs:
+            o = d.obj
             if not is_policy(o):
                 continue
             out.append(
                 PolicyInfo(
                     _name(o),
                     o,
-                    s,
+                    d.source,
                     is_disabled(o),
                     tuple(str(e) for e in validate_policy(o)),
                     tuple(lint_policy(o)),
@@ -104,9 +103,9 @@ class Model:
     def namespaces(self) -> dict[str, Obj]:
         """Namespace objects by name; namespaces with workloads but no object get a bare one."""
         out: dict[str, Obj] = {}
-        for o in self.objs:
-            if o.get("kind") == "Namespace":
-                out[_name(o)] = o
+        for d in self.docs:
+            if d.obj.get("kind") == "Namespace":
+                out[_name(d.obj)] = d.obj
         for r in self.result.workloads:
             ns = r.workload.ref.namespace
             if ns and ns not in out:
@@ -139,7 +138,7 @@ class Model:
         """`podgate export --to TARGET` of the enabled policies (cached)."""
         found = self._exports.get((target, version))
         if found is None:
-            objs, _ = enabled_objects(self.objs, self.sources, self.disabled)
+            objs = [d.obj for d in enabled_objects(self.docs, self.disabled)]
             # split as `podgate export` splits its input
             psps = [o for o in objs if o.get("kind") == "PodSecurityPolicy"]
             rbac = [o for o in objs if o.get("kind") in RBAC_KINDS]
@@ -150,9 +149,9 @@ class Model:
     # --- the advisor -------------------------------------------------------------------------
     @cached_property
     def advice(self) -> tuple[Advice, Report]:
-        objs, _ = enabled_objects(self.objs, self.sources, self.disabled)
-        advice = advise(objs, AdviseOptions())
-        return advice, build_report(advice, objs, self.catalog, self.options.version)
+        docs = enabled_objects(self.docs, self.disabled)
+        advice = advise(docs, AdviseOptions())
+        return advice, build_report(advice, docs, self.catalog, self.options.version)
 
 
 def _name(obj: Obj) -> str:

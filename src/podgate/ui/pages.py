@@ -12,11 +12,12 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from podgate.k8s.field import FieldPath
+from podgate.k8s.source import Source
 from podgate.pss import Level
 from podgate.pss import namespaces as ns_policy
 from podgate.pss.labels import LABEL_KEYS
 from podgate.scan.controls import SEVERITIES, SEVERITY_RANK
-from podgate.scan.inventory import Source, WorkloadRef
+from podgate.scan.inventory import WorkloadRef
 from podgate.scan.preview import psp_state
 from podgate.scan.scan import WorkloadResult
 from podgate.ui.model import Model

@@ -1,0 +1,60 @@
+"""The one step from documents read to documents judged, shared by scan, pss, admit, advise,
+export, ui and serve: every pod field checked for its JSON type (a wrong type is refused as the
+API server refuses it, never read as unset), then the API server's defaulting (unless turned
+off). Each document keeps its `Source`, so every later message names where it was read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+
+from podgate.errors import LoadError
+from podgate.k8s import PodSource, pod_sources
+from podgate.k8s.defaults import default_object, default_policy
+from podgate.k8s.shape import pod_shape_errors
+from podgate.k8s.source import Document
+
+__all__ = ["check_pod_shape", "prepare"]
+
+
+def check_pod_shape(doc: Document, found: PodSource) -> None:
+    """Raise LoadError (file, document, line and the field) when the pod spec, or pod template,
+    that `found` locates in `doc` has a field of the wrong type."""
+    holder: Any = doc.obj  # the pod, or the template (found.meta reads a bad one as empty)
+    if found.is_template:
+        for key in found.path.split("."):
+            holder = holder[key]
+    errors = pod_shape_errors({"metadata": holder.get("metadata"), "spec": found.spec})
+    if not errors:
+        return
+    at = "" if not found.is_template else f"{found.path}."
+    what = f"{found.kind} {found.name!r}" if found.name else found.kind or "object"
+    raise LoadError(
+        f"{what} is not valid: {at}{errors[0]}",
+        file=doc.file,
+        document=doc.index,
+        line=doc.line,
+    )
+
+
+def prepare(docs: Iterable[Document], *, defaults: bool = True) -> list[Document]:
+    """The documents as the API server would store them: the first whose pod fields have the
+    wrong JSON type raises LoadError; with `defaults`, a PodSecurityPolicy gets the policy
+    defaults and an object with a pod spec the pod-spec defaults, each document saying what
+    was set (`defaulted`). Other objects, and objects nothing applies to, are kept as they are."""
+    out: list[Document] = []
+    for doc in docs:
+        obj = doc.obj
+        found = pod_sources(obj)
+        if found is not None:
+            check_pod_shape(doc, found)
+        if defaults:
+            if obj.get("kind") == "PodSecurityPolicy":
+                obj, defaulted = default_policy(obj)
+            else:
+                obj, defaulted = default_object(obj)
+            if defaulted:
+                doc = replace(doc, obj=obj, defaulted=(*doc.defaulted, *defaulted))
+        out.append(doc)
+    return out
