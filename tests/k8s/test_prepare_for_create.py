@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from podgate.cli.main import cli
-from podgate.k8s.prepare import as_admitted, prepare_for_create
+from podgate.k8s.prepare import prepare_for_create
 
 SECCOMP_NGINX = "container.seccomp.security.alpha.kubernetes.io/nginx"
 APPARMOR_NGINX = "container.apparmor.security.beta.kubernetes.io/nginx"
@@ -95,7 +95,6 @@ def test_templates_are_never_synced() -> None:
         "spec": {"template": pod({SECCOMP_NGINX: "unconfined"})},
     }
     assert prepare_for_create(deployment, 24) == (deployment, ())
-    assert as_admitted(deployment, 24) == (deployment, ())
 
 
 @pytest.mark.parametrize(("release", "copied"), [(29, False), (30, True), (34, True)])

@@ -8,6 +8,7 @@ import datetime as dt
 from podgate.io.catalog import load_catalog
 from podgate.io.loader import load_documents
 from podgate.io.prepare import prepare
+from podgate.k8s import Obj
 from podgate.k8s.source import Document, documents
 from podgate.pss.config import DEFAULT_CONFIGURATION
 from podgate.scan import ScanOptions, scan
@@ -33,6 +34,14 @@ def _example() -> list[Document]:
 
 def _scan(docs: list[Document]):  # type: ignore[no-untyped-def]
     return scan(docs, load_catalog(), OPTIONS)
+
+
+def _namespace(docs: list[Document], name: str) -> Obj:
+    return next(
+        d.obj
+        for d in docs
+        if d.obj.get("kind") == "Namespace" and d.obj["metadata"]["name"] == name
+    )
 
 
 def test_disabling_db_ipc_lock_breaks_postgres_and_only_it() -> None:
@@ -93,11 +102,7 @@ def test_relabelling_keeps_other_labels_and_drops_the_old_pod_security_ones() ->
 def test_enforcing_restricted_on_shop_rejects_postgres_and_debug_shell_not_web() -> None:
     docs = _example()
     result = _scan(docs)
-    shop = next(
-        d.obj
-        for d in docs
-        if d.obj.get("kind") == "Namespace" and d.obj["metadata"]["name"] == "shop"
-    )
+    shop = _namespace(docs, "shop")
     p = preview_labels(
         result.workloads,
         shop,
@@ -116,11 +121,7 @@ def test_enforcing_restricted_on_shop_rejects_postgres_and_debug_shell_not_web()
 def test_warn_and_audit_labels_warn_and_audit_without_rejecting() -> None:
     docs = _example()
     result = _scan(docs)
-    shop = next(
-        d.obj
-        for d in docs
-        if d.obj.get("kind") == "Namespace" and d.obj["metadata"]["name"] == "shop"
-    )
+    shop = _namespace(docs, "shop")
     labels = {
         "pod-security.kubernetes.io/warn": "restricted",
         "pod-security.kubernetes.io/audit": "restricted",

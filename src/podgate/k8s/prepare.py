@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from podgate.k8s.defaults import Defaulted, default_object
+from podgate.k8s.defaults import Defaulted
 from podgate.k8s.objects import Obj, mapping
 
 SECCOMP_POD_KEY = "seccomp.security.alpha.kubernetes.io/pod"
@@ -269,17 +269,6 @@ def _sync_apparmor(
             if field is not None and not _same_profile(field, pod_profile):
                 why = _why("AppArmor", "1.30+", f"metadata.annotations[{key}]")
                 changes.set_field((list_name, i), at, "appArmorProfile", field, why)
-
-
-def as_admitted(obj: Obj, release: int | None) -> tuple[Obj, tuple[Defaulted, ...]]:
-    """An object read offline as validating admission (Pod Security Admission) sees it on the
-    API server of Kubernetes 1.`release`: the API server's defaulting, then, for a Pod only,
-    PrepareForCreate's annotation/field sync. The one defaulting path of pss, scan and advise."""
-    obj, defaulted = default_object(obj)
-    if obj.get("kind") != "Pod":
-        return obj, defaulted
-    obj, synced = prepare_for_create(obj, release)
-    return obj, (*defaulted, *synced)
 
 
 def other_release_note(obj: Obj, release: int | None) -> str | None:

@@ -20,8 +20,8 @@ from typing import Any
 from podgate.errors import LoadError, PodgateError
 from podgate.io.loader import EXTENSIONS, Document, load_documents
 from podgate.io.policies import BUILTIN_PREFIX, load_authorizer, load_policies
+from podgate.io.prepare import prepare
 from podgate.k8s import mapping
-from podgate.k8s.defaults import default_policy
 from podgate.k8s.identity import UserInfo
 from podgate.psp import PolicySet
 from podgate.psp.validation import validate_policy
@@ -145,7 +145,8 @@ def compile_policies(docs: Iterable[Document]) -> PolicySet:
                     line=d.line,
                 )
             continue  # the same policy given twice is one policy
-        obj, _ = default_policy(d.obj)
+        [prepared] = prepare([d])  # defaulted as the API server stores it
+        obj = prepared.obj
         errors = validate_policy(obj)
         if errors:
             name = mapping(obj.get("metadata")).get("name")
