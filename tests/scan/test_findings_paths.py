@@ -8,6 +8,7 @@ from typing import Any
 
 from podgate.io.catalog import load_catalog
 from podgate.k8s.defaults import default_object
+from podgate.k8s.source import documents
 from podgate.scan import ScanOptions, scan
 from tests.psp_helpers import policy
 
@@ -33,7 +34,7 @@ USE_ALL = [
 
 def _psp_findings(workload: dict[str, Any], **spec: Any) -> list[tuple[str | None, str, str]]:
     objs = [policy("p", **spec), *USE_ALL, default_object(workload)[0]]
-    result = scan(objs, [None] * len(objs), load_catalog(), ScanOptions(today=TODAY))
+    result = scan(documents(objs), load_catalog(), ScanOptions(today=TODAY))
     return [(f.container, f.field, f.check) for f in result.findings if f.engine == "psp"]
 
 
