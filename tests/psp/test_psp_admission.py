@@ -196,3 +196,42 @@ def test_semantic_equality() -> None:
     assert semantic_equal({"a": []}, {"a": None})
     assert not semantic_equal({"a": [1]}, {"a": []})
     assert not semantic_equal({"a": 1}, {"a": True})
+
+
+def test_a_pod_admitted_unchanged_shares_everything_but_its_annotations() -> None:
+    p = pod(container(), annotations={"a": "b"})
+    d = admit([policy("p")], p)
+    assert d.allowed and not d.mutated
+    assert d.object["spec"] is p["spec"]
+    assert d.object["metadata"]["annotations"] == {"a": "b", "kubernetes.io/psp": "p"}
+    assert p["metadata"]["annotations"] == {"a": "b"}
+    assert d.patch == [{"op": "add", "path": "/metadata/annotations/kubernetes.io~1psp",
+                        "value": "p"}]  # fmt: skip
+
+
+@pytest.mark.parametrize("metadata", [None, {"name": "x", "annotations": None}])
+def test_the_policy_annotation_replaces_a_null_metadata_or_annotations(metadata: Any) -> None:
+    p = pod(container())
+    p["metadata"] = metadata
+    d = admit([policy("p")], p)
+    assert d.object["metadata"]["annotations"] == {"kubernetes.io/psp": "p"}
+    assert p["metadata"] == metadata
+
+
+def test_each_requester_is_asked_once_per_policy() -> None:
+    asked: list[tuple[str, str]] = []
+
+    class Recorder:
+        def can_use(self, user: UserInfo, namespace: str, policy: str) -> bool:
+            asked.append((user.name, policy))
+            return False
+
+    p = pod(container(privileged=True), serviceAccountName="web")
+    policies = PolicySet.compile([policy("a"), policy("b", privileged=True)])
+    compute(policies, p, "shop", UserInfo("alice"), Recorder(), mutation_allowed=True)
+    assert sorted(asked) == [
+        ("alice", "a"),
+        ("alice", "b"),
+        ("system:serviceaccount:shop:web", "a"),
+        ("system:serviceaccount:shop:web", "b"),
+    ]

@@ -49,7 +49,7 @@ def render(path: FieldPath) -> str:
     return text
 
 
-def as_path(path: FieldPath | str) -> FieldPath:
+def _steps(path: FieldPath | str) -> FieldPath:
     """A path as steps; a text (from code that keeps upstream's path as one string, such as
     the policy validation) is one opaque step, rendered back as it is."""
     return (path,) if isinstance(path, str) else path
@@ -95,32 +95,32 @@ def int64_slice(values: Iterable[int] | None) -> str:
 
 
 def invalid(field: FieldPath | str, value: object, detail: str) -> FieldError:
-    return FieldError(INVALID, as_path(field), value_text(value), detail)
+    return FieldError(INVALID, _steps(field), value_text(value), detail)
 
 
 def invalid_rendered(field: FieldPath | str, rendered: str, detail: str) -> FieldError:
-    return FieldError(INVALID, as_path(field), rendered, detail)
+    return FieldError(INVALID, _steps(field), rendered, detail)
 
 
 def required(field: FieldPath | str, detail: str = "") -> FieldError:
-    return FieldError(REQUIRED, as_path(field), None, detail)
+    return FieldError(REQUIRED, _steps(field), None, detail)
 
 
 def forbidden(field: FieldPath | str, detail: str) -> FieldError:
-    return FieldError(FORBIDDEN, as_path(field), None, detail)
+    return FieldError(FORBIDDEN, _steps(field), None, detail)
 
 
 def unsupported(field: FieldPath | str, value: object, supported: Iterable[str]) -> FieldError:
     detail = "supported values: " + ", ".join(go_quote(s) for s in supported)
-    return FieldError(UNSUPPORTED, as_path(field), value_text(value), detail)
+    return FieldError(UNSUPPORTED, _steps(field), value_text(value), detail)
 
 
 def duplicate(field: FieldPath | str, value: object) -> FieldError:
-    return FieldError(DUPLICATE, as_path(field), value_text(value), "")
+    return FieldError(DUPLICATE, _steps(field), value_text(value), "")
 
 
 def too_long(field: FieldPath | str, max_length: int) -> FieldError:
-    return FieldError(TOO_LONG, as_path(field), None, f"must have at most {max_length} bytes")
+    return FieldError(TOO_LONG, _steps(field), None, f"must have at most {max_length} bytes")
 
 
 def error_list(errors: Iterable[FieldError]) -> str:

@@ -19,7 +19,6 @@ from podgate.k8s.field import FieldError, error_list
 from podgate.k8s.identity import PolicyUseAuthorizer, UserInfo, pod_service_account
 from podgate.k8s.pod_validation import invalid_message, pod_create_errors
 from podgate.k8s.prepare import PSP_RELEASE, prepare_for_create
-from podgate.psp.draft import Draft
 from podgate.psp.patch import json_patch
 from podgate.psp.policy import BuildError
 from podgate.psp.provider import Memo, Provider, build_provider
@@ -105,15 +104,23 @@ def compute(
     `authorizer` at most once per policy); with no authorizer every policy is."""
     if not policies.providers:
         return Computed(None, None, False, (), fatal=NO_PROVIDERS)
-    who = requesters(pod, namespace, user)
     cache: dict[str, bool] = {}
+    who: tuple[UserInfo, ...] | None = None  # asked for when a policy's use is first asked
 
     def authorized(name: str) -> bool:
+        nonlocal who
         if authorizer is None:
             return True
         ok = cache.get(name)
         if ok is None:
-            ok = cache[name] = any(authorizer.can_use(u, namespace, name) for u in who)
+            if who is None:
+                who = requesters(pod, namespace, user)
+            ok = False
+            for u in who:
+                if authorizer.can_use(u, namespace, name):
+                    ok = True
+                    break
+            cache[name] = ok
         return ok
 
     order: Iterable[Provider] = policies.providers
@@ -220,10 +227,14 @@ def semantic_equal(a: Any, b: Any) -> bool:
 
 
 def _with_annotation(pod: Obj, name: str) -> Obj:
-    draft = Draft(pod)
-    draft.set(("metadata", "annotations", PSP_ANNOTATION), name)
-    result: Obj = draft.root
-    return result
+    """The pod with `kubernetes.io/psp` set to `name`: new dicts along that path, everything
+    else shared (a metadata or annotations that is not a mapping is replaced, as the draft
+    replaces it)."""
+    meta = pod.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    annotations = meta.get("annotations")
+    annotations = annotations if isinstance(annotations, dict) else {}
+    return {**pod, "metadata": {**meta, "annotations": {**annotations, PSP_ANNOTATION: name}}}
 
 
 def _denied(pod: Obj, phase: str, computed: Computed) -> Decision:

@@ -42,12 +42,21 @@ _EMPTY: Obj = {}
 class PodView:
     """A pod with the parts every validator reads looked up once."""
 
-    __slots__ = ("_containers", "_volume_types", "annotations", "pod", "sc", "spec")
+    __slots__ = (
+        "_containers",
+        "_same_volumes",
+        "_volume_types",
+        "annotations",
+        "pod",
+        "sc",
+        "spec",
+    )
 
     def __init__(self, pod: Obj, before: PodView | None = None) -> None:
         """`before`: the view of the pod this one was mutated from (no mutator touches volumes,
-        so their types carry over when the list is the same object)."""
+        so their types are computed once for both when the list is the same object)."""
         self._volume_types: tuple[str, ...] | None = None
+        self._same_volumes: PodView | None = None
         self._containers: tuple[ContainerContext, ...] | None = None
         self.pod = pod
         spec = pod.get("spec")
@@ -58,11 +67,13 @@ class PodView:
         ann = meta.get("annotations") if isinstance(meta, dict) else None
         self.annotations: Obj = ann if isinstance(ann, dict) else _EMPTY
         if before is not None and before.spec.get("volumes") is self.spec.get("volumes"):
-            self._volume_types = before._volume_types
+            self._same_volumes = before
 
     @property
     def volume_types(self) -> tuple[str, ...]:
         """The FSType of each volume ("" when it has no source), computed once per pod."""
+        if self._volume_types is None and self._same_volumes is not None:
+            self._volume_types = self._same_volumes.volume_types
         if self._volume_types is None:
             from podgate.psp.strategies.volumes import fs_type
 
