@@ -13,8 +13,10 @@ strategy touches one file. A strategy is a `Strategy` implementing any of the fo
   append upstream's field errors.
 
 `view` is the pod with its spec, pod securityContext and annotations looked up once; `ctx` one
-container of it (`ContainerContext`: the view, the container, its securityContext, its field
-path `("spec", "containers", 0)` and its location `("containers", 0)`).
+container of it (`ContainerContext`: the container, its securityContext, the pod's
+securityContext and annotations, its field path `("spec", "containers", 0)` and its location
+`("containers", 0)`). A context does not point back to its view, so a view and its contexts
+make no reference cycle (they are freed as soon as a pod is decided, without the collector).
 
 A strategy whose validation reads nothing any mutator of the policy can change says so with
 `mutation_independent`: to learn whether a policy fails, the provider runs those validators on
@@ -95,7 +97,9 @@ class PodView:
                 for i, c in enumerate(items):
                     sc = c.get("securityContext") or _EMPTY
                     found.append(
-                        ContainerContext(self, c, sc, ("spec", list_name, i), list_name, i)
+                        ContainerContext(
+                            c, sc, self.sc, self.annotations, ("spec", list_name, i), list_name, i
+                        )
                     )
             self._containers = tuple(found)
         return self._containers
@@ -104,20 +108,22 @@ class PodView:
 class ContainerContext:
     """One container of a pod as strategies read it."""
 
-    __slots__ = ("container", "index", "list_name", "path", "sc", "view")
+    __slots__ = ("annotations", "container", "index", "list_name", "path", "pod_sc", "sc")
 
     def __init__(
         self,
-        view: PodView,
         container: Obj,
         sc: Obj,
+        pod_sc: Obj,
+        annotations: Obj,
         path: FieldPath,
         list_name: str,
         index: int,
     ) -> None:
-        self.view = view
         self.container = container
         self.sc = sc  # its securityContext, empty when absent or null
+        self.pod_sc = pod_sc  # the pod's securityContext, empty when absent or null
+        self.annotations = annotations  # the pod's annotations, empty when absent or null
         self.path = path  # its field path: ("spec", "containers", 0)
         self.list_name = list_name
         self.index = index
@@ -131,7 +137,7 @@ class ContainerContext:
         """The container's value, falling back to the pod's (runAsUser, runAsGroup,
         runAsNonRoot, seLinuxOptions)."""
         value = self.sc.get(key)
-        return self.view.sc.get(key) if value is None else value
+        return self.pod_sc.get(key) if value is None else value
 
 
 def security_context(obj: Obj) -> Obj:

@@ -58,7 +58,7 @@ class AppArmor(Strategy):
         if self.allowed is None:
             return
         key = _key(ctx.container)
-        value = ctx.view.annotations.get(key)
+        value = ctx.annotations.get(key)
         profile = value if isinstance(value, str) else ""
         path = ("pod", "metadata", "annotations", key)
         if not profile:

@@ -104,11 +104,11 @@ class Seccomp(Strategy):
         key = CONTAINER_PREFIX + (name if isinstance(name, str) else "")
         profile = profile_of_field(ctx.sc)
         if profile is None:
-            annotations = ctx.view.annotations
+            annotations = ctx.annotations
             if key in annotations:
                 profile = _annotation(annotations, key)
             else:
-                profile = profile_of_field(ctx.view.sc)
+                profile = profile_of_field(ctx.pod_sc)
                 if profile is None:
                     profile = _annotation(annotations, POD_KEY)
         self._check(profile, ("pod", "metadata", "annotations", key), errs)
