@@ -81,7 +81,9 @@ class PodView:
 
             vols = self.spec.get("volumes")
             items = vols if isinstance(vols, list) else ()
-            self._volume_types = tuple(fs_type(v if isinstance(v, dict) else _EMPTY) for v in items)
+            self._volume_types = tuple(
+                [fs_type(v if isinstance(v, dict) else _EMPTY) for v in items]
+            )
         return self._volume_types
 
     @property
