@@ -192,6 +192,7 @@ def test_a_typical_manifest_goes_fast_and_reads_as_the_libyaml_path_reads_it() -
         pytest.param("a: {b: 1,\n  c: d}\n", id="multi-line-flow-map"),
         pytest.param('a: ["x]",\n  y]\n', id="multi-line-flow-closer-in-quotes"),
         pytest.param("a: [x, # ]\n  y]\n", id="multi-line-flow-closer-in-comment"),
+        pytest.param("a: [x'y, 'z]'\n  , :w]\n", id="multi-line-flow-apostrophe-in-plain"),
         pytest.param("k: 'a\n\n b': x\n", id="multi-line-single-quoted-key"),
         pytest.param('k:\n  "a\n  b": x\n', id="multi-line-double-quoted-key"),
         # items whose lines the scan cannot place
@@ -258,21 +259,32 @@ metadata: {}
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fastyaml.MAX_KEY is defined but never applied: ryml reads a key past 1,024 "
-    "characters that libyaml and go-yaml refuse (owner: yaml)",
-)
 @pytest.mark.parametrize(
     "text",
     [
         pytest.param("kind: Pod\nspec: {}\n" + "k" * 1025 + ": v\n", id="plain-key"),
         pytest.param("kind: Pod\nspec: {}\n'" + "k" * 1023 + "': v\n", id="quoted-key"),
         pytest.param("kind: Pod\nspec: {}\n" + "k" * 1000 + " " * 30 + ": v\n", id="spaces"),
+        pytest.param("kind: Pod\nspec: {}\n'a: " + "k" * 1023 + "': v\n", id="colon-in-key"),
+        pytest.param("kind: Pod\nspec: {}\n- - " + "k" * 1025 + ": v\n", id="in-a-list"),
     ],
 )
 def test_a_key_past_libyamls_simple_key_length_is_refused_both_ways(text: str) -> None:
     assert outcome(text, fast=False)[0] == "error"  # go-yaml: "could not find expected ':'"
+    assert fast_read(text) is None
+    assert_same(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "fast"),
+    [
+        ("a: " + "x" * 3000 + "\nb: 1\n", True),
+        ("a:\n  b: '" + "x y" * 700 + "'\n" + "c: " + "1," * 900 + "\n", True),
+        ("a: |\n  " + "z" * 5000 + "\n", False),  # a long line without `: `: may be a key
+    ],
+)
+def test_long_values_go_fast(text: str, fast: bool) -> None:
+    assert (fast_read(text) is not None) is fast
     assert_same(text)
 
 

@@ -30,7 +30,6 @@ descriptor 2 is a temporary file, and what others wrote there meanwhile is passe
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import math
 import os
@@ -50,7 +49,10 @@ SAFE_DEPTH = 190  # below yamldoc.MAX_DEPTH with room: the slow path words the r
 class _Ryml(Protocol):
     """The part of the `ryml` module (no type stubs ship with it) used here."""
 
-    def parse_in_arena(self, buf: bytes) -> _Tree: ...
+    def Tree(self) -> _Tree: ...
+
+    # parses a copy of `buf` into `tree` (what `parse_in_arena` does, without its wrapper)
+    def parse_csubstr(self, buf: bytes, tree: _Tree) -> None: ...
 
     # writes JSON into `buf`; (True, size needed) when it is too small (`emit_json` itself
     # never frees the buffer it returns: 5 MB lost per MB of YAML)
@@ -168,7 +170,9 @@ def _lone_closer(text: str, mark: str) -> bool:
     return False
 
 
-_QUOTED = re.compile(r"'(?:[^'\n]|'')*'|\"(?:[^\"\\\n]|\\.)*\"")
+# a quoted scalar that opens where a token may start (not a plain scalar's own `'`, as in
+# `it's`) and closes on the same line
+_QUOTED = re.compile(r"(?<![^ \[{,:])(?:'(?:[^'\n]|'')*'|\"(?:[^\"\\\n]|\\.)*\")")
 _OPENS = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
@@ -198,6 +202,29 @@ def _multi_line_flow(text: str) -> bool:
     return False
 
 
+def _long_key(text: str) -> bool:
+    """Whether a line longer than MAX_KEY may hold a key that long (libyaml and go-yaml refuse
+    a simple key past 1,024 characters; ryml reads it): its first `: ` comes after MAX_KEY
+    characters, or its first token is a quoted or flow one (the `: ` found may be inside it).
+    Long lines are found by jumping up to MAX_KEY characters at a time."""
+    at = 0
+    size = len(text)
+    while at + MAX_KEY < size:
+        newline = text.rfind("\n", at, at + MAX_KEY + 1)
+        if newline >= 0:
+            at = newline + 1
+            continue
+        end = text.find("\n", at)
+        line = text[at : end if end >= 0 else size]
+        head = line.lstrip(" -")
+        if head[:1] in "'\"?[{" or line.find(": ", 0, MAX_KEY) < 0:
+            return True
+        if end < 0:
+            break
+        at = end + 1
+    return False
+
+
 def _plain_text(text: str, data: bytes) -> bool:
     """Whether nothing in `text` (`data` encoded) needs the libyaml path (see the module's
     doc)."""
@@ -216,6 +243,8 @@ def _plain_text(text: str, data: bytes) -> bool:
     if _multi_line_quoted_key(text):
         return False
     if _multi_line_flow(text):
+        return False
+    if _long_key(text):
         return False
     # directives, document end markers
     return not any(text.startswith(start) or "\n" + start in text for start in ("%", "..."))
@@ -271,17 +300,24 @@ class _Stderr:
         os.close(self.saved)
         self.capture.close()
 
-    @contextlib.contextmanager
-    def quiet(self) -> Any:
-        with _FD2:
+    def quiet(self) -> _Stderr:
+        """`with stderr.quiet():` descriptor 2 is the capture inside (one thread at a time)."""
+        return self
+
+    def __enter__(self) -> None:
+        _FD2.acquire()
+        try:
             os.dup2(self.capture.fileno(), 2)
-            failed = True
-            try:
-                yield
-                failed = False
-            finally:
-                os.dup2(self.saved, 2)
-                self._pass_on(drop_ryml=failed)
+        except BaseException:
+            _FD2.release()
+            raise
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        try:
+            os.dup2(self.saved, 2)
+            self._pass_on(drop_ryml=kind is not None)
+        finally:
+            _FD2.release()
 
     def _pass_on(self, drop_ryml: bool) -> None:
         fd = self.capture.fileno()
@@ -434,7 +470,9 @@ class Reader:
             if self.stderr is None:
                 self.stderr = _Stderr()
             with self.stderr.quiet():
-                raw = self._json(ryml, ryml.parse_in_arena(data))
+                tree = ryml.Tree()
+                ryml.parse_csubstr(data, tree)
+                raw = self._json(ryml, tree)
             self._check_strings(raw, text)
             if not _block_shape(raw):
                 raise _Slow
