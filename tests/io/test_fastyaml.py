@@ -337,6 +337,22 @@ def test_marks_inside_a_quoted_value_on_its_line_go_fast(text: str, fast: bool) 
     assert_same(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a:\n- 1.5\n- 2\n",
+        "a:\n-   1.0\n",
+        "a:\n-\n  1e3\n",
+        "a:\n- # c\n  -2.50\n",
+        "a:\n- - 18446744073709551615\n",
+        "a:\n  b:\n  - x\n  - 9223372036854775808\n",
+    ],
+)
+def test_numbers_in_lists_are_valued_as_the_libyaml_path_values_them(text: str) -> None:
+    assert fast_read(text) is not None
+    assert_same(text)
+
+
 def test_block_nesting_past_rymls_emitter_limit_goes_the_libyaml_way() -> None:
     """ryml's JSON emitter stops at 64 levels; deeper block nesting is read (up to 200) or
     refused (past it) by the libyaml path."""

@@ -379,6 +379,10 @@ _DEEP = b"\n" + b" " * (2 * (SAFE_DEPTH - 1))
 # line (an item of a list)
 _SETTLE_AFTER_KEY = re.compile(rb'": -?(?:[0-9]{19}|[0-9]++[.eE])')
 _SETTLE_ITEM = re.compile(rb"\n ++-?(?:[0-9]{19}|[0-9]++[.eE])")
+# in the YAML: a block sequence's entry that may be a number (on the dash's line, or on a later
+# one); without one no list item in ryml's JSON is a bare number (flow collections with content
+# go the libyaml way)
+_NUMBER_ENTRY = re.compile(r"-(?: ++[-+.0-9#]| *+(?:\n|$))")
 
 
 def _block_shape(raw: bytes) -> bool:
@@ -400,12 +404,14 @@ def _block_shape(raw: bytes) -> bool:
     return True
 
 
-def _numbers_to_settle(raw: bytes) -> bool:
+def _numbers_to_settle(raw: bytes, text: str) -> bool:
     """Whether ryml's JSON (of block collections only: `_block_shape`) may hold a bare float,
     or an int past int64 (19 digits or more), which the libyaml path values otherwise than
     orjson reads them: after a key, or as an item alone on its line (or such text in a
     string: the walk then finds nothing to settle)."""
-    return _SETTLE_AFTER_KEY.search(raw) is not None or _SETTLE_ITEM.search(raw) is not None
+    if _SETTLE_AFTER_KEY.search(raw) is not None:
+        return True
+    return _NUMBER_ENTRY.search(text) is not None and _SETTLE_ITEM.search(raw) is not None
 
 
 def _number(value: Any) -> Any:
@@ -479,7 +485,7 @@ class Reader:
             value = orjson.loads(raw)
             if type(value) is not dict:
                 raise _Slow
-            if _numbers_to_settle(raw):
+            if _numbers_to_settle(raw, text):
                 _settle(value)
             line_no = piece.line + text.count("\n", 0, first.start())
             return line_no, value, self._item_lines(piece, value, first.start())
@@ -508,7 +514,7 @@ class Reader:
                 # a piece of a string that holds an escaped quote
                 continue
             if _MAYBE_NOT_STRING.fullmatch(found) is None:
-                if len(found) < 16 and len(_GOOD) < _MEMO_SIZE:  # a word that may recur
+                if len(_GOOD) < _MEMO_SIZE:
                     _GOOD.add(found)
                 continue
             verdict = _VERDICTS.get(found)
