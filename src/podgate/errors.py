@@ -22,6 +22,7 @@ classes. A private exception (`_Name`) is control flow caught in the module that
     ├── UnsafeDirectory      a certificate output directory others could write into
     ├── GoYAMLError          a YAML value kubectl refuses (raised as a LoadError); a ValueError
     ├── SeparatorError       a `---` line kubectl refuses (raised as a LoadError); a ValueError
+    ├── PoolError            a worker process of `--jobs` ended before its work was done
     └── InternalError        a bug in podgate (exit code 3); a RuntimeError
         ├── AdvisorError         a generated policy would deny or change an observed pod
         └── RegistryError        the check registry is inconsistent (at start-up)
@@ -29,7 +30,15 @@ classes. A private exception (`_Name`) is control flow caught in the module that
 
 from __future__ import annotations
 
-__all__ = ["ApiError", "InternalError", "LoadError", "PodgateError", "PolicyError", "RegistryError"]
+__all__ = [
+    "ApiError",
+    "InternalError",
+    "LoadError",
+    "PodgateError",
+    "PolicyError",
+    "PoolError",
+    "RegistryError",
+]
 
 
 class PodgateError(Exception):
@@ -83,6 +92,10 @@ class ApiError(PodgateError):
         self.reason = reason
         self.detail = detail
         super().__init__(f"{where}: {message}" if where else message)
+
+
+class PoolError(PodgateError):
+    """A worker process of `--jobs` ended (killed, out of memory) before its work was done."""
 
 
 class InternalError(PodgateError, RuntimeError):

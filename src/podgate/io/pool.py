@@ -1,0 +1,228 @@
+"""Work on every core: an ordered map over forked worker processes (`--jobs N`).
+
+The workers are forked, so they start with everything the parent has loaded (objects, compiled
+policies, the function to run) and nothing is pickled into them; only results come back. A result
+that refers to an object the parent shares (an input object, a workload) comes back as a reference
+to the parent's own object, so what crosses the pipe stays small and identity is kept.
+
+The results are handed back in the order of the items whatever order the workers finish in, so a
+run on N cores gives what one core gives. An item whose function raised re-raises that exception
+in the parent when its turn comes (an earlier item's error first, as on one core). A worker that
+dies (killed, out of memory) is a `PoolError`, never a hang; on Ctrl-C or any error the workers
+are ended at once. Fork exists on Linux and macOS only: elsewhere, and with `jobs` 1, the map runs
+in this process.
+"""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import os
+import pickle
+import signal
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from multiprocessing.connection import Connection, wait
+from typing import Any, TypeVar
+
+from podgate.errors import PoolError
+
+__all__ = ["POOL_MIN_ENV", "cores", "ordered_map", "pool_min", "use_pool"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# A hidden override of the sizes below which no pool is started (tests force the pool on small
+# inputs with 0). Not an option: the thresholds are measured, not a user's choice.
+POOL_MIN_ENV = "PODGATE_POOL_MIN"
+
+
+def cores() -> int:
+    """The cores this process may run on (`--jobs` auto)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def pool_min(default: int) -> int:
+    """The size below which a pool does not pay: `default`, unless overridden for tests."""
+    value = os.environ.get(POOL_MIN_ENV, "")
+    return int(value) if value.isdigit() else default
+
+
+def use_pool(jobs: int, items: int, size: int, threshold: int) -> bool:
+    """Whether to start a pool of `jobs` workers for `items` pieces of work of `size` in all: more
+    than one job and one piece, fork available, and `size` at the threshold (`pool_min`)."""
+    return (
+        jobs > 1
+        and items > 1
+        and size >= pool_min(threshold)
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles a shared object (one the parent holds too) as its index in the shared table."""
+
+    def __init__(self, file: io.BytesIO, shared: dict[int, int]) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.shared = shared
+
+    def persistent_id(self, obj: Any) -> int | None:
+        return self.shared.get(id(obj))
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file: io.BytesIO, table: Sequence[object]) -> None:
+        super().__init__(file)
+        self.table = table
+
+    def persistent_load(self, pid: Any) -> object:
+        return self.table[pid]
+
+
+def _dump(value: object, shared: dict[int, int]) -> bytes:
+    buffer = io.BytesIO()
+    _Pickler(buffer, shared).dump(value)
+    return buffer.getvalue()
+
+
+def _answer(func: Callable[[T], R], item: T, index: int, shared: dict[int, int]) -> bytes:
+    """What a worker sends for one item: (index, True, result) or (index, False, exception)."""
+    try:
+        return _dump((index, True, func(item)), shared)
+    except Exception as e:  # noqa: BLE001 - handed to the parent, which raises it in turn
+        e.__traceback__ = None
+        try:
+            return _dump((index, False, e), shared)
+        except Exception:  # noqa: BLE001 - an exception that does not pickle: its text
+            return _dump((index, False, RuntimeError(f"{type(e).__name__}: {e}")), shared)
+
+
+def _work(
+    func: Callable[[T], R],
+    items: Sequence[T],
+    order: Sequence[int],
+    counter: Any,
+    shared: dict[int, int],
+    out: Connection,
+) -> None:
+    """A worker: take the next item to do (in `order`) until none is left, send each answer."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    try:
+        while True:
+            with counter.get_lock():
+                taken = counter.value
+                counter.value = taken + 1
+            if taken >= len(order):
+                break
+            index = order[taken]
+            out.send_bytes(_answer(func, items[index], index, shared))
+    except OSError:  # the parent is gone or stopped reading: nothing left to do
+        pass
+    finally:
+        out.close()
+
+
+def ordered_map(
+    func: Callable[[T], R],
+    items: Sequence[T],
+    jobs: int,
+    *,
+    shared: Iterable[object] = (),
+    weights: Sequence[int] | None = None,
+) -> Iterator[R]:
+    """`func(item)` for each of `items`, in their order, computed by `jobs` forked workers
+    (heaviest `weights` first, so that no worker is left with a large item at the end). Objects
+    in `shared` cross back as references to the parent's own. With one job or one item, or
+    without fork, the map runs here."""
+    if jobs <= 1 or len(items) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from map(func, items)
+        return
+    table = list(shared)
+    ids = {id(o): i for i, o in enumerate(table)}
+    order = list(range(len(items)))
+    if weights is not None:
+        order.sort(key=lambda i: -weights[i])
+    ctx = multiprocessing.get_context("fork")
+    counter = ctx.Value("q", 0)
+    workers: list[tuple[Any, Connection]] = []
+    try:
+        for _ in range(min(jobs, len(items))):
+            reader, writer = ctx.Pipe(duplex=False)
+            process = ctx.Process(
+                target=_work, args=(func, items, order, counter, ids, writer), daemon=True
+            )
+            process.start()
+            writer.close()
+            workers.append((process, reader))
+        yield from _in_order(workers, len(items), table)
+    finally:
+        for process, _ in workers:
+            if process.exitcode is None:
+                process.terminate()
+        for process, reader in workers:
+            process.join()
+            reader.close()
+
+
+def _in_order(
+    workers: list[tuple[Any, Connection]], count: int, table: Sequence[object]
+) -> Iterator[Any]:
+    """The workers' answers, in the items' order; an item's exception raised at its turn."""
+    done: dict[int, tuple[bool, Any]] = {}
+    readers = {reader: process for process, reader in workers}
+    sentinels = {process.sentinel: (process, reader) for process, reader in workers}
+    following = 0
+    while following < count:
+        while following in done:
+            ok, value = done.pop(following)
+            if not ok:
+                raise value
+            yield value
+            following += 1
+        if following == count:
+            return
+        if not sentinels:
+            raise PoolError("the worker processes ended before every item was done")
+        for ready in wait([*readers, *sentinels]):
+            if isinstance(ready, Connection):
+                if ready in readers:
+                    _receive(ready, done, table, readers)
+                continue
+            process, reader = sentinels.pop(ready)
+            while reader in readers and reader.poll():  # what it sent before it ended
+                _receive(reader, done, table, readers)
+            readers.pop(reader, None)
+            process.join()
+            if process.exitcode != 0:
+                raise PoolError(_ended(process.exitcode))
+
+
+def _receive(
+    reader: Connection,
+    done: dict[int, tuple[bool, Any]],
+    table: Sequence[object],
+    readers: dict[Connection, Any],
+) -> None:
+    try:
+        payload = reader.recv_bytes()
+    except EOFError:  # the worker closed its end: it has sent everything
+        readers.pop(reader, None)
+        return
+    index, ok, value = _Unpickler(io.BytesIO(payload), table).load()
+    done[index] = (ok, value)
+
+
+def _ended(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            how = f"was killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            how = f"was killed by signal {-exitcode}"
+    else:
+        how = f"exited with code {exitcode}"
+    return (
+        f"a worker process {how} before it finished (out of memory?); "
+        "run with --jobs 1 to use one process"
+    )

@@ -1,0 +1,144 @@
+"""The process pool (`podgate.io.pool`): answers in the items' order whatever order the workers
+finish in, an item's exception raised at its turn (the first in order wins, as on one core), the
+parent's own objects handed back for shared ones, a dead worker an error and never a hang, and
+Ctrl-C ending every worker without a traceback."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from podgate.errors import LoadError, PoolError
+from podgate.io.pool import ordered_map, use_pool
+
+
+def _slow_first(i: int) -> int:
+    """Item 0 finishes last: its worker is still busy while the other does every other item."""
+    if i == 0:
+        time.sleep(0.2)
+    return i * i
+
+
+def test_answers_come_in_the_order_of_the_items_not_of_the_workers() -> None:
+    assert list(ordered_map(_slow_first, list(range(12)), 2)) == [i * i for i in range(12)]
+
+
+def test_heaviest_first_scheduling_keeps_the_items_order() -> None:
+    items = list(range(9))
+    assert list(ordered_map(str, items, 3, weights=items)) == [str(i) for i in items]
+
+
+def test_the_first_error_in_the_items_order_is_raised_as_on_one_core() -> None:
+    def judge(i: int) -> int:
+        if i == 5:
+            raise LoadError("the later error", file="b.yaml")
+        if i == 3:
+            time.sleep(0.2)  # finishes after item 5 has failed
+            raise LoadError("the earlier error", file="a.yaml", document=2, line=7)
+        return i
+
+    got = ordered_map(judge, list(range(8)), 2)
+    assert [next(got) for _ in range(3)] == [0, 1, 2]
+    with pytest.raises(LoadError) as raised:
+        next(got)
+    assert str(raised.value) == "a.yaml: document 2 (line 7): the earlier error"
+    assert (raised.value.file, raised.value.document, raised.value.line) == ("a.yaml", 2, 7)
+
+
+def test_an_exception_that_does_not_pickle_arrives_as_its_text() -> None:
+    class Local(Exception):  # defined in a function: pickle cannot find it
+        pass
+
+    def fail(i: int) -> int:
+        raise Local(f"item {i}")
+
+    with pytest.raises(RuntimeError, match=r"^Local: item 0$"):
+        list(ordered_map(fail, [0, 1], 2))
+
+
+def test_shared_objects_come_back_as_the_parents_own() -> None:
+    objs = [{"name": f"o{i}", "spec": {"containers": [{"name": "c"}]}} for i in range(6)]
+    got = list(ordered_map(lambda o: {"obj": o, "new": dict(o)}, objs, 2, shared=objs))
+    assert all(g["obj"] is o for g, o in zip(got, objs, strict=True))
+    assert all(g["new"] == o and g["new"] is not o for g, o in zip(got, objs, strict=True))
+
+
+def test_a_worker_killed_midway_is_an_error_not_a_hang() -> None:
+    def die_on_3(i: int) -> int:
+        if i == 3:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return i
+
+    with pytest.raises(PoolError, match="a worker process was killed by SIGKILL before it"):
+        list(ordered_map(die_on_3, list(range(6)), 2))
+
+
+def test_a_consumer_that_stops_early_leaves_no_worker_behind() -> None:
+    got = ordered_map(_slow_first, list(range(50)), 2)
+    next(got)
+    got.close()
+    assert multiprocessing.active_children() == []
+
+
+def test_the_pool_is_used_only_with_jobs_and_work_enough(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PODGATE_POOL_MIN", raising=False)
+    assert use_pool(2, 10, 5000, 1000)
+    assert not use_pool(1, 10, 5000, 1000)  # --jobs 1
+    assert not use_pool(2, 1, 5000, 1000)  # one file, one workload
+    assert not use_pool(2, 10, 999, 1000)  # below the threshold
+    monkeypatch.setenv("PODGATE_POOL_MIN", "0")
+    assert use_pool(2, 10, 1, 1000)
+
+
+INTERRUPTED = textwrap.dedent(
+    """
+    import os, sys, time, click
+    from pathlib import Path
+    from podgate.cli.common import handles_errors, run
+    from podgate.io.pool import ordered_map
+
+    def block(i):
+        Path(sys.argv[1], str(os.getpid())).write_text("")
+        while True:
+            time.sleep(1)
+
+    @click.command()
+    @handles_errors
+    def scan():
+        list(ordered_map(block, [0, 1, 2, 3], 2))
+
+    run(scan, sys.argv[2:], "podgate")
+    """
+)
+
+
+@pytest.mark.e2e
+def test_ctrl_c_ends_every_worker_and_exits_130_without_a_traceback(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED, str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a shell gives a command
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(tmp_path.iterdir())) < 2:  # both workers are busy
+            assert time.monotonic() < deadline, "the workers never started"
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C: every process
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert err.strip() == "podgate: interrupted"  # (click puts a newline after the ^C)
+    for worker in tmp_path.iterdir():
+        assert not Path("/proc", worker.name).exists(), f"worker {worker.name} is still running"
