@@ -16,6 +16,7 @@ import orjson
 from podgate.errors import InternalError, PodgateError
 
 if TYPE_CHECKING:
+    from podgate.io.loader import ParseEach
     from podgate.k8s.source import Document
 
 EXIT_OK = 0
@@ -59,9 +60,11 @@ def read_inputs(
     command: str,
     notes: list[str] | None = None,
     quiet: bool = False,
+    parse_each: ParseEach | None = None,
 ) -> list[Document]:
     """Every object in the inputs; an input with no object at all is bad input. How many files
-    --exclude left out is said on stderr (unless quiet) and added to `notes`."""
+    --exclude left out is said on stderr (unless quiet) and added to `notes`. `parse_each`:
+    see `load_documents`."""
     from podgate.io.loader import load_documents
 
     said: list[str] = []
@@ -72,6 +75,7 @@ def read_inputs(
         exclude=exclude,
         notes=said,
         command=command,
+        parse_each=parse_each,
     )
     if not quiet:
         for message in said:
@@ -79,6 +83,33 @@ def read_inputs(
     if notes is not None:
         notes.extend(said)
     return docs
+
+
+def _jobs(ctx: click.Context, param: click.Parameter, value: str) -> int:
+    """`auto` (the cores this process may use) or a number of processes, at least 1."""
+    from podgate.io.pool import cores
+
+    if value == "auto":
+        return cores()
+    if not value.isdigit() or int(value) < 1:
+        raise click.BadParameter(f"{value!r}: expected auto or a number of processes (1 or more)")
+    return int(value)
+
+
+def jobs_option(func: F) -> F:
+    """--jobs: how many processes parse and judge (auto: one per core; 1: this one only)."""
+    return click.option(
+        "--jobs",
+        "-j",
+        "jobs",
+        default="auto",
+        show_default=True,
+        metavar="N",
+        callback=_jobs,
+        help="Processes to parse input files and judge workloads with: auto (one per core) or "
+        "N (1: no other process). Used only for inputs large enough for it to pay; the "
+        "output is the same whatever N.",
+    )(func)
 
 
 def no_defaults_option(func: F) -> F:

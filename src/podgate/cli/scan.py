@@ -19,12 +19,14 @@ from podgate.cli.common import (
     EXIT_VIOLATION,
     fail,
     handles_errors,
+    jobs_option,
     manifest_options,
     read_inputs,
     read_live,
     write_output,
 )
 from podgate.errors import LoadError, PolicyError
+from podgate.io import parallel
 from podgate.io.catalog import load_catalog
 from podgate.io.loader import Document, load_documents
 from podgate.io.locate import Locator
@@ -37,7 +39,7 @@ from podgate.pss.config import DEFAULT_CONFIGURATION
 from podgate.report.context import ReportContext
 from podgate.scan import AcceptedRisk, ControllerIdentity, ScanOptions, parse_exceptions, scan
 from podgate.scan.controls import SEVERITIES
-from podgate.scan.scan import ScanResult
+from podgate.scan.scan import JudgeEach, ScanResult
 
 FORMATS = {
     "text": "text",
@@ -177,6 +179,7 @@ def _render(fmt: str, result: Any, context: ReportContext) -> str:
     is_flag=True,
     help="With --live: do not verify the API server's certificate (unsafe).",
 )
+@jobs_option
 @manifest_options
 @handles_errors
 def command(
@@ -204,6 +207,7 @@ def command(
     no_defaults: bool,
     exclude: tuple[str, ...],
     max_bytes: int,
+    jobs: int,
 ) -> None:
     """Scan INPUT (files, directories, `-` for stdin: a cluster snapshot, manifests, Helm or
     kustomize output) and report, per workload, its Pod Security Standards level and
@@ -225,7 +229,13 @@ def command(
     )
     live_notes: list[str] = []
     docs: list[Document] = read_inputs(
-        inputs, max_bytes=max_bytes, exclude=exclude, command="scan", notes=live_notes, quiet=quiet
+        inputs,
+        max_bytes=max_bytes,
+        exclude=exclude,
+        command="scan",
+        notes=live_notes,
+        quiet=quiet,
+        parse_each=parallel.parsing(jobs),
     )
     if not inputs and not live:
         fail("give INPUT (files, directories, - for stdin) or --live to read the current cluster")
@@ -269,7 +279,7 @@ def command(
         defaults=not no_defaults,
         kubernetes=None if no_defaults else kubernetes_release,
     )
-    result = _scan_with_progress(prepared, options, quiet)
+    result = _scan_with_progress(prepared, options, quiet, parallel.judging(jobs))
     for warning in result.warnings:
         click.echo(f"podgate: warning: {warning}", err=True)
     if live_notes:
@@ -302,10 +312,12 @@ def load_exceptions(path: str | None, max_bytes: int) -> tuple[AcceptedRisk, ...
         raise LoadError(str(e), file=path, document=0, line=docs[0].line) from e
 
 
-def _scan_with_progress(docs: list[Document], options: ScanOptions, quiet: bool) -> ScanResult:
+def _scan_with_progress(
+    docs: list[Document], options: ScanOptions, quiet: bool, judge_each: JudgeEach
+) -> ScanResult:
     catalog = load_catalog()
     if quiet or not sys.stderr.isatty() or len(docs) < 2000:
-        return scan(docs, catalog, options)
+        return scan(docs, catalog, options, judge_each=judge_each)
     from rich.console import Console
     from rich.progress import Progress
 
@@ -316,4 +328,5 @@ def _scan_with_progress(docs: list[Document], options: ScanOptions, quiet: bool)
             catalog,
             options,
             on_workload=lambda done, total: progress.update(task, completed=done, total=total),
+            judge_each=judge_each,
         )

@@ -15,7 +15,8 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import orjson
@@ -257,6 +258,19 @@ def _load_file(path: str, max_bytes: int) -> list[Document]:
     return list(load_text(decode(raw), path))
 
 
+def _load_or_error(path: str, max_bytes: int) -> list[Document] | LoadError:
+    """The documents of one file, or why it could not be read."""
+    try:
+        return _load_file(path, max_bytes)
+    except LoadError as e:
+        e.__traceback__ = None  # keep no frames (and no cycles through them)
+        return e
+
+
+ParseEach = Callable[[Callable[[str], list[Document] | LoadError], Sequence[str]], Iterable[Any]]
+"""Parses each file with the function given, handing the results back in order."""
+
+
 def _has_kinds(docs: list[Document]) -> bool:
     """Whether any of `docs` is a Kubernetes object (has a kind)."""
     return any(_is_text(d.obj.get("kind")) for d in docs)
@@ -285,12 +299,14 @@ def load_documents(
     exclude: Sequence[str] = (),
     notes: list[str] | None = None,
     command: str = "scan",
+    parse_each: ParseEach | None = None,
 ) -> list[Document]:
     """Every object in the given files and directories (recursively: .yaml, .yml, .json, hidden
     ones and those matching an `exclude` glob left out), `-` for stdin. Every file is read;
     then one LoadError names every one that could not be (with hints: a kustomization or Helm
     chart to render first, for `podgate COMMAND -`). `require_objects`: an input that holds no
-    object at all is an error too. `notes` hears how many files `exclude` left out."""
+    object at all is an error too. `notes` hears how many files `exclude` left out.
+    `parse_each` parses the files of each input (`map` here; `io/parallel.py` on every core)."""
     out: list[Document] = []
     failures: list[tuple[LoadError, list[str]]] = []
     excluded = 0
@@ -303,13 +319,14 @@ def load_documents(
             failures.extend((e, []) for e in found.refused)
             before = len(out)
             failed = bool(found.refused)
-            for path in found.files:
-                try:
-                    out.extend(_load_file(path, max_bytes))
-                except LoadError as e:
-                    e.__traceback__ = None  # keep no frames (and no cycles through them)
-                    failures.append((e, hints(path, given, command)))
+            parse = partial(_load_or_error, max_bytes=max_bytes)
+            loaded = (parse_each or map)(parse, found.files)
+            for path, docs in zip(found.files, loaded, strict=True):
+                if isinstance(docs, LoadError):
+                    failures.append((docs, hints(path, given, command)))
                     failed = True
+                else:
+                    out.extend(docs)
             if require_objects and not failed and not _has_kinds(out[before:]):
                 empty = LoadError(f"no Kubernetes objects in {given}")
                 empty.file = given

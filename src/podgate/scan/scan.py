@@ -4,7 +4,7 @@ overview (`overview.py`) and the notes. The findings are built in `findings.py`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from podgate.k8s.defaults import default_object
@@ -50,6 +50,8 @@ from podgate.scan.readiness import readiness
 __all__ = [
     "BroadBinding",
     "ControllerIdentity",
+    "JudgeEach",
+    "Judged",
     "PspOutcome",
     "Readiness",
     "ScanOptions",
@@ -58,6 +60,11 @@ __all__ = [
     "WorkloadResult",
     "scan",
 ]
+
+Judged = tuple[list[WorkloadResult], list[str]]
+"""The results of one workload (then of the objects judged apart from it), and the notes said."""
+JudgeEach = Callable[[Callable[[Workload], Judged], Sequence[Workload]], Iterable[Judged]]
+"""Judges each workload with the function given, handing the results back in order."""
 
 # kube-controller-manager's one identity, when it does not use its controllers' own
 CONTROLLER_MANAGER = requesting_user("system:kube-controller-manager")
@@ -87,10 +94,12 @@ def scan(
     catalog: Catalog,
     options: ScanOptions,
     on_workload: Callable[[int, int], None] | None = None,
+    judge_each: JudgeEach | None = None,
 ) -> ScanResult:
     """Scan the documents read, as `io.prepare` leaves them (pod fields checked for their
     types, defaulted unless asked not to). `on_workload(done, total)` is called after each
-    workload, for progress bars."""
+    workload, for progress bars. `judge_each` judges the workloads (`map` on this core when
+    not given; `io/parallel.py` on every core)."""
     workloads = find_workloads(docs)
     ns_levels, ns_warnings = namespace_levels(docs, options.config)
     ns_others = other_namespace_levels(docs, options.config)
@@ -133,12 +142,13 @@ def scan(
         # a namespace not in the input: the configuration's defaults
         return ns_policy.policy_of(ns, None, options.config).enforce, "configuration defaults"
 
-    def judge(w: Workload, full: bool = True) -> WorkloadResult:
-        """The verdict on `w`; without `full`, only what `same_verdict` compares (no
-        findings, no highest level): enough to tell whether an owned object can be folded."""
+    def judge(w: Workload, full: bool, said: list[str]) -> WorkloadResult:
+        """The verdict on `w` (notes go to `said`); without `full`, only what `same_verdict`
+        compares (no findings, no highest level): enough to tell whether an owned object can be
+        folded."""
         ns = w.ref.namespace
         lv, how = level_of(ns)
-        seen = _as_admitted(w, options, notes if full else [])  # what Pod Security Admission sees
+        seen = _as_admitted(w, options, said if full else [])  # what Pod Security Admission sees
         violations = evaluate(lv.level, lv.version, seen.meta, seen.spec)
         if not violations and how == "namespace labels":
             # the Namespace is defined twice: a definition that rejects the workload wins
@@ -148,7 +158,7 @@ def scan(
                     lv, violations = other, rejected
                     break
         if full and any(v.check == "capabilities_restricted" for v in violations):
-            notes.extend(f"{w.ref}: {hint}" for hint in case_hints(seen.spec))
+            said.extend(f"{w.ref}: {hint}" for hint in case_hints(seen.spec))
         findings = pss_findings(seen, lv, violations, catalog) if full else []
         psp = None
         if policy_sets:
@@ -176,11 +186,17 @@ def scan(
         highest = _highest(options.version, lv, violations, seen) if full else Level.PRIVILEGED
         return WorkloadResult(w, lv, how, highest, violations, psp, tuple(findings))
 
+    def judge_root(w: Workload) -> Judged:
+        said: list[str] = []
+        return judge_with_owned(w, lambda o, full: judge(o, full, said)), said
+
     results: list[WorkloadResult] = []
-    for done, w in enumerate(workloads, 1):
+    judged = (judge_each or map)(judge_root, workloads)
+    for done, (each, said) in enumerate(judged, 1):
         if on_workload is not None:
             on_workload(done, len(workloads))
-        results.extend(judge_with_owned(w, judge))
+        results.extend(each)
+        notes.extend(said)
     all_findings = [f for r in results for f in r.findings]
 
     accepted, statuses = apply_exceptions(all_findings, options.exceptions, options.today)

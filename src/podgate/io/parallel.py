@@ -1,0 +1,98 @@
+"""What runs on every core (`--jobs`), through `pool.ordered_map`: the files of a directory are
+parsed by file, the workloads of a scan judged by chunks of workloads. Everything that needs the
+whole input (namespace levels, RBAC, policies, owners, duplicates) stays in the parent, before
+and after. Either part starts a pool only past a size where it paid off when measured (see
+benchmarks/bench_jobs.py): below it, the fork and the results' trip back cost more than the
+second core saves."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import chain
+from typing import TYPE_CHECKING, TypeVar
+
+from podgate.io.pool import ordered_map, use_pool
+
+if TYPE_CHECKING:  # not imported to read files: `podgate scan` imports them anyway
+    from podgate.scan.inventory import Workload
+    from podgate.scan.scan import Judged, JudgeEach
+
+__all__ = ["FILES_MIN_BYTES", "JUDGE_MIN", "judging", "parsing"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Below these no pool is started (measured on 2 cores: benchmarks/bench_jobs.py).
+FILES_MIN_BYTES = 4 * 1024 * 1024  # bytes of input files to parse
+JUDGE_MIN = 2000  # objects to judge (workloads and the objects folded into them)
+# chunks per worker: enough that no worker waits long on another, few enough that each
+# worker's chunk amortises its trip back
+CHUNKS_PER_JOB = 8
+
+
+def _chunks(weights: Sequence[int], count: int) -> list[range]:
+    """Consecutive ranges of the items, about `count` of them, of about equal weight."""
+    target = max(1, sum(weights) // max(1, count))
+    out: list[range] = []
+    start = total = 0
+    for i, weight in enumerate(weights):
+        total += weight
+        if total >= target:
+            out.append(range(start, i + 1))
+            start, total = i + 1, 0
+    if start < len(weights):
+        out.append(range(start, len(weights)))
+    return out
+
+
+def _shared(workloads: Iterable[Workload]) -> Iterator[object]:
+    """What the results of judging refer to that the parent already holds: the workloads, the
+    objects read and their pod specs, and the fields of those (a pod PSP admits unchanged is
+    built of them)."""
+    for w in workloads:
+        yield from (w, w.ref, w.obj, w.meta, w.spec)
+        yield from (v for v in w.spec.values() if isinstance(v, dict | list))
+        yield from _shared(w.owned)
+
+
+def judging(jobs: int) -> JudgeEach:
+    """`scan`'s `judge_each` on `jobs` cores, when there are enough objects to judge."""
+
+    def judge_each(
+        judge: Callable[[Workload], Judged], workloads: Sequence[Workload]
+    ) -> Iterable[Judged]:
+        weights = [1 + len(w.owned) for w in workloads]
+        if not use_pool(jobs, len(workloads), sum(weights), JUDGE_MIN):
+            return map(judge, workloads)
+        chunks = _chunks(weights, jobs * CHUNKS_PER_JOB)
+        answers = ordered_map(
+            lambda span: [judge(workloads[i]) for i in span],
+            chunks,
+            jobs,
+            shared=list(_shared(workloads)),
+            weights=[sum(weights[i] for i in span) for span in chunks],
+        )
+        return chain.from_iterable(answers)
+
+    return judge_each
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:  # parsing it says why
+        return 0
+
+
+def parsing(jobs: int) -> Callable[[Callable[[str], R], Sequence[str]], Iterable[R]]:
+    """`load_documents`' `parse_each` on `jobs` cores: files parsed in order, or by file on
+    every core when there are enough bytes to parse (standard input in this process)."""
+
+    def parse_each(parse: Callable[[str], R], paths: Sequence[str]) -> Iterable[R]:
+        sizes = [_size(p) for p in paths]
+        if "-" in paths or not use_pool(jobs, len(paths), sum(sizes), FILES_MIN_BYTES):
+            return map(parse, paths)
+        return ordered_map(parse, paths, jobs, weights=sizes)
+
+    return parse_each

@@ -1,0 +1,140 @@
+"""`podgate scan --jobs N`: files parsed and workloads judged on N processes give, byte for
+byte, what one process gives, in every output format; bad input found by a worker is the same
+one line and exit code 2. The pool is forced on these small inputs (PODGATE_POOL_MIN=0), and
+each test checks that worker processes really ran."""
+
+from __future__ import annotations
+
+import json
+import re
+from multiprocessing.context import ForkProcess
+from pathlib import Path
+
+import pytest
+
+from podgate.io.loader import load_documents
+from tests.conftest import Ran, RunScan
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+CORPUS = ROOT / "tests" / "corpus"
+FORMATS = ["text", "json", "sarif", "junit", "html", "policyreport"]
+
+
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The pool forced on, whatever the input's size; counts the worker processes started."""
+    monkeypatch.setenv("PODGATE_POOL_MIN", "0")
+    started: list[int] = []
+    start = ForkProcess.start
+
+    def counted(self: ForkProcess) -> None:
+        started.append(1)
+        start(self)
+
+    monkeypatch.setattr(ForkProcess, "start", counted)
+    return started
+
+
+# when the report was made: the one thing two runs may differ in
+_NOW = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)|(?<=seconds: )\d{9,}")
+
+
+def _both(run_scan: RunScan, started: list[int], *args: str) -> tuple[Ran, Ran]:
+    """The scan on one process, then on two, the time each report was made left out."""
+    one = run_scan(*args, "--jobs", "1")
+    assert started == [], "--jobs 1 started a process"
+    many = run_scan(*args, "--jobs", "2")
+    assert started, "--jobs 2 started no process"
+    started.clear()
+    one, many = (r._replace(stdout=_NOW.sub("(now)", r.stdout)) for r in (one, many))
+    return one, many
+
+
+MANIFESTS = [
+    str(EXAMPLES / "cluster"),
+    str(EXAMPLES / "policies"),
+    str(EXAMPLES / "rbac"),
+    str(CORPUS / "microservices-demo"),
+    str(CORPUS / "kube-prometheus"),
+    str(CORPUS / "rook"),
+    "--exceptions",
+    str(EXAMPLES / "exceptions.yaml"),
+]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_directory_of_files_on_two_processes_is_byte_identical(
+    run_scan: RunScan, forks: list[int], fmt: str
+) -> None:
+    one, many = _both(run_scan, forks, *MANIFESTS, "-o", fmt, "-q")
+    assert one.exit_code == 1
+    assert many == one
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_snapshot_on_two_processes_is_byte_identical(
+    run_scan: RunScan, forks: list[int], tmp_path: Path, fmt: str
+) -> None:
+    # one JSON List (a `kubectl get -o json` snapshot) of the examples and a corpus dump
+    snapshot = tmp_path / "snapshot.json"
+    items = [d.obj for d in load_documents([str(EXAMPLES / n) for n in ("cluster", "rbac")])]
+    snapshot.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+    dump = str(CORPUS / "cluster-dump-api" / "pods-raw-api.json")
+    one, many = _both(
+        run_scan,
+        forks,
+        str(snapshot),
+        dump,
+        "--policy",
+        str(EXAMPLES / "policies"),
+        "-o",
+        fmt,
+        "-q",
+    )
+    assert one.exit_code == 1
+    assert many == one
+
+
+def _deployment(name: str, run_as_user: str = "1000") -> str:
+    return (
+        f"apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: app}}\n"
+        "spec:\n  template:\n    spec:\n      containers:\n      - name: c\n"
+        f"        securityContext: {{runAsUser: {run_as_user}}}\n"
+    )
+
+
+def test_bad_workloads_found_by_workers_are_the_same_one_line_as_on_one_process(
+    run_scan: RunScan, forks: list[int], tmp_path: Path
+) -> None:
+    # many good workloads, then two the API server would refuse: the first is reported
+    docs = [_deployment(f"ok-{i}") for i in range(40)]
+    docs[25] = _deployment("first-bad", "root")
+    docs[33] = _deployment("second-bad", "[1]")
+    (tmp_path / "app.yaml").write_text("---\n".join(docs))
+    one, many = _both(run_scan, forks, str(tmp_path), "--level", "restricted")
+    assert one.exit_code == 2
+    assert "Deployment 'first-bad' is not valid: spec.template.spec.containers[0]" in one.stderr
+    assert "Traceback" not in one.stderr
+    assert many == one
+
+
+def test_files_workers_could_not_read_are_listed_as_on_one_process(
+    run_scan: RunScan, forks: list[int], tmp_path: Path
+) -> None:
+    for i in range(6):
+        (tmp_path / f"f{i}.yaml").write_text(_deployment(f"d{i}"))
+    (tmp_path / "f2.yaml").write_text("kind: Pod\nspec: [unclosed\n")
+    (tmp_path / "f4.yaml").write_text("kind: Deployment\nmetadata: {name: x}\nspec: 1\n")
+    one, many = _both(run_scan, forks, str(tmp_path))
+    assert one.exit_code == 2
+    assert one.stderr.startswith("podgate: error: 2 inputs could not be read")
+    assert "f2.yaml" in one.stderr and "f4.yaml" in one.stderr
+    assert many == one
+
+
+@pytest.mark.parametrize("jobs", ["0", "-1", "two"])
+def test_jobs_is_auto_or_a_number_of_processes(run_scan: RunScan, jobs: str) -> None:
+    ran = run_scan(str(EXAMPLES / "cluster"), "--jobs", jobs)
+    assert ran.exit_code == 2
+    assert f"{jobs!r}: expected auto or a number of processes (1 or more)" in ran.stderr
