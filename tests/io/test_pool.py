@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from multiprocessing.context import ForkProcess
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,13 @@ def test_ctrl_c_ends_every_worker_and_exits_130_without_a_traceback(tmp_path: Pa
     assert err.strip() == "podgate: interrupted"  # (click puts a newline after the ^C)
     for worker in tmp_path.iterdir():
         assert not Path("/proc", worker.name).exists(), f"worker {worker.name} is still running"
+
+
+def test_when_no_process_can_be_started_everything_runs_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(self: ForkProcess) -> None:
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(ForkProcess, "start", refuse)
+    assert list(ordered_map(_slow_first, list(range(5)), 2)) == [i * i for i in range(5)]

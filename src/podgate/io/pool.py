@@ -145,25 +145,37 @@ def ordered_map(
     if weights is not None:
         order.sort(key=lambda i: -weights[i])
     ctx = multiprocessing.get_context("fork")
-    counter = ctx.Value("q", 0)
     workers: list[tuple[Any, Connection]] = []
     try:
-        for _ in range(min(jobs, len(items))):
-            reader, writer = ctx.Pipe(duplex=False)
-            process = ctx.Process(
-                target=_work, args=(func, items, order, counter, ids, writer), daemon=True
-            )
-            process.start()
-            writer.close()
-            workers.append((process, reader))
+        try:
+            counter = ctx.Value("q", 0)
+            for _ in range(min(jobs, len(items))):
+                reader, writer = ctx.Pipe(duplex=False)
+                process = ctx.Process(
+                    target=_work, args=(func, items, order, counter, ids, writer), daemon=True
+                )
+                workers.append((process, reader))
+                process.start()
+                writer.close()
+        except OSError:  # no process to be had (memory, limits): all of it here, as with 1 job
+            _end(workers)
+            workers = []
+            yield from map(func, items)
+            return
         yield from _in_order(workers, len(items), table)
     finally:
-        for process, _ in workers:
-            if process.exitcode is None:
-                process.terminate()
-        for process, reader in workers:
+        _end(workers)
+
+
+def _end(workers: list[tuple[Any, Connection]]) -> None:
+    """Every worker ended (at once, when it is still running) and waited for."""
+    for process, _ in workers:
+        if process.pid is not None and process.exitcode is None:
+            process.terminate()
+    for process, reader in workers:
+        if process.pid is not None:
             process.join()
-            reader.close()
+        reader.close()
 
 
 def _in_order(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
+from podgate.errors import InternalError
 from podgate.k8s.defaults import default_object
 from podgate.k8s.identity import UserInfo, controller_user, requesting_user
 from podgate.k8s.prepare import other_release_note, prepare_for_create
@@ -192,11 +193,14 @@ def scan(
 
     results: list[WorkloadResult] = []
     judged = (judge_each or map)(judge_root, workloads)
+    done = 0
     for done, (each, said) in enumerate(judged, 1):
         if on_workload is not None:
             on_workload(done, len(workloads))
         results.extend(each)
         notes.extend(said)
+    if done != len(workloads):  # a workload left unjudged would pass unseen
+        raise InternalError(f"{len(workloads)} workloads, {done} judged")
     all_findings = [f for r in results for f in r.findings]
 
     accepted, statuses = apply_exceptions(all_findings, options.exceptions, options.today)

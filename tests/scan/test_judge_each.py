@@ -1,0 +1,65 @@
+"""`scan`'s `judge_each` seam (how the workloads are judged: here, or on every core): the results
+and notes of each workload are taken in order, and a workload left unjudged is a bug found, not
+a workload that silently passes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+
+import pytest
+
+from podgate.errors import InternalError
+from podgate.pss import Level
+from podgate.scan import ScanOptions, scan
+from podgate.scan.controls import Catalog
+from podgate.scan.inventory import Source, Workload
+from podgate.scan.scan import Judged
+
+OPTIONS = ScanOptions(level=Level.RESTRICTED, today=dt.date(2026, 12, 6))
+
+
+def _pod(name: str, privileged: bool) -> dict[str, object]:
+    # `drop: [all]` (lower case) earns the workload a note of its own
+    context = {"privileged": privileged, "capabilities": {"drop": ["all"]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": "app"},
+        "spec": {"containers": [{"name": "c", "securityContext": context}]},
+    }
+
+
+OBJS = [_pod("a", False), _pod("b", True), _pod("c", False)]
+SOURCES: list[Source | None] = [Source("pods.yaml", i, 1 + 9 * i) for i in range(3)]
+
+
+def test_judging_through_the_seam_gives_what_judging_here_gives(catalog: Catalog) -> None:
+    def in_reverse_then_back(
+        judge: Callable[[Workload], Judged], workloads: Sequence[Workload]
+    ) -> Iterable[Judged]:
+        return reversed([judge(w) for w in reversed(workloads)])
+
+    here = scan(OBJS, SOURCES, catalog, OPTIONS)
+    seam = scan(OBJS, SOURCES, catalog, OPTIONS, judge_each=in_reverse_then_back)
+    assert seam == here
+    assert [r.workload.ref.name for r in seam.workloads] == ["a", "b", "c"]
+    said = [n.split(":")[0] for n in seam.notes if "all" in n]
+    assert said == ["Pod app/a", "Pod app/b", "Pod app/c"]
+
+
+def test_a_workload_the_seam_leaves_unjudged_is_an_internal_error(catalog: Catalog) -> None:
+    def drops_the_last(
+        judge: Callable[[Workload], Judged], workloads: Sequence[Workload]
+    ) -> Iterable[Judged]:
+        return map(judge, workloads[:-1])
+
+    with pytest.raises(InternalError, match="3 workloads, 2 judged"):
+        scan(OBJS, SOURCES, catalog, OPTIONS, judge_each=drops_the_last)
+
+
+@pytest.fixture
+def catalog() -> Catalog:
+    from podgate.io.catalog import load_catalog
+
+    return load_catalog()
