@@ -138,3 +138,16 @@ def test_jobs_is_auto_or_a_number_of_processes(run_scan: RunScan, jobs: str) -> 
     ran = run_scan(str(EXAMPLES / "cluster"), "--jobs", jobs)
     assert ran.exit_code == 2
     assert f"{jobs!r}: expected auto or a number of processes (1 or more)" in ran.stderr
+
+
+def test_files_given_one_by_one_are_parsed_on_the_pool_too(
+    run_scan: RunScan, forks: list[int], tmp_path: Path
+) -> None:
+    names = []
+    for i in range(4):
+        (tmp_path / f"f{i}.yaml").write_text(_deployment(f"d{i}"))
+        names.append(str(tmp_path / f"f{i}.yaml"))
+    one = run_scan(*names, "-o", "json", "--jobs", "1")
+    many = run_scan(*names, "-o", "json", "--jobs", "2")
+    assert len(forks) == 4  # two to parse the files, two to judge the workloads
+    assert (many.exit_code, _NOW.sub("", many.stdout)) == (one.exit_code, _NOW.sub("", one.stdout))

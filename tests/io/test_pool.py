@@ -153,3 +153,24 @@ def test_when_no_process_can_be_started_everything_runs_here(
 
     monkeypatch.setattr(ForkProcess, "start", refuse)
     assert list(ordered_map(_slow_first, list(range(5)), 2)) == [i * i for i in range(5)]
+
+
+BUFFERED = textwrap.dedent(
+    """
+    import sys
+    from podgate.io.pool import ordered_map
+
+    sys.stdout.write("before\\n")  # buffered: stdout is a pipe
+    assert list(ordered_map(abs, [-1, -2, -3, -4], 2)) == [1, 2, 3, 4]
+    sys.stdout.write("after\\n")
+    """
+)
+
+
+@pytest.mark.e2e
+def test_output_buffered_before_the_pool_is_written_once() -> None:
+    ran = subprocess.run(
+        [sys.executable, "-c", BUFFERED], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (ran.returncode, ran.stderr) == (0, "")
+    assert ran.stdout == "before\nafter\n"

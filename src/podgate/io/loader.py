@@ -306,22 +306,23 @@ def load_documents(
     then one LoadError names every one that could not be (with hints: a kustomization or Helm
     chart to render first, for `podgate COMMAND -`). `require_objects`: an input that holds no
     object at all is an error too. `notes` hears how many files `exclude` left out.
-    `parse_each` parses the files of each input (`map` here; `io/parallel.py` on every core)."""
+    `parse_each` parses the files (`map` here; `io/parallel.py` on every core)."""
     out: list[Document] = []
     failures: list[tuple[LoadError, list[str]]] = []
     excluded = 0
     enabled = gc.isenabled()
     gc.disable()  # the cyclic GC makes bulk parsing several times slower
     try:
-        for given in paths:
-            found = expand(given, exclude)
+        inputs = [(given, expand(given, exclude)) for given in paths]
+        files = [path for _, found in inputs for path in found.files]
+        loaded = iter((parse_each or map)(partial(_load_or_error, max_bytes=max_bytes), files))
+        for given, found in inputs:
             excluded += found.excluded
             failures.extend((e, []) for e in found.refused)
             before = len(out)
             failed = bool(found.refused)
-            parse = partial(_load_or_error, max_bytes=max_bytes)
-            loaded = (parse_each or map)(parse, found.files)
-            for path, docs in zip(found.files, loaded, strict=True):
+            for path in found.files:
+                docs = next(loaded)
                 if isinstance(docs, LoadError):
                     failures.append((docs, hints(path, given, command)))
                     failed = True

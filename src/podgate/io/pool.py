@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any, TypeVar
@@ -109,6 +110,7 @@ def _work(
 ) -> None:
     """A worker: take the next item to do (in `order`) until none is left, send each answer."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    code = 1
     try:
         while True:
             with counter.get_lock():
@@ -118,10 +120,14 @@ def _work(
                 break
             index = order[taken]
             out.send_bytes(_answer(func, items[index], index, shared))
-    except OSError:  # the parent is gone or stopped reading: nothing left to do
-        pass
-    finally:
         out.close()
+        code = 0
+    except OSError:  # the parent is gone or stopped reading: nothing left to do
+        code = 0
+    finally:
+        # no exit handler, and no flush of output buffered in the parent before the fork (it
+        # would be written twice)
+        os._exit(code)
 
 
 def ordered_map(
@@ -144,6 +150,8 @@ def ordered_map(
     order = list(range(len(items)))
     if weights is not None:
         order.sort(key=lambda i: -weights[i])
+    for stream in (sys.stdout, sys.stderr):  # nothing buffered to be copied into the workers
+        stream.flush()
     ctx = multiprocessing.get_context("fork")
     workers: list[tuple[Any, Connection]] = []
     try:
