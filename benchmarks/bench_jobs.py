@@ -6,6 +6,8 @@ For each INPUT (a yaml-dir, a JSON snapshot; ../shared/bench/gen_cluster.py writ
 (a) each part on its own, in this process, alternating --jobs 1 and --jobs N in every round:
     parsing the files (`load_documents`) and judging the workloads (`scan`), wall time and CPU
     time (this process, and the workers it waited for);
+    and the wall time it would take on free cores (this process's CPU time plus the workers'
+    divided by N: on a shared machine a second core is only as free as the others leave it);
 (b) `podgate scan INPUT -o json --output-file /dev/null --quiet --max-bytes SIZE --jobs J` end to
     end, J = 1 and N alternating: wall time, CPU time and peak RSS (of the largest process).
 `--force` sets PODGATE_POOL_MIN=0, so the pool is used whatever the input's size (to find the
@@ -40,21 +42,22 @@ from podgate.scan import ScanOptions, scan
 MAX_BYTES = 1 << 34
 
 
-def cpu() -> float:
-    """CPU seconds of this process and of the children it waited for."""
+def cpu() -> tuple[float, float]:
+    """CPU seconds of this process, and of the children it waited for (the workers)."""
     me = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
 
 
-def timed(work: Callable[[], Any]) -> tuple[float, float, Any]:
-    wall, used = time.perf_counter(), cpu()
+def timed(work: Callable[[], Any]) -> tuple[float, tuple[float, float], Any]:
+    wall, (me, kids) = time.perf_counter(), cpu()
     value = work()
-    return time.perf_counter() - wall, cpu() - used, value
+    me_after, kids_after = cpu()
+    return time.perf_counter() - wall, (me_after - me, kids_after - kids), value
 
 
 def parts(path: str, jobs: int, rounds: int) -> None:
-    figures: dict[tuple[str, int], list[tuple[float, float]]] = {}
+    figures: dict[tuple[str, int], list[tuple[float, tuple[float, float]]]] = {}
     options = ScanOptions(today=dt.date(2026, 1, 1))
     catalog = load_catalog()
     for _ in range(rounds):
@@ -68,10 +71,14 @@ def parts(path: str, jobs: int, rounds: int) -> None:
             figures.setdefault(("scan (judging)", j), []).append((wall, used))
     for (part, j), runs in figures.items():
         walls = [w for w, _ in runs]
-        cpus = [c for _, c in runs]
+        me = statistics.median(m for _, (m, _) in runs)
+        kids = statistics.median(k for _, (_, k) in runs)
+        # what the wall time would be with a free core per process (the workers evenly loaded)
+        idle = me + kids / j
         print(
             f"  {part:15} --jobs {j}: wall median {statistics.median(walls):6.2f} s "
-            f"(min {min(walls):.2f}), CPU median {statistics.median(cpus):6.2f} s"
+            f"(min {min(walls):.2f}); CPU median: this process {me:.2f} s, workers {kids:.2f} s; "
+            f"on free cores ~{idle:.2f} s"
         )
 
 
