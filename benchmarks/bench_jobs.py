@@ -32,11 +32,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from podgate.cli.common import defaulted_objects
 from podgate.io import parallel
 from podgate.io.catalog import load_catalog
 from podgate.io.loader import load_documents
 from podgate.io.pool import POOL_MIN_ENV, cores
+from podgate.io.prepare import prepare
 from podgate.scan import ScanOptions, scan
 
 MAX_BYTES = 1 << 34
@@ -65,8 +65,7 @@ def parts(path: str, jobs: int, rounds: int) -> None:
             read = partial(load_documents, [path], max_bytes=MAX_BYTES)
             wall, used, docs = timed(partial(read, parse_each=parallel.parsing(j)))
             figures.setdefault(("parse files", j), []).append((wall, used))
-            objs, sources = defaulted_objects(docs, False)
-            judge = partial(scan, objs, sources, catalog, options)
+            judge = partial(scan, prepare(docs), catalog, options)
             wall, used, _ = timed(partial(judge, judge_each=parallel.judging(j)))
             figures.setdefault(("scan (judging)", j), []).append((wall, used))
     for (part, j), runs in figures.items():

@@ -10,10 +10,12 @@ from collections.abc import Callable, Iterable, Sequence
 import pytest
 
 from podgate.errors import InternalError
+from podgate.io.prepare import prepare
+from podgate.k8s.source import Document, Source
 from podgate.pss import Level
 from podgate.scan import ScanOptions, scan
 from podgate.scan.controls import Catalog
-from podgate.scan.inventory import Source, Workload
+from podgate.scan.inventory import Workload
 from podgate.scan.scan import Judged
 
 OPTIONS = ScanOptions(level=Level.RESTRICTED, today=dt.date(2026, 12, 6))
@@ -30,8 +32,10 @@ def _pod(name: str, privileged: bool) -> dict[str, object]:
     }
 
 
-OBJS = [_pod("a", False), _pod("b", True), _pod("c", False)]
-SOURCES: list[Source | None] = [Source("pods.yaml", i, 1 + 9 * i) for i in range(3)]
+DOCS = prepare(
+    Document(obj, Source("pods.yaml", i, 1 + 9 * i))
+    for i, obj in enumerate([_pod("a", False), _pod("b", True), _pod("c", False)])
+)
 
 
 def test_judging_through_the_seam_gives_what_judging_here_gives(catalog: Catalog) -> None:
@@ -40,8 +44,8 @@ def test_judging_through_the_seam_gives_what_judging_here_gives(catalog: Catalog
     ) -> Iterable[Judged]:
         return reversed([judge(w) for w in reversed(workloads)])
 
-    here = scan(OBJS, SOURCES, catalog, OPTIONS)
-    seam = scan(OBJS, SOURCES, catalog, OPTIONS, judge_each=in_reverse_then_back)
+    here = scan(DOCS, catalog, OPTIONS)
+    seam = scan(DOCS, catalog, OPTIONS, judge_each=in_reverse_then_back)
     assert seam == here
     assert [r.workload.ref.name for r in seam.workloads] == ["a", "b", "c"]
     said = [n.split(":")[0] for n in seam.notes if "all" in n]
@@ -55,7 +59,7 @@ def test_a_workload_the_seam_leaves_unjudged_is_an_internal_error(catalog: Catal
         return map(judge, workloads[:-1])
 
     with pytest.raises(InternalError, match="3 workloads, 2 judged"):
-        scan(OBJS, SOURCES, catalog, OPTIONS, judge_each=drops_the_last)
+        scan(DOCS, catalog, OPTIONS, judge_each=drops_the_last)
 
 
 @pytest.fixture
