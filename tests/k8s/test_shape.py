@@ -55,3 +55,30 @@ def test_fast_path_agrees_with_the_messages() -> None:
             failing += bool(slow)
     assert checked > 2000
     assert failing > 300  # the mutations do produce wrong types
+
+
+def _planted(schema: Any, value: Any) -> list[Any]:
+    """Values that fit `schema` but at one place, where `value` stands: one per place of the
+    schema (a list holds one item, a map one entry)."""
+    if isinstance(schema, str):
+        return [value]
+    if isinstance(schema, dict):
+        return [{key: inner} for key, sub in schema.items() for inner in _planted(sub, value)]
+    if isinstance(schema, list):
+        return [value] + [[inner] for inner in _planted(schema[0], value)]
+    return [value] + [{"k": inner} for inner in _planted(schema[1], value)]
+
+
+def test_fast_path_agrees_with_the_messages_at_every_place_of_the_schema() -> None:
+    checked = failing = 0
+    for value in VALUES:
+        for pod in _planted(POD, value):
+            if not isinstance(pod.get("spec"), dict):
+                continue
+            slow: list[str] = []
+            _check(pod, POD, "", slow)
+            assert (pod_shape_errors(pod) == []) == (slow == []), (pod, slow)
+            checked += 1
+            failing += bool(slow)
+    assert checked > 1000
+    assert failing > 500

@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from podgate.errors import LoadError
-from podgate.k8s import PodSource, pod_sources
+from podgate.k8s import PodSource
 from podgate.k8s.defaults import default_object, default_policy
 from podgate.k8s.shape import pod_shape_errors
 from podgate.k8s.source import Document
@@ -46,14 +46,14 @@ def prepare(docs: Iterable[Document], *, defaults: bool = True) -> list[Document
     out: list[Document] = []
     for doc in docs:
         obj = doc.obj
-        found = pod_sources(obj)
+        found = doc.pod
         if found is not None:
             check_pod_shape(doc, found)
         if defaults:
             if obj.get("kind") == "PodSecurityPolicy":
                 obj, defaulted = default_policy(obj)
             else:
-                obj, defaulted = default_object(obj)
+                obj, defaulted = default_object(obj, found)
             if defaulted:
                 doc = replace(doc, obj=obj, defaulted=(*doc.defaulted, *defaulted))
         out.append(doc)

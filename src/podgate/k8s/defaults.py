@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from podgate.k8s.objects import Obj, pod_sources
+from podgate.k8s.objects import Obj, PodSource, pod_sources
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,25 +69,30 @@ def _spec_defaults(spec: Obj, at: str, is_pod: bool) -> list[tuple[tuple[Any, ..
     return out
 
 
-def _set_path(root: Any, path: tuple[Any, ...], value: Any) -> None:
-    node = root
-    for key in path[:-1]:
-        node = node[key]
-    node[path[-1]] = value
-
-
-def default_object(obj: Obj) -> tuple[Obj, tuple[Defaulted, ...]]:
-    """Apply the pod-spec defaults to a Pod or workload, returning (object, what was defaulted)."""
-    src = pod_sources(obj)
+def default_object(obj: Obj, found: PodSource | None = None) -> tuple[Obj, tuple[Defaulted, ...]]:
+    """Apply the pod-spec defaults to a Pod or workload, returning (object, what was defaulted).
+    `found` is `pod_sources(obj)` when the caller has it. The copy shares every part of `obj`
+    that no default changes (objects are read-only once read)."""
+    src = pod_sources(obj) if found is None else found
     if src is None:
         return obj, ()
     prefix: tuple[str, ...] = ("spec",) if not src.is_template else (*src.path.split("."), "spec")
     todo = _spec_defaults(src.spec, ".".join(prefix), not src.is_template)
     if not todo:
         return obj, ()
-    out = copy.deepcopy(dict(obj))
+    out = dict(obj)
+    copied = {id(out)}  # the containers on the way to a default, copied once each
     for path, _, value, _ in todo:
-        _set_path(out, (*prefix, *path), value)
+        node: Any = out
+        full: tuple[Any, ...] = (*prefix, *path)
+        for key in full[:-1]:
+            child = node[key]
+            if id(child) not in copied:
+                child = copy.copy(child)
+                copied.add(id(child))
+                node[key] = child
+            node = child
+        node[full[-1]] = value
     return out, tuple(Defaulted(field, shown) for _, field, _, shown in todo)
 
 

@@ -140,56 +140,61 @@ def _check(value: Any, schema: Schema, path: str, errors: list[str]) -> None:
 Check = Callable[[Any], bool]
 
 
-def _compile(schema: Schema) -> Check:
-    """A function telling whether a value fits `schema` (None always does): the fast path;
-    the messages come from `_check`, run only when this says no."""
+def _emit(schema: Schema, var: str, lines: list[str], depth: int, names: list[int]) -> None:
+    """Statements that `return False` when `var` does not fit `schema` (None always fits)."""
+    pad = "    " * depth
+
+    def fresh() -> str:
+        names[0] += 1
+        return f"v{names[0]}"
+
     if schema == "str":
-        return lambda v: v is None or isinstance(v, str)
-    if schema == "int":
-        return lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool))
-    if schema == "bool":
-        return lambda v: v is None or isinstance(v, bool)
-    if isinstance(schema, dict):
-        fields = tuple((key, _compile(sub)) for key, sub in schema.items())
+        lines.append(f"{pad}if {var} is not None and not isinstance({var}, str): return False")
+    elif schema == "int":
+        lines.append(
+            f"{pad}if {var} is not None and (not isinstance({var}, int) "
+            f"or isinstance({var}, bool)): return False"
+        )
+    elif schema == "bool":
+        lines.append(f"{pad}if {var} is not None and not isinstance({var}, bool): return False")
+    elif isinstance(schema, dict):
+        lines.append(f"{pad}if {var} is not None:")
+        lines.append(
+            f"{pad}    if type({var}) is not dict and not isinstance({var}, Mapping): return False"
+        )
+        for key, sub in schema.items():
+            item = fresh()
+            lines.append(f"{pad}    {item} = {var}.get({key!r})")
+            _emit(sub, item, lines, depth + 1, names)
+    elif isinstance(schema, list):
+        item = fresh()
+        lines.append(f"{pad}if {var} is not None:")
+        lines.append(f"{pad}    if not isinstance({var}, list): return False")
+        lines.append(f"{pad}    for {item} in {var}:")
+        if isinstance(schema[0], dict):  # a null list item is no object
+            lines.append(f"{pad}        if {item} is None: return False")
+        _emit(schema[0], item, lines, depth + 2, names)
+    else:  # ("map", value schema)
+        item = fresh()
+        lines.append(f"{pad}if {var} is not None:")
+        lines.append(
+            f"{pad}    if type({var}) is not dict and not isinstance({var}, Mapping): return False"
+        )
+        lines.append(f"{pad}    for {item} in {var}.values():")
+        _emit(schema[1], item, lines, depth + 2, names)
 
-        def fits_mapping(v: Any) -> bool:
-            if v is None:
-                return True
-            if not isinstance(v, Mapping):
-                return False
-            for key, fits in fields:
-                item = v.get(key)
-                if item is not None and not fits(item):
-                    return False
-            return True
 
-        return fits_mapping
-    if isinstance(schema, list):
-        fits_item = _compile(schema[0])
-        null_items_ok = not isinstance(schema[0], dict)
-
-        def fits_list(v: Any) -> bool:
-            if v is None:
-                return True
-            if not isinstance(v, list):
-                return False
-            for item in v:
-                if item is None:
-                    if not null_items_ok:
-                        return False
-                elif not fits_item(item):
-                    return False
-            return True
-
-        return fits_list
-    fits_value = _compile(schema[1])
-
-    def fits_map(v: Any) -> bool:
-        if v is None:
-            return True
-        return isinstance(v, Mapping) and all(fits_value(x) for x in v.values())
-
-    return fits_map
+def _compile(schema: Schema) -> Check:
+    """A function telling whether a value fits `schema` (None always does): the fast path, one
+    function of straight-line code generated from the schema (a call per field would cost
+    several times more); the messages come from `_check`, run only when this says no."""
+    lines = ["def fits(v0):"]
+    _emit(schema, "v0", lines, 1, [0])
+    lines.append("    return True")
+    namespace: dict[str, Any] = {"Mapping": Mapping}
+    exec(compile("\n".join(lines), "<podgate.k8s.shape>", "exec"), namespace)
+    fits: Check = namespace["fits"]
+    return fits
 
 
 _FITS_POD = _compile(POD)

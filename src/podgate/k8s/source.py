@@ -4,10 +4,11 @@ so no list of objects is ever zipped with a list of places."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Final
 
 from podgate.k8s.defaults import Defaulted
-from podgate.k8s.objects import Obj
+from podgate.k8s.objects import Obj, PodSource, pod_sources
 
 __all__ = ["Document", "Source", "documents", "where"]
 
@@ -34,6 +35,9 @@ def where(source: Source | None) -> str:
     return str(source) if source is not None else "(no file)"
 
 
+_NOT_YET: Final[Any] = object()
+
+
 @dataclass(frozen=True, slots=True)
 class Document:
     """One object and where it was read (None: not read from a file, as in tests and the
@@ -43,6 +47,16 @@ class Document:
     obj: Obj
     source: Source | None = None
     defaulted: tuple[Defaulted, ...] = ()
+    _pod: Any = field(default=_NOT_YET, init=False, repr=False, compare=False)
+
+    @property
+    def pod(self) -> PodSource | None:
+        """The pod spec in the object (`k8s.pod_sources`), found once for every reader."""
+        found = self._pod
+        if found is _NOT_YET:
+            found = pod_sources(self.obj)
+            object.__setattr__(self, "_pod", found)  # a cache: the document stays the same
+        return found  # type: ignore[no-any-return]
 
     @property
     def file(self) -> str:

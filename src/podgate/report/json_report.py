@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from podgate.k8s.source import Source
+from podgate.scan.controls import Control
 from podgate.scan.findings import Finding
 from podgate.scan.inventory import WorkloadRef
 from podgate.scan.rejections import (
@@ -18,7 +19,6 @@ from podgate.scan.rejections import (
     explain,
     mutated_by_policy,
     pss_failing_by_control,
-    rejection,
     rejections,
 )
 from podgate.scan.scan import ScanResult, WorkloadResult
@@ -37,32 +37,8 @@ def ref(r: WorkloadRef) -> dict[str, str]:
     return {"kind": r.kind, "namespace": r.namespace, "name": r.name}
 
 
-def finding(f: Finding) -> dict[str, Any]:
-    c = f.control
-    return {
-        "rule": f.rule,
-        "engine": f.engine,
-        "check": f.check,
-        "workload": ref(f.workload),
-        "serviceAccount": f.service_account,
-        "container": f.container,
-        "control": c.key,
-        "category": c.category,
-        "severity": c.severity,
-        "title": f.title,
-        "message": f.message,
-        "field": f.field,
-        "source": source(f.source),
-        "cis": list(c.cis),
-        "msThreatMatrix": list(c.ms_threat_matrix),
-        "mitre": list(c.mitre),
-        "accepted": f.accepted,
-        "acceptedBy": f.accepted_by,
-    }
-
-
-def workload(r: WorkloadResult) -> dict[str, Any]:
-    found = rejection(r)
+def workload(r: WorkloadResult, found: Rejection | None) -> dict[str, Any]:
+    """One workload's result; `found` is its rejection (`rejection(r)`), computed once."""
     out: dict[str, Any] = {
         **ref(r.workload.ref),
         "apiVersion": r.workload.api_version,
@@ -151,6 +127,62 @@ def _groups(groups: tuple[Group[Any], ...], name: str) -> list[dict[str, Any]]:
     return out
 
 
+class _Findings:
+    """`finding(f)` for many findings: the parts that depend only on the control, the workload
+    or the source are built once and shared (the JSON is written, never changed)."""
+
+    def __init__(self) -> None:
+        self._controls: dict[int, tuple[Control, dict[str, Any]]] = {}
+        self._refs: dict[WorkloadRef, dict[str, str]] = {}
+        self._sources: dict[Source | None, dict[str, Any] | None] = {}
+
+    def finding(self, f: Finding) -> dict[str, Any]:
+        c = f.control
+        kept = self._controls.get(id(c))
+        if kept is None:
+            # the control is kept with its parts, so that its id stays its own
+            kept = self._controls[id(c)] = (
+                c,
+                {
+                    "control": c.key,
+                    "category": c.category,
+                    "severity": c.severity,
+                    "cis": list(c.cis),
+                    "msThreatMatrix": list(c.ms_threat_matrix),
+                    "mitre": list(c.mitre),
+                },
+            )
+        parts = kept[1]
+        workload = self._refs.get(f.workload)
+        if workload is None:
+            workload = self._refs[f.workload] = ref(f.workload)
+        src = f.source
+        if src in self._sources:
+            where = self._sources[src]
+        else:
+            where = self._sources[src] = source(src)
+        return {
+            "rule": f.rule,
+            "engine": f.engine,
+            "check": f.check,
+            "workload": workload,
+            "serviceAccount": f.service_account,
+            "container": f.container,
+            "control": parts["control"],
+            "category": parts["category"],
+            "severity": parts["severity"],
+            "title": f.title,
+            "message": f.message,
+            "field": f.field,
+            "source": where,
+            "cis": parts["cis"],
+            "msThreatMatrix": parts["msThreatMatrix"],
+            "mitre": parts["mitre"],
+            "accepted": f.accepted,
+            "acceptedBy": f.accepted_by,
+        }
+
+
 def _counts(table: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, int]]:
     return {k: dict(sorted(v.items())) for k, v in sorted(table.items())}
 
@@ -171,6 +203,8 @@ def to_json(result: ScanResult) -> dict[str, Any]:
 def _to_json(result: ScanResult) -> dict[str, Any]:
     rd = result.readiness
     found = rejections(result)
+    rejected = {id(rj.result): rj for rj in found}
+    findings = _Findings()
     return {
         "summary": {
             "workloads": len(result.workloads),
@@ -232,8 +266,8 @@ def _to_json(result: ScanResult) -> dict[str, Any]:
             }
             for s in result.exceptions
         ],
-        "workloads": [workload(r) for r in result.workloads],
-        "findings": [finding(f) for f in result.findings],
+        "workloads": [workload(r, rejected.get(id(r))) for r in result.workloads],
+        "findings": [findings.finding(f) for f in result.findings],
         "notes": list(result.notes),
         "warnings": list(result.warnings),
         "notEvaluated": {

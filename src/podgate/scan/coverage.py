@@ -207,7 +207,7 @@ def coverage(docs: Sequence[Document], *, policies_read: bool) -> Coverage:
         obj = doc.obj
         if (
             (policies_read and is_policy(obj))
-            or pod_sources(obj) is not None
+            or doc.pod is not None
             or obj.get("kind") in CONTEXT_KINDS
         ):
             continue

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from podgate.k8s import Obj, PodSource, mapping, pod_sources, sequence
+from podgate.k8s import Obj, PodSource, mapping, sequence
 from podgate.k8s.source import Document, Source
 
 # The service account of kube-controller-manager's controller that creates each kind's pods
@@ -212,10 +212,10 @@ def find_workloads(docs: Iterable[Document]) -> list[Workload]:
     entries: list[_Entry] = []
     by_key: dict[_Key, list[int]] = {}
     for doc in docs:
-        obj = doc.obj
-        found = pod_sources(obj)
+        found = doc.pod
         if found is None:
             continue
+        obj = doc.obj
         key = _key(obj)
         by_key.setdefault(key, []).append(len(entries))
         entries.append(_Entry(obj, doc.source, key, found, _owner(obj)))

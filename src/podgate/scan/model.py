@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -136,17 +137,19 @@ class ScanResult:
     def summary(self, by: str) -> dict[str, Counter[str]]:
         """Counts of findings by "category", "namespace" or "severity", each split into the
         severities (or, for severity, into open/accepted)."""
+        key: Callable[[Finding], str] = {
+            "category": lambda f: f.control.category,
+            "namespace": lambda f: f.workload.namespace,
+            "severity": lambda f: f.control.severity,
+        }[by]
         out: dict[str, Counter[str]] = {}
         for f in self.findings:
-            key = {
-                "category": f.category,
-                "namespace": f.workload.namespace,
-                "severity": f.severity,
-            }[by]
-            bucket = out.setdefault(key, Counter())
-            bucket["accepted" if f.accepted else "open"] += 1
+            bucket = out.get(k := key(f))
+            if bucket is None:
+                bucket = out[k] = Counter()
+            bucket["open" if f.accepted_by is None else "accepted"] += 1
             if by != "severity":
-                bucket[f.severity] += 1
+                bucket[f.control.severity] += 1
         return out
 
 

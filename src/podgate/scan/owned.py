@@ -5,6 +5,7 @@ is; otherwise it is reported on its own, saying why."""
 from __future__ import annotations
 
 import json
+import marshal
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -112,19 +113,24 @@ def _read(spec: Obj) -> dict[str, Any]:
     return out
 
 
-def verdict_key(w: Workload) -> str:
-    """What decides an object's verdict, as text: whether it is a pod (a template is defaulted
+def verdict_key(w: Workload) -> bytes | str:
+    """What decides an object's verdict, as bytes: whether it is a pod (a template is defaulted
     as a pod first), its namespace, service account, the controller that creates its pods,
     its annotations and what the engines read of its pod spec. Two replicas of one ReplicaSet
     differ only where neither engine looks (their names, node, and the random suffix of the
     token volume the API server adds), so they share one key and one verdict; so do a
-    Deployment and its ReplicaSet of the same template."""
+    Deployment and its ReplicaSet of the same template.
+
+    marshal's format 2 writes each value with its type (true, 1 and 1.0 differ) and each
+    mapping in its order, without back-references, so equal keys mean equal values; two
+    objects whose fields are ordered differently get two keys and are judged apart. A value
+    marshal cannot write (none a decoder makes) falls back to sorted JSON."""
     annotations = mapping(w.meta).get("annotations")
-    return json.dumps(
-        [w.is_pod, w.ref.namespace, w.service_account, w.creator, annotations, _read(w.spec)],
-        sort_keys=True,
-        default=repr,
-    )
+    read = (w.is_pod, w.ref.namespace, w.service_account, w.creator, annotations, _read(w.spec))
+    try:
+        return marshal.dumps(read, 2)
+    except ValueError:
+        return json.dumps(read, sort_keys=True, default=repr)
 
 
 def judge_with_owned(
@@ -139,7 +145,9 @@ def judge_with_owned(
         return [first]
     kept: list[Workload] = []
     apart: list[WorkloadResult] = []
-    alike: dict[str, bool] = {verdict_key(root): True}  # e.g. a ReplicaSet of the same template
+    alike: dict[bytes | str, bool] = {
+        verdict_key(root): True
+    }  # e.g. a ReplicaSet of the same template
     for o in root.owned:
         key = verdict_key(o)
         same = alike.get(key)
