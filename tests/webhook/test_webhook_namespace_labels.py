@@ -159,3 +159,50 @@ def test_of_a_namespace_defined_twice_an_unlabelled_definition_counts_at_the_con
     source = FileNamespaceSource([str(namespaces)], max_bytes=1 << 20, defaults=baseline)
     source.load()
     assert source.labels("shop") == {}  # the unlabelled one: baseline by default, stricter
+
+
+# restricted in every respect, but a liveness probe aimed at a host: baseline checks that from
+# v1.34 (hostProbesAndHostLifecycle), restricted:v1.33 does not
+HOST_PROBE_POD = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop}
+spec:
+  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
+  containers:
+  - name: app
+    image: nginx
+    livenessProbe: {httpGet: {host: 10.0.0.1, port: 80}}
+    securityContext:
+      allowPrivilegeEscalation: false
+      capabilities: {drop: [ALL]}
+"""
+
+
+def test_a_namespace_defined_twice_is_judged_under_every_definition_by_cli_and_webhook(
+    tmp_path: Path,
+) -> None:
+    """The strictest definition (restricted:v1.33) admits the pod; the other (baseline:latest)
+    refuses it: the CLI refused it, the webhook admitted it (a wrong allow). Both refuse it."""
+    import yaml
+
+    namespaces = tmp_path / "namespaces.yaml"
+    namespaces.write_text(
+        f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: shop, labels: {{{ENFORCE}: restricted, {ENFORCE}-version: v1.33}}}}\n"
+        f"---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: shop, labels: {{{ENFORCE}: baseline}}}}\n"
+    )  # fmt: skip
+    pod = tmp_path / "pod.yaml"
+    pod.write_text(HOST_PROBE_POD)
+    args = ["pss", str(namespaces), str(pod), "--from-namespace-labels", "-o", "json"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1, result.output
+    [judged] = json.loads(result.stdout)["results"]
+    assert (judged["level"], judged["version"], judged["allowed"]) == ("baseline", "latest", False)
+
+    source = FileNamespaceSource([str(namespaces)], max_bytes=1 << 20)
+    source.load()
+    review_of_pod = review(yaml.safe_load(HOST_PROBE_POD))
+    response = decide(VALIDATE, review_of_pod, PSS_ONLY, Sources(None, None, source)).response
+    assert response["allowed"] is False
+    assert response["auditAnnotations"]["enforce-policy"] == "baseline:latest"
+    assert "host" in response["status"]["message"]

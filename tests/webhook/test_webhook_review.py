@@ -298,6 +298,9 @@ def test_pss_audit_annotation_and_config_exemptions() -> None:
         def labels(self, namespace: str) -> dict[str, str]:
             return {"pod-security.kubernetes.io/audit": "restricted"}
 
+        def other_labels(self, namespace: str) -> tuple[dict[str, str], ...]:
+            return ()
+
         def ready(self) -> bool:
             return True
 

@@ -12,13 +12,14 @@ the scanner and Pod Security Admission's own flows (spec §6.3, §7).
   PSA lets an exempt namespace's pods through unevaluated, the scanner judges them as privileged,
   `podgate pss` marks them exempt.
 * A namespace defined more than once (files): the definition enforcing the strictest level, then
-  the newest version, then the later one (`strictness`), so that a second definition never makes a
-  namespace less strict.
+  the newest version, then the later one (`strictness`), is checked first; a workload it admits
+  is judged by the other definitions too, and refused when any of them refuses it
+  (`definitions_to_judge`), so that a second definition never makes a namespace less strict.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal, overload
@@ -31,6 +32,7 @@ from podgate.pss.model import LevelVersion, Version
 __all__ = [
     "NamespacePolicy",
     "Unknown",
+    "definitions_to_judge",
     "is_exempt",
     "labels_of",
     "namespace_object",
@@ -117,6 +119,21 @@ def strictness(enforce: LevelVersion) -> tuple[int, Version]:
     """How strict a definition enforcing `enforce` is (level, then version): of a namespace
     defined more than once, the largest is used, the later definition on a tie."""
     return enforce.level.strictness, enforce.version
+
+
+def definitions_to_judge(enforces: Sequence[LevelVersion]) -> tuple[int, tuple[int, ...]]:
+    """Of a namespace defined more than once, given each definition's enforce level in the order
+    read: the definition checked (the strictest level, then the newest version, then the later
+    one) and those a workload it admits is judged by as well (the first definition of each
+    other enforce level, in the order read). Levels of different versions are not ordered check
+    by check (restricted:v1.33 lacks baseline:v1.34's host-probe check), so a workload is
+    refused when any of them refuses it. The CLI, the scanner and the webhook all judge so."""
+    chosen = max(reversed(range(len(enforces))), key=lambda i: strictness(enforces[i]))
+    others: dict[LevelVersion, int] = {}
+    for i, enforce in enumerate(enforces):
+        if enforce != enforces[chosen]:
+            others.setdefault(enforce, i)
+    return chosen, tuple(sorted(others.values()))
 
 
 def namespace_object(

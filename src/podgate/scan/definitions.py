@@ -75,8 +75,12 @@ def _namespace_definitions(
     return seen
 
 
-def _strictest(defs: list[tuple[int, LevelVersion]]) -> tuple[int, LevelVersion]:
-    return max(reversed(defs), key=lambda d: ns_policy.strictness(d[1]))
+def _judged(
+    defs: list[tuple[int, LevelVersion]],
+) -> tuple[tuple[int, LevelVersion], tuple[tuple[int, LevelVersion], ...]]:
+    """The definition checked, and the others judged too (`pss.namespaces`)."""
+    chosen, others = ns_policy.definitions_to_judge([lv for _, lv in defs])
+    return defs[chosen], tuple(defs[i] for i in others)
 
 
 def namespaces(
@@ -91,7 +95,7 @@ def namespaces(
     out: dict[str, tuple[int, LevelVersion]] = {}
     warnings = []
     for name, defs in _namespace_definitions(docs, config).items():
-        chosen = _strictest(defs)
+        chosen, _ = _judged(defs)
         out[name] = chosen
         if len({lv for _, lv in defs}) > 1:
             listed = ", ".join(f"{lv} at {where(docs[i].source)}" for i, lv in defs)
@@ -111,10 +115,9 @@ def other_namespace_definitions(
     definitions `namespaces` did not choose (one per distinct level, first read first)."""
     out: dict[str, tuple[tuple[int, LevelVersion], ...]] = {}
     for name, defs in _namespace_definitions(docs, config).items():
-        chosen = _strictest(defs)
-        others = {lv: (i, lv) for i, lv in reversed(defs) if lv != chosen[1]}
+        _, others = _judged(defs)
         if others:
-            out[name] = tuple(sorted(others.values()))
+            out[name] = others
     return out
 
 

@@ -25,7 +25,6 @@ from podgate.k8s import mapping
 from podgate.k8s.identity import UserInfo
 from podgate.psp import PolicySet
 from podgate.psp.validation import validate_policy
-from podgate.pss import Version
 from podgate.pss import namespaces as ns_policy
 from podgate.pss.config import PodSecurityConfiguration
 from podgate.pss.labels import DEFAULT_POLICY, Policy, stored_labels
@@ -196,18 +195,14 @@ class FileRbacAuthorizer(Reloading):
         return authorizer.can_use(user, namespace, policy)
 
 
-def _strictness(labels: Mapping[str, Any], defaults: Policy) -> tuple[int, Version]:
-    config = PodSecurityConfiguration(defaults=defaults)
-    return ns_policy.strictness(ns_policy.resolve(labels, config).policy.enforce)
-
-
 def _namespace_labels(
     docs: Iterable[Document], defaults: Policy = DEFAULT_POLICY
-) -> dict[str, Mapping[str, Any]]:
-    """Each Namespace's labels; of a name defined more than once, the definition enforcing the
-    strictest level (then the newest version, then the later one), as `podgate pss` and `scan`
-    choose it, so that a second definition can never make a namespace less strict."""
-    out: dict[str, Mapping[str, Any]] = {}
+) -> dict[str, tuple[Mapping[str, Any], ...]]:
+    """Each Namespace's labels: of a name defined more than once, first the definition checked
+    (the strictest enforce level, then the newest version, then the later one), then those a
+    pod it admits is judged by as well (`pss.namespaces.definitions_to_judge`, as `podgate pss`
+    and `scan` judge), so that a second definition can never make a namespace less strict."""
+    found: dict[str, list[Mapping[str, Any]]] = {}
     for d in docs:
         if d.obj.get("kind") != "Namespace":
             continue
@@ -222,10 +217,13 @@ def _namespace_labels(
             raise LoadError(
                 "metadata.labels: expected a mapping", file=d.file, document=d.index, line=d.line
             )
-        found = stored_labels(labels)
-        kept = out.get(name)
-        if kept is None or _strictness(found, defaults) >= _strictness(kept, defaults):
-            out[name] = found
+        found.setdefault(name, []).append(stored_labels(labels))
+    config = PodSecurityConfiguration(defaults=defaults)
+    out: dict[str, tuple[Mapping[str, Any], ...]] = {}
+    for name, defs in found.items():
+        enforces = [ns_policy.resolve(labels, config).policy.enforce for labels in defs]
+        chosen, others = ns_policy.definitions_to_judge(enforces)
+        out[name] = (defs[chosen], *(defs[i] for i in others))
     return out
 
 
@@ -244,7 +242,7 @@ class FileNamespaceSource(Reloading):
         defaults: Policy = DEFAULT_POLICY,
     ):
         super().__init__(paths, max_bytes=max_bytes, on_reload=on_reload)
-        self._labels: dict[str, Mapping[str, Any]] | None = None
+        self._labels: dict[str, tuple[Mapping[str, Any], ...]] | None = None
         self._defaults = defaults
 
     def _load(self) -> None:
@@ -253,7 +251,13 @@ class FileNamespaceSource(Reloading):
 
     def labels(self, namespace: str) -> Mapping[str, Any] | None:
         found = self._labels
-        return None if found is None else found.get(namespace)
+        definitions = None if found is None else found.get(namespace)
+        return None if definitions is None else definitions[0]
+
+    def other_labels(self, namespace: str) -> tuple[Mapping[str, Any], ...]:
+        found = self._labels
+        definitions = () if found is None else found.get(namespace, ())
+        return definitions[1:]
 
     def ready(self) -> bool:
         return self._labels is not None

@@ -5,7 +5,8 @@ annotations (bare keys: the API server prefixes them with the webhook's name).""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from podgate.k8s import Obj
 from podgate.k8s.gotext import go_quote
@@ -26,14 +27,20 @@ from podgate.webhook.verdict import Evaluation, Judgement
 __all__ = ["judge_pss"]
 
 
-def _namespace_getter(namespaces: NamespaceSource | None) -> Callable[[str], Obj]:
+def _namespace_getter(
+    namespaces: NamespaceSource | None, definition: Mapping[str, Any] | None = None
+) -> Callable[[str], Obj]:
     """The Namespace as PSA reads it. With a namespace source (`--namespaces-from`, or the
     cluster's), a namespace it does not know fails the lookup: a pod is denied, fail closed
-    (where `podgate pss` applies the defaults). Without one, every namespace is unlabelled."""
+    (where `podgate pss` applies the defaults). Without one, every namespace is unlabelled.
+    `definition`: these labels instead of the source's (another definition of the request's
+    namespace)."""
     unknown = ns_policy.Unknown.DEFAULTS if namespaces is None else ns_policy.Unknown.REFUSE
 
     def get_namespace(name: str) -> Obj:
         labels = namespaces.labels(name) if namespaces is not None else None
+        if definition is not None:
+            labels = definition
         found = ns_policy.namespace_object(name, labels, unknown=unknown)
         if found is None:
             raise ClusterReadError(f"namespace {go_quote(name)} not found")
@@ -71,12 +78,23 @@ def judge_pss(
     namespaces: NamespaceSource | None,
     deadline_passed: Callable[[], bool],
 ) -> Judgement:
-    """Pod Security Admission's answer to the request."""
-    result = admit(
-        request.pss,
-        config=config,
-        get_namespace=_namespace_getter(namespaces),
-        list_pods=None,  # the namespace flow's pod listing: not available from files
-        deadline_passed=deadline_passed,
-    )
+    """Pod Security Admission's answer to the request. Of a namespace defined more than once
+    in the files, the definition checked first answers, unless another definition refuses
+    what it admits: then that one does (as `podgate pss` and `scan` judge)."""
+
+    def answer(definition: Mapping[str, Any] | None = None) -> AdmissionResult:
+        return admit(
+            request.pss,
+            config=config,
+            get_namespace=_namespace_getter(namespaces, definition),
+            list_pods=None,  # the namespace flow's pod listing: not available from files
+            deadline_passed=deadline_passed,
+        )
+
+    result = answer()
+    if result.allowed and namespaces is not None:
+        for other in namespaces.other_labels(request.pss.namespace):
+            judged = answer(other)
+            if not judged.allowed:
+                return _judgement(judged)
     return _judgement(result)

@@ -368,6 +368,9 @@ class NamespaceWatcher(_Watcher):
     def labels(self, namespace: str) -> Mapping[str, Any] | None:
         return self._labels.get(namespace)
 
+    def other_labels(self, namespace: str) -> tuple[Mapping[str, Any], ...]:
+        return ()  # a cluster holds one object per name
+
     def ready(self) -> bool:
         return self.reflector.synced()
 

@@ -24,5 +24,10 @@ class NamespaceSource(Protocol):
         """The namespace's labels as `pss.labels.stored_labels` gives them (a value that is not
         a string stays, and is an invalid label); None when the namespace is unknown."""
 
+    def other_labels(self, namespace: str) -> tuple[Mapping[str, Any], ...]:
+        """The labels of the namespace's other definitions, when it is defined more than once
+        with different enforce levels (files): a pod its `labels` admit is judged by each of
+        these too (`pss.namespaces.definitions_to_judge`). Empty for a cluster's namespaces."""
+
     def ready(self) -> bool:
         """Whether the initial list has been loaded."""
