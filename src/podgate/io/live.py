@@ -21,6 +21,7 @@ from typing import Any
 from podgate.errors import ApiError, LoadError
 from podgate.io.kube import COMMAND_LINE, ApiClient, resolve
 from podgate.io.loader import DEFAULT_MAX_BYTES, Document
+from podgate.k8s.kinds import WORKLOAD_KINDS
 from podgate.k8s.source import Source
 
 __all__ = [
@@ -56,14 +57,12 @@ class Resource:
 RESOURCES: tuple[Resource, ...] = (
     Resource("v1", "Namespace", "namespaces", namespaced=False),
     Resource("v1", "ServiceAccount", "serviceaccounts"),
-    Resource("v1", "Pod", "pods"),
-    Resource("apps/v1", "Deployment", "deployments"),
-    Resource("apps/v1", "ReplicaSet", "replicasets"),
-    Resource("apps/v1", "StatefulSet", "statefulsets"),
-    Resource("apps/v1", "DaemonSet", "daemonsets"),
-    Resource("batch/v1", "Job", "jobs"),
-    Resource("batch/v1", "CronJob", "cronjobs"),
-    Resource("v1", "ReplicationController", "replicationcontrollers"),
+    # the pods and every kind whose controller creates them
+    *(
+        Resource(k.api_version, k.kind, k.resource)
+        for k in WORKLOAD_KINDS
+        if k.is_pod_or_creates_pods
+    ),
     Resource("rbac.authorization.k8s.io/v1", "Role", "roles"),
     Resource("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings"),
     Resource("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", namespaced=False),

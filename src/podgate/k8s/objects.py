@@ -7,6 +7,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from podgate.k8s.kinds import WORKLOAD_KINDS
+
 Obj = Mapping[str, Any]
 """A decoded JSON object, read-only by signature."""
 
@@ -62,29 +64,10 @@ def containers(spec: Obj) -> Iterator[Obj]:
 
 # kind -> path from the object to its pod template (metadata + spec)
 _TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
-    "Deployment": ("spec", "template"),
-    "ReplicaSet": ("spec", "template"),
-    "ReplicationController": ("spec", "template"),
-    "StatefulSet": ("spec", "template"),
-    "DaemonSet": ("spec", "template"),
-    "Job": ("spec", "template"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template"),
-    "PodTemplate": ("template",),
+    k.kind: k.template for k in WORKLOAD_KINDS if k.template
 }
-
-
 # kind -> the API groups that serve it (apiVersion "group/version"; "" is the core group)
-_POD_KIND_GROUPS: dict[str, tuple[str, ...]] = {
-    "Pod": ("",),
-    "PodTemplate": ("",),
-    "ReplicationController": ("",),
-    "Deployment": ("apps", "extensions"),
-    "ReplicaSet": ("apps", "extensions"),
-    "DaemonSet": ("apps", "extensions"),
-    "StatefulSet": ("apps",),
-    "Job": ("batch",),
-    "CronJob": ("batch",),
-}
+_POD_KIND_GROUPS: dict[str, tuple[str, ...]] = {k.kind: k.groups for k in WORKLOAD_KINDS}
 
 
 def pod_spec_error(obj: Obj) -> str | None:

@@ -8,19 +8,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from podgate.k8s import Obj, PodSource, mapping, sequence
+from podgate.k8s.kinds import WORKLOAD_KINDS
 from podgate.k8s.source import Document, Source
 
 # The service account of kube-controller-manager's controller that creates each kind's pods
-# (with --use-service-account-credentials, as kubeadm and most distributions run it).
-POD_CREATORS = {
-    "Deployment": "replicaset-controller",
-    "ReplicaSet": "replicaset-controller",
-    "StatefulSet": "statefulset-controller",
-    "DaemonSet": "daemon-set-controller",
-    "Job": "job-controller",
-    "CronJob": "job-controller",
-    "ReplicationController": "replication-controller",
-}
+POD_CREATORS = {k.kind: k.creator for k in WORKLOAD_KINDS if k.creator is not None}
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -21,6 +21,7 @@ from prometheus_client import (
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from podgate import __version__
+from podgate.k8s.kinds import WORKLOAD_KINDS
 
 __all__ = ["CONTENT_TYPE", "Metrics", "resource_label", "subresource_label"]
 
@@ -34,16 +35,8 @@ OTHER = "other"
 KNOWN_RESOURCES = frozenset(
     {
         "",  # a request that could not be read
-        "pods",
         "namespaces",
-        "replicationcontrollers",
-        "podtemplates",
-        "apps/replicasets",
-        "apps/deployments",
-        "apps/statefulsets",
-        "apps/daemonsets",
-        "batch/jobs",
-        "batch/cronjobs",
+        *(f"{k.group}/{k.resource}" if k.group else k.resource for k in WORKLOAD_KINDS),
     }
 )
 # the pod subresources of the API server (webhook.md §1.4)

@@ -43,6 +43,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from podgate.k8s.identity import PolicyUseAuthorizer
+from podgate.k8s.kinds import WORKLOAD_KINDS
 from podgate.pss.admission import IGNORED_POD_SUBRESOURCES
 from podgate.pss.config import DEFAULT_CONFIGURATION, PodSecurityConfiguration
 from podgate.webhook.authorization import PerRequest, for_request
@@ -75,18 +76,7 @@ WOULD_DENY = "would-deny"
 EXEMPT = "exempt"
 MAX_AUTHORIZATION_ERROR = 1024  # characters of lookup errors in the `error` annotation
 
-_WORKLOADS = frozenset(
-    {
-        ("", "replicationcontrollers"),
-        ("", "podtemplates"),
-        ("apps", "replicasets"),
-        ("apps", "deployments"),
-        ("apps", "statefulsets"),
-        ("apps", "daemonsets"),
-        ("batch", "jobs"),
-        ("batch", "cronjobs"),
-    }
-)
+_WORKLOADS = frozenset((k.group, k.resource) for k in WORKLOAD_KINDS if k.template)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from typing import Any
 
 from podgate.k8s import Obj, mapping, sequence
 from podgate.k8s.gotext import go_quote
+from podgate.k8s.kinds import WORKLOAD_KINDS
 from podgate.pss import Level, LevelVersion, Violation, evaluate, warning_message
 from podgate.pss import namespaces as ns_policy
 from podgate.pss.admission.requests import (
@@ -49,16 +50,7 @@ __all__ = [
 ]
 
 # kind -> path from the object to its pod template (metadata + spec), as DefaultPodSpecExtractor
-_TEMPLATES: dict[str, tuple[str, ...]] = {
-    "PodTemplate": ("template",),
-    "ReplicationController": ("spec", "template"),
-    "ReplicaSet": ("spec", "template"),
-    "Deployment": ("spec", "template"),
-    "DaemonSet": ("spec", "template"),
-    "StatefulSet": ("spec", "template"),
-    "Job": ("spec", "template"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template"),
-}
+_TEMPLATES: dict[str, tuple[str, ...]] = {k.kind: k.template for k in WORKLOAD_KINDS if k.template}
 
 
 def extract_pod_template(kind: str, obj: Obj) -> tuple[Obj, Obj] | None:

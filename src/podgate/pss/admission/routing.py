@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from podgate.k8s import Obj, mapping
+from podgate.k8s.kinds import WORKLOAD_KINDS
 from podgate.pss import evaluate
 from podgate.pss.admission.namespaces import admit_namespace
 from podgate.pss.admission.pods import admit_pod, admit_workload
@@ -28,16 +29,8 @@ __all__ = ["admit", "request_for"]
 
 # kind -> (group, resource) of the kinds PSA routes
 _RESOURCES: dict[str, tuple[str, str]] = {
-    "Pod": ("", "pods"),
     "Namespace": ("", "namespaces"),
-    "PodTemplate": ("", "podtemplates"),
-    "ReplicationController": ("", "replicationcontrollers"),
-    "ReplicaSet": ("apps", "replicasets"),
-    "Deployment": ("apps", "deployments"),
-    "StatefulSet": ("apps", "statefulsets"),
-    "DaemonSet": ("apps", "daemonsets"),
-    "Job": ("batch", "jobs"),
-    "CronJob": ("batch", "cronjobs"),
+    **{k.kind: (k.group, k.resource) for k in WORKLOAD_KINDS},
 }
 
 
