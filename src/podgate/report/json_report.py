@@ -127,6 +127,18 @@ def _groups(groups: tuple[Group[Any], ...], name: str) -> list[dict[str, Any]]:
     return out
 
 
+def control_fields(c: Control) -> dict[str, Any]:
+    """What a finding says of its control, in the order every writer gives it."""
+    return {
+        "control": c.key,
+        "category": c.category,
+        "severity": c.severity,
+        "cis": list(c.cis),
+        "msThreatMatrix": list(c.ms_threat_matrix),
+        "mitre": list(c.mitre),
+    }
+
+
 class _Findings:
     """`finding(f)` for many findings: the parts that depend only on the control, the workload
     or the source are built once and shared (the JSON is written, never changed)."""
@@ -141,17 +153,7 @@ class _Findings:
         kept = self._controls.get(id(c))
         if kept is None:
             # the control is kept with its parts, so that its id stays its own
-            kept = self._controls[id(c)] = (
-                c,
-                {
-                    "control": c.key,
-                    "category": c.category,
-                    "severity": c.severity,
-                    "cis": list(c.cis),
-                    "msThreatMatrix": list(c.ms_threat_matrix),
-                    "mitre": list(c.mitre),
-                },
-            )
+            kept = self._controls[id(c)] = (c, control_fields(c))
         parts = kept[1]
         workload = self._refs.get(f.workload)
         if workload is None:

@@ -18,6 +18,7 @@ import orjson
 
 from podgate.k8s.source import where
 from podgate.report.context import ReportContext
+from podgate.report.json_report import control_fields
 from podgate.report.sarif_rules import descriptor
 from podgate.scan.controls import SEVERITY_RANK
 from podgate.scan.exceptions import AcceptedRisk
@@ -163,12 +164,7 @@ def to_sarif(result: ScanResult, context: ReportContext, cwd: str | None = None)
                 "engine": f.engine,
                 "check": f.check,
                 "policy": f.rule.rsplit("/", 1)[0],
-                "control": c.key,
-                "category": c.category,
-                "severity": c.severity,
-                "cis": list(c.cis),
-                "msThreatMatrix": list(c.ms_threat_matrix),
-                "mitre": list(c.mitre),
+                **control_fields(c),
                 "accepted": f.accepted,
             },
         }
