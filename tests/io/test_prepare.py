@@ -71,3 +71,14 @@ def test_a_template_field_is_named_by_its_path_in_the_object() -> None:
     }
     with pytest.raises(LoadError, match=r"Deployment 'd' is not valid: spec\.template\.metadata"):
         prepare([Document(deployment)], defaults=False)
+
+
+def test_a_document_finds_its_pod_spec_also_after_a_trip_through_pickle() -> None:
+    import pickle
+
+    read = list(load_text(POD_WITHOUT_VOLUME_SOURCE, "in.yaml"))
+    config_map, pod = pickle.loads(pickle.dumps(read))
+    assert config_map.pod is None
+    assert pod.pod is not None and pod.pod.spec is pod.obj["spec"]
+    [prepared] = [d for d in prepare([config_map, pod]) if d.pod is not None]
+    assert prepared.pod is not None and prepared.pod.spec is prepared.obj["spec"]

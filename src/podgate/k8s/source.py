@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 
 from podgate.k8s.defaults import Defaulted
 from podgate.k8s.objects import Obj, PodSource, pod_sources
@@ -35,9 +35,6 @@ def where(source: Source | None) -> str:
     return str(source) if source is not None else "(no file)"
 
 
-_NOT_YET: Final[Any] = object()
-
-
 @dataclass(frozen=True, slots=True)
 class Document:
     """One object and where it was read (None: not read from a file, as in tests and the
@@ -47,13 +44,15 @@ class Document:
     obj: Obj
     source: Source | None = None
     defaulted: tuple[Defaulted, ...] = ()
-    _pod: Any = field(default=_NOT_YET, init=False, repr=False, compare=False)
+    # PodSource | None once found; False (not yet: it survives pickling, as a worker of the
+    # process pool sends documents back) until then
+    _pod: Any = field(default=False, init=False, repr=False, compare=False)
 
     @property
     def pod(self) -> PodSource | None:
         """The pod spec in the object (`k8s.pod_sources`), found once for every reader."""
         found = self._pod
-        if found is _NOT_YET:
+        if found is False:
             found = pod_sources(self.obj)
             object.__setattr__(self, "_pod", found)  # a cache: the document stays the same
         return found  # type: ignore[no-any-return]
