@@ -104,12 +104,12 @@ def test_violation_is_a_frozen_value() -> None:
 # ---------------------------------------------------------------------------------- registry
 
 
-def _allow(meta: Any, spec: Any) -> None:
+def _allow(meta: Any, spec: Any, contexts: Any) -> None:
     return None
 
 
-def _deny(meta: Any, spec: Any) -> tuple[str, str]:
-    return "no", ""
+def _deny(meta: Any, spec: Any, contexts: Any) -> tuple[str, str, tuple[()]]:
+    return "no", "", ()
 
 
 def check(cid: str, level: Level, *versions: Since) -> Check:
@@ -174,7 +174,7 @@ def test_registry_rejects_bad_overrides(checks: list[Check], message: str) -> No
 
 
 def test_registry_plans_order_overrides_and_versions() -> None:
-    b_old, b_new, r_fn = (lambda m, s: None), (lambda m, s: None), (lambda m, s: None)
+    b_old, b_new, r_fn = (lambda m, s, c: None), (lambda m, s, c: None), (lambda m, s, c: None)
     registry = Registry(
         [
             check("zeta", Level.BASELINE, Since(v1(0), b_old), Since(v1(3), b_new)),
@@ -214,9 +214,9 @@ def test_registry_emulation_lowers_the_maximum() -> None:
 def test_registry_evaluate_builds_violations_in_order() -> None:
     registry = Registry(
         [
-            check("b", Level.BASELINE, Since(v1(0), lambda m, s: ("rb", "db"))),
-            check("a", Level.BASELINE, Since(v1(0), lambda m, s: ("ra", ""))),
-            check("r", Level.RESTRICTED, Since(v1(0), lambda m, s: ("rr", "dr"))),
+            check("b", Level.BASELINE, Since(v1(0), lambda m, s, c: ("rb", "db", ()))),
+            check("a", Level.BASELINE, Since(v1(0), lambda m, s, c: ("ra", "", ()))),
+            check("r", Level.RESTRICTED, Since(v1(0), lambda m, s, c: ("rr", "dr", ()))),
         ]
     )
     assert registry.evaluate(Level.RESTRICTED, v1(0), {}, {}) == (
@@ -234,7 +234,7 @@ def test_discover_requires_check_in_every_module(tmp_path: Any) -> None:
     (pkg / "_helper.py").write_text("X = 1\n")
     (pkg / "good.py").write_text(
         "from podgate.pss.model import Check, CheckId, Level, Since, v1\n"
-        "CHECK = Check(CheckId('good'), Level.BASELINE, (Since(v1(0), lambda m, s: None),))\n"
+        "CHECK = Check(CheckId('good'), Level.BASELINE, (Since(v1(0), lambda m, s, c: None),))\n"
     )
     module = types.ModuleType("fakechecks")
     module.__path__ = [str(pkg)]  # type: ignore[attr-defined]

@@ -22,6 +22,7 @@ from podgate.pss import (
     warning_message,
     warning_messages,
 )
+from podgate.pss.fields import security_contexts
 from podgate.pss.registry import DEFAULT
 
 
@@ -39,7 +40,8 @@ def run(check_id: str, version: str, spec: dict[str, Any], meta: dict[str, Any] 
     for level in (Level.BASELINE, Level.RESTRICTED):
         for cid, fn in DEFAULT.plan(level, ver):
             if cid == check_id:
-                return fn(meta or {}, spec)
+                result = fn(meta or {}, spec, security_contexts(spec))
+                return None if result is None else result[:2]
     raise AssertionError(f"{check_id} is not active at {version}")
 
 

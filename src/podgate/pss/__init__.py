@@ -11,6 +11,7 @@ Inputs are plain decoded JSON, read-only; wrong types never crash and never pass
 from __future__ import annotations
 
 from podgate.k8s import Obj
+from podgate.pss.culprits import Culprit, culprits
 from podgate.pss.messages import (
     AUDIT_VIOLATIONS_KEY,
     audit_annotation,
@@ -42,12 +43,14 @@ __all__ = [
     "MAX_VERSION",
     "Check",
     "CheckId",
+    "Culprit",
     "Level",
     "LevelVersion",
     "Since",
     "Version",
     "Violation",
     "audit_annotation",
+    "culprits",
     "enforce_message",
     "evaluate",
     "forbidden_detail",

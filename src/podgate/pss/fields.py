@@ -14,15 +14,14 @@ values by type too (`v is False`, `type(v) is str and v in ALLOWED`), never by t
 it as malformed, not as empty.
 
 Hot path: the checks test `type(x) is dict` before calling `as_obj()`, so well-formed JSON costs
-one type test per object, and the registry shares one container list (with each container's
-securityContext) among the checks of one evaluation (`share_containers`).
+one type test per object, and the registry hands every check of one evaluation the same
+container list with each container's securityContext (`pod_contexts`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from contextvars import ContextVar, Token
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Final, final
 
 from podgate.k8s import Obj
@@ -41,14 +40,15 @@ __all__ = [
     "is_windows_pod",
     "items",
     "join_quote",
+    "name_at",
     "name_of",
+    "names_at",
     "obj",
     "plural",
+    "pod_contexts",
     "quoted_annotation",
     "security_contexts",
     "setters",
-    "share_containers",
-    "stop_sharing",
     "text",
 ]
 
@@ -124,47 +124,26 @@ def entry(value: Any) -> Obj:
 Contexts = Sequence[tuple[Obj, Obj | None]]
 """(container, its securityContext) pairs; the context is None when unset, else an object."""
 
-_Shared = tuple[object, Sequence[Obj], Contexts]
-_EVALUATING: ContextVar[_Shared] = ContextVar("podgate_pss_containers", default=(None, (), ()))
-"""The pod spec being evaluated with its containers and their security contexts, set by the
-registry for the duration of one evaluation so that its dozen container checks share them.
-Scoped per thread and task; a check called on any other spec object computes its own."""
-
 
 def containers(spec: Obj) -> Sequence[Obj]:
     """Every container: init, regular, ephemeral, each in spec order, each a mapping."""
-    current = _EVALUATING.get()
-    if current[0] is spec:
-        return current[1]
     return collect_containers(spec)
 
 
 def security_contexts(spec: Obj) -> Contexts:
     """(container, securityContext) for every container, in `containers` order; the context is
     None when unset, the mapping, or `Malformed`."""
-    current = _EVALUATING.get()
-    if current[0] is spec:
-        return current[2]
-    return _contexts(collect_containers(spec))
+    return pod_contexts(spec)
 
 
-def _contexts(found: Sequence[Obj]) -> Contexts:
+def pod_contexts(spec: Obj) -> Contexts:
+    """`security_contexts(spec)`: what the registry computes once per evaluation and hands to
+    every check."""
     out = []
-    for c in found:
+    for c in collect_containers(spec):
         sc = c.get("securityContext")
         out.append((c, sc if sc is None or type(sc) is dict else as_obj(sc)))
     return out
-
-
-def share_containers(spec: Obj) -> Token[_Shared]:
-    """Start sharing the containers of `spec` among the checks run on it; pass the token to
-    `stop_sharing` when the evaluation ends (in a `finally`)."""
-    found = collect_containers(spec)
-    return _EVALUATING.set((spec, found, _contexts(found)))
-
-
-def stop_sharing(token: Token[_Shared]) -> None:
-    _EVALUATING.reset(token)
 
 
 def collect_containers(spec: Obj) -> Sequence[Obj]:
@@ -247,6 +226,21 @@ def setters(pod: bool, bad_containers: Sequence[str]) -> str:
         return "pod" if pod else ""
     phrase = containers_phrase(bad_containers)
     return f"pod and {phrase}" if pod else phrase
+
+
+def name_at(contexts: Contexts, index: int) -> str:
+    """The name of the container at `index` of `contexts`, as upstream prints it."""
+    name = contexts[index][0].get("name")
+    return name if type(name) is str else text(name)
+
+
+def names_at(contexts: Contexts, indices: Iterable[int]) -> list[str]:
+    """The names of the containers at `indices` of `contexts`, in that order."""
+    out = []
+    for i in indices:
+        name = contexts[i][0].get("name")
+        out.append(name if type(name) is str else text(name))
+    return out
 
 
 def quoted_annotation(key: str, value: Any) -> str:

@@ -1,26 +1,33 @@
 """The values of Pod Security Standards: levels, versions, check definitions and violations.
 
 A check is a `Check` with one `Since` per rule revision; a revision's function takes the pod's
-`(meta, spec)` and returns `None` (allowed) or `(reason, detail)` (forbidden). The registry turns
-those into `Violation`s carrying the check ID, in upstream's evaluation order.
+`(meta, spec)` and its containers with their security contexts, and returns `None` (allowed) or
+`(reason, detail, faults)` (forbidden). The faults say, in the same pass, whom the check blames:
+the pod as a whole (its own fields), or each container at fault, each with the detail the check
+gives for it alone. The registry turns those into `Violation`s carrying the check ID, in
+upstream's evaluation order.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import NewType
+from typing import Final, NewType
 
 from podgate.errors import PolicyError
 from podgate.k8s import Obj
+from podgate.pss.fields import Contexts
 
 __all__ = [
     "LATEST",
+    "POD",
     "Check",
     "CheckFn",
     "CheckId",
+    "Fault",
+    "Faults",
     "Forbidden",
     "Level",
     "LevelVersion",
@@ -34,11 +41,25 @@ __all__ = [
 
 CheckId = NewType("CheckId", str)
 
-Forbidden = tuple[str, str]
-"""A forbidden result: (reason, detail). The detail may be empty."""
+POD: Final = -1
+"""The index a fault gives when the pod as a whole (its own fields) is at fault."""
 
-CheckFn = Callable[[Obj, Obj], Forbidden | None]
-"""A rule revision: `(meta, spec) -> None` when allowed, else `(reason, detail)`."""
+Fault = tuple[int, str]
+"""Whom a failing check blames, with the detail it gives for that one alone: `(POD, detail)` for
+the pod's own fields, or `(i, detail)` for the i-th container of the evaluation's containers
+(init, regular, ephemeral, each in spec order). The detail alone is what the check would say
+of the pod without containers, or of the pod with that container only."""
+
+Faults = tuple[Fault, ...]
+"""A failing check's faults: the pod alone when its own fields fail the check (containers are
+then not blamed), else every container that fails it on its own, in container order."""
+
+Forbidden = tuple[str, str, Faults]
+"""A forbidden result: (reason, detail, faults). The detail may be empty."""
+
+CheckFn = Callable[[Obj, Obj, Contexts], Forbidden | None]
+"""A rule revision: `(meta, spec, contexts) -> None` when allowed, else `(reason, detail,
+faults)`; `contexts` are the pod's (container, securityContext) pairs (`fields.Contexts`)."""
 
 
 class Level(StrEnum):
@@ -128,11 +149,14 @@ class LevelVersion:
 
 @dataclass(frozen=True, slots=True)
 class Violation:
-    """One failing check: its ID, upstream's short reason and the specific detail (may be empty)."""
+    """One failing check: its ID, upstream's short reason and the specific detail (may be
+    empty), and whom it blames (`Faults`; not part of the value: two violations with the same
+    texts are equal)."""
 
     check: str
     reason: str
     detail: str
+    faults: Faults = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

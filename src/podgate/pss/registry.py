@@ -5,6 +5,11 @@ Order (spec 2.2): the active baseline checks sorted by ID (plain code-point orde
 sorts first), then the active restricted checks sorted by ID. At the restricted level, the
 baseline checks named by the `overrides` of an active restricted revision are left out.
 
+Compiled: each (level, minor) plan is compiled once into a flat tuple of (screen bit, ID, rule
+revision) and the union of its bits. An evaluation first screens the pod (`screen.py`, one pass
+over its fields); the checks whose bit is clear cannot fail and are skipped, so a pod that
+passes costs one screen and no check call. Checks the screen does not know always run.
+
 Versions: the registry knows a maximum version, the highest minimum version of any revision
 (lowered to an emulated version if one is given). `latest` and every numbered version above the
 maximum evaluate with the maximum's rules; the caller keeps the requested version for messages.
@@ -19,13 +24,48 @@ from types import ModuleType
 from podgate.errors import PolicyError, RegistryError
 from podgate.k8s import Obj
 from podgate.modules import public_modules
-from podgate.pss.fields import EMPTY, as_obj, share_containers, stop_sharing
-from podgate.pss.model import Check, CheckFn, CheckId, Level, Version, Violation, v1
+from podgate.pss.fields import EMPTY, Contexts, as_obj, pod_contexts
+from podgate.pss.model import (
+    Check,
+    CheckFn,
+    CheckId,
+    Faults,
+    Forbidden,
+    Level,
+    Version,
+    Violation,
+    v1,
+)
+from podgate.pss.screen import ODD, bit_of, screen
 
 __all__ = ["DEFAULT", "Registry", "discover"]
 
 Plan = tuple[tuple[CheckId, CheckFn], ...]
 """The checks to run for one (level, version): (ID, rule revision) in evaluation order."""
+
+_MASKS = 4096  # distinct screen results remembered per plan (a pod population has dozens)
+
+
+class _Compiled:
+    """A plan compiled: (screen bit, ID, rule revision) in order, the union of the bits, and
+    for each screen result seen, the checks it leaves to run (in order)."""
+
+    __slots__ = ("by_mask", "entries", "wanted")
+
+    def __init__(self, plan: Plan, bits: dict[CheckId, int]) -> None:
+        self.entries = tuple((bits[check_id], check_id, fn) for check_id, fn in plan)
+        self.wanted = 0
+        for bit, _, _ in self.entries:
+            self.wanted |= bit
+        self.by_mask: dict[int, Plan] = {}
+
+    def select(self, suspects: int) -> Plan:
+        """The checks whose bit is in `suspects`, in order (remembered)."""
+        found = tuple((check_id, fn) for bit, check_id, fn in self.entries if suspects & bit)
+        if len(self.by_mask) >= _MASKS:
+            self.by_mask.clear()
+        self.by_mask[suspects] = found
+        return found
 
 
 def discover(package: ModuleType | None = None) -> tuple[Check, ...]:
@@ -79,9 +119,16 @@ def _validate(checks: tuple[Check, ...]) -> None:
 class Registry:
     """Validated checks and, per level, the precomputed plan of every minor version."""
 
-    __slots__ = ("_plans", "checks", "max_version")
+    __slots__ = ("_compiled", "_plans", "checks", "max_version")
 
-    def __init__(self, checks: Iterable[Check], emulation: Version | None = None) -> None:
+    def __init__(
+        self,
+        checks: Iterable[Check],
+        emulation: Version | None = None,
+        builtin: Iterable[Check] = (),
+    ) -> None:
+        """`builtin`: the checks the screen knows (a check is screened only when it is one of
+        them; any other always runs)."""
         self.checks: tuple[Check, ...] = tuple(checks)
         _validate(self.checks)
         max_version = max((c.versions[-1].version for c in self.checks), default=v1(0))
@@ -109,6 +156,12 @@ class Registry:
             Level.BASELINE: tuple(baseline_plans),
             Level.RESTRICTED: tuple(restricted_plans),
         }
+        known = {c.id: c for c in builtin}
+        bits = {c.id: bit_of(c, known.get(c.id)) for c in self.checks}
+        self._compiled: dict[Level, tuple[_Compiled, ...]] = {
+            level: tuple(_Compiled(plan, bits) for plan in plans)
+            for level, plans in self._plans.items()
+        }
 
     def plan(self, level: Level, version: Version) -> Plan:
         """The checks evaluated for `level` at `version`, in order (empty for privileged)."""
@@ -122,26 +175,31 @@ class Registry:
         self, level: Level, version: Version, meta: Obj, spec: Obj
     ) -> tuple[Violation, ...]:
         """The violations of the pod `(meta, spec)` at `level` and `version`, in upstream order."""
-        plans = self._plans.get(level)
+        plans = self._compiled.get(level)
         if plans is None:
             return _privileged(level)
         minor = version.minor
-        plan = plans[minor] if minor < len(plans) else plans[-1]
+        compiled = plans[minor] if minor < len(plans) else plans[-1]
         if type(meta) is not dict:
             meta = EMPTY if meta is None else as_obj(meta)
         if type(spec) is not dict:
             spec = EMPTY if spec is None else as_obj(spec)
+        collected: list[tuple[Obj, Obj | None]] = []
+        screened = screen(meta, spec, collected)
+        suspects = screened & compiled.wanted
+        if not suspects:
+            return ()
+        run = compiled.by_mask.get(suspects)
+        if run is None:
+            run = compiled.select(suspects)
+        contexts: Contexts = pod_contexts(spec) if screened & ODD else collected
         found: list[Violation] | None = None
-        token = share_containers(spec)
-        try:
-            for check_id, fn in plan:
-                result = fn(meta, spec)
-                if result is not None:
-                    if found is None:
-                        found = []
-                    found.append(_make_violation(check_id, result[0], result[1]))
-        finally:
-            stop_sharing(token)
+        for check_id, fn in run:
+            result = fn(meta, spec, contexts)
+            if result is not None:
+                if found is None:
+                    found = []
+                found.append(_violation(check_id, result))
         return () if found is None else tuple(found)
 
 
@@ -153,30 +211,40 @@ def _privileged(level: object) -> tuple[()]:
     raise PolicyError(f"must be one of privileged, baseline, restricted (got {level!r})")
 
 
-def _violation_factory() -> Callable[[str, str, str], Violation]:
-    """`Violation(check, reason, detail)` without the frozen dataclass' `__init__`, which costs
-    three `object.__setattr__` calls; the slot descriptors give the same object in 60% of the
-    time (a failing pod builds several violations)."""
+def _violation_factory() -> Callable[[str, str, str, Faults], Violation]:
+    """`Violation(check, reason, detail, faults)` without the frozen dataclass' `__init__`,
+    which costs four `object.__setattr__` calls; the slot descriptors give the same object in
+    60% of the time (a failing pod builds several violations)."""
     new = object.__new__
     slots = Violation.__dict__
     set_check = slots["check"].__set__
     set_reason = slots["reason"].__set__
     set_detail = slots["detail"].__set__
+    set_faults = slots["faults"].__set__
 
-    def make(check: str, reason: str, detail: str) -> Violation:
+    def make(check: str, reason: str, detail: str, faults: Faults) -> Violation:
         v = new(Violation)
         set_check(v, check)
         set_reason(v, reason)
         set_detail(v, detail)
+        set_faults(v, faults)
         return v
 
     return make
 
 
-_make_violation = functools.lru_cache(maxsize=4096)(_violation_factory())
-"""Violations are frozen values, so equal ones can be shared: pods from one template repeat the
-same violations, and a cache hit costs 40% of building one. Bounded; thread-safe."""
+_make_violation = _violation_factory()
 
 
-DEFAULT = Registry(discover())
+@functools.lru_cache(maxsize=4096)
+def _violation(check_id: CheckId, result: Forbidden) -> Violation:
+    """Violations are frozen values, so equal ones (faults included: the cache compares its
+    arguments) can be shared: pods from one template repeat the same violations (the checks
+    remember their results too), and a cache hit costs a fraction of building one. Bounded;
+    thread-safe."""
+    return _make_violation(check_id, result[0], result[1], result[2])
+
+
+_BUILTIN = discover()
+DEFAULT = Registry(_BUILTIN, builtin=_BUILTIN)
 """The registry of the built-in checks (upstream's default evaluator, no emulation)."""

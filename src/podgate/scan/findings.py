@@ -7,13 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from podgate.k8s import Obj, mapping
+from podgate.k8s import mapping
 from podgate.k8s.field import FieldPath, render
-from podgate.k8s.objects import CONTAINER_LISTS, ContainerList
 from podgate.k8s.source import Source
 from podgate.psp import Decision
 from podgate.psp.location import annotated_container, container_index, pod_location
-from podgate.pss import LevelVersion, Violation, evaluate
+from podgate.pss import LevelVersion, Violation, culprits
 from podgate.scan.controls import Catalog, Control, invalid_control, psp_control, pss_control
 from podgate.scan.inventory import Workload, WorkloadRef
 
@@ -81,48 +80,37 @@ _POD_LEAF: dict[str, FieldPath] = {
 }
 
 
-def _container_names(spec: Obj) -> list[tuple[ContainerList, int, str]]:
-    out = []
-    for list_name in CONTAINER_LISTS:
-        items = spec.get(list_name)
-        if isinstance(items, list):
-            for i, c in enumerate(items):
-                name = mapping(c).get("name")
-                out.append((list_name, i, name if isinstance(name, str) else f"#{i}"))
-    return out
+def _name(container: Any, index: int) -> str:
+    """A container's name, or `#<index>` when it has none."""
+    name = mapping(container).get("name")
+    return name if isinstance(name, str) else f"#{index}"
 
 
-def _only(spec: Obj, keep: tuple[str, int] | None) -> dict[str, Any]:
-    """The spec with no containers but the one to keep."""
-    out = {k: v for k, v in spec.items() if k not in CONTAINER_LISTS}
-    if keep is not None:
-        out[keep[0]] = [spec[keep[0]][keep[1]]]
-    return out
+def _places(w: Workload, v: Violation) -> list[tuple[str | None, str, FieldPath]]:
+    """(container, detail, path) of each culprit of `v` (the pod: no container); the whole
+    violation at the pod spec when it names none (containers in a list that is not a list,
+    which the shape check refuses first)."""
+    spec_at = w.spec_at
+    places: list[tuple[str | None, str, FieldPath]] = []
+    for culprit in culprits(w.spec, v):
+        if culprit.where is None:
+            places.append((None, culprit.detail, spec_at))
+            continue
+        found = w.spec.get(culprit.where)
+        if isinstance(found, list):
+            i = culprit.index
+            places.append((_name(found[i], i), culprit.detail, (*spec_at, culprit.where, i)))
+    return places or [(None, v.detail, spec_at)]
 
 
 def pss_findings(
     w: Workload, lv: LevelVersion, violations: tuple[Violation, ...], catalog: Catalog
 ) -> list[Finding]:
-    """One finding per (check, container), or per check when the pod as a whole is at fault:
-    a failing check is re-run on the pod without containers and with each container alone."""
-    if not violations:
-        return []
-    failing = {v.check for v in violations}
-    by_check: dict[str, list[tuple[str | None, str, FieldPath]]] = {c: [] for c in failing}
-    spec_at = w.spec_at
-    pod_level = {v.check: v for v in evaluate(lv.level, lv.version, w.meta, _only(w.spec, None))}
-    for check, v in pod_level.items():
-        if check in failing:
-            by_check[check].append((None, v.detail, spec_at))
-    for list_name, i, name in _container_names(w.spec):
-        alone = evaluate(lv.level, lv.version, w.meta, _only(w.spec, (list_name, i)))
-        for v in alone:
-            if v.check in failing and v.check not in pod_level:
-                by_check[v.check].append((name, v.detail, (*spec_at, list_name, i)))
+    """One finding per (check, container at fault), or per check when the pod as a whole is at
+    fault, each with what the check says of that one alone (the violations' own faults)."""
     out = []
     for v in violations:
-        places = by_check[v.check] or [(None, v.detail, spec_at)]
-        for container, detail, path in places:
+        for container, detail, path in _places(w, v):
             control = catalog.get(pss_control(v.check, detail))
             leaf = (_CONTROL_LEAF if container else _POD_LEAF).get(control.key, ())
             out.append(
@@ -250,5 +238,4 @@ def _container_at(w: Workload, at: FieldPath) -> str | None:
     items = w.spec.get(found[0])
     if not isinstance(items, list) or found[1] >= len(items):
         return None
-    name = mapping(items[found[1]]).get("name")
-    return name if isinstance(name, str) else f"#{found[1]}"
+    return _name(items[found[1]], found[1])

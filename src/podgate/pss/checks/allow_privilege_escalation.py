@@ -6,36 +6,53 @@ fails). v1.25: Windows pods (`spec.os.name: windows`) are allowed.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
+
 from podgate.k8s import Obj
-from podgate.pss.fields import (
-    containers_phrase,
-    is_windows_pod,
-    name_of,
-    security_contexts,
-)
+from podgate.pss.fields import Contexts, containers_phrase, is_windows_pod, name_at, names_at
 from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
 
+_REASON = "allowPrivilegeEscalation != false"
 
-def _since_1_8(meta: Obj, spec: Obj) -> Forbidden | None:
-    bad: list[str] | None = None
-    for c, sc in security_contexts(spec):
-        if sc is not None and sc.get("allowPrivilegeEscalation") is False:
-            continue
-        if bad is None:
-            bad = []
-        bad.append(name_of(c))
+
+def _detail(names: Sequence[str]) -> str:
+    return f"{containers_phrase(names)} must set securityContext.allowPrivilegeEscalation=false"
+
+
+def _since_1_8(meta: Obj, spec: Obj, contexts: Contexts) -> Forbidden | None:
+    bad: list[int] | None = None
+    for i, (_, sc) in enumerate(contexts):
+        if sc is None or sc.get("allowPrivilegeEscalation") is not False:
+            if bad is None:
+                bad = [i]
+            else:
+                bad.append(i)
     if bad is None:
         return None
-    return (
-        "allowPrivilegeEscalation != false",
-        f"{containers_phrase(bad)} must set securityContext.allowPrivilegeEscalation=false",
-    )
+    if len(bad) == 1:
+        return _one(bad[0], name_at(contexts, bad[0]))
+    return _many(tuple(bad), tuple(names_at(contexts, bad)))
 
 
-def _since_1_25(meta: Obj, spec: Obj) -> Forbidden | None:
+@functools.lru_cache(maxsize=1024)
+def _one(i: int, name: str) -> Forbidden:
+    """The result when only container `i` is at fault (remembered: pods repeat templates)."""
+    detail = _detail((name,))
+    return _REASON, detail, ((i, detail),)
+
+
+@functools.lru_cache(maxsize=1024)
+def _many(bad: tuple[int, ...], names: tuple[str, ...]) -> Forbidden:
+    """The result when containers `bad` (named `names`) are at fault (remembered)."""
+    faults = tuple([(i, _detail((name,))) for i, name in zip(bad, names, strict=True)])
+    return _REASON, _detail(names), faults
+
+
+def _since_1_25(meta: Obj, spec: Obj, contexts: Contexts) -> Forbidden | None:
     if spec.get("os") is not None and is_windows_pod(spec):
         return None
-    return _since_1_8(meta, spec)
+    return _since_1_8(meta, spec, contexts)
 
 
 CHECK = Check(

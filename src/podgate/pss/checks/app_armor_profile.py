@@ -8,21 +8,22 @@ metadata.annotations['container.apparmor.security.beta.kubernetes.io/*'] for any
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from podgate.k8s import Obj
 from podgate.pss.fields import (
+    Contexts,
     Malformed,
     as_obj,
     join_quote,
-    name_of,
+    name_at,
+    names_at,
     plural,
     quoted_annotation,
-    security_contexts,
     setters,
     text,
 )
-from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
+from podgate.pss.model import POD, Check, CheckId, Faults, Forbidden, Level, Since, v1
 
 _ALLOWED_TYPES = frozenset({"RuntimeDefault", "Localhost"})
 _ANNOTATION_PREFIX = "container.apparmor.security.beta.kubernetes.io/"
@@ -57,7 +58,7 @@ def _allowed_annotation(value: object) -> bool:
     )
 
 
-def _since_1_0(meta: Obj, spec: Obj) -> Forbidden | None:
+def _since_1_0(meta: Obj, spec: Obj, contexts: Contexts) -> Forbidden | None:
     # Fast path: nothing to look at unless a profile or an AppArmor annotation is set.
     annotations = meta.get("annotations")
     suspect = False
@@ -73,29 +74,41 @@ def _since_1_0(meta: Obj, spec: Obj) -> Forbidden | None:
         sc = spec.get("securityContext")
         suspect = sc is not None and (type(sc) is not dict or "appArmorProfile" in sc)
     if not suspect:
-        for _, sc in security_contexts(spec):
+        for _, sc in contexts:
             if sc is not None and (type(sc) is not dict or "appArmorProfile" in sc):
                 suspect = True
                 break
     if not suspect:
         return None
-    return _forbidden(meta, spec)
+    return _forbidden(meta, spec, contexts)
 
 
-def _forbidden(meta: Obj, spec: Obj) -> Forbidden | None:
-    bad_values: set[str] = set()
-    pod_bad = False
+def _result(
+    pod_type: str | None, names: Sequence[str], types: Iterable[str], annotations: list[str]
+) -> tuple[str, str]:
+    """(reason, detail) for what the pod (its type and annotations) and the containers `names`
+    set."""
+    who = setters(pod_type is not None, names)
+    values = sorted(types)
+    if annotations:
+        annotations.sort()
+        values.extend(annotations)
+        label = plural("annotation", "annotations", len(annotations))
+        who = f"{who} and {label}" if who else label
+    return (
+        plural("forbidden AppArmor profile", "forbidden AppArmor profiles", len(values)),
+        f"{who} must not set AppArmor profile type to {join_quote(values)}",
+    )
+
+
+def _forbidden(meta: Obj, spec: Obj, contexts: Contexts) -> Forbidden | None:
     pod_type = _bad_type(spec.get("securityContext"))
-    if pod_type is not None:
-        pod_bad = True
-        bad_values.add(pod_type)
 
-    bad_containers: list[str] = []
-    for c, sc in security_contexts(spec):
+    bad: dict[int, str] = {}
+    for i, (_, sc) in enumerate(contexts):
         c_type = _bad_type(sc)
         if c_type is not None:
-            bad_containers.append(name_of(c))
-            bad_values.add(c_type)
+            bad[i] = c_type
 
     bad_annotations: list[str] = []
     annotations = meta.get("annotations")
@@ -111,19 +124,20 @@ def _forbidden(meta: Obj, spec: Obj) -> Forbidden | None:
         else:
             bad_annotations.append(quoted_annotation("metadata.annotations", annotations))
 
-    if not (pod_bad or bad_containers or bad_annotations):
+    if not (pod_type is not None or bad or bad_annotations):
         return None
-    who = setters(pod_bad, bad_containers)
-    values = sorted(bad_values)
-    if bad_annotations:
-        bad_annotations.sort()
-        values.extend(bad_annotations)
-        label = plural("annotation", "annotations", len(bad_annotations))
-        who = f"{who} and {label}" if who else label
-    return (
-        plural("forbidden AppArmor profile", "forbidden AppArmor profiles", len(values)),
-        f"{who} must not set AppArmor profile type to {join_quote(values)}",
-    )
+    types = {*bad.values()} if pod_type is None else {pod_type, *bad.values()}
+    reason, detail = _result(pod_type, names_at(contexts, bad), types, list(bad_annotations))
+    if pod_type is not None or bad_annotations:
+        own = () if pod_type is None else (pod_type,)
+        return reason, detail, ((POD, _result(pod_type, (), own, bad_annotations)[1]),)
+    return reason, detail, _each(contexts, bad, detail)
+
+
+def _each(contexts: Contexts, bad: dict[int, str], detail: str) -> Faults:
+    if len(bad) == 1:
+        return tuple([(i, detail) for i in bad])
+    return tuple([(i, _result(None, (name_at(contexts, i),), (t,), [])[1]) for i, t in bad.items()])
 
 
 CHECK = Check(CheckId("appArmorProfile"), Level.BASELINE, (Since(v1(0), _since_1_0),))

@@ -7,70 +7,124 @@ Replaces capabilities_baseline at restricted.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable, Sequence
+
 from podgate.k8s import Obj
 from podgate.pss.fields import (
+    Contexts,
     as_obj,
     containers_phrase,
     is_windows_pod,
     items,
     join_quote,
+    name_at,
     name_of,
+    names_at,
     security_contexts,
     text,
 )
-from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
+from podgate.pss.model import Check, CheckId, Faults, Forbidden, Level, Since, v1
 
 _OVERRIDES = (CheckId("capabilities_baseline"),)
+_REASON = "unrestricted capabilities"
 
 
-def _since_1_22(meta: Obj, spec: Obj) -> Forbidden | None:
-    missing_drop: list[str] | None = None
-    adding: list[str] | None = None
-    bad_caps: set[str] = set()
-    for c, sc in security_contexts(spec):
+def _detail(missing_drop: Sequence[str], adding: Sequence[str], caps: Iterable[str]) -> str:
+    """`<containers> must set ...drop=["ALL"]; <containers> must not include <caps> in ...add`,
+    each part only when it names containers."""
+    drop = (
+        f'{containers_phrase(missing_drop)} must set securityContext.capabilities.drop=["ALL"]'
+        if missing_drop
+        else ""
+    )
+    if not adding:
+        return drop
+    add = (
+        f"{containers_phrase(adding)}"
+        f" must not include {join_quote(sorted(caps))} in securityContext.capabilities.add"
+    )
+    return f"{drop}; {add}" if drop else add
+
+
+def _since_1_22(meta: Obj, spec: Obj, contexts: Contexts) -> Forbidden | None:
+    missing_drop: list[int] | None = None
+    adding: dict[int, set[str]] | None = None
+    for i, (_, sc) in enumerate(contexts):
         caps = None if sc is None else sc.get("capabilities")
         if caps is None:
             if missing_drop is None:
-                missing_drop = []
-            missing_drop.append(name_of(c))
+                missing_drop = [i]
+            else:
+                missing_drop.append(i)
             continue
         if type(caps) is not dict:
             caps = as_obj(caps)
         drop = caps.get("drop")
         if drop is None or "ALL" not in (drop if type(drop) is list else items(drop)):
             if missing_drop is None:
-                missing_drop = []
-            missing_drop.append(name_of(c))
+                missing_drop = [i]
+            else:
+                missing_drop.append(i)
         add = caps.get("add")
         if add is not None:
-            forbidden = False
+            found: set[str] | None = None
             for cap in add if type(add) is list else items(add):
                 if cap != "NET_BIND_SERVICE" or type(cap) is not str:
-                    forbidden = True
-                    bad_caps.add(cap if type(cap) is str else text(cap))
-            if forbidden:
+                    if found is None:
+                        found = set()
+                    found.add(cap if type(cap) is str else text(cap))
+            if found is not None:
                 if adding is None:
-                    adding = []
-                adding.append(name_of(c))
-    if missing_drop is None and adding is None:
-        return None
-    details = []
-    if missing_drop:
-        details.append(
-            f'{containers_phrase(missing_drop)} must set securityContext.capabilities.drop=["ALL"]'
-        )
-    if adding:
-        details.append(
-            f"{containers_phrase(adding)}"
-            f" must not include {join_quote(sorted(bad_caps))} in securityContext.capabilities.add"
-        )
-    return "unrestricted capabilities", "; ".join(details)
+                    adding = {}
+                adding[i] = found
+    if adding is None:
+        if missing_drop is None:
+            return None
+        if len(missing_drop) == 1:
+            return _no_drop(missing_drop[0], name_at(contexts, missing_drop[0]))
+        return _no_drops(tuple(missing_drop), tuple(names_at(contexts, missing_drop)))
+    drops = missing_drop or []
+    detail = _detail(
+        names_at(contexts, drops), names_at(contexts, adding), set().union(*adding.values())
+    )
+    bad = sorted({*drops, *adding})
+    if len(bad) == 1:
+        return _REASON, detail, ((bad[0], detail),)
+    return _REASON, detail, _each(contexts, bad, drops, adding)
 
 
-def _since_1_25(meta: Obj, spec: Obj) -> Forbidden | None:
+@functools.lru_cache(maxsize=1024)
+def _no_drop(i: int, name: str) -> Forbidden:
+    """The result when only container `i` is at fault, for not dropping ALL (remembered)."""
+    detail = _detail((name,), (), ())
+    return _REASON, detail, ((i, detail),)
+
+
+@functools.lru_cache(maxsize=1024)
+def _no_drops(bad: tuple[int, ...], names: tuple[str, ...]) -> Forbidden:
+    """The result when containers `bad` (named `names`) do not drop ALL and add nothing
+    forbidden (remembered)."""
+    faults = tuple([(i, _detail((name,), (), ())) for i, name in zip(bad, names, strict=True)])
+    return _REASON, _detail(names, (), ()), faults
+
+
+def _each(
+    contexts: Contexts, bad: list[int], drops: list[int], adding: dict[int, set[str]]
+) -> Faults:
+    """Each container alone: its missing drop, its own added capabilities."""
+    out = []
+    for i in bad:
+        name = (name_at(contexts, i),)
+        caps = adding.get(i, ())
+        out.append((i, _detail(name if i in drops else (), name if caps else (), caps)))
+    return tuple(out)
+
+
+def _since_1_25(meta: Obj, spec: Obj, contexts: Contexts) -> Forbidden | None:
     if spec.get("os") is not None and is_windows_pod(spec):
         return None
-    return _since_1_22(meta, spec)
+    return _since_1_22(meta, spec, contexts)
 
 
 CHECK = Check(

@@ -6,11 +6,11 @@ Fields: spec.volumes[*].hostPath. Allowed: unset.
 from __future__ import annotations
 
 from podgate.k8s import Obj
-from podgate.pss.fields import entry, items, join_quote, name_of, plural
-from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
+from podgate.pss.fields import Contexts, entry, items, join_quote, name_of, plural
+from podgate.pss.model import POD, Check, CheckId, Forbidden, Level, Since, v1
 
 
-def _since_1_0(meta: Obj, spec: Obj) -> Forbidden | None:
+def _since_1_0(meta: Obj, spec: Obj, contexts: Contexts) -> Forbidden | None:
     volumes = spec.get("volumes")
     if volumes is None:
         return None
@@ -21,7 +21,8 @@ def _since_1_0(meta: Obj, spec: Obj) -> Forbidden | None:
             bad.append(name_of(vol))
     if not bad:
         return None
-    return "hostPath volumes", f"{plural('volume', 'volumes', len(bad))} {join_quote(bad)}"
+    detail = f"{plural('volume', 'volumes', len(bad))} {join_quote(bad)}"
+    return "hostPath volumes", detail, ((POD, detail),)
 
 
 CHECK = Check(CheckId("hostPathVolumes"), Level.BASELINE, (Since(v1(0), _since_1_0),))

@@ -5,28 +5,47 @@ Fields: every container's securityContext.privileged. Allowed: unset, false.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
+
 from podgate.k8s import Obj
-from podgate.pss.fields import containers_phrase, name_of, security_contexts
+from podgate.pss.fields import Contexts, containers_phrase, name_at, names_at
 from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
 
 
-def _since_1_0(meta: Obj, spec: Obj) -> Forbidden | None:
-    bad: list[str] | None = None
-    for c, sc in security_contexts(spec):
-        if sc is None:
-            continue
-        value = sc.get("privileged")
-        if value is None or value is False:
-            continue
-        if bad is None:
-            bad = []
-        bad.append(name_of(c))
+def _detail(names: Sequence[str]) -> str:
+    return f"{containers_phrase(names)} must not set securityContext.privileged=true"
+
+
+def _since_1_0(meta: Obj, spec: Obj, contexts: Contexts) -> Forbidden | None:
+    bad: list[int] | None = None
+    for i, (_, sc) in enumerate(contexts):
+        if sc is not None:
+            value = sc.get("privileged")
+            if value is not None and value is not False:
+                if bad is None:
+                    bad = [i]
+                else:
+                    bad.append(i)
     if bad is None:
         return None
-    return (
-        "privileged",
-        f"{containers_phrase(bad)} must not set securityContext.privileged=true",
-    )
+    if len(bad) == 1:
+        return _one(bad[0], name_at(contexts, bad[0]))
+    return _many(tuple(bad), tuple(names_at(contexts, bad)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _one(i: int, name: str) -> Forbidden:
+    """The result when only container `i` is at fault (remembered: pods repeat templates)."""
+    detail = _detail((name,))
+    return "privileged", detail, ((i, detail),)
+
+
+@functools.lru_cache(maxsize=1024)
+def _many(bad: tuple[int, ...], names: tuple[str, ...]) -> Forbidden:
+    """The result when containers `bad` (named `names`) are at fault (remembered)."""
+    faults = tuple([(i, _detail((name,))) for i, name in zip(bad, names, strict=True)])
+    return "privileged", _detail(names), faults
 
 
 CHECK = Check(CheckId("privileged"), Level.BASELINE, (Since(v1(0), _since_1_0),))

@@ -7,23 +7,33 @@ At restricted, procMount_restricted replaces this check from v1.35 (same rule, n
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 from podgate.k8s import Obj
 from podgate.pss.fields import (
+    Contexts,
     containers_phrase,
     is_user_namespace_pod,
     join_quote,
-    name_of,
-    security_contexts,
+    name_at,
+    names_at,
     text,
 )
-from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
+from podgate.pss.model import Check, CheckId, Faults, Forbidden, Level, Since, v1
 
 
-def forbidden_proc_mounts(spec: Obj) -> Forbidden | None:
+def _detail(names: Sequence[str], kinds: Iterable[str]) -> str:
+    return (
+        f"{containers_phrase(names)}"
+        f" must not set securityContext.procMount to {join_quote(sorted(kinds))}"
+    )
+
+
+def forbidden_proc_mounts(contexts: Contexts) -> Forbidden | None:
     """The v1.0 rule, shared with procMount_restricted."""
-    bad: list[str] | None = None
-    kinds: set[str] = set()
-    for c, sc in security_contexts(spec):
+    bad: list[int] | None = None
+    kinds: dict[int, str] = {}
+    for i, (_, sc) in enumerate(contexts):
         if sc is None:
             continue
         value = sc.get("procMount")
@@ -31,25 +41,28 @@ def forbidden_proc_mounts(spec: Obj) -> Forbidden | None:
             continue
         if bad is None:
             bad = []
-        bad.append(name_of(c))
-        kinds.add(text(value))
+        bad.append(i)
+        kinds[i] = text(value)
     if bad is None:
         return None
-    return (
-        "procMount",
-        f"{containers_phrase(bad)}"
-        f" must not set securityContext.procMount to {join_quote(sorted(kinds))}",
-    )
+    detail = _detail(names_at(contexts, bad), set(kinds.values()))
+    return "procMount", detail, _each(contexts, kinds, detail)
 
 
-def _since_1_0(meta: Obj, spec: Obj) -> Forbidden | None:
-    return forbidden_proc_mounts(spec)
+def _each(contexts: Contexts, kinds: dict[int, str], detail: str) -> Faults:
+    if len(kinds) == 1:
+        return tuple([(i, detail) for i in kinds])
+    return tuple([(i, _detail((name_at(contexts, i),), (kind,))) for i, kind in kinds.items()])
 
 
-def _since_1_35(meta: Obj, spec: Obj) -> Forbidden | None:
+def _since_1_0(meta: Obj, spec: Obj, contexts: Contexts) -> Forbidden | None:
+    return forbidden_proc_mounts(contexts)
+
+
+def _since_1_35(meta: Obj, spec: Obj, contexts: Contexts) -> Forbidden | None:
     if is_user_namespace_pod(spec):
         return None
-    return forbidden_proc_mounts(spec)
+    return forbidden_proc_mounts(contexts)
 
 
 CHECK = Check(

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from podgate.k8s import Obj
 from podgate.pss.checks.proc_mount import forbidden_proc_mounts
+from podgate.pss.fields import Contexts
 from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
 
 
-def _since_1_35(meta: Obj, spec: Obj) -> Forbidden | None:
-    return forbidden_proc_mounts(spec)
+def _since_1_35(meta: Obj, spec: Obj, contexts: Contexts) -> Forbidden | None:
+    return forbidden_proc_mounts(contexts)
 
 
 CHECK = Check(

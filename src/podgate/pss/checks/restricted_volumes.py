@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from podgate.k8s import Obj
-from podgate.pss.fields import Malformed, entry, items, join_quote, name_of, plural
-from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
+from podgate.pss.fields import Contexts, Malformed, entry, items, join_quote, name_of, plural
+from podgate.pss.model import POD, Check, CheckId, Forbidden, Level, Since, v1
 
 ALLOWED_SOURCES = (
     "configMap",
@@ -66,7 +66,7 @@ def _kind(volume: Obj) -> str:
     return "unknown"
 
 
-def _since_1_0(meta: Obj, spec: Obj) -> Forbidden | None:
+def _since_1_0(meta: Obj, spec: Obj, contexts: Contexts) -> Forbidden | None:
     volumes = spec.get("volumes")
     if volumes is None:
         return None
@@ -90,12 +90,12 @@ def _since_1_0(meta: Obj, spec: Obj) -> Forbidden | None:
     if bad is None:
         return None
     n = len(bad)
-    return (
-        "restricted volume types",
+    detail = (
         f"{plural('volume', 'volumes', n)} {join_quote(bad)} {plural('uses', 'use', n)}"
         f" {plural('restricted volume type', 'restricted volume types', len(kinds))}"
-        f" {join_quote(sorted(kinds))}",
+        f" {join_quote(sorted(kinds))}"
     )
+    return "restricted volume types", detail, ((POD, detail),)
 
 
 CHECK = Check(

@@ -8,19 +8,20 @@ container_kvm_t; from v1.31 also container_engine_t), `user` and `role` (allowed
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Sequence, Set
 
 from podgate.k8s import Obj
 from podgate.pss.fields import (
+    Contexts,
     as_obj,
     join_quote,
-    name_of,
+    name_at,
+    names_at,
     plural,
-    security_contexts,
     setters,
     text,
 )
-from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
+from podgate.pss.model import POD, Check, CheckId, Faults, Forbidden, Level, Since, v1
 
 _TYPES_1_0 = frozenset({"", "container_t", "container_init_t", "container_kvm_t"})
 _TYPES_1_31 = _TYPES_1_0 | {"container_engine_t"}
@@ -62,27 +63,18 @@ def _valid(sc: object, allowed: Set[str], found: _Found) -> bool:
     return valid
 
 
-def _suspect(spec: Obj) -> bool:
+def _suspect(spec: Obj, contexts: Contexts) -> bool:
     """Whether any securityContext sets seLinuxOptions (or is not an object)."""
     sc = spec.get("securityContext")
     if sc is not None and (type(sc) is not dict or "seLinuxOptions" in sc):
         return True
-    for _, sc in security_contexts(spec):
+    for _, sc in contexts:
         if sc is not None and (type(sc) is not dict or "seLinuxOptions" in sc):
             return True
     return False
 
 
-def _check(spec: Obj, allowed: Set[str]) -> Forbidden | None:
-    if not _suspect(spec):
-        return None
-    found = _Found()
-    pod_bad = not _valid(spec.get("securityContext"), allowed, found)
-    bad: list[str] = [
-        name_of(c) for c, sc in security_contexts(spec) if not _valid(sc, allowed, found)
-    ]
-    if not (pod_bad or bad):
-        return None
+def _detail(pod: bool, names: Sequence[str], found: _Found) -> str:
     problems: list[str] = []
     if found.types:
         problems.append(
@@ -92,19 +84,46 @@ def _check(spec: Obj, allowed: Set[str]) -> Forbidden | None:
         problems.append("user may not be set")
     if found.role:
         problems.append("role may not be set")
-    return (
-        "seLinuxOptions",
-        f"{setters(pod_bad, bad)} set forbidden securityContext.seLinuxOptions: "
-        + "; ".join(problems),
+    return f"{setters(pod, names)} set forbidden securityContext.seLinuxOptions: " + "; ".join(
+        problems
     )
 
 
-def _since_1_0(meta: Obj, spec: Obj) -> Forbidden | None:
-    return _check(spec, _TYPES_1_0)
+def _check(spec: Obj, contexts: Contexts, allowed: Set[str]) -> Forbidden | None:
+    if not _suspect(spec, contexts):
+        return None
+    found = _Found()
+    pod_bad = not _valid(spec.get("securityContext"), allowed, found)
+    bad: dict[int, _Found] = {}
+    for i, (_, sc) in enumerate(contexts):
+        own = _Found()
+        if not _valid(sc, allowed, own):
+            bad[i] = own
+            found.types |= own.types
+            found.user |= own.user
+            found.role |= own.role
+    if not (pod_bad or bad):
+        return None
+    detail = _detail(pod_bad, names_at(contexts, bad), found)
+    if pod_bad:
+        pod = _Found()
+        _valid(spec.get("securityContext"), allowed, pod)
+        return "seLinuxOptions", detail, ((POD, _detail(True, (), pod)),)
+    return "seLinuxOptions", detail, _each(contexts, bad, detail)
 
 
-def _since_1_31(meta: Obj, spec: Obj) -> Forbidden | None:
-    return _check(spec, _TYPES_1_31)
+def _each(contexts: Contexts, bad: dict[int, _Found], detail: str) -> Faults:
+    if len(bad) == 1:
+        return tuple([(i, detail) for i in bad])
+    return tuple([(i, _detail(False, (name_at(contexts, i),), own)) for i, own in bad.items()])
+
+
+def _since_1_0(meta: Obj, spec: Obj, contexts: Contexts) -> Forbidden | None:
+    return _check(spec, contexts, _TYPES_1_0)
+
+
+def _since_1_31(meta: Obj, spec: Obj, contexts: Contexts) -> Forbidden | None:
+    return _check(spec, contexts, _TYPES_1_31)
 
 
 CHECK = Check(

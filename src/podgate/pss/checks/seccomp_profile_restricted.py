@@ -8,68 +8,103 @@ pod-level one. v1.25: Windows pods are allowed. Replaces seccompProfile_baseline
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
+
 from podgate.k8s import Obj
-from podgate.pss.checks.seccomp_profile_baseline import bad_type
-from podgate.pss.fields import (
-    as_obj,
-    is_windows_pod,
-    join_quote,
-    name_of,
-    security_contexts,
-    setters,
-)
-from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
+from podgate.pss.checks.seccomp_profile_baseline import bad_type, types_detail
+from podgate.pss.fields import Contexts, as_obj, is_windows_pod, name_at, names_at, setters
+from podgate.pss.model import POD, Check, CheckId, Faults, Forbidden, Level, Since, v1
 
 _OVERRIDES = (CheckId("seccompProfile_baseline"),)
+_REASON = "seccompProfile"
 
 
-def _since_1_19(meta: Obj, spec: Obj) -> Forbidden | None:
-    bad_types: set[str] | None = None
-    pod_bad = False
+def _unset_detail(names: Sequence[str]) -> str:
+    return (
+        f"pod or {setters(False, names)} must set securityContext.seccompProfile.type"
+        ' to "RuntimeDefault" or "Localhost"'
+    )
+
+
+def _since_1_19(meta: Obj, spec: Obj, contexts: Contexts) -> Forbidden | None:
+    pod_type: str | None = None
     pod_set = False
     psc = spec.get("securityContext")
     if psc is not None:
         profile = (psc if type(psc) is dict else as_obj(psc)).get("seccompProfile")
         if profile is not None:
-            kind = bad_type(profile)
-            if kind is None:
-                pod_set = True
-            else:
-                pod_bad = True
-                bad_types = {kind}
-    explicit: list[str] = []
-    implicit: list[str] = []
-    for c, sc in security_contexts(spec):
+            pod_type = bad_type(profile)
+            pod_set = pod_type is None
+    explicit: dict[int, str] | None = None
+    implicit: list[int] | None = None
+    for i, (_, sc) in enumerate(contexts):
         profile = None if sc is None else sc.get("seccompProfile")
         if profile is None:
             if not pod_set:
-                implicit.append(name_of(c))
+                if implicit is None:
+                    implicit = [i]
+                else:
+                    implicit.append(i)
             continue
         kind = bad_type(profile)
         if kind is not None:
-            explicit.append(name_of(c))
-            if bad_types is None:
-                bad_types = set()
-            bad_types.add(kind)
-    if bad_types is not None:
-        return (
-            "seccompProfile",
-            f"{setters(pod_bad, explicit)} must not set securityContext.seccompProfile.type"
-            f" to {join_quote(sorted(bad_types))}",
-        )
-    if implicit:
-        return (
-            "seccompProfile",
-            f"pod or {setters(False, implicit)} must set securityContext.seccompProfile.type"
-            ' to "RuntimeDefault" or "Localhost"',
-        )
-    return None
+            if explicit is None:
+                explicit = {}
+            explicit[i] = kind
+    if pod_type is not None:
+        found = explicit or {}
+        detail = types_detail(True, names_at(contexts, found), {pod_type, *found.values()})
+        return _REASON, detail, ((POD, types_detail(True, (), (pod_type,))),)
+    if explicit is None:
+        if implicit is None:
+            return None
+        if len(implicit) == 1:
+            return _one_unset(implicit[0], name_at(contexts, implicit[0]))
+        return _many_unset(tuple(implicit), tuple(names_at(contexts, implicit)))
+    if implicit is None and len(explicit) == 1:
+        for i, kind in explicit.items():
+            return _one_bad(i, name_at(contexts, i), kind)
+    detail = types_detail(False, names_at(contexts, explicit), set(explicit.values()))
+    return _REASON, detail, _each(contexts, sorted({*explicit, *(implicit or ())}), explicit)
 
 
-def _since_1_25(meta: Obj, spec: Obj) -> Forbidden | None:
+@functools.lru_cache(maxsize=1024)
+def _one_unset(i: int, name: str) -> Forbidden:
+    """The result when only container `i` is at fault, leaving it unset (remembered)."""
+    detail = _unset_detail((name,))
+    return _REASON, detail, ((i, detail),)
+
+
+@functools.lru_cache(maxsize=1024)
+def _one_bad(i: int, name: str, kind: str) -> Forbidden:
+    """The result when only container `i` is at fault, setting type `kind` (remembered)."""
+    detail = types_detail(False, (name,), (kind,))
+    return _REASON, detail, ((i, detail),)
+
+
+@functools.lru_cache(maxsize=1024)
+def _many_unset(bad: tuple[int, ...], names: tuple[str, ...]) -> Forbidden:
+    """The result when containers `bad` (named `names`) set no profile (remembered)."""
+    faults = tuple([(i, _unset_detail((name,))) for i, name in zip(bad, names, strict=True)])
+    return _REASON, _unset_detail(names), faults
+
+
+def _each(contexts: Contexts, bad: Sequence[int], explicit: dict[int, str]) -> Faults:
+    """Each container alone: its own bad type, or its missing profile."""
+    out = []
+    for i in bad:
+        name = (name_at(contexts, i),)
+        kind = explicit.get(i)
+        detail = _unset_detail(name) if kind is None else types_detail(False, name, (kind,))
+        out.append((i, detail))
+    return tuple(out)
+
+
+def _since_1_25(meta: Obj, spec: Obj, contexts: Contexts) -> Forbidden | None:
     if spec.get("os") is not None and is_windows_pod(spec):
         return None
-    return _since_1_19(meta, spec)
+    return _since_1_19(meta, spec, contexts)
 
 
 CHECK = Check(

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Set
 
 from podgate.k8s import Obj
-from podgate.pss.fields import as_obj, entry, items, text
-from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
+from podgate.pss.fields import Contexts, as_obj, entry, items, text
+from podgate.pss.model import POD, Check, CheckId, Forbidden, Level, Since, v1
 
 ALLOWED_1_0 = frozenset(
     {
@@ -49,26 +49,27 @@ def _check(spec: Obj, allowed: Set[str]) -> Forbidden | None:
             bad.append(text(name))
     if not bad:
         return None
-    return "forbidden sysctls", ", ".join(bad)
+    detail = ", ".join(bad)
+    return "forbidden sysctls", detail, ((POD, detail),)
 
 
-def _since_1_0(meta: Obj, spec: Obj) -> Forbidden | None:
+def _since_1_0(meta: Obj, spec: Obj, contexts: Contexts) -> Forbidden | None:
     return _check(spec, ALLOWED_1_0)
 
 
-def _since_1_27(meta: Obj, spec: Obj) -> Forbidden | None:
+def _since_1_27(meta: Obj, spec: Obj, contexts: Contexts) -> Forbidden | None:
     return _check(spec, ALLOWED_1_27)
 
 
-def _since_1_29(meta: Obj, spec: Obj) -> Forbidden | None:
+def _since_1_29(meta: Obj, spec: Obj, contexts: Contexts) -> Forbidden | None:
     return _check(spec, ALLOWED_1_29)
 
 
-def _since_1_32(meta: Obj, spec: Obj) -> Forbidden | None:
+def _since_1_32(meta: Obj, spec: Obj, contexts: Contexts) -> Forbidden | None:
     return _check(spec, ALLOWED_1_32)
 
 
-def _since_1_37(meta: Obj, spec: Obj) -> Forbidden | None:
+def _since_1_37(meta: Obj, spec: Obj, contexts: Contexts) -> Forbidden | None:
     return _check(spec, ALLOWED_1_37)
 
 

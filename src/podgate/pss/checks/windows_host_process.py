@@ -6,9 +6,11 @@ securityContext.windowsOptions.hostProcess. Allowed: unset, false.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from podgate.k8s import Obj
-from podgate.pss.fields import as_obj, name_of, security_contexts, setters
-from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
+from podgate.pss.fields import Contexts, as_obj, name_at, names_at, setters
+from podgate.pss.model import POD, Check, CheckId, Faults, Forbidden, Level, Since, v1
 
 
 def _host_process(options: object) -> bool:
@@ -17,28 +19,37 @@ def _host_process(options: object) -> bool:
     return value is not None and value is not False
 
 
-def _since_1_0(meta: Obj, spec: Obj) -> Forbidden | None:
+def _detail(pod: bool, names: Sequence[str]) -> str:
+    return f"{setters(pod, names)} must not set securityContext.windowsOptions.hostProcess=true"
+
+
+def _since_1_0(meta: Obj, spec: Obj, contexts: Contexts) -> Forbidden | None:
     pod_bad = False
     psc = spec.get("securityContext")
     if psc is not None:
         options = (psc if type(psc) is dict else as_obj(psc)).get("windowsOptions")
         pod_bad = options is not None and _host_process(options)
-    bad: list[str] | None = None
-    for c, sc in security_contexts(spec):
+    bad: list[int] | None = None
+    for i, (_, sc) in enumerate(contexts):
         if sc is None:
             continue
         options = sc.get("windowsOptions")
         if options is not None and _host_process(options):
             if bad is None:
                 bad = []
-            bad.append(name_of(c))
+            bad.append(i)
     if not pod_bad and bad is None:
         return None
-    return (
-        "hostProcess",
-        f"{setters(pod_bad, bad or ())} must not set"
-        " securityContext.windowsOptions.hostProcess=true",
-    )
+    detail = _detail(pod_bad, names_at(contexts, bad or ()))
+    if pod_bad:
+        return "hostProcess", detail, ((POD, _detail(True, ())),)
+    return "hostProcess", detail, _each(contexts, bad or [], detail)
+
+
+def _each(contexts: Contexts, bad: list[int], detail: str) -> Faults:
+    if len(bad) == 1:
+        return ((bad[0], detail),)
+    return tuple([(i, _detail(False, (name_at(contexts, i),))) for i in bad])
 
 
 CHECK = Check(CheckId("windowsHostProcess"), Level.BASELINE, (Since(v1(0), _since_1_0),))

@@ -1,0 +1,320 @@
+"""A first look at a pod that clears, in one pass over its fields, every built-in check it
+cannot fail, so that the registry runs only the checks that may fail (none for most pods that
+pass). It is a superset by construction: each test below flags a check on anything that is not
+plainly allowed, for every version of the check (no version relaxation is applied here: the
+Windows and user-namespace exemptions are left to the checks), and on any wrong type. The check
+itself decides; the screen only ever skips a check that would have allowed the pod.
+
+Guard: tests/pss/test_pss_screen.py runs every revision of every check on the upstream
+conformance fixtures and on generated and arbitrary JSON pods, and fails if a revision forbids
+a pod whose screen bit is clear.
+
+A check the screen does not know (a registry built from other modules) gets `ALWAYS`, which
+every screen result carries, so it always runs.
+
+On its way the screen collects the pod's (container, securityContext) pairs for the checks
+(`fields.Contexts`), unless a container list, a container or a securityContext has the wrong
+type: it then sets `ODD`, and the registry builds them with `fields.pod_contexts`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from podgate.k8s import Obj
+from podgate.pss.checks.capabilities_baseline import ALLOWED as _DEFAULT_CAPABILITIES
+from podgate.pss.checks.restricted_volumes import ALLOWED_SOURCES
+from podgate.pss.checks.seccomp_profile_baseline import VALID_TYPES as _SECCOMP_TYPES
+from podgate.pss.model import Check, CheckId
+
+__all__ = ["ALL", "ALWAYS", "ODD", "bit_of", "screen"]
+
+HOST_NAMESPACES: Final = 1 << 0
+HOST_PATH_VOLUMES: Final = 1 << 1
+RESTRICTED_VOLUMES: Final = 1 << 2
+SYSCTLS: Final = 1 << 3
+SE_LINUX: Final = 1 << 4
+APP_ARMOR: Final = 1 << 5
+SECCOMP_BASELINE: Final = 1 << 6
+SECCOMP_RESTRICTED: Final = 1 << 7
+RUN_AS_NON_ROOT: Final = 1 << 8
+RUN_AS_USER: Final = 1 << 9
+WINDOWS_HOST_PROCESS: Final = 1 << 10
+PRIVILEGED: Final = 1 << 11
+ALLOW_PRIVILEGE_ESCALATION: Final = 1 << 12
+CAPABILITIES_BASELINE: Final = 1 << 13
+CAPABILITIES_RESTRICTED: Final = 1 << 14
+PROC_MOUNT: Final = 1 << 15  # procMount and procMount_restricted
+HOST_PORTS: Final = 1 << 16
+HOST_PROBES: Final = 1 << 17
+ALWAYS: Final = 1 << 18
+ODD: Final = 1 << 19  # the collected contexts are not to be used
+ALL: Final = (1 << 20) - 1
+
+_BITS: Final[dict[str, int]] = {
+    "hostNamespaces": HOST_NAMESPACES,
+    "hostPathVolumes": HOST_PATH_VOLUMES,
+    "restrictedVolumes": RESTRICTED_VOLUMES,
+    "sysctls": SYSCTLS,
+    "seLinuxOptions": SE_LINUX,
+    "appArmorProfile": APP_ARMOR,
+    "seccompProfile_baseline": SECCOMP_BASELINE,
+    "seccompProfile_restricted": SECCOMP_RESTRICTED,
+    "runAsNonRoot": RUN_AS_NON_ROOT,
+    "runAsUser": RUN_AS_USER,
+    "windowsHostProcess": WINDOWS_HOST_PROCESS,
+    "privileged": PRIVILEGED,
+    "allowPrivilegeEscalation": ALLOW_PRIVILEGE_ESCALATION,
+    "capabilities_baseline": CAPABILITIES_BASELINE,
+    "capabilities_restricted": CAPABILITIES_RESTRICTED,
+    "procMount": PROC_MOUNT,
+    "procMount_restricted": PROC_MOUNT,
+    "hostPorts": HOST_PORTS,
+    "hostProbesAndHostLifecycle": HOST_PROBES,
+}
+
+# every check reading a pod-level securityContext / a container's securityContext
+_POD_CONTEXT = (
+    SYSCTLS
+    | SE_LINUX
+    | APP_ARMOR
+    | SECCOMP_BASELINE
+    | SECCOMP_RESTRICTED
+    | RUN_AS_NON_ROOT
+    | RUN_AS_USER
+    | WINDOWS_HOST_PROCESS
+)
+_CONTEXT = (
+    SE_LINUX
+    | APP_ARMOR
+    | SECCOMP_BASELINE
+    | SECCOMP_RESTRICTED
+    | RUN_AS_NON_ROOT
+    | RUN_AS_USER
+    | WINDOWS_HOST_PROCESS
+    | PRIVILEGED
+    | ALLOW_PRIVILEGE_ESCALATION
+    | CAPABILITIES_BASELINE
+    | CAPABILITIES_RESTRICTED
+    | PROC_MOUNT
+)
+_CONTAINER = _CONTEXT | HOST_PORTS | HOST_PROBES | ODD
+# a container without a securityContext fails these wherever the pod does not cover it
+_UNSET = ALLOW_PRIVILEGE_ESCALATION | CAPABILITIES_RESTRICTED
+_VOLUME_SOURCES: Final = frozenset(ALLOWED_SOURCES)
+_ANNOTATION_PREFIXES = ("container.", "seccomp.")  # AppArmor and seccomp annotation keys
+_NO_HOST = (None, "")
+
+
+def bit_of(check: Check, builtin: Check | None) -> int:
+    """The screen bit of `check`: its own when it is the built-in check of its ID (`builtin`),
+    else `ALWAYS` (a check the screen does not know always runs)."""
+    if builtin is None or check is not builtin:
+        return ALWAYS
+    return _BITS.get(CheckId(check.id), ALWAYS)
+
+
+def screen(meta: Obj, spec: Obj, contexts: list[tuple[Obj, Obj | None]]) -> int:
+    """The bits of the checks the pod `(meta, spec)` may fail, with `ALWAYS`; `ALL` for a
+    metadata or spec that is not a plain object. Appends the (container, securityContext)
+    pairs to `contexts` (complete unless `ODD` is set)."""
+    if type(meta) is not dict or type(spec) is not dict:
+        return ALL
+    mask = ALWAYS
+    value = spec.get("hostNetwork")
+    if value is not None and value is not False:
+        mask |= HOST_NAMESPACES
+    value = spec.get("hostPID")
+    if value is not None and value is not False:
+        mask |= HOST_NAMESPACES
+    value = spec.get("hostIPC")
+    if value is not None and value is not False:
+        mask |= HOST_NAMESPACES
+
+    volumes = spec.get("volumes")
+    if volumes is not None:
+        if type(volumes) is not list:
+            mask |= HOST_PATH_VOLUMES | RESTRICTED_VOLUMES
+        else:
+            for volume in volumes:
+                if type(volume) is not dict:
+                    mask |= HOST_PATH_VOLUMES | RESTRICTED_VOLUMES
+                    continue
+                if volume.get("hostPath") is not None:
+                    mask |= HOST_PATH_VOLUMES
+                for key in volume:
+                    if key in _VOLUME_SOURCES and type(volume[key]) is dict:
+                        break
+                else:
+                    mask |= RESTRICTED_VOLUMES
+
+    non_root = False  # the pod sets runAsNonRoot: true
+    seccomp = False  # the pod sets an allowed seccomp profile
+    psc = spec.get("securityContext")
+    if psc is not None:
+        if type(psc) is not dict:
+            mask |= _POD_CONTEXT
+        elif psc:
+            value = psc.get("runAsNonRoot")
+            if value is True:
+                non_root = True
+            elif value is not None:
+                mask |= RUN_AS_NON_ROOT
+            value = psc.get("runAsUser")
+            if value is not None and not (type(value) is int and value != 0):
+                mask |= RUN_AS_USER
+            profile = psc.get("seccompProfile")
+            if profile is not None:
+                kind = profile.get("type") if type(profile) is dict else None
+                if type(kind) is str and kind in _SECCOMP_TYPES:
+                    seccomp = True
+                else:
+                    mask |= SECCOMP_BASELINE | SECCOMP_RESTRICTED
+            if "seLinuxOptions" in psc:
+                mask |= SE_LINUX
+            if "appArmorProfile" in psc:
+                mask |= APP_ARMOR
+            if "windowsOptions" in psc:
+                mask |= WINDOWS_HOST_PROCESS
+            if "sysctls" in psc:
+                mask |= SYSCTLS
+
+    annotations = meta.get("annotations")
+    if annotations is not None:
+        if type(annotations) is not dict:
+            mask |= APP_ARMOR | SECCOMP_BASELINE
+        else:
+            for key in annotations:
+                if type(key) is not str or key.startswith(_ANNOTATION_PREFIXES):
+                    mask |= APP_ARMOR | SECCOMP_BASELINE
+
+    found = spec.get("initContainers")
+    if found is not None:
+        mask = _containers(found, mask, non_root, seccomp, contexts)
+    found = spec.get("containers")
+    if found is not None:
+        mask = _containers(found, mask, non_root, seccomp, contexts)
+    found = spec.get("ephemeralContainers")
+    if found is not None:
+        mask = _containers(found, mask, non_root, seccomp, contexts)
+    return mask
+
+
+def _containers(
+    found: Any,
+    mask: int,
+    non_root: bool,
+    seccomp: bool,
+    contexts: list[tuple[Obj, Obj | None]],
+) -> int:
+    """`mask` with the bits of the checks the containers `found` may fail."""
+    if type(found) is not list:
+        return mask | _CONTAINER
+    for c in found:
+        if type(c) is not dict:
+            mask |= _CONTAINER
+            continue
+        sc = c.get("securityContext")
+        contexts.append((c, sc))
+        if sc is None:
+            mask |= _UNSET
+            if not non_root:
+                mask |= RUN_AS_NON_ROOT
+            if not seccomp:
+                mask |= SECCOMP_RESTRICTED
+        elif type(sc) is not dict:
+            mask |= _CONTEXT | ODD
+        else:
+            value = sc.get("privileged")
+            if value is not None and value is not False:
+                mask |= PRIVILEGED
+            if sc.get("allowPrivilegeEscalation") is not False:
+                mask |= ALLOW_PRIVILEGE_ESCALATION
+            caps = sc.get("capabilities")
+            if caps is None:
+                mask |= CAPABILITIES_RESTRICTED
+            elif type(caps) is not dict:
+                mask |= CAPABILITIES_BASELINE | CAPABILITIES_RESTRICTED
+            else:
+                drop = caps.get("drop")
+                if type(drop) is not list or "ALL" not in drop:
+                    mask |= CAPABILITIES_RESTRICTED
+                add = caps.get("add")
+                if add is not None:
+                    if type(add) is not list:
+                        mask |= CAPABILITIES_BASELINE | CAPABILITIES_RESTRICTED
+                    else:
+                        for cap in add:
+                            if type(cap) is not str:
+                                mask |= CAPABILITIES_BASELINE | CAPABILITIES_RESTRICTED
+                            elif cap != "NET_BIND_SERVICE":
+                                mask |= CAPABILITIES_RESTRICTED
+                                if cap not in _DEFAULT_CAPABILITIES:
+                                    mask |= CAPABILITIES_BASELINE
+            value = sc.get("procMount")
+            if value is not None and value != "Default":
+                mask |= PROC_MOUNT
+            profile = sc.get("seccompProfile")
+            if profile is None:
+                if not seccomp:
+                    mask |= SECCOMP_RESTRICTED
+            else:
+                kind = profile.get("type") if type(profile) is dict else None
+                if not (type(kind) is str and kind in _SECCOMP_TYPES):
+                    mask |= SECCOMP_BASELINE | SECCOMP_RESTRICTED
+            value = sc.get("runAsNonRoot")
+            if value is None:
+                if not non_root:
+                    mask |= RUN_AS_NON_ROOT
+            elif value is not True:
+                mask |= RUN_AS_NON_ROOT
+            value = sc.get("runAsUser")
+            if value is not None and not (type(value) is int and value != 0):
+                mask |= RUN_AS_USER
+            if "seLinuxOptions" in sc:
+                mask |= SE_LINUX
+            if "appArmorProfile" in sc:
+                mask |= APP_ARMOR
+            if "windowsOptions" in sc:
+                mask |= WINDOWS_HOST_PROCESS
+
+        ports = c.get("ports")
+        if ports is not None:
+            if type(ports) is not list:
+                mask |= HOST_PORTS
+            else:
+                for port in ports:
+                    if type(port) is not dict:
+                        mask |= HOST_PORTS
+                    else:
+                        host = port.get("hostPort")
+                        if host is not None and not (type(host) is int and host == 0):
+                            mask |= HOST_PORTS
+
+        for key in ("livenessProbe", "readinessProbe", "startupProbe"):
+            probe = c.get(key)
+            if probe is not None and _names_host(probe):
+                mask |= HOST_PROBES
+        lifecycle = c.get("lifecycle")
+        if lifecycle is not None:
+            if type(lifecycle) is not dict:
+                mask |= HOST_PROBES
+            else:
+                hook = lifecycle.get("postStart")
+                if hook is not None and _names_host(hook):
+                    mask |= HOST_PROBES
+                hook = lifecycle.get("preStop")
+                if hook is not None and _names_host(hook):
+                    mask |= HOST_PROBES
+    return mask
+
+
+def _names_host(handler: Any) -> bool:
+    """Whether a set probe or lifecycle handler may name a host."""
+    if type(handler) is not dict:
+        return True
+    action = handler.get("httpGet")
+    if action is not None and (type(action) is not dict or action.get("host") not in _NO_HOST):
+        return True
+    action = handler.get("tcpSocket")
+    return action is not None and (type(action) is not dict or action.get("host") not in _NO_HOST)
