@@ -4,6 +4,7 @@ readiness, the use-policy overview, exceptions and --fail-on."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,12 @@ from podgate.io.loader import load_documents
 from podgate.io.prepare import prepare
 from podgate.k8s.identity import UserInfo
 from podgate.k8s.source import Document, documents
-from podgate.pss import LATEST, Level
+from podgate.pss import LATEST, Level, checks_at
 from podgate.scan import ControllerIdentity, ScanOptions, parse_exceptions, scan
 from podgate.scan.inventory import find_workloads
 from tests.psp_helpers import policy
 
+scan_module = importlib.import_module("podgate.scan.scan")  # the module, not the function
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TODAY = dt.date(2026, 11, 28)
 
@@ -310,3 +312,34 @@ def test_fail_on_counts_only_at_or_above() -> None:
 def test_bad_exceptions(doc: dict[str, Any], message: str) -> None:
     with pytest.raises(PolicyError, match=message.replace("[", r"\[").replace("]", r"\]")):
         parse_exceptions(doc)
+
+
+def test_each_workload_records_the_checks_evaluated_at_its_level() -> None:
+    ns = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": "app", "labels": {"pod-security.kubernetes.io/enforce": "baseline"}},
+    }
+    result = _scan([ns, pod("p", privileged=True), pod("q", ns="other", privileged=True)])
+    checks = {r.workload.ref.name: r.checks for r in result.workloads}
+    assert checks["p"] == checks_at(Level.BASELINE, LATEST)
+    assert "privileged" in checks["p"] and "runAsNonRoot" not in checks["p"]
+    assert checks["q"] == ()  # privileged:latest runs no check
+
+
+def test_scan_evaluates_each_workload_once_per_level_and_version(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Restricted requested: one evaluation at restricted, one at baseline for the highest
+    level met; findings name containers without evaluating again."""
+    calls: list[tuple[str, str]] = []
+    real = scan_module.evaluate
+
+    def counting(level: Level, version: Any, meta: Any, spec: Any) -> Any:
+        calls.append((level.value, str(version)))
+        return real(level, version, meta, spec)
+
+    monkeypatch.setattr(scan_module, "evaluate", counting)
+    result = _scan([pod("p", privileged=True)], level=Level.RESTRICTED)
+    assert sorted(calls) == [("baseline", "latest"), ("restricted", "latest")]
+    assert {f.container for f in result.findings} == {"app", "side"}

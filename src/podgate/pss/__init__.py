@@ -50,6 +50,7 @@ __all__ = [
     "Version",
     "Violation",
     "audit_annotation",
+    "checks_at",
     "culprits",
     "enforce_message",
     "evaluate",
@@ -68,12 +69,19 @@ MAX_VERSION: Version = DEFAULT.max_version
 """The newest policy version with its own rules (v1.37); newer versions evaluate as it."""
 
 _evaluate = DEFAULT.evaluate
+_check_ids = DEFAULT.check_ids
 
 
 def evaluate(level: Level, version: Version, meta: Obj, spec: Obj) -> tuple[Violation, ...]:
     """The violations of a pod (`metadata`, `spec`) at `level` and `version`, in upstream order;
     empty when allowed (always for privileged)."""
     return _evaluate(level, version, meta, spec)
+
+
+def checks_at(level: Level, version: Version) -> tuple[CheckId, ...]:
+    """The IDs of the checks `evaluate` runs for `level` at `version`, in upstream order (none
+    for privileged)."""
+    return _check_ids(level, version)
 
 
 def highest_level(version: Version, meta: Obj, spec: Obj) -> Level:

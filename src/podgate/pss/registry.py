@@ -119,7 +119,7 @@ def _validate(checks: tuple[Check, ...]) -> None:
 class Registry:
     """Validated checks and, per level, the precomputed plan of every minor version."""
 
-    __slots__ = ("_compiled", "_plans", "checks", "max_version")
+    __slots__ = ("_compiled", "_ids", "_plans", "checks", "max_version")
 
     def __init__(
         self,
@@ -156,6 +156,10 @@ class Registry:
             Level.BASELINE: tuple(baseline_plans),
             Level.RESTRICTED: tuple(restricted_plans),
         }
+        self._ids: dict[Level, tuple[tuple[CheckId, ...], ...]] = {
+            level: tuple(tuple(check_id for check_id, _ in plan) for plan in plans)
+            for level, plans in self._plans.items()
+        }
         known = {c.id: c for c in builtin}
         bits = {c.id: bit_of(c, known.get(c.id)) for c in self.checks}
         self._compiled: dict[Level, tuple[_Compiled, ...]] = {
@@ -170,6 +174,15 @@ class Registry:
             return _privileged(level)
         minor = version.minor
         return plans[minor] if minor < len(plans) else plans[-1]
+
+    def check_ids(self, level: Level, version: Version) -> tuple[CheckId, ...]:
+        """The IDs of the checks evaluated for `level` at `version`, in order (none for
+        privileged)."""
+        ids = self._ids.get(level)
+        if ids is None:
+            return _privileged(level)
+        minor = version.minor
+        return ids[minor] if minor < len(ids) else ids[-1]
 
     def evaluate(
         self, level: Level, version: Version, meta: Obj, spec: Obj

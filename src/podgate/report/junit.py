@@ -14,7 +14,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from podgate.pss.registry import DEFAULT
 from podgate.report.context import ReportContext
 from podgate.scan.controls import SEVERITY_RANK
 from podgate.scan.exceptions import AcceptedRisk
@@ -67,12 +66,12 @@ def _by_rule(findings: Iterable[Finding], engine: str) -> dict[str, list[Finding
 
 
 def _pss_cases(r: WorkloadResult) -> list[Case]:
-    level, version = r.level.level, r.level.version
+    level = r.level.level
     overall = f"Pod Security Standards {r.level}"
     if r.level_source.startswith("exempt"):
         why = f"{r.level_source}: not evaluated (PodSecurityConfiguration exemptions)"
         return [Case(r, "pss", f"pss/{level}", overall, "skip", detail=why, whole=True)]
-    checks = [str(c) for c, _ in DEFAULT.plan(level, version)]  # none for privileged
+    checks = r.checks  # none for privileged
     if not checks:
         detail = f"{overall}: allowed ({r.level_source})"
         return [Case(r, "pss", f"pss/{level}", overall, "pass", detail=detail, whole=True)]

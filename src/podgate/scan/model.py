@@ -69,6 +69,7 @@ class WorkloadResult:
     violations: tuple[Violation, ...]
     psp: PspOutcome | None
     findings: tuple[Finding, ...]
+    checks: tuple[str, ...]  # the PSS checks evaluated at `level`, in order (none: privileged)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,15 @@ from podgate.k8s.prepare import other_release_note, prepare_for_create
 from podgate.k8s.source import Document
 from podgate.psp import Request, review
 from podgate.psp.patch import json_patch
-from podgate.pss import LATEST, Level, LevelVersion, Version, Violation, evaluate, highest_level
+from podgate.pss import (
+    LATEST,
+    Level,
+    LevelVersion,
+    Version,
+    Violation,
+    checks_at,
+    evaluate,
+)
 from podgate.pss import namespaces as ns_policy
 from podgate.pss.checks.capabilities_restricted import case_hints
 from podgate.scan.controls import Catalog
@@ -71,23 +79,32 @@ JudgeEach = Callable[[Callable[[Workload], Judged], Sequence[Workload]], Iterabl
 CONTROLLER_MANAGER = requesting_user("system:kube-controller-manager")
 
 
-def _highest(
-    version: Version, lv: LevelVersion, violations: tuple[Violation, ...], w: Workload
-) -> Level:
-    """`highest_level(version, w.meta, w.spec)`, reusing the evaluation at `lv` when it was at
-    the same version: one evaluation less per workload, or two."""
-    if lv.version == version:
-        if lv.level is Level.RESTRICTED:
-            if not violations:
-                return Level.RESTRICTED
-            failed = evaluate(Level.BASELINE, version, w.meta, w.spec)
-            return Level.PRIVILEGED if failed else Level.BASELINE
-        if lv.level is Level.BASELINE:
-            if violations:
-                return Level.PRIVILEGED
-            failed = evaluate(Level.RESTRICTED, version, w.meta, w.spec)
-            return Level.BASELINE if failed else Level.RESTRICTED
-    return highest_level(version, w.meta, w.spec)
+class _Evaluations:
+    """One workload's Pod Security Standards evaluations, each (level, version) at most once."""
+
+    __slots__ = ("_done", "_meta", "_spec")
+
+    def __init__(self, w: Workload) -> None:
+        self._meta, self._spec = w.meta, w.spec
+        self._done: dict[LevelVersion, tuple[Violation, ...]] = {}
+
+    def at(self, lv: LevelVersion) -> tuple[Violation, ...]:
+        found = self._done.get(lv)
+        if found is None:
+            found = self._done[lv] = evaluate(lv.level, lv.version, self._meta, self._spec)
+        return found
+
+    def highest(self, version: Version, judged: LevelVersion) -> Level:
+        """The strictest level met at `version` (`highest_level`), from the evaluations done.
+        A workload meeting the restricted level it was judged at is restricted without asking
+        baseline (upstream's v1.25+ Windows exemptions let a few pods meet restricted and fail
+        baseline, where `highest_level` answers privileged)."""
+        restricted = LevelVersion(Level.RESTRICTED, version)
+        if judged == restricted and not self.at(restricted):
+            return Level.RESTRICTED
+        if self.at(LevelVersion(Level.BASELINE, version)):
+            return Level.PRIVILEGED
+        return Level.BASELINE if self.at(restricted) else Level.RESTRICTED
 
 
 def scan(
@@ -150,11 +167,12 @@ def scan(
         ns = w.ref.namespace
         lv, how = level_of(ns)
         seen = _as_admitted(w, options, said if full else [])  # what Pod Security Admission sees
-        violations = evaluate(lv.level, lv.version, seen.meta, seen.spec)
+        evaluations = _Evaluations(seen)
+        violations = evaluations.at(lv)
         if not violations and how == "namespace labels":
             # the Namespace is defined twice: a definition that rejects the workload wins
             for other in ns_others.get(ns, ()):
-                rejected = evaluate(other.level, other.version, seen.meta, seen.spec)
+                rejected = evaluations.at(other)
                 if rejected:
                     lv, violations = other, rejected
                     break
@@ -184,8 +202,9 @@ def scan(
             )
             if full:
                 findings.extend(psp_findings(w, decision, catalog))
-        highest = _highest(options.version, lv, violations, seen) if full else Level.PRIVILEGED
-        return WorkloadResult(w, lv, how, highest, violations, psp, tuple(findings))
+        highest = evaluations.highest(options.version, lv) if full else Level.PRIVILEGED
+        checks = checks_at(lv.level, lv.version)
+        return WorkloadResult(w, lv, how, highest, violations, psp, tuple(findings), checks)
 
     def judge_root(w: Workload) -> Judged:
         said: list[str] = []
