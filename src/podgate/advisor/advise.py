@@ -34,7 +34,9 @@ from podgate.advisor.objects import (
 from podgate.advisor.observe import observe
 from podgate.errors import InternalError
 from podgate.k8s import Obj, mapping, sequence
+from podgate.k8s.field import FieldError, unsupported
 from podgate.k8s.identity import PolicyUseAuthorizer
+from podgate.k8s.objects import CONTAINER_LISTS
 from podgate.k8s.pod_validation import pod_create_errors
 from podgate.k8s.source import Document
 from podgate.psp import PolicySet, Request, review
@@ -42,6 +44,7 @@ from podgate.psp.admission import PSP_ANNOTATION, Decision, semantic_equal
 from podgate.psp.strategies import seccomp
 from podgate.psp.strategies.volumes import fs_type
 from podgate.psp.validation import validate_policy
+from podgate.psp.validation.spec import PROC_MOUNT_TYPES
 from podgate.rbac import Authorizer
 
 _DEFAULT_OPTIONS = AdviseOptions()
@@ -126,13 +129,28 @@ def _unknown_volumes(pod: Obj) -> list[tuple[Any, str]]:
     return out
 
 
+def _proc_mounts(pod: Obj) -> list[FieldError]:
+    """The procMount values the API server's pod validation refuses (ValidateProcMountType:
+    only Default and Unmasked); no policy could list them (allowedProcMountTypes takes the same
+    two)."""
+    out = []
+    spec = mapping(pod.get("spec"))
+    for list_name in CONTAINER_LISTS:
+        for i, c in enumerate(sequence(spec.get(list_name))):
+            value = mapping(mapping(c).get("securityContext")).get("procMount")
+            if value is not None and value not in PROC_MOUNT_TYPES:
+                path = ("spec", list_name, i, "securityContext", "procMount")
+                out.append(unsupported(path, value, PROC_MOUNT_TYPES))
+    return out
+
+
 def _admissible(observed: list[Observed]) -> tuple[list[Observed], tuple[str, ...]]:
     """The workloads some PodSecurityPolicy can admit, and a note for each one left out."""
     kept: list[Observed] = []
     notes: list[str] = []
     for o in observed:
         unknown = [u for pod in o.pods for u in _unknown_volumes(pod)]
-        invalid = [e for pod in o.pods for e in pod_create_errors(pod)]
+        invalid = [e for pod in o.pods for e in (*pod_create_errors(pod), *_proc_mounts(pod))]
         if unknown:
             name, source = unknown[0]
             notes.append(
