@@ -29,12 +29,18 @@ DEBUG_ENV = "PODGATE_DEBUG"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def max_bytes_option(func: F) -> F:
+MAX_BYTES = 64 * 1024 * 1024
+# `scan` decodes a JSON snapshot to what it reads (io/snapshot.py), so its memory does not grow
+# with what it throws away: its cap admits a 100,000-pod snapshot (about 760 MB)
+SCAN_MAX_BYTES = 1024 * 1024 * 1024
+
+
+def max_bytes_option(func: F, default: int = MAX_BYTES) -> F:
     """--max-bytes: the size cap per input file."""
     return click.option(
         "--max-bytes",
         type=click.IntRange(min=1),
-        default=64 * 1024 * 1024,
+        default=default,
         show_default=True,
         help="Refuse any input file larger than this many bytes.",
     )(func)
@@ -61,10 +67,11 @@ def read_inputs(
     notes: list[str] | None = None,
     quiet: bool = False,
     parse_each: ParseEach | None = None,
+    trim: bool = False,
 ) -> list[Document]:
     """Every object in the inputs; an input with no object at all is bad input. How many files
-    --exclude left out is said on stderr (unless quiet) and added to `notes`. `parse_each`:
-    see `load_documents`."""
+    --exclude left out is said on stderr (unless quiet) and added to `notes`. `parse_each`,
+    `trim`: see `load_documents`."""
     from podgate.io.loader import load_documents
 
     said: list[str] = []
@@ -76,6 +83,7 @@ def read_inputs(
         notes=said,
         command=command,
         parse_each=parse_each,
+        trim=trim,
     )
     if not quiet:
         for message in said:
@@ -150,10 +158,17 @@ def kubernetes_version_option(func: F) -> F:
     )(func)
 
 
-def manifest_options(func: F) -> F:
+def manifest_options(func: F, max_bytes: int = MAX_BYTES) -> F:
     """The options of every command that judges manifests as an API server would receive them:
     --kubernetes-version, --no-defaults, --exclude and --max-bytes, in that order."""
-    return kubernetes_version_option(no_defaults_option(exclude_option(max_bytes_option(func))))
+    return kubernetes_version_option(
+        no_defaults_option(exclude_option(max_bytes_option(func, max_bytes)))
+    )
+
+
+def scan_manifest_options(func: F) -> F:
+    """`manifest_options` with scan's --max-bytes default (SCAN_MAX_BYTES)."""
+    return manifest_options(func, SCAN_MAX_BYTES)
 
 
 def write_output(text: str, output_file: str | None) -> None:

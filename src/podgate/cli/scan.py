@@ -20,9 +20,9 @@ from podgate.cli.common import (
     fail,
     handles_errors,
     jobs_option,
-    manifest_options,
     read_inputs,
     read_live,
+    scan_manifest_options,
     write_output,
 )
 from podgate.errors import LoadError, PolicyError
@@ -180,7 +180,7 @@ def _render(fmt: str, result: Any, context: ReportContext) -> str:
     help="With --live: do not verify the API server's certificate (unsafe).",
 )
 @jobs_option
-@manifest_options
+@scan_manifest_options
 @handles_errors
 def command(
     inputs: tuple[str, ...],
@@ -236,6 +236,7 @@ def command(
         notes=live_notes,
         quiet=quiet,
         parse_each=parallel.parsing(jobs),
+        trim=True,
     )
     if not inputs and not live:
         fail("give INPUT (files, directories, - for stdin) or --live to read the current cluster")

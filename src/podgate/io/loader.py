@@ -15,9 +15,10 @@ import os
 import re
 import stat
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -25,8 +26,11 @@ from podgate.errors import LoadError
 from podgate.io.inputs import EXTENSIONS, expand, hints, not_regular
 from podgate.io.stream import decode, json_depth_ok, json_start
 from podgate.io.yamldoc import MAX_DEPTH, yaml_documents
-from podgate.k8s import pod_spec_error
+from podgate.k8s import Obj, mapping, pod_spec_error
 from podgate.k8s.source import Document, Source
+
+if TYPE_CHECKING:
+    from podgate.io.snapshot import Snapshot
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -226,31 +230,62 @@ def _objects(
         )
     if not isinstance(items, list):
         raise LoadError(f"{kind}: items is not a list", file=file, document=index, line=line)
-    item_kind = kind[: -len("List")]
     api = data.get("apiVersion")
     for i, item in enumerate(items):
         item_line = item_lines[i] if i < len(item_lines) else line
-        if not isinstance(item, Mapping):
-            raise LoadError(
-                f"items[{i}] is not an object", file=file, document=index, line=item_line
-            )
-        obj = item if type(item) is dict else dict(item)  # decoded items are new dicts
-        if item_kind and not _is_text(obj.get("kind")) and not _is_text(obj.get("apiVersion")):
-            # a typed list (PodList ...) as the API server returns it: items carry no kind
-            obj = {"apiVersion": api if isinstance(api, str) else "", "kind": item_kind, **obj}
-        if obj.get("items") is not None:
-            raise LoadError(
-                f"items[{i}] is itself a list: podgate does not read nested lists",
-                file=file,
-                document=index,
-                line=item_line,
-            )
-        _check_object(obj, file, index, item_line, f"items[{i}]: ")
-        yield Document(obj, Source(file, index, item_line, i))
+        yield _list_item(item, i, kind, api, file, index, item_line)
 
 
-def _load_file(path: str, max_bytes: int) -> list[Document]:
+def _list_item(
+    item: Any, i: int, kind: str, api: Any, file: str, index: int, line: int
+) -> Document:
+    """Item `i` of a list of `kind` (`PodList`, `List` ...) and `api` (its apiVersion)."""
+    if not isinstance(item, Mapping):
+        raise LoadError(f"items[{i}] is not an object", file=file, document=index, line=line)
+    obj = item if type(item) is dict else dict(item)  # decoded items are new dicts
+    item_kind = kind[: -len("List")]
+    if item_kind and not _is_text(obj.get("kind")) and not _is_text(obj.get("apiVersion")):
+        # a typed list (PodList ...) as the API server returns it: items carry no kind
+        obj = {"apiVersion": api if isinstance(api, str) else "", "kind": item_kind, **obj}
+    if obj.get("items") is not None:
+        raise LoadError(
+            f"items[{i}] is itself a list: podgate does not read nested lists",
+            file=file,
+            document=index,
+            line=line,
+        )
+    _check_object(obj, file, index, line, f"items[{i}]: ")
+    return Document(obj, Source(file, index, line, i))
+
+
+def _load_snapshot(raw: bytes, file: str) -> tuple[list[Document], Snapshot] | None:
+    """`load_text` for a JSON snapshot (one list), its Pods and workloads decoded to what a
+    scan reads (io/snapshot.py); None when `raw` is not one the trimmed decode reads exactly
+    as the full one."""
+    from podgate.io.snapshot import decode_snapshot  # msgspec: only for a scan
+
+    head = _ASCII_HEAD.match(raw)
+    if head is None or head.group(1) != b"{":
+        return None
+    snap = decode_snapshot(raw, MAX_DEPTH)
+    if snap is None:
+        return None
+    line = raw.count(b"\n", 0, head.start(1)) + 1
+    data = {"kind": snap.kind, "apiVersion": snap.api_version, "items": snap.items}
+    return list(_objects(data, file, 0, line, [])), snap
+
+
+def _load_file(
+    path: str, max_bytes: int, snapshots: list[tuple[int, Snapshot]] | None = None, at: int = 0
+) -> list[Document]:
+    """The objects of one file. With `snapshots`, a JSON snapshot is decoded trimmed and noted
+    there with `at`, where its documents go in the caller's list."""
     raw = _read(path, max_bytes)
+    if snapshots is not None:
+        snapshot = _load_snapshot(raw, path)
+        if snapshot is not None:
+            snapshots.append((at, snapshot[1]))
+            return snapshot[0]
     if raw.isascii():
         found = _load_ascii_json(raw, path)
         if found is not None:
@@ -258,10 +293,13 @@ def _load_file(path: str, max_bytes: int) -> list[Document]:
     return list(load_text(decode(raw), path))
 
 
-def _load_or_error(path: str, max_bytes: int) -> list[Document] | LoadError:
-    """The documents of one file, or why it could not be read."""
+def _load_or_error(
+    path: str, max_bytes: int, snapshots: list[tuple[int, Snapshot]] | None = None
+) -> list[Document] | LoadError:
+    """The documents of one file, or why it could not be read (`snapshots`: see `_load_file`;
+    the file's documents are the first read)."""
     try:
-        return _load_file(path, max_bytes)
+        return _load_file(path, max_bytes, snapshots)
     except LoadError as e:
         e.__traceback__ = None  # keep no frames (and no cycles through them)
         return e
@@ -269,6 +307,30 @@ def _load_or_error(path: str, max_bytes: int) -> list[Document] | LoadError:
 
 ParseEach = Callable[[Callable[[str], list[Document] | LoadError], Sequence[str]], Iterable[Any]]
 """Parses each file with the function given, handing the results back in order."""
+
+
+def _identity(obj: Obj) -> tuple[str, str, str]:
+    """(namespace, kind, name) as the scan tells objects apart (scan.inventory)."""
+    meta = mapping(obj.get("metadata"))
+    ns = str(meta.get("namespace") or "default")
+    return (ns, str(obj.get("kind") or ""), str(meta.get("name") or meta.get("generateName") or ""))
+
+
+def _whole_where_alike(docs: list[Document], snapshots: list[tuple[int, Snapshot]]) -> None:
+    """Decode whole again each trimmed item that shares its identity with another object
+    read: the scan compares those whole ("identical" or "they differ")."""
+    counts = Counter(_identity(d.obj) for d in docs)
+    if max(counts.values(), default=0) < 2:
+        return
+    for first, snap in snapshots:
+        for i, cut in enumerate(snap.trimmed):
+            at = first + i
+            if not cut or counts[_identity(docs[at].obj)] < 2:
+                continue
+            d = docs[at]
+            docs[at] = _list_item(
+                snap.whole(i), i, snap.kind, snap.api_version, d.file, d.index, d.line
+            )
 
 
 def _has_kinds(docs: list[Document]) -> bool:
@@ -300,14 +362,19 @@ def load_documents(
     notes: list[str] | None = None,
     command: str = "scan",
     parse_each: ParseEach | None = None,
+    trim: bool = False,
 ) -> list[Document]:
     """Every object in the given files and directories (recursively: .yaml, .yml, .json, hidden
     ones and those matching an `exclude` glob left out), `-` for stdin. Every file is read;
     then one LoadError names every one that could not be (with hints: a kustomization or Helm
     chart to render first, for `podgate COMMAND -`). `require_objects`: an input that holds no
     object at all is an error too. `notes` hears how many files `exclude` left out.
-    `parse_each` parses the files (`map` here; `io/parallel.py` on every core)."""
+    `parse_each` parses the files (`map` here; `io/parallel.py` on every core). `trim`: Pods
+    and workloads of a JSON snapshot are decoded to what a scan reads of them (io/snapshot.py:
+    not their status, managedFields, nor containers' env and resources), when it is the one
+    file read (then in this process, its items' bytes at hand to decode one whole again)."""
     out: list[Document] = []
+    snapshots: list[tuple[int, Snapshot]] | None = None
     failures: list[tuple[LoadError, list[str]]] = []
     excluded = 0
     enabled = gc.isenabled()
@@ -315,7 +382,11 @@ def load_documents(
     try:
         inputs = [(given, expand(given, exclude)) for given in paths]
         files = [path for _, found in inputs for path in found.files]
-        loaded = iter((parse_each or map)(partial(_load_or_error, max_bytes=max_bytes), files))
+        if trim and len(files) == 1:
+            snapshots = []
+            parse_each = None  # one file: in this process
+        parse = partial(_load_or_error, max_bytes=max_bytes, snapshots=snapshots)
+        loaded = iter((parse_each or map)(parse, files))
         for given, found in inputs:
             excluded += found.excluded
             failures.extend((e, []) for e in found.refused)
@@ -337,6 +408,8 @@ def load_documents(
             gc.enable()
     if failures:
         raise _failure_report(failures)
+    if snapshots:
+        _whole_where_alike(out, snapshots)
     if excluded and notes is not None:
         notes.append(f"{excluded} file{'s' if excluded != 1 else ''} left out by --exclude")
     # The documents hold no reference cycles and live as long as the scan; a full collection

@@ -1,0 +1,364 @@
+"""A JSON snapshot (`kubectl get ... -o json`: one `v1 List`, or a typed list such as a
+`PodList`) decoded to what podgate reads of it, for `scan`.
+
+Much of a snapshot is what no check reads: a pod's `status`, `metadata.managedFields`, and the
+`env`, `envFrom` and `resources` of each container. Decoding all of it into Python objects
+costs about nine times the file in memory; leaving those out halves that (on a generated
+20,000-pod snapshot: 500 MiB of objects instead of 1,140). msgspec decodes each item of a Pod
+or a known workload through the types below, which name every field of those Kubernetes API
+objects except the dropped ones: what they do not name is skipped without being built. Every
+other kind (RBAC, Namespace, PodSecurityPolicy, custom resources ...) is decoded whole.
+
+The objects are those the full decode gives, less the dropped fields:
+* only a file that is exactly one JSON object, a list with an `items` list, takes this path,
+  and only when msgspec reads it as orjson would: an integer outside the 64-bit range (orjson
+  reads it as a float) or a document nested deeper than the loader's limit sends the whole
+  file through the loader's usual path, which says what is wrong with it exactly as before;
+* an item whose fields do not have the JSON types the types below expect (a `spec` that is a
+  string, a `null` container list ...) is decoded whole, so that the checks and the shape
+  check see it as they always did;
+* items that share an identity (kind, namespace, name) with another object read are decoded
+  whole again at the end of loading (`Snapshot.whole`), as the scan compares such objects
+  whole.
+Which fields are dropped, and that nothing reads them, is proved by
+tests/io/test_snapshot.py (every reader of a scan, watched while it runs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypedDict
+
+import msgspec
+
+from podgate.io.stream import json_depth_ok
+
+__all__ = ["DROPPED", "TRIMMED_TYPES", "Snapshot", "decode_snapshot"]
+
+# What is left out of a Pod or a workload, by where it is. No check, no defaulting, no shape
+# check, no PSP mutation and no report reads them (tests/io/test_snapshot.py watches them).
+DROPPED = {
+    "object": ("status",),
+    "metadata": ("managedFields",),
+    "container": ("env", "envFrom", "resources"),
+}
+
+
+class _Meta(TypedDict, total=False):
+    """ObjectMeta (k8s.io/apimachinery/pkg/apis/meta/v1), less managedFields."""
+
+    name: Any
+    generateName: Any
+    namespace: Any
+    selfLink: Any
+    uid: Any
+    resourceVersion: Any
+    generation: Any
+    creationTimestamp: Any
+    deletionTimestamp: Any
+    deletionGracePeriodSeconds: Any
+    labels: Any
+    annotations: Any
+    ownerReferences: Any
+    finalizers: Any
+    clusterName: Any  # removed in 1.24; older snapshots carry it
+
+
+class _Container(TypedDict, total=False):
+    """Container and EphemeralContainer (k8s.io/api/core/v1), less env, envFrom, resources."""
+
+    name: Any
+    image: Any
+    command: Any
+    args: Any
+    workingDir: Any
+    ports: Any
+    volumeMounts: Any
+    volumeDevices: Any
+    livenessProbe: Any
+    readinessProbe: Any
+    startupProbe: Any
+    lifecycle: Any
+    terminationMessagePath: Any
+    terminationMessagePolicy: Any
+    imagePullPolicy: Any
+    securityContext: Any
+    stdin: Any
+    stdinOnce: Any
+    tty: Any
+    resizePolicy: Any
+    restartPolicy: Any
+    restartPolicyRules: Any
+    targetContainerName: Any
+
+
+class _PodSpec(TypedDict, total=False):
+    """PodSpec (k8s.io/api/core/v1), every field; the containers through `_Container`."""
+
+    volumes: Any
+    initContainers: list[_Container]
+    containers: list[_Container]
+    ephemeralContainers: list[_Container]
+    restartPolicy: Any
+    terminationGracePeriodSeconds: Any
+    activeDeadlineSeconds: Any
+    dnsPolicy: Any
+    nodeSelector: Any
+    serviceAccountName: Any
+    serviceAccount: Any
+    automountServiceAccountToken: Any
+    nodeName: Any
+    hostNetwork: Any
+    hostPID: Any
+    hostIPC: Any
+    shareProcessNamespace: Any
+    securityContext: Any
+    imagePullSecrets: Any
+    hostname: Any
+    subdomain: Any
+    affinity: Any
+    schedulerName: Any
+    tolerations: Any
+    hostAliases: Any
+    priorityClassName: Any
+    priority: Any
+    dnsConfig: Any
+    readinessGates: Any
+    runtimeClassName: Any
+    enableServiceLinks: Any
+    preemptionPolicy: Any
+    overhead: Any
+    topologySpreadConstraints: Any
+    setHostnameAsFQDN: Any
+    os: Any
+    hostUsers: Any
+    schedulingGates: Any
+    resourceClaims: Any
+    resources: Any  # the pod-level resources (1.32)
+    hostnameOverride: Any
+
+
+class _Template(TypedDict, total=False):
+    """PodTemplateSpec."""
+
+    metadata: _Meta
+    spec: _PodSpec
+
+
+class _WorkloadSpec(TypedDict, total=False):
+    """The specs of Deployment, ReplicaSet, ReplicationController, StatefulSet, DaemonSet and
+    Job, every field; the pod template through `_Template`."""
+
+    replicas: Any
+    selector: Any
+    template: _Template
+    strategy: Any
+    minReadySeconds: Any
+    revisionHistoryLimit: Any
+    paused: Any
+    progressDeadlineSeconds: Any
+    serviceName: Any
+    volumeClaimTemplates: Any
+    podManagementPolicy: Any
+    updateStrategy: Any
+    persistentVolumeClaimRetentionPolicy: Any
+    ordinals: Any
+    parallelism: Any
+    completions: Any
+    activeDeadlineSeconds: Any
+    podFailurePolicy: Any
+    successPolicy: Any
+    backoffLimit: Any
+    backoffLimitPerIndex: Any
+    maxFailedIndexes: Any
+    ttlSecondsAfterFinished: Any
+    completionMode: Any
+    suspend: Any
+    podReplacementPolicy: Any
+    managedBy: Any
+    manualSelector: Any
+
+
+class _JobTemplate(TypedDict, total=False):
+    """JobTemplateSpec."""
+
+    metadata: _Meta
+    spec: _WorkloadSpec
+
+
+class _CronJobSpec(TypedDict, total=False):
+    """CronJobSpec, every field; the job template through `_JobTemplate`."""
+
+    schedule: Any
+    timeZone: Any
+    startingDeadlineSeconds: Any
+    concurrencyPolicy: Any
+    suspend: Any
+    jobTemplate: _JobTemplate
+    successfulJobsHistoryLimit: Any
+    failedJobsHistoryLimit: Any
+
+
+class _Pod(TypedDict, total=False):
+    apiVersion: Any
+    kind: Any
+    metadata: _Meta
+    spec: _PodSpec
+    items: Any  # kept: an item that is itself a list is refused
+
+
+class _Workload(TypedDict, total=False):
+    apiVersion: Any
+    kind: Any
+    metadata: _Meta
+    spec: _WorkloadSpec
+    items: Any
+
+
+class _CronJob(TypedDict, total=False):
+    apiVersion: Any
+    kind: Any
+    metadata: _Meta
+    spec: _CronJobSpec
+    items: Any
+
+
+class _PodTemplate(TypedDict, total=False):
+    apiVersion: Any
+    kind: Any
+    metadata: _Meta
+    template: _Template
+    items: Any
+
+
+class _Head(TypedDict, total=False):
+    """What is read first of every item: its kind, and the API group that serves it."""
+
+    apiVersion: Any
+    kind: Any
+
+
+class _List(msgspec.Struct):
+    """A list: its kind and apiVersion, and its items still undecoded."""
+
+    items: list[msgspec.Raw]
+    kind: Any = None
+    apiVersion: Any = None
+
+
+_CORE = ("v1",)
+_APPS = ("apps/v1", "apps/v1beta1", "apps/v1beta2", "extensions/v1beta1")
+_CRON = ("batch/v1", "batch/v1beta1", "batch/v2alpha1")
+# (kind, apiVersion) -> what is kept of such an item
+TRIMMED_TYPES: dict[tuple[str, str], type] = {}
+for _kinds, _apis, _type in (
+    (("Pod",), _CORE, _Pod),
+    (("PodTemplate",), _CORE, _PodTemplate),
+    (("ReplicationController",), _CORE, _Workload),
+    (("Deployment", "ReplicaSet", "DaemonSet"), _APPS, _Workload),
+    (("StatefulSet",), ("apps/v1", "apps/v1beta1", "apps/v1beta2"), _Workload),
+    (("Job",), ("batch/v1",), _Workload),
+    (("CronJob",), _CRON, _CronJob),
+):
+    for _kind in _kinds:
+        for _api in _apis:
+            TRIMMED_TYPES[(_kind, _api)] = _type
+_BY_TYPE: dict[type, msgspec.json.Decoder[Any]] = {
+    t: msgspec.json.Decoder(t) for t in set(TRIMMED_TYPES.values())
+}
+_DECODERS = {key: _BY_TYPE[t] for key, t in TRIMMED_TYPES.items()}
+
+_HEAD = msgspec.json.Decoder(_Head)
+_WHOLE = msgspec.json.Decoder()
+_LIST = msgspec.json.Decoder(_List)
+_ASCII_DIGITS = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
+_LONG_RUN = b"0" * 19  # 2**63 has 19 digits: a shorter integer is in orjson's range
+_BEFORE_NUMBER = frozenset(b":,[")
+_AFTER_INTEGER = frozenset(b",}] \t\r\n")
+
+
+def _long_integers(raw: bytes) -> bool:
+    """Whether `raw` may hold an integer orjson reads otherwise than msgspec (one outside
+    [-2**63, 2**64 - 1], which orjson reads as a float): a run of 19 or more digits (2**63 has
+    19) that could be a whole integer, judged by what is around it: an integer follows `:`, `,`
+    or `[` (and a minus sign) and is followed by `,`, `}`, `]` or a space; the digits of a
+    string (a checksum) are among letters. When unsure, yes."""
+    digits = raw.translate(_ASCII_DIGITS)
+    at = digits.find(_LONG_RUN)
+    while at >= 0:
+        end = digits.find(b" ", at)
+        if end < 0:
+            return True
+        before = raw[max(0, at - 64) : at].rstrip(b" \t\r\n")
+        if before.endswith(b"-"):
+            before = before[:-1].rstrip(b" \t\r\n")
+        if (not before or before[-1] in _BEFORE_NUMBER) and raw[end] in _AFTER_INTEGER:
+            return True
+        at = digits.find(_LONG_RUN, end)
+    return False
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """A list read from one file: its kind and apiVersion, its items (trimmed where they
+    could be), and each item's bytes, to decode one whole again (`whole`)."""
+
+    kind: Any
+    api_version: Any
+    items: list[Any]
+    raws: Sequence[msgspec.Raw]
+    trimmed: list[bool]
+
+    def whole(self, i: int) -> Any:
+        """Item `i` decoded whole."""
+        return _WHOLE.decode(self.raws[i])
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+def _item(raw: msgspec.Raw, list_kind: str, list_api: Any) -> tuple[Any, bool]:
+    """An item, trimmed when it is a Pod or known workload whose fields have the types
+    expected; (the item, whether it was trimmed). An item of a typed list (`PodList`) with
+    neither kind nor apiVersion is the list's kind (the loader gives it that kind)."""
+    try:
+        head = _HEAD.decode(raw)
+    except msgspec.ValidationError:  # not an object
+        return _WHOLE.decode(raw), False
+    kind, api = head.get("kind"), head.get("apiVersion")
+    if not _is_text(kind) and not _is_text(api):  # the loader's kind and apiVersion for it
+        kind = head.get("kind", list_kind[: -len("List")])
+        api = head.get("apiVersion", list_api if isinstance(list_api, str) else "")
+    decoder = _DECODERS.get((kind, api)) if isinstance(kind, str) and isinstance(api, str) else None
+    if decoder is None:
+        return _WHOLE.decode(raw), False
+    try:
+        return decoder.decode(raw), True
+    except msgspec.ValidationError:  # a field of another JSON type than the API's
+        return _WHOLE.decode(raw), False
+
+
+def decode_snapshot(raw: bytes, max_depth: int) -> Snapshot | None:
+    """The list in `raw` (one JSON object with an `items` list, and nothing after it), or None
+    when `raw` is anything else or cannot be proved to read as orjson reads it."""
+    try:
+        found = _LIST.decode(raw)
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    kind = found.kind
+    if not isinstance(kind, str) or not kind.endswith("List"):
+        return None  # a single object, or a list the loader refuses: its usual path says so
+    if _long_integers(raw) or not json_depth_ok(raw, max_depth):
+        return None
+    items: list[Any] = []
+    trimmed: list[bool] = []
+    try:
+        for r in found.items:
+            obj, cut = _item(r, kind, found.apiVersion)
+            items.append(obj)
+            trimmed.append(cut)
+    except (msgspec.DecodeError, RecursionError):  # e.g. a number beyond a double's range
+        return None
+    return Snapshot(kind, found.apiVersion, items, found.items, trimmed)
