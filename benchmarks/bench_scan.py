@@ -2,12 +2,15 @@
 
     python benchmarks/bench_scan.py [--pods N] [--yaml-pods M] [--seed S] [--workdir DIR]
                                     [--no-checkov] [--checkov PATH] [--skip-json] [--skip-yaml]
+                                    [--baseline PODGATE]
 
 (a) A cluster snapshot of N pods (default 100,000) as one JSON `v1 List`, written by
-    ../shared/bench/gen_cluster.py. Timed, each in its own child process (wall time, and peak RSS
-    from that child's rusage): merely parsing it with orjson, and `podgate scan FILE -o json
-    --output-file /dev/null --quiet --level restricted` end to end. The snapshot is larger than
-    the default per-file cap of 64 MiB, so the scan is given `--max-bytes` (the file's size).
+    ../shared/bench/gen_cluster.py. Timed, each in its own child process (wall time, CPU time
+    and peak RSS from that child's rusage): merely parsing it with orjson, and `podgate scan
+    FILE -o json --output-file /dev/null --quiet --level restricted` end to end, with scan's
+    default --max-bytes (1 GiB: it admits a 100,000-pod snapshot, about 760 MB). With
+    --baseline, the same scan by another podgate executable (e.g. an older checkout's), run
+    right after, for figures measured back to back.
     Targets: the scan within 2x the orjson time, peak memory within 2x the file's size.
 (b) A yaml-dir of M pods (default 1,000): `podgate scan DIR --level restricted -o json` end to
     end, and Checkov's Kubernetes scan of the same directory (installed in its own venv, never a
@@ -43,6 +46,7 @@ class Run:
     seconds: float
     max_rss: int  # bytes
     code: int
+    cpu: float = 0.0  # user + system seconds
 
 
 def run(cmd: list[str]) -> Run:
@@ -57,7 +61,7 @@ def run(cmd: list[str]) -> Run:
     if proc.returncode not in (0, 1):  # 1: findings at or above --fail-on
         tail = err.decode(errors="replace")[-2000:]
         raise SystemExit(f"{shlex.join(cmd)}: exit code {proc.returncode}\n{tail}")
-    return Run(seconds, usage.ru_maxrss * 1024, proc.returncode)
+    return Run(seconds, usage.ru_maxrss * 1024, proc.returncode, usage.ru_utime + usage.ru_stime)
 
 
 def generate(pods: int, seed: int, fmt: str, out: Path) -> list[str]:
@@ -88,26 +92,25 @@ def mib(n: float) -> str:
     return f"{n / 2**20:,.0f} MiB"
 
 
-def bench_json(pods: int, seed: int, workdir: Path) -> None:
+def _scan_cmd(exe: list[str], snapshot: Path) -> list[str]:
+    options = ["-o", "json", "--output-file", "/dev/null", "--quiet", "--level", "restricted"]
+    return [*exe, "scan", str(snapshot), *options]
+
+
+def _scan_line(name: str, r: Run, size: int) -> str:
+    return (
+        f"    {name:21s} {r.seconds:8.2f} s   CPU {r.cpu:6.2f} s   peak RSS {mib(r.max_rss)}"
+        f" ({r.max_rss / size:.2f}x the file)   (exit {r.code})"
+    )
+
+
+def bench_json(pods: int, seed: int, workdir: Path, baseline: Path | None) -> None:
     snapshot = workdir / f"cluster-{pods}-{seed}.json"
     gen = generate(pods, seed, "json", snapshot)
     size = snapshot.stat().st_size
     parse_cmd = [sys.executable, "-c", ORJSON_PARSE, str(snapshot)]
     parse_no_gc_cmd = [sys.executable, "-c", ORJSON_PARSE_NO_GC, str(snapshot)]
-    scan_cmd = [
-        *podgate(),
-        "scan",
-        str(snapshot),
-        "-o",
-        "json",
-        "--output-file",
-        "/dev/null",
-        "--quiet",
-        "--level",
-        "restricted",
-        "--max-bytes",
-        str(size),
-    ]
+    scan_cmd = _scan_cmd(podgate(), snapshot)
     parse = run(parse_cmd)
     parse_no_gc = run(parse_no_gc_cmd)
     scan = run(scan_cmd)
@@ -121,10 +124,13 @@ def bench_json(pods: int, seed: int, workdir: Path) -> None:
         f"    orjson parse, GC off  {parse_no_gc.seconds:8.2f} s   "
         f"peak RSS {mib(parse_no_gc.max_rss)}"
     )
-    print(
-        f"    podgate scan          {scan.seconds:8.2f} s   peak RSS {mib(scan.max_rss)}"
-        f"   (exit {scan.code})"
-    )
+    print(_scan_line("podgate scan", scan, size))
+    if baseline is not None:
+        # the older scan needs --max-bytes for a snapshot over its 64 MiB default
+        base_cmd = [*_scan_cmd([str(baseline)], snapshot), "--max-bytes", str(size)]
+        base = run(base_cmd)
+        print(f"    baseline:   {shlex.join(base_cmd)}")
+        print(_scan_line("baseline scan", base, size))
     print(
         f"    time:   scan / orjson = {scan.seconds / parse.seconds:.2f}x "
         f"(GC off: {scan.seconds / parse_no_gc.seconds:.2f}x); target <= 2x"
@@ -171,6 +177,9 @@ def main() -> int:
     ap.add_argument("--no-checkov", action="store_true", help="skip Checkov")
     ap.add_argument("--skip-json", action="store_true")
     ap.add_argument("--skip-yaml", action="store_true")
+    ap.add_argument(
+        "--baseline", type=Path, help="another podgate executable to run the JSON scan with"
+    )
     args = ap.parse_args()
     if not GEN.is_file():
         print(f"needs {GEN} (../shared); not found")
@@ -179,7 +188,7 @@ def main() -> int:
     print(f"command: {shlex.join([Path(sys.executable).name, *sys.argv])}")
     print(f"python:  {sys.version.split()[0]}, {os.cpu_count()} CPUs; wall times, one run each")
     if not args.skip_json:
-        bench_json(args.pods, args.seed, args.workdir)
+        bench_json(args.pods, args.seed, args.workdir, args.baseline)
     if not args.skip_yaml:
         checkov: Path | None = None
         if not args.no_checkov:
