@@ -171,13 +171,23 @@ def scan_manifest_options(func: F) -> F:
     return manifest_options(func, SCAN_MAX_BYTES)
 
 
-def write_output(text: str, output_file: str | None) -> None:
-    """`text` on standard output, or into `output_file` (exit 2 when it cannot be written)."""
+def write_output(text: str | bytes, output_file: str | None) -> None:
+    """`text` on standard output, or into `output_file` (exit 2 when it cannot be written);
+    bytes (UTF-8 already) as they are."""
     if output_file is None:
+        if isinstance(text, bytes):
+            sys.stdout.flush()
+            sys.stdout.buffer.write(text)
+            sys.stdout.buffer.flush()
+            return
         sys.stdout.write(text)
         sys.stdout.flush()
         return
     try:
+        if isinstance(text, bytes):
+            with open(output_file, "wb") as out:
+                out.write(text)
+            return
         with open(output_file, "w", encoding="utf-8") as fh:
             fh.write(text)
     except OSError as e:
