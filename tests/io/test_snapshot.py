@@ -132,9 +132,9 @@ _ODD = st.one_of(
     st.booleans(),
     st.integers(-(2**70), 2**70),
     st.text(max_size=3),
-    st.just([]),
-    st.just({}),
-    st.just({"x": [1, {"privileged": True}]}),
+    st.builds(list),  # new objects each time: a drawn value may be changed by a later step
+    st.builds(dict),
+    st.builds(lambda: {"x": [1, {"privileged": True}]}),
 )
 _EXTRA_KEYS = st.sampled_from(
     ["status", "managedFields", "env", "envFrom", "resources", "extra", "items", "kind"]
