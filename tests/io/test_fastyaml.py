@@ -164,6 +164,8 @@ def test_a_typical_manifest_goes_fast_and_reads_as_the_libyaml_path_reads_it() -
         pytest.param("80: x\n", id="int-key"),
         pytest.param("yes: x\n", id="bool-key"),
         pytest.param("a: &x 1\nb: *x\n", id="alias"),
+        pytest.param("k: | #c-\n  a\n", id="block-header-comment-ending-in-chomping"),
+        pytest.param("k: > #c+\n  a\n\n", id="block-header-comment-ending-in-keep"),
         pytest.param("a: !!str 1\n", id="tag"),
         pytest.param("a: {b: 1}\n<<: {c: 2}\n", id="merge-key"),
         pytest.param("? a\n: 1\n", id="explicit-key"),

@@ -122,13 +122,15 @@ def _quoted_on_its_line(text: str, at: int) -> bool:
     return False
 
 
-_BLOCK_HEADER = re.compile(r"[|>][-+]?(?: +#[^\n]*| *)(?:\n|$)")
+# no comment after the header: ryml reads a `-` or `+` that ends the comment as a chomping
+# indicator (`| #c-` lost the final line break libyaml and go-yaml keep)
+_BLOCK_HEADER = re.compile(r"[|>][-+]? *(?:\n|$)")
 
 
 def _odd_block_header(text: str, mark: str) -> bool:
     """Whether `mark` (`|` or `>`) starts a token anywhere but as a block scalar's header with
-    at most a chomping indicator (ryml reads some headers libyaml refuses, and indentation
-    indicators are left to libyaml)."""
+    at most a chomping indicator (ryml reads some headers libyaml refuses; indentation
+    indicators and headers with a comment are left to libyaml)."""
     at = text.find(mark)
     while at >= 0:
         if (at == 0 or text[at - 1] in _BEFORE_TOKEN) and _BLOCK_HEADER.match(text, at) is None:
