@@ -403,13 +403,13 @@ def load_documents(
                 empty = LoadError(f"no Kubernetes objects in {given}")
                 empty.file = given
                 failures.append((empty, []))
+        if snapshots and not failures:
+            _whole_where_alike(out, snapshots)  # with the collector still off: see gc.freeze
     finally:
         if enabled:
             gc.enable()
     if failures:
         raise _failure_report(failures)
-    if snapshots:
-        _whole_where_alike(out, snapshots)
     if excluded and notes is not None:
         notes.append(f"{excluded} file{'s' if excluded != 1 else ''} left out by --exclude")
     # The documents hold no reference cycles and live as long as the scan; a full collection
