@@ -30,6 +30,8 @@ classes. A private exception (`_Name`) is control flow caught in the module that
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "ApiError",
     "InternalError",
@@ -41,8 +43,22 @@ __all__ = [
 ]
 
 
+def _rebuilt(cls: type[PodgateError], args: tuple[object, ...], state: dict[str, object]) -> Any:
+    """An exception unpickled as it was pickled: its args and attributes set, `__init__` not
+    called (a subclass's own parameters are not its args)."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
 class PodgateError(Exception):
-    """The root of podgate's exceptions."""
+    """The root of podgate's exceptions. Each one pickles whatever its `__init__` takes, so it
+    crosses from a `--jobs` worker to the parent as itself (Exception's own pickling calls
+    `cls(*args)`, which fails for `SeparatorError(rest, line)`, whose args are one message)."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuilt, (type(self), self.args, self.__dict__))
 
 
 class LoadError(PodgateError):

@@ -82,6 +82,13 @@ class _Unpickler(pickle.Unpickler):
         return self.table[pid]
 
 
+class _Loads(pickle.Unpickler):
+    """Loads an answer in the worker, as the parent will (a shared object is None here)."""
+
+    def persistent_load(self, pid: Any) -> object:
+        return None
+
+
 def _dump(value: object, shared: dict[int, int]) -> bytes:
     buffer = io.BytesIO()
     _Pickler(buffer, shared).dump(value)
@@ -95,9 +102,11 @@ def _answer(func: Callable[[T], R], item: T, index: int, shared: dict[int, int])
     except Exception as e:  # noqa: BLE001 - handed to the parent, which raises it in turn
         e.__traceback__ = None
         try:
-            return _dump((index, False, e), shared)
+            answer = _dump((index, False, e), shared)
+            _Loads(io.BytesIO(answer)).load()  # the parent must be able to load it too
         except Exception:  # noqa: BLE001 - an exception that does not pickle: its text
             return _dump((index, False, RuntimeError(f"{type(e).__name__}: {e}")), shared)
+        return answer
 
 
 def _work(
