@@ -4,6 +4,13 @@ pickles but cannot be loaded again arrives as its text instead of breaking the p
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
 import pytest
 
 from podgate.errors import PodgateError
@@ -47,3 +54,65 @@ def test_an_exception_that_pickles_but_does_not_load_arrives_as_its_text() -> No
 
     with pytest.raises(RuntimeError, match=r"^TwoArgs: item 0 at here$"):
         list(ordered_map(fail, [0, 1], 2))
+
+
+# Ctrl-C the moment a worker has been forked, before `Process.start` has recorded it: the parent
+# still ends that worker (it used not to know its pid, and left it running, holding the pipes of
+# the terminal: the flaky test_ctrl_c_ends_every_worker_and_exits_130_without_a_traceback).
+INTERRUPTED_WHILE_FORKING = textwrap.dedent(
+    """
+    import os, signal, sys, time
+    from multiprocessing import popen_fork
+    from pathlib import Path
+    from podgate.io.pool import ordered_map
+
+    launch = popen_fork.Popen._launch
+
+    def launch_then_ctrl_c(self, process_obj):
+        launch(self, process_obj)
+        Path(sys.argv[1], str(self.pid)).write_text("")
+        os.kill(os.getpid(), signal.SIGINT)
+
+    popen_fork.Popen._launch = launch_then_ctrl_c
+
+    def block(i):
+        while True:
+            time.sleep(1)
+
+    try:
+        list(ordered_map(block, [0, 1, 2, 3], 2))
+    except KeyboardInterrupt:
+        sys.exit(130)
+    """
+)
+
+
+@pytest.mark.e2e
+def test_ctrl_c_while_a_worker_starts_ends_that_worker_too(tmp_path: Path) -> None:
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    with (tmp_path / "err").open("w") as err:  # not a pipe: a worker left behind holds it
+        proc = subprocess.Popen(
+            [sys.executable, "-c", INTERRUPTED_WHILE_FORKING, str(pids)],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,
+        )
+        try:
+            code = proc.wait(timeout=60)
+        finally:
+            proc.kill()
+            forked = [int(p.name) for p in pids.iterdir()]
+            left = [pid for pid in forked if Path("/proc", str(pid)).exists() and not _zombie(pid)]
+            for pid in left:
+                os.kill(pid, signal.SIGKILL)
+    assert code == 130, (tmp_path / "err").read_text()
+    assert forked
+    assert left == []
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path("/proc", str(pid), "stat").read_text().split(") ")[1].startswith("Z")
+    except OSError:
+        return False

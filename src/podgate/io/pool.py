@@ -119,6 +119,7 @@ def _work(
 ) -> None:
     """A worker: take the next item to do (in `order`) until none is left, send each answer."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked while forking
     code = 1
     try:
         while True:
@@ -164,6 +165,9 @@ def ordered_map(
     ctx = multiprocessing.get_context("fork")
     workers: list[tuple[Any, Connection]] = []
     try:
+        # Ctrl-C waits until every worker started is known: one that came between a fork and
+        # the end of `start()` would leave a worker whose pid the parent never learnt running
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             counter = ctx.Value("q", 0)
             for _ in range(min(jobs, len(items))):
@@ -177,6 +181,12 @@ def ordered_map(
         except OSError:  # no process to be had (memory, limits): all of it here, as with 1 job
             _end(workers)
             workers = []
+            started = False
+        else:
+            started = True
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a Ctrl-C held back is raised here
+        if not started:
             yield from map(func, items)
             return
         yield from _in_order(workers, len(items), table)
