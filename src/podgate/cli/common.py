@@ -31,7 +31,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 MAX_BYTES = 64 * 1024 * 1024
 # `scan` decodes a JSON snapshot to what it reads (io/snapshot.py), so its memory does not grow
-# with what it throws away: its cap admits a 100,000-pod snapshot (about 760 MB)
+# with what it throws away: its cap for a JSON file admits a 100,000-pod snapshot (about
+# 760 MB). YAML costs about ten times its size in memory, and a `--live` response is no
+# snapshot: those keep MAX_BYTES unless --max-bytes is given.
 SCAN_MAX_BYTES = 1024 * 1024 * 1024
 
 
@@ -68,10 +70,11 @@ def read_inputs(
     quiet: bool = False,
     parse_each: ParseEach | None = None,
     trim: bool = False,
+    max_yaml_bytes: int | None = None,
 ) -> list[Document]:
     """Every object in the inputs; an input with no object at all is bad input. How many files
     --exclude left out is said on stderr (unless quiet) and added to `notes`. `parse_each`,
-    `trim`: see `load_documents`."""
+    `trim`, `max_yaml_bytes`: see `load_documents`."""
     from podgate.io.loader import load_documents
 
     said: list[str] = []
@@ -84,6 +87,7 @@ def read_inputs(
         command=command,
         parse_each=parse_each,
         trim=trim,
+        max_yaml_bytes=max_yaml_bytes,
     )
     if not quiet:
         for message in said:
@@ -167,8 +171,25 @@ def manifest_options(func: F, max_bytes: int = MAX_BYTES) -> F:
 
 
 def scan_manifest_options(func: F) -> F:
-    """`manifest_options` with scan's --max-bytes default (SCAN_MAX_BYTES)."""
-    return manifest_options(func, SCAN_MAX_BYTES)
+    """`manifest_options` with scan's --max-bytes: no default value (None), which stands for
+    SCAN_MAX_BYTES for a JSON file and MAX_BYTES for everything else (`scan_caps`)."""
+    with_cap = click.option(
+        "--max-bytes",
+        type=click.IntRange(min=1),
+        default=None,
+        help=f"Refuse any input file larger than this many bytes. Default: {SCAN_MAX_BYTES} "
+        f"(1 GiB) for a file that is one JSON value (a cluster snapshot), {MAX_BYTES} (64 MiB) "
+        "for YAML and other files, each --live response and --policy, --config and "
+        "--exceptions files (YAML costs about ten times its size in memory).",
+    )(func)
+    return kubernetes_version_option(no_defaults_option(exclude_option(with_cap)))
+
+
+def scan_caps(max_bytes: int | None) -> tuple[int, int]:
+    """(the cap of a JSON input file, the cap of everything else) for scan's --max-bytes."""
+    if max_bytes is not None:
+        return max_bytes, max_bytes
+    return SCAN_MAX_BYTES, MAX_BYTES
 
 
 def write_output(text: str | bytes, output_file: str | None) -> None:

@@ -22,6 +22,7 @@ from podgate.cli.common import (
     jobs_option,
     read_inputs,
     read_live,
+    scan_caps,
     scan_manifest_options,
     write_output,
 )
@@ -210,7 +211,7 @@ def command(
     kubernetes_release: int | None,
     no_defaults: bool,
     exclude: tuple[str, ...],
-    max_bytes: int,
+    max_bytes: int | None,
     jobs: int,
 ) -> None:
     """Scan INPUT (files, directories, `-` for stdin: a cluster snapshot, manifests, Helm or
@@ -228,13 +229,13 @@ def command(
         return
     if groups and user is None:
         fail("--group needs --user")
-    config = (
-        DEFAULT_CONFIGURATION if config_path is None else load_pss_config(config_path, max_bytes)
-    )
+    json_cap, cap = scan_caps(max_bytes)
+    config = DEFAULT_CONFIGURATION if config_path is None else load_pss_config(config_path, cap)
     live_notes: list[str] = []
     docs: list[Document] = read_inputs(
         inputs,
-        max_bytes=max_bytes,
+        max_bytes=json_cap,
+        max_yaml_bytes=cap,
         exclude=exclude,
         command="scan",
         notes=live_notes,
@@ -251,7 +252,7 @@ def command(
                 kube_context,
                 namespace,
                 insecure_skip_tls_verify,
-                max_bytes,
+                cap,
                 quiet,
                 notes=live_notes,
             )
@@ -262,11 +263,11 @@ def command(
         # --policy asks for the simulation: with no policy in it, every pod is rejected
         docs.extend(
             load_policies(
-                policies, max_bytes=max_bytes, notes=live_notes, allow_empty=True, exclude=exclude
+                policies, max_bytes=cap, notes=live_notes, allow_empty=True, exclude=exclude
             )
         )
         psp_mode = "on" if psp_mode == "auto" else psp_mode
-    exceptions = load_exceptions(exceptions_path, max_bytes)
+    exceptions = load_exceptions(exceptions_path, cap)
     prepared = prepare(docs, defaults=not no_defaults)
     identity = None
     if user is not None:
@@ -294,7 +295,7 @@ def command(
         version=__version__,
         command="podgate " + shlex.join(sys.argv[1:]),
         generated=dt.datetime.now(dt.UTC).replace(microsecond=0),
-        locate=Locator(max_bytes),
+        locate=Locator(json_cap),
         exit_code=code,
         color=output == "text" and output_file is None and sys.stdout.isatty(),
     )

@@ -183,6 +183,16 @@ def _check_object(obj: Mapping[str, Any], file: str, index: int, line: int, at: 
     refuses it, but podgate's own outputs, a Helm values file and the like are read beside
     manifests; it is no Kubernetes object, so it does not count as one.)"""
     kind = obj.get("kind")
+    for field in ("kind", "apiVersion"):
+        value = obj.get(field)
+        if value is not None and not isinstance(value, str) and (field == "kind" or kind):
+            # the API server (and kubectl) read both as strings or refuse the object
+            raise LoadError(
+                f"{at}{field} is {_json_type(value)}, not a string (the API server rejects it)",
+                file=file,
+                document=index,
+                line=line,
+            )
     problem = pod_spec_error(obj)
     if problem is not None:
         meta = obj.get("metadata")
@@ -194,6 +204,15 @@ def _check_object(obj: Mapping[str, Any], file: str, index: int, line: int, at: 
             document=index,
             line=line,
         )
+
+
+def _json_type(value: Any) -> str:
+    """What a JSON value is, as a message names it ("a list", "a number" ...)."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a list" if isinstance(value, list) else "an object"
 
 
 def _is_text(value: Any) -> bool:
@@ -275,11 +294,27 @@ def _load_snapshot(raw: bytes, file: str) -> tuple[list[Document], Snapshot] | N
     return list(_objects(data, file, 0, line, [])), snap
 
 
+def _one_json_value(text: str) -> bool:
+    """Whether `text` is one JSON value (read as JSON, never as YAML)."""
+    if json_start(text) is None:
+        return False
+    try:
+        orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
 def _load_file(
-    path: str, max_bytes: int, snapshots: list[tuple[int, Snapshot]] | None = None, at: int = 0
+    path: str,
+    max_bytes: int,
+    snapshots: list[tuple[int, Snapshot]] | None = None,
+    at: int = 0,
+    max_yaml_bytes: int | None = None,
 ) -> list[Document]:
     """The objects of one file. With `snapshots`, a JSON snapshot is decoded trimmed and noted
-    there with `at`, where its documents go in the caller's list."""
+    there with `at`, where its documents go in the caller's list. A file over `max_yaml_bytes`
+    is read only if it is one JSON value (YAML costs about ten times its size in memory)."""
     raw = _read(path, max_bytes)
     if snapshots is not None:
         snapshot = _load_snapshot(raw, path)
@@ -290,16 +325,26 @@ def _load_file(
         found = _load_ascii_json(raw, path)
         if found is not None:
             return found
-    return list(load_text(decode(raw), path))
+    text = decode(raw)
+    if max_yaml_bytes is not None and len(raw) > max_yaml_bytes and not _one_json_value(text):
+        raise LoadError(
+            f"file is {len(raw)} bytes and not one JSON value: over the limit of "
+            f"{max_yaml_bytes} for YAML (a JSON file may have up to {max_bytes}; --max-bytes)",
+            file=path,
+        )
+    return list(load_text(text, path))
 
 
 def _load_or_error(
-    path: str, max_bytes: int, snapshots: list[tuple[int, Snapshot]] | None = None
+    path: str,
+    max_bytes: int,
+    snapshots: list[tuple[int, Snapshot]] | None = None,
+    max_yaml_bytes: int | None = None,
 ) -> list[Document] | LoadError:
-    """The documents of one file, or why it could not be read (`snapshots`: see `_load_file`;
-    the file's documents are the first read)."""
+    """The documents of one file, or why it could not be read (`snapshots`, `max_yaml_bytes`:
+    see `_load_file`; the file's documents are the first read)."""
     try:
-        return _load_file(path, max_bytes, snapshots)
+        return _load_file(path, max_bytes, snapshots, max_yaml_bytes=max_yaml_bytes)
     except LoadError as e:
         e.__traceback__ = None  # keep no frames (and no cycles through them)
         return e
@@ -363,6 +408,7 @@ def load_documents(
     command: str = "scan",
     parse_each: ParseEach | None = None,
     trim: bool = False,
+    max_yaml_bytes: int | None = None,
 ) -> list[Document]:
     """Every object in the given files and directories (recursively: .yaml, .yml, .json, hidden
     ones and those matching an `exclude` glob left out), `-` for stdin. Every file is read;
@@ -372,7 +418,9 @@ def load_documents(
     `parse_each` parses the files (`map` here; `io/parallel.py` on every core). `trim`: Pods
     and workloads of a JSON snapshot are decoded to what a scan reads of them (io/snapshot.py:
     not their status, managedFields, nor containers' env and resources), when it is the one
-    file read (then in this process, its items' bytes at hand to decode one whole again)."""
+    file read (then in this process, its items' bytes at hand to decode one whole again).
+    `max_yaml_bytes`: a lower cap for a file that is not one JSON value (YAML, a JSON stream);
+    `max_bytes` is then the cap of a JSON file."""
     out: list[Document] = []
     snapshots: list[tuple[int, Snapshot]] | None = None
     failures: list[tuple[LoadError, list[str]]] = []
@@ -385,7 +433,9 @@ def load_documents(
         if trim and len(files) == 1:
             snapshots = []
             parse_each = None  # one file: in this process
-        parse = partial(_load_or_error, max_bytes=max_bytes, snapshots=snapshots)
+        parse = partial(
+            _load_or_error, max_bytes=max_bytes, snapshots=snapshots, max_yaml_bytes=max_yaml_bytes
+        )
         loaded = iter((parse_each or map)(parse, files))
         for given, found in inputs:
             excluded += found.excluded
