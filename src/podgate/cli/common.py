@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -192,25 +193,32 @@ def scan_caps(max_bytes: int | None) -> tuple[int, int]:
     return SCAN_MAX_BYTES, MAX_BYTES
 
 
-def write_output(text: str | bytes, output_file: str | None) -> None:
+def write_output(text: str | bytes | Iterable[bytes], output_file: str | None) -> None:
     """`text` on standard output, or into `output_file` (exit 2 when it cannot be written);
-    bytes (UTF-8 already) as they are."""
+    bytes (UTF-8 already) as they are, and pieces of bytes each as it comes (if making one
+    fails, a regular output file is left empty, never holding part of a report)."""
+    pieces = [text] if isinstance(text, bytes) else text
     if output_file is None:
-        if isinstance(text, bytes):
+        if isinstance(pieces, str):
+            sys.stdout.write(pieces)
             sys.stdout.flush()
-            sys.stdout.buffer.write(text)
-            sys.stdout.buffer.flush()
             return
-        sys.stdout.write(text)
         sys.stdout.flush()
+        sys.stdout.buffer.writelines(pieces)
+        sys.stdout.buffer.flush()
         return
     try:
-        if isinstance(text, bytes):
+        if not isinstance(pieces, str):
             with open(output_file, "wb") as out:
-                out.write(text)
+                try:
+                    out.writelines(pieces)
+                except BaseException:
+                    if stat.S_ISREG(os.fstat(out.fileno()).st_mode):
+                        out.truncate(0)
+                    raise
             return
         with open(output_file, "w", encoding="utf-8") as fh:
-            fh.write(text)
+            fh.write(pieces)
     except OSError as e:
         fail(f"{output_file}: {e.strerror or e}")
 

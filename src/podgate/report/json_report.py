@@ -4,8 +4,10 @@ every other writer starts from."""
 from __future__ import annotations
 
 import gc
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
+
+import orjson
 
 from podgate.k8s.source import Source
 from podgate.scan.controls import Control
@@ -88,13 +90,12 @@ def errors_by_policy(by_policy: tuple[PolicyErrors, ...]) -> list[dict[str, Any]
 
 def _rejected(
     entries: tuple[tuple[WorkloadRef, str], ...], found: tuple[Rejection, ...]
-) -> list[dict[str, Any]]:
+) -> Iterator[dict[str, Any]]:
     """Readiness entries, each with its rejection's details (matched in order, so two
     workloads that share a name keep their own)."""
     queue: dict[WorkloadRef, list[Rejection]] = {}
     for rj in found:
         queue.setdefault(rj.result.workload.ref, []).append(rj)
-    out = []
     for r, m in entries:
         item: dict[str, Any] = {"workload": ref(r), "message": m}
         pending = queue.get(r)
@@ -105,8 +106,7 @@ def _rejected(
             item["reasons"] = list(rj.reasons)
             item["errorsByPolicy"] = errors_by_policy(rj.by_policy)
             item["explanation"] = rj.explanation
-        out.append(item)
-    return out
+        yield item
 
 
 def _groups(groups: tuple[Group[Any], ...], name: str) -> list[dict[str, Any]]:
@@ -189,6 +189,28 @@ def _counts(table: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, int]]
     return {k: dict(sorted(v.items())) for k, v in sorted(table.items())}
 
 
+class _Lazy:
+    """A JSON list built only as it is written (`json_bytes`): the items of the largest parts
+    of a report (workloads, findings, rejections) need not all be alive at once."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Callable[[], Iterable[Any]]) -> None:
+        self._items = items
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._items())
+
+
+def _built(value: Any) -> Any:
+    """`value` with every lazy list in it built (plain JSON values)."""
+    if isinstance(value, _Lazy):
+        return list(value)
+    if isinstance(value, dict) and any(isinstance(v, _Lazy | dict) for v in value.values()):
+        return {k: _built(v) for k, v in value.items()}
+    return value
+
+
 def to_json(result: ScanResult) -> dict[str, Any]:
     """The scan result as JSON values. Python's cyclic GC is suspended meanwhile: the values are
     acyclic, and the collections that building them sets off would walk the whole result
@@ -196,7 +218,47 @@ def to_json(result: ScanResult) -> dict[str, Any]:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _to_json(result)
+        built: dict[str, Any] = _built(_to_json(result))
+        return built
+    finally:
+        if enabled:
+            gc.enable()
+
+
+_INDENT = orjson.OPT_INDENT_2
+
+
+def _pieces(value: Any, pad: bytes) -> Iterator[bytes]:
+    """`value` written as orjson writes it with OPT_INDENT_2 when it stands `pad` deep."""
+    if isinstance(value, _Lazy):
+        inner = pad + b"  "
+        lead = b"[\n" + inner
+        for item in value:
+            yield lead + orjson.dumps(item, option=_INDENT).replace(b"\n", b"\n" + inner)
+            lead = b",\n" + inner
+        yield b"[]" if lead.startswith(b"[") else b"\n" + pad + b"]"
+    elif isinstance(value, dict) and value and any(isinstance(v, _Lazy) for v in value.values()):
+        inner = pad + b"  "
+        lead = b"{\n" + inner
+        for key, item in value.items():
+            yield lead + orjson.dumps(key) + b": "
+            yield from _pieces(item, inner)
+            lead = b",\n" + inner
+        yield b"\n" + pad + b"}"
+    else:
+        yield orjson.dumps(value, option=_INDENT).replace(b"\n", b"\n" + pad)
+
+
+def json_bytes(result: ScanResult) -> Iterator[bytes]:
+    """`orjson.dumps(to_json(result), option=OPT_INDENT_2 | OPT_APPEND_NEWLINE)`, byte for
+    byte, in pieces: each workload, finding and rejection is built, written and let go in
+    turn, so the report of a large snapshot is never whole in memory, as values or as bytes.
+    Python's cyclic GC is suspended meanwhile (see `to_json`)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield from _pieces(_to_json(result), b"")
+        yield b"\n"
     finally:
         if enabled:
             gc.enable()
@@ -225,10 +287,10 @@ def _to_json(result: ScanResult) -> dict[str, Any]:
                 {"namespace": ns, "serviceAccount": sa, "reason": why}
                 for ns, sa, why in rd.lockouts
             ],
-            "rejectedSystemComponents": _rejected(
-                rd.rejected_system, tuple(r for r in found if r.system)
+            "rejectedSystemComponents": _Lazy(
+                lambda: _rejected(rd.rejected_system, tuple(r for r in found if r.system))
             ),
-            "rejected": _rejected(rd.rejected, found),
+            "rejected": _Lazy(lambda: _rejected(rd.rejected, found)),
             "mutated": [{"workload": ref(r), "policy": p} for r, p in rd.mutated],
             "pssFailing": [ref(r) for r in rd.pss_failing],
             "rejectedByReason": _groups(by_reason(found), "reason"),
@@ -268,8 +330,8 @@ def _to_json(result: ScanResult) -> dict[str, Any]:
             }
             for s in result.exceptions
         ],
-        "workloads": [workload(r, rejected.get(id(r))) for r in result.workloads],
-        "findings": [findings.finding(f) for f in result.findings],
+        "workloads": _Lazy(lambda: (workload(r, rejected.get(id(r))) for r in result.workloads)),
+        "findings": _Lazy(lambda: (findings.finding(f) for f in result.findings)),
         "notes": list(result.notes),
         "warnings": list(result.warnings),
         "notEvaluated": {
