@@ -237,10 +237,30 @@ def _pod(name: str, **spec: Any) -> dict[str, Any]:
     }
 
 
-def test_pods_lose_only_status_managed_fields_env_env_from_and_resources(tmp_path: Path) -> None:
-    pod = _pod("p", hostPID=True)
-    pod["metadata"]["managedFields"] = [{"manager": "kubectl"}]
-    pod["spec"]["containers"][0].update(envFrom=[{}], resources={}, securityContext={"a": 1})
+def test_pods_lose_only_what_dropped_names(tmp_path: Path) -> None:
+    projected = {"defaultMode": 420, "sources": [{"serviceAccountToken": {"path": "token"}}]}
+    pod = _pod(
+        "p",
+        hostPID=True,
+        nodeName="n",
+        tolerations=[{}],
+        restartPolicy="Always",
+        volumes=[{"name": "t", "projected": projected}, {"name": "h", "hostPath": {"path": "/"}}],
+    )
+    pod["metadata"].update(
+        managedFields=[{"manager": "kubectl"}], resourceVersion="1", creationTimestamp="t"
+    )
+    probe = {"httpGet": {"host": "h", "port": 8080, "path": "/"}, "periodSeconds": 5}
+    pod["spec"]["containers"][0].update(
+        envFrom=[{}],
+        resources={},
+        securityContext={"a": 1},
+        command=["x"],
+        imagePullPolicy="Always",
+        livenessProbe=probe,
+        readinessProbe={"tcpSocket": {"port": 1}, "exec": {"command": ["y"]}},
+        volumeMounts=[{"name": "h", "mountPath": "/h", "readOnly": True}],
+    )
     path = _write_list(tmp_path / "s.json", [pod])
     (got,) = load_documents([str(path)], trim=True)
     assert got.obj == {
@@ -248,15 +268,45 @@ def test_pods_lose_only_status_managed_fields_env_env_from_and_resources(tmp_pat
         "kind": "Pod",
         "metadata": {"name": "p", "namespace": "ns"},
         "spec": {
-            "containers": [{"name": "c", "image": "nginx", "securityContext": {"a": 1}}],
+            "containers": [
+                {
+                    "name": "c",
+                    "securityContext": {"a": 1},
+                    "livenessProbe": {"httpGet": {"host": "h"}},
+                    "readinessProbe": {"tcpSocket": {}, "exec": {"command": ["y"]}},
+                    "volumeMounts": [{"name": "h", "readOnly": True}],
+                }
+            ],
             "hostPID": True,
+            "volumes": [{"name": "t", "projected": {}}, {"name": "h", "hostPath": {"path": "/"}}],
         },
     }
-    assert DROPPED == {
-        "object": ("status",),
-        "metadata": ("managedFields",),
-        "container": ("env", "envFrom", "resources"),
-    }
+    assert DROPPED["object"] == ("status",)
+    assert {"env", "envFrom", "resources", "image", "command"} <= set(DROPPED["container"])
+
+
+def test_what_dropped_names_is_what_the_trimmed_types_leave_out() -> None:
+    """`DROPPED` is the list a reader checks; the types are what decodes: the same fields."""
+    pod = TRIMMED_TYPES[("Pod", "v1")]
+    hints = typing.get_type_hints(pod)
+    spec = typing.get_type_hints(hints["spec"])
+    container = typing.get_type_hints(typing.get_args(spec["containers"])[0])
+    probe = typing.get_type_hints(container["livenessProbe"])
+    meta = typing.get_type_hints(hints["metadata"])
+    for where, fields in (
+        (hints, DROPPED["object"]),
+        (meta, DROPPED["metadata"]),
+        (spec, DROPPED["pod spec"]),
+        (container, DROPPED["container"]),
+        (probe, DROPPED["probe"]),
+        (typing.get_type_hints(probe["httpGet"]), DROPPED["probe httpGet"]),
+        (typing.get_type_hints(probe["tcpSocket"]), DROPPED["probe tcpSocket"]),
+        (
+            typing.get_type_hints(typing.get_args(container["volumeMounts"])[0]),
+            DROPPED["volume mount"],
+        ),
+    ):
+        assert not set(fields) & set(where)
 
 
 def test_other_kinds_and_kinds_of_other_api_groups_are_kept_whole(tmp_path: Path) -> None:
@@ -386,9 +436,16 @@ def _watch(value: Any, item: tuple[str, str], at: tuple[Any, ...] = ()) -> Any:
     return value
 
 
+def _in_a_projected_volume(at: tuple[Any, ...]) -> bool:
+    """Whether `at` is in a projected volume of a pod spec (emptied by the trimmed decode)."""
+    return any(at[i : i + 3] == ("volumes", "*", "projected") for i in range(len(at)))
+
+
 def _kept(item_type: Any, at: tuple[Any, ...], key: Any) -> bool:
     """Whether the trimmed type of an item keeps `key` at path `at` (anything under a field
-    kept whole is kept)."""
+    kept whole is kept, but for what a projected volume projects)."""
+    if _in_a_projected_volume(at):
+        return False
     t = item_type
     for step in (*at, key):
         if t is Any:

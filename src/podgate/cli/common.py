@@ -204,7 +204,8 @@ def write_output(text: str | bytes | Iterable[bytes], output_file: str | None) -
             sys.stdout.flush()
             return
         sys.stdout.flush()
-        sys.stdout.buffer.writelines(pieces)
+        for piece in pieces:  # write() each: a test runner's stream may copy only those
+            sys.stdout.buffer.write(piece)
         sys.stdout.buffer.flush()
         return
     try:

@@ -36,8 +36,9 @@ def same_verdict(a: WorkloadResult, b: WorkloadResult) -> bool:
 
 
 _TOKEN_VOLUME = re.compile(r"kube-api-access-[a-z0-9]{5}")
-# fields no check of either engine reads (they only make replicas' keys long)
-_UNREAD_POD = frozenset(
+# fields no check of either engine, and no report, reads (they only make replicas' keys long;
+# the trimmed decode of a snapshot leaves them out: io/snapshot.py)
+UNREAD_POD = frozenset(
     (
         "nodeName",
         "tolerations",
@@ -56,7 +57,7 @@ _UNREAD_POD = frozenset(
         "enableServiceLinks",
     )
 )
-_UNREAD_CONTAINER = frozenset(
+UNREAD_CONTAINER = frozenset(
     (
         "env",
         "envFrom",
@@ -88,7 +89,7 @@ def _token_volume(spec: Obj) -> str | None:
 def _read(spec: Obj) -> dict[str, Any]:
     """The pod spec without what neither engine reads, the token volume named alike."""
     token = _token_volume(spec)
-    out: dict[str, Any] = {k: v for k, v in spec.items() if k not in _UNREAD_POD}
+    out: dict[str, Any] = {k: v for k, v in spec.items() if k not in UNREAD_POD}
     if token is not None:
         out["volumes"] = [
             {**v, "name": "kube-api-access-?"} if mapping(v).get("name") == token else v
@@ -101,7 +102,7 @@ def _read(spec: Obj) -> dict[str, Any]:
         containers = []
         for c in items:
             if isinstance(c, dict):
-                c = {k: v for k, v in c.items() if k not in _UNREAD_CONTAINER}
+                c = {k: v for k, v in c.items() if k not in UNREAD_CONTAINER}
                 mounts = c.get("volumeMounts")
                 if token is not None and isinstance(mounts, list):
                     c["volumeMounts"] = [
