@@ -215,3 +215,21 @@ def test_advise_report_levels_a_namespace_by_its_pods_as_the_release_prepares_th
 
     assert level("--kubernetes-version", "v1.26") == "privileged"  # the field is Unconfined
     assert level() == "baseline"  # newest: the annotation is ignored
+
+
+@pytest.mark.parametrize(
+    ("local", "copied"),
+    [
+        ("k8s-nginx\x1c", True),  # Go's TrimSpace keeps the information separators
+        ("\x1fk8s-nginx", True),
+        ("k8s-nginx ", False),  # padded with whitespace: ValidateAppArmorProfileField refuses it
+        ("\u3000k8s-nginx", False),
+        ("k8s-nginx\x85", False),
+    ],
+)
+def test_an_apparmor_localhost_profile_is_padded_only_with_what_go_trims(
+    local: str, copied: bool
+) -> None:
+    out, _ = prepare_for_create(pod({APPARMOR_NGINX: "localhost/" + local}), 34)
+    expected = {"appArmorProfile": {"type": "Localhost", "localhostProfile": local}}
+    assert container_sc(out) == (expected if copied else None)

@@ -37,6 +37,13 @@ PSP_RELEASE = 24  # the newest release with PodSecurityPolicy: what PSP admissio
 # the visiting order of podutil.VisitContainers(AllFeatureEnabledContainers)
 _LISTS = ("initContainers", "containers", "ephemeralContainers")
 _MAX_APPARMOR_LOCALHOST = 4095
+# what Go's strings.TrimSpace trims (unicode.IsSpace): Python's str.strip() also trims the
+# information separators U+001C to U+001F, which Go keeps
+_GO_SPACE = (
+    "\t\n\v\f\r \x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 def _between(release: int | None, first: int, last: int | None) -> bool:
@@ -97,7 +104,11 @@ def _apparmor_field(annotation: Any) -> dict[str, Any] | None:
     if isinstance(annotation, str) and annotation.startswith("localhost/"):
         local = annotation[10:]
         # ValidateAppArmorProfileField: non-empty, not padded with whitespace, at most 4095
-        if local and local.strip() == local and len(local.encode()) <= _MAX_APPARMOR_LOCALHOST:
+        if (
+            local
+            and local.strip(_GO_SPACE) == local
+            and len(local.encode()) <= _MAX_APPARMOR_LOCALHOST
+        ):
             return {"type": "Localhost", "localhostProfile": local}
     return None
 
