@@ -16,17 +16,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from podgate.errors import PodgateError
+from podgate.k8s.gotext import GO_SPACE
 
 _UTF16_BE = b"\xfe\xff"
 _UTF16_LE = b"\xff\xfe"
 _UTF8_BOM = b"\xef\xbb\xbf"
-# Go's unicode.IsSpace, as strings.TrimSpace and kubectl's JSON guess use it (Python's `\s` and
-# str.strip also take \x1c-\x1f)
-_GO_SPACE = (
-    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
-    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-)
-_SPACE = re.compile(f"[{_GO_SPACE}]*")
+# Go's white space, as strings.TrimSpace and kubectl's JSON guess read it
+_SPACE = re.compile(f"[{GO_SPACE}]*")
 _FIRST_SEPARATOR = re.compile(r"---([^\n]*)")
 _SEPARATOR = re.compile(r"\n---([^\n]*)")  # a literal first character: searched at C speed
 
@@ -83,7 +79,7 @@ def pieces(text: str, first_line: int = 1) -> Iterator[Piece]:
     start = 0
     line = first_line
     for at, end, rest in _separators(text):
-        rest = rest.strip(_GO_SPACE)
+        rest = rest.strip(GO_SPACE)
         sep_line = line + text.count("\n", start, at)
         if rest and not rest.startswith("#"):
             raise SeparatorError(rest, sep_line)

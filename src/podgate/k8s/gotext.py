@@ -1,8 +1,16 @@
-"""Go's text renderings that upstream messages use: `%q` quoting and `%v` of common values."""
+"""Go's text renderings that upstream messages use (`%q` quoting and `%v` of common values),
+and what Go counts as white space."""
 
 from __future__ import annotations
 
 from typing import Any
+
+# unicode.IsSpace, what strings.TrimSpace trims: Python's str.strip() and `\s` also take the
+# information separators U+001C to U+001F, which Go keeps
+GO_SPACE = (
+    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 
 _ESCAPES = {
     "\a": "\\a",

@@ -27,6 +27,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from podgate.k8s.defaults import Defaulted
+from podgate.k8s.gotext import GO_SPACE
 from podgate.k8s.objects import Obj, mapping
 
 SECCOMP_POD_KEY = "seccomp.security.alpha.kubernetes.io/pod"
@@ -37,13 +38,6 @@ PSP_RELEASE = 24  # the newest release with PodSecurityPolicy: what PSP admissio
 # the visiting order of podutil.VisitContainers(AllFeatureEnabledContainers)
 _LISTS = ("initContainers", "containers", "ephemeralContainers")
 _MAX_APPARMOR_LOCALHOST = 4095
-# what Go's strings.TrimSpace trims (unicode.IsSpace): Python's str.strip() also trims the
-# information separators U+001C to U+001F, which Go keeps
-_GO_SPACE = (
-    "\t\n\v\f\r \x85\xa0\u1680"
-    + "".join(map(chr, range(0x2000, 0x200B)))
-    + "\u2028\u2029\u202f\u205f\u3000"
-)
 
 
 def _between(release: int | None, first: int, last: int | None) -> bool:
@@ -106,7 +100,7 @@ def _apparmor_field(annotation: Any) -> dict[str, Any] | None:
         # ValidateAppArmorProfileField: non-empty, not padded with whitespace, at most 4095
         if (
             local
-            and local.strip(_GO_SPACE) == local
+            and local.strip(GO_SPACE) == local
             and len(local.encode()) <= _MAX_APPARMOR_LOCALHOST
         ):
             return {"type": "Localhost", "localhostProfile": local}
