@@ -21,6 +21,7 @@ from podgate.rbac import (
     Rule,
     Subject,
 )
+from podgate.rbac.authorizer import PSP_RESOURCE, USE_GROUPS
 
 V1 = "rbac.authorization.k8s.io/v1"
 G = "rbac.authorization.k8s.io"
@@ -238,3 +239,26 @@ def test_aggregated_roles_hold_only_selected_rules(objs: list[dict[str, Any]]) -
             for leaf in leaves.values()
             for r in authz.rules(RoleRef("ClusterRole", leaf["metadata"]["name"]))
         }
+
+
+# the same user name with other groups: an answer remembered for one must not serve another
+USE_UNIVERSE = (*UNIVERSE, UserInfo("u1", ("g2",)), UserInfo("u1"), UserInfo("u1", ("g1",)))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(objs=rbac_sets())
+def test_can_use_is_use_of_the_policy_allowed_in_one_of_the_use_groups(
+    objs: list[dict[str, Any]],
+) -> None:
+    authz = Authorizer.from_objects(objs)
+    for _ in range(2):  # the second round is answered from what the first remembered
+        for user in USE_UNIVERSE:
+            for ns in ("", *NAMESPACES, "c"):
+                for name in ("x", "y", "z"):
+                    want = any(
+                        naive_allows(
+                            authz, objs, user, Attributes("use", g, PSP_RESOURCE, ns, name)
+                        )
+                        for g in USE_GROUPS
+                    )
+                    assert authz.can_use(user, ns, name) == want, (user, ns, name)

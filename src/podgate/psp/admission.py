@@ -9,7 +9,7 @@ all: every policy is a candidate for every request, whoever (if anyone) makes it
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,9 +19,9 @@ from podgate.k8s.field import FieldError, error_list
 from podgate.k8s.identity import PolicyUseAuthorizer, UserInfo, pod_service_account
 from podgate.k8s.pod_validation import invalid_message, pod_create_errors
 from podgate.k8s.prepare import PSP_RELEASE, prepare_for_create
-from podgate.psp.patch import json_patch
+from podgate.psp.patch import json_patch, pointer_token
 from podgate.psp.policy import BuildError
-from podgate.psp.provider import Memo, Provider, build_provider
+from podgate.psp.provider import IndependentCheck, Provider, build_provider
 from podgate.psp.strategies import PodView, seccomp
 
 PSP_ANNOTATION = "kubernetes.io/psp"
@@ -45,6 +45,10 @@ class PolicySet:
 
     providers: tuple[Provider, ...]
     unusable: tuple[Unusable, ...] = ()
+    # every distinct mutation-independent check of the providers, and each provider's checks
+    # as indexes into it (a pod's results are a list: each check runs at most once per pod)
+    checks: tuple[IndependentCheck, ...] = ()
+    screens: tuple[tuple[int, ...], ...] = ()
 
     @classmethod
     def compile(cls, policies: Iterable[Obj]) -> PolicySet:
@@ -58,7 +62,16 @@ class PolicySet:
                 name = mapping(policy.get("metadata")).get("name")
                 unusable.append(Unusable(name if isinstance(name, str) else "", str(e)))
         providers.sort(key=lambda p: p.name.encode())
-        return cls(tuple(providers), tuple(unusable))
+        slot: dict[int, int] = {}
+        checks: list[IndependentCheck] = []
+        screens: list[tuple[int, ...]] = []
+        for provider in providers:
+            for check in provider.independent:
+                if id(check) not in slot:
+                    slot[id(check)] = len(checks)
+                    checks.append(check)
+            screens.append(tuple(slot[id(c)] for c in provider.independent))
+        return cls(tuple(providers), tuple(unusable), tuple(checks), tuple(screens))
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -104,13 +117,76 @@ def compute(
     `authorizer` at most once per policy); with no authorizer every policy is."""
     if not policies.providers:
         return Computed(None, None, False, (), fatal=NO_PROVIDERS)
+    authorized = _authorization(pod, namespace, user, authorizer)
+    plan: Iterable[tuple[Provider, tuple[int, ...]]] = zip(
+        policies.providers, policies.screens, strict=True
+    )
+    if not mutation_allowed and hint:
+        pairs = list(plan)
+        plan = [*(p for p in pairs if p[0].name == hint), *(p for p in pairs if p[0].name != hint)]
+    failed: list[Provider] = []
+    chosen: tuple[Obj, str] | None = None
+    view = PodView(pod)  # the input pod, read once for every policy ...
+    checks = policies.checks
+    results: list[Any] = [_UNRUN] * len(checks)  # ... each distinct independent check run once
+    # when every policy must change the pod, the first that admits it with changes is the
+    # answer: no later one can admit it unchanged
+    every_policy_mutates = mutation_allowed and seccomp.written_by_every_policy(view)
+    for provider, screen in plan:
+        # a failing policy only needs its first error here: all of them are gathered below,
+        # for the policies the requester may use, only when the pod is denied
+        for i in screen:
+            err = results[i]
+            if err is _UNRUN:
+                err = results[i] = checks[i].first_error(view)
+            if err is not None:
+                break
+        else:
+            err = None
+        if err is not None:
+            failed.append(provider)
+            continue
+        result = provider.evaluate_screened(pod, view)
+        if result.errors:
+            failed.append(provider)
+            continue
+        if result.mutated and not mutation_allowed:
+            continue
+        if authorized is not None and not authorized(provider.name):
+            continue
+        if not result.mutated:
+            return Computed(result.pod, provider.name, False, ())
+        if chosen is None:
+            chosen = (result.pod, provider.name)
+            if every_policy_mutates:
+                break
+    if chosen is not None:
+        return Computed(chosen[0], chosen[1], True, ())
+    # upstream concatenates the groups in Go map order; podgate sorts them by policy name
+    failed.sort(key=lambda p: p.name.encode())
+    if authorized is None:
+        errors = tuple((p.name, e) for p in failed for e in p.errors(pod, view))
+        return Computed(None, None, False, errors)
+    errors = tuple((p.name, e) for p in failed if authorized(p.name) for e in p.errors(pod, view))
+    hidden = tuple(p.name for p in policies.providers if not authorized(p.name))
+    return Computed(None, None, False, errors, unauthorized=hidden)
+
+
+_UNRUN = object()  # a check not run yet for this pod
+
+
+def _authorization(
+    pod: Obj, namespace: str, user: UserInfo | None, authorizer: PolicyUseAuthorizer | None
+) -> Callable[[str], bool] | None:
+    """Whether the pod's service account or `user` may use a policy (by name), each asked of
+    `authorizer` at most once per policy; None when there is no authorization at all."""
+    if authorizer is None:
+        return None
     cache: dict[str, bool] = {}
     who: tuple[UserInfo, ...] | None = None  # asked for when a policy's use is first asked
 
     def authorized(name: str) -> bool:
         nonlocal who
-        if authorizer is None:
-            return True
         ok = cache.get(name)
         if ok is None:
             if who is None:
@@ -123,47 +199,7 @@ def compute(
             cache[name] = ok
         return ok
 
-    order: Iterable[Provider] = policies.providers
-    if not mutation_allowed and hint:
-        first = [p for p in policies.providers if p.name == hint]
-        if first:
-            order = [*first, *(p for p in policies.providers if p.name != hint)]
-    failed: list[Provider] = []
-    chosen: tuple[Obj, str] | None = None
-    view = PodView(pod)  # the input pod, read once for every policy ...
-    memo: Memo = {}  # ... and each distinct mutation-independent check run once
-    # when every policy must change the pod, the first that admits it with changes is the
-    # answer: no later one can admit it unchanged
-    every_policy_mutates = mutation_allowed and seccomp.written_by_every_policy(view)
-    for provider in order:
-        # a failing policy only needs its first error here: all of them are gathered below,
-        # for the policies the requester may use, only when the pod is denied
-        if provider.screen(view, memo) is not None:
-            failed.append(provider)
-            continue
-        result = provider.evaluate_screened(pod, view)
-        if result.errors:
-            failed.append(provider)
-            continue
-        if result.mutated and not mutation_allowed:
-            continue
-        if not authorized(provider.name):
-            continue
-        if not result.mutated:
-            return Computed(result.pod, provider.name, False, ())
-        if chosen is None:
-            chosen = (result.pod, provider.name)
-            if every_policy_mutates:
-                break
-    if chosen is not None:
-        return Computed(chosen[0], chosen[1], True, ())
-    # upstream concatenates the groups in Go map order; podgate sorts them by policy name
-    failed.sort(key=lambda p: p.name.encode())
-    errors = tuple(
-        (p.name, e) for p in failed if authorized(p.name) for e in p.evaluate(pod).errors
-    )
-    hidden = tuple(p.name for p in policies.providers if not authorized(p.name))
-    return Computed(None, None, False, errors, unauthorized=hidden)
+    return authorized
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +271,34 @@ def _with_annotation(pod: Obj, name: str) -> Obj:
     annotations = meta.get("annotations")
     annotations = annotations if isinstance(annotations, dict) else {}
     return {**pod, "metadata": {**meta, "annotations": {**annotations, PSP_ANNOTATION: name}}}
+
+
+_ANNOTATION_POINTER = "/metadata/annotations/" + pointer_token(PSP_ANNOTATION)
+
+
+def _admission_patch(pod: Obj, chosen: Obj, admitted: Obj) -> list[dict[str, Any]]:
+    """`json_patch(pod, admitted)`, where `admitted` is `_with_annotation(chosen, ...)`. When
+    the policy left the pod as it is (`chosen is pod`) and its metadata and annotations are
+    mappings, only the annotation can differ: the patch is that one operation (or none)."""
+    meta = pod.get("metadata")
+    if chosen is not pod or type(meta) is not dict:
+        return json_patch(pod, admitted)
+    annotations = meta.get("annotations", _ABSENT)
+    new_annotations = admitted["metadata"]["annotations"]
+    if annotations is _ABSENT:
+        return [{"op": "add", "path": "/metadata/annotations", "value": new_annotations}]
+    if type(annotations) is not dict:
+        return json_patch(pod, admitted)
+    name = new_annotations[PSP_ANNOTATION]
+    if PSP_ANNOTATION not in annotations:
+        return [{"op": "add", "path": _ANNOTATION_POINTER, "value": name}]
+    old = annotations[PSP_ANNOTATION]
+    if type(old) is str and old == name:
+        return []
+    return [{"op": "replace", "path": _ANNOTATION_POINTER, "value": name}]
+
+
+_ABSENT = object()
 
 
 def _denied(pod: Obj, phase: str, computed: Computed) -> Decision:
@@ -370,7 +434,7 @@ def _after_admission(request: Request, chosen: Obj, mutated: bool, policy: str) 
         policy,
         admitted,
         mutated,
-        json_patch(request.pod, admitted),
+        _admission_patch(request.pod, chosen, admitted),
         (),
         None,
         {AUDIT_ADMIT: policy, AUDIT_VALIDATE: policy},

@@ -117,11 +117,25 @@ class Provider:
     dependent: Validators
     independent: tuple[IndependentCheck, ...]
 
+    @property
+    def mutation_matters(self) -> bool:
+        """Whether mutation can change what the policy's validation says of a pod (some
+        validator reads what a mutator may write). When it cannot, the errors of the pod as it
+        is are the errors of the pod as the policy mutates it."""
+        return bool(self.dependent.pod or self.dependent.container)
+
     def evaluate(self, pod: Obj) -> Evaluation:
         """MutatePod then ValidatePod, with every error in upstream's order."""
         draft = self._mutate(pod, None)
         root = draft.root
         return Evaluation(root, draft.changed, self.validators.all_errors(PodView(root)))
+
+    def errors(self, pod: Obj, view: PodView) -> tuple[FieldError, ...]:
+        """`evaluate(pod).errors` (`view`: the pod's view), without mutating when mutation
+        cannot change them."""
+        if self.dependent.pod or self.dependent.container:
+            return self.evaluate(pod).errors
+        return self.validators.all_errors(view)
 
     def evaluate_first_error(
         self, pod: Obj, *, view: PodView | None = None, memo: Memo | None = None
@@ -154,8 +168,12 @@ class Provider:
         """`evaluate_first_error` of a pod (`view` its view) that `screen` passed."""
         draft = self._mutate(pod, view)
         root = draft.root
+        dependent = self.dependent
+        if not (dependent.pod or dependent.container):
+            # every check that can fail is an independent one, and the screen passed them all
+            return Evaluation(root, draft.changed, ())
         after = PodView(root, view) if draft.changed else view
-        return Evaluation(root, draft.changed, self.dependent.first_error(after))
+        return Evaluation(root, draft.changed, dependent.first_error(after))
 
     def validate(self, pod: Obj) -> tuple[FieldError, ...]:
         """ValidatePod alone, without mutation: every error, in upstream's order."""

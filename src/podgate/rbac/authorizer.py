@@ -79,8 +79,10 @@ class Authorizer:
         "_permits",
         "_psp",
         "_redefined",
+        "_roles",
         "_rules",
         "_unresolved",
+        "_use",
     )
 
     def __init__(self, rules: dict[RoleRef, tuple[Rule, ...]], bindings: Iterable[BindingDef]):
@@ -108,10 +110,15 @@ class Authorizer:
                 )
         self._unresolved = tuple(unresolved)
         self._redefined: tuple[Redefinition, ...] = ()
-        self._applicable: dict[tuple[UserInfo, str], tuple[tuple[_Bound, Subject], ...]] = {}
+        # (user name, groups, namespace) -> the bindings that apply, the roles they bind
+        self._applicable: dict[
+            tuple[str, tuple[str, ...], str], tuple[tuple[_Bound, Subject], ...]
+        ] = {}
+        self._roles: dict[tuple[str, tuple[str, ...], str], tuple[RoleRef, ...]] = {}
         self._permits: dict[tuple[RoleRef, Attributes], bool] = {}
         self._allows: dict[tuple[UserInfo, Attributes], bool] = {}
-        self._psp: dict[tuple[UserInfo, str, str], bool] = {}
+        self._psp: dict[tuple[str, tuple[str, ...], str, str], bool] = {}
+        self._use: dict[tuple[RoleRef, str], bool] = {}  # (role, policy) -> may use it
 
     @classmethod
     def from_objects(
@@ -154,7 +161,9 @@ class Authorizer:
         cached = self._allows.get(key)
         if cached is not None:
             return cached
-        allowed = any(self._role_permits(b.role, attrs) for b, _ in self._bound(user, attrs))
+        allowed = any(
+            self._role_permits(b.role, attrs) for b, _ in self._bound(user, attrs.namespace)
+        )
         _remember(self._allows, key, allowed)
         return allowed
 
@@ -169,7 +178,7 @@ class Authorizer:
         it in its "RBAC: allowed by ..." reason."""
         return sorted(
             Grant(b.binding, b.role, subject)
-            for b, subject in self._bound(user, attrs)
+            for b, subject in self._bound(user, attrs.namespace)
             if self._role_permits(b.role, attrs)
         )
 
@@ -189,17 +198,48 @@ class Authorizer:
     def can_use(self, user: UserInfo, namespace: str, policy: str) -> bool:
         """Whether `user` may `use` PodSecurityPolicy `policy` in `namespace` (the offline
         `PolicyUseAuthorizer`): verb `use`, resource `podsecuritypolicies`, the policy's name,
-        API group `policy`, then `extensions`, then `podgate.io`; `system:masters` always."""
-        if PRIVILEGED_GROUP in user.groups:
+        API group `policy`, then `extensions`, then `podgate.io`; `system:masters` always.
+
+        That is: some role bound to the user where the request is made permits `use` of the
+        policy in some of those groups. The answer is remembered per (user name, groups,
+        namespace, policy), all that RBAC reads of the request, and each role's answer per
+        (role, policy), so the many service accounts bound to the same roles share it."""
+        groups = user.groups
+        if PRIVILEGED_GROUP in groups:
             return True
-        key = (user, namespace, policy)
+        key = (user.name, groups, namespace, policy)
         cached = self._psp.get(key)
         if cached is None:
-            cached = any(
-                self.allows(user, Attributes("use", group, PSP_RESOURCE, namespace, policy))
-                for group in USE_GROUPS
-            )
+            cached = False
+            for role in self._roles_bound(user, namespace):
+                if self._role_may_use(role, policy):
+                    cached = True
+                    break
             _remember(self._psp, key, cached)
+        return cached
+
+    def _roles_bound(self, user: UserInfo, namespace: str) -> tuple[RoleRef, ...]:
+        """The distinct roles of the bindings that apply to `user` in `namespace`."""
+        key = (user.name, user.groups, namespace)
+        cached = self._roles.get(key)
+        if cached is None:
+            cached = tuple(dict.fromkeys(b.role for b, _ in self._bound(user, namespace)))
+            _remember(self._roles, key, cached)
+        return cached
+
+    def _role_may_use(self, role: RoleRef, policy: str) -> bool:
+        """Whether `role`'s rules permit `use` of `policy` in one of `USE_GROUPS` (rules do not
+        name namespaces: where a role applies is its bindings' business)."""
+        key = (role, policy)
+        cached = self._use.get(key)
+        if cached is None:
+            rules = self._rules[role]
+            cached = False
+            for group in USE_GROUPS:
+                if rules_permit(rules, Attributes("use", group, PSP_RESOURCE, "", policy)):
+                    cached = True
+                    break
+            _remember(self._use, key, cached)
         return cached
 
     def use_grants(self, user: UserInfo, namespace: str, policy: str) -> list[Grant]:
@@ -220,14 +260,14 @@ class Authorizer:
             _remember(self._permits, key, cached)
         return cached
 
-    def _bound(self, user: UserInfo, attrs: Attributes) -> tuple[tuple[_Bound, Subject], ...]:
-        """The bindings that apply to `user` for a request in `attrs.namespace`, each with the
-        first of its subjects that applies."""
-        key = (user, attrs.namespace)
+    def _bound(self, user: UserInfo, namespace: str) -> tuple[tuple[_Bound, Subject], ...]:
+        """The bindings that apply to `user` for a request in `namespace`, each with the
+        first of its subjects that applies (RBAC reads the user's name and groups only)."""
+        key = (user.name, user.groups, namespace)
         cached = self._applicable.get(key)
         if cached is not None:
             return cached
-        scopes: Collection[str] = ("", attrs.namespace) if attrs.namespace else ("",)
+        scopes: Collection[str] = ("", namespace) if namespace else ("",)
         first: dict[_Bound, int] = {}
         for scope in scopes:
             for entry in self._by_user.get((scope, user.name), ()):

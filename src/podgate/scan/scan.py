@@ -14,7 +14,6 @@ from podgate.k8s.identity import UserInfo, controller_user, requesting_user
 from podgate.k8s.prepare import other_release_note, prepare_for_create
 from podgate.k8s.source import Document
 from podgate.psp import Request, review
-from podgate.psp.patch import json_patch
 from podgate.pss import (
     LATEST,
     Level,
@@ -216,7 +215,9 @@ def _scan(
                 allowed=decision.allowed,
                 policy=decision.policy,
                 mutated=decision.mutated,
-                patch=json_patch(pod, decision.object) if decision.allowed and full else [],
+                # the decision's patch is the one from `pod` (the request's pod) to the
+                # admitted object; [] for a request PSP does not evaluate
+                patch=decision.patch if decision.allowed and full else [],
                 message=decision.message,
                 decision=decision,
             )

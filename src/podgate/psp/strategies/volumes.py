@@ -93,10 +93,12 @@ class Volumes(Strategy):
     host_paths: tuple[HostPath, ...]
     flex_drivers: frozenset[str]
     csi_drivers: frozenset[str]
+    # the volume types this policy allows with no further look at the volume (see `build`)
+    plain: frozenset[str] = frozenset()
 
     def validate_pod(self, view: PodView, errs: list[FieldError]) -> None:
         kinds = view.volume_types
-        if not kinds:
+        if not kinds or self.plain.issuperset(kinds):
             return
         spec = view.spec
         for i, kind in enumerate(kinds):
@@ -171,7 +173,13 @@ def build(spec: Obj, annotations: Obj) -> Volumes:
         for e in sequence(spec.get("allowedCSIDrivers"))
         if isinstance(n := mapping(e).get("name"), str)
     )
-    return Volumes("*" in allowed, allowed, host_paths, flex, csi)
+    allow_all = "*" in allowed
+    # a volume of one of these types passes: allowed, and neither a hostPath (its path is
+    # checked) nor a flexVolume or csi volume whose driver the policy restricts; "" (no
+    # source) is never in FS_TYPES
+    looked_at = {"hostPath"} | ({"flexVolume"} if flex else set()) | ({"csi"} if csi else set())
+    plain = (FS_TYPES if allow_all else FS_TYPES & allowed) - looked_at
+    return Volumes(allow_all, allowed, host_paths, flex, csi, plain)
 
 
 FAMILY = Family(

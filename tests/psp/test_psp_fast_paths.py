@@ -1,0 +1,165 @@
+"""Each shortcut of PSP admission's hot path against the plain computation it stands for.
+
+* `Provider.errors` leaves mutation out when no validator of the policy reads what its
+  mutators write: its errors must be those of the mutated pod (`evaluate`);
+* `Volumes` passes a pod whose volume types all need no further look without the loop;
+* a CREATE admitted unchanged gets the one-operation patch of its annotation, which must be
+  `json_patch(input, admitted)` (the scan reuses `Decision.patch` as that patch).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from podgate.psp import PolicySet, Request, json_patch, review
+from podgate.psp.strategies import PodView
+from podgate.psp.strategies import volumes as vol
+from tests.psp.test_psp_properties import pods
+from tests.psp.test_psp_reference import POOL
+from tests.psp_helpers import container, errors_of, policy
+
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(pods())
+def test_errors_without_mutation_are_the_errors_of_the_mutated_pod(p: dict[str, Any]) -> None:
+    for provider in PolicySet.compile(POOL).providers:
+        assert provider.errors(p, PodView(p)) == provider.evaluate(p).errors, provider.name
+
+
+def test_a_policy_whose_mutation_changes_its_validation_is_mutated_before_its_errors() -> None:
+    # MustRunAs fills in runAsUser: unmutated, the pod would also fail "runAsUser: Required"
+    pol = policy(runAsUser={"rule": "MustRunAs", "ranges": [{"min": 1000, "max": 2000}]})
+    provider = PolicySet.compile([pol]).providers[0]
+    assert provider.mutation_matters
+    p = {"metadata": {"name": "x"}, "spec": {"hostNetwork": True, "containers": [container()]}}
+    assert [str(e) for e in provider.errors(p, PodView(p))] == [
+        "spec.securityContext.hostNetwork: Invalid value: true: "
+        "Host network is not allowed to be used"
+    ]
+    assert provider.validate(p) != provider.errors(p, PodView(p))  # the unmutated pod's differ
+
+
+def test_a_policy_whose_mutation_cannot_change_its_validation_says_so() -> None:
+    # the seccomp mutation without a default only copies the pod's field to its annotation
+    assert not PolicySet.compile([policy(volumes=["*"])]).providers[0].mutation_matters
+
+
+SOURCES = [k for k, _ in vol.SOURCES]
+
+
+@st.composite
+def volume_lists(draw: Any) -> list[dict[str, Any]]:
+    out = []
+    for i in range(draw(st.integers(0, 4))):
+        v: dict[str, Any] = {"name": f"v{i}"}
+        # the types the fast pass must leave to the loop, often; every other now and then
+        kinds = st.sampled_from(["hostPath", "csi", "flexVolume", "emptyDir", "other"])
+        for key in draw(st.lists(kinds | st.sampled_from(SOURCES), max_size=2)):
+            if key == "hostPath":
+                v[key] = {"path": draw(st.sampled_from(["/var/log", "/var/log/x", "/etc"]))}
+            elif key in ("csi", "flexVolume"):
+                v[key] = {"driver": draw(st.sampled_from(["a", "b"]))}
+            else:
+                v[key] = draw(st.sampled_from([{}, None]))
+        out.append(v)
+    return out
+
+
+volume_policies = st.builds(
+    lambda allowed, host_paths, flex, csi: policy(
+        volumes=allowed,
+        allowedHostPaths=host_paths,
+        allowedFlexVolumes=flex,
+        allowedCSIDrivers=csi,
+    ),
+    st.lists(st.sampled_from(["*", "hostPath", "csi", "flexVolume", "emptyDir", "secret"])),
+    st.lists(st.sampled_from([{"pathPrefix": "/var/log", "readOnly": True}, {"pathPrefix": "/x"}])),
+    st.lists(st.sampled_from([{"driver": "a"}])),
+    st.lists(st.sampled_from([{"name": "a"}])),
+)
+
+
+@SETTINGS
+@given(volume_policies, volume_lists())
+def test_volumes_fast_pass_gives_what_the_loop_gives(pol: dict[str, Any], vols: Any) -> None:
+    strategy = vol.build(pol["spec"], {})
+    p = {
+        "spec": {
+            "containers": [{"name": "c", "volumeMounts": [{"name": "v0", "mountPath": "/m"}]}],
+            "volumes": vols,
+        }
+    }
+    fast: list[Any] = []
+    loop: list[Any] = []
+    strategy.validate_pod(PodView(p), fast)
+    dataclasses.replace(strategy, plain=frozenset()).validate_pod(PodView(p), loop)
+    assert fast == loop
+
+
+def test_the_volumes_fast_pass_leaves_to_the_loop_what_it_must_look_at() -> None:
+    strategy = vol.build(
+        policy(
+            volumes=["*"],
+            allowedHostPaths=[{"pathPrefix": "/var/log"}],
+            allowedCSIDrivers=[{"name": "a"}],
+            allowedFlexVolumes=[{"driver": "a"}],
+        )["spec"],
+        {},
+    )
+    assert strategy.plain == vol.FS_TYPES - {"hostPath", "csi", "flexVolume"}
+    assert "" not in strategy.plain  # a volume without a source is an error under "*" too
+    assert errors_of(policy(volumes=["*"]), _with_volumes({"name": "v"})) == [
+        'spec.volumes[0]: Invalid value: "": unknown volume type for volume: v'
+    ]
+
+
+def _with_volumes(*volumes: dict[str, Any]) -> dict[str, Any]:
+    return {"metadata": {"name": "x"}, "spec": {"containers": [container()], "volumes": [*volumes]}}
+
+
+PSP = "kubernetes.io/psp"
+
+
+@pytest.mark.parametrize(
+    ("metadata", "want"),
+    [
+        ({"name": "x"}, [{"op": "add", "path": "/metadata/annotations", "value": {PSP: "p"}}]),
+        ({"annotations": {}}, [{"op": "add", "path": "/metadata/annotations/kubernetes.io~1psp", "value": "p"}]),
+        ({"annotations": {"a": "b", PSP: "p"}}, []),
+        ({"annotations": {PSP: "other"}}, [{"op": "replace", "path": "/metadata/annotations/kubernetes.io~1psp", "value": "p"}]),
+        ({"annotations": {PSP: 5}}, [{"op": "replace", "path": "/metadata/annotations/kubernetes.io~1psp", "value": "p"}]),
+        ({"annotations": None}, [{"op": "replace", "path": "/metadata/annotations", "value": {PSP: "p"}}]),
+        ({"annotations": ["x"]}, [{"op": "replace", "path": "/metadata/annotations", "value": {PSP: "p"}}]),
+        (None, [{"op": "replace", "path": "/metadata", "value": {"annotations": {PSP: "p"}}}]),
+        ("absent", [{"op": "add", "path": "/metadata", "value": {"annotations": {PSP: "p"}}}]),
+    ],
+)  # fmt: skip
+def test_the_patch_of_a_pod_admitted_unchanged_is_the_full_diff(metadata: Any, want: Any) -> None:
+    p: dict[str, Any] = {"kind": "Pod", "spec": {"containers": [container()]}}
+    if metadata != "absent":
+        p["metadata"] = metadata
+    before = copy.deepcopy(p)
+    d = review(PolicySet.compile([policy("p", volumes=["*"])]), Request("CREATE", p, "ns"))
+    assert d.allowed and not d.mutated
+    assert d.patch == want
+    assert d.patch == json_patch(before, d.object)
+
+
+@SETTINGS
+@given(pods(), st.sampled_from(["", PSP]))
+def test_an_admitted_pods_patch_is_the_diff_from_the_request(p: dict[str, Any], key: str) -> None:
+    if key:
+        p["metadata"].setdefault("annotations", {})[key] = "restricted"
+    before = copy.deepcopy(p)
+    for names in ([0], [1], [2], [0, 1, 2], [3, 5, 7]):
+        d = review(PolicySet.compile([POOL[i] for i in names]), Request("CREATE", p, "ns"))
+        if d.allowed:
+            assert d.patch == json_patch(before, d.object)
