@@ -17,7 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from podgate.psp import PolicySet, Request, json_patch, review
+from podgate.psp import AUDIT_ADMIT, Decision, PolicySet, Request, json_patch, review
+from podgate.psp.admission import _admitted
 from podgate.psp.strategies import PodView
 from podgate.psp.strategies import volumes as vol
 from tests.psp.test_psp_properties import pods
@@ -163,3 +164,16 @@ def test_an_admitted_pods_patch_is_the_diff_from_the_request(p: dict[str, Any], 
         d = review(PolicySet.compile([POOL[i] for i in names]), Request("CREATE", p, "ns"))
         if d.allowed:
             assert d.patch == json_patch(before, d.object)
+
+
+def test_an_admitted_decision_is_the_one_the_dataclass_builds() -> None:
+    p = {"metadata": {"name": "x"}, "spec": {"containers": [container()]}}
+    audit = {AUDIT_ADMIT: "p"}
+    made = _admitted("p", p, True, [{"op": "add"}], audit, ())
+    want = Decision(True, True, "p", p, True, [{"op": "add"}], (), None, audit, prepared=())
+    assert made == want
+    assert [getattr(made, f.name) for f in dataclasses.fields(Decision)] == [
+        getattr(want, f.name) for f in dataclasses.fields(Decision)
+    ]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.allowed = False  # type: ignore[misc]

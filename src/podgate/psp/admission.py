@@ -115,6 +115,22 @@ def compute(
 
     A policy is usable when the pod's service account or `user` may use it (each asked of
     `authorizer` at most once per policy); with no authorizer every policy is."""
+    chosen = _choose(policies, pod, namespace, user, authorizer, mutation_allowed, hint)
+    if isinstance(chosen, Computed):
+        return chosen
+    return Computed(chosen[0], chosen[1], chosen[2], ())
+
+
+def _choose(
+    policies: PolicySet,
+    pod: Obj,
+    namespace: str,
+    user: UserInfo | None,
+    authorizer: PolicyUseAuthorizer | None,
+    mutation_allowed: bool,
+    hint: str,
+) -> tuple[Obj, str, bool] | Computed:
+    """`compute`: an admitted pod as (pod, policy, mutated), a denial as its Computed."""
     if not policies.providers:
         return Computed(None, None, False, (), fatal=NO_PROVIDERS)
     authorized = _authorization(pod, namespace, user, authorizer)
@@ -125,7 +141,7 @@ def compute(
         pairs = list(plan)
         plan = [*(p for p in pairs if p[0].name == hint), *(p for p in pairs if p[0].name != hint)]
     failed: list[Provider] = []
-    chosen: tuple[Obj, str] | None = None
+    chosen: tuple[Obj, str, bool] | None = None
     view = PodView(pod)  # the input pod, read once for every policy ...
     checks = policies.checks
     results: list[Any] = [_UNRUN] * len(checks)  # ... each distinct independent check run once
@@ -146,22 +162,23 @@ def compute(
         if err is not None:
             failed.append(provider)
             continue
-        result = provider.evaluate_screened(pod, view)
-        if result.errors:
+        admitted = provider.admits(pod, view)
+        if admitted is None:
             failed.append(provider)
             continue
-        if result.mutated and not mutation_allowed:
+        result, mutated = admitted
+        if mutated and not mutation_allowed:
             continue
         if authorized is not None and not authorized(provider.name):
             continue
-        if not result.mutated:
-            return Computed(result.pod, provider.name, False, ())
+        if not mutated:
+            return result, provider.name, False
         if chosen is None:
-            chosen = (result.pod, provider.name)
+            chosen = (result, provider.name, True)
             if every_policy_mutates:
                 break
     if chosen is not None:
-        return Computed(chosen[0], chosen[1], True, ())
+        return chosen
     # upstream concatenates the groups in Go map order; podgate sorts them by policy name
     failed.sort(key=lambda p: p.name.encode())
     if authorized is None:
@@ -329,21 +346,13 @@ def admit_phase(
     authorizer: PolicyUseAuthorizer | None,
 ) -> Decision:
     """The mutating phase of a CREATE: choose a policy, mutate, write `kubernetes.io/psp`."""
-    computed = compute(policies, pod, namespace, user, authorizer, mutation_allowed=True)
-    if computed.pod is None or computed.policy is None:
-        return _denied(pod, "admit", computed)
-    admitted = _with_annotation(computed.pod, computed.policy)
-    return Decision(
-        True,
-        True,
-        computed.policy,
-        admitted,
-        computed.mutated,
-        json_patch(pod, admitted),
-        (),
-        None,
-        {AUDIT_ADMIT: computed.policy},
-    )
+    chosen = _choose(policies, pod, namespace, user, authorizer, True, "")
+    if isinstance(chosen, Computed):
+        return _denied(pod, "admit", chosen)
+    result, policy, mutated = chosen
+    admitted = _with_annotation(result, policy)
+    patch = _admission_patch(pod, result, admitted)
+    return _admitted(policy, admitted, mutated, patch, {AUDIT_ADMIT: policy}, ())
 
 
 def validate_phase(
@@ -357,14 +366,10 @@ def validate_phase(
     is; the policy named in its `kubernetes.io/psp` annotation is tried first."""
     hint = mapping(mapping(pod.get("metadata")).get("annotations")).get(PSP_ANNOTATION)
     hint = hint if isinstance(hint, str) else ""
-    computed = compute(
-        policies, pod, namespace, user, authorizer, mutation_allowed=False, hint=hint
-    )
-    if computed.pod is None or computed.policy is None:
-        return _denied(pod, "validate", computed)
-    return Decision(
-        True, True, computed.policy, pod, False, [], (), None, {AUDIT_VALIDATE: computed.policy}
-    )
+    chosen = _choose(policies, pod, namespace, user, authorizer, False, hint)
+    if isinstance(chosen, Computed):
+        return _denied(pod, "validate", chosen)
+    return _admitted(chosen[1], pod, False, [], {AUDIT_VALIDATE: chosen[1]}, ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,12 +405,10 @@ def review(
         return validate_phase(policies, pod, request.namespace, request.user, authorizer)
     # the mutating phase, as admit_phase decides it (its Decision is not built: the one
     # returned says what happened after it as well)
-    computed = compute(
-        policies, pod, request.namespace, request.user, authorizer, mutation_allowed=True
-    )
-    if computed.pod is None or computed.policy is None:
-        return _denied(pod, "admit", computed)
-    return _after_admission(request, computed.pod, computed.mutated, computed.policy)
+    chosen = _choose(policies, pod, request.namespace, request.user, authorizer, True, "")
+    if isinstance(chosen, Computed):
+        return _denied(pod, "admit", chosen)
+    return _after_admission(request, chosen[0], chosen[2], chosen[1])
 
 
 def _after_admission(request: Request, chosen: Obj, mutated: bool, policy: str) -> Decision:
@@ -428,15 +431,69 @@ def _after_admission(request: Request, chosen: Obj, mutated: bool, policy: str) 
     # counting as runtime/default), so that policy accepts it unchanged and is chosen again:
     # the outcome is known without evaluating it twice. (A webhook calls validate_phase itself,
     # since other webhooks may change the pod in between; the property tests check both.)
-    return Decision(
-        True,
-        True,
+    return _admitted(
         policy,
         admitted,
         mutated,
         _admission_patch(request.pod, chosen, admitted),
-        (),
-        None,
         {AUDIT_ADMIT: policy, AUDIT_VALIDATE: policy},
-        prepared=synced,
+        synced,
     )
+
+
+def _admitted_factory() -> Callable[
+    [str, Obj, bool, list[dict[str, Any]], Mapping[str, str], tuple[Defaulted, ...]], Decision
+]:
+    """`Decision(True, True, policy, admitted, mutated, patch, (), None, audit,
+    prepared=prepared)` without the frozen dataclass' `__init__` (an `object.__setattr__` per
+    field, 14 of them, for every admitted pod): the slot descriptors give the same object at
+    a fraction of the cost (a test compares the two)."""
+    new = object.__new__
+    slots = Decision.__dict__
+    setters = {name: slots[name].__set__ for name in Decision.__slots__}
+    set_allowed = setters.pop("allowed")
+    set_evaluated = setters.pop("evaluated")
+    set_policy = setters.pop("policy")
+    set_object = setters.pop("object")
+    set_mutated = setters.pop("mutated")
+    set_patch = setters.pop("patch")
+    set_violations = setters.pop("violations")
+    set_message = setters.pop("message")
+    set_audit = setters.pop("audit_annotations")
+    set_skipped = setters.pop("skipped_reason")
+    set_unauthorized = setters.pop("unauthorized")
+    set_prepared = setters.pop("prepared")
+    set_invalid = setters.pop("invalid")
+    set_mutated_by = setters.pop("mutated_by")
+    if setters:  # a field this factory would leave unset
+        raise TypeError(f"Decision fields not set by the factory: {sorted(setters)}")
+
+    def make(
+        policy: str,
+        admitted: Obj,
+        mutated: bool,
+        patch: list[dict[str, Any]],
+        audit: Mapping[str, str],
+        prepared: tuple[Defaulted, ...],
+    ) -> Decision:
+        d = new(Decision)
+        set_allowed(d, True)
+        set_evaluated(d, True)
+        set_policy(d, policy)
+        set_object(d, admitted)
+        set_mutated(d, mutated)
+        set_patch(d, patch)
+        set_violations(d, ())
+        set_message(d, None)
+        set_audit(d, audit)
+        set_skipped(d, "")
+        set_unauthorized(d, ())
+        set_prepared(d, prepared)
+        set_invalid(d, ())
+        set_mutated_by(d, None)
+        return d
+
+    return make
+
+
+_admitted = _admitted_factory()

@@ -168,12 +168,20 @@ class Provider:
         """`evaluate_first_error` of a pod (`view` its view) that `screen` passed."""
         draft = self._mutate(pod, view)
         root = draft.root
-        dependent = self.dependent
-        if not (dependent.pod or dependent.container):
-            # every check that can fail is an independent one, and the screen passed them all
-            return Evaluation(root, draft.changed, ())
         after = PodView(root, view) if draft.changed else view
-        return Evaluation(root, draft.changed, dependent.first_error(after))
+        return Evaluation(root, draft.changed, self.dependent.first_error(after))
+
+    def admits(self, pod: Obj, view: PodView) -> tuple[Obj, bool] | None:
+        """What `evaluate_screened` says, as admission reads it: (the pod as the policy
+        mutates it, whether it changed it), or None when the policy refuses it."""
+        draft = self._mutate(pod, view)
+        dependent = self.dependent
+        if dependent.pod or dependent.container:
+            after = PodView(draft.root, view) if draft.changed else view
+            if dependent.first_error(after):
+                return None
+        # else every check that can fail is an independent one, and the screen passed them all
+        return draft.root, draft.changed
 
     def validate(self, pod: Obj) -> tuple[FieldError, ...]:
         """ValidatePod alone, without mutation: every error, in upstream's order."""

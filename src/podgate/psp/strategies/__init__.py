@@ -35,6 +35,7 @@ from podgate.k8s import Obj
 from podgate.k8s.field import FieldError, FieldPath
 from podgate.k8s.objects import CONTAINER_LISTS
 from podgate.psp.draft import Draft
+from podgate.psp.strategies._sources import fs_type
 
 ContainerAt = tuple[str, int]
 
@@ -77,8 +78,6 @@ class PodView:
         if self._volume_types is None and self._same_volumes is not None:
             self._volume_types = self._same_volumes.volume_types
         if self._volume_types is None:
-            from podgate.psp.strategies.volumes import fs_type
-
             vols = self.spec.get("volumes")
             items = vols if isinstance(vols, list) else ()
             self._volume_types = tuple(

@@ -8,53 +8,9 @@ from podgate.k8s import Obj, container_lists, mapping, sequence
 from podgate.k8s.field import FieldError, FieldPath, invalid
 from podgate.psp.policy import string_list
 from podgate.psp.strategies import Family, Order, PodView, Strategy
+from podgate.psp.strategies._sources import FS_TYPES, SOURCES, fs_type
 
-# pod volume source -> FSType, in upstream's order of precedence
-SOURCES: tuple[tuple[str, str], ...] = (
-    ("hostPath", "hostPath"),
-    ("emptyDir", "emptyDir"),
-    ("gcePersistentDisk", "gcePersistentDisk"),
-    ("awsElasticBlockStore", "awsElasticBlockStore"),
-    ("gitRepo", "gitRepo"),
-    ("secret", "secret"),
-    ("nfs", "nfs"),
-    ("iscsi", "iscsi"),
-    ("glusterfs", "glusterfs"),
-    ("persistentVolumeClaim", "persistentVolumeClaim"),
-    ("rbd", "rbd"),
-    ("flexVolume", "flexVolume"),
-    ("cinder", "cinder"),
-    ("cephfs", "cephFS"),
-    ("flocker", "flocker"),
-    ("downwardAPI", "downwardAPI"),
-    ("fc", "fc"),
-    ("azureFile", "azureFile"),
-    ("configMap", "configMap"),
-    ("vsphereVolume", "vsphereVolume"),
-    ("quobyte", "quobyte"),
-    ("azureDisk", "azureDisk"),
-    ("photonPersistentDisk", "photonPersistentDisk"),
-    ("storageos", "storageos"),
-    ("projected", "projected"),
-    ("portworxVolume", "portworxVolume"),
-    ("scaleIO", "scaleIO"),
-    ("csi", "csi"),
-    ("ephemeral", "ephemeral"),
-)
-FS_TYPES = frozenset(t for _, t in SOURCES)
-
-
-_RANK = {key: (rank, kind) for rank, (key, kind) in enumerate(SOURCES)}
-
-
-def fs_type(volume: Obj) -> str:
-    """The FSType of a pod volume (its first set source in upstream's order), "" when none."""
-    best: tuple[int, str] | None = None
-    for key, value in volume.items():
-        ranked = _RANK.get(key)
-        if ranked is not None and value is not None and (best is None or ranked < best):
-            best = ranked
-    return best[1] if best is not None else ""
+__all__ = ["FAMILY", "FS_TYPES", "SOURCES", "Volumes", "build", "fs_type"]
 
 
 def _trim(path: str) -> str:
