@@ -4,6 +4,7 @@ of the test corpora and on generated YAML; and it hands back what it cannot prov
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 
 from podgate.errors import LoadError
 from podgate.io import fastyaml, yamldoc
-from podgate.io.stream import Piece, decode, json_start, pieces
+from podgate.io.stream import Piece, SeparatorError, decode, json_start, pieces
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPORA = [
@@ -145,68 +146,126 @@ def test_a_typical_manifest_goes_fast_and_reads_as_the_libyaml_path_reads_it() -
     assert type(container["securityContext"]["runAsUser"]) is int
 
 
+CANNOT_PROVE = [
+    pytest.param("a: yes\n", id="plain-yes-is-written-as-a-string-by-ryml"),
+    pytest.param("a: 'yes'\nb: yes\n", id="quoted-and-plain-yes"),
+    pytest.param("a: True\n", id="plain-True"),
+    pytest.param("a: 'True'\nb: x True\n", id="quoted-True-beside-True-unquoted"),
+    pytest.param("a: ~\n", id="tilde"),
+    pytest.param("a: 0x1F\n", id="hex"),
+    pytest.param("a: 017\n", id="leading-zero-octal"),
+    pytest.param("a: 0e0\n", id="zero-exponent-ryml-quotes"),
+    pytest.param("a: inf\n", id="inf-ryml-writes-dot-inf"),
+    pytest.param("a: nan\n", id="nan-ryml-writes-dot-nan"),
+    pytest.param("a: '.inf'\n", id="quoted-dot-inf"),
+    pytest.param("a: 1e999\n", id="out-of-range-float"),
+    pytest.param("a: +1\n", id="plus-sign-int"),
+    pytest.param("80: x\n", id="int-key"),
+    pytest.param("yes: x\n", id="bool-key"),
+    pytest.param("a: &x 1\nb: *x\n", id="alias"),
+    pytest.param("k: | #c-\n  a\n", id="block-header-comment-ending-in-chomping"),
+    pytest.param("k: > #c+\n  a\n\n", id="block-header-comment-ending-in-keep"),
+    pytest.param("a: !!str 1\n", id="tag"),
+    pytest.param("a: {b: 1}\n<<: {c: 2}\n", id="merge-key"),
+    pytest.param("? a\n: 1\n", id="explicit-key"),
+    pytest.param("%YAML 1.1\n---\na: 1\n", id="directive"),
+    pytest.param("a: 1\n...\n", id="document-end"),
+    pytest.param("a:\tb\n", id="tab"),
+    pytest.param("a: b\r\n", id="cr"),
+    pytest.param("a: b\x85c\n", id="nel"),
+    pytest.param("a: b\u2028c\n", id="line-separator"),
+    pytest.param("a: - b\n", id="ryml-parse-error"),
+    pytest.param("- a\n", id="sequence-root"),
+    pytest.param("# nothing\n", id="no-content"),
+    pytest.param("a: [1, 2\n", id="unclosed-flow"),
+    # what ryml reads and libyaml refuses (found by the fragment test below)
+    pytest.param("a: @x\n", id="reserved-at"),
+    pytest.param("a: `x\n", id="reserved-backquote"),
+    pytest.param("a: [%x]\n", id="percent-in-flow"),
+    pytest.param("a: [:x]\n", id="colon-in-flow"),
+    pytest.param("a: ]\n", id="lone-bracket"),
+    pytest.param("a: }\n", id="lone-brace"),
+    pytest.param("a: |1.5\n", id="block-header-garbage"),
+    pytest.param("a: |2\n   x\n", id="block-indentation-indicator"),
+    pytest.param("a: [x, y]\n", id="flow-content"),
+    # a flow collection over several lines: ryml writes it as it writes a block one
+    pytest.param("a: [x,\n  :y]\n", id="multi-line-flow-libyaml-refuses"),
+    pytest.param("a: {b: 1,\n  c: d}\n", id="multi-line-flow-map"),
+    pytest.param('a: ["x]",\n  y]\n', id="multi-line-flow-closer-in-quotes"),
+    pytest.param("a: [x, # ]\n  y]\n", id="multi-line-flow-closer-in-comment"),
+    pytest.param("a: [x'y, 'z]'\n  , :w]\n", id="multi-line-flow-apostrophe-in-plain"),
+    pytest.param("k: 'a\n\n b': x\n", id="multi-line-single-quoted-key"),
+    pytest.param('k:\n  "a\n  b": x\n', id="multi-line-double-quoted-key"),
+    # items whose lines the scan cannot place
+    pytest.param("kind: L\nitems: [{a: 1}]\n", id="flow-items"),
+    pytest.param("kind: L\nitems:\n- 1\n", id="scalar-item"),
+    pytest.param('kind: L\nitems:\n- "a": 1\n', id="quoted-first-key"),
+    pytest.param("kind: L\nitems:\n- a: 1\nitems:\n- c: 1\n", id="items-key-twice"),
+    pytest.param("  kind: L\n  items:\n  - a: 1\n", id="indented-root"),
+]
+
+
+@pytest.mark.parametrize("text", CANNOT_PROVE)
+def test_what_the_fast_path_cannot_prove_goes_the_libyaml_way(text: str) -> None:
+    assert fast_read(text) is None
+    assert_same(text)
+
+
+def read_each_and_all(text: str) -> tuple[list[Any], list[Any]]:
+    """What `read_all` makes of the pieces of a file, and what `read` makes of each alone (the
+    values as JSON, to tell 1 from 1.0 from True)."""
+
+    def shown(found: fastyaml.Read | None) -> Any:
+        return None if found is None else (found[0], orjson.dumps(found[1]), found[2])
+
+    cut: list[Piece] = []
+    with contextlib.suppress(SeparatorError):  # the pieces before it are read
+        cut.extend(pieces(text))
+    reader = fastyaml.Reader()
+    try:
+        together = [shown(found) for found in reader.read_all(cut, text)]
+        alone = [shown(reader.read(piece)) for piece in cut]
+    finally:
+        reader.close()
+    return together, alone
+
+
+PLAIN_PIECE = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  labels: {}\nspec: {}\n"
+
+
+@pytest.mark.parametrize("text", CANNOT_PROVE)
+def test_a_piece_that_cannot_be_proved_goes_the_libyaml_way_among_pieces_that_can(
+    text: str,
+) -> None:
+    """The proofs run over a whole file first; a piece that fails alone fails there too, and
+    only that piece goes the libyaml way."""
+    whole = PLAIN_PIECE + "---\n" + text + "---\n" + PLAIN_PIECE.replace("a\n", "b\n")
+    together, alone = read_each_and_all(whole)
+    assert together == alone
+    assert together[0] is not None
+    assert together[-1] is not None
+    assert None in together[1:-1]
+    assert_same(whole)
+
+
 @pytest.mark.parametrize(
     "text",
     [
-        pytest.param("a: yes\n", id="plain-yes-is-written-as-a-string-by-ryml"),
-        pytest.param("a: 'yes'\nb: yes\n", id="quoted-and-plain-yes"),
-        pytest.param("a: True\n", id="plain-True"),
-        pytest.param("a: 'True'\nb: x True\n", id="quoted-True-beside-True-unquoted"),
-        pytest.param("a: ~\n", id="tilde"),
-        pytest.param("a: 0x1F\n", id="hex"),
-        pytest.param("a: 017\n", id="leading-zero-octal"),
-        pytest.param("a: 0e0\n", id="zero-exponent-ryml-quotes"),
-        pytest.param("a: inf\n", id="inf-ryml-writes-dot-inf"),
-        pytest.param("a: nan\n", id="nan-ryml-writes-dot-nan"),
-        pytest.param("a: '.inf'\n", id="quoted-dot-inf"),
-        pytest.param("a: 1e999\n", id="out-of-range-float"),
-        pytest.param("a: +1\n", id="plus-sign-int"),
-        pytest.param("80: x\n", id="int-key"),
-        pytest.param("yes: x\n", id="bool-key"),
-        pytest.param("a: &x 1\nb: *x\n", id="alias"),
-        pytest.param("k: | #c-\n  a\n", id="block-header-comment-ending-in-chomping"),
-        pytest.param("k: > #c+\n  a\n\n", id="block-header-comment-ending-in-keep"),
-        pytest.param("a: !!str 1\n", id="tag"),
-        pytest.param("a: {b: 1}\n<<: {c: 2}\n", id="merge-key"),
-        pytest.param("? a\n: 1\n", id="explicit-key"),
-        pytest.param("%YAML 1.1\n---\na: 1\n", id="directive"),
-        pytest.param("a: 1\n...\n", id="document-end"),
-        pytest.param("a:\tb\n", id="tab"),
-        pytest.param("a: b\r\n", id="cr"),
-        pytest.param("a: b\x85c\n", id="nel"),
-        pytest.param("a: b\u2028c\n", id="line-separator"),
-        pytest.param("a: - b\n", id="ryml-parse-error"),
-        pytest.param("- a\n", id="sequence-root"),
-        pytest.param("# nothing\n", id="no-content"),
-        pytest.param("a: [1, 2\n", id="unclosed-flow"),
-        # what ryml reads and libyaml refuses (found by the fragment test below)
-        pytest.param("a: @x\n", id="reserved-at"),
-        pytest.param("a: `x\n", id="reserved-backquote"),
-        pytest.param("a: [%x]\n", id="percent-in-flow"),
-        pytest.param("a: [:x]\n", id="colon-in-flow"),
-        pytest.param("a: ]\n", id="lone-bracket"),
-        pytest.param("a: }\n", id="lone-brace"),
-        pytest.param("a: |1.5\n", id="block-header-garbage"),
-        pytest.param("a: |2\n   x\n", id="block-indentation-indicator"),
-        pytest.param("a: [x, y]\n", id="flow-content"),
-        # a flow collection over several lines: ryml writes it as it writes a block one
-        pytest.param("a: [x,\n  :y]\n", id="multi-line-flow-libyaml-refuses"),
-        pytest.param("a: {b: 1,\n  c: d}\n", id="multi-line-flow-map"),
-        pytest.param('a: ["x]",\n  y]\n', id="multi-line-flow-closer-in-quotes"),
-        pytest.param("a: [x, # ]\n  y]\n", id="multi-line-flow-closer-in-comment"),
-        pytest.param("a: [x'y, 'z]'\n  , :w]\n", id="multi-line-flow-apostrophe-in-plain"),
-        pytest.param("k: 'a\n\n b': x\n", id="multi-line-single-quoted-key"),
-        pytest.param('k:\n  "a\n  b": x\n', id="multi-line-double-quoted-key"),
-        # items whose lines the scan cannot place
-        pytest.param("kind: L\nitems: [{a: 1}]\n", id="flow-items"),
-        pytest.param("kind: L\nitems:\n- 1\n", id="scalar-item"),
-        pytest.param('kind: L\nitems:\n- "a": 1\n', id="quoted-first-key"),
-        pytest.param("kind: L\nitems:\n- a: 1\nitems:\n- c: 1\n", id="items-key-twice"),
-        pytest.param("  kind: L\n  items:\n  - a: 1\n", id="indented-root"),
+        pytest.param("a: 'yes'\n---\nb: yes\n", id="word-quoted-then-plain"),
+        pytest.param("a: '017'\n---\nb: 017\n", id="octal-quoted-then-plain"),
+        pytest.param("a: b\n---\n80: x\n", id="int-key-in-one-piece"),
+        pytest.param("a: '1.5'\n---\nb: 1.0e3\n", id="float-to-settle-in-one-piece"),
+        pytest.param("a: 1\n---\nb:\n- 1.0\n", id="float-item-in-one-piece"),
+        pytest.param("a: 1\n---\nb: 1e999\n", id="float-orjson-refuses-in-one-piece"),
+        pytest.param("a: 1\n---\nb: 99999999999999999999\n", id="int-past-int64"),
+        pytest.param("a: x\n---\n- a\n", id="sequence-root-beside-a-map"),
+        pytest.param("a: x\n--- # c\n# only a comment\n---\nb: y\n", id="empty-piece"),
     ],
 )
-def test_what_the_fast_path_cannot_prove_goes_the_libyaml_way(text: str) -> None:
-    assert fast_read(text) is None
+def test_pieces_read_together_read_as_each_alone(text: str) -> None:
+    together, alone = read_each_and_all(text)
+    assert together == alone
+    assert together[0] is not None
     assert_same(text)
 
 
@@ -598,3 +657,17 @@ def test_fragments_of_yaml_syntax_read_the_same_both_ways(parts: list[str], keye
     """Mostly invalid or odd text: what ryml reads that libyaml refuses must not go fast."""
     text = ("k: " if keyed else "") + "".join(parts)
     assert_same(text if text.endswith("\n") else text + "\n")
+
+
+@given(
+    st.lists(
+        yaml_file() | st.lists(st.sampled_from(FRAGMENTS), max_size=8).map("".join), max_size=4
+    )
+)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_generated_files_read_together_piece_by_piece_as_each_piece_alone(parts: list[str]) -> None:
+    """`read_all` proves a file's pieces together where it can: never does a piece go fast
+    there that would not alone, nor read otherwise."""
+    text = "---\n".join(p if p.endswith("\n") or not p else p + "\n" for p in parts)
+    together, alone = read_each_and_all(text)
+    assert together == alone

@@ -21,6 +21,10 @@ returns None) whenever they cannot:
   sees it; so does nesting near the depth limit, and anything ryml refuses (libyaml then gives
   the error it gives today). With no aliases a piece's nodes are bounded by its text: no bomb.
 
+The proofs run once over a whole file (its text, and its pieces' JSON joined in one list), and
+each of them is one a part passes when the whole passes (it looks for something within a line,
+or after a line break); only when one fails there is each piece proved on its own, as if alone.
+
 Lines: a piece's object starts on its first line that holds more than blanks or a comment; the
 items of a top-level `items:` block sequence are found by their `-` lines, each checked against
 the item's first key, or the piece goes the slow way.
@@ -35,6 +39,7 @@ import math
 import os
 import re
 import threading
+from collections.abc import Iterable, Sequence
 from types import ModuleType
 from typing import Any, BinaryIO, Protocol, cast
 
@@ -297,27 +302,31 @@ class _Stderr:
         with _FD2:
             self.saved = os.dup(2)
         self.capture = _scratch_file()
+        self.failed = False
 
     def close(self) -> None:
         os.close(self.saved)
         self.capture.close()
 
     def quiet(self) -> _Stderr:
-        """`with stderr.quiet():` descriptor 2 is the capture inside (one thread at a time)."""
+        """`with stderr.quiet() as capture:` descriptor 2 is the capture inside (one thread at
+        a time); `capture.failed = True` when ryml raised an error that was caught inside."""
         return self
 
-    def __enter__(self) -> None:
+    def __enter__(self) -> _Stderr:
         _FD2.acquire()
+        self.failed = False
         try:
             os.dup2(self.capture.fileno(), 2)
         except BaseException:
             _FD2.release()
             raise
+        return self
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
         try:
             os.dup2(self.saved, 2)
-            self._pass_on(drop_ryml=kind is not None)
+            self._pass_on(drop_ryml=kind is not None or self.failed)
         finally:
             _FD2.release()
 
@@ -339,20 +348,6 @@ class _Stderr:
 
 
 INT64_MAX = goyaml.INT64_MAX
-# the JSON strings that start with a byte go-yaml may read as other than a string when plain
-# (goyaml's hints) followed by a digit, sign, dot, `~` or `<`; the short words that start with a
-# letter among goyaml's hints (go-yaml's table words are among them); and the empty string:
-# every other JSON string is itself, plain or quoted. (Two patterns, each with a literal first
-# byte, are searched at C speed.) A match may also start at an escaped quote inside a string (a
-# harmless extra check); it never starts at a closing quote (one is followed by `:`, `,`, `]`,
-# `}` or a line break), and so it ends at the closing quote of the string it started in, and
-# every string without an escaped quote is matched whole.
-_HINTED_STRING = re.compile(rb'"([-+.0-9~<][^"]*)"')
-_HINTED_WORD = re.compile(rb'"([yYnNtTfFoO][A-Za-z]{0,4})"')
-_TABLE_WORDS = frozenset(
-    b"y Y yes Yes YES n N no No NO true True TRUE false False FALSE on On ON off Off OFF "
-    b"null Null NULL".split()
-)
 # every text go-yaml may read as other than a string when plain, and more (what ryml writes
 # for the spellings of infinity and NaN among them): go-yaml's table words, and its numbers in
 # every base with `_` anywhere, an exponent, or go-yaml's `0b-1`
@@ -361,13 +356,50 @@ _MAYBE_NOT_STRING = re.compile(
     rb"|[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)|[yYnN~]|yes|Yes|YES|no|No|NO|true|True|TRUE"
     rb"|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL|<<|"
 )
-_MEMO_SIZE = 8192  # strings kept in each memo: enough for the keys and words that recur
-# what is known of a JSON string as ryml writes it (one without escapes): it is
-# the value the libyaml path gives, plain or quoted, as a key and as a value ...
-_GOOD: set[bytes] = set()
-# ... or: (None if it is that value either way, else the value, which it is only if it was
-# quoted; whether it is that key either way)
+# In ryml's JSON: each string whose whole text is one of those (the empty string too), and a
+# `:` after it when it is a key; every other JSON string is itself, plain or quoted. One pass at
+# C speed: the literal first byte is searched, the lookahead (the first bytes the forms above
+# start with) drops almost every other string at once. A match never starts at a closing quote
+# (one is followed by `:`, `,`, `]`, `}` or a line break, none of which the forms start with);
+# one that starts at an escaped quote inside a string is a harmless extra check; so every
+# string without an escaped quote whose text is one of those forms is found whole.
+_SUSPECT = re.compile(rb'"(?=[-+0-9_.yYnNtTfFoO~<"])(' + _MAYBE_NOT_STRING.pattern + rb')"(:?)')
+_MEMO_SIZE = 8192  # verdicts kept: enough for the words and numbers that recur
+# what is known of a JSON string `_SUSPECT` finds: (None if it is the value the libyaml path
+# gives its scalar whether plain or quoted, else the value, which it is only if it was quoted;
+# whether it is that key whether plain or quoted)
 _VERDICTS: dict[bytes, tuple[str | None, bool]] = {}
+
+
+def _verdict(found: bytes) -> tuple[str | None, bool]:
+    verdict = _VERDICTS.get(found)
+    if verdict is None:
+        value = found.decode()
+        verdict = (None if _means_itself(value) else value, _key_means_itself(value))
+        if len(_VERDICTS) < _MEMO_SIZE:
+            _VERDICTS[found] = verdict
+    return verdict
+
+
+def _strings_ok(raw: bytes, text: str) -> bool:
+    """Whether every string in ryml's JSON `raw` of `text` (also in values a later duplicate
+    key replaced, which orjson drops but the libyaml path still checks) is what the libyaml
+    path reads: a key, the same string whether plain or quoted; a value, that too, or quoted
+    in `text`. (Several pieces' JSON and their file's text: true only if true of each.)"""
+    for found, colon in set(_SUSPECT.findall(raw)):
+        if found.isdigit() and (len(found) == 1 or found[0] != 0x30):
+            # a decimal int (the resourceVersions): ryml writes it bare when plain, so a string
+            # was quoted; a key is an int to go-yaml (not memoised: each is new)
+            if colon:
+                return False
+            continue
+        string, key_ok = _verdict(found)
+        if colon:
+            if not key_ok:
+                return False
+        elif string is not None and _maybe_plain(string, text):
+            return False
+    return True
 
 
 # ryml writes a block collection (and a flow one that spans lines) over several lines, one
@@ -385,6 +417,16 @@ _SETTLE_ITEM = re.compile(rb"\n ++-?(?:[0-9]{19}|[0-9]++[.eE])")
 # one); without one no list item in ryml's JSON is a bare number (flow collections with content
 # go the libyaml way)
 _NUMBER_ENTRY = re.compile(r"-(?: ++[-+.0-9#]| *+(?:\n|$))")
+
+
+def _number_entry(text: str) -> bool:
+    """Whether `text` holds a `_NUMBER_ENTRY` whose dash starts a line or follows a blank (as
+    an entry's dash does: not the last of a `---` line in a file's text)."""
+    for found in _NUMBER_ENTRY.finditer(text):
+        at = found.start()
+        if at == 0 or text[at - 1] in " \n":
+            return True
+    return False
 
 
 def _block_shape(raw: bytes) -> bool:
@@ -413,7 +455,7 @@ def _numbers_to_settle(raw: bytes, text: str) -> bool:
     string: the walk then finds nothing to settle)."""
     if _SETTLE_AFTER_KEY.search(raw) is not None:
         return True
-    return _NUMBER_ENTRY.search(text) is not None and _SETTLE_ITEM.search(raw) is not None
+    return _number_entry(text) and _SETTLE_ITEM.search(raw) is not None
 
 
 def _number(value: Any) -> Any:
@@ -436,8 +478,26 @@ def _settle(node: Any) -> None:
             _settle(v)
 
 
+_SLOW: Any = object()  # a piece's value not proved identical to the libyaml path's
+
+
+class _Values(list[Any]):
+    """The values of several pieces' JSON; `settle`: whether any may hold a number that the
+    libyaml path values otherwise than orjson reads it."""
+
+    __slots__ = ("settle",)
+
+    def __init__(self, values: Iterable[Any] = ()) -> None:
+        super().__init__(values)
+        self.settle = False
+
+
+Read = tuple[int, Any, list[int]]
+"""What the fast path makes of a piece: (line, value, lines of `items[*]`)."""
+
+
 class Reader:
-    """Reads the pieces of one file the fast way. `close()` when done."""
+    """Reads the pieces of one file (or several) the fast way. `close()` when done."""
 
     __slots__ = ("buffer", "stderr")
 
@@ -445,8 +505,11 @@ class Reader:
         self.stderr: _Stderr | None = None
         self.buffer = bytearray(1 << 16)
 
-    def _json(self, ryml: _Ryml, tree: _Tree) -> bytes:
-        """The tree written as JSON by ryml, into this reader's buffer (grown as needed)."""
+    def _json(self, ryml: _Ryml, data: bytes) -> bytes:
+        """`data` parsed and written as JSON by ryml, into this reader's buffer (grown as
+        needed)."""
+        tree = ryml.Tree()
+        ryml.parse_csubstr(data, tree)
         root = tree.root_id()
         failed, size = ryml.emit_json_to_substr(tree, root, self.buffer)
         if failed:
@@ -461,79 +524,87 @@ class Reader:
             self.stderr.close()
             self.stderr = None
 
-    def read(self, piece: Piece) -> tuple[int, Any, list[int]] | None:
+    def read(self, piece: Piece) -> Read | None:
         """(line, value, lines of `items[*]`) of a piece, or None when the libyaml path must
         read it (it then gives the same answer, or the error)."""
-        ryml = _RYML
-        text = piece.text
-        if ryml is None:
-            return None
-        data = text.encode()
-        if not _plain_text(text, data):
-            return None
-        first = _CONTENT.search(text)
-        if first is None:
-            return None
-        try:
-            if self.stderr is None:
-                self.stderr = _Stderr()
-            with self.stderr.quiet():
-                tree = ryml.Tree()
-                ryml.parse_csubstr(data, tree)
-                raw = self._json(ryml, tree)
-            self._check_strings(raw, text)
-            if not _block_shape(raw):
-                raise _Slow
-            value = orjson.loads(raw)
-            if type(value) is not dict:
-                raise _Slow
-            if _numbers_to_settle(raw, text):
-                _settle(value)
-            line_no = piece.line + text.count("\n", 0, first.start())
-            return line_no, value, self._item_lines(piece, value, first.start())
-        except (_Slow, orjson.JSONDecodeError):
-            return None
-        except Exception:  # noqa: BLE001 - ryml's errors (SWIG classes), or any other: the
-            return None  # libyaml path reads the piece and gives today's answer or error
+        return self.read_all([piece], piece.text)[0]
 
-    def _check_strings(self, raw: bytes, text: str) -> None:
-        """Every string in ryml's JSON (also in values a later duplicate key replaced, which
-        orjson drops but the libyaml path still checks) must be what the libyaml path reads:
-        keys strings whether plain or quoted; values that too, or quoted in `text`. Only those
-        `_HINTED_STRING` and `_HINTED_WORD` find (or the empty one) can be anything but a
-        string."""
-        fresh = set(_HINTED_STRING.findall(raw))
-        fresh -= _GOOD
-        fresh.update(_TABLE_WORDS.intersection(_HINTED_WORD.findall(raw)))
-        if b'""' in raw:
-            fresh.add(b"")
-        if not fresh:
-            return
-        for found in fresh:
-            if b"\\" in found:
-                # an escape (ryml writes only those of `"`, `\\` and the control characters
-                # tab, CR, LF, BS, FF): go-yaml reads no such text as anything but a string; or
-                # a piece of a string that holds an escaped quote
+    def read_all(self, cut: Sequence[Piece], text: str) -> list[Read | None]:
+        """`read` of each of `cut`, the pieces of `text` (each a part of it, but for a line
+        break added at the end). The proofs run once over the whole text and all the pieces'
+        JSON; only where that fails (something in some piece is not plain) is each piece
+        proved on its own. Each proof is one that a part of a text passes when the whole text
+        passes it: it looks for something in a line, or after a line break."""
+        out: list[Read | None] = [None] * len(cut)
+        ryml = _RYML
+        if ryml is None or not cut:
+            return out
+        raws: list[bytes] = []
+        read: list[int] = []  # the index in `cut` of each of `raws`
+        starts: list[int] = []  # where each piece's content starts
+        whole = len(cut) > 1 and _plain_text(text, text.encode())
+        if self.stderr is None:
+            self.stderr = _Stderr()
+        with self.stderr.quiet() as capture:
+            for i, piece in enumerate(cut):
+                data = piece.text.encode()
+                first = _CONTENT.search(piece.text)
+                if first is None or not (whole or _plain_text(piece.text, data)):
+                    continue
+                try:
+                    raw = self._json(ryml, data)
+                except Exception:  # noqa: BLE001 - ryml's errors (SWIG classes), or any
+                    capture.failed = True  # other: the libyaml path gives today's answer
+                    continue
+                raws.append(raw)
+                read.append(i)
+                starts.append(first.start())
+        if not raws:
+            return out
+        try:
+            values = self._values(raws, text, [cut[i].text for i in read])
+        except Exception:  # noqa: BLE001 - any surprise: the libyaml path reads them all
+            return out
+        for i, raw, value, start in zip(read, raws, values, starts, strict=True):
+            if value is _SLOW or type(value) is not dict:
                 continue
-            if _MAYBE_NOT_STRING.fullmatch(found) is None:
-                if len(_GOOD) < _MEMO_SIZE:
-                    _GOOD.add(found)
+            piece = cut[i]
+            try:
+                if values.settle and _numbers_to_settle(raw, piece.text):
+                    _settle(value)
+                lines = self._item_lines(piece, value, start)
+            except Exception:  # noqa: BLE001 - _Slow, or any surprise: the libyaml path
                 continue
-            verdict = _VERDICTS.get(found)
-            if verdict is None:
-                value = found.decode()
-                verdict = (None if _means_itself(value) else value, _key_means_itself(value))
-                if len(_VERDICTS) < _MEMO_SIZE:
-                    _VERDICTS[found] = verdict
-            string, key_ok = verdict
-            if string is None and key_ok:
-                if len(_GOOD) < _MEMO_SIZE:
-                    _GOOD.add(found)
-                continue
-            if string is not None and _maybe_plain(string, text):
-                raise _Slow
-            if not key_ok and b'"' + found + b'":' in raw:
-                raise _Slow
+            out[i] = (piece.line + piece.text.count("\n", 0, start), value, lines)
+        return out
+
+    @staticmethod
+    def _values(raws: list[bytes], text: str, texts: list[str]) -> _Values:
+        """The values of `raws` (the JSON of `texts`, parts of `text`), `_SLOW` for those not
+        proved identical to the libyaml path's; `settle` tells whether any may hold a number
+        to settle. All at once when the proofs pass on all together, else one by one."""
+        if len(raws) > 1:
+            joined = b"[\n" + b",\n".join(raws) + b"\n]"
+            if _strings_ok(joined, text) and _block_shape(joined):
+                try:
+                    together = _Values(orjson.loads(joined))
+                except orjson.JSONDecodeError:
+                    pass
+                else:
+                    if len(together) == len(raws):  # (each JSON is one value)
+                        together.settle = _numbers_to_settle(joined, text)
+                        return together
+        apart = _Values()
+        for raw, piece_text in zip(raws, texts, strict=True):
+            value: Any = _SLOW
+            if _strings_ok(raw, piece_text) and _block_shape(raw):
+                try:
+                    value = orjson.loads(raw)
+                except orjson.JSONDecodeError:
+                    value = _SLOW
+            apart.append(value)
+        apart.settle = True
+        return apart
 
     def _item_lines(self, piece: Piece, value: dict[str, Any], start: int) -> list[int]:
         """The lines of the items of a top-level `items` list, as the libyaml path gives them."""

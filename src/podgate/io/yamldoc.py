@@ -330,23 +330,30 @@ def yaml_documents(
     read as kubectl does. An index counts every piece, also those that hold nothing. `fast`:
     pieces go through `fastyaml` first, which hands back those it cannot read identically."""
     memo = Values()
-    reader = fastyaml.Reader() if fast and fastyaml.available() else None
-    index = first_index
+    cut: list[Piece] = []
+    bad_separator: SeparatorError | None = None
     try:
-        for piece in pieces(text, first_line):
-            quick = reader.read(piece) if reader is not None else None
-            if quick is not None:
-                yield index, *quick
-            else:
-                found = _read_piece(piece, file, index, memo)
-                if found is not None:
-                    yield found
-            index += 1
-    except SeparatorError as e:
-        raise LoadError(str(e), file=file, document=index, line=e.line) from e
-    finally:
-        if reader is not None:
+        cut.extend(pieces(text, first_line))
+    except SeparatorError as e:  # raised after the pieces before it (as kubectl reads them)
+        bad_separator = e
+    quick: list[fastyaml.Read | None] = [None] * len(cut)
+    if fast and fastyaml.available():
+        reader = fastyaml.Reader()
+        try:
+            quick = reader.read_all(cut, text)
+        finally:
             reader.close()
+    for index, (piece, found) in enumerate(zip(cut, quick, strict=True), first_index):
+        if found is not None:
+            yield index, *found
+        else:
+            slow = _read_piece(piece, file, index, memo)
+            if slow is not None:
+                yield slow
+    if bad_separator is not None:
+        raise LoadError(
+            str(bad_separator), file=file, document=first_index + len(cut), line=bad_separator.line
+        ) from bad_separator
 
 
 def _read_piece(
