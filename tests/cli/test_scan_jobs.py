@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from multiprocessing.context import ForkProcess
 from pathlib import Path
 
@@ -136,3 +138,19 @@ def test_files_given_one_by_one_are_parsed_on_the_pool_too(
     many = run_scan(*names, "-o", "json", "--jobs", "2")
     assert len(forks) == 4  # two to parse the files, two to judge the workloads
     assert (many.exit_code, _NOW.sub("", many.stdout)) == (one.exit_code, _NOW.sub("", one.stdout))
+
+
+@pytest.mark.e2e
+def test_a_one_process_scan_imports_neither_multiprocessing_nor_tempfile() -> None:
+    """Start-up: `--jobs 1` (the default) never starts a pool, so it does not pay for importing
+    one (nor tempfile, which importlib.resources would bring)."""
+    code = (
+        "import sys\n"
+        "from podgate.cli.main import main\n"
+        f"sys.argv = ['podgate', 'scan', {str(EXAMPLES / 'cluster')!r}, '-o', 'json', '--quiet',"
+        " '--output-file', '/dev/null']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('multiprocessing', 'tempfile') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "[]"

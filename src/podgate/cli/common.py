@@ -100,9 +100,9 @@ def read_inputs(
 
 def _jobs(ctx: click.Context, param: click.Parameter, value: str) -> int:
     """`auto` (the cores this process may use) or a number of processes, at least 1."""
-    from podgate.io.pool import cores
-
     if value == "auto":
+        from podgate.io.pool import cores  # (multiprocessing: only when it may be used)
+
         return cores()
     if not value.isdigit() or int(value) < 1:
         raise click.BadParameter(f"{value!r}: expected auto or a number of processes (1 or more)")

@@ -12,8 +12,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain
 from typing import TYPE_CHECKING, TypeVar
 
-from podgate.io.pool import ordered_map, use_pool
-
 if TYPE_CHECKING:  # not imported to read files: `podgate scan` imports them anyway
     from podgate.scan.inventory import Workload
     from podgate.scan.scan import Judged, JudgeEach
@@ -62,6 +60,10 @@ def judging(jobs: int) -> JudgeEach:
     def judge_each(
         judge: Callable[[Workload], Judged], workloads: Sequence[Workload]
     ) -> Iterable[Judged]:
+        if jobs <= 1:
+            return map(judge, workloads)
+        from podgate.io.pool import ordered_map, use_pool  # multiprocessing: only for a pool
+
         weights = [1 + len(w.owned) for w in workloads]
         if not use_pool(jobs, len(workloads), sum(weights), JUDGE_MIN):
             return map(judge, workloads)
@@ -90,8 +92,12 @@ def parsing(jobs: int) -> Callable[[Callable[[str], R], Sequence[str]], Iterable
     every core when there are enough bytes to parse (standard input in this process)."""
 
     def parse_each(parse: Callable[[str], R], paths: Sequence[str]) -> Iterable[R]:
+        if jobs <= 1 or "-" in paths:
+            return map(parse, paths)
+        from podgate.io.pool import ordered_map, use_pool  # multiprocessing: only for a pool
+
         sizes = [_size(p) for p in paths]
-        if "-" in paths or not use_pool(jobs, len(paths), sum(sizes), FILES_MIN_BYTES):
+        if not use_pool(jobs, len(paths), sum(sizes), FILES_MIN_BYTES):
             return map(parse, paths)
         return ordered_map(parse, paths, jobs, weights=sizes)
 

@@ -4,7 +4,6 @@ library (`builtin:privileged`, `builtin:baseline`, `builtin:restricted`)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from importlib import resources
 
 from podgate.errors import LoadError
 from podgate.io.loader import Document, load_documents, load_text
@@ -16,6 +15,8 @@ RBAC_KINDS = ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")
 
 
 def builtin_names() -> list[str]:
+    from importlib import resources  # (and tempfile: not for `scan` without builtin:)
+
     files = resources.files("podgate.library")
     return sorted(f.name[:-5] for f in files.iterdir() if f.name.endswith(".yaml"))
 
@@ -25,6 +26,8 @@ def _builtin(spec: str) -> list[Document]:
     if name not in builtin_names():
         known = ", ".join(BUILTIN_PREFIX + n for n in builtin_names())
         raise LoadError(f"no builtin policy {name!r} (known: {known})", file=spec)
+    from importlib import resources
+
     text = resources.files("podgate.library").joinpath(f"{name}.yaml").read_text("utf-8")
     return list(load_text(text, spec))
 
