@@ -573,7 +573,9 @@ class Reader:
                 if values.settle and _numbers_to_settle(raw, piece.text):
                     _settle(value)
                 lines = self._item_lines(piece, value, start)
-            except Exception:  # noqa: BLE001 - _Slow, or any surprise: the libyaml path
+            except _Slow:
+                continue
+            except Exception:  # noqa: BLE001 - any surprise: the libyaml path reads it
                 continue
             out[i] = (piece.line + piece.text.count("\n", 0, start), value, lines)
         return out
