@@ -211,6 +211,24 @@ def test_what_the_fast_path_cannot_prove_goes_the_libyaml_way(text: str) -> None
     assert_same(text)
 
 
+@pytest.mark.parametrize(
+    ("value", "text", "plain"),
+    [
+        ("True", "a: 'True'\nb: \"True\"\nc: [ 'True' ]\n", False),
+        ("True", "a: 'True'\nb: True\n", True),
+        ("True", "a: 'True\"\n", True),
+        ("True", "a: 'True'True'\n", False),  # two between like quotes, one shared
+        ("True", "True: 'True'\n", True),
+        ("00", "a: '000'\n", True),  # occurrences that overlap: each looked at
+        ("00", "a: '00'\nb: \"00\"\n", False),
+    ],
+)
+def test_a_value_is_proved_quoted_only_where_every_occurrence_is(
+    value: str, text: str, plain: bool
+) -> None:
+    assert fastyaml._maybe_plain(value, text) is plain
+
+
 def read_each_and_all(text: str) -> tuple[list[Any], list[Any]]:
     """What `read_all` makes of the pieces of a file, and what `read` makes of each alone (the
     values as JSON, to tell 1 from 1.0 from True)."""

@@ -691,6 +691,13 @@ def _maybe_plain(value: str, text: str) -> bool:
     written with escapes, and then does not occur at all)."""
     if _RYML_SPELLS.fullmatch(value) is not None:
         return True  # ryml writes plain `inf`, `-inf`, `infinity`, `nan` as these
+    if value and all(value[:k] != value[-k:] for k in range(1, len(value))):
+        # no two occurrences overlap, and so none of the quoted ones: when they are as many
+        # as all occurrences, each is quoted (counted at C speed: `'True'` in every
+        # condition of a large file)
+        quoted = text.count(f"'{value}'") + text.count(f'"{value}"')
+        if quoted == text.count(value):
+            return False
     at = text.find(value)
     while at >= 0:
         end = at + len(value)
