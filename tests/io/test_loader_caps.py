@@ -117,3 +117,19 @@ def test_scan_live_responses_keep_the_64_mib_cap(
     monkeypatch.setattr(scan_cli, "read_live", read_live)
     run_scan("--live", "--quiet", "-o", "json")
     assert asked == [64 * 1024**2]
+
+
+def test_a_snapshot_scanned_with_live_objects_is_decoded_whole(
+    tmp_path: Path, run_scan: RunScan, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An object read from the file and again from the cluster is compared whole ("identical"
+    or "they differ"): the file is then not trimmed, or a pod would differ from itself."""
+    from podgate.cli import scan as scan_cli
+
+    pod = {**POD, "metadata": {"name": "p", "namespace": "ns"}, "status": {"phase": "Running"}}
+    f = tmp_path / "snap.json"
+    f.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [pod]}))
+    monkeypatch.setattr(scan_cli, "read_live", lambda *a, **k: load_documents([str(f)]))
+    ran = run_scan(str(f), "--live", "--quiet", "-o", "json")
+    notes = json.loads(ran.stdout)["notes"]
+    assert any("Pod ns/p is defined 2 times" in n and "identical" in n for n in notes), notes

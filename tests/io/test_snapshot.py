@@ -331,6 +331,28 @@ def test_a_typed_list_without_item_kinds_is_trimmed_as_its_kind(tmp_path: Path) 
     assert got.obj["kind"] == "Pod" and "status" not in got.obj
 
 
+@pytest.mark.parametrize(
+    ("first", "last", "trimmed"),
+    [("Pod", "Secret", False), ("Secret", "Pod", True), ("Pod", "Pod", True)],
+)
+def test_a_kind_written_twice_is_read_by_the_last_as_the_full_decode_reads_it(
+    tmp_path: Path, first: str, last: str, trimmed: bool
+) -> None:
+    """The trimmed decode peeks at an item's leading apiVersion and kind; JSON decoders keep a
+    key's last value, so a later duplicate decides, as in the full decode."""
+    pod = _pod("p")
+    body = json.dumps({k: v for k, v in pod.items() if k not in ("apiVersion", "kind")})
+    item = f'{{"apiVersion": "v1", "kind": "{first}", {body[1:-1]}, "kind": "{last}"}}'
+    path = tmp_path / "s.json"
+    path.write_text(f'{{"apiVersion": "v1", "kind": "List", "items": [{item}]}}')
+    (got,) = load_documents([str(path)], trim=True)
+    (whole,) = load_documents([str(path)])
+    assert got.obj["kind"] == whole.obj["kind"] == last
+    assert ("status" not in got.obj) is trimmed
+    if not trimmed:
+        assert got.obj == whole.obj
+
+
 def test_objects_sharing_an_identity_are_compared_whole(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

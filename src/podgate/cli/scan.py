@@ -240,7 +240,7 @@ def command(
         notes=live_notes,
         quiet=quiet,
         parse_each=parallel.parsing(jobs),
-        trim=True,
+        trim=not live,  # live objects come whole: a pod read twice is compared whole
     )
     if not inputs and not live:
         fail("give INPUT (files, directories, - for stdin) or --live to read the current cluster")

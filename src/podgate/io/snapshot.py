@@ -28,6 +28,7 @@ tests/io/test_snapshot.py (every reader of a scan, watched while it runs).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict
@@ -298,6 +299,11 @@ _SPEC_AT: dict[type, tuple[str, ...]] = {
 _DECODERS = {key: (_BY_TYPE[t], _SPEC_AT[t]) for key, t in TRIMMED_TYPES.items()}
 
 _HEAD = msgspec.json.Decoder(_Head)
+# an item's apiVersion and kind when they come first, as ASCII strings without escapes
+_PEEK = re.compile(
+    rb'\{[ \t\r\n]*"apiVersion"[ \t\r\n]*:[ \t\r\n]*"([ !#-\[\]-~]*)"[ \t\r\n]*,'
+    rb'[ \t\r\n]*"kind"[ \t\r\n]*:[ \t\r\n]*"([ !#-\[\]-~]*)"'
+)
 _WHOLE = msgspec.json.Decoder()
 _LIST = msgspec.json.Decoder(_List)
 _ASCII_DIGITS = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
@@ -351,6 +357,23 @@ def _item(raw: msgspec.Raw, list_kind: str, list_api: Any) -> tuple[Any, bool]:
     """An item, trimmed when it is a Pod or known workload whose fields have the types
     expected; (the item, whether it was trimmed). An item of a typed list (`PodList`) with
     neither kind nor apiVersion is the list's kind (the loader gives it that kind)."""
+    peek = _PEEK.match(raw)  # kubectl writes apiVersion and kind first
+    if peek is not None and peek.group(1) and peek.group(2):
+        kind, api = peek.group(2).decode(), peek.group(1).decode()
+        found = _DECODERS.get((kind, api))
+        if found is None:
+            obj = _WHOLE.decode(raw)
+            if obj.get("kind") == kind and obj.get("apiVersion") == api:
+                return obj, False
+        else:
+            trimmed = _trimmed(raw, found)
+            # as decoded: a later duplicate of either key is the one that counts
+            if (
+                trimmed[1]
+                and trimmed[0].get("kind") == kind
+                and trimmed[0].get("apiVersion") == api
+            ):
+                return trimmed
     try:
         head = _HEAD.decode(raw)
     except msgspec.ValidationError:  # not an object
@@ -362,6 +385,14 @@ def _item(raw: msgspec.Raw, list_kind: str, list_api: Any) -> tuple[Any, bool]:
     found = _DECODERS.get((kind, api)) if isinstance(kind, str) and isinstance(api, str) else None
     if found is None:
         return _WHOLE.decode(raw), False
+    return _trimmed(raw, found)
+
+
+def _trimmed(
+    raw: msgspec.Raw, found: tuple[msgspec.json.Decoder[Any], tuple[str, ...]]
+) -> tuple[Any, bool]:
+    """The item decoded by the trimmed type of its kind (`found`: its decoder, where it holds
+    its pod spec), or whole when a field has another JSON type than the API's."""
     decoder, spec_at = found
     try:
         obj = decoder.decode(raw)

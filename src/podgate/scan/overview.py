@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from podgate.k8s import Obj
 from podgate.k8s.identity import service_account_user
 from podgate.psp import PolicySet
 from podgate.rbac import Attributes, Authorizer, Grant
 from podgate.rbac.authorizer import USE_GROUPS
-from podgate.scan.inventory import Workload, service_accounts
 from podgate.scan.model import BroadBinding, UsableBy
 
 BROAD_GROUPS = {
@@ -20,17 +18,17 @@ BROAD_GROUPS = {
 
 
 def overview(
-    workloads: list[Workload],
-    objs: Sequence[Obj],
+    accounts: Sequence[tuple[str, str]],
     policy_set: PolicySet | None,
     authz: Authorizer | None,
 ) -> tuple[tuple[UsableBy, ...], tuple[BroadBinding, ...]]:
     """Who may use which policy (per namespace and service account, through which binding), and
-    the bindings that grant `use` to broad groups, with their blast radius."""
+    the bindings that grant `use` to broad groups, with their blast radius. `accounts`:
+    `scan.inventory.service_accounts` of the input."""
     if policy_set is None or authz is None:
         return (), ()
     rows = []
-    for ns, sa in service_accounts(workloads, objs):
+    for ns, sa in accounts:
         user = service_account_user(ns, sa, authenticated=False)
         usable = []
         for name in policy_set.names:
@@ -38,7 +36,7 @@ def overview(
             if grants:
                 usable.append((name, tuple(dict.fromkeys(str(g.binding) for g in grants))))
         rows.append(UsableBy(ns, sa, tuple(usable)))
-    namespaces = sorted({ns for ns, _ in service_accounts(workloads, objs)} | {""})
+    namespaces = sorted({ns for ns, _ in accounts} | {""})
     broad: dict[tuple[str, str, str], set[str]] = {}
     for name in policy_set.names:
         for ns in namespaces:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from podgate.k8s import Obj, mapping, sequence
+from podgate.k8s import Obj, mapping
 from podgate.k8s.objects import CONTAINER_LISTS
 from podgate.scan.inventory import Workload
 from podgate.scan.model import WorkloadResult
@@ -73,28 +73,52 @@ UNREAD_CONTAINER = frozenset(
 )
 
 
+_TOKEN_PREFIX = "kube-api-access-"
+_TOKEN_ALIKE = "kube-api-access-?"
+
+
 def _token_volume(spec: Obj) -> str | None:
     """The service-account token volume the API server adds to each pod
     (`kube-api-access-<5 random characters>`, projected), when there is exactly one."""
-    found = [
-        name
-        for v in sequence(spec.get("volumes"))
-        if isinstance(name := mapping(v).get("name"), str)
-        and _TOKEN_VOLUME.fullmatch(name)
-        and "projected" in v
+    volumes = spec.get("volumes")
+    if not isinstance(volumes, list):
+        return None
+    found = None
+    for v in volumes:
+        if not isinstance(v, dict):
+            continue
+        name = v.get("name")
+        if (
+            isinstance(name, str)
+            and name.startswith(_TOKEN_PREFIX)
+            and _TOKEN_VOLUME.fullmatch(name)
+            and "projected" in v
+        ):
+            if found is not None:
+                return None
+            found = name
+    return found
+
+
+def _named_alike(items: list[Any], token: str) -> list[Any]:
+    """Volumes or volume mounts with the token volume's name made the same for every pod."""
+    return [
+        {**m, "name": _TOKEN_ALIKE} if isinstance(m, dict) and m.get("name") == token else m
+        for m in items
     ]
-    return found[0] if len(found) == 1 else None
 
 
 def _read(spec: Obj) -> dict[str, Any]:
-    """The pod spec without what neither engine reads, the token volume named alike."""
+    """The pod spec without what neither engine reads, the token volume named alike. (Copies
+    are made only where something is left out or renamed: a snapshot's trimmed decode has
+    left the unread fields out already.)"""
     token = _token_volume(spec)
-    out: dict[str, Any] = {k: v for k, v in spec.items() if k not in UNREAD_POD}
+    if UNREAD_POD.isdisjoint(spec):
+        out = dict(spec)
+    else:
+        out = {k: v for k, v in spec.items() if k not in UNREAD_POD}
     if token is not None:
-        out["volumes"] = [
-            {**v, "name": "kube-api-access-?"} if mapping(v).get("name") == token else v
-            for v in sequence(spec.get("volumes"))
-        ]
+        out["volumes"] = _named_alike(spec["volumes"], token)
     for list_name in CONTAINER_LISTS:
         items = spec.get(list_name)
         if not isinstance(items, list):
@@ -102,13 +126,11 @@ def _read(spec: Obj) -> dict[str, Any]:
         containers = []
         for c in items:
             if isinstance(c, dict):
-                c = {k: v for k, v in c.items() if k not in UNREAD_CONTAINER}
+                if not UNREAD_CONTAINER.isdisjoint(c):
+                    c = {k: v for k, v in c.items() if k not in UNREAD_CONTAINER}
                 mounts = c.get("volumeMounts")
                 if token is not None and isinstance(mounts, list):
-                    c["volumeMounts"] = [
-                        {**m, "name": "kube-api-access-?"} if mapping(m).get("name") == token else m
-                        for m in mounts
-                    ]
+                    c = {**c, "volumeMounts": _named_alike(mounts, token)}
             containers.append(c)
         out[list_name] = containers
     return out

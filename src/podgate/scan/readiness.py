@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from podgate.k8s import Obj
 from podgate.k8s.identity import UserInfo, pod_service_account
 from podgate.psp import PolicySet
 from podgate.rbac import Authorizer
-from podgate.scan.inventory import Workload, WorkloadRef, service_accounts
+from podgate.scan.inventory import Workload, WorkloadRef
 from podgate.scan.model import Readiness, WorkloadResult
 
 
@@ -19,26 +18,27 @@ def _is_system(ref: WorkloadRef) -> bool:
 def readiness(
     results: list[WorkloadResult],
     workloads: list[Workload],
-    objs: Sequence[Obj],
+    accounts: Sequence[tuple[str, str]],
     policy_set: PolicySet | None,
     authz: Authorizer | None,
     requester: Callable[[Workload], UserInfo | None],
 ) -> Readiness:
     """What turning PodSecurityPolicy admission on would break: service accounts with no usable
-    policy (lockouts), system components rejected, workloads changed or rejected."""
+    policy (lockouts), system components rejected, workloads changed or rejected. `accounts`:
+    `service_accounts` of the input (with a policy set)."""
     lockouts: list[tuple[str, str, str]] = []
     if policy_set is not None and not policy_set.names:
         why = (
             "no PodSecurityPolicy exists: PSP admission rejects every pod (no providers "
             "available to validate pod request)"
         )
-        lockouts = [(ns, sa, why) for ns, sa in service_accounts(workloads, objs)]
+        lockouts = [(ns, sa, why) for ns, sa in accounts]
     elif policy_set is not None and authz is not None:
         names = policy_set.names
         by_sa: dict[tuple[str, str], list[Workload]] = {}
         for w in workloads:
             by_sa.setdefault((w.ref.namespace, w.service_account), []).append(w)
-        for ns, sa in service_accounts(workloads, objs):
+        for ns, sa in accounts:
             ident = pod_service_account(ns, sa)
             usable = [n for n in names if authz.can_use(ident, ns, n)]
             if usable:

@@ -41,7 +41,7 @@ from podgate.scan.definitions import (
 )
 from podgate.scan.exceptions import apply_exceptions
 from podgate.scan.findings import psp_findings, pss_findings
-from podgate.scan.inventory import Workload, find_workloads
+from podgate.scan.inventory import Workload, find_workloads, service_accounts
 from podgate.scan.model import (
     BroadBinding,
     ControllerIdentity,
@@ -246,13 +246,15 @@ def _scan(
     accepted, statuses = apply_exceptions(all_findings, options.exceptions, options.today)
     by_id = {id(f): a for f, a in zip(all_findings, accepted, strict=True)}
     results = [replace(r, findings=tuple(by_id[id(f)] for f in r.findings)) for r in results]
-    ready = readiness(results, workloads, objs, policy_set, authz, requester)
+    # every ServiceAccount of the input and every one a workload runs as (with PSP only)
+    accounts = service_accounts(workloads, objs) if policy_set is not None else []
+    ready = readiness(results, workloads, accounts, policy_set, authz, requester)
     ready = replace(ready, psp_files=found.files if found else ())
     notes.extend(duplicate_notes(every_workload(results)))
     notes.extend(apart_notes(results))
     covered = coverage(docs, policies_read=True)
     notes.extend(coverage_notes(covered))
-    usable_by, broad = overview(workloads, objs, policy_set, authz)
+    usable_by, broad = overview(accounts, policy_set, authz)
     return ScanResult(
         options=options,
         workloads=tuple(results),
