@@ -10,6 +10,12 @@ revision) and the union of its bits. An evaluation first screens the pod (`scree
 over its fields); the checks whose bit is clear cannot fail and are skipped, so a pod that
 passes costs one screen and no check call. Checks the screen does not know always run.
 
+Remembered: before the screen, a plan of built-in checks only looks the pod's shape up
+(`reads.key`: what those checks read of it, with each value's type), and a pod of a shape seen
+before gets the violations found for it then, faults included: the replicas of one template
+cost one key and one lookup. A pod with no key (not plain JSON, or very large) is evaluated
+afresh. Bounded per plan (`_SHAPES` keys, `_SHAPE_BYTES` bytes; then all are forgotten).
+
 Versions: the registry knows a maximum version, the highest minimum version of any revision
 (lowered to an emulated version if one is given). `latest` and every numbered version above the
 maximum evaluate with the maximum's rules; the caller keeps the requested version for messages.
@@ -36,7 +42,8 @@ from podgate.pss.model import (
     Violation,
     v1,
 )
-from podgate.pss.screen import ODD, bit_of, screen
+from podgate.pss.reads import key
+from podgate.pss.screen import ALWAYS, ODD, bit_of, screen
 
 __all__ = ["DEFAULT", "Registry", "discover"]
 
@@ -44,13 +51,17 @@ Plan = tuple[tuple[CheckId, CheckFn], ...]
 """The checks to run for one (level, version): (ID, rule revision) in evaluation order."""
 
 _MASKS = 4096  # distinct screen results remembered per plan (a pod population has dozens)
+_SHAPES = 8192  # pod shapes (`reads.key`) whose violations are remembered per plan, at most
+_SHAPE_BYTES = 4 << 20  # and their keys' bytes (a cluster's shapes take a few hundred each)
 
 
 class _Compiled:
-    """A plan compiled: (screen bit, ID, rule revision) in order, the union of the bits, and
-    for each screen result seen, the checks it leaves to run (in order)."""
+    """A plan compiled: (screen bit, ID, rule revision) in order, the union of the bits, for
+    each screen result seen, the checks it leaves to run (in order), and, when every check of
+    the plan is a built-in one (whose reads `reads.key` covers), the violations of each pod
+    shape seen (`by_shape`; None otherwise)."""
 
-    __slots__ = ("by_mask", "entries", "wanted")
+    __slots__ = ("by_mask", "by_shape", "entries", "shape_bytes", "wanted")
 
     def __init__(self, plan: Plan, bits: dict[CheckId, int]) -> None:
         self.entries = tuple((bits[check_id], check_id, fn) for check_id, fn in plan)
@@ -58,6 +69,10 @@ class _Compiled:
         for bit, _, _ in self.entries:
             self.wanted |= bit
         self.by_mask: dict[int, Plan] = {}
+        self.by_shape: dict[bytes, tuple[Violation, ...]] | None = (
+            None if self.wanted & ALWAYS else {}
+        )
+        self.shape_bytes = 0
 
     def select(self, suspects: int) -> Plan:
         """The checks whose bit is in `suspects`, in order (remembered)."""
@@ -66,6 +81,17 @@ class _Compiled:
             self.by_mask.clear()
         self.by_mask[suspects] = found
         return found
+
+    def remember(
+        self, shapes: dict[bytes, tuple[Violation, ...]], shape: bytes, found: tuple[Violation, ...]
+    ) -> None:
+        """Remember the violations `found` of the pod shape `shape` (forgetting every shape
+        when the bounds are reached)."""
+        if len(shapes) >= _SHAPES or self.shape_bytes >= _SHAPE_BYTES:
+            shapes.clear()
+            self.shape_bytes = 0
+        shapes[shape] = found
+        self.shape_bytes += len(shape)
 
 
 def discover(package: ModuleType | None = None) -> tuple[Check, ...]:
@@ -193,27 +219,42 @@ class Registry:
             return _privileged(level)
         minor = version.minor
         compiled = plans[minor] if minor < len(plans) else plans[-1]
-        if type(meta) is not dict:
-            meta = EMPTY if meta is None else as_obj(meta)
-        if type(spec) is not dict:
-            spec = EMPTY if spec is None else as_obj(spec)
-        collected: list[tuple[Obj, Obj | None]] = []
-        screened = screen(meta, spec, collected)
-        suspects = screened & compiled.wanted
-        if not suspects:
-            return ()
-        run = compiled.by_mask.get(suspects)
-        if run is None:
-            run = compiled.select(suspects)
-        contexts: Contexts = pod_contexts(spec) if screened & ODD else collected
-        found: list[Violation] | None = None
-        for check_id, fn in run:
-            result = fn(meta, spec, contexts)
-            if result is not None:
+        shapes = compiled.by_shape
+        if shapes is not None:
+            shape = key(meta, spec)
+            if shape is not None:
+                found = shapes.get(shape)
                 if found is None:
-                    found = []
-                found.append(_violation(check_id, result))
-        return () if found is None else tuple(found)
+                    found = _run(compiled, meta, spec)
+                    compiled.remember(shapes, shape, found)
+                return found
+        return _run(compiled, meta, spec)
+
+
+def _run(compiled: _Compiled, meta: Obj, spec: Obj) -> tuple[Violation, ...]:
+    """The violations of the pod `(meta, spec)` under the compiled plan: the screen, then the
+    checks it leaves to run."""
+    if type(meta) is not dict:
+        meta = EMPTY if meta is None else as_obj(meta)
+    if type(spec) is not dict:
+        spec = EMPTY if spec is None else as_obj(spec)
+    collected: list[tuple[Obj, Obj | None]] = []
+    screened = screen(meta, spec, collected)
+    suspects = screened & compiled.wanted
+    if not suspects:
+        return ()
+    run = compiled.by_mask.get(suspects)
+    if run is None:
+        run = compiled.select(suspects)
+    contexts: Contexts = pod_contexts(spec) if screened & ODD else collected
+    found: list[Violation] | None = None
+    for check_id, fn in run:
+        result = fn(meta, spec, contexts)
+        if result is not None:
+            if found is None:
+                found = []
+            found.append(_violation(check_id, result))
+    return () if found is None else tuple(found)
 
 
 def _privileged(level: object) -> tuple[()]:

@@ -1,0 +1,200 @@
+"""What the built-in checks read of a pod, as one key: two pods with equal keys get equal
+violations (faults included) from every built-in check, at every level and version, so the
+registry can remember the violations of a pod shape (the replicas of one template, a webhook
+seeing the same Deployment again) and answer the next pod of that shape with one lookup.
+
+The key is `marshal.dumps(READ)` of a tuple `READ` that holds, as they are in the pod:
+the `annotations` a check can read (keys starting `container.` or `seccomp.`: AppArmor and
+seccomp annotations), `hostNetwork`, `hostPID`, `hostIPC`, the volumes that are not plainly
+allowed, the pod's `securityContext`, `os`, `hostUsers`, and for each container of the three
+lists, in order: its `name`, `securityContext`, the `ports`, probes and `lifecycle` that may
+name a host port or a host. What is left out is only what no check can report: a volume with
+no `hostPath` and an allowed source set as an object, ports without a host port, probes and
+lifecycle handlers without a host, other annotations, other fields.
+
+marshal writes each value with its exact type (true, 1 and 1.0 differ; a list is not a
+tuple; a `dict` subclass or any other type is refused) and each mapping in its order, and
+`marshal.loads` gives back one value for one key, so equal keys are equal values. (Format 4
+writes an object shared within the pod once and refers to it after, so one shape can have
+two keys: that costs only a second evaluation. It writes ASCII strings without encoding
+them, which makes it cheaper than format 2 here.) `as_pod` turns a key back into the pod the
+checks would see; the guard (tests/pss/test_pss_reads.py) shows every check gives the same
+result on that pod as on the original, on the conformance fixtures and generated pods.
+
+Shapes outside plain decoded JSON (a metadata, spec or container list that is not an object
+or list, a container that is not an object, a value marshal refuses) get no key: those pods
+are always evaluated afresh.
+"""
+
+from __future__ import annotations
+
+import marshal
+from typing import Any, Final
+
+from podgate.k8s import Obj
+from podgate.pss.checks.restricted_volumes import ALLOWED_SOURCES
+
+__all__ = ["MAX_KEY", "as_pod", "key"]
+
+MAX_KEY: Final = 16384
+"""Longer keys are not made (a pod that large is evaluated afresh, not remembered)."""
+
+_ALLOWED_SOURCES: Final = frozenset(ALLOWED_SOURCES)
+_ANNOTATION_PREFIXES: Final = ("container.", "seccomp.")
+_NO_HOST: Final = (None, "")
+_LISTS: Final = ("initContainers", "containers", "ephemeralContainers")
+_PROBES: Final = ("livenessProbe", "readinessProbe", "startupProbe")
+
+
+def key(meta: Obj, spec: Obj) -> bytes | None:
+    """The key of the pod `(meta, spec)`, or None when it has none (see the module)."""
+    if type(meta) is not dict or type(spec) is not dict:
+        return None
+    annotations = meta.get("annotations")
+    if type(annotations) is dict:
+        annotations = _read_annotations(annotations)
+    volumes = spec.get("volumes")
+    if type(volumes) is list:
+        volumes = _read_volumes(volumes)
+    read: list[Any] = [
+        annotations,
+        spec.get("hostNetwork"),
+        spec.get("hostPID"),
+        spec.get("hostIPC"),
+        volumes,
+        spec.get("securityContext"),
+        spec.get("os"),
+        spec.get("hostUsers"),
+    ]
+    for list_name in _LISTS:
+        found = spec.get(list_name)
+        if found is None:
+            read.append(None)
+            continue
+        if type(found) is not list:
+            return None
+        out = []
+        for c in found:
+            if type(c) is not dict:
+                return None
+            ports = c.get("ports")
+            lifecycle = c.get("lifecycle")
+            out.append(
+                (
+                    c.get("name"),
+                    c.get("securityContext"),
+                    None if ports is None else _read_ports(ports),
+                    _read_handler(c.get("livenessProbe")),
+                    _read_handler(c.get("readinessProbe")),
+                    _read_handler(c.get("startupProbe")),
+                    None if lifecycle is None else _read_lifecycle(lifecycle),
+                )
+            )
+        read.append(out)
+    try:
+        made = marshal.dumps(tuple(read))
+    except ValueError:
+        return None
+    return made if len(made) <= MAX_KEY else None
+
+
+def _read_annotations(annotations: dict[Any, Any]) -> Any:
+    """The annotations a check can read: those under the AppArmor and seccomp prefixes (None
+    when there are none), or all of them if a key is not a string."""
+    kept: dict[str, Any] | None = None
+    for name, value in annotations.items():
+        if type(name) is not str:
+            return annotations
+        if name.startswith(_ANNOTATION_PREFIXES):
+            if kept is None:
+                kept = {}
+            kept[name] = value
+    return kept
+
+
+def _read_volumes(volumes: list[Any]) -> list[Any] | None:
+    """The volumes either volume check may report, in order (None when there are none): all
+    but those with no hostPath and an allowed source set as an object."""
+    kept: list[Any] | None = None
+    for volume in volumes:
+        if type(volume) is dict and volume.get("hostPath") is None:
+            for name in volume:
+                if name in _ALLOWED_SOURCES and type(volume[name]) is dict:
+                    break
+            else:
+                if kept is None:
+                    kept = []
+                kept.append(volume)
+            continue
+        if kept is None:
+            kept = []
+        kept.append(volume)
+    return kept
+
+
+def _read_ports(ports: Any) -> Any:
+    """A container's ports when one may set a host port, else None."""
+    if type(ports) is not list:
+        return ports
+    for port in ports:
+        if type(port) is not dict:
+            return ports
+        host = port.get("hostPort")
+        if host is not None and not (type(host) is int and host == 0):
+            return ports
+    return None
+
+
+def _read_handler(handler: Any) -> Any:
+    """A probe or lifecycle handler when it may name a host, else None."""
+    if handler is None:
+        return None
+    if type(handler) is dict:
+        action = handler.get("httpGet")
+        if action is None or (type(action) is dict and action.get("host") in _NO_HOST):
+            action = handler.get("tcpSocket")
+            if action is None or (type(action) is dict and action.get("host") in _NO_HOST):
+                return None
+    return handler
+
+
+def _read_lifecycle(lifecycle: Any) -> Any:
+    """A container's lifecycle when a handler may name a host, else None."""
+    if type(lifecycle) is not dict:
+        return lifecycle
+    if (
+        _read_handler(lifecycle.get("postStart")) is None
+        and _read_handler(lifecycle.get("preStop")) is None
+    ):
+        return None
+    return lifecycle
+
+
+def as_pod(made: bytes) -> tuple[Obj, Obj]:
+    """The pod `(meta, spec)` the checks see through the key `made`."""
+    read = marshal.loads(made)
+    annotations, host_network, host_pid, host_ipc, volumes, psc, os, host_users = read[:8]
+    meta = {} if annotations is None else {"annotations": annotations}
+    spec: dict[str, Any] = {
+        "hostNetwork": host_network,
+        "hostPID": host_pid,
+        "hostIPC": host_ipc,
+        "volumes": volumes,
+        "securityContext": psc,
+        "os": os,
+        "hostUsers": host_users,
+    }
+    for list_name, found in zip(_LISTS, read[8:], strict=True):
+        if found is None:
+            continue
+        spec[list_name] = [
+            {
+                "name": name,
+                "securityContext": sc,
+                "ports": ports,
+                **dict(zip(_PROBES, probes, strict=True)),
+                "lifecycle": lifecycle,
+            }
+            for name, sc, ports, *probes, lifecycle in found
+        ]
+    return meta, spec

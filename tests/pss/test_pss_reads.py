@@ -1,0 +1,289 @@
+"""The pod-shape key (`pss.reads.key`) the registry remembers violations by: every revision of
+every built-in check gives the same result, faults included, on the pod the key describes
+(`as_pod`) as on the pod itself, so two pods with one key get the same violations. Checked on
+every upstream conformance fixture and on generated pods built to vary exactly what the key
+leaves out or cuts down (volumes, ports, probes, lifecycle handlers, annotations), wrong types
+included; and the key keeps each value's type."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from podgate.pss import LATEST, Level, evaluate, v1
+from podgate.pss.fields import EMPTY, as_obj, security_contexts
+from podgate.pss.model import Check, CheckId, Since
+from podgate.pss.reads import MAX_KEY, as_pod, key
+from podgate.pss.registry import DEFAULT, Registry, discover
+from tests.pss.test_pss_checks_properties import json_values, pods
+from tests.pss.test_pss_screen import reference
+from tests.scan.test_pss_attribution import crowded_pods
+
+REVISIONS = [(check, since) for check in DEFAULT.checks for since in check.versions]
+
+
+def results(meta: Any, spec: Any) -> list[Any]:
+    """Every revision of every built-in check run on the pod (nothing skipped)."""
+    meta = EMPTY if meta is None else as_obj(meta)
+    spec = EMPTY if spec is None else as_obj(spec)
+    contexts = security_contexts(spec)
+    return [since.fn(meta, spec, contexts) for _, since in REVISIONS]
+
+
+def assert_key_describes_the_pod(meta: Any, spec: Any) -> None:
+    made = key(meta, spec)
+    if made is None:
+        return
+    assert results(*as_pod(made)) == results(meta, spec)
+
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "pss"
+FOLDERS = sorted(SHARED.glob("*/v1.*")) if SHARED.is_dir() else []
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: f"{p.parent.name}-{p.name}")
+def test_conformance_fixtures_check_alike_through_their_key(folder: Path) -> None:
+    for path in sorted(folder.glob("*/*.yaml")):
+        pod = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+        meta, spec = pod.get("metadata") or {}, pod.get("spec") or {}
+        assert key(meta, spec) is not None, path
+        assert_key_describes_the_pod(meta, spec)
+
+
+# values where the checks compare by value and by type: unset, allowed, forbidden, wrong types
+odd = st.sampled_from([None, "", "x", "h", 0, 1, 0.0, False, True, [], {}, ["x"], {"a": 1}])
+hosts = st.one_of(odd, st.sampled_from(["", "localhost"]))
+sources = st.sampled_from(
+    ["configMap", "secret", "emptyDir", "projected", "hostPath", "nfs", "name", "other"]
+)
+
+
+@st.composite
+def handlers(draw: st.DrawFn) -> Any:
+    """A probe or lifecycle handler: usual ones (no host), ones naming a host, wrong types."""
+    if draw(st.integers(0, 6)) == 0:
+        return draw(odd)
+    handler: dict[str, Any] = {"periodSeconds": draw(st.integers(1, 3))}
+    for action in ("httpGet", "tcpSocket", "exec"):
+        if draw(st.booleans()):
+            if draw(st.integers(0, 5)) == 0:
+                handler[action] = draw(odd)
+            else:
+                handler[action] = {"port": 80, "path": draw(st.sampled_from(["/", "/x"]))}
+                if draw(st.booleans()):
+                    handler[action]["host"] = draw(hosts)
+    return handler
+
+
+@st.composite
+def volumes(draw: st.DrawFn) -> Any:
+    if draw(st.integers(0, 8)) == 0:
+        return draw(odd)
+    out = []
+    for i in range(draw(st.integers(0, 4))):
+        if draw(st.integers(0, 8)) == 0:
+            out.append(draw(odd))
+            continue
+        volume: dict[str, Any] = {"name": draw(st.sampled_from([f"v{i}", "", 7, None]))}
+        for source in draw(st.lists(sources, max_size=3)):
+            volume[source] = draw(st.one_of(st.just({"path": "/"}), odd))
+        out.append(volume)
+    return out
+
+
+@st.composite
+def ports(draw: st.DrawFn) -> Any:
+    if draw(st.integers(0, 8)) == 0:
+        return draw(odd)
+    out: list[Any] = []
+    for _ in range(draw(st.integers(0, 3))):
+        if draw(st.integers(0, 8)) == 0:
+            out.append(draw(odd))
+        else:
+            port: dict[str, Any] = {"containerPort": 80}
+            if draw(st.booleans()):
+                port["hostPort"] = draw(st.one_of(odd, st.sampled_from([0, 80, -1])))
+            out.append(port)
+    return out
+
+
+@st.composite
+def shaped_pods(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A generated pod (security contexts of every kind) with what the key cuts down drawn
+    widely, and fields no check reads."""
+    meta, spec = draw(st.one_of(pods(), crowded_pods()))
+    if draw(st.booleans()):
+        spec["volumes"] = draw(volumes())
+    for list_name in ("initContainers", "containers", "ephemeralContainers"):
+        found = spec.get(list_name)
+        if not isinstance(found, list):
+            continue
+        for c in found:
+            if not isinstance(c, dict):
+                continue
+            c["env"] = [{"name": "A", "value": draw(st.sampled_from(["1", "2"]))}]
+            if draw(st.booleans()):
+                c["ports"] = draw(ports())
+            for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+                if draw(st.integers(0, 2)) == 0:
+                    c[probe] = draw(handlers())
+            if draw(st.integers(0, 3)) == 0:
+                if draw(st.integers(0, 5)) == 0:
+                    c["lifecycle"] = draw(odd)
+                else:
+                    c["lifecycle"] = {
+                        hook: draw(handlers())
+                        for hook in draw(st.lists(st.sampled_from(["postStart", "preStop"])))
+                    }
+    if draw(st.booleans()):
+        annotations = dict(meta.get("annotations") or {})
+        for name in draw(
+            st.lists(
+                st.sampled_from(
+                    [
+                        "app",
+                        "container.apparmor.security.beta.kubernetes.io/app",
+                        "container.seccomp.security.alpha.kubernetes.io/app",
+                        "seccomp.security.alpha.kubernetes.io/pod",
+                        "container.other/x",
+                        "seccompX",
+                    ]
+                ),
+                max_size=3,
+            )
+        ):
+            annotations[name] = draw(st.one_of(odd, st.sampled_from(["unconfined", "localhost/p"])))
+        meta["annotations"] = annotations if draw(st.integers(0, 8)) else draw(odd)
+    meta["labels"] = {"app": "x"}
+    spec["nodeName"] = draw(st.sampled_from(["a", "b"]))
+    return meta, spec
+
+
+SETTINGS = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(shaped_pods())
+def test_generated_pods_check_alike_through_their_key(
+    pod: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    assert_key_describes_the_pod(*pod)
+
+
+@SETTINGS
+@given(json_values, json_values)
+def test_any_json_checks_alike_through_its_key(meta: Any, spec: Any) -> None:
+    assert_key_describes_the_pod(meta, spec)
+
+
+@SETTINGS
+@given(shaped_pods(), st.sampled_from([v1(0), v1(18), v1(25), v1(34), v1(35), LATEST]))
+def test_a_remembered_shape_gives_what_a_fresh_evaluation_gives(
+    pod: tuple[dict[str, Any], dict[str, Any]], version: Any
+) -> None:
+    """Every check of the plan run on the pod (nothing skipped, nothing remembered) against
+    the default registry, which has seen every pod generated before, at both levels."""
+    for level in (Level.BASELINE, Level.RESTRICTED):
+        got = evaluate(level, version, *pod)
+        again = evaluate(level, version, *copy.deepcopy(pod))
+        want = reference(level, version, *pod)
+        assert list(got) == want == list(again)
+        assert [v.faults for v in got] == [v.faults for v in want] == [v.faults for v in again]
+
+
+def _pod(sc: dict[str, Any], **spec: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    return {}, {"containers": [{"name": "a", "securityContext": sc}], **spec}
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        (_pod({"privileged": True}), _pod({"privileged": 1})),
+        (_pod({"runAsUser": 1}), _pod({"runAsUser": True})),
+        (_pod({"runAsUser": 1}), _pod({"runAsUser": 1.0})),
+        (_pod({"runAsNonRoot": True}), _pod({"runAsNonRoot": 1})),
+        (_pod({}, hostPID=False), _pod({}, hostPID=0)),
+        (_pod({}, hostUsers=False), _pod({}, hostUsers=0)),
+        (_pod({"capabilities": {"drop": ["ALL"]}}), _pod({"capabilities": {"drop": ("ALL",)}})),
+    ],
+)
+def test_values_equal_in_python_but_of_another_type_get_another_key(
+    one: tuple[dict[str, Any], dict[str, Any]], other: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    """`True == 1 == 1.0` in Python (and they hash alike), but the checks tell them apart: a
+    key that did not would hand one pod the other's verdict."""
+    assert key(*one) != key(*other)
+    for level in (Level.BASELINE, Level.RESTRICTED):
+        for pod in (one, other, one):  # each evaluated after the other was remembered
+            assert list(evaluate(level, LATEST, *pod)) == reference(level, LATEST, *pod)
+
+
+def test_replicas_of_one_template_share_a_key_and_a_forbidden_field_changes_it() -> None:
+    def replica(token: str, image: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        return {"name": f"web-{token}", "annotations": {"team": token}}, {
+            "volumes": [{"name": f"kube-api-access-{token}", "projected": {"sources": []}}],
+            "containers": [
+                {
+                    "name": "web",
+                    "image": image,
+                    "ports": [{"containerPort": 80}],
+                    "livenessProbe": {"httpGet": {"path": "/", "port": 80}},
+                    "securityContext": {"allowPrivilegeEscalation": False},
+                }
+            ],
+        }
+
+    assert key(*replica("abc", "web:1")) == key(*replica("xyz", "web:2"))
+    meta, spec = replica("abc", "web:1")
+    for change in (
+        lambda: spec["volumes"][0].update(hostPath={"path": "/"}),
+        lambda: spec["containers"][0]["ports"][0].update(hostPort=80),
+        lambda: spec["containers"][0]["livenessProbe"]["httpGet"].update(host="h"),
+        lambda: meta["annotations"].update({"seccomp.security.alpha.kubernetes.io/pod": "x"}),
+        lambda: spec.update(hostUsers=False),
+    ):
+        before = key(meta, spec)
+        change()
+        assert key(meta, spec) != before
+
+
+@pytest.mark.parametrize(
+    ("meta", "spec"),
+    [
+        ([], {}),
+        ({}, None),
+        ({}, {"containers": "x"}),
+        ({}, {"containers": [None]}),
+        ({}, {"initContainers": [{"name": "a"}, "b"]}),
+        ({}, {"containers": [{"name": "a", "securityContext": {"runAsUser": object()}}]}),
+        ({}, {"securityContext": {"sysctls": [{"name": "k" * MAX_KEY}]}}),
+    ],
+)
+def test_shapes_outside_plain_json_get_no_key_and_are_evaluated_afresh(
+    meta: Any, spec: Any
+) -> None:
+    assert key(meta, spec) is None
+    for level in (Level.BASELINE, Level.RESTRICTED):
+        assert list(evaluate(level, LATEST, meta, spec)) == reference(level, LATEST, meta, spec)
+
+
+def test_a_plan_with_a_check_the_key_does_not_know_remembers_nothing() -> None:
+    """A registry's own check may read what the key leaves out: every pod runs it."""
+    builtin = discover()
+    seen: list[Any] = []
+
+    def record(meta: Any, spec: Any, contexts: Any) -> None:
+        seen.append(spec.get("nodeName"))
+
+    mine = [*builtin, Check(CheckId("zzOwn"), Level.BASELINE, (Since(v1(0), record),))]
+    registry = Registry(mine, builtin=builtin)
+    for node in ("a", "b"):
+        registry.evaluate(Level.BASELINE, LATEST, {}, {"nodeName": node, "containers": [{}]})
+    assert seen == ["a", "b"]
