@@ -1,7 +1,9 @@
 """Which files the inputs name: files as given, directories searched for .yaml/.yml/.json files
-(hidden ones skipped, `--exclude GLOB` left out on purpose), stdin as `-`; anything that is not
-a regular file or a directory (a FIFO would block forever) refused at once. And, for files that
-could not be read, where a hint helps: a kustomization or a Helm chart around them."""
+(hidden files read, as `kubectl apply -f DIR` reads them; files under a hidden directory such
+as `.git` or `.cache` left out and named; `--exclude GLOB` left out on purpose), stdin as `-`;
+anything that is not a regular file or a directory (a FIFO would block forever) refused at
+once. And, for files that could not be read, where a hint helps: a kustomization or a Helm
+chart around them."""
 
 from __future__ import annotations
 
@@ -20,10 +22,12 @@ KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 @dataclass(slots=True)
 class Found:
-    """The files one input names, the files left out by --exclude, and the entries refused."""
+    """The files one input names, the files left out by --exclude, the files left out for being
+    under a hidden directory, and the entries refused."""
 
     files: list[str] = field(default_factory=list)
     excluded: int = 0
+    hidden: list[str] = field(default_factory=list)
     refused: list[LoadError] = field(default_factory=list)
 
 
@@ -73,10 +77,15 @@ def expand(given: str, exclude: Sequence[str] = ()) -> Found:
     root = Path(given)
     for f in sorted(root.rglob("*")):
         rel = f.relative_to(root)
-        if f.suffix.lower() not in EXTENSIONS or any(p.startswith(".") for p in rel.parts):
+        if f.suffix.lower() not in EXTENSIONS:
             continue
         if exclude and _excluded(rel.as_posix(), exclude):
             found.excluded += 1
+            continue
+        if any(p.startswith(".") for p in rel.parts[:-1]):
+            # tools' and version control's state (.git, .github, .venv, .cache): kubectl's
+            # `apply -R` would read these too, so each is named in a note, never dropped unsaid
+            found.hidden.append(str(f))
             continue
         try:
             mode = f.stat().st_mode

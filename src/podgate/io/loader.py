@@ -398,6 +398,17 @@ def _failure_report(failures: list[tuple[LoadError, list[str]]]) -> LoadError:
     return error
 
 
+def _hidden_note(hidden: Sequence[str]) -> str:
+    """Which files under hidden directories were left out (the first few by name)."""
+    shown = ", ".join(hidden[:3]) + (f" and {len(hidden) - 3} more" if len(hidden) > 3 else "")
+    files = "file" if len(hidden) == 1 else "files"
+    return (
+        f"{len(hidden)} {files} under hidden directories left out, not judged: {shown} "
+        "(`kubectl apply -R -f` would read them: give such a file or directory by its path "
+        "to judge it)"
+    )
+
+
 def load_documents(
     paths: Iterable[str],
     *,
@@ -410,11 +421,12 @@ def load_documents(
     trim: bool = False,
     max_yaml_bytes: int | None = None,
 ) -> list[Document]:
-    """Every object in the given files and directories (recursively: .yaml, .yml, .json, hidden
-    ones and those matching an `exclude` glob left out), `-` for stdin. Every file is read;
-    then one LoadError names every one that could not be (with hints: a kustomization or Helm
-    chart to render first, for `podgate COMMAND -`). `require_objects`: an input that holds no
-    object at all is an error too. `notes` hears how many files `exclude` left out.
+    """Every object in the given files and directories (recursively: .yaml, .yml, .json; files
+    under a hidden directory and those matching an `exclude` glob left out), `-` for stdin.
+    Every file is read; then one LoadError names every one that could not be (with hints: a
+    kustomization or Helm chart to render first, for `podgate COMMAND -`). `require_objects`:
+    an input that holds no object at all is an error too. `notes` hears how many files
+    `exclude` left out, and which were left out for being under a hidden directory.
     `parse_each` parses the files (`map` here; `io/parallel.py` on every core). `trim`: Pods
     and workloads of a JSON snapshot are decoded to what a scan reads of them (io/snapshot.py:
     not their status, managedFields, nor containers' env and resources), when it is the one
@@ -425,6 +437,7 @@ def load_documents(
     snapshots: list[tuple[int, Snapshot]] | None = None
     failures: list[tuple[LoadError, list[str]]] = []
     excluded = 0
+    hidden: list[str] = []
     enabled = gc.isenabled()
     gc.disable()  # the cyclic GC makes bulk parsing several times slower
     try:
@@ -439,6 +452,7 @@ def load_documents(
         loaded = iter((parse_each or map)(parse, files))
         for given, found in inputs:
             excluded += found.excluded
+            hidden.extend(found.hidden)
             failures.extend((e, []) for e in found.refused)
             before = len(out)
             failed = bool(found.refused)
@@ -462,6 +476,8 @@ def load_documents(
         raise _failure_report(failures)
     if excluded and notes is not None:
         notes.append(f"{excluded} file{'s' if excluded != 1 else ''} left out by --exclude")
+    if hidden and notes is not None:
+        notes.append(_hidden_note(hidden))
     # The documents hold no reference cycles and live as long as the scan; a full collection
     # would walk all of their millions of objects again each time (seconds on a large
     # snapshot), so they go to the collector's permanent generation. They are still freed
