@@ -4,6 +4,7 @@ directory holding a test's input files, and `podgate scan` run in this process."
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
@@ -70,3 +71,12 @@ def run_scan() -> RunScan:
 if os.environ.get("CI"):
     settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
     settings.load_profile("ci")
+
+
+def as_from_a_terminal() -> None:
+    """`preexec_fn` for a child that a test interrupts as Ctrl-C in a terminal would: SIGINT at
+    its default, not blocked. A shell without job control starts background commands with
+    SIGINT ignored (`make test &`), and every process below inherits that; such a child would
+    never see the test's Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})

@@ -19,6 +19,7 @@ import pytest
 
 from podgate.errors import LoadError, PoolError
 from podgate.io.pool import ordered_map, use_pool
+from tests.conftest import as_from_a_terminal
 
 
 def _slow_first(i: int) -> int:
@@ -129,6 +130,7 @@ def test_ctrl_c_ends_every_worker_and_exits_130_without_a_traceback(tmp_path: Pa
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group, as a shell gives a command
+        preexec_fn=as_from_a_terminal,
     )
     try:
         deadline = time.monotonic() + 60

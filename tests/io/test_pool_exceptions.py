@@ -18,6 +18,7 @@ from podgate.io.pool import ordered_map
 from podgate.io.stream import SeparatorError
 from podgate.rbac.parse import Invalid
 from podgate.verify import EngineMissing
+from tests.conftest import as_from_a_terminal
 
 
 class TwoArgs(Exception):
@@ -97,6 +98,7 @@ def test_ctrl_c_while_a_worker_starts_ends_that_worker_too(tmp_path: Path) -> No
             stdout=subprocess.DEVNULL,
             stderr=err,
             start_new_session=True,
+            preexec_fn=as_from_a_terminal,
         )
         try:
             code = proc.wait(timeout=60)
