@@ -176,3 +176,80 @@ def test_output_buffered_before_the_pool_is_written_once() -> None:
     )
     assert (ran.returncode, ran.stderr) == (0, "")
     assert ran.stdout == "before\nafter\n"
+
+
+def _whose(i: int) -> tuple[str, int]:
+    time.sleep(0.02)
+    return ("worker", i)
+
+
+def test_this_process_computes_items_too_and_the_answers_keep_the_items_order() -> None:
+    def here(i: int) -> tuple[str, int]:
+        time.sleep(0.02)
+        return ("here", i)
+
+    got = list(ordered_map(_whose, list(range(20)), 2, here=here))
+    assert [i for _, i in got] == list(range(20))
+    assert {who for who, _ in got} == {"worker", "here"}  # one worker forked, and this process
+
+
+def test_with_this_process_computing_one_job_forks_no_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(self: ForkProcess) -> None:
+        raise AssertionError("a worker was started")
+
+    monkeypatch.setattr(ForkProcess, "start", refuse)
+    assert list(ordered_map(_whose, [1, 2], 1, here=lambda i: ("here", i))) == [
+        ("here", 1),
+        ("here", 2),
+    ]
+
+
+def test_a_worker_goes_on_while_this_process_is_busy_with_an_item(tmp_path: Path) -> None:
+    """Answers larger than a pipe holds: a worker writes them to its file, so it does every
+    other item while this process is still on its one (with answers sent through the pipe
+    itself, the worker would wait on this process, which waits on the worker: a hang)."""
+    big = 2 * 1024 * 1024
+
+    def work(i: int) -> bytes:
+        (tmp_path / str(i)).write_text("")
+        return bytes([i]) * big
+
+    def here(i: int) -> bytes:
+        deadline = time.monotonic() + 30
+        while len(list(tmp_path.iterdir())) < 5:
+            assert time.monotonic() < deadline, "the worker did not go on"
+            time.sleep(0.01)
+        return bytes([i]) * big
+
+    got = list(ordered_map(work, list(range(6)), 2, here=here))
+    assert got == [bytes([i]) * big for i in range(6)]
+    assert len(list(tmp_path.iterdir())) == 5  # this process did one item, the worker the rest
+
+
+def test_an_error_in_this_processs_own_item_is_raised_at_its_turn() -> None:
+    def here(i: int) -> tuple[str, int]:
+        raise LoadError(f"item {i}", file="a.yaml")
+
+    yielded: list[int] = []
+
+    def consume() -> None:
+        for _, i in ordered_map(_whose, list(range(10)), 2, here=here):
+            yielded.append(i)
+
+    with pytest.raises(LoadError) as raised:
+        consume()
+    failed = int(str(raised.value).rsplit(" ", 1)[1])
+    assert yielded == list(range(failed))
+
+
+def test_meanwhile_runs_once_in_this_process_while_the_workers_work() -> None:
+    calls: list[tuple[int, int]] = []
+
+    def meanwhile() -> None:
+        calls.append((os.getpid(), len(multiprocessing.active_children())))
+
+    got = list(ordered_map(_whose, list(range(4)), 2, here=_whose, meanwhile=meanwhile))
+    assert got == [("worker", i) for i in range(4)]
+    assert calls == [(os.getpid(), 1)]

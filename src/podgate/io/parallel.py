@@ -72,12 +72,17 @@ def judging(jobs: int) -> JudgeEach:
         if not use_pool(jobs, len(workloads), sum(weights), JUDGE_MIN):
             return map(judge, workloads)
         chunks = _chunks(weights, jobs * CHUNKS_PER_JOB)
+
+        def judge_span(span: range) -> list[Judged]:
+            return [judge(workloads[i]) for i in span]
+
         answers = ordered_map(
-            lambda span: [judge(workloads[i]) for i in span],
+            judge_span,
             chunks,
             jobs,
             shared=list(_shared(workloads)),
             weights=[sum(weights[i] for i in span) for span in chunks],
+            here=judge_span,  # this process judges chunks too
         )
         return chain.from_iterable(answers)
 
@@ -130,10 +135,14 @@ def _unpack(sent: object) -> Any:
     return [Document(o, Source(*s)) for o, s in zip(objects, sent.sources, strict=True)]
 
 
-def parsing(jobs: int) -> Callable[[Callable[[str], R], Sequence[str]], Iterable[R]]:
+def parsing(
+    jobs: int, meanwhile: Callable[[], object] | None = None
+) -> Callable[[Callable[[str], R], Sequence[str]], Iterable[R]]:
     """`load_documents`' `parse_each` on `jobs` cores: files parsed in order, or by file on
     every core when there are enough bytes to parse (standard input in this process); the
-    documents come back packed (`_Packed`)."""
+    documents a worker parsed come back packed (`_Packed`), those this process parsed as they
+    are. With a pool, `meanwhile` is called once the workers have started, before this process
+    parses files too (what the command needs next: imports, overlapped with the parsing)."""
 
     def parse_each(parse: Callable[[str], R], paths: Sequence[str]) -> Iterable[R]:
         if jobs <= 1 or "-" in paths:
@@ -143,7 +152,14 @@ def parsing(jobs: int) -> Callable[[Callable[[str], R], Sequence[str]], Iterable
         sizes = [_size(p) for p in paths]
         if not use_pool(jobs, len(paths), sum(sizes), FILES_MIN_BYTES):
             return map(parse, paths)
-        sent = ordered_map(lambda path: _pack(parse(path)), paths, jobs, weights=sizes)
+        sent = ordered_map(
+            lambda path: _pack(parse(path)),
+            paths,
+            jobs,
+            weights=sizes,
+            here=parse,
+            meanwhile=meanwhile,
+        )
         return map(_unpack, sent)
 
     return parse_each

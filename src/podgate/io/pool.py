@@ -6,11 +6,16 @@ that refers to an object the parent shares (an input object, a workload) comes b
 to the parent's own object, so what crosses the pipe stays small and identity is kept.
 
 The results are handed back in the order of the items whatever order the workers finish in, so a
-run on N cores gives what one core gives. An item whose function raised re-raises that exception
-in the parent when its turn comes (an earlier item's error first, as on one core). A worker that
-dies (killed, out of memory) is a `PoolError`, never a hang; on Ctrl-C or any error the workers
-are ended at once. Fork exists on Linux and macOS only: elsewhere, and with `jobs` 1, the map runs
-in this process.
+run on N cores gives what one core gives. Given `here` (how this process computes an item), this
+process is one of the N: it forks N - 1 workers and takes items from the same queue as they do,
+so that what it computes itself never crosses a pipe. A worker writes each answer to a file of
+its own (in memory) and sends only where it is, so a worker never waits for this process to be
+done with an item before it can go on with the next.
+
+An item whose function raised re-raises that exception in the parent when its turn comes (an
+earlier item's error first, as on one core). A worker that dies (killed, out of memory) is a
+`PoolError`, never a hang; on Ctrl-C or any error the workers are ended at once. Fork exists on
+Linux and macOS only: elsewhere, and with `jobs` 1, the map runs in this process.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import struct
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
@@ -109,6 +115,33 @@ def _answer(func: Callable[[T], R], item: T, index: int, shared: dict[int, int])
         return answer
 
 
+def _take(counter: Any, order: Sequence[int]) -> int | None:
+    """The index of the next item to do (in `order`), taken from the queue; None when none is
+    left."""
+    with counter.get_lock():
+        taken: int = counter.value
+        counter.value = taken + 1
+    return order[taken] if taken < len(order) else None
+
+
+def _scratch() -> int:
+    """A file descriptor of an anonymous file (in memory where the system has memfd_create)."""
+    memfd = getattr(os, "memfd_create", None)
+    if memfd is not None:
+        try:
+            fd: int = memfd("podgate-answers", os.MFD_CLOEXEC)
+            return fd
+        except OSError:
+            pass
+    import tempfile
+
+    with tempfile.TemporaryFile() as file:  # (the descriptor outlives the file object)
+        return os.dup(file.fileno())
+
+
+_WHERE = struct.Struct("<QQ")  # (offset, size) of an answer in its worker's file
+
+
 def _work(
     func: Callable[[T], R],
     items: Sequence[T],
@@ -116,20 +149,22 @@ def _work(
     counter: Any,
     shared: dict[int, int],
     out: Connection,
+    answers: int,
 ) -> None:
-    """A worker: take the next item to do (in `order`) until none is left, send each answer."""
+    """A worker: take the next item to do (in `order`) until none is left; write each answer to
+    the file `answers` and send where it is."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked while forking
     code = 1
     try:
-        while True:
-            with counter.get_lock():
-                taken = counter.value
-                counter.value = taken + 1
-            if taken >= len(order):
-                break
-            index = order[taken]
-            out.send_bytes(_answer(func, items[index], index, shared))
+        offset = 0
+        while (index := _take(counter, order)) is not None:
+            answer = _answer(func, items[index], index, shared)
+            view = memoryview(answer)
+            while view:
+                view = view[os.write(answers, view) :]
+            out.send_bytes(_WHERE.pack(offset, len(answer)))
+            offset += len(answer)
         out.close()
         code = 0
     except OSError:  # the parent is gone or stopped reading: nothing left to do
@@ -147,13 +182,27 @@ def ordered_map(
     *,
     shared: Iterable[object] = (),
     weights: Sequence[int] | None = None,
+    here: Callable[[T], R] | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> Iterator[R]:
     """`func(item)` for each of `items`, in their order, computed by `jobs` forked workers
     (heaviest `weights` first, so that no worker is left with a large item at the end). Objects
-    in `shared` cross back as references to the parent's own. With one job or one item, or
-    without fork, the map runs here."""
-    if jobs <= 1 or len(items) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        yield from map(func, items)
+    in `shared` cross back as references to the parent's own. Given `here`, this process is one
+    of the `jobs`: it computes items too, as `here(item)`, which must give what `func(item)`
+    gives once it has crossed back. `meanwhile` is called once in this process, once the
+    workers are started (what it does overlaps their work). With one job or one item, or
+    without fork, the map runs here (as `here`, when given)."""
+    local = func if here is None else here
+    workers_wanted = min(jobs, len(items)) - (here is not None)
+    if (
+        jobs <= 1
+        or len(items) <= 1
+        or workers_wanted < 1
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        if meanwhile is not None:
+            meanwhile()
+        yield from map(local, items)
         return
     table = list(shared)
     ids = {id(o): i for i, o in enumerate(table)}
@@ -163,19 +212,22 @@ def ordered_map(
     for stream in (sys.stdout, sys.stderr):  # nothing buffered to be copied into the workers
         stream.flush()
     ctx = multiprocessing.get_context("fork")
-    workers: list[tuple[Any, Connection]] = []
+    workers: list[_Worker] = []
     try:
         # Ctrl-C waits until every worker started is known: one that came between a fork and
         # the end of `start()` would leave a worker whose pid the parent never learnt running
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             counter = ctx.Value("q", 0)
-            for _ in range(min(jobs, len(items))):
+            for _ in range(workers_wanted):
                 reader, writer = ctx.Pipe(duplex=False)
+                answers = _scratch()
                 process = ctx.Process(
-                    target=_work, args=(func, items, order, counter, ids, writer), daemon=True
+                    target=_work,
+                    args=(func, items, order, counter, ids, writer, answers),
+                    daemon=True,
                 )
-                workers.append((process, reader))
+                workers.append(_Worker(process, reader, answers))
                 process.start()
                 writer.close()
         except OSError:  # no process to be had (memory, limits): all of it here, as with 1 job
@@ -186,32 +238,54 @@ def ordered_map(
             started = True
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a Ctrl-C held back is raised here
+        if meanwhile is not None:
+            meanwhile()
         if not started:
-            yield from map(func, items)
+            yield from map(local, items)
             return
-        yield from _in_order(workers, len(items), table)
+        mine = None if here is None else (here, counter, order)
+        yield from _in_order(workers, items, table, mine)
     finally:
         _end(workers)
 
 
-def _end(workers: list[tuple[Any, Connection]]) -> None:
+class _Worker:
+    """A worker process, the pipe it says where each answer is on, and the file it writes the
+    answers to."""
+
+    __slots__ = ("answers", "process", "reader")
+
+    def __init__(self, process: Any, reader: Connection, answers: int) -> None:
+        self.process = process
+        self.reader = reader
+        self.answers = answers
+
+
+def _end(workers: list[_Worker]) -> None:
     """Every worker ended (at once, when it is still running) and waited for."""
-    for process, _ in workers:
-        if process.pid is not None and process.exitcode is None:
-            process.terminate()
-    for process, reader in workers:
-        if process.pid is not None:
-            process.join()
-        reader.close()
+    for worker in workers:
+        if worker.process.pid is not None and worker.process.exitcode is None:
+            worker.process.terminate()
+    for worker in workers:
+        if worker.process.pid is not None:
+            worker.process.join()
+        worker.reader.close()
+        os.close(worker.answers)
 
 
 def _in_order(
-    workers: list[tuple[Any, Connection]], count: int, table: Sequence[object]
+    workers: list[_Worker],
+    items: Sequence[Any],
+    table: Sequence[object],
+    mine: tuple[Callable[[Any], Any], Any, Sequence[int]] | None,
 ) -> Iterator[Any]:
-    """The workers' answers, in the items' order; an item's exception raised at its turn."""
+    """The answers, in the items' order; an item's exception raised at its turn. With `mine`
+    (how this process computes an item, the queue and its order), this process takes items
+    from the queue too whenever the answer it waits for is not there yet."""
+    count = len(items)
     done: dict[int, tuple[bool, Any]] = {}
-    readers = {reader: process for process, reader in workers}
-    sentinels = {process.sentinel: (process, reader) for process, reader in workers}
+    readers = {worker.reader: worker for worker in workers}
+    sentinels = {worker.process.sentinel: worker for worker in workers}
     following = 0
     while following < count:
         while following in done:
@@ -222,35 +296,73 @@ def _in_order(
             following += 1
         if following == count:
             return
+        if mine is not None:
+            compute, counter, order = mine
+            index = _take(counter, order)
+            if index is not None:
+                try:
+                    done[index] = (True, compute(items[index]))
+                except Exception as e:  # noqa: BLE001 - raised at its turn, as a worker's is
+                    done[index] = (False, e)
+                _gather(wait([*readers, *sentinels], 0), readers, sentinels, done, table)
+                continue
+            mine = None
         if not sentinels:
             raise PoolError("the worker processes ended before every item was done")
-        for ready in wait([*readers, *sentinels]):
-            if isinstance(ready, Connection):
-                if ready in readers:
-                    _receive(ready, done, table, readers)
-                continue
-            process, reader = sentinels.pop(ready)
-            while reader in readers and reader.poll():  # what it sent before it ended
-                _receive(reader, done, table, readers)
-            readers.pop(reader, None)
-            process.join()
-            if process.exitcode != 0:
-                raise PoolError(_ended(process.exitcode))
+        _gather(wait([*readers, *sentinels]), readers, sentinels, done, table)
+
+
+def _gather(
+    ready: list[Any],
+    readers: dict[Connection, _Worker],
+    sentinels: dict[Any, _Worker],
+    done: dict[int, tuple[bool, Any]],
+    table: Sequence[object],
+) -> None:
+    """The answers of the workers `ready` says have sent some, and the end of those that
+    ended (an error unless they exited 0)."""
+    for one in ready:
+        if isinstance(one, Connection):
+            if one in readers:
+                _receive(one, done, table, readers)
+            continue
+        worker = sentinels.pop(one)
+        while worker.reader in readers and worker.reader.poll():  # what it sent before it ended
+            _receive(worker.reader, done, table, readers)
+        readers.pop(worker.reader, None)
+        worker.process.join()
+        if worker.process.exitcode != 0:
+            raise PoolError(_ended(worker.process.exitcode))
 
 
 def _receive(
     reader: Connection,
     done: dict[int, tuple[bool, Any]],
     table: Sequence[object],
-    readers: dict[Connection, Any],
+    readers: dict[Connection, _Worker],
 ) -> None:
     try:
-        payload = reader.recv_bytes()
+        where = reader.recv_bytes()
     except EOFError:  # the worker closed its end: it has sent everything
         readers.pop(reader, None)
         return
+    offset, size = _WHERE.unpack(where)
+    payload = _read_at(readers[reader].answers, offset, size)
     index, ok, value = _Unpickler(io.BytesIO(payload), table).load()
     done[index] = (ok, value)
+
+
+def _read_at(fd: int, offset: int, size: int) -> bytes:
+    """`size` bytes of the file `fd` from `offset` (written by a worker before it said so)."""
+    chunks = []
+    while size > 0:
+        chunk = os.pread(fd, size, offset)
+        if not chunk:
+            raise PoolError("a worker's answer was cut short")
+        chunks.append(chunk)
+        offset += len(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
 
 
 def _ended(exitcode: int | None) -> str:
