@@ -6,8 +6,9 @@ For each INPUT (a yaml-dir, a JSON snapshot; ../shared/bench/gen_cluster.py writ
 (a) each part on its own, in this process, alternating --jobs 1 and --jobs N in every round:
     parsing the files (`load_documents`) and judging the workloads (`scan`), wall time and CPU
     time (this process, and the workers it waited for);
-    and the wall time it would take on free cores (this process's CPU time plus the workers'
-    divided by N: on a shared machine a second core is only as free as the others leave it);
+    and the wall time it would take on free cores (this process computes items too, beside N - 1
+    workers: the larger of its CPU time and the workers' divided by N - 1; on a shared machine a
+    second core is only as free as the others leave it);
 (b) `podgate scan INPUT -o json --output-file /dev/null --quiet --max-bytes SIZE --jobs J` end to
     end, J = 1 and N alternating: wall time, CPU time and peak RSS (of the largest process).
 `--force` sets PODGATE_POOL_MIN=0, so the pool is used whatever the input's size (to find the
@@ -72,8 +73,9 @@ def parts(path: str, jobs: int, rounds: int) -> None:
         walls = [w for w, _ in runs]
         me = statistics.median(m for _, (m, _) in runs)
         kids = statistics.median(k for _, (_, k) in runs)
-        # what the wall time would be with a free core per process (the workers evenly loaded)
-        idle = me + kids / j
+        # what the wall time would be with a free core per process: this process works too,
+        # beside j - 1 workers (evenly loaded), and waits for the slowest
+        idle = me if j == 1 else max(me, kids / (j - 1))
         print(
             f"  {part:15} --jobs {j}: wall median {statistics.median(walls):6.2f} s "
             f"(min {min(walls):.2f}); CPU median: this process {me:.2f} s, workers {kids:.2f} s; "

@@ -6,9 +6,11 @@ each test checks that worker processes really ran."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
+import textwrap
 from multiprocessing.context import ForkProcess
 from pathlib import Path
 
@@ -155,3 +157,58 @@ def test_a_one_process_scan_imports_neither_multiprocessing_nor_tempfile() -> No
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.splitlines()[-1] == "[]"
+
+
+def test_the_scan_options_offer_the_scanners_severities_and_identities() -> None:
+    """cli/scan.py writes them out, to define its options without importing the scanner."""
+    from podgate.cli.scan import CONTROLLER_IDENTITIES, SEVERITY_CHOICES
+    from podgate.scan import ControllerIdentity
+    from podgate.scan.controls import SEVERITIES
+
+    assert (*reversed(SEVERITIES), "none") == SEVERITY_CHOICES
+    assert tuple(c.value for c in ControllerIdentity) == CONTROLLER_IDENTITIES
+    assert CONTROLLER_IDENTITIES[0] == ControllerIdentity.PER_CONTROLLER
+
+
+OVERLAPPED = textwrap.dedent(
+    """
+    import multiprocessing, sys
+    import podgate.io.pool as pool
+    from podgate.cli.main import main
+
+    ordered_map, seen = pool.ordered_map, []
+
+    def spy(*args, meanwhile=None, **kwargs):
+        def hook():
+            workers = len(multiprocessing.active_children())
+            seen.append(("podgate.scan.scan" in sys.modules, workers))
+            meanwhile()
+            seen.append(("podgate.scan.scan" in sys.modules, "podgate.report.json_report" in sys.modules))
+        return ordered_map(*args, meanwhile=hook if meanwhile else None, **kwargs)
+
+    pool.ordered_map = spy
+    sys.argv = ["podgate", "scan", *sys.argv[1:]]
+    try:
+        main()
+    except SystemExit:
+        pass
+    print(seen)
+    """
+)
+
+
+@pytest.mark.e2e
+def test_with_a_pool_the_scanner_is_imported_while_the_workers_parse() -> None:
+    """Start-up overlapped: the scanner and the report are not imported before the files are
+    read; with a pool, this process imports them once the worker has started, before it parses
+    its own share."""
+    args = [str(CORPUS / "kube-prometheus"), "-o", "json", "--quiet", "--output-file", "/dev/null"]
+    done = subprocess.run(
+        [sys.executable, "-c", OVERLAPPED, *args, "--jobs", "2"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PODGATE_POOL_MIN": "0"},
+    )
+    # the scan's judging pool calls no hook
+    assert done.stdout.splitlines()[-1] == "[(False, 1), (True, True)]"

@@ -123,7 +123,7 @@ def jobs_option(func: F) -> F:
         callback=_jobs,
         help="Processes to parse input files and judge workloads with: N (1: no other "
         "process) or auto (one per core). Other processes are started only for inputs large "
-        "enough (4 MiB of files; 2,000 objects to judge); the output is the same whatever N.",
+        "enough (4 MiB of files; 1,000 objects to judge); the output is the same whatever N.",
     )(func)
 
 

@@ -9,7 +9,7 @@ import shlex
 import sys
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -28,19 +28,21 @@ from podgate.cli.common import (
 )
 from podgate.errors import LoadError, PolicyError
 from podgate.io import parallel
-from podgate.io.catalog import load_catalog
-from podgate.io.loader import Document, load_documents
-from podgate.io.locate import Locator
-from podgate.io.policies import load_policies
-from podgate.io.prepare import prepare
-from podgate.io.pss_config import load_pss_config
-from podgate.k8s.identity import requesting_user
-from podgate.pss import parse_level, parse_version
-from podgate.pss.config import DEFAULT_CONFIGURATION
-from podgate.report.context import ReportContext
-from podgate.scan import AcceptedRisk, ControllerIdentity, ScanOptions, parse_exceptions, scan
-from podgate.scan.controls import SEVERITIES
-from podgate.scan.scan import JudgeEach, ScanResult
+from podgate.io.loader import load_documents
+
+# The scanner and the reports are imported once reading has started (`_import_the_scanner`):
+# with a pool, this process imports them while the workers parse the files.
+if TYPE_CHECKING:
+    from podgate.k8s.source import Document
+    from podgate.report.context import ReportContext
+    from podgate.scan import AcceptedRisk, Catalog, ScanOptions
+    from podgate.scan.scan import JudgeEach, ScanResult
+
+# podgate.scan.controls.SEVERITIES and podgate.scan.ControllerIdentity's values, written out so
+# that the options are defined without importing the scanner (tests/cli/test_scan_jobs.py
+# holds them equal)
+SEVERITY_CHOICES = ("low", "medium", "high", "critical", "none")
+CONTROLLER_IDENTITIES = ("per-controller", "controller-manager", "none")
 
 FORMATS = {
     "text": "text",
@@ -144,15 +146,15 @@ def _render(fmt: str, result: Any, context: ReportContext) -> str | Iterable[byt
 )
 @click.option(
     "--fail-on",
-    type=click.Choice([*reversed(SEVERITIES), "none"]),
+    type=click.Choice(SEVERITY_CHOICES),
     default="low",
     show_default=True,
     help="Exit 1 when a finding of this severity or higher is not accepted.",
 )
 @click.option(
     "--controller-identity",
-    type=click.Choice([c.value for c in ControllerIdentity]),
-    default=ControllerIdentity.PER_CONTROLLER.value,
+    type=click.Choice(CONTROLLER_IDENTITIES),
+    default=CONTROLLER_IDENTITIES[0],
     show_default=True,
     help="Who requests controllers' pods for PSP: each controller's service account "
     "(kube-controller-manager with --use-service-account-credentials), its single "
@@ -220,6 +222,9 @@ def command(
     category, with CIS, Microsoft threat-matrix and MITRE ATT&CK mappings."""
     if level is not None and from_namespace_labels:
         fail("--level and --from-namespace-labels are mutually exclusive")
+    from podgate.pss import parse_level, parse_version
+    from podgate.pss.config import DEFAULT_CONFIGURATION
+
     try:
         parsed_level = parse_level(level) if level is not None else None
         parsed_version = parse_version(version)
@@ -229,7 +234,12 @@ def command(
     if groups and user is None:
         fail("--group needs --user")
     json_cap, cap = scan_caps(max_bytes)
-    config = DEFAULT_CONFIGURATION if config_path is None else load_pss_config(config_path, cap)
+    if config_path is None:
+        config = DEFAULT_CONFIGURATION
+    else:
+        from podgate.io.pss_config import load_pss_config
+
+        config = load_pss_config(config_path, cap)
     live_notes: list[str] = []
     docs: list[Document] = read_inputs(
         inputs,
@@ -239,11 +249,20 @@ def command(
         command="scan",
         notes=live_notes,
         quiet=quiet,
-        parse_each=parallel.parsing(jobs),
+        parse_each=parallel.parsing(jobs, meanwhile=lambda: _import_the_scanner(output)),
         trim=not live,  # live objects come whole: a pod read twice is compared whole
     )
     if not inputs and not live:
         fail("give INPUT (files, directories, - for stdin) or --live to read the current cluster")
+    _import_the_scanner(output)
+    from podgate.io.catalog import load_catalog
+    from podgate.io.locate import Locator
+    from podgate.io.policies import load_policies
+    from podgate.io.prepare import prepare
+    from podgate.k8s.identity import requesting_user
+    from podgate.report.context import ReportContext
+    from podgate.scan import ControllerIdentity, ScanOptions
+
     if live:
         docs.extend(
             read_live(
@@ -284,7 +303,7 @@ def command(
         defaults=not no_defaults,
         kubernetes=None if no_defaults else kubernetes_release,
     )
-    result = _scan_with_progress(prepared, options, quiet, parallel.judging(jobs))
+    result = _scan_with_progress(load_catalog(), prepared, options, quiet, parallel.judging(jobs))
     for warning in result.warnings:
         click.echo(f"podgate: warning: {warning}", err=True)
     if live_notes:
@@ -304,10 +323,30 @@ def command(
     raise SystemExit(code)
 
 
+def _import_the_scanner(output: str) -> None:
+    """What the scan needs once the input is read: the scanner, the report format `output`,
+    the control catalog. (With a pool, called while the workers parse the files.)"""
+    for module in (
+        "podgate.scan",
+        "podgate.io.prepare",
+        "podgate.io.policies",
+        "podgate.io.locate",
+        "podgate.k8s.identity",
+        "podgate.report.context",
+        f"podgate.report.{FORMATS[output]}",
+    ):
+        importlib.import_module(module)
+    from podgate.io.catalog import load_catalog
+
+    load_catalog()
+
+
 def load_exceptions(path: str | None, max_bytes: int) -> tuple[AcceptedRisk, ...]:
     """The accepted risks of an ExceptionList file (none without a path)."""
     if path is None:
         return ()
+    from podgate.scan import parse_exceptions
+
     docs = load_documents([path], max_bytes=max_bytes)
     if len(docs) != 1:
         raise LoadError("expected one ExceptionList document", file=path)
@@ -318,9 +357,14 @@ def load_exceptions(path: str | None, max_bytes: int) -> tuple[AcceptedRisk, ...
 
 
 def _scan_with_progress(
-    docs: list[Document], options: ScanOptions, quiet: bool, judge_each: JudgeEach
+    catalog: Catalog,
+    docs: list[Document],
+    options: ScanOptions,
+    quiet: bool,
+    judge_each: JudgeEach,
 ) -> ScanResult:
-    catalog = load_catalog()
+    from podgate.scan import scan
+
     if quiet or not sys.stderr.isatty() or len(docs) < 2000:
         return scan(docs, catalog, options, judge_each=judge_each)
     from rich.console import Console

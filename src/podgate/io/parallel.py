@@ -27,7 +27,7 @@ R = TypeVar("R")
 
 # Below these no pool is started (measured on 2 cores: benchmarks/bench_jobs.py).
 FILES_MIN_BYTES = 4 * 1024 * 1024  # bytes of input files to parse
-JUDGE_MIN = 2000  # objects to judge (workloads and the objects folded into them)
+JUDGE_MIN = 1000  # objects to judge (workloads and the objects folded into them)
 # chunks per worker: enough that no worker waits long on another, few enough that each
 # worker's chunk amortises its trip back
 CHUNKS_PER_JOB = 8

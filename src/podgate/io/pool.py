@@ -21,17 +21,18 @@ Linux and macOS only: elsewhere, and with `jobs` 1, the map runs in this process
 from __future__ import annotations
 
 import io
-import multiprocessing
 import os
 import pickle
 import signal
 import struct
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from multiprocessing.connection import Connection, wait
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from podgate.errors import PoolError
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 __all__ = ["POOL_MIN_ENV", "cores", "ordered_map", "pool_min", "use_pool"]
 
@@ -60,12 +61,13 @@ def pool_min(default: int) -> int:
 def use_pool(jobs: int, items: int, size: int, threshold: int) -> bool:
     """Whether to start a pool of `jobs` workers for `items` pieces of work of `size` in all: more
     than one job and one piece, fork available, and `size` at the threshold (`pool_min`)."""
-    return (
-        jobs > 1
-        and items > 1
-        and size >= pool_min(threshold)
-        and "fork" in multiprocessing.get_all_start_methods()
-    )
+    return jobs > 1 and items > 1 and size >= pool_min(threshold) and _can_fork()
+
+
+def _can_fork() -> bool:
+    import multiprocessing  # (not imported by a process that starts no pool: start-up time)
+
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 class _Pickler(pickle.Pickler):
@@ -194,12 +196,7 @@ def ordered_map(
     without fork, the map runs here (as `here`, when given)."""
     local = func if here is None else here
     workers_wanted = min(jobs, len(items)) - (here is not None)
-    if (
-        jobs <= 1
-        or len(items) <= 1
-        or workers_wanted < 1
-        or "fork" not in multiprocessing.get_all_start_methods()
-    ):
+    if jobs <= 1 or len(items) <= 1 or workers_wanted < 1 or not _can_fork():
         if meanwhile is not None:
             meanwhile()
         yield from map(local, items)
@@ -211,6 +208,8 @@ def ordered_map(
         order.sort(key=lambda i: -weights[i])
     for stream in (sys.stdout, sys.stderr):  # nothing buffered to be copied into the workers
         stream.flush()
+    import multiprocessing
+
     ctx = multiprocessing.get_context("fork")
     workers: list[_Worker] = []
     try:
@@ -282,6 +281,8 @@ def _in_order(
     """The answers, in the items' order; an item's exception raised at its turn. With `mine`
     (how this process computes an item, the queue and its order), this process takes items
     from the queue too whenever the answer it waits for is not there yet."""
+    from multiprocessing.connection import wait
+
     count = len(items)
     done: dict[int, tuple[bool, Any]] = {}
     readers = {worker.reader: worker for worker in workers}
@@ -321,6 +322,8 @@ def _gather(
 ) -> None:
     """The answers of the workers `ready` says have sent some, and the end of those that
     ended (an error unless they exited 0)."""
+    from multiprocessing.connection import Connection
+
     for one in ready:
         if isinstance(one, Connection):
             if one in readers:
