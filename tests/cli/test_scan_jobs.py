@@ -145,8 +145,9 @@ def test_files_given_one_by_one_are_parsed_on_the_pool_too(
 
 @pytest.mark.e2e
 def test_a_one_process_scan_imports_neither_multiprocessing_nor_tempfile() -> None:
-    """Start-up: `--jobs 1` (the default) never starts a pool, so it does not pay for importing
-    one (nor tempfile, which importlib.resources would bring)."""
+    """Start-up: an input too small for a pool (whatever --jobs: auto by default) is scanned in
+    this process, which does not pay for importing a pool (nor tempfile, which
+    importlib.resources would bring)."""
     code = (
         "import sys\n"
         "from podgate.cli.main import main\n"

@@ -110,14 +110,14 @@ def _jobs(ctx: click.Context, param: click.Parameter, value: str) -> int:
 
 
 def jobs_option(func: F) -> F:
-    """--jobs: how many processes parse and judge (1, the default: this one only; auto: one per
-    core). One by default: on the 2-core machine it was measured on, the pool made the scan
-    slower (see README)."""
+    """--jobs: how many processes parse and judge (auto, the default: one per core; this
+    process is one of them). Measured on 2 cores (benchmarks/bench_jobs.py): past the
+    thresholds in io/parallel.py a second process shortens the scan when a core is free."""
     return click.option(
         "--jobs",
         "-j",
         "jobs",
-        default="1",
+        default="auto",
         show_default=True,
         metavar="N",
         callback=_jobs,
