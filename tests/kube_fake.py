@@ -644,7 +644,10 @@ def running(pki: Pki) -> Iterator[FakeApi]:
         api.stop()
 
 
-def wait_for(cond: Callable[[], object], timeout: float = 5.0) -> None:
+def wait_for(cond: Callable[[], object], timeout: float = 30.0) -> None:
+    """Poll `cond` until it holds. The bound is generous on purpose: it costs nothing when the
+    condition holds, and on a loaded CI machine a watch thread can wait seconds to be scheduled
+    (5 s made the watch tests fail under load while they passed alone)."""
     deadline = time.monotonic() + timeout
     while not cond():
         if time.monotonic() > deadline:
