@@ -11,11 +11,11 @@ import re
 import subprocess
 import sys
 import textwrap
-from multiprocessing.context import ForkProcess
 from pathlib import Path
 
 import pytest
 
+from podgate.io import pool
 from podgate.io.loader import load_documents
 from tests.conftest import Ran, RunScan
 
@@ -30,13 +30,15 @@ def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The pool forced on, whatever the input's size; counts the worker processes started."""
     monkeypatch.setenv("PODGATE_POOL_MIN", "0")
     started: list[int] = []
-    start = ForkProcess.start
+    fork = pool._fork
 
-    def counted(self: ForkProcess) -> None:
-        started.append(1)
-        start(self)
+    def counted() -> int:
+        pid = fork()
+        if pid:
+            started.append(pid)
+        return pid
 
-    monkeypatch.setattr(ForkProcess, "start", counted)
+    monkeypatch.setattr(pool, "_fork", counted)
     return started
 
 
@@ -144,20 +146,31 @@ def test_files_given_one_by_one_are_parsed_on_the_pool_too(
 
 
 @pytest.mark.e2e
-def test_a_one_process_scan_imports_neither_multiprocessing_nor_tempfile() -> None:
+@pytest.mark.parametrize("pool", [False, True], ids=["one process", "a pool"])
+def test_a_scan_imports_neither_multiprocessing_nor_tempfile(pool: bool) -> None:
     """Start-up: an input too small for a pool (whatever --jobs: auto by default) is scanned in
-    this process, which does not pay for importing a pool (nor tempfile, which
-    importlib.resources would bring)."""
+    this process; and a pool forks its workers itself. Neither pays for importing
+    multiprocessing (nor tempfile, which importlib.resources would bring)."""
     code = (
         "import sys\n"
+        "import podgate.io.pool as pool\n"
         "from podgate.cli.main import main\n"
+        "fork, forked = pool._fork, []\n"
+        "def counted():\n"
+        "    pid = fork()\n"
+        "    forked.append(pid)\n"
+        "    return pid\n"
+        "pool._fork = counted\n"
         f"sys.argv = ['podgate', 'scan', {str(EXAMPLES / 'cluster')!r}, '-o', 'json', '--quiet',"
-        " '--output-file', '/dev/null']\n"
+        " '--output-file', '/dev/null', '--jobs', '2']\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('multiprocessing', 'tempfile') if m in sys.modules))\n"
+        "print(bool(forked), sorted(m for m in ('multiprocessing', 'tempfile') if m in sys.modules))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.splitlines()[-1] == "[]"
+    env = {**os.environ, "PODGATE_POOL_MIN": "0" if pool else ""}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert done.stdout.splitlines()[-1] == f"{pool} []"
 
 
 def test_the_scan_options_offer_the_scanners_severities_and_identities() -> None:
@@ -173,21 +186,26 @@ def test_the_scan_options_offer_the_scanners_severities_and_identities() -> None
 
 OVERLAPPED = textwrap.dedent(
     """
-    import multiprocessing, sys
+    import sys
     import podgate.io.pool as pool
     from podgate.cli.main import main
 
-    ordered_map, seen = pool.ordered_map, []
+    ordered_map, fork, seen, forked = pool.ordered_map, pool._fork, [], []
+
+    def counted():
+        pid = fork()
+        if pid:
+            forked.append(pid)
+        return pid
 
     def spy(*args, meanwhile=None, **kwargs):
         def hook():
-            workers = len(multiprocessing.active_children())
-            seen.append(("podgate.scan.scan" in sys.modules, workers))
+            seen.append(("podgate.scan.scan" in sys.modules, len(forked)))
             meanwhile()
             seen.append(("podgate.scan.scan" in sys.modules, "podgate.report.json_report" in sys.modules))
         return ordered_map(*args, meanwhile=hook if meanwhile else None, **kwargs)
 
-    pool.ordered_map = spy
+    pool.ordered_map, pool._fork = spy, counted
     sys.argv = ["podgate", "scan", *sys.argv[1:]]
     try:
         main()

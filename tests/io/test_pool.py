@@ -5,19 +5,18 @@ Ctrl-C ending every worker without a traceback."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import subprocess
 import sys
 import textwrap
 import time
-from multiprocessing.context import ForkProcess
 from pathlib import Path
 
 import pytest
 
 from podgate.errors import LoadError, PoolError
+from podgate.io import pool
 from podgate.io.pool import ordered_map, use_pool
 from tests.conftest import as_from_a_terminal
 
@@ -83,11 +82,39 @@ def test_a_worker_killed_midway_is_an_error_not_a_hang() -> None:
         list(ordered_map(die_on_3, list(range(6)), 2))
 
 
-def test_a_consumer_that_stops_early_leaves_no_worker_behind() -> None:
+def _forked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The pids of the workers `ordered_map` forks from now on."""
+    pids: list[int] = []
+    fork = pool._fork
+
+    def counted() -> int:
+        pid = fork()
+        if pid:
+            pids.append(pid)
+        return pid
+
+    monkeypatch.setattr(pool, "_fork", counted)
+    return pids
+
+
+def _waited_for(pid: int) -> bool:
+    """Whether `pid` is no child of this process left to wait for (it ended and was reaped)."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def test_a_consumer_that_stops_early_leaves_no_worker_behind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pids = _forked(monkeypatch)
     got = ordered_map(_slow_first, list(range(50)), 2)
     next(got)
     got.close()
-    assert multiprocessing.active_children() == []
+    assert len(pids) == 2
+    assert all(_waited_for(pid) for pid in pids)
 
 
 def test_the_pool_is_used_only_with_jobs_and_work_enough(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -150,10 +177,10 @@ def test_ctrl_c_ends_every_worker_and_exits_130_without_a_traceback(tmp_path: Pa
 def test_when_no_process_can_be_started_everything_runs_here(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def refuse(self: ForkProcess) -> None:
+    def refuse() -> int:
         raise OSError(12, "Cannot allocate memory")
 
-    monkeypatch.setattr(ForkProcess, "start", refuse)
+    monkeypatch.setattr(pool, "_fork", refuse)
     assert list(ordered_map(_slow_first, list(range(5)), 2)) == [i * i for i in range(5)]
 
 
@@ -196,14 +223,12 @@ def test_this_process_computes_items_too_and_the_answers_keep_the_items_order() 
 def test_with_this_process_computing_one_job_forks_no_worker(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def refuse(self: ForkProcess) -> None:
-        raise AssertionError("a worker was started")
-
-    monkeypatch.setattr(ForkProcess, "start", refuse)
+    pids = _forked(monkeypatch)
     assert list(ordered_map(_whose, [1, 2], 1, here=lambda i: ("here", i))) == [
         ("here", 1),
         ("here", 2),
     ]
+    assert pids == []
 
 
 def test_a_worker_goes_on_while_this_process_is_busy_with_an_item(tmp_path: Path) -> None:
@@ -244,12 +269,16 @@ def test_an_error_in_this_processs_own_item_is_raised_at_its_turn() -> None:
     assert yielded == list(range(failed))
 
 
-def test_meanwhile_runs_once_in_this_process_while_the_workers_work() -> None:
+def test_meanwhile_runs_once_in_this_process_while_the_workers_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pids = _forked(monkeypatch)
     calls: list[tuple[int, int]] = []
 
     def meanwhile() -> None:
-        calls.append((os.getpid(), len(multiprocessing.active_children())))
+        calls.append((os.getpid(), len(pids)))
 
     got = list(ordered_map(_whose, list(range(4)), 2, here=_whose, meanwhile=meanwhile))
     assert got == [("worker", i) for i in range(4)]
     assert calls == [(os.getpid(), 1)]
+    assert all(_waited_for(pid) for pid in pids)

@@ -57,24 +57,26 @@ def test_an_exception_that_pickles_but_does_not_load_arrives_as_its_text() -> No
         list(ordered_map(fail, [0, 1], 2))
 
 
-# Ctrl-C the moment a worker has been forked, before `Process.start` has recorded it: the parent
+# Ctrl-C the moment a worker has been forked, before the pool has recorded it: the parent
 # still ends that worker (it used not to know its pid, and left it running, holding the pipes of
 # the terminal: the flaky test_ctrl_c_ends_every_worker_and_exits_130_without_a_traceback).
 INTERRUPTED_WHILE_FORKING = textwrap.dedent(
     """
     import os, signal, sys, time
-    from multiprocessing import popen_fork
     from pathlib import Path
+    from podgate.io import pool
     from podgate.io.pool import ordered_map
 
-    launch = popen_fork.Popen._launch
+    fork = pool._fork
 
-    def launch_then_ctrl_c(self, process_obj):
-        launch(self, process_obj)
-        Path(sys.argv[1], str(self.pid)).write_text("")
-        os.kill(os.getpid(), signal.SIGINT)
+    def fork_then_ctrl_c():
+        pid = fork()
+        if pid:
+            Path(sys.argv[1], str(pid)).write_text("")
+            os.kill(os.getpid(), signal.SIGINT)
+        return pid
 
-    popen_fork.Popen._launch = launch_then_ctrl_c
+    pool._fork = fork_then_ctrl_c
 
     def block(i):
         while True:

@@ -18,7 +18,7 @@ import yaml
 
 from podgate.io.loader import DEFAULT_MAX_BYTES
 from podgate.io.stream import SeparatorError, decode, json_start, pieces
-from podgate.io.yamldoc import YAMLLoader
+from podgate.io.yamldoc import yaml_loader
 from podgate.k8s.field import FieldPath
 from podgate.k8s.source import Source
 
@@ -174,7 +174,7 @@ class Locator:
                 if text is None:
                     raise OSError(file)
                 for piece in pieces(text):
-                    loader = YAMLLoader(piece.text)
+                    loader = yaml_loader()(piece.text)
                     try:
                         node = loader.get_node() if loader.check_node() else None
                         docs.append((node, piece.line))

@@ -1,9 +1,10 @@
 """Work on every core: an ordered map over forked worker processes (`--jobs N`).
 
-The workers are forked, so they start with everything the parent has loaded (objects, compiled
+The workers are forked (`os.fork`, without multiprocessing, which costs a scan tens of
+milliseconds to import), so they start with everything the parent has loaded (objects, compiled
 policies, the function to run) and nothing is pickled into them; only results come back. A result
 that refers to an object the parent shares (an input object, a workload) comes back as a reference
-to the parent's own object, so what crosses the pipe stays small and identity is kept.
+to the parent's own object, so what crosses back stays small and identity is kept.
 
 The results are handed back in the order of the items whatever order the workers finish in, so a
 run on N cores gives what one core gives. Given `here` (how this process computes an item), this
@@ -20,19 +21,20 @@ Linux and macOS only: elsewhere, and with `jobs` 1, the map runs in this process
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import io
+import mmap
 import os
 import pickle
+import select
 import signal
 import struct
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from podgate.errors import PoolError
-
-if TYPE_CHECKING:
-    from multiprocessing.connection import Connection
 
 __all__ = ["POOL_MIN_ENV", "cores", "ordered_map", "pool_min", "use_pool"]
 
@@ -65,9 +67,12 @@ def use_pool(jobs: int, items: int, size: int, threshold: int) -> bool:
 
 
 def _can_fork() -> bool:
-    import multiprocessing  # (not imported by a process that starts no pool: start-up time)
+    return hasattr(os, "fork") and sys.platform in ("linux", "darwin")
 
-    return "fork" in multiprocessing.get_all_start_methods()
+
+def _fork() -> int:
+    """`os.fork()` (tests wrap it to count or hinder the workers started)."""
+    return os.fork()
 
 
 class _Pickler(pickle.Pickler):
@@ -117,13 +122,36 @@ def _answer(func: Callable[[T], R], item: T, index: int, shared: dict[int, int])
         return answer
 
 
-def _take(counter: Any, order: Sequence[int]) -> int | None:
-    """The index of the next item to do (in `order`), taken from the queue; None when none is
-    left."""
-    with counter.get_lock():
-        taken: int = counter.value
-        counter.value = taken + 1
-    return order[taken] if taken < len(order) else None
+class _Queue:
+    """The items to do, in `order`, shared by this process and the workers it forks: how many
+    have been taken is a counter in a shared file, read and raised under a lock on that file
+    (a record lock: held by one process at a time)."""
+
+    __slots__ = ("counter", "fd", "order")
+
+    def __init__(self, order: Sequence[int]) -> None:
+        self.order = order
+        self.fd = _scratch()
+        try:
+            os.ftruncate(self.fd, 8)
+            self.counter = mmap.mmap(self.fd, 8)  # shared with the processes forked later
+        except BaseException:
+            os.close(self.fd)
+            raise
+
+    def take(self) -> int | None:
+        """The index of the next item to do; None when none is left."""
+        fcntl.lockf(self.fd, fcntl.LOCK_EX)
+        try:
+            taken = int.from_bytes(self.counter[:8], "little")
+            self.counter[:8] = (taken + 1).to_bytes(8, "little")
+        finally:
+            fcntl.lockf(self.fd, fcntl.LOCK_UN)
+        return self.order[taken] if taken < len(self.order) else None
+
+    def close(self) -> None:
+        self.counter.close()
+        os.close(self.fd)
 
 
 def _scratch() -> int:
@@ -147,27 +175,23 @@ _WHERE = struct.Struct("<QQ")  # (offset, size) of an answer in its worker's fil
 def _work(
     func: Callable[[T], R],
     items: Sequence[T],
-    order: Sequence[int],
-    counter: Any,
+    queue: _Queue,
     shared: dict[int, int],
-    out: Connection,
+    notices: int,
     answers: int,
-) -> None:
-    """A worker: take the next item to do (in `order`) until none is left; write each answer to
-    the file `answers` and send where it is."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked while forking
+) -> NoReturn:
+    """A worker: take the next item to do until none is left; write each answer to the file
+    `answers` and say where it is on the pipe `notices`. Ends the process."""
     code = 1
     try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked while forking
         offset = 0
-        while (index := _take(counter, order)) is not None:
+        while (index := queue.take()) is not None:
             answer = _answer(func, items[index], index, shared)
-            view = memoryview(answer)
-            while view:
-                view = view[os.write(answers, view) :]
-            out.send_bytes(_WHERE.pack(offset, len(answer)))
+            _write(answers, answer)
+            _write(notices, _WHERE.pack(offset, len(answer)))  # (less than PIPE_BUF: whole)
             offset += len(answer)
-        out.close()
         code = 0
     except OSError:  # the parent is gone or stopped reading: nothing left to do
         code = 0
@@ -175,6 +199,12 @@ def _work(
         # no exit handler, and no flush of output buffered in the parent before the fork (it
         # would be written twice)
         os._exit(code)
+
+
+def _write(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def ordered_map(
@@ -208,27 +238,16 @@ def ordered_map(
         order.sort(key=lambda i: -weights[i])
     for stream in (sys.stdout, sys.stderr):  # nothing buffered to be copied into the workers
         stream.flush()
-    import multiprocessing
-
-    ctx = multiprocessing.get_context("fork")
     workers: list[_Worker] = []
+    queue: _Queue | None = None
     try:
         # Ctrl-C waits until every worker started is known: one that came between a fork and
-        # the end of `start()` would leave a worker whose pid the parent never learnt running
+        # the record of its pid would leave a worker the parent never learnt of running
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
-            counter = ctx.Value("q", 0)
+            queue = _Queue(order)
             for _ in range(workers_wanted):
-                reader, writer = ctx.Pipe(duplex=False)
-                answers = _scratch()
-                process = ctx.Process(
-                    target=_work,
-                    args=(func, items, order, counter, ids, writer, answers),
-                    daemon=True,
-                )
-                workers.append(_Worker(process, reader, answers))
-                process.start()
-                writer.close()
+                workers.append(_start(func, items, queue, ids))
         except OSError:  # no process to be had (memory, limits): all of it here, as with 1 job
             _end(workers)
             workers = []
@@ -239,54 +258,90 @@ def ordered_map(
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a Ctrl-C held back is raised here
         if meanwhile is not None:
             meanwhile()
-        if not started:
+        if not started or queue is None:
             yield from map(local, items)
             return
-        mine = None if here is None else (here, counter, order)
-        yield from _in_order(workers, items, table, mine)
+        mine = None if here is None else here
+        yield from _in_order(workers, items, table, queue, mine)
     finally:
         _end(workers)
+        if queue is not None:
+            queue.close()
 
 
 class _Worker:
-    """A worker process, the pipe it says where each answer is on, and the file it writes the
-    answers to."""
+    """A worker process: its pid, the pipe it says where each answer is on (what is left of a
+    notice read in part), the file it writes the answers to, and whether it was waited for."""
 
-    __slots__ = ("answers", "process", "reader")
+    __slots__ = ("answers", "ended", "notices", "pending", "pid")
 
-    def __init__(self, process: Any, reader: Connection, answers: int) -> None:
-        self.process = process
-        self.reader = reader
+    def __init__(self, pid: int, notices: int, answers: int) -> None:
+        self.pid = pid
+        self.notices = notices
         self.answers = answers
+        self.pending = b""
+        self.ended = False
+
+
+def _start(
+    func: Callable[[Any], Any], items: Sequence[Any], queue: _Queue, shared: dict[int, int]
+) -> _Worker:
+    """A worker forked (with SIGINT blocked: see `ordered_map`)."""
+    answers = _scratch()
+    try:
+        notices, writer = os.pipe()
+    except OSError:
+        os.close(answers)
+        raise
+    try:
+        pid = _fork()
+    except OSError:
+        for fd in (answers, notices, writer):
+            os.close(fd)
+        raise
+    if pid == 0:  # the worker
+        try:
+            os.close(notices)
+            _work(func, items, queue, shared, writer, answers)
+        finally:
+            os._exit(1)
+    os.close(writer)
+    return _Worker(pid, notices, answers)
 
 
 def _end(workers: list[_Worker]) -> None:
     """Every worker ended (at once, when it is still running) and waited for."""
     for worker in workers:
-        if worker.process.pid is not None and worker.process.exitcode is None:
-            worker.process.terminate()
+        if not worker.ended:
+            with contextlib.suppress(ProcessLookupError):  # (ended: not waited for yet)
+                os.kill(worker.pid, signal.SIGTERM)
     for worker in workers:
-        if worker.process.pid is not None:
-            worker.process.join()
-        worker.reader.close()
-        os.close(worker.answers)
+        if not worker.ended:
+            with contextlib.suppress(ChildProcessError):  # (waited for elsewhere)
+                os.waitpid(worker.pid, 0)
+            worker.ended = True
+        for fd in (worker.notices, worker.answers):
+            if fd >= 0:
+                os.close(fd)
+        worker.notices = worker.answers = -1
 
 
 def _in_order(
     workers: list[_Worker],
     items: Sequence[Any],
     table: Sequence[object],
-    mine: tuple[Callable[[Any], Any], Any, Sequence[int]] | None,
+    queue: _Queue,
+    mine: Callable[[Any], Any] | None,
 ) -> Iterator[Any]:
     """The answers, in the items' order; an item's exception raised at its turn. With `mine`
-    (how this process computes an item, the queue and its order), this process takes items
-    from the queue too whenever the answer it waits for is not there yet."""
-    from multiprocessing.connection import wait
-
+    (how this process computes an item), this process takes items from the queue too whenever
+    the answer it waits for is not there yet."""
     count = len(items)
     done: dict[int, tuple[bool, Any]] = {}
-    readers = {worker.reader: worker for worker in workers}
-    sentinels = {worker.process.sentinel: worker for worker in workers}
+    running = {worker.notices: worker for worker in workers}
+    poller = select.poll()
+    for fd in running:
+        poller.register(fd, select.POLLIN)
     following = 0
     while following < count:
         while following in done:
@@ -298,61 +353,50 @@ def _in_order(
         if following == count:
             return
         if mine is not None:
-            compute, counter, order = mine
-            index = _take(counter, order)
+            index = queue.take()
             if index is not None:
                 try:
-                    done[index] = (True, compute(items[index]))
+                    done[index] = (True, mine(items[index]))
                 except Exception as e:  # noqa: BLE001 - raised at its turn, as a worker's is
                     done[index] = (False, e)
-                _gather(wait([*readers, *sentinels], 0), readers, sentinels, done, table)
+                _gather(poller.poll(0), running, poller, done, table)
                 continue
             mine = None
-        if not sentinels:
+        if not running:
             raise PoolError("the worker processes ended before every item was done")
-        _gather(wait([*readers, *sentinels]), readers, sentinels, done, table)
+        _gather(poller.poll(), running, poller, done, table)
 
 
 def _gather(
-    ready: list[Any],
-    readers: dict[Connection, _Worker],
-    sentinels: dict[Any, _Worker],
+    ready: list[tuple[int, int]],
+    running: dict[int, _Worker],
+    poller: select.poll,
     done: dict[int, tuple[bool, Any]],
     table: Sequence[object],
 ) -> None:
-    """The answers of the workers `ready` says have sent some, and the end of those that
-    ended (an error unless they exited 0)."""
-    from multiprocessing.connection import Connection
-
-    for one in ready:
-        if isinstance(one, Connection):
-            if one in readers:
-                _receive(one, done, table, readers)
+    """The answers the workers `ready` says have sent; a worker whose pipe has closed has
+    ended: an error unless it exited 0."""
+    for fd, _ in ready:
+        worker = running.get(fd)
+        if worker is None:
             continue
-        worker = sentinels.pop(one)
-        while worker.reader in readers and worker.reader.poll():  # what it sent before it ended
-            _receive(worker.reader, done, table, readers)
-        readers.pop(worker.reader, None)
-        worker.process.join()
-        if worker.process.exitcode != 0:
-            raise PoolError(_ended(worker.process.exitcode))
-
-
-def _receive(
-    reader: Connection,
-    done: dict[int, tuple[bool, Any]],
-    table: Sequence[object],
-    readers: dict[Connection, _Worker],
-) -> None:
-    try:
-        where = reader.recv_bytes()
-    except EOFError:  # the worker closed its end: it has sent everything
-        readers.pop(reader, None)
-        return
-    offset, size = _WHERE.unpack(where)
-    payload = _read_at(readers[reader].answers, offset, size)
-    index, ok, value = _Unpickler(io.BytesIO(payload), table).load()
-    done[index] = (ok, value)
+        data = os.read(fd, 1 << 16)
+        if data:
+            data = worker.pending + data
+            whole = len(data) - len(data) % _WHERE.size
+            worker.pending = data[whole:]
+            for offset, size in _WHERE.iter_unpack(data[:whole]):
+                payload = _read_at(worker.answers, offset, size)
+                index, ok, value = _Unpickler(io.BytesIO(payload), table).load()
+                done[index] = (ok, value)
+            continue
+        poller.unregister(fd)  # its end of the pipe is closed: it has ended
+        del running[fd]
+        _, status = os.waitpid(worker.pid, 0)
+        worker.ended = True
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            raise PoolError(_ended(code))
 
 
 def _read_at(fd: int, offset: int, size: int) -> bytes:

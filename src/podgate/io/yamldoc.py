@@ -8,9 +8,8 @@ is built. Building makes no reference cycles, so nothing is left for the cyclic 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
-
-import yaml
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from podgate.errors import LoadError
 from podgate.io import fastyaml, goyaml
@@ -20,23 +19,31 @@ MAX_DEPTH = 200  # Kubernetes objects nest about 15 deep; JSON encoders stop at 
 MAX_EXPANDED_NODES = 2_000_000  # nodes a document may expand to through aliases ...
 MAX_ALIAS_RATIO = 10  # ... and at most this many times the nodes it holds, past 10,000
 
-_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# PyYAML is imported when a piece goes the libyaml way (rarely, where `fastyaml` reads
+# pieces): not at start-up, which runs before a pool's workers can start
+if TYPE_CHECKING:
+    import yaml
 
 
-def _resolve(self: Any, kind: Any, value: Any, implicit: Any) -> Any:
-    """Tags for nodes written without one: plain scalars get `goyaml.PLAIN` (valued by
-    go-yaml's rules when built), other scalars are strings."""
-    if kind is yaml.ScalarNode:
-        return goyaml.PLAIN if implicit[0] else goyaml.STR
-    return _SafeLoader.resolve(self, kind, value, implicit)
+@cache
+def yaml_loader() -> Any:
+    """The safe loader (libyaml's when present), composing nodes only, with plain scalars
+    tagged `goyaml.PLAIN` (valued by go-yaml's rules when built) and other scalars strings."""
+    import yaml
 
+    safe: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-# the safe loader (libyaml's when present), composing nodes only
-YAMLLoader: Any = type("YAMLLoader", (_SafeLoader,), {"resolve": _resolve})
+    def resolve(self: Any, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode:
+            return goyaml.PLAIN if implicit[0] else goyaml.STR
+        return safe.resolve(self, kind, value, implicit)
+
+    return type("YAMLLoader", (safe,), {"resolve": resolve})
 
 
 def check_node(root: yaml.Node, file: str, index: int, first_line: int) -> None:
     """Refuse alias bombs, cycles and absurd nesting by walking the composed node graph."""
+    import yaml
 
     def refused(message: str, at: yaml.Node) -> LoadError:
         return LoadError(message, file=file, document=index, line=first_line + at.start_mark.line)
@@ -359,7 +366,9 @@ def yaml_documents(
 def _read_piece(
     piece: Piece, file: str, index: int, memo: Values
 ) -> tuple[int, int, Any, list[int]] | None:
-    loader = YAMLLoader(piece.text)
+    import yaml
+
+    loader = yaml_loader()(piece.text)
     base = piece.line
     try:
         node = _first_node(loader)
@@ -407,6 +416,8 @@ def _read_piece(
 
 def _has_more(loader: Any) -> bool:
     """Whether a piece goes on with another document (which kubectl would not read)."""
+    import yaml
+
     try:
         return bool(loader.check_node())
     except yaml.YAMLError:
