@@ -65,6 +65,7 @@ class Run:
     seconds: float
     max_rss: int  # bytes
     code: int
+    cpu: float  # seconds of CPU time (user and system), with the workers it waited for
 
 
 def run(cmd: list[str], out: Path) -> Run:
@@ -80,7 +81,8 @@ def run(cmd: list[str], out: Path) -> Run:
     if proc.returncode not in (0, 1):  # 1: findings (both tools)
         tail = err.decode(errors="replace")[-2000:]
         raise SystemExit(f"{shlex.join(cmd)}: exit code {proc.returncode}\n{tail}")
-    return Run(seconds, usage.ru_maxrss * 1024, proc.returncode)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(seconds, usage.ru_maxrss * 1024, proc.returncode, cpu)
 
 
 def mib(n: float) -> str:
@@ -167,6 +169,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=5, help="podgate runs (Checkov runs once)")
     ap.add_argument("--checkov", type=Path, default=CHECKOV, help="the checkov executable")
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/podgate-bench"))
+    ap.add_argument("--jobs", default=None, help="podgate's --jobs (default: podgate's own, auto)")
     args = ap.parse_args()
     if args.dir is None and not GEN.is_file():
         print(f"needs {GEN} (../shared) or --dir; not found")
@@ -182,6 +185,8 @@ def main() -> int:
         print(f"input:   {directory} ({origin})")
         print(f"         {files} files, {size / 1e6:.1f} MB, {objects:,} objects with a kind")
         ours = [*podgate(), "scan", str(directory), "--level", "restricted", "-o", "json"]
+        if args.jobs is not None:
+            ours += ["--jobs", args.jobs]
         print(f"podgate: {shlex.join(ours)} > report.json")
         checkov = find_checkov(args.checkov)
         theirs: list[str] | None = None
@@ -211,6 +216,11 @@ def main() -> int:
             f"podgate  median {median:7.3f} s  best {min(seconds):.3f} s  "
             f"({len(times)} runs: {', '.join(f'{s:.3f}' for s in seconds)})  "
             f"peak RSS {mib(max(r.max_rss for r in times))}  workloads judged {judged}"
+        )
+        print(
+            f"         CPU median {statistics.median(r.cpu for r in times):.3f} s (with its "
+            f"workers: --jobs {args.jobs or 'auto'}, {os.cpu_count()} CPUs), "
+            f"load after {os.getloadavg()[0]:.1f}"
         )
         if theirs_run is None:
             print("checkov  not run (see above); no ratio")
