@@ -29,6 +29,8 @@ from podgate.cli.main import cli
 from podgate.io import loader
 from podgate.io.loader import load_documents
 from podgate.io.snapshot import DROPPED, TRIMMED_TYPES
+from podgate.k8s.packed import PackedDocument
+from podgate.k8s.source import Document
 from podgate.psp.patch import _diff
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,7 +60,7 @@ def _both(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> tuple[Any, Any]:
     """`podgate scan ARGS` with the trimmed decode, then with the full decode."""
     trimmed = _scan(args)
     with monkeypatch.context() as m:
-        m.setattr(loader, "_load_snapshot", lambda raw, file: None)
+        m.setattr(loader, "_load_snapshot", lambda raw, file, defaults: None)
         full = _scan(args)
     return trimmed, full
 
@@ -68,7 +70,12 @@ def _trimmed_something(path: Path) -> bool:
     nothing)."""
     cut = load_documents([str(path)], trim=True, max_bytes=1 << 30)
     whole = load_documents([str(path)], max_bytes=1 << 30)
-    return any(a.obj != b.obj for a, b in zip(cut, whole, strict=True))
+    return any(_whole(a).obj != b.obj for a, b in zip(cut, whole, strict=True))
+
+
+def _whole(doc: Document) -> Document:
+    """`doc` with its whole object, unpacked if it is packed (k8s/packed.py)."""
+    return doc.whole() if isinstance(doc, PackedDocument) else doc
 
 
 def _write_list(path: Path, items: list[Any]) -> Path:
@@ -262,8 +269,9 @@ def test_pods_lose_only_what_dropped_names(tmp_path: Path) -> None:
         volumeMounts=[{"name": "h", "mountPath": "/h", "readOnly": True}],
     )
     path = _write_list(tmp_path / "s.json", [pod])
-    (got,) = load_documents([str(path)], trim=True)
-    assert got.obj == {
+    (packed,) = load_documents([str(path)], trim=True)
+    assert isinstance(packed, PackedDocument)
+    assert _whole(packed).obj == {
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {"name": "p", "namespace": "ns"},
@@ -327,7 +335,7 @@ def test_a_typed_list_without_item_kinds_is_trimmed_as_its_kind(tmp_path: Path) 
     item = {k: v for k, v in _pod("p").items() if k not in ("kind", "apiVersion")}
     path = tmp_path / "pods.json"
     path.write_text(json.dumps({"apiVersion": "v1", "kind": "PodList", "items": [item]}))
-    (got,) = load_documents([str(path)], trim=True)
+    (got,) = map(_whole, load_documents([str(path)], trim=True))
     assert got.obj["kind"] == "Pod" and "status" not in got.obj
 
 
@@ -345,7 +353,7 @@ def test_a_kind_written_twice_is_read_by_the_last_as_the_full_decode_reads_it(
     item = f'{{"apiVersion": "v1", "kind": "{first}", {body[1:-1]}, "kind": "{last}"}}'
     path = tmp_path / "s.json"
     path.write_text(f'{{"apiVersion": "v1", "kind": "List", "items": [{item}]}}')
-    (got,) = load_documents([str(path)], trim=True)
+    (got,) = map(_whole, load_documents([str(path)], trim=True))
     (whole,) = load_documents([str(path)])
     assert got.obj["kind"] == whole.obj["kind"] == last
     assert ("status" not in got.obj) is trimmed

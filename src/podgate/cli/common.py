@@ -72,10 +72,11 @@ def read_inputs(
     parse_each: ParseEach | None = None,
     trim: bool = False,
     max_yaml_bytes: int | None = None,
+    defaults: bool | None = None,
 ) -> list[Document]:
     """Every object in the inputs; an input with no object at all is bad input. How many files
     --exclude left out is said on stderr (unless quiet) and added to `notes`. `parse_each`,
-    `trim`, `max_yaml_bytes`: see `load_documents`."""
+    `trim`, `max_yaml_bytes`, `defaults`: see `load_documents`."""
     from podgate.io.loader import load_documents
 
     said: list[str] = []
@@ -89,6 +90,7 @@ def read_inputs(
         parse_each=parse_each,
         trim=trim,
         max_yaml_bytes=max_yaml_bytes,
+        defaults=defaults,
     )
     if not quiet:
         for message in said:

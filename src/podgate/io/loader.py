@@ -277,11 +277,17 @@ def _list_item(
     return Document(obj, Source(file, index, line, i))
 
 
-def _load_snapshot(raw: bytes, file: str) -> tuple[list[Document], Snapshot] | None:
+def _load_snapshot(
+    raw: bytes, file: str, defaults: bool | None
+) -> tuple[list[Document], Snapshot] | None:
     """`load_text` for a JSON snapshot (one list), its Pods and workloads decoded to what a
-    scan reads (io/snapshot.py); None when `raw` is not one the trimmed decode reads exactly
-    as the full one."""
-    from podgate.io.snapshot import decode_snapshot  # msgspec: only for a scan
+    scan reads (io/snapshot.py), each packed (k8s/packed.py) before the next is decoded:
+    prepared (`io.prepare`, with `defaults` or not; as read when `defaults` is None); one whose
+    fields have the wrong types is packed as read, for `prepare` to refuse at its turn. None
+    when `raw` is not one the trimmed decode reads exactly as the full one."""
+    from podgate.io.prepare import prepare_packed
+    from podgate.io.snapshot import UNREADABLE, decode_snapshot  # msgspec: only for a scan
+    from podgate.k8s.packed import PackedDocument, Shared, pack
 
     head = _ASCII_HEAD.match(raw)
     if head is None or head.group(1) != b"{":
@@ -290,8 +296,34 @@ def _load_snapshot(raw: bytes, file: str) -> tuple[list[Document], Snapshot] | N
     if snap is None:
         return None
     line = raw.count(b"\n", 0, head.start(1)) + 1
-    data = {"kind": snap.kind, "apiVersion": snap.api_version, "items": snap.items}
-    return list(_objects(data, file, 0, line, [])), snap
+    docs: list[Document] = []
+    error: LoadError | None = None
+    shared = Shared()
+    for i in range(len(snap.raws)):
+        try:
+            obj = snap.item(i)
+        except UNREADABLE:  # e.g. a number beyond a double's range: the usual path says so
+            return None
+        if error is not None:
+            continue  # decoded only to learn whether every item can be
+        try:
+            doc = _list_item(obj, i, snap.kind, snap.api_version, file, 0, line)
+        except LoadError as e:
+            error, docs = e, []
+            continue
+        found = doc.pod if snap.trimmed[i] else None
+        if found is not None:  # packed until it is judged: the objects never all exist at once
+            try:
+                if defaults is not None:
+                    doc = prepare_packed(doc, defaults, shared)
+            except LoadError:
+                pass
+            if not isinstance(doc, PackedDocument):
+                doc = pack(doc.obj, found, doc.source, doc.defaulted, shared=shared)
+        docs.append(doc)
+    if error is not None:
+        raise error
+    return docs, snap
 
 
 def _one_json_value(text: str) -> bool:
@@ -311,13 +343,15 @@ def _load_file(
     snapshots: list[tuple[int, Snapshot]] | None = None,
     at: int = 0,
     max_yaml_bytes: int | None = None,
+    defaults: bool | None = None,
 ) -> list[Document]:
     """The objects of one file. With `snapshots`, a JSON snapshot is decoded trimmed and noted
     there with `at`, where its documents go in the caller's list. A file over `max_yaml_bytes`
-    is read only if it is one JSON value (YAML costs about ten times its size in memory)."""
+    is read only if it is one JSON value (YAML costs about ten times its size in memory).
+    `defaults`: how a snapshot's packed workloads are prepared (`_load_snapshot`)."""
     raw = _read(path, max_bytes)
     if snapshots is not None:
-        snapshot = _load_snapshot(raw, path)
+        snapshot = _load_snapshot(raw, path, defaults)
         if snapshot is not None:
             snapshots.append((at, snapshot[1]))
             return snapshot[0]
@@ -340,11 +374,14 @@ def _load_or_error(
     max_bytes: int,
     snapshots: list[tuple[int, Snapshot]] | None = None,
     max_yaml_bytes: int | None = None,
+    defaults: bool | None = None,
 ) -> list[Document] | LoadError:
-    """The documents of one file, or why it could not be read (`snapshots`, `max_yaml_bytes`:
-    see `_load_file`; the file's documents are the first read)."""
+    """The documents of one file, or why it could not be read (`snapshots`, `max_yaml_bytes`,
+    `defaults`: see `_load_file`; the file's documents are the first read)."""
     try:
-        return _load_file(path, max_bytes, snapshots, max_yaml_bytes=max_yaml_bytes)
+        return _load_file(
+            path, max_bytes, snapshots, max_yaml_bytes=max_yaml_bytes, defaults=defaults
+        )
     except LoadError as e:
         e.__traceback__ = None  # keep no frames (and no cycles through them)
         return e
@@ -420,6 +457,7 @@ def load_documents(
     parse_each: ParseEach | None = None,
     trim: bool = False,
     max_yaml_bytes: int | None = None,
+    defaults: bool | None = None,
 ) -> list[Document]:
     """Every object in the given files and directories (recursively: .yaml, .yml, .json; files
     under a hidden directory and those matching an `exclude` glob left out), `-` for stdin.
@@ -430,9 +468,11 @@ def load_documents(
     `parse_each` parses the files (`map` here; `io/parallel.py` on every core). `trim`: Pods
     and workloads of a JSON snapshot are decoded to what a scan reads of them (io/snapshot.py:
     not their status, managedFields, nor containers' env and resources), when it is the one
-    file read (then in this process, its items' bytes at hand to decode one whole again).
-    `max_yaml_bytes`: a lower cap for a file that is not one JSON value (YAML, a JSON stream);
-    `max_bytes` is then the cap of a JSON file."""
+    file read (then in this process, its items' bytes at hand to decode one whole again), and
+    kept packed until the scan judges each (k8s/packed.py), prepared as `io.prepare` prepares
+    them with `defaults` (as read when it is None). `max_yaml_bytes`: a lower cap for a file
+    that is not one JSON value (YAML, a JSON stream); `max_bytes` is then the cap of a JSON
+    file."""
     out: list[Document] = []
     snapshots: list[tuple[int, Snapshot]] | None = None
     failures: list[tuple[LoadError, list[str]]] = []
@@ -447,7 +487,11 @@ def load_documents(
             snapshots = []
             parse_each = None  # one file: in this process
         parse = partial(
-            _load_or_error, max_bytes=max_bytes, snapshots=snapshots, max_yaml_bytes=max_yaml_bytes
+            _load_or_error,
+            max_bytes=max_bytes,
+            snapshots=snapshots,
+            max_yaml_bytes=max_yaml_bytes,
+            defaults=defaults,
         )
         loaded = iter((parse_each or map)(parse, files))
         for given, found in inputs:

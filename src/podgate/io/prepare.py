@@ -9,13 +9,14 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from podgate.errors import LoadError
+from podgate.errors import InternalError, LoadError
 from podgate.k8s import PodSource
 from podgate.k8s.defaults import default_object, default_policy
+from podgate.k8s.packed import PackedDocument, Shared, pack
 from podgate.k8s.shape import pod_shape_errors
 from podgate.k8s.source import Document
 
-__all__ = ["check_pod_shape", "prepare"]
+__all__ = ["check_pod_shape", "prepare", "prepare_packed"]
 
 
 def check_pod_shape(doc: Document, found: PodSource) -> None:
@@ -42,19 +43,40 @@ def prepare(docs: Iterable[Document], *, defaults: bool = True) -> list[Document
     """The documents as the API server would store them: the first whose pod fields have the
     wrong JSON type raises LoadError; with `defaults`, a PodSecurityPolicy gets the policy
     defaults and an object with a pod spec the pod-spec defaults, each document saying what
-    was set (`defaulted`). Other objects, and objects nothing applies to, are kept as they are."""
+    was set (`defaulted`). Other objects, and objects nothing applies to, are kept as they are.
+    A packed document (k8s/packed.py) is prepared unpacked, and packed again; one packed
+    already prepared alike (`Packed.prepared`) is kept as it is."""
     out: list[Document] = []
     for doc in docs:
-        obj = doc.obj
-        found = doc.pod
-        if found is not None:
-            check_pod_shape(doc, found)
-        if defaults:
-            if obj.get("kind") == "PodSecurityPolicy":
-                obj, defaulted = default_policy(obj)
-            else:
-                obj, defaulted = default_object(obj, found)
-            if defaulted:
-                doc = replace(doc, obj=obj, defaulted=(*doc.defaulted, *defaulted))
+        if isinstance(doc, PackedDocument):
+            if doc.body.prepared is not defaults:
+                doc = prepare_packed(doc.whole(), defaults)
+        else:
+            doc = _prepared(doc, defaults)
         out.append(doc)
     return out
+
+
+def prepare_packed(doc: Document, defaults: bool, shared: Shared | None = None) -> PackedDocument:
+    """`doc` (a Pod or workload) prepared (`prepare`), packed (`shared`: see `pack`)."""
+    doc = _prepared(doc, defaults)
+    found = doc.pod
+    if found is None:  # packed only with a pod spec (io/snapshot.py)
+        raise InternalError(f"{doc.where}: a packed object without a pod spec")
+    return pack(doc.obj, found, doc.source, doc.defaulted, prepared=defaults, shared=shared)
+
+
+def _prepared(doc: Document, defaults: bool) -> Document:
+    """One document as `prepare` leaves it."""
+    obj = doc.obj
+    found = doc.pod
+    if found is not None:
+        check_pod_shape(doc, found)
+    if defaults:
+        if obj.get("kind") == "PodSecurityPolicy":
+            obj, defaulted = default_policy(obj)
+        else:
+            obj, defaulted = default_object(obj, found)
+        if defaulted:
+            doc = replace(doc, obj=obj, defaulted=(*doc.defaulted, *defaulted))
+    return doc

@@ -38,7 +38,7 @@ import msgspec
 from podgate.io.stream import json_depth_ok
 from podgate.scan.owned import UNREAD_CONTAINER, UNREAD_POD
 
-__all__ = ["DROPPED", "TRIMMED_TYPES", "Snapshot", "decode_snapshot"]
+__all__ = ["DROPPED", "TRIMMED_TYPES", "UNREADABLE", "Snapshot", "decode_snapshot"]
 
 # What is left out of a Pod or a workload, by where it is. No check, no defaulting, no shape
 # check, no PSP mutation and no report reads them (tests/io/test_snapshot.py watches them).
@@ -305,11 +305,14 @@ _PEEK = re.compile(
     rb'[ \t\r\n]*"kind"[ \t\r\n]*:[ \t\r\n]*"([ !#-\[\]-~]*)"'
 )
 _WHOLE = msgspec.json.Decoder()
+# what `Snapshot.item` raises for an item msgspec cannot read as orjson does
+UNREADABLE = (msgspec.DecodeError, RecursionError)
 _LIST = msgspec.json.Decoder(_List)
 _ASCII_DIGITS = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
 _LONG_RUN = b"0" * 19  # 2**63 has 19 digits: a shorter integer is in orjson's range
 _BEFORE_NUMBER = frozenset(b":,[")
 _AFTER_INTEGER = frozenset(b",}] \t\r\n")
+_CHUNK = 1 << 23
 
 
 def _long_integers(raw: bytes) -> bool:
@@ -317,17 +320,34 @@ def _long_integers(raw: bytes) -> bool:
     [-2**63, 2**64 - 1], which orjson reads as a float): a run of 19 or more digits (2**63 has
     19) that could be a whole integer, judged by what is around it: an integer follows `:`, `,`
     or `[` (and a minus sign) and is followed by `,`, `}`, `]` or a space; the digits of a
-    string (a checksum) are among letters. When unsure, yes."""
-    digits = raw.translate(_ASCII_DIGITS)
+    string (a checksum) are among letters. When unsure, yes. Read in pieces of about 8 MiB,
+    each ending before a byte that is no digit (no run is cut), so that no copy of a large
+    file is made whole."""
+    start = 0
+    while start < len(raw):
+        end = start + _CHUNK
+        while end < len(raw) and 48 <= raw[end] <= 57:
+            end += 1
+        if _long_integer_in(raw, start, raw[start:end].translate(_ASCII_DIGITS)):
+            return True
+        start = end
+    return False
+
+
+def _long_integer_in(raw: bytes, start: int, digits: bytes) -> bool:
+    """`_long_integers` for the piece of `raw` at `start` whose bytes, digits kept and every
+    other byte a space, are `digits`."""
     at = digits.find(_LONG_RUN)
     while at >= 0:
         end = digits.find(b" ", at)
         if end < 0:
-            return True
-        before = raw[max(0, at - 64) : at].rstrip(b" \t\r\n")
+            if start + len(digits) >= len(raw):
+                return True  # the text ends in digits
+            end = len(digits)  # the piece ends before a byte that is no digit
+        before = raw[max(0, start + at - 64) : start + at].rstrip(b" \t\r\n")
         if before.endswith(b"-"):
             before = before[:-1].rstrip(b" \t\r\n")
-        if (not before or before[-1] in _BEFORE_NUMBER) and raw[end] in _AFTER_INTEGER:
+        if (not before or before[-1] in _BEFORE_NUMBER) and raw[start + end] in _AFTER_INTEGER:
             return True
         at = digits.find(_LONG_RUN, end)
     return False
@@ -335,14 +355,21 @@ def _long_integers(raw: bytes) -> bool:
 
 @dataclass(slots=True)
 class Snapshot:
-    """A list read from one file: its kind and apiVersion, its items (trimmed where they
-    could be), and each item's bytes, to decode one whole again (`whole`)."""
+    """A list read from one file: its kind and apiVersion, and each item's bytes, decoded one
+    at a time (`item`), trimmed where it can be, or whole (`whole`)."""
 
     kind: Any
     api_version: Any
-    items: list[Any]
     raws: Sequence[msgspec.Raw]
-    trimmed: list[bool]
+    trimmed: list[bool]  # of each item decoded by `item`, whether it was trimmed
+
+    def item(self, i: int) -> Any:
+        """Item `i` decoded, trimmed when it is a Pod or known workload whose fields have the
+        types expected (then `trimmed[i]`). Raises msgspec.DecodeError or RecursionError when
+        msgspec cannot read it as orjson does (a number beyond a double's range)."""
+        obj, cut = _item(self.raws[i], self.kind, self.api_version)
+        self.trimmed[i] = cut
+        return obj
 
     def whole(self, i: int) -> Any:
         """Item `i` decoded whole."""
@@ -422,8 +449,9 @@ def _empty_projections(obj: Any, spec_at: tuple[str, ...]) -> None:
 
 
 def decode_snapshot(raw: bytes, max_depth: int) -> Snapshot | None:
-    """The list in `raw` (one JSON object with an `items` list, and nothing after it), or None
-    when `raw` is anything else or cannot be proved to read as orjson reads it."""
+    """The list in `raw` (one JSON object with an `items` list, and nothing after it), its
+    items still undecoded (`Snapshot.item`), or None when `raw` is anything else or cannot be
+    proved to read as orjson reads it."""
     try:
         found = _LIST.decode(raw)
     except (msgspec.DecodeError, RecursionError):
@@ -433,13 +461,4 @@ def decode_snapshot(raw: bytes, max_depth: int) -> Snapshot | None:
         return None  # a single object, or a list the loader refuses: its usual path says so
     if _long_integers(raw) or not json_depth_ok(raw, max_depth):
         return None
-    items: list[Any] = []
-    trimmed: list[bool] = []
-    try:
-        for r in found.items:
-            obj, cut = _item(r, kind, found.apiVersion)
-            items.append(obj)
-            trimmed.append(cut)
-    except (msgspec.DecodeError, RecursionError):  # e.g. a number beyond a double's range
-        return None
-    return Snapshot(kind, found.apiVersion, items, found.items, trimmed)
+    return Snapshot(kind, found.apiVersion, found.items, [False] * len(found.items))

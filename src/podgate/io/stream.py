@@ -98,14 +98,37 @@ _STRING = re.compile(rb'"[^"]*"')
 _ESCAPE = re.compile(rb"\\.", re.DOTALL)
 
 
+_CHUNK = 1 << 23
+
+
+def _chunks(text: bytes) -> Iterator[bytes]:
+    """`text` in pieces of about 8 MiB (a large file is never copied whole), each ending where
+    no escape (a backslash and what it escapes) is cut in two: not after a backslash."""
+    start = 0
+    while len(text) - start > _CHUNK:
+        end = start + _CHUNK
+        while end > start and text[end - 1] == 0x5C:  # a backslash
+            end -= 1
+        if end == start:  # backslashes only: the rest in one piece
+            break
+        yield text[start:end]
+        start = end
+    yield text[start:] if start else text
+
+
+def _brackets(text: bytes) -> bytes:
+    """The quotes and brackets of `text` (braces as brackets), escapes dropped."""
+    if b"\\" in text:  # escapes occur only in strings: drop each, and what it escapes
+        text = _ESCAPE.sub(b"", text)
+    return text.translate(_STRUCTURE, _NOT_STRUCTURE)
+
+
 def json_depth_ok(text: bytes, limit: int) -> bool:
     """Whether no array or object in a valid JSON text nests deeper than `limit` (the outermost
     at depth 1), read from the text with C-level bytes operations rather than by walking every
     decoded value: escapes and string contents are dropped, leaving the brackets, and each round
     of removing every innermost `[]` pair lowers the depth by exactly one."""
-    if b"\\" in text:  # escapes occur only in strings: drop each, and what it escapes
-        text = _ESCAPE.sub(b"", text)
-    brackets = text.translate(_STRUCTURE, _NOT_STRUCTURE)  # quotes and [ ] only
+    brackets = b"".join(map(_brackets, _chunks(text)))  # quotes and [ ] only
     # Two adjacent quotes open and close a string with no bracket in it, or close one and open
     # the next: dropping them keeps every bracket inside or outside a string as it was.
     brackets = brackets.replace(b'""', b"")

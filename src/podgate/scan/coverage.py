@@ -13,6 +13,7 @@ from podgate.k8s import Obj, mapping, pod_sources
 from podgate.k8s.source import Document, Source, where
 from podgate.psp.policy import is_policy
 from podgate.scan.inventory import Workload, WorkloadRef
+from podgate.scan.packed import whole_object
 
 if TYPE_CHECKING:  # the scan result holds a Coverage
     from podgate.scan.model import WorkloadResult
@@ -34,7 +35,8 @@ def duplicate_notes(workloads: Iterable[Workload]) -> list[str]:
     out = []
     for ref, group in seen.items():
         places = ", ".join(dict.fromkeys(where(w.source) for w in group))
-        same = all(w.obj == group[0].obj for w in group)
+        first = whole_object(group[0])
+        same = all(whole_object(w) == first for w in group)
         how = "identical" if same else "they differ"
         out.append(
             f"{ref} is defined {len(group)} times ({places}; {how}): each definition is "

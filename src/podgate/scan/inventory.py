@@ -4,11 +4,12 @@ them, bare pods on their own."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from podgate.k8s import Obj, PodSource, mapping, sequence
 from podgate.k8s.kinds import WORKLOAD_KINDS
+from podgate.k8s.packed import Packed, PackedDocument
 from podgate.k8s.source import Document, Source
 
 # The service account of kube-controller-manager's controller that creates each kind's pods
@@ -44,6 +45,9 @@ class Workload:
     owned: tuple[Workload, ...] = ()  # objects of the input folded into this one
     duplicates: tuple[Source | None, ...] = ()  # where else the same identity was read
     apart: str = ""  # why an owned object is reported on its own, not folded into its owner
+    # the whole object, packed (scan/packed.py): then `obj`, `meta` and `spec` hold only what
+    # is read of it before and after it is judged, and `packed.unpack()` the object
+    packed: Packed | None = field(default=None, compare=False, repr=False)
 
     @property
     def spec_at(self) -> tuple[str, ...]:
@@ -104,6 +108,7 @@ class _Entry:
     owner: tuple[str, str, str] | None  # (kind, name, uid) of the controlling owner
     parent: int | None = None  # the entry of its owner, when the input holds exactly one
     apart: str = ""
+    packed: Packed | None = None
 
 
 def _key(obj: Obj) -> _Key:
@@ -191,6 +196,7 @@ def _workload(e: _Entry, duplicates: tuple[Source | None, ...]) -> Workload:
         owner=owner,
         duplicates=duplicates,
         apart=e.apart,
+        packed=e.packed,
     )
 
 
@@ -210,7 +216,8 @@ def find_workloads(docs: Iterable[Document]) -> list[Workload]:
         obj = doc.obj
         key = _key(obj)
         by_key.setdefault(key, []).append(len(entries))
-        entries.append(_Entry(obj, doc.source, key, found, _owner(obj)))
+        packed = doc.body if isinstance(doc, PackedDocument) else None
+        entries.append(_Entry(obj, doc.source, key, found, _owner(obj), packed=packed))
     for i in range(len(entries)):
         _resolve_owner(i, entries, by_key)
     roots = [_root(i, entries) for i in range(len(entries))]

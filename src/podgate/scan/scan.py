@@ -54,6 +54,7 @@ from podgate.scan.model import (
 )
 from podgate.scan.overview import overview
 from podgate.scan.owned import judge_with_owned
+from podgate.scan.packed import lightened, unpacked
 from podgate.scan.readiness import readiness
 
 __all__ = [
@@ -228,8 +229,12 @@ def _scan(
         return WorkloadResult(w, lv, how, highest, violations, psp, tuple(findings), checks)
 
     def judge_root(w: Workload) -> Judged:
+        """The results of `w` and what is folded into it, judged unpacked; each result keeps
+        its workload packed again (scan/packed.py), so that the objects of one root at a time
+        are unpacked."""
         said: list[str] = []
-        return judge_with_owned(w, lambda o, full: judge(o, full, said)), said
+        judged = judge_with_owned(unpacked(w), lambda o, full: judge(o, full, said))
+        return [lightened(r) for r in judged], said
 
     results: list[WorkloadResult] = []
     judged = (judge_each or map)(judge_root, workloads)

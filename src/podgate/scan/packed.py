@@ -1,0 +1,57 @@
+"""Workloads whose objects are packed (`k8s/packed.py`: a large snapshot's Pods and
+workloads) are judged unpacked, one root and what is folded into it at a time (`unpacked`), and
+their results keep them packed again (`lightened`), so that the objects never all exist at
+once."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from podgate.k8s import Obj, pod_sources
+from podgate.scan.inventory import Workload
+
+if TYPE_CHECKING:  # the model imports the inventory, which imports this module's Packed
+    from podgate.scan.model import WorkloadResult
+
+__all__ = ["lightened", "unpacked", "whole_object"]
+
+
+def unpacked(w: Workload) -> Workload:
+    """`w` with its object, and those of the objects folded into it, unpacked."""
+    owned = tuple(unpacked(o) for o in w.owned) if w.owned else ()
+    if w.packed is None:
+        return replace(w, owned=owned) if owned else w
+    obj = w.packed.unpack()
+    found = pod_sources(obj)
+    if found is None:  # packed only with a pod spec: `pack`
+        raise ValueError(f"{w.ref}: no pod spec in the packed object")
+    return replace(w, obj=obj, meta=found.meta, spec=found.spec, owned=owned)
+
+
+def _light(w: Workload) -> Workload:
+    owned = tuple(_light(o) for o in w.owned) if w.owned else ()
+    if w.packed is None:
+        return replace(w, owned=owned) if owned else w
+    return replace(w, obj=w.packed.head, meta={}, spec=w.packed.spec, owned=owned)
+
+
+def lightened(r: WorkloadResult) -> WorkloadResult:
+    """The result `r` of an unpacked workload, keeping the workload packed again, and of the
+    PodSecurityPolicy decision only what a report reads (not the pod it admitted)."""
+    if not _has_packed(r.workload):
+        return r
+    light = _light(r.workload)
+    psp = r.psp
+    if psp is not None and r.workload.packed is not None:
+        psp = replace(psp, decision=replace(psp.decision, object=light.obj))
+    return replace(r, workload=light, psp=psp)
+
+
+def _has_packed(w: Workload) -> bool:
+    return w.packed is not None or any(_has_packed(o) for o in w.owned)
+
+
+def whole_object(w: Workload) -> Obj:
+    """`w`'s whole object, unpacked when it is packed."""
+    return w.obj if w.packed is None else w.packed.unpack()
