@@ -59,7 +59,10 @@ def _read(path: str, max_bytes: int) -> bytes:
                     raise LoadError(
                         f"file is {st.st_size} bytes, over the limit of {max_bytes}", file=path
                     )
-                data = fh.read(max_bytes + 1)
+                # what fstat says first: read(max_bytes + 1) would allocate the whole cap
+                data = fh.read(st.st_size + 1)
+                if len(data) > st.st_size:  # it grew meanwhile: the rest, up to the cap
+                    data += fh.read(max_bytes + 1 - len(data))
     except OSError as e:
         raise LoadError(e.strerror or str(e), file=path) from e
     if len(data) > max_bytes:

@@ -45,12 +45,14 @@ def prepare(docs: Iterable[Document], *, defaults: bool = True) -> list[Document
     defaults and an object with a pod spec the pod-spec defaults, each document saying what
     was set (`defaulted`). Other objects, and objects nothing applies to, are kept as they are.
     A packed document (k8s/packed.py) is prepared unpacked, and packed again; one packed
-    already prepared alike (`Packed.prepared`) is kept as it is."""
+    already prepared (`Packed.prepared`, alike) is kept as it is."""
     out: list[Document] = []
     for doc in docs:
         if isinstance(doc, PackedDocument):
-            if doc.body.prepared is not defaults:
+            if doc.body.prepared is None:
                 doc = prepare_packed(doc.whole(), defaults)
+            elif doc.body.prepared is not defaults:  # a defaulted object cannot be undone
+                raise InternalError(f"{doc.where}: packed with defaults={doc.body.prepared}")
         else:
             doc = _prepared(doc, defaults)
         out.append(doc)
