@@ -105,6 +105,7 @@ def clusters(tmp_path_factory: pytest.TempPathFactory, shared_dir: Path) -> list
         pytest.param([], id="default"),
         pytest.param(["--level", "restricted", "--psp", "on"], id="restricted-psp"),
         pytest.param(["--from-namespace-labels", "--user", "alice"], id="labels-user"),
+        pytest.param(["--no-defaults", "--psp", "on"], id="no-defaults"),
     ],
 )
 def test_every_output_of_a_generated_cluster_is_the_same_as_with_the_full_decode(
