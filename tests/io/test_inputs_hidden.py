@@ -60,3 +60,30 @@ def test_a_hidden_directory_given_by_its_path_is_read(tmp_path: Path, run_scan: 
     (tmp_path / ".k8s" / "p.yaml").write_text(_PRIVILEGED.format(name="given"))
     ran = run_scan(str(tmp_path / ".k8s"), "--level", "baseline", "-o", "json")
     assert [w["name"] for w in json.loads(ran.stdout)["workloads"]] == ["given"]
+
+
+def test_a_file_named_only_by_its_extension_is_judged_as_kubectl_applies_it(
+    tmp_path: Path, run_scan: RunScan
+) -> None:
+    # kubectl takes the extension from the last dot (Go's filepath.Ext): `.yaml` is a YAML
+    # file to it, and `kubectl apply -f DIR` applies it; pathlib gives `.yaml` no suffix
+    (tmp_path / ".yaml").write_text(_PRIVILEGED.format(name="only-extension"))
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / ".json").write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": "json-only-extension"},
+                "spec": {
+                    "containers": [
+                        {"name": "c", "image": "x", "securityContext": {"privileged": True}}
+                    ]
+                },
+            }
+        )
+    )
+    ran = run_scan(str(tmp_path), "--level", "baseline", "-o", "json")
+    assert ran.exit_code == 1
+    names = sorted(w["name"] for w in json.loads(ran.stdout)["workloads"])
+    assert names == ["json-only-extension", "only-extension"]

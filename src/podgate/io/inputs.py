@@ -48,6 +48,14 @@ def not_regular(path: str, mode: int) -> LoadError:
     )
 
 
+def extension(name: str) -> str:
+    """A file name's extension as kubectl's directory walk takes it (Go's `filepath.Ext`): from
+    the last dot on, so a name that is only an extension (`.yaml`) has one (pathlib gives it
+    none), lower-cased (kubectl compares it as written: podgate reads `.YAML` too)."""
+    at = name.rfind(".")
+    return name[at:].lower() if at >= 0 else ""
+
+
 def _excluded(rel: str, patterns: Sequence[str]) -> bool:
     parts = rel.split("/")
     candidates = {rel, parts[-1]} | {"/".join(parts[:i]) for i in range(1, len(parts))}
@@ -77,7 +85,7 @@ def expand(given: str, exclude: Sequence[str] = ()) -> Found:
     root = Path(given)
     for f in sorted(root.rglob("*")):
         rel = f.relative_to(root)
-        if f.suffix.lower() not in EXTENSIONS:
+        if extension(f.name) not in EXTENSIONS:
             continue
         if exclude and _excluded(rel.as_posix(), exclude):
             found.excluded += 1

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from podgate.errors import LoadError, PodgateError
-from podgate.io.loader import EXTENSIONS, Document, load_documents
+from podgate.io.inputs import expand
+from podgate.io.loader import Document, load_documents
 from podgate.io.policies import BUILTIN_PREFIX, load_authorizer, load_policies
 from podgate.io.prepare import prepare
 from podgate.k8s import mapping
@@ -48,16 +49,9 @@ def _files(paths: Iterable[str]) -> list[str]:
     for given in paths:
         if given.startswith(BUILTIN_PREFIX) or given == "-":
             continue
-        p = Path(given)
-        if p.is_dir():
-            out.extend(
-                sorted(
-                    str(f)
-                    for f in p.rglob("*")
-                    if f.suffix.lower() in EXTENSIONS
-                    and not any(part.startswith(".") for part in f.relative_to(p).parts)
-                )
-            )
+        if Path(given).is_dir():
+            # the files the loader reads of it (hidden files too: one edited must reload)
+            out.extend(expand(given).files)
         else:
             out.append(given)
     return out
