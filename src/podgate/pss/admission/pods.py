@@ -79,24 +79,51 @@ def _containers_of(spec: Obj, name: str) -> list[Obj]:
 
 
 def is_significant_pod_update(pod: Obj, old_pod: Obj) -> bool:
-    """Whether a Pod UPDATE must be evaluated (upstream `isSignificantPodUpdate`): the number of
-    containers or init containers changed, an image at the same index changed, or an ephemeral
-    container is new or changed image (matched by name). Nothing else counts."""
+    """Whether a Pod UPDATE must be evaluated (upstream `isSignificantPodUpdate`): the pod's
+    seccomp annotation changed, the number of containers or init containers changed, a
+    container at the same index changed image or its seccomp annotation (keyed by the new
+    container's name), or an ephemeral container is new (matched by name) or changed either.
+    Nothing else counts."""
+    new_notes = _annotations(pod)
+    old_notes = _annotations(old_pod)
+    if _note(new_notes, _SECCOMP_POD) != _note(old_notes, _SECCOMP_POD):
+        return True
     spec, old = mapping(pod.get("spec")), mapping(old_pod.get("spec"))
+    pairs: list[tuple[Obj, Obj]] = []
     for name in ("containers", "initContainers"):
         new_list, old_list = _containers_of(spec, name), _containers_of(old, name)
         if len(new_list) != len(old_list):
             return True
-        if any(_image(a) != _image(b) for a, b in zip(new_list, old_list, strict=True)):
-            return True
+        pairs.extend(zip(new_list, old_list, strict=True))
     old_ephemeral: dict[str, Obj] = {}
     for c in _containers_of(old, "ephemeralContainers"):
         old_ephemeral.setdefault(text(c.get("name")), c)
     for c in _containers_of(spec, "ephemeralContainers"):
         before = old_ephemeral.get(text(c.get("name")))
-        if before is None or _image(c) != _image(before):
+        if before is None:
+            return True
+        pairs.append((c, before))
+    for c, before in pairs:
+        if _image(c) != _image(before):
+            return True
+        key = _SECCOMP_CONTAINER + text(c.get("name"))
+        if _note(new_notes, key) != _note(old_notes, key):
             return True
     return False
+
+
+_SECCOMP_POD = "seccomp.security.alpha.kubernetes.io/pod"
+_SECCOMP_CONTAINER = "container.seccomp.security.alpha.kubernetes.io/"
+
+
+def _annotations(pod: Obj) -> Obj:
+    return mapping(mapping(pod.get("metadata")).get("annotations"))
+
+
+def _note(annotations: Obj, key: str) -> Any:
+    """An annotation as Go's map lookup reads it: "" when absent."""
+    value = annotations.get(key)
+    return "" if value is None else value
 
 
 def _image(container: Obj) -> str:
