@@ -8,8 +8,14 @@ missing from the report without a word."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
+import pytest
+
+from podgate.io.inputs import expand
 from tests.conftest import RunScan
 
 _PRIVILEGED = (
@@ -87,3 +93,54 @@ def test_a_file_named_only_by_its_extension_is_judged_as_kubectl_applies_it(
     assert ran.exit_code == 1
     names = sorted(w["name"] for w in json.loads(ran.stdout)["workloads"])
     assert names == ["json-only-extension", "only-extension"]
+
+
+def _expand_as_nobody(top: Path) -> tuple[list[str], list[str]]:
+    """`expand(top)` (its files, and its refusals as text) by a user who may not list the
+    directories only root may (a forked child that drops root, when running as root)."""
+
+    def summary() -> tuple[list[str], list[str]]:
+        found = expand(str(top))
+        return found.files, [str(e) for e in found.refused]
+
+    if os.geteuid() != 0:
+        return summary()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.close(read)
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            os.write(write, json.dumps(summary()).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        data = pipe.read()
+    os.waitpid(pid, 0)
+    files, refused = json.loads(data)
+    return files, refused
+
+
+@pytest.mark.e2e
+def test_a_directory_that_cannot_be_listed_is_refused_not_passed_over() -> None:
+    # kubectl's walk stops with "permission denied" there; pathlib's rglob passed over it
+    # without a word, and the privileged pod inside was never judged
+    top = Path(tempfile.mkdtemp(prefix="podgate-unlisted-"))
+    sub = top / "sub"
+    try:
+        top.chmod(0o755)
+        (top / "ok.yaml").write_text(_PRIVILEGED.format(name="ok"))
+        sub.mkdir()
+        (sub / "p.yaml").write_text(_PRIVILEGED.format(name="unseen"))
+        sub.chmod(0o700 if os.geteuid() == 0 else 0)
+        files, refused = _expand_as_nobody(top)
+        assert files == [str(top / "ok.yaml")]
+        assert len(refused) == 1
+        assert str(sub) in refused[0]
+        assert "Permission denied" in refused[0]
+    finally:
+        sub.chmod(0o755)
+        shutil.rmtree(top)

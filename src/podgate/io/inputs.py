@@ -83,7 +83,13 @@ def expand(given: str, exclude: Sequence[str] = ()) -> Found:
         found.refused.append(not_regular(given, mode))
         return found
     root = Path(given)
-    for f in sorted(root.rglob("*")):
+    entries, unlisted = _walk(root)
+    for error in unlisted:  # kubectl's walk stops there with an error: never passed over unsaid
+        where = Path(error.filename) if error.filename else root
+        if exclude and where != root and _excluded(where.relative_to(root).as_posix(), exclude):
+            continue
+        found.refused.append(LoadError(error.strerror or str(error), file=str(where)))
+    for f in sorted(entries):
         rel = f.relative_to(root)
         if extension(f.name) not in EXTENSIONS:
             continue
@@ -105,6 +111,19 @@ def expand(given: str, exclude: Sequence[str] = ()) -> Found:
         elif not stat.S_ISDIR(mode):
             found.refused.append(not_regular(str(f), mode))
     return found
+
+
+def _walk(root: Path) -> tuple[list[Path], list[OSError]]:
+    """Every entry under `root`, files and directories (symlinked directories not followed, as
+    kubectl's walk does not), and the errors of the directories that could not be listed
+    (pathlib's `rglob` passes over those without a word)."""
+    entries: list[Path] = []
+    unlisted: list[OSError] = []
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unlisted.append):
+        here = Path(dirpath)
+        entries.extend(here / name for name in dirnames)
+        entries.extend(here / name for name in filenames)
+    return entries, unlisted
 
 
 def hints(failed: str, root: str, command: str) -> list[str]:
