@@ -391,8 +391,12 @@ def _read_piece(
         item_lines: list[int] = []
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
-                if k.value == "items" and isinstance(v, yaml.SequenceNode):
-                    item_lines = [base + n.start_mark.line for n in v.value]
+                if k.value == "items":  # the last `items` is the one read, list or not
+                    item_lines = (
+                        [base + n.start_mark.line for n in v.value]
+                        if isinstance(v, yaml.SequenceNode)
+                        else []
+                    )
         return index, line, data, item_lines
     except _Refused as e:
         raise LoadError(
