@@ -33,11 +33,15 @@ def _light(w: Workload) -> Workload:
     owned = tuple(_light(o) for o in w.owned) if w.owned else ()
     if w.packed is None:
         return replace(w, owned=owned) if owned else w
-    return replace(w, obj=w.packed.head, meta={}, spec=w.packed.spec, owned=owned)
+    # the packed bytes stay only where the object may be compared whole (duplicate_notes): a
+    # result judged by a --jobs worker comes back pickled, with a copy of what it holds
+    packed = w.packed if w.duplicates else None
+    return replace(w, obj=w.packed.head, meta={}, spec=w.packed.spec, owned=owned, packed=packed)
 
 
 def lightened(r: WorkloadResult) -> WorkloadResult:
-    """The result `r` of an unpacked workload, keeping the workload packed again, and of the
+    """The result `r` of an unpacked workload, keeping of the workload only what a report
+    reads (its head and service account; its packed bytes where it is read twice), and of the
     PodSecurityPolicy decision only what a report reads (not the pod it admitted)."""
     if not _has_packed(r.workload):
         return r
