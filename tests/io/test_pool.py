@@ -5,6 +5,7 @@ Ctrl-C ending every worker without a traceback."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -282,3 +283,45 @@ def test_meanwhile_runs_once_in_this_process_while_the_workers_work(
     assert got == [("worker", i) for i in range(4)]
     assert calls == [(os.getpid(), 1)]
     assert all(_waited_for(pid) for pid in pids)
+
+
+TERM_HANDLED = textwrap.dedent(
+    """
+    import signal, time
+    from podgate.io.pool import ordered_map
+
+    def block(i):
+        while True:
+            time.sleep(1)
+
+    def give_up(signum, frame):
+        raise RuntimeError("given up")
+
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)  # as a server might have it
+    signal.signal(signal.SIGALRM, give_up)
+    signal.alarm(1)
+    try:
+        list(ordered_map(block, [0, 1], 2))
+    except RuntimeError:
+        print("ended")
+    """
+)
+
+
+@pytest.mark.e2e
+def test_workers_end_when_this_process_handles_sigterm_itself() -> None:
+    """The workers are ended with SIGTERM: a handler this process had for it is not theirs
+    (inherited, it would keep a blocked worker running, and this process waiting for it)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", TERM_HANDLED],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its workers in its process group: none outlives the test
+    )
+    try:
+        out, err = proc.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert (proc.returncode, out, err) == (0, "ended\n", "")

@@ -185,6 +185,8 @@ def _work(
     code = 1
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+        # the parent ends a worker with SIGTERM: whatever handler the parent had for it
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked while forking
         offset = 0
         while (index := queue.take()) is not None:
