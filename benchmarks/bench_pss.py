@@ -5,13 +5,16 @@
 Pods come from ../shared/bench/gen_cluster.py (a realistic cluster snapshot: every Pod and every
 workload's pod template) when ../shared is present, else from a built-in realistic set. Only
 `evaluate` is timed (no parsing; the violations it returns include their detail texts), on one
-core; the best of R runs is reported. Two figures per level:
+core; the best of R runs is reported. Three figures per level:
 
 * warm: each pod is decoded from JSON just before it is evaluated, as in the CLI (load, then
   evaluate) and the webhook (decode the AdmissionReview, then evaluate), so its objects are in
   the CPU caches. This is the figure the budget applies to.
 * cold: all pods are decoded first and then evaluated in one sweep, so every pod's objects come
   from main memory (a large snapshot held in memory); memory-bound, shown for comparison.
+* fresh: as cold, by a registry that remembers no pod shape (`Registry(remember=False)`): every
+  pod is judged as one of a shape never seen, the engine's own cost. Warm and cold are mostly
+  answers remembered per pod shape (`pss/reads.py`), since the replicas of a template repeat.
 
 Budget: 10 µs per pod, warm (issue 3).
 """
@@ -33,6 +36,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from podgate.k8s import pod_sources  # noqa: E402
 from podgate.pss import LATEST, Level, evaluate  # noqa: E402
+from podgate.pss.registry import Registry, discover  # noqa: E402
 
 GEN = ROOT.parent / "shared" / "bench" / "gen_cluster.py"
 BUDGET_US = 10.0
@@ -138,13 +142,13 @@ def cluster_pods(
     return pods, shown
 
 
-def bench_cold(level: Level, pods: list[Pod], repeat: int) -> float:
+def bench_cold(level: Level, pods: list[Pod], repeat: int, judge: Any = evaluate) -> float:
     """Best seconds per pod for one sweep over the already decoded `pods`."""
     best = float("inf")
     for _ in range(repeat):
         start = time.perf_counter()
         for meta, spec in pods:
-            evaluate(level, LATEST, meta, spec)
+            judge(level, LATEST, meta, spec)
         best = min(best, time.perf_counter() - start)
     return best / len(pods)
 
@@ -187,15 +191,19 @@ def main() -> int:
     print(f"pods:    {len(pods)} pod specs from: {source}")
     print(f"python:  {sys.version.split()[0]}, one core, best of {args.repeat}")
     over = False
+    checks = discover()
+    fresh_judge = Registry(checks, builtin=checks, remember=False).evaluate
     for level in (Level.RESTRICTED, Level.BASELINE):
         failing = sum(1 for meta, spec in pods if evaluate(level, LATEST, meta, spec))
         warm = bench_warm(level, encoded, args.repeat) * 1e6
         cold = bench_cold(level, pods, args.repeat) * 1e6
+        fresh = bench_cold(level, pods, args.repeat, fresh_judge) * 1e6
         over |= warm > BUDGET_US
         verdict = "OK" if warm <= BUDGET_US else "OVER"
         print(
             f"{level.value + ':latest':<18} warm {warm:6.2f} µs/pod {1e6 / warm:>9,.0f} pods/s"
             f" | cold {cold:6.2f} µs/pod {1e6 / cold:>9,.0f} pods/s"
+            f" | fresh {fresh:6.2f} µs/pod"
             f" | {failing} of {len(pods)} fail | budget {BUDGET_US:.0f} µs warm: {verdict}"
         )
     return 1 if over else 0

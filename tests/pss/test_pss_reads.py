@@ -1,13 +1,20 @@
-"""The pod-shape key (`pss.reads.key`) the registry remembers violations by: every revision of
-every built-in check gives the same result, faults included, on the pod the key describes
-(`as_pod`) as on the pod itself, so two pods with one key get the same violations. Checked on
-every upstream conformance fixture and on generated pods built to vary exactly what the key
-leaves out or cuts down (volumes, ports, probes, lifecycle handlers, annotations), wrong types
-included; and the key keeps each value's type."""
+"""The pod-shape key (`pss.reads.key`) the registry remembers violations by.
+
+* Derived from the checks: a recording run of every revision of every built-in check reads
+  nothing but what `reads.ALWAYS_KEYED` and `reads.READS` name for its screen bit, on every
+  upstream conformance fixture and on generated pods; and changing any field they name changes
+  the key.
+* Every check gives the same result, faults included, on the pod the key describes (`as_pod`)
+  as on the pod itself, on the fixtures and on generated pods built to vary what the key cuts
+  down (volumes, ports, probes, lifecycle handlers, annotations), wrong types included; the key
+  keeps each value's type.
+* The memo is adaptive per plan: it stops keying when shapes do not repeat, tries again later,
+  and whatever it does, every answer is a fresh evaluation's."""
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +24,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from podgate.pss import LATEST, Level, evaluate, v1
-from podgate.pss.fields import EMPTY, as_obj, security_contexts
+from podgate.pss import registry as registry_module
+from podgate.pss.fields import EMPTY, as_obj, pod_contexts, security_contexts
 from podgate.pss.model import Check, CheckId, Since
-from podgate.pss.reads import MAX_KEY, as_pod, key
+from podgate.pss.reads import ALWAYS_KEYED, MAX_KEY, READS, as_pod, key
 from podgate.pss.registry import DEFAULT, Registry, discover
+from podgate.pss.screen import ALWAYS, bit_of
 from tests.pss.test_pss_checks_properties import json_values, pods
 from tests.pss.test_pss_screen import reference
 from tests.scan.test_pss_attribution import crowded_pods
@@ -55,6 +64,7 @@ def test_conformance_fixtures_check_alike_through_their_key(folder: Path) -> Non
         meta, spec = pod.get("metadata") or {}, pod.get("spec") or {}
         assert key(meta, spec) is not None, path
         assert_key_describes_the_pod(meta, spec)
+        assert_checks_read_only_what_the_key_holds(meta, spec)
 
 
 # values where the checks compare by value and by type: unset, allowed, forbidden, wrong types
@@ -169,6 +179,137 @@ def shaped_pods(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
 SETTINGS = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+class Recorded(dict[Any, Any]):
+    """A JSON object that logs every field read of it, as `<path>.<field>` (`<path>.*` when it
+    is iterated)."""
+
+    def __init__(self, value: dict[Any, Any], path: str, log: set[str]) -> None:
+        super().__init__(value)
+        self.path = path
+        self.log = log
+
+    def _read(self, name: Any) -> None:
+        self.log.add(f"{self.path}.{name}")
+
+    def get(self, name: Any, default: Any = None) -> Any:
+        self._read(name)
+        return super().get(name, default)
+
+    def __getitem__(self, name: Any) -> Any:
+        self._read(name)
+        return super().__getitem__(name)
+
+    def __contains__(self, name: object) -> bool:
+        self._read(name)
+        return super().__contains__(name)
+
+    def __iter__(self) -> Iterator[Any]:
+        self._read("*")
+        return super().__iter__()
+
+    def keys(self) -> Any:
+        self._read("*")
+        return super().keys()
+
+    def items(self) -> Any:
+        self._read("*")
+        return super().items()
+
+    def values(self) -> Any:
+        self._read("*")
+        return super().values()
+
+
+_CONTAINER_LISTS = ("spec.initContainers", "spec.containers", "spec.ephemeralContainers")
+
+
+def recorded(value: Any, path: str, log: set[str]) -> Any:
+    """`value` with every object in it `Recorded` (a container's fields under `container`)."""
+    if type(value) is list:
+        item = "container" if path in _CONTAINER_LISTS else path
+        return [recorded(v, item, log) for v in value]
+    if type(value) is dict:
+        return Recorded({k: recorded(v, f"{path}.{k}", log) for k, v in value.items()}, path, log)
+    return value
+
+
+def covered(read: str, fields: frozenset[str]) -> bool:
+    return any(read == f or read.startswith(f + ".") for f in fields)
+
+
+def assert_checks_read_only_what_the_key_holds(meta: Any, spec: Any) -> None:
+    """Each revision of each check, run on the pod, reads only what the key holds when its
+    bit is suspect (`ALWAYS_KEYED` and its `READS`)."""
+    if key(meta, spec) is None:
+        return  # such a pod is never remembered
+    log: set[str] = set()
+    meta, spec = recorded(meta, "meta", log), recorded(spec, "spec", log)
+    contexts = pod_contexts(spec)  # the registry's reads (the key holds the list)
+    for check, since in REVISIONS:
+        log.clear()
+        since.fn(meta, spec, contexts)
+        keyed = ALWAYS_KEYED | READS[bit_of(check, check)]
+        unkeyed = sorted(read for read in log if not covered(read, keyed))
+        assert not unkeyed, (check.id, since.version, unkeyed)
+
+
+def test_the_recording_sees_a_read_of_a_field_the_key_leaves_out() -> None:
+    """The guard itself: a check reading `spec.nodeName` (never keyed) is caught."""
+    log: set[str] = set()
+    spec = recorded({"nodeName": "n", "containers": [{"name": "a", "image": "i"}]}, "spec", log)
+    spec.get("nodeName")
+    pod_contexts(spec)[0][0].get("image")
+    assert not any(covered("spec.nodeName", ALWAYS_KEYED | fields) for fields in READS.values())
+    assert {"spec.nodeName", "container.image"} <= log
+
+
+def test_every_screen_bit_has_its_reads_named() -> None:
+    bits = {bit_of(check, check) for check in DEFAULT.checks}
+    assert bits == set(READS)
+    assert ALWAYS not in bits
+
+
+# a field each key holds, by name: two values the key must tell apart
+_CHANGES: dict[str, tuple[Any, Any]] = {
+    "meta.annotations": (
+        {"container.apparmor.security.beta.kubernetes.io/a": "x"},
+        {"container.apparmor.security.beta.kubernetes.io/a": "y"},
+    ),
+    "spec.volumes": ([{"name": "v", "hostPath": {"path": "/x"}}], [{"name": "v", "nfs": {}}]),
+    "container.livenessProbe": ({"httpGet": {"host": "x"}}, {"httpGet": {"host": "y"}}),
+    "container.readinessProbe": ({"tcpSocket": {"host": "x"}}, {"tcpSocket": {"host": "y"}}),
+    "container.startupProbe": ({"httpGet": {"host": "x"}}, {"tcpSocket": {"host": "x"}}),
+    "container.lifecycle": (
+        {"postStart": {"httpGet": {"host": "x"}}},
+        {"preStop": {"httpGet": {"host": "x"}}},
+    ),
+    "container.ports": ([{"hostPort": 80}], [{"hostPort": 81}]),
+}
+
+
+@pytest.mark.parametrize("bit", sorted(READS))
+def test_changing_a_field_the_key_holds_for_a_bit_changes_the_key(bit: int) -> None:
+    for field in sorted(ALWAYS_KEYED | READS[bit]):
+        where, name = field.split(".")
+        keys = []
+        for value in _CHANGES.get(field, ({"v": "x"}, {"v": "y"})):
+            meta: dict[str, Any] = {}
+            container: dict[str, Any] = {"name": "a", "securityContext": {}}
+            spec: dict[str, Any] = {"containers": [container]}
+            {"meta": meta, "spec": spec, "container": container}[where][name] = value
+            keys.append(key(meta, spec))
+        assert None not in keys
+        assert keys[0] != keys[1], field
+
+
+@SETTINGS
+@given(shaped_pods())
+def test_generated_pods_are_read_only_where_the_key_holds(
+    pod: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    assert_checks_read_only_what_the_key_holds(*pod)
+
+
 @SETTINGS
 @given(shaped_pods())
 def test_generated_pods_check_alike_through_their_key(
@@ -209,7 +350,7 @@ def _pod(sc: dict[str, Any], **spec: Any) -> tuple[dict[str, Any], dict[str, Any
         (_pod({"runAsUser": 1}), _pod({"runAsUser": True})),
         (_pod({"runAsUser": 1}), _pod({"runAsUser": 1.0})),
         (_pod({"runAsNonRoot": True}), _pod({"runAsNonRoot": 1})),
-        (_pod({}, hostPID=False), _pod({}, hostPID=0)),
+        (_pod({}, hostPID=True), _pod({}, hostPID=1)),
         (_pod({}, hostUsers=False), _pod({}, hostUsers=0)),
         (_pod({"capabilities": {"drop": ["ALL"]}}), _pod({"capabilities": {"drop": ("ALL",)}})),
     ],
@@ -240,7 +381,9 @@ def test_replicas_of_one_template_share_a_key_and_a_forbidden_field_changes_it()
             ],
         }
 
-    assert key(*replica("abc", "web:1")) == key(*replica("xyz", "web:2"))
+    made = key(*replica("abc", "web:1"))
+    assert made is not None
+    assert made == key(*replica("xyz", "web:2"))
     meta, spec = replica("abc", "web:1")
     for change in (
         lambda: spec["volumes"][0].update(hostPath={"path": "/"}),
@@ -258,7 +401,7 @@ def test_replicas_of_one_template_share_a_key_and_a_forbidden_field_changes_it()
     ("meta", "spec"),
     [
         ([], {}),
-        ({}, None),
+        ({}, "x"),
         ({}, {"containers": "x"}),
         ({}, {"containers": [None]}),
         ({}, {"initContainers": [{"name": "a"}, "b"]}),
@@ -287,3 +430,66 @@ def test_a_plan_with_a_check_the_key_does_not_know_remembers_nothing() -> None:
     for node in ("a", "b"):
         registry.evaluate(Level.BASELINE, LATEST, {}, {"nodeName": node, "containers": [{}]})
     assert seen == ["a", "b"]
+
+
+def _distinct(i: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A pod of its own shape (its container's name), failing both levels."""
+    return {}, {"containers": [{"name": f"c{i}", "securityContext": {"privileged": True}}]}
+
+
+def test_a_plan_whose_shapes_do_not_repeat_stops_keying_and_tries_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made = 0
+
+    def counting(*args: Any) -> bytes | None:
+        nonlocal made
+        made += 1
+        return key(*args)
+
+    monkeypatch.setattr(registry_module, "key", counting)
+    registry = Registry(discover(), builtin=discover())
+    trial, pause = registry_module._TRIAL, registry_module._PAUSE
+    for i in range(trial + pause + trial):
+        meta, spec = _distinct(i)
+        got = registry.evaluate(Level.BASELINE, LATEST, meta, spec)
+        assert list(got) == reference(Level.BASELINE, LATEST, meta, spec)
+    assert made == 2 * trial  # the first trial, the pause, the second trial
+    # the other plans were not asked, and keep keying
+    registry.evaluate(Level.RESTRICTED, LATEST, *_distinct(0))
+    assert made == 2 * trial + 1
+
+
+def count_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A one-item list counting the plan runs (evaluations not answered from memory)."""
+    runs = [0]
+    run = registry_module._run
+
+    def counting(*args: Any) -> Any:
+        runs[0] += 1
+        return run(*args)
+
+    monkeypatch.setattr(registry_module, "_run", counting)
+    return runs
+
+
+def test_a_plan_whose_shapes_repeat_keeps_keying_and_answers_from_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    registry = Registry(discover(), builtin=discover())
+    runs = count_runs(monkeypatch)
+    for i in range(3 * registry_module._TRIAL):
+        meta, spec = _distinct(i % 8)
+        got = registry.evaluate(Level.RESTRICTED, LATEST, meta, spec)
+        assert list(got) == reference(Level.RESTRICTED, LATEST, meta, spec)
+    assert runs == [8]
+
+
+def test_a_registry_that_remembers_nothing_evaluates_every_pod(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    registry = Registry(discover(), builtin=discover(), remember=False)
+    runs = count_runs(monkeypatch)
+    for _ in range(3):
+        registry.evaluate(Level.RESTRICTED, LATEST, *_distinct(0))
+    assert runs == [3]

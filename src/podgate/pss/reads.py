@@ -1,25 +1,30 @@
-"""What the built-in checks read of a pod, as one key: two pods with equal keys get equal
-violations (faults included) from every built-in check, at every level and version, so the
-registry can remember the violations of a pod shape (the replicas of one template, a webhook
-seeing the same Deployment again) and answer the next pod of that shape with one lookup.
+"""What the built-in checks read of a pod (`ALWAYS_KEYED`, and `READS` per screen bit), as one
+key: two pods with equal keys get equal violations (faults included) from every built-in check,
+at every level and version, so the registry can remember the violations of a pod shape (the
+replicas of one template, a webhook seeing the same Deployment again) and answer the next pod
+of that shape with one lookup.
 
-The key is `marshal.dumps(READ)` of a tuple `READ` that holds, as they are in the pod:
-the `annotations` a check can read (keys starting `container.` or `seccomp.`: AppArmor and
-seccomp annotations), `hostNetwork`, `hostPID`, `hostIPC`, the volumes that are not plainly
-allowed, the pod's `securityContext`, `os`, `hostUsers`, and for each container of the three
-lists, in order: its `name`, `securityContext`, the `ports`, probes and `lifecycle` that may
-name a host port or a host. What is left out is only what no check can report: a volume with
-no `hostPath` and an allowed source set as an object, ports without a host port, probes and
-lifecycle handlers without a host, other annotations, other fields.
+The key is `marshal.dumps` of a list that holds, as they are in the pod, every field
+`ALWAYS_KEYED` and `READS` name: the `annotations` a check can read (keys starting `container.`
+or `seccomp.`: AppArmor and seccomp annotations), `hostNetwork`, `hostPID`, `hostIPC`, the
+volumes that are not plainly allowed, the pod's `securityContext`, `os`, `hostUsers`, and for
+each container of the three lists, in order: its `name`, `securityContext`, its `ports` when
+one may set a host port, and its probes and `lifecycle` when one may name a host. What is left
+out is only what no check can report: a volume with no `hostPath` and an allowed source set as
+an object, ports without a host port, probes and lifecycle handlers without a host, other
+annotations, other fields.
+
+Guards (tests/pss/test_pss_reads.py): a recording run of every revision of every check on the
+conformance fixtures and generated pods fails if a check reads a field neither `ALWAYS_KEYED`
+nor its bit's `READS` names; changing any field they name changes the key; and every check
+gives the same result on the pod the key describes (`as_pod`) as on the pod itself.
 
 marshal writes each value with its exact type (true, 1 and 1.0 differ; a list is not a
 tuple; a `dict` subclass or any other type is refused) and each mapping in its order, and
 `marshal.loads` gives back one value for one key, so equal keys are equal values. (Format 4
 writes an object shared within the pod once and refers to it after, so one shape can have
 two keys: that costs only a second evaluation. It writes ASCII strings without encoding
-them, which makes it cheaper than format 2 here.) `as_pod` turns a key back into the pod the
-checks would see; the guard (tests/pss/test_pss_reads.py) shows every check gives the same
-result on that pod as on the original, on the conformance fixtures and generated pods.
+them, which makes it cheaper than format 2 here.)
 
 Shapes outside plain decoded JSON (a metadata, spec or container list that is not an object
 or list, a container that is not an object, a value marshal refuses) get no key: those pods
@@ -33,17 +38,81 @@ from typing import Any, Final
 
 from podgate.k8s import Obj
 from podgate.pss.checks.restricted_volumes import ALLOWED_SOURCES
+from podgate.pss.screen import (
+    ALLOW_PRIVILEGE_ESCALATION,
+    APP_ARMOR,
+    CAPABILITIES_BASELINE,
+    CAPABILITIES_RESTRICTED,
+    HOST_NAMESPACES,
+    HOST_PATH_VOLUMES,
+    HOST_PORTS,
+    HOST_PROBES,
+    PRIVILEGED,
+    PROC_MOUNT,
+    RESTRICTED_VOLUMES,
+    RUN_AS_NON_ROOT,
+    RUN_AS_USER,
+    SE_LINUX,
+    SECCOMP_BASELINE,
+    SECCOMP_RESTRICTED,
+    SYSCTLS,
+    WINDOWS_HOST_PROCESS,
+)
 
-__all__ = ["MAX_KEY", "as_pod", "key"]
+__all__ = ["ALWAYS_KEYED", "MAX_KEY", "READS", "as_pod", "key"]
 
 MAX_KEY: Final = 16384
 """Longer keys are not made (a pod that large is evaluated afresh, not remembered)."""
+
+ALWAYS_KEYED: Final = frozenset(
+    {
+        "spec.securityContext",
+        "spec.os",
+        "spec.hostUsers",
+        "container.name",
+        "container.securityContext",
+    }
+)
+"""The fields every check may read: every key holds them."""
+
+READS: Final[dict[int, frozenset[str]]] = {
+    HOST_NAMESPACES: frozenset({"spec.hostNetwork", "spec.hostPID", "spec.hostIPC"}),
+    HOST_PATH_VOLUMES: frozenset({"spec.volumes"}),
+    RESTRICTED_VOLUMES: frozenset({"spec.volumes"}),
+    SYSCTLS: frozenset(),
+    SE_LINUX: frozenset(),
+    APP_ARMOR: frozenset({"meta.annotations"}),
+    SECCOMP_BASELINE: frozenset({"meta.annotations"}),
+    SECCOMP_RESTRICTED: frozenset(),
+    RUN_AS_NON_ROOT: frozenset(),
+    RUN_AS_USER: frozenset(),
+    WINDOWS_HOST_PROCESS: frozenset(),
+    PRIVILEGED: frozenset(),
+    ALLOW_PRIVILEGE_ESCALATION: frozenset(),
+    CAPABILITIES_BASELINE: frozenset(),
+    CAPABILITIES_RESTRICTED: frozenset(),
+    PROC_MOUNT: frozenset(),
+    HOST_PORTS: frozenset({"container.ports"}),
+    HOST_PROBES: frozenset(
+        {
+            "container.livenessProbe",
+            "container.readinessProbe",
+            "container.startupProbe",
+            "container.lifecycle",
+        }
+    ),
+}
+"""For each screen bit, what its checks (every revision) may read beyond `ALWAYS_KEYED`:
+`meta.X` and `spec.X` of the pod, `container.X` of each container, each with everything below
+it. The key holds them all, cut down to what a check can report (`_read_annotations`,
+`_read_volumes`, `_read_ports`, `_read_hosts`)."""
 
 _ALLOWED_SOURCES: Final = frozenset(ALLOWED_SOURCES)
 _ANNOTATION_PREFIXES: Final = ("container.", "seccomp.")
 _NO_HOST: Final = (None, "")
 _LISTS: Final = ("initContainers", "containers", "ephemeralContainers")
 _PROBES: Final = ("livenessProbe", "readinessProbe", "startupProbe")
+_HANDLERS: Final = (*_PROBES, "lifecycle")
 
 
 def key(meta: Obj, spec: Obj) -> bytes | None:
@@ -78,21 +147,17 @@ def key(meta: Obj, spec: Obj) -> bytes | None:
             if type(c) is not dict:
                 return None
             ports = c.get("ports")
-            lifecycle = c.get("lifecycle")
             out.append(
                 (
                     c.get("name"),
                     c.get("securityContext"),
                     None if ports is None else _read_ports(ports),
-                    _read_handler(c.get("livenessProbe")),
-                    _read_handler(c.get("readinessProbe")),
-                    _read_handler(c.get("startupProbe")),
-                    None if lifecycle is None else _read_lifecycle(lifecycle),
+                    None if c.keys().isdisjoint(_HANDLERS) else _read_hosts(c),
                 )
             )
         read.append(out)
     try:
-        made = marshal.dumps(tuple(read))
+        made = marshal.dumps(read)
     except ValueError:
         return None
     return made if len(made) <= MAX_KEY else None
@@ -158,6 +223,22 @@ def _read_handler(handler: Any) -> Any:
     return handler
 
 
+def _read_hosts(c: dict[str, Any]) -> Any:
+    """A container's probes and lifecycle when one may name a host, else None."""
+    probe = c.get("livenessProbe")
+    liveness = None if probe is None else _read_handler(probe)
+    probe = c.get("readinessProbe")
+    readiness = None if probe is None else _read_handler(probe)
+    probe = c.get("startupProbe")
+    startup = None if probe is None else _read_handler(probe)
+    lifecycle = c.get("lifecycle")
+    if lifecycle is not None:
+        lifecycle = _read_lifecycle(lifecycle)
+    if liveness is None and readiness is None and startup is None and lifecycle is None:
+        return None
+    return liveness, readiness, startup, lifecycle
+
+
 def _read_lifecycle(lifecycle: Any) -> Any:
     """A container's lifecycle when a handler may name a host, else None."""
     if type(lifecycle) is not dict:
@@ -192,9 +273,8 @@ def as_pod(made: bytes) -> tuple[Obj, Obj]:
                 "name": name,
                 "securityContext": sc,
                 "ports": ports,
-                **dict(zip(_PROBES, probes, strict=True)),
-                "lifecycle": lifecycle,
+                **dict(zip(_HANDLERS, hosts or (None,) * 4, strict=True)),
             }
-            for name, sc, ports, *probes, lifecycle in found
+            for name, sc, ports, hosts in found
         ]
     return meta, spec

@@ -10,11 +10,14 @@ revision) and the union of its bits. An evaluation first screens the pod (`scree
 over its fields); the checks whose bit is clear cannot fail and are skipped, so a pod that
 passes costs one screen and no check call. Checks the screen does not know always run.
 
-Remembered: before the screen, a plan of built-in checks only looks the pod's shape up
-(`reads.key`: what those checks read of it, with each value's type), and a pod of a shape seen
-before gets the violations found for it then, faults included: the replicas of one template
-cost one key and one lookup. A pod with no key (not plain JSON, or very large) is evaluated
-afresh. Bounded per plan (`_SHAPES` keys, `_SHAPE_BYTES` bytes; then all are forgotten).
+Remembered: before the screen, a plan of built-in checks looks the pod's shape up (`reads.key`:
+what those checks read of it, with each value's type), and a pod of a shape seen before gets
+the violations found for it then, faults included: the replicas of one template cost one key
+and one lookup. A pod with no key (not plain JSON, or very large) is evaluated afresh. Bounded
+per plan (`_SHAPES` keys, `_SHAPE_BYTES` bytes; then all are forgotten). Adaptive per plan:
+after each `_TRIAL` lookups, a plan that found fewer than `_MIN_HITS` of them stops keying for
+its next `_PAUSE` pods, then tries again, so a stream of shapes that never repeat pays for keys
+on about 1 pod in 17 (a key costs about half the evaluation it may save).
 
 Versions: the registry knows a maximum version, the highest minimum version of any revision
 (lowered to an emulated version if one is given). `latest` and every numbered version above the
@@ -53,6 +56,9 @@ Plan = tuple[tuple[CheckId, CheckFn], ...]
 _MASKS = 4096  # distinct screen results remembered per plan (a pod population has dozens)
 _SHAPES = 8192  # pod shapes (`reads.key`) whose violations are remembered per plan, at most
 _SHAPE_BYTES = 4 << 20  # and their keys' bytes (a cluster's shapes take a few hundred each)
+_TRIAL = 256  # lookups per trial of the memo
+_MIN_HITS = _TRIAL // 4  # fewer hits in a trial: the keys cost more than the checks they save
+_PAUSE = 16 * _TRIAL  # pods evaluated without a key after such a trial
 
 
 class _Compiled:
@@ -61,18 +67,30 @@ class _Compiled:
     the plan is a built-in one (whose reads `reads.key` covers), the violations of each pod
     shape seen (`by_shape`; None otherwise)."""
 
-    __slots__ = ("by_mask", "by_shape", "entries", "shape_bytes", "wanted")
+    __slots__ = (
+        "by_mask",
+        "by_shape",
+        "entries",
+        "hits",
+        "paused",
+        "shape_bytes",
+        "tried",
+        "wanted",
+    )
 
-    def __init__(self, plan: Plan, bits: dict[CheckId, int]) -> None:
+    def __init__(self, plan: Plan, bits: dict[CheckId, int], remember: bool = True) -> None:
         self.entries = tuple((bits[check_id], check_id, fn) for check_id, fn in plan)
         self.wanted = 0
         for bit, _, _ in self.entries:
             self.wanted |= bit
         self.by_mask: dict[int, Plan] = {}
         self.by_shape: dict[bytes, tuple[Violation, ...]] | None = (
-            None if self.wanted & ALWAYS else {}
+            None if self.wanted & ALWAYS or not remember else {}
         )
         self.shape_bytes = 0
+        self.tried = 0  # lookups in this trial
+        self.hits = 0  # of which found
+        self.paused = 0  # pods left to evaluate without a key
 
     def select(self, suspects: int) -> Plan:
         """The checks whose bit is in `suspects`, in order (remembered)."""
@@ -92,6 +110,12 @@ class _Compiled:
             self.shape_bytes = 0
         shapes[shape] = found
         self.shape_bytes += len(shape)
+
+    def end_trial(self) -> None:
+        """After `_TRIAL` lookups: pause keying if fewer than `_MIN_HITS` found a shape."""
+        if self.hits < _MIN_HITS:
+            self.paused = _PAUSE
+        self.tried = self.hits = 0
 
 
 def discover(package: ModuleType | None = None) -> tuple[Check, ...]:
@@ -152,9 +176,11 @@ class Registry:
         checks: Iterable[Check],
         emulation: Version | None = None,
         builtin: Iterable[Check] = (),
+        remember: bool = True,
     ) -> None:
         """`builtin`: the checks the screen knows (a check is screened only when it is one of
-        them; any other always runs)."""
+        them; any other always runs). `remember`: whether plans remember pod shapes (off, every
+        pod is evaluated afresh: the engine's own cost)."""
         self.checks: tuple[Check, ...] = tuple(checks)
         _validate(self.checks)
         max_version = max((c.versions[-1].version for c in self.checks), default=v1(0))
@@ -189,7 +215,7 @@ class Registry:
         known = {c.id: c for c in builtin}
         bits = {c.id: bit_of(c, known.get(c.id)) for c in self.checks}
         self._compiled: dict[Level, tuple[_Compiled, ...]] = {
-            level: tuple(_Compiled(plan, bits) for plan in plans)
+            level: tuple(_Compiled(plan, bits, remember) for plan in plans)
             for level, plans in self._plans.items()
         }
 
@@ -221,13 +247,21 @@ class Registry:
         compiled = plans[minor] if minor < len(plans) else plans[-1]
         shapes = compiled.by_shape
         if shapes is not None:
-            shape = key(meta, spec)
-            if shape is not None:
-                found = shapes.get(shape)
-                if found is None:
-                    found = _run(compiled, meta, spec)
-                    compiled.remember(shapes, shape, found)
-                return found
+            if compiled.paused:
+                compiled.paused -= 1
+            else:
+                shape = key(meta, spec)
+                if shape is not None:
+                    found = shapes.get(shape)
+                    if found is None:
+                        found = _run(compiled, meta, spec)
+                        compiled.remember(shapes, shape, found)
+                    else:
+                        compiled.hits += 1
+                    compiled.tried += 1
+                    if compiled.tried >= _TRIAL:
+                        compiled.end_trial()
+                    return found
         return _run(compiled, meta, spec)
 
 
