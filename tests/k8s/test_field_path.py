@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
+
 from podgate.k8s.field import FieldError, forbidden, invalid, render
 
 
@@ -47,3 +51,19 @@ def test_an_error_keeps_its_steps_and_prints_upstreams_text() -> None:
     )
     assert denied == FieldError("Forbidden", ("pod", "metadata", "annotations", key), None,
                                 "AppArmor profile must be set")  # fmt: skip
+
+
+def test_an_error_holds_each_argument_in_its_own_field_and_stays_frozen() -> None:
+    # FieldError sets its fields through the slot descriptors, not the dataclass' __init__
+    e = FieldError("Invalid value", ("spec", "x"), '"v"', "bad")
+    assert [getattr(e, f.name) for f in dataclasses.fields(FieldError)] == [
+        "Invalid value", ("spec", "x"), '"v"', "bad"
+    ]  # fmt: skip
+    assert e == FieldError(type="Invalid value", path=("spec", "x"), value='"v"', detail="bad")
+    assert hash(e) == hash(FieldError("Invalid value", ("spec", "x"), '"v"', "bad"))
+    assert FieldError("Forbidden", ("a",), None).detail == ""
+    assert repr(e) == (
+        "FieldError(type='Invalid value', path=('spec', 'x'), value='\"v\"', detail='bad')"
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        e.detail = "other"  # type: ignore[misc]

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from podgate.k8s.identity import UserInfo
 from podgate.psp import AUDIT_ADMIT, Decision, PolicySet, Request, json_patch, review
 from podgate.psp.admission import _admitted
 from podgate.psp.strategies import PodView
@@ -177,3 +178,24 @@ def test_an_admitted_decision_is_the_one_the_dataclass_builds() -> None:
     ]
     with pytest.raises(dataclasses.FrozenInstanceError):
         made.allowed = False  # type: ignore[misc]
+
+
+def test_a_request_holds_each_argument_in_its_own_field_and_stays_frozen() -> None:
+    # Request sets its fields through the slot descriptors, not the dataclass' __init__
+    p, old = {"metadata": {"name": "new"}}, {"metadata": {"name": "old"}}
+    user = UserInfo("alice", ("devs",))
+    given_ = ("UPDATE", p, "ns", user, old, "status", "pods/x", "apps")
+    full = Request(*given_)
+    assert [getattr(full, f.name) for f in dataclasses.fields(Request)] == list(given_)
+    by_name = Request(
+        **{f.name: v for f, v in zip(dataclasses.fields(Request), given_, strict=True)}
+    )
+    assert by_name == full
+    assert repr(by_name) == repr(full)
+    plain = Request("CREATE", p, "ns")
+    assert [getattr(plain, f.name) for f in dataclasses.fields(Request)] == [
+        "CREATE", p, "ns", None, None, "", "pods", ""
+    ]  # fmt: skip
+    assert plain != full
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plain.namespace = "other"  # type: ignore[misc]

@@ -14,7 +14,7 @@ nil, `[]int64{5}` for slices), so an error is a plain value."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from podgate.k8s.gotext import go_quote, go_value
 
@@ -55,7 +55,7 @@ def _steps(path: FieldPath | str) -> FieldPath:
     return (path,) if isinstance(path, str) else path
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class FieldError:
     """One field error: its type, the upstream field path, the rendered value and the detail."""
 
@@ -63,6 +63,14 @@ class FieldError:
     path: FieldPath
     value: str | None  # already rendered in Go syntax; None when the type prints no value
     detail: str = ""
+
+    def __init__(self, type: str, path: FieldPath, value: str | None, detail: str = "") -> None:
+        # what the dataclass' __init__ does, without an object.__setattr__ per field (PSP
+        # admission builds one of these for each policy a pod fails)
+        _set_type(self, type)
+        _set_path(self, path)
+        _set_value(self, value)
+        _set_detail(self, detail)
 
     @property
     def field(self) -> str:
@@ -76,6 +84,13 @@ class FieldError:
         if self.detail:
             text += f": {self.detail}"
         return text
+
+
+_set_type, _set_path, _set_value, _set_detail = (
+    FieldError.__dict__[name].__set__ for name in ("type", "path", "value", "detail")
+)
+if [f.name for f in fields(FieldError)] != ["type", "path", "value", "detail"]:
+    raise TypeError("FieldError's fields are not the ones its __init__ sets")
 
 
 def value_text(value: object) -> str:

@@ -99,13 +99,37 @@ def _out_of_range(value: Any) -> bool:
     return type(value) is int and not 0 <= value <= MAX_ID
 
 
-def _suspect(sc: Mapping[str, Any]) -> bool:
-    """Whether a container's securityContext can fail the checks (most cannot: a fast path)."""
-    return (
-        sc.get("allowPrivilegeEscalation") is False
-        or _out_of_range(sc.get("runAsUser"))
-        or _out_of_range(sc.get("runAsGroup"))
-    )
+def _clean(sc: Mapping[str, Any]) -> bool:
+    """Whether a container's securityContext passes the checks of `_container_errors` (most
+    do): they are then not run. A property test holds it to `_container_errors` itself."""
+    value = sc.get("runAsUser")
+    if type(value) is int and not 0 <= value <= MAX_ID:
+        return False
+    value = sc.get("runAsGroup")
+    if type(value) is int and not 0 <= value <= MAX_ID:
+        return False
+    if sc.get("allowPrivilegeEscalation") is not False:
+        return True
+    if sc.get("privileged") is True:
+        return False
+    caps = sc.get("capabilities")
+    add = caps.get("add") if type(caps) is dict or isinstance(caps, Mapping) else None
+    return type(add) is not list or "CAP_SYS_ADMIN" not in add
+
+
+def _pod_clean(psc: Mapping[str, Any]) -> bool:
+    """Whether a pod's securityContext passes the checks of `_pod_errors` (a fast path, held
+    to it by a property test)."""
+    for key in ("fsGroup", "runAsUser", "runAsGroup"):
+        value = psc.get(key)
+        if type(value) is int and not 0 <= value <= MAX_ID:
+            return False
+    groups = psc.get("supplementalGroups")
+    if type(groups) is list:
+        for gid in groups:
+            if type(gid) is int and not 0 <= gid <= MAX_ID:
+                return False
+    return True
 
 
 def pod_create_errors(pod: Obj) -> tuple[FieldError, ...]:
@@ -121,12 +145,12 @@ def pod_create_errors(pod: Obj) -> tuple[FieldError, ...]:
         for i, c in enumerate(items):
             # decoded JSON is dicts: `type(...) is dict` first spares the ABC check
             sc = c.get("securityContext") if type(c) is dict or isinstance(c, Mapping) else None
-            if (type(sc) is dict or isinstance(sc, Mapping)) and _suspect(sc):
+            if (type(sc) is dict or isinstance(sc, Mapping)) and not _clean(sc):
                 errors.extend(_container_errors(sc, ("spec", list_name, i, "securityContext")))
     psc = spec.get("securityContext")
-    if type(psc) is dict or isinstance(psc, Mapping):
+    if (type(psc) is dict or isinstance(psc, Mapping)) and not _pod_clean(psc):
         errors.extend(_pod_errors(psc))
-    return tuple(errors)
+    return tuple(errors) if errors else ()
 
 
 def invalid_message(pod: Obj, errors: tuple[FieldError, ...]) -> str:
