@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from podgate.k8s.identity import UserInfo
-from podgate.psp import AUDIT_ADMIT, Decision, PolicySet, Request, json_patch, review
+from podgate.psp import AUDIT_ADMIT, Decision, PolicySet, Request, admit_phase, json_patch, review
 from podgate.psp.admission import _admitted
 from podgate.psp.strategies import PodView
 from podgate.psp.strategies import volumes as vol
@@ -199,3 +199,61 @@ def test_a_request_holds_each_argument_in_its_own_field_and_stays_frozen() -> No
     assert plain != full
     with pytest.raises(dataclasses.FrozenInstanceError):
         plain.namespace = "other"  # type: ignore[misc]
+
+
+SECCOMP_DEFAULT = {
+    "seccomp.security.alpha.kubernetes.io/defaultProfileName": "runtime/default",
+    "seccomp.security.alpha.kubernetes.io/allowedProfileNames": "*",
+}
+# policies whose one mutation is a key of metadata.annotations, a pod field, a container field,
+# or an annotation and a field together
+MUTATING = [
+    policy("m-seccomp", SECCOMP_DEFAULT, volumes=["*"]),
+    policy("m-fsgroup", volumes=["*"], fsGroup={"rule": "MustRunAs", "ranges": [{"min": 5, "max": 9}]}),
+    policy("m-runtime", volumes=["*"], runtimeClass={"allowedRuntimeClassNames": ["*"], "defaultRuntimeClassName": "rc"}),
+    policy("m-escalation", volumes=["*"], defaultAllowPrivilegeEscalation=False),
+    policy("m-both", SECCOMP_DEFAULT, volumes=["*"], fsGroup={"rule": "MustRunAs", "ranges": [{"min": 5, "max": 9}]}),
+]  # fmt: skip
+
+
+@SETTINGS
+@given(
+    pods(),
+    st.sampled_from(["absent", None, {}, {PSP: "m-seccomp"}, {"a": "b"}]),
+    st.lists(st.sampled_from(range(len(MUTATING) + len(POOL))), min_size=1, max_size=3),
+)
+def test_the_patch_of_a_pod_mutated_in_its_annotations_alone_is_their_diff(
+    p: dict[str, Any], annotations: Any, chosen: list[int]
+) -> None:
+    # the patch of a pod whose changes are all keys of metadata.annotations is the diff of
+    # the annotations alone: it must be the diff of the whole pods, whatever else mutates
+    if annotations == "absent":
+        p["metadata"].pop("annotations", None)
+    else:
+        p["metadata"]["annotations"] = annotations
+    before = copy.deepcopy(p)
+    policies = PolicySet.compile([[*MUTATING, *POOL][i] for i in chosen])
+    for decision in (
+        review(policies, Request("CREATE", p, "ns")),
+        admit_phase(policies, p, "ns", None, None),
+    ):
+        if decision.allowed:
+            assert decision.patch == json_patch(before, decision.object)
+    assert p == before
+
+
+@pytest.mark.parametrize("mutating", MUTATING, ids=lambda p: p["metadata"]["name"])
+@pytest.mark.parametrize("annotations", ["absent", None, {}, {"a": "b"}])
+def test_each_kind_of_mutation_is_in_the_patch(mutating: dict[str, Any], annotations: Any) -> None:
+    p: dict[str, Any] = {
+        "kind": "Pod",
+        "metadata": {"name": "x"},
+        "spec": {"containers": [container()]},
+    }
+    if annotations != "absent":
+        p["metadata"]["annotations"] = annotations
+    before = copy.deepcopy(p)
+    d = review(PolicySet.compile([mutating]), Request("CREATE", p, "ns"))
+    assert d.allowed and d.mutated
+    assert d.patch == json_patch(before, d.object)
+    assert len(d.patch) > 1 or d.patch[0]["path"] == "/metadata/annotations"

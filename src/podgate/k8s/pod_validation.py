@@ -113,6 +113,8 @@ def _clean(sc: Mapping[str, Any]) -> bool:
     if sc.get("privileged") is True:
         return False
     caps = sc.get("capabilities")
+    if caps is None:
+        return True
     add = caps.get("add") if type(caps) is dict or isinstance(caps, Mapping) else None
     return type(add) is not list or "CAP_SYS_ADMIN" not in add
 
@@ -145,10 +147,10 @@ def pod_create_errors(pod: Obj) -> tuple[FieldError, ...]:
         for i, c in enumerate(items):
             # decoded JSON is dicts: `type(...) is dict` first spares the ABC check
             sc = c.get("securityContext") if type(c) is dict or isinstance(c, Mapping) else None
-            if (type(sc) is dict or isinstance(sc, Mapping)) and not _clean(sc):
+            if sc is not None and (type(sc) is dict or isinstance(sc, Mapping)) and not _clean(sc):
                 errors.extend(_container_errors(sc, ("spec", list_name, i, "securityContext")))
     psc = spec.get("securityContext")
-    if (type(psc) is dict or isinstance(psc, Mapping)) and not _pod_clean(psc):
+    if psc is not None and (type(psc) is dict or isinstance(psc, Mapping)) and not _pod_clean(psc):
         errors.extend(_pod_errors(psc))
     return tuple(errors) if errors else ()
 

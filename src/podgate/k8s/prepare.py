@@ -124,12 +124,16 @@ def _containers(spec: Obj) -> Iterator[tuple[str, int, Obj]]:
 
 def _profile(sc: Any, key: str) -> Any:
     # decoded JSON is dicts: `type(...) is dict` first spares the ABC check
+    if sc is None:
+        return None
     return sc.get(key) if type(sc) is dict or isinstance(sc, Mapping) else None
 
 
 class _Changes:
     """Copy-on-write edits of one pod (only the dicts and lists on the way to a change are
     copied, each once), with the note for each."""
+
+    __slots__ = ("fresh", "notes", "out", "pod")
 
     def __init__(self, pod: Obj) -> None:
         self.pod = pod
@@ -195,12 +199,15 @@ def prepare_for_create(pod: Obj, release: int | None) -> tuple[Obj, tuple[Defaul
     meta = pod.get("metadata")
     annotations = meta.get("annotations") if isinstance(meta, dict) else None
     annotations = annotations if isinstance(annotations, dict) else {}
-    if not _may_sync(spec, annotations):
+    apparmor = apparmor_annotation_to_field(release)
+    # the seccomp pass alone (1.19-1.26) is as quick as the screen; with AppArmor's, most pods
+    # have nothing either reads
+    if apparmor and not _may_sync(spec, annotations):
         return pod, ()
     changes = _Changes(pod)
     if seccomp_annotation_to_field(release):
         _sync_seccomp(spec, annotations, changes, seccomp_field_to_annotation(release))
-    if apparmor_annotation_to_field(release):
+    if apparmor:
         _sync_apparmor(spec, annotations, changes, apparmor_field_to_annotation(release))
     if changes.out is None:
         return pod, ()
@@ -221,32 +228,65 @@ def _same_profile(a: Any, b: Any) -> bool:
 def _sync_seccomp(
     spec: Obj, annotations: Mapping[str, Any], changes: _Changes, field_to_annotation: bool
 ) -> None:
-    pairs: list[tuple[str, tuple[Any, ...], str, Any]] = [
-        (SECCOMP_POD_KEY, (), "spec", _profile(spec.get("securityContext"), "seccompProfile"))
-    ]
-    for list_name, i, c in _containers(spec):
-        pairs.append(
-            (
-                SECCOMP_CONTAINER_PREFIX + c["name"],
-                (list_name, i),
-                f"spec.{list_name}[{i}]",
-                _profile(c.get("securityContext"), "seccompProfile"),
+    # the pod's pair, then each container's in visiting order; the input is only read (changes
+    # go to copies), and a location is spelled out only for a pair that changes
+    profile = _profile(spec.get("securityContext"), "seccompProfile")
+    if (
+        profile is None
+        if SECCOMP_POD_KEY in annotations
+        else field_to_annotation and profile is not None
+    ):
+        _seccomp_pair(SECCOMP_POD_KEY, profile, (), annotations, changes, field_to_annotation)
+    for list_name in _LISTS:
+        items = spec.get(list_name)
+        if not isinstance(items, list):
+            continue
+        for i, c in enumerate(items):
+            if not isinstance(c, dict):
+                continue
+            name = c.get("name")
+            if not isinstance(name, str):
+                continue
+            key = SECCOMP_CONTAINER_PREFIX + name
+            sc = c.get("securityContext")
+            profile = (
+                None
+                if sc is None
+                else sc.get("seccompProfile")
+                if type(sc) is dict
+                else _profile(sc, "seccompProfile")
             )
-        )
-    for key, path, at, profile in pairs:
-        has_annotation = key in annotations
-        if profile is not None and not has_annotation:
-            if field_to_annotation:
-                value = _seccomp_annotation(profile)
-                if value:
-                    changes.annotate(
-                        key, value, _why("seccomp", "1.19-1.24", f"{at}.securityContext")
-                    )
-        elif has_annotation and profile is None:
-            field = _seccomp_field(annotations[key])
-            if field is not None:
-                why = _why("seccomp", "1.19-1.26", f"metadata.annotations[{key}]")
-                changes.set_field(path, at, "seccompProfile", field, why)
+            if (
+                profile is None
+                if key in annotations
+                else field_to_annotation and profile is not None
+            ):
+                _seccomp_pair(
+                    key, profile, (list_name, i), annotations, changes, field_to_annotation
+                )
+
+
+def _seccomp_pair(
+    key: str,
+    profile: Any,
+    path: tuple[Any, ...],
+    annotations: Mapping[str, Any],
+    changes: _Changes,
+    field_to_annotation: bool,
+) -> None:
+    """One annotation and its field (`path`: () for the pod's, (list, index) for a container's)."""
+    has_annotation = key in annotations
+    at = f"spec.{path[0]}[{path[1]}]" if path else "spec"
+    if profile is not None and not has_annotation:
+        if field_to_annotation:
+            value = _seccomp_annotation(profile)
+            if value:
+                changes.annotate(key, value, _why("seccomp", "1.19-1.24", f"{at}.securityContext"))
+    elif has_annotation and profile is None:
+        field = _seccomp_field(annotations[key])
+        if field is not None:
+            why = _why("seccomp", "1.19-1.26", f"metadata.annotations[{key}]")
+            changes.set_field(path, at, "seccompProfile", field, why)
 
 
 def _sync_apparmor(

@@ -121,6 +121,11 @@ def compute(
     return Computed(chosen[0], chosen[1], chosen[2], ())
 
 
+Chosen = tuple[Obj, str, bool, bool]
+"""An admitted pod: (the pod as the policy left it, the policy, whether it changed the pod,
+whether every change is to a key of metadata.annotations)."""
+
+
 def _choose(
     policies: PolicySet,
     pod: Obj,
@@ -129,8 +134,8 @@ def _choose(
     authorizer: PolicyUseAuthorizer | None,
     mutation_allowed: bool,
     hint: str,
-) -> tuple[Obj, str, bool] | Computed:
-    """`compute`: an admitted pod as (pod, policy, mutated), a denial as its Computed."""
+) -> Chosen | Computed:
+    """`compute`: an admitted pod as its `Chosen`, a denial as its Computed."""
     if not policies.providers:
         return Computed(None, None, False, (), fatal=NO_PROVIDERS)
     authorized = _authorization(pod, namespace, user, authorizer)
@@ -141,7 +146,7 @@ def _choose(
         pairs = list(plan)
         plan = [*(p for p in pairs if p[0].name == hint), *(p for p in pairs if p[0].name != hint)]
     failed: list[Provider] = []
-    chosen: tuple[Obj, str, bool] | None = None
+    chosen: Chosen | None = None
     view = PodView(pod)  # the input pod, read once for every policy ...
     checks = policies.checks
     results: list[Any] = [_UNRUN] * len(checks)  # ... each distinct independent check run once
@@ -162,19 +167,19 @@ def _choose(
         if err is not None:
             failed.append(provider)
             continue
-        admitted = provider.admits(pod, view)
-        if admitted is None:
+        draft = provider.admits(pod, view)
+        if draft is None:
             failed.append(provider)
             continue
-        result, mutated = admitted
+        mutated = draft.changed
         if mutated and not mutation_allowed:
             continue
         if authorized is not None and not authorized(provider.name):
             continue
         if not mutated:
-            return result, provider.name, False
+            return pod, provider.name, False, True
         if chosen is None:
-            chosen = (result, provider.name, True)
+            chosen = (draft.root, provider.name, True, draft.annotations_only)
             if every_policy_mutates:
                 break
     if chosen is not None:
@@ -293,12 +298,16 @@ def _with_annotation(pod: Obj, name: str) -> Obj:
 _ANNOTATION_POINTER = "/metadata/annotations/" + pointer_token(PSP_ANNOTATION)
 
 
-def _admission_patch(pod: Obj, chosen: Obj, admitted: Obj) -> list[dict[str, Any]]:
-    """`json_patch(pod, admitted)`, where `admitted` is `_with_annotation(chosen, ...)`. When
-    the policy left the pod as it is (`chosen is pod`) and its metadata and annotations are
-    mappings, only the annotation can differ: the patch is that one operation (or none)."""
+def _admission_patch(
+    pod: Obj, chosen: Obj, admitted: Obj, annotations_only: bool
+) -> list[dict[str, Any]]:
+    """`json_patch(pod, admitted)`, where `admitted` is `_with_annotation(chosen, ...)` and
+    `annotations_only` says that the policy changed no more than keys of metadata.annotations.
+    When the pod's metadata and annotations are mappings, nothing outside the annotations can
+    differ then: the patch is their diff. When the policy left the pod as it is (`chosen is
+    pod`), that diff is the one operation of kubernetes.io/psp (or none)."""
     meta = pod.get("metadata")
-    if chosen is not pod or type(meta) is not dict:
+    if not annotations_only or type(meta) is not dict:
         return json_patch(pod, admitted)
     annotations = meta.get("annotations", _ABSENT)
     new_annotations = admitted["metadata"]["annotations"]
@@ -306,6 +315,8 @@ def _admission_patch(pod: Obj, chosen: Obj, admitted: Obj) -> list[dict[str, Any
         return [{"op": "add", "path": "/metadata/annotations", "value": new_annotations}]
     if type(annotations) is not dict:
         return json_patch(pod, admitted)
+    if chosen is not pod:
+        return json_patch(annotations, new_annotations, "/metadata/annotations")
     name = new_annotations[PSP_ANNOTATION]
     if PSP_ANNOTATION not in annotations:
         return [{"op": "add", "path": _ANNOTATION_POINTER, "value": name}]
@@ -349,9 +360,9 @@ def admit_phase(
     chosen = _choose(policies, pod, namespace, user, authorizer, True, "")
     if isinstance(chosen, Computed):
         return _denied(pod, "admit", chosen)
-    result, policy, mutated = chosen
+    result, policy, mutated, annotations_only = chosen
     admitted = _with_annotation(result, policy)
-    patch = _admission_patch(pod, result, admitted)
+    patch = _admission_patch(pod, result, admitted, annotations_only)
     return _admitted(policy, admitted, mutated, patch, {AUDIT_ADMIT: policy}, ())
 
 
@@ -414,7 +425,14 @@ _set_operation, _set_pod, _set_namespace, _set_user, _set_old_pod, _set_subresou
 )
 _set_resource, _set_group = (Request.__dict__[name].__set__ for name in ("resource", "group"))
 if [f.name for f in fields(Request)] != [  # a field the __init__ above would leave unset
-    "operation", "pod", "namespace", "user", "old_pod", "subresource", "resource", "group"
+    "operation",
+    "pod",
+    "namespace",
+    "user",
+    "old_pod",
+    "subresource",
+    "resource",
+    "group",
 ]:
     raise TypeError("Request's fields are not the ones its __init__ sets")
 
@@ -441,15 +459,16 @@ def review(
     chosen = _choose(policies, pod, request.namespace, request.user, authorizer, True, "")
     if isinstance(chosen, Computed):
         return _denied(pod, "admit", chosen)
-    return _after_admission(request, chosen[0], chosen[2], chosen[1])
+    return _after_admission(request, chosen)
 
 
-def _after_admission(request: Request, chosen: Obj, mutated: bool, policy: str) -> Decision:
-    """What happens to a CREATE admitted by `policy` (`chosen`: the pod as it mutated it)
-    between the phases and in the validating phase: the API server prepares the pod
+def _after_admission(request: Request, chosen_as: Chosen) -> Decision:
+    """What happens to a CREATE admitted by a policy (`chosen_as`: the pod as it mutated it,
+    the policy ...) between the phases and in the validating phase: the API server prepares the pod
     (PrepareForCreate: the seccomp annotation/field sync of 1.19-1.24) and validates it,
     refusing it as invalid before validating admission runs (spec/psp-errata.md D1); the
     validating phase then judges the prepared pod."""
+    chosen, policy, mutated, annotations_only = chosen_as
     admitted = _with_annotation(chosen, policy)
     prepared, synced = prepare_for_create(admitted, PSP_RELEASE)
     invalid = pod_create_errors(prepared)
@@ -468,7 +487,7 @@ def _after_admission(request: Request, chosen: Obj, mutated: bool, policy: str) 
         policy,
         admitted,
         mutated,
-        _admission_patch(request.pod, chosen, admitted),
+        _admission_patch(request.pod, chosen, admitted, annotations_only),
         {AUDIT_ADMIT: policy, AUDIT_VALIDATE: policy},
         synced,
     )

@@ -18,13 +18,16 @@ _EMPTY: Obj = {}
 class Draft:
     """The pod as mutated so far. `root` is read like any pod; `set` writes a value at a path."""
 
-    __slots__ = ("_owned", "changed", "original", "root")
+    __slots__ = ("_owned", "annotations_only", "changed", "original", "root")
 
     def __init__(self, original: Obj) -> None:
         self.original = original
         self.root: Any = original
         self._owned: set[int] = set()
         self.changed = False
+        # every write so far went to a key of metadata.annotations (the admission patch of
+        # such a pod is the diff of its annotations alone)
+        self.annotations_only = True
 
     def _own(self, node: Any) -> Any:
         if id(node) in self._owned:
@@ -44,11 +47,15 @@ class Draft:
         """Set `value` at `path`, creating missing (or null) mappings on the way."""
         self._parent(path)[path[-1]] = value
         self.changed = True
+        if len(path) < 3 or path[0] != "metadata" or path[1] != "annotations":
+            self.annotations_only = False
 
     def update(self, path: Path, values: Obj) -> None:
         """Merge `values` into the mapping at `path`, creating it when missing (or null)."""
         self._parent((*path, "")).update(values)
         self.changed = True
+        if len(path) < 2 or path[0] != "metadata" or path[1] != "annotations":
+            self.annotations_only = False
 
     def _parent(self, path: Path) -> Any:
         """The owned container of `path`'s last element, copying and creating on the way."""

@@ -16,10 +16,11 @@ def pointer_token(key: str | int) -> str:
     return text
 
 
-def json_patch(before: Any, after: Any) -> list[dict[str, Any]]:
-    """The operations that turn `before` into `after`."""
+def json_patch(before: Any, after: Any, at: str = "") -> list[dict[str, Any]]:
+    """The operations that turn `before` into `after` (`at`: the JSON pointer of both, when
+    they are parts of larger documents that differ nowhere else)."""
     ops: list[dict[str, Any]] = []
-    _diff(before, after, "", ops)
+    _diff(before, after, at, ops)
     return ops
 
 

@@ -171,9 +171,9 @@ class Provider:
         after = PodView(root, view) if draft.changed else view
         return Evaluation(root, draft.changed, self.dependent.first_error(after))
 
-    def admits(self, pod: Obj, view: PodView) -> tuple[Obj, bool] | None:
-        """What `evaluate_screened` says, as admission reads it: (the pod as the policy
-        mutates it, whether it changed it), or None when the policy refuses it."""
+    def admits(self, pod: Obj, view: PodView) -> Draft | None:
+        """What `evaluate_screened` says, as admission reads it: the draft of the pod as the
+        policy mutates it, or None when the policy refuses it."""
         draft = self._mutate(pod, view)
         dependent = self.dependent
         if dependent.pod or dependent.container:
@@ -181,7 +181,7 @@ class Provider:
             if dependent.first_error(after):
                 return None
         # else every check that can fail is an independent one, and the screen passed them all
-        return draft.root, draft.changed
+        return draft
 
     def validate(self, pod: Obj) -> tuple[FieldError, ...]:
         """ValidatePod alone, without mutation: every error, in upstream's order."""
