@@ -28,6 +28,13 @@ def test_line_and_column_are_those_of_a_list_of_every_lines_start() -> None:
             assert located.position(offset) == _reference(text, offset), (size, offset)
 
 
+def test_a_line_longer_than_a_block_is_located_in_every_block_it_spans() -> None:
+    text = "a\n" + "x" * 150_000 + "\n" + "y" * 70_000 + "\n\n" + "z" * 200_000
+    located = _JsonText(text)
+    for offset in (*range(0, len(text) + 1, 9_973), len(text), 65_535, 65_536, 131_072):
+        assert located.position(offset) == _reference(text, offset), offset
+
+
 def test_a_newline_at_a_block_edge_starts_the_next_line_there() -> None:
     text = "x" * ((1 << 16) - 1) + "\n" + "y"
     located = _JsonText(text)

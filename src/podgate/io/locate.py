@@ -60,7 +60,8 @@ class _JsonText:
         self.text = text
         self._elements: dict[int, list[int]] = {}
         self._members: dict[tuple[int, str], tuple[int, int] | None] = {}
-        self._lines: list[int] | None = None
+        self._lines: list[int] | None = None  # lines before each block (`position`)
+        self._line_starts: list[int] = []  # where the line holding each block's start starts
 
     def _ws(self, pos: int) -> int:
         found = _SPACE.match(self.text, pos)
@@ -103,17 +104,21 @@ class _JsonText:
         return None
 
     def position(self, offset: int) -> tuple[int, int]:
-        """(line, column) of `offset`, both from 1. The lines before each 64 KiB block are
-        counted once (a list of every line's start would cost about 40 bytes a line: 300 MB
-        for a pretty-printed snapshot of 100,000 pods); the rest, within the block."""
+        """(line, column) of `offset`, both from 1. The lines before each 64 KiB block, and
+        where the line holding its first character starts, are found once (a list of every
+        line's start would cost about 40 bytes a line: 300 MB for a pretty-printed snapshot
+        of 100,000 pods); the rest within the block."""
         text = self.text
         if self._lines is None:
-            self._lines = [0]
-            for start in range(0, len(text), _BLOCK):
-                self._lines.append(self._lines[-1] + text.count("\n", start, start + _BLOCK))
+            self._lines, self._line_starts = [0], [0]
+            for at in range(0, len(text), _BLOCK):
+                self._lines.append(self._lines[-1] + text.count("\n", at, at + _BLOCK))
+                last = text.rfind("\n", at, at + _BLOCK)
+                self._line_starts.append(last + 1 if last >= 0 else self._line_starts[-1])
         block = offset // _BLOCK
         line = self._lines[block] + text.count("\n", block * _BLOCK, offset) + 1
-        return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+        last = text.rfind("\n", block * _BLOCK, offset)
+        return line, offset - (last + 1 if last >= 0 else self._line_starts[block]) + 1
 
     def locate(self, item: int | None, steps: FieldPath) -> tuple[int, int] | None:
         try:
