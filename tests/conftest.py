@@ -80,3 +80,20 @@ def as_from_a_terminal() -> None:
     never see the test's Ctrl-C."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def count_forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The pids of the worker processes `podgate.io.pool` forks from now on."""
+    from podgate.io import pool
+
+    pids: list[int] = []
+    fork = pool._fork
+
+    def counted() -> int:
+        pid = fork()
+        if pid:
+            pids.append(pid)
+        return pid
+
+    monkeypatch.setattr(pool, "_fork", counted)
+    return pids

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from podgate.io import pool
 from podgate.io.loader import load_documents
-from tests.conftest import Ran, RunScan
+from tests.conftest import Ran, RunScan, count_forks
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -29,17 +28,7 @@ FORMATS = ["text", "json", "sarif", "junit", "html", "policyreport"]
 def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The pool forced on, whatever the input's size; counts the worker processes started."""
     monkeypatch.setenv("PODGATE_POOL_MIN", "0")
-    started: list[int] = []
-    fork = pool._fork
-
-    def counted() -> int:
-        pid = fork()
-        if pid:
-            started.append(pid)
-        return pid
-
-    monkeypatch.setattr(pool, "_fork", counted)
-    return started
+    return count_forks(monkeypatch)
 
 
 # when the report was made: the one thing two runs may differ in

@@ -19,7 +19,7 @@ import pytest
 from podgate.errors import LoadError, PoolError
 from podgate.io import pool
 from podgate.io.pool import ordered_map, use_pool
-from tests.conftest import as_from_a_terminal
+from tests.conftest import as_from_a_terminal, count_forks
 
 
 def _slow_first(i: int) -> int:
@@ -83,21 +83,6 @@ def test_a_worker_killed_midway_is_an_error_not_a_hang() -> None:
         list(ordered_map(die_on_3, list(range(6)), 2))
 
 
-def _forked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The pids of the workers `ordered_map` forks from now on."""
-    pids: list[int] = []
-    fork = pool._fork
-
-    def counted() -> int:
-        pid = fork()
-        if pid:
-            pids.append(pid)
-        return pid
-
-    monkeypatch.setattr(pool, "_fork", counted)
-    return pids
-
-
 def _waited_for(pid: int) -> bool:
     """Whether `pid` is no child of this process left to wait for (it ended and was reaped)."""
     try:
@@ -110,7 +95,7 @@ def _waited_for(pid: int) -> bool:
 def test_a_consumer_that_stops_early_leaves_no_worker_behind(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    pids = _forked(monkeypatch)
+    pids = count_forks(monkeypatch)
     got = ordered_map(_slow_first, list(range(50)), 2)
     next(got)
     got.close()
@@ -224,7 +209,7 @@ def test_this_process_computes_items_too_and_the_answers_keep_the_items_order() 
 def test_with_this_process_computing_one_job_forks_no_worker(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    pids = _forked(monkeypatch)
+    pids = count_forks(monkeypatch)
     assert list(ordered_map(_whose, [1, 2], 1, here=lambda i: ("here", i))) == [
         ("here", 1),
         ("here", 2),
@@ -273,7 +258,7 @@ def test_an_error_in_this_processs_own_item_is_raised_at_its_turn() -> None:
 def test_meanwhile_runs_once_in_this_process_while_the_workers_work(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    pids = _forked(monkeypatch)
+    pids = count_forks(monkeypatch)
     calls: list[tuple[int, int]] = []
 
     def meanwhile() -> None:
