@@ -19,6 +19,7 @@ from podgate.k8s.field import FieldError, error_list
 from podgate.k8s.identity import PolicyUseAuthorizer, UserInfo, pod_service_account
 from podgate.k8s.pod_validation import invalid_message, pod_create_errors
 from podgate.k8s.prepare import PSP_RELEASE, prepare_for_create
+from podgate.psp.draft import Write
 from podgate.psp.patch import json_patch, pointer_token
 from podgate.psp.policy import BuildError
 from podgate.psp.provider import IndependentCheck, Provider, build_provider
@@ -114,16 +115,20 @@ def compute(
     mutation is allowed; otherwise the errors of the policies the requester may use.
 
     A policy is usable when the pod's service account or `user` may use it (each asked of
-    `authorizer` at most once per policy); with no authorizer every policy is."""
+    `authorizer` at most once per policy); with no authorizer every policy is. A pod the API
+    server could not decode (`undecodable`) has no policy, its refusal as the fatal error."""
+    refused = undecodable(pod)
+    if refused is not None:
+        return Computed(None, None, False, (), fatal=refused)
     chosen = _choose(policies, pod, namespace, user, authorizer, mutation_allowed, hint)
     if isinstance(chosen, Computed):
         return chosen
     return Computed(chosen[0], chosen[1], chosen[2], ())
 
 
-Chosen = tuple[Obj, str, bool, bool]
+Chosen = tuple[Obj, str, bool, bool, tuple[Write, ...]]
 """An admitted pod: (the pod as the policy left it, the policy, whether it changed the pod,
-whether every change is to a key of metadata.annotations)."""
+whether every change is to a key of metadata.annotations, the policy's writes to the pod)."""
 
 
 def _choose(
@@ -177,9 +182,9 @@ def _choose(
         if authorized is not None and not authorized(provider.name):
             continue
         if not mutated:
-            return pod, provider.name, False, True
+            return pod, provider.name, False, True, ()
         if chosen is None:
-            chosen = (draft.root, provider.name, True, draft.annotations_only)
+            chosen = (draft.root, provider.name, True, draft.annotations_only, tuple(draft.writes))
             if every_policy_mutates:
                 break
     if chosen is not None:
@@ -349,6 +354,29 @@ def _denial(phase: str, computed: Computed) -> str:
     return f"PodSecurityPolicy: unable to {phase} pod: {error_list(e for _, e in computed.errors)}"
 
 
+_JSON_KINDS = ((dict, "object"), (list, "array"), (str, "string"), (bool, "bool"))
+
+
+def undecodable(pod: Obj) -> str | None:
+    """The API server's refusal of a pod whose metadata, or metadata.annotations, is of a JSON
+    type other than an object (or null): it fails to decode the request body into a Pod and
+    answers 400 with this message, so no admission plugin ever sees such a pod. None when
+    neither is."""
+    meta = pod.get("metadata")
+    if meta is None or isinstance(meta, Mapping):
+        annotations = meta.get("annotations") if meta is not None else None
+        if annotations is None or isinstance(annotations, Mapping):
+            return None
+        value, field, go_type = annotations, "ObjectMeta.metadata.annotations", "map[string]string"
+    else:
+        value, field, go_type = meta, "Pod.metadata", "v1.ObjectMeta"
+    kind = next((name for t, name in _JSON_KINDS if isinstance(value, t)), "number")
+    return (
+        'Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal '
+        f"{kind} into Go struct field {field} of type {go_type}"
+    )
+
+
 def admit_phase(
     policies: PolicySet,
     pod: Obj,
@@ -357,10 +385,13 @@ def admit_phase(
     authorizer: PolicyUseAuthorizer | None,
 ) -> Decision:
     """The mutating phase of a CREATE: choose a policy, mutate, write `kubernetes.io/psp`."""
+    refused = undecodable(pod)
+    if refused is not None:
+        return Decision(False, True, None, pod, False, [], (), refused)
     chosen = _choose(policies, pod, namespace, user, authorizer, True, "")
     if isinstance(chosen, Computed):
         return _denied(pod, "admit", chosen)
-    result, policy, mutated, annotations_only = chosen
+    result, policy, mutated, annotations_only, _ = chosen
     admitted = _with_annotation(result, policy)
     patch = _admission_patch(pod, result, admitted, annotations_only)
     return _admitted(policy, admitted, mutated, patch, {AUDIT_ADMIT: policy}, ())
@@ -375,6 +406,9 @@ def validate_phase(
 ) -> Decision:
     """The validating phase (CREATE and UPDATE): some usable policy must accept the pod as it
     is; the policy named in its `kubernetes.io/psp` annotation is tried first."""
+    refused = undecodable(pod)
+    if refused is not None:
+        return Decision(False, True, None, pod, False, [], (), refused)
     hint = mapping(mapping(pod.get("metadata")).get("annotations")).get(PSP_ANNOTATION)
     hint = hint if isinstance(hint, str) else ""
     chosen = _choose(policies, pod, namespace, user, authorizer, False, hint)
@@ -450,6 +484,9 @@ def review(
         return _ignored(pod, f"{request.operation} requests are not checked")
     if pod.get("kind") not in (None, "Pod"):
         return Decision(False, True, None, pod, False, [], (), f"unexpected type {pod.get('kind')}")
+    refused = undecodable(pod)
+    if refused is not None:
+        return Decision(False, True, None, pod, False, [], (), refused)
     if request.operation == "UPDATE":
         if request.old_pod is not None and _only_gc_fields_changed(pod, request.old_pod):
             return _ignored(pod, "only garbage-collector fields changed")
@@ -459,24 +496,37 @@ def review(
     chosen = _choose(policies, pod, request.namespace, request.user, authorizer, True, "")
     if isinstance(chosen, Computed):
         return _denied(pod, "admit", chosen)
-    return _after_admission(request, chosen)
+    return _after_admission(request, chosen)[0]
 
 
-def _after_admission(request: Request, chosen_as: Chosen) -> Decision:
+Checked = tuple[tuple[Defaulted, ...], tuple[FieldError, ...]]
+"""What the API server made of an admitted pod between the phases: PrepareForCreate's changes
+and the validation errors of the prepared pod."""
+
+
+def _after_admission(
+    request: Request, chosen_as: Chosen, checked: Checked | None = None
+) -> tuple[Decision, Checked]:
     """What happens to a CREATE admitted by a policy (`chosen_as`: the pod as it mutated it,
     the policy ...) between the phases and in the validating phase: the API server prepares the pod
     (PrepareForCreate: the seccomp annotation/field sync of 1.19-1.24) and validates it,
     refusing it as invalid before validating admission runs (spec/psp-errata.md D1); the
-    validating phase then judges the prepared pod."""
-    chosen, policy, mutated, annotations_only = chosen_as
+    validating phase then judges the prepared pod. `checked`: what that gave for a pod that
+    reads the same (psp/memo.py), not done again; the Decision comes with it."""
+    chosen, policy, mutated, annotations_only, _ = chosen_as
     admitted = _with_annotation(chosen, policy)
-    prepared, synced = prepare_for_create(admitted, PSP_RELEASE)
-    invalid = pod_create_errors(prepared)
+    if checked is None:
+        prepared, synced = prepare_for_create(admitted, PSP_RELEASE)
+        invalid = pod_create_errors(prepared)
+        checked = (synced, invalid)
+    else:
+        prepared = admitted  # the sync changes no name: the message below reads only that
+        synced, invalid = checked
     if invalid:
         message = invalid_message(prepared, invalid)
         return Decision(False, True, None, request.pod, False, [], (), message,
                         {AUDIT_ADMIT: policy}, prepared=synced, invalid=invalid,
-                        mutated_by=policy if mutated else None)  # fmt: skip
+                        mutated_by=policy if mutated else None), checked  # fmt: skip
     # The validating phase evaluates the prepared pod with the admitting policy first (it is
     # named in kubernetes.io/psp). Mutation is idempotent, and the seccomp sync only writes a
     # profile the pod already has in its other spelling (annotation <-> field, docker/default
@@ -490,7 +540,7 @@ def _after_admission(request: Request, chosen_as: Chosen) -> Decision:
         _admission_patch(request.pod, chosen, admitted, annotations_only),
         {AUDIT_ADMIT: policy, AUDIT_VALIDATE: policy},
         synced,
-    )
+    ), checked
 
 
 def _admitted_factory() -> Callable[

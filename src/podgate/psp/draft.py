@@ -11,6 +11,8 @@ from typing import Any
 from podgate.k8s import Obj
 
 Path = tuple[str | int, ...]
+Write = tuple[bool, Path, Any]
+"""One write to a draft: (True, path, value) set, (False, path, values) merged."""
 
 _EMPTY: Obj = {}
 
@@ -18,7 +20,7 @@ _EMPTY: Obj = {}
 class Draft:
     """The pod as mutated so far. `root` is read like any pod; `set` writes a value at a path."""
 
-    __slots__ = ("_owned", "annotations_only", "changed", "original", "root")
+    __slots__ = ("_owned", "annotations_only", "changed", "original", "root", "writes")
 
     def __init__(self, original: Obj) -> None:
         self.original = original
@@ -28,6 +30,9 @@ class Draft:
         # every write so far went to a key of metadata.annotations (the admission patch of
         # such a pod is the diff of its annotations alone)
         self.annotations_only = True
+        # every write, in order: (True, path, value) for `set`, (False, path, values) for
+        # `update`; `replay` makes them again on another pod (psp/memo.py)
+        self.writes: list[Write] = []
 
     def _own(self, node: Any) -> Any:
         if id(node) in self._owned:
@@ -46,6 +51,7 @@ class Draft:
     def set(self, path: Path, value: Any) -> None:
         """Set `value` at `path`, creating missing (or null) mappings on the way."""
         self._parent(path)[path[-1]] = value
+        self.writes.append((True, path, value))
         self.changed = True
         if len(path) < 3 or path[0] != "metadata" or path[1] != "annotations":
             self.annotations_only = False
@@ -53,6 +59,7 @@ class Draft:
     def update(self, path: Path, values: Obj) -> None:
         """Merge `values` into the mapping at `path`, creating it when missing (or null)."""
         self._parent((*path, "")).update(values)
+        self.writes.append((False, path, values))
         self.changed = True
         if len(path) < 2 or path[0] != "metadata" or path[1] != "annotations":
             self.annotations_only = False
@@ -71,3 +78,24 @@ class Draft:
             node[key] = child
             node = child
         return node
+
+
+def replay(pod: Obj, writes: tuple[Write, ...]) -> Draft:
+    """A draft of `pod` with `writes` (another draft's) made again, each value a copy of its
+    own: what that draft's strategies would have made of `pod` had they read the same."""
+    draft = Draft(pod)
+    for is_set, path, value in writes:
+        if is_set:
+            draft.set(path, _copied(value))
+        else:
+            draft.update(path, _copied(value))
+    return draft
+
+
+def _copied(value: Any) -> Any:
+    """A copy of a decoded JSON value: every dict and list in it new."""
+    if type(value) is dict:
+        return {k: _copied(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_copied(v) for v in value]
+    return value

@@ -13,7 +13,8 @@ from podgate.k8s.defaults import default_object
 from podgate.k8s.identity import UserInfo, controller_user, requesting_user
 from podgate.k8s.prepare import other_release_note, prepare_for_create
 from podgate.k8s.source import Document
-from podgate.psp import Request, review
+from podgate.psp import Request
+from podgate.psp.memo import ReviewMemo
 from podgate.pss import (
     LATEST,
     Level,
@@ -180,6 +181,9 @@ def _scan(
         # a namespace not in the input: the configuration's defaults
         return ns_policy.policy_of(ns, None, options.config).enforce, "configuration defaults"
 
+    # pods of one shape (a template's replicas) are reviewed once (psp/memo.py)
+    reviews = [ReviewMemo(ps, authz) for ps in policy_sets]
+
     def judge(w: Workload, full: bool, said: list[str]) -> WorkloadResult:
         """The verdict on `w` (notes go to `said`); without `full`, only what `same_verdict`
         compares (no findings, no highest level): enough to tell whether an owned object can be
@@ -208,7 +212,7 @@ def _scan(
                 # on hostNetwork) before PSP admission sees it
                 pod = dict(default_object(pod)[0])
             request = Request("CREATE", pod, ns, who)
-            decisions = [review(ps, request, authz) for ps in policy_sets]
+            decisions = [memo.review(request) for memo in reviews]
             # a workload is admitted only if every definition of duplicated policies admits it
             decision = next((d for d in decisions if not d.allowed), decisions[-1])
             psp = PspOutcome(
