@@ -410,12 +410,37 @@ def _read_piece(
         at = base + mark.line if mark is not None else None
         what = " ".join(str(x) for x in (e.context, e.problem) if x)
         raise LoadError(f"invalid YAML: {what}", file=file, document=index, line=at) from e
+    except yaml.reader.ReaderError as e:  # its text spans two lines and names an offset
+        raise LoadError(
+            f"invalid YAML: {_reader_problem(e)}",
+            file=file,
+            document=index,
+            line=base + _newlines_before(piece.text, e.position),
+        ) from e
     except yaml.YAMLError as e:
         raise LoadError(f"invalid YAML: {e}", file=file, document=index) from e
     except RecursionError as e:
         raise LoadError("document nests too deep", file=file, document=index) from e
     finally:
         loader.dispose()
+
+
+def _reader_problem(e: Any) -> str:
+    """A yaml.reader.ReaderError's problem, on one line: `unacceptable character #x0000:
+    control characters are not allowed`."""
+    if isinstance(e.character, bytes):
+        return f"'{e.encoding}' codec can't decode byte #x{e.character[0]:02x}: {e.reason}"
+    return f"unacceptable character #x{e.character:04x}: {e.reason}"
+
+
+def _newlines_before(text: str, position: int) -> int:
+    """The newlines of `text` before a reader error's `position`: an offset in the UTF-8 bytes
+    with libyaml's loader, in the characters with PyYAML's own."""
+    import yaml
+
+    if issubclass(yaml_loader(), getattr(yaml, "CSafeLoader", ())):
+        return text.encode("utf-8", "surrogatepass")[:position].count(b"\n")
+    return text.count("\n", 0, position)
 
 
 def _has_more(loader: Any) -> bool:
