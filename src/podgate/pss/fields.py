@@ -29,6 +29,7 @@ from podgate.k8s.gotext import go_quote
 
 __all__ = [
     "EMPTY",
+    "FEW",
     "Contexts",
     "Malformed",
     "as_obj",
@@ -232,6 +233,12 @@ def name_at(contexts: Contexts, index: int) -> str:
     """The name of the container at `index` of `contexts`, as upstream prints it."""
     name = contexts[index][0].get("name")
     return name if type(name) is str else text(name)
+
+
+FEW: Final = 8
+"""Containers at fault in a check's result that is remembered, at most: a result names each,
+so remembering those of pods of thousands of containers (a webhook's requester chooses the
+pods) would keep megabytes for each pod."""
 
 
 def names_at(contexts: Contexts, indices: Iterable[int]) -> list[str]:

@@ -26,14 +26,13 @@ maximum evaluate with the maximum's rules; the caller keeps the requested versio
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable
 from types import ModuleType
 
 from podgate.errors import PolicyError, RegistryError
 from podgate.k8s import Obj
 from podgate.modules import public_modules
-from podgate.pss.fields import EMPTY, Contexts, as_obj, pod_contexts
+from podgate.pss.fields import EMPTY, FEW, Contexts, as_obj, pod_contexts
 from podgate.pss.model import (
     Check,
     CheckFn,
@@ -287,7 +286,10 @@ def _run(compiled: _Compiled, meta: Obj, spec: Obj) -> tuple[Violation, ...]:
         if result is not None:
             if found is None:
                 found = []
-            found.append(_violation(check_id, result))
+            made = _VIOLATIONS.get((check_id, result))
+            if made is None:
+                made = _violation(check_id, result)
+            found.append(made)
     return () if found is None else tuple(found)
 
 
@@ -324,13 +326,25 @@ def _violation_factory() -> Callable[[str, str, str, Faults], Violation]:
 _make_violation = _violation_factory()
 
 
-@functools.lru_cache(maxsize=4096)
+_VIOLATIONS: dict[tuple[CheckId, Forbidden], Violation] = {}
+_REMEMBERED = 4096  # violations remembered, at most (then all are forgotten)
+_SMALL_DETAIL = 1024  # characters of the detail of a violation remembered, at most
+
+
 def _violation(check_id: CheckId, result: Forbidden) -> Violation:
-    """Violations are frozen values, so equal ones (faults included: the cache compares its
-    arguments) can be shared: pods from one template repeat the same violations (the checks
-    remember their results too), and a cache hit costs a fraction of building one. Bounded;
-    thread-safe."""
-    return _make_violation(check_id, result[0], result[1], result[2])
+    """The violation of a check's `result`. Violations are frozen values, so equal ones (faults
+    included: the key is the whole result) can be shared: pods from one template repeat the
+    same violations (the checks remember their results too), and a lookup in `_VIOLATIONS`
+    costs a fraction of building one. Only small ones are remembered: one naming thousands of
+    containers is made afresh each time, as a webhook's requester could otherwise fill the
+    memory with megabytes per pod (it chooses the pods, and every one is evaluated).
+    Bounded; thread-safe (a lost entry is only made again)."""
+    made = _make_violation(check_id, result[0], result[1], result[2])
+    if len(result[1]) <= _SMALL_DETAIL and len(result[2]) <= FEW:
+        if len(_VIOLATIONS) >= _REMEMBERED:
+            _VIOLATIONS.clear()
+        _VIOLATIONS[(check_id, result)] = made
+    return made
 
 
 _BUILTIN = discover()

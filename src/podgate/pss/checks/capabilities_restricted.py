@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from podgate.k8s import Obj
 from podgate.pss.fields import (
+    FEW,
     Contexts,
     as_obj,
     containers_phrase,
@@ -83,7 +84,9 @@ def _since_1_22(meta: Obj, spec: Obj, contexts: Contexts) -> Forbidden | None:
             return None
         if len(missing_drop) == 1:
             return _no_drop(missing_drop[0], name_at(contexts, missing_drop[0]))
-        return _no_drops(tuple(missing_drop), tuple(names_at(contexts, missing_drop)))
+        return (_no_drops_remembered if len(missing_drop) <= FEW else _no_drops)(
+            tuple(missing_drop), tuple(names_at(contexts, missing_drop))
+        )
     drops = missing_drop or []
     detail = _detail(
         names_at(contexts, drops), names_at(contexts, adding), set().union(*adding.values())
@@ -101,12 +104,16 @@ def _no_drop(i: int, name: str) -> Forbidden:
     return _REASON, detail, ((i, detail),)
 
 
-@functools.lru_cache(maxsize=1024)
 def _no_drops(bad: tuple[int, ...], names: tuple[str, ...]) -> Forbidden:
     """The result when containers `bad` (named `names`) do not drop ALL and add nothing
-    forbidden (remembered)."""
+    forbidden (remembered when few: `_no_drops_remembered`)."""
     faults = tuple([(i, _detail((name,), (), ())) for i, name in zip(bad, names, strict=True)])
     return _REASON, _detail(names, (), ()), faults
+
+
+# remembered for a few containers at fault (pods repeat templates); more are made afresh:
+# a result holds every name, and a webhook's requester chooses how many
+_no_drops_remembered = functools.lru_cache(maxsize=1024)(_no_drops)
 
 
 def _each(

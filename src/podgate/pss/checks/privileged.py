@@ -9,7 +9,7 @@ import functools
 from collections.abc import Sequence
 
 from podgate.k8s import Obj
-from podgate.pss.fields import Contexts, containers_phrase, name_at, names_at
+from podgate.pss.fields import FEW, Contexts, containers_phrase, name_at, names_at
 from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
 
 
@@ -31,7 +31,9 @@ def _since_1_0(meta: Obj, spec: Obj, contexts: Contexts) -> Forbidden | None:
         return None
     if len(bad) == 1:
         return _one(bad[0], name_at(contexts, bad[0]))
-    return _many(tuple(bad), tuple(names_at(contexts, bad)))
+    return (_many_remembered if len(bad) <= FEW else _many)(
+        tuple(bad), tuple(names_at(contexts, bad))
+    )
 
 
 @functools.lru_cache(maxsize=1024)
@@ -41,11 +43,16 @@ def _one(i: int, name: str) -> Forbidden:
     return "privileged", detail, ((i, detail),)
 
 
-@functools.lru_cache(maxsize=1024)
 def _many(bad: tuple[int, ...], names: tuple[str, ...]) -> Forbidden:
-    """The result when containers `bad` (named `names`) are at fault (remembered)."""
+    """The result when containers `bad` (named `names`) are at fault
+    (remembered when few: `_many_remembered`)."""
     faults = tuple([(i, _detail((name,))) for i, name in zip(bad, names, strict=True)])
     return "privileged", _detail(names), faults
+
+
+# remembered for a few containers at fault (pods repeat templates); more are made afresh:
+# a result holds every name, and a webhook's requester chooses how many
+_many_remembered = functools.lru_cache(maxsize=1024)(_many)
 
 
 CHECK = Check(CheckId("privileged"), Level.BASELINE, (Since(v1(0), _since_1_0),))

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from podgate.k8s import Obj
 from podgate.pss.fields import (
+    FEW,
     Contexts,
     as_obj,
     is_user_namespace_pod,
@@ -67,7 +68,9 @@ def _since_1_0(meta: Obj, spec: Obj, contexts: Contexts) -> Forbidden | None:
             return None
         if len(implicit) == 1:
             return _one_unset(implicit[0], name_at(contexts, implicit[0]))
-        return _many_unset(tuple(implicit), tuple(names_at(contexts, implicit)))
+        return (_many_unset_remembered if len(implicit) <= FEW else _many_unset)(
+            tuple(implicit), tuple(names_at(contexts, implicit))
+        )
     if implicit is None and len(explicit) == 1:
         return _one_false(explicit[0], name_at(contexts, explicit[0]))
     detail = _false_detail(False, names_at(contexts, explicit))
@@ -88,11 +91,16 @@ def _one_false(i: int, name: str) -> Forbidden:
     return _REASON, detail, ((i, detail),)
 
 
-@functools.lru_cache(maxsize=1024)
 def _many_unset(bad: tuple[int, ...], names: tuple[str, ...]) -> Forbidden:
-    """The result when containers `bad` (named `names`) leave it unset (remembered)."""
+    """The result when containers `bad` (named `names`) leave it unset
+    (remembered when few: `_many_unset_remembered`)."""
     faults = tuple([(i, _unset_detail((name,))) for i, name in zip(bad, names, strict=True)])
     return _REASON, _unset_detail(names), faults
+
+
+# remembered for a few containers at fault (pods repeat templates); more are made afresh:
+# a result holds every name, and a webhook's requester chooses how many
+_many_unset_remembered = functools.lru_cache(maxsize=1024)(_many_unset)
 
 
 def _each(contexts: Contexts, bad: Sequence[int], explicit: Sequence[int]) -> Faults:

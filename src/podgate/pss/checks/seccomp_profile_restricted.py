@@ -13,7 +13,15 @@ from collections.abc import Sequence
 
 from podgate.k8s import Obj
 from podgate.pss.checks.seccomp_profile_baseline import bad_type, types_detail
-from podgate.pss.fields import Contexts, as_obj, is_windows_pod, name_at, names_at, setters
+from podgate.pss.fields import (
+    FEW,
+    Contexts,
+    as_obj,
+    is_windows_pod,
+    name_at,
+    names_at,
+    setters,
+)
 from podgate.pss.model import POD, Check, CheckId, Faults, Forbidden, Level, Since, v1
 
 _OVERRIDES = (CheckId("seccompProfile_baseline"),)
@@ -61,7 +69,9 @@ def _since_1_19(meta: Obj, spec: Obj, contexts: Contexts) -> Forbidden | None:
             return None
         if len(implicit) == 1:
             return _one_unset(implicit[0], name_at(contexts, implicit[0]))
-        return _many_unset(tuple(implicit), tuple(names_at(contexts, implicit)))
+        return (_many_unset_remembered if len(implicit) <= FEW else _many_unset)(
+            tuple(implicit), tuple(names_at(contexts, implicit))
+        )
     if implicit is None and len(explicit) == 1:
         for i, kind in explicit.items():
             return _one_bad(i, name_at(contexts, i), kind)
@@ -83,11 +93,16 @@ def _one_bad(i: int, name: str, kind: str) -> Forbidden:
     return _REASON, detail, ((i, detail),)
 
 
-@functools.lru_cache(maxsize=1024)
 def _many_unset(bad: tuple[int, ...], names: tuple[str, ...]) -> Forbidden:
-    """The result when containers `bad` (named `names`) set no profile (remembered)."""
+    """The result when containers `bad` (named `names`) set no profile
+    (remembered when few: `_many_unset_remembered`)."""
     faults = tuple([(i, _unset_detail((name,))) for i, name in zip(bad, names, strict=True)])
     return _REASON, _unset_detail(names), faults
+
+
+# remembered for a few containers at fault (pods repeat templates); more are made afresh:
+# a result holds every name, and a webhook's requester chooses how many
+_many_unset_remembered = functools.lru_cache(maxsize=1024)(_many_unset)
 
 
 def _each(contexts: Contexts, bad: Sequence[int], explicit: dict[int, str]) -> Faults:
