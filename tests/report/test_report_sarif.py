@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from podgate.cli.scan import command
+from podgate.io.locate import Locator
 from podgate.report import sarif
 from tests.report.conftest import ScanForReport
 
@@ -414,3 +415,22 @@ def test_the_validator_rejects_what_code_scanning_rejects(
     broken = json.loads(json.dumps(log))
     del broken["runs"][0]["results"][0]["message"]
     assert list(validator.iter_errors(broken))
+
+
+def test_sarif_as_bytes_is_the_text_and_lets_go_of_the_files_located_in(
+    workdir: Path, scan_for_report: ScanForReport
+) -> None:
+    """The CLI writes `render_bytes` (no str copy of a large log): the same log as `render`,
+    made after the locator has let go of the files it read (a snapshot's bytes), and a
+    context rendered again locates as the first time."""
+    result, context = scan_for_report(["deploy/app.yaml"], level="baseline")
+    assert isinstance(context.locate, Locator)
+    data = sarif.render_bytes(result, context)
+    assert not context.locate._files and not context.locate._json
+    assert data.endswith(b"}\n")
+    assert data.decode() == sarif.render(result, context)
+    log = json.loads(data)
+    assert all(
+        r["locations"][0]["physicalLocation"]["region"]["startLine"] > 1
+        for r in log["runs"][0]["results"]
+    )

@@ -73,13 +73,16 @@ Exit codes: 0 nothing at or above --fail-on that is not accepted, 1 otherwise, 2
 3 internal error."""
 
 
-def _render(fmt: str, result: Any, context: ReportContext) -> str | Iterable[bytes]:
+def _render(fmt: str, result: Any, context: ReportContext) -> str | bytes | Iterable[bytes]:
     module = importlib.import_module(f"podgate.report.{FORMATS[fmt]}")
     if fmt == "json":
         # UTF-8 bytes as orjson writes them, in pieces written as they are made: the report
         # of a 20,000-pod snapshot is 74 MB, never whole in memory (nor copied into a str)
         pieces: Iterable[bytes] = module.json_bytes(result)
         return pieces
+    if fmt == "sarif":  # UTF-8 bytes as orjson writes them, never copied into a str
+        data: bytes = module.render_bytes(result, context)
+        return data
     text: str = module.render(result, context)
     return text
 

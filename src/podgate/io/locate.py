@@ -14,7 +14,9 @@ import os
 import re
 from collections.abc import Callable
 from json.decoder import scanstring  # type: ignore[attr-defined]
+from typing import Any
 
+import msgspec
 import yaml
 
 from podgate.io.loader import DEFAULT_MAX_BYTES
@@ -47,8 +49,40 @@ def _key_node(node: yaml.Node, step: str | int) -> yaml.Node | None:
 
 
 _SPACE = re.compile(r"[ \t\n\r]*")
+_SPACE_BYTES = re.compile(rb"[ \t\n\r]*")
 _BLOCK = 1 << 16
 _DECODER = json.JSONDecoder()
+
+
+class _Lines:
+    """(line, column) of offsets in a text, or in the bytes of an ASCII text (the same
+    offsets). The lines before each 64 KiB block, and where the line holding its first
+    character starts, are found once (a list of every line's start would cost about 40 bytes
+    a line: 300 MB for a pretty-printed snapshot of 100,000 pods); the rest within the block."""
+
+    __slots__ = ("_count", "_length", "_line_starts", "_lines", "_newline", "_rfind")
+
+    def __init__(self, text: str | bytes) -> None:
+        self._count: Callable[[Any, int, int], int] = text.count
+        self._rfind: Callable[[Any, int, int], int] = text.rfind
+        self._newline: Any = "\n" if isinstance(text, str) else b"\n"
+        self._length = len(text)
+        self._lines: list[int] | None = None  # lines before each block
+        self._line_starts: list[int] = []  # where the line holding each block's start starts
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """(line, column) of `offset`, both from 1."""
+        nl = self._newline
+        if self._lines is None:
+            self._lines, self._line_starts = [0], [0]
+            for at in range(0, self._length, _BLOCK):
+                self._lines.append(self._lines[-1] + self._count(nl, at, at + _BLOCK))
+                last = self._rfind(nl, at, at + _BLOCK)
+                self._line_starts.append(last + 1 if last >= 0 else self._line_starts[-1])
+        block = offset // _BLOCK
+        line = self._lines[block] + self._count(nl, block * _BLOCK, offset) + 1
+        last = self._rfind(nl, block * _BLOCK, offset)
+        return line, offset - (last + 1 if last >= 0 else self._line_starts[block]) + 1
 
 
 class _JsonText:
@@ -60,8 +94,7 @@ class _JsonText:
         self.text = text
         self._elements: dict[int, list[int]] = {}
         self._members: dict[tuple[int, str], tuple[int, int] | None] = {}
-        self._lines: list[int] | None = None  # lines before each block (`position`)
-        self._line_starts: list[int] = []  # where the line holding each block's start starts
+        self._lines = _Lines(text)
 
     def _ws(self, pos: int) -> int:
         found = _SPACE.match(self.text, pos)
@@ -104,21 +137,30 @@ class _JsonText:
         return None
 
     def position(self, offset: int) -> tuple[int, int]:
-        """(line, column) of `offset`, both from 1. The lines before each 64 KiB block, and
-        where the line holding its first character starts, are found once (a list of every
-        line's start would cost about 40 bytes a line: 300 MB for a pretty-printed snapshot
-        of 100,000 pods); the rest within the block."""
-        text = self.text
-        if self._lines is None:
-            self._lines, self._line_starts = [0], [0]
-            for at in range(0, len(text), _BLOCK):
-                self._lines.append(self._lines[-1] + text.count("\n", at, at + _BLOCK))
-                last = text.rfind("\n", at, at + _BLOCK)
-                self._line_starts.append(last + 1 if last >= 0 else self._line_starts[-1])
-        block = offset // _BLOCK
-        line = self._lines[block] + text.count("\n", block * _BLOCK, offset) + 1
-        last = text.rfind("\n", block * _BLOCK, offset)
-        return line, offset - (last + 1 if last >= 0 else self._line_starts[block]) + 1
+        """(line, column) of `offset`, both from 1 (`_Lines`)."""
+        return self._lines.position(offset)
+
+    def walk(self, node: int, steps: FieldPath) -> int:
+        """The offset of the field at `steps` from the object at `node`, or of its nearest
+        existing parent (down to the object's `kind` key). Raises ValueError or IndexError on
+        text that is no JSON."""
+        kind = self.member(node, "kind") if self.text[node] == "{" else None
+        best = kind[0] if kind else node
+        for step in steps:
+            ch = self.text[node]
+            if ch == "{" and isinstance(step, str):
+                found = self.member(node, step)
+                if found is None:
+                    break
+                best, node = found
+            elif ch == "[" and isinstance(step, int):
+                elements = self.elements(node)
+                if step >= len(elements):
+                    break
+                best = node = elements[step]
+            else:
+                break
+        return best
 
     def locate(self, item: int | None, steps: FieldPath) -> tuple[int, int] | None:
         try:
@@ -131,25 +173,116 @@ class _JsonText:
                 if item >= len(elements):
                     return None
                 node = elements[item]
-            kind = self.member(node, "kind") if self.text[node] == "{" else None
-            best = kind[0] if kind else node
-            for step in steps:
-                ch = self.text[node]
-                if ch == "{" and isinstance(step, str):
-                    found = self.member(node, step)
-                    if found is None:
-                        break
-                    best, node = found
-                elif ch == "[" and isinstance(step, int):
-                    elements = self.elements(node)
-                    if step >= len(elements):
-                        break
-                    best = node = elements[step]
-                else:
-                    break
-            return self.position(best)
+            return self.position(self.walk(node, steps))
         except (ValueError, IndexError):
             return None
+
+
+class _ListItems(msgspec.Struct):
+    """A JSON object's `items` list, each item undecoded."""
+
+    items: list[msgspec.Raw]
+
+
+_LIST_ITEMS = msgspec.json.Decoder(_ListItems)
+_KEPT_ITEMS = 64  # items kept decoded as text (`_JsonItems`): a workload's findings come together
+
+
+class _JsonItems:
+    """An ASCII JSON list (a `kubectl get -o json` snapshot) kept as its bytes, never as a
+    str beside them (on a 20,000-pod snapshot, 144 MiB more, and as much again while it is
+    decoded): where each element of its `items` starts and ends is found once (`_item_spans`),
+    and an element is navigated as a text of its own, a few kept at a time. Offsets, lines and
+    columns are those of `_JsonText` on the whole text: the bytes of ASCII are its
+    characters."""
+
+    def __init__(self, data: bytes, spans: tuple[list[int], list[int]]) -> None:
+        self._data = data
+        self._starts, self._ends = spans
+        self._lines = _Lines(data)
+        self._texts: dict[int, _JsonText] = {}
+        self._whole: _JsonText | None = None
+
+    def locate(self, item: int | None, steps: FieldPath) -> tuple[int, int] | None:
+        if item is None:  # not an item: the whole text (no document of a list file is one)
+            if self._whole is None:
+                self._whole = _JsonText(self._data.decode("ascii"))
+            return self._whole.locate(item, steps)
+        if item >= len(self._starts):
+            return None
+        text = self._texts.pop(item, None)  # kept again as the newest
+        if text is None:
+            start, end = self._starts[item], self._ends[item]
+            text = _JsonText(self._data[start:end].decode("ascii"))
+            if len(self._texts) >= _KEPT_ITEMS:
+                del self._texts[next(iter(self._texts))]
+        self._texts[item] = text
+        try:
+            return self._lines.position(self._starts[item] + text.walk(0, steps))
+        except (ValueError, IndexError):
+            return None
+
+
+def _items_value(data: bytes) -> int | None:
+    """Where the value of the first `items` key of the JSON object `data` (ASCII) holds
+    starts, as `_JsonText.locate` finds it; read from the file's start, as much as it takes
+    (the keys before `items` in kubectl's output: only `apiVersion`). None when it has none,
+    or it is no JSON object."""
+    size = 1 << 16
+    while True:
+        whole = size >= len(data)
+        text = _JsonText(data[:size].decode("ascii"))
+        if json_start(text.text) is None:
+            if whole or json_start(text.text + "{") != len(text.text):
+                return None  # YAML, or no object
+        else:
+            node = text._ws(0)
+            try:
+                found = text.member(node, "items") if text.text[node] == "{" else None
+            except (ValueError, IndexError):  # a value cut off where the piece ends
+                found = None
+            # a value offset within the piece is where it is in the whole text
+            if found is not None and (whole or found[1] < len(text.text)):
+                return found[1]
+            if whole:
+                return None
+        size *= 4
+
+
+def _item_spans(data: bytes) -> tuple[list[int], list[int]] | None:
+    """(starts, ends) of the elements of the first `items` list of the ASCII JSON list `data`,
+    exactly where `_JsonText` finds them: msgspec gives each element's bytes (of the list it
+    reads), and each is checked to be what `data` holds at that place, after the `[` of the
+    first `items` or a `,`, the last followed by `]`. None when they are not (`items` written
+    twice, anything not one JSON object with an `items` list): then the whole text is
+    navigated."""
+    first = _items_value(data)
+    if first is None or data[first : first + 1] != b"[":
+        return None
+    try:
+        found = _LIST_ITEMS.decode(data)
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    starts: list[int] = []
+    ends: list[int] = []
+    cur = _ws_bytes(data, first + 1)
+    for i, raw in enumerate(found.items):
+        if i:
+            if data[cur : cur + 1] != b",":
+                return None
+            cur = _ws_bytes(data, cur + 1)
+        if not data.startswith(raw, cur):  # a Raw is a buffer of the bytes it read
+            return None
+        starts.append(cur)
+        cur += len(raw)
+        ends.append(cur)
+        cur = _ws_bytes(data, cur)
+    return (starts, ends) if data[cur : cur + 1] == b"]" else None
+
+
+def _ws_bytes(data: bytes, pos: int) -> int:
+    found = _SPACE_BYTES.match(data, pos)
+    return found.end() if found is not None else pos
 
 
 class Locator:
@@ -157,10 +290,16 @@ class Locator:
 
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self._files: dict[str, list[tuple[yaml.Node | None, int]]] = {}
-        self._json: dict[str, _JsonText | None] = {}
+        self._json: dict[str, _JsonText | _JsonItems | None] = {}
         self._max = max_bytes
 
-    def _read(self, file: str) -> str | None:
+    def release(self) -> None:
+        """Let go of every file read (a writer done locating: a snapshot's bytes are as large
+        as the report); a file is read again if it is asked for again."""
+        self._files.clear()
+        self._json.clear()
+
+    def _read_bytes(self, file: str) -> bytes | None:
         try:
             with open(file, "rb") as fh:
                 # the size fstat gives first: read(max) would allocate the whole cap (1 GiB)
@@ -170,14 +309,25 @@ class Locator:
                     data += fh.read(self._max - len(data))
         except OSError:
             return None
-        return decode(data)
+        return data
 
-    def _json_text(self, file: str) -> _JsonText | None:
-        """The file as JSON when it is JSON (a `.json` name or a leading `{`/`[`)."""
+    def _read(self, file: str) -> str | None:
+        data = self._read_bytes(file)
+        return None if data is None else decode(data)
+
+    def _json_text(self, file: str) -> _JsonText | _JsonItems | None:
+        """The file as JSON when it is JSON (a leading `{`): an ASCII list kept as bytes
+        (`_JsonItems`), anything else as text."""
         if file not in self._json:
-            text = self._read(file)
-            is_json = text is not None and json_start(text) is not None
-            self._json[file] = _JsonText(text) if is_json and text is not None else None
+            data = self._read_bytes(file)
+            spans = _item_spans(data) if data is not None and data.isascii() else None
+            if data is not None and spans is not None:
+                self._json[file] = _JsonItems(data, spans)
+            else:
+                text = None if data is None else decode(data)
+                del data
+                is_json = text is not None and json_start(text) is not None
+                self._json[file] = _JsonText(text) if is_json and text is not None else None
         return self._json[file]
 
     def _documents(self, file: str) -> list[tuple[yaml.Node | None, int]]:
