@@ -150,7 +150,9 @@ def _choose(
     if not mutation_allowed and hint:
         pairs = list(plan)
         plan = [*(p for p in pairs if p[0].name == hint), *(p for p in pairs if p[0].name != hint)]
-    failed: list[Provider] = []
+    # the policies that refuse the pod, each with the view of the pod as it mutated it when it
+    # did (its errors are those of that view), else None
+    failed: list[tuple[Provider, PodView | None]] = []
     chosen: Chosen | None = None
     view = PodView(pod)  # the input pod, read once for every policy ...
     checks = policies.checks
@@ -170,11 +172,11 @@ def _choose(
         else:
             err = None
         if err is not None:
-            failed.append(provider)
+            failed.append((provider, None))
             continue
         draft = provider.admits(pod, view)
-        if draft is None:
-            failed.append(provider)
+        if isinstance(draft, PodView):
+            failed.append((provider, draft))
             continue
         mutated = draft.changed
         if mutated and not mutation_allowed:
@@ -190,11 +192,15 @@ def _choose(
     if chosen is not None:
         return chosen
     # upstream concatenates the groups in Go map order; podgate sorts them by policy name
-    failed.sort(key=lambda p: p.name.encode())
+    failed.sort(key=lambda f: f[0].name.encode())
+    errors = tuple(
+        (p.name, e)
+        for p, after in failed
+        if authorized is None or authorized(p.name)
+        for e in (p.errors(pod, view) if after is None else p.mutated_errors(after))
+    )
     if authorized is None:
-        errors = tuple((p.name, e) for p in failed for e in p.errors(pod, view))
         return Computed(None, None, False, errors)
-    errors = tuple((p.name, e) for p in failed if authorized(p.name) for e in p.errors(pod, view))
     hidden = tuple(p.name for p in policies.providers if not authorized(p.name))
     return Computed(None, None, False, errors, unauthorized=hidden)
 

@@ -171,17 +171,24 @@ class Provider:
         after = PodView(root, view) if draft.changed else view
         return Evaluation(root, draft.changed, self.dependent.first_error(after))
 
-    def admits(self, pod: Obj, view: PodView) -> Draft | None:
+    def admits(self, pod: Obj, view: PodView) -> Draft | PodView:
         """What `evaluate_screened` says, as admission reads it: the draft of the pod as the
-        policy mutates it, or None when the policy refuses it."""
+        policy mutates it; when the policy refuses it, the view of that mutated pod (its errors
+        are `mutated_errors` of it: the pod is not mutated again to learn them)."""
         draft = self._mutate(pod, view)
         dependent = self.dependent
         if dependent.pod or dependent.container:
             after = PodView(draft.root, view) if draft.changed else view
             if dependent.first_error(after):
-                return None
+                return after
         # else every check that can fail is an independent one, and the screen passed them all
         return draft
+
+    def mutated_errors(self, after: PodView) -> tuple[FieldError, ...]:
+        """`evaluate(pod).errors`, `after` being the view `admits` gave of the pod it refused:
+        the errors of the validators mutation can change (the others passed the pod in the
+        screen, and mutation cannot change what they read)."""
+        return self.dependent.all_errors(after)
 
     def validate(self, pod: Obj) -> tuple[FieldError, ...]:
         """ValidatePod alone, without mutation: every error, in upstream's order."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from podgate.k8s import mapping
-from podgate.k8s.field import FieldPath, render
+from podgate.k8s.field import FieldError, FieldPath, render
 from podgate.k8s.source import Source
 from podgate.psp import Decision
 from podgate.psp.location import annotated_container, container_index, pod_location
@@ -129,21 +129,37 @@ def pss_findings(
     return out
 
 
-def psp_findings(w: Workload, decision: Decision, catalog: Catalog) -> list[Finding]:
+PspSeen = dict[tuple[FieldError, bool], tuple[Control, str, str, FieldPath]]
+"""What `psp_findings` made of each field error it met (and whether the API server's validation
+or a policy reported it): its control, title, message and place in the pod, the same for every
+workload. Pods of one shape get equal errors: each is worked out once per scan."""
+
+_SEEN_LIMIT = 4096
+
+
+def psp_findings(
+    w: Workload, decision: Decision, catalog: Catalog, seen: PspSeen | None = None
+) -> list[Finding]:
     """The findings of a PodSecurityPolicy decision on `w`'s pod: a denial that names no field
     (no policy exists, or none is usable), the API server's refusal of what a policy admitted,
-    then the policies' errors."""
+    then the policies' errors. `seen`: what earlier calls with `catalog` made of their errors
+    (filled in here, up to a bound)."""
     out = []
     refused = not decision.allowed and not decision.violations and not decision.invalid
     if refused:
         out.append(_no_policy_finding(w, decision.message or ""))
-    errors = [
-        (decision.mutated_by or "validation", err, invalid_control(err)) for err in decision.invalid
-    ]
-    errors.extend((p, err, psp_control(err.field)) for p, err in decision.violations)
-    for policy, err, key in errors:
-        control = catalog.get(key)
-        at = pod_location(err.path)
+    errors = [(decision.mutated_by or "validation", err, True) for err in decision.invalid]
+    errors.extend((p, err, False) for p, err in decision.violations)
+    for policy, err, invalid in errors:
+        made = None if seen is None else seen.get((err, invalid))
+        if made is None:
+            key = invalid_control(err) if invalid else psp_control(err.field)
+            made = (catalog.get(key), err.detail or err.type, str(err), pod_location(err.path))
+            if seen is not None:
+                if len(seen) >= _SEEN_LIMIT:
+                    seen.clear()
+                seen[(err, invalid)] = made
+        control, title, message, at = made
         out.append(
             _finding(
                 w,
@@ -152,8 +168,8 @@ def psp_findings(w: Workload, decision: Decision, catalog: Catalog) -> list[Find
                 control.key,
                 control,
                 container=_container_at(w, at),
-                title=err.detail or err.type,
-                message=str(err),
+                title=title,
+                message=message,
                 path=_in_object(w, at),
             )
         )

@@ -41,7 +41,7 @@ from podgate.scan.definitions import (
     policies,
 )
 from podgate.scan.exceptions import apply_exceptions
-from podgate.scan.findings import psp_findings, pss_findings
+from podgate.scan.findings import PspSeen, psp_findings, pss_findings
 from podgate.scan.inventory import Workload, find_workloads, service_accounts
 from podgate.scan.model import (
     BroadBinding,
@@ -183,6 +183,7 @@ def _scan(
 
     # pods of one shape (a template's replicas) are reviewed once (psp/memo.py)
     reviews = [ReviewMemo(ps, authz) for ps in policy_sets]
+    psp_seen: PspSeen = {}
 
     def judge(w: Workload, full: bool, said: list[str]) -> WorkloadResult:
         """The verdict on `w` (notes go to `said`); without `full`, only what `same_verdict`
@@ -227,7 +228,7 @@ def _scan(
                 decision=decision,
             )
             if full:
-                findings.extend(psp_findings(w, decision, catalog))
+                findings.extend(psp_findings(w, decision, catalog, psp_seen))
         highest = evaluations.highest(options.version, lv) if full else Level.PRIVILEGED
         checks = checks_at(lv.level, lv.version)
         return WorkloadResult(w, lv, how, highest, violations, psp, tuple(findings), checks)
