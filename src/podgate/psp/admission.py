@@ -338,6 +338,7 @@ def _admission_patch(
 
 
 _ABSENT = object()
+_NO_MAP: Obj = {}  # an absent annotations, as a dict
 
 
 def _denied(pod: Obj, phase: str, computed: Computed) -> Decision:
@@ -369,9 +370,9 @@ def undecodable(pod: Obj) -> str | None:
     answers 400 with this message, so no admission plugin ever sees such a pod. None when
     neither is."""
     meta = pod.get("metadata")
-    if meta is None or isinstance(meta, Mapping):
+    if meta is None or type(meta) is dict or isinstance(meta, Mapping):
         annotations = meta.get("annotations") if meta is not None else None
-        if annotations is None or isinstance(annotations, Mapping):
+        if annotations is None or type(annotations) is dict or isinstance(annotations, Mapping):
             return None
         value, field, go_type = annotations, "ObjectMeta.metadata.annotations", "map[string]string"
     else:
@@ -490,9 +491,11 @@ def review(
         return _ignored(pod, f"{request.operation} requests are not checked")
     if pod.get("kind") not in (None, "Pod"):
         return Decision(False, True, None, pod, False, [], (), f"unexpected type {pod.get('kind')}")
-    refused = undecodable(pod)
-    if refused is not None:
-        return Decision(False, True, None, pod, False, [], (), refused)
+    meta = pod.get("metadata")
+    if type(meta) is not dict or type(meta.get("annotations", _NO_MAP)) is not dict:
+        refused = undecodable(pod)  # (or a pod without metadata, or annotations)
+        if refused is not None:
+            return Decision(False, True, None, pod, False, [], (), refused)
     if request.operation == "UPDATE":
         if request.old_pod is not None and _only_gc_fields_changed(pod, request.old_pod):
             return _ignored(pod, "only garbage-collector fields changed")

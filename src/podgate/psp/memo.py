@@ -37,7 +37,6 @@ from podgate.psp.admission import (
     _choose,
     _denied,
     review,
-    undecodable,
 )
 from podgate.psp.draft import Write, replay
 from podgate.psp.reads import key
@@ -95,11 +94,10 @@ class ReviewMemo:
             or request.resource != "pods"
             or request.group != ""
             or pod.get("kind") not in (None, "Pod")
-            or undecodable(pod) is not None
         ):
             return review(self.policies, request, self._authorizer)
         made = key(pod)
-        if made is None:
+        if made is None:  # an undecodable pod among them (`undecodable`)
             return review(self.policies, request, self._authorizer)
         shape = (self._asked(pod, request.namespace, request.user), made)
         found = self._shapes.get(shape)
