@@ -17,12 +17,15 @@ core; the best of R runs is reported. Three figures per level:
   answers remembered per pod shape (`pss/reads.py`), since the replicas of a template repeat.
 
 Budget: 10 µs per pod, warm (issue 3).
+
+`PODGATE_SRC=<dir>` measures the podgate found there (an older worktree's `src`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -32,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, os.environ.get("PODGATE_SRC") or str(ROOT / "src"))
 
 from podgate.k8s import pod_sources  # noqa: E402
 from podgate.pss import LATEST, Level, evaluate  # noqa: E402

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -458,6 +459,34 @@ def test_a_plan_whose_shapes_do_not_repeat_stops_keying_and_tries_again(
     # the other plans were not asked, and keep keying
     registry.evaluate(Level.RESTRICTED, LATEST, *_distinct(0))
     assert made == 2 * trial + 1
+
+
+@pytest.mark.parametrize("level", [Level.RESTRICTED, Level.BASELINE])
+@pytest.mark.parametrize("short", [1, 0], ids=["one-hit-short", "at-break-even"])
+def test_a_plan_one_hit_short_of_its_break_even_stops_keying_one_at_it_keeps_keying(
+    monkeypatch: pytest.MonkeyPatch, level: Level, short: int
+) -> None:
+    made = 0
+
+    def counting(*args: Any) -> bytes | None:
+        nonlocal made
+        made += 1
+        return key(*args)
+
+    monkeypatch.setattr(registry_module, "key", counting)
+    registry = Registry(discover(), builtin=discover())
+    trial = registry_module._TRIAL
+    min_hits = registry._compiled[level][-1].min_hits
+    assert min_hits == math.ceil(trial * registry_module._BREAK_EVEN[level])
+    hits = min_hits - short
+    # one trial: a shape, `hits` replicas of it, then shapes never seen
+    pods = [_distinct(0)] * (1 + hits) + [_distinct(i) for i in range(1, trial - hits)]
+    for meta, spec in pods:
+        got = registry.evaluate(level, LATEST, meta, spec)
+        assert list(got) == reference(level, LATEST, meta, spec)
+    assert made == trial
+    registry.evaluate(level, LATEST, *_distinct(0))
+    assert made == trial + (1 - short)  # paused when short, else keying on
 
 
 def count_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:

@@ -15,9 +15,10 @@ what those checks read of it, with each value's type), and a pod of a shape seen
 the violations found for it then, faults included: the replicas of one template cost one key
 and one lookup. A pod with no key (not plain JSON, or very large) is evaluated afresh. Bounded
 per plan (`_SHAPES` keys, `_SHAPE_BYTES` bytes; then all are forgotten). Adaptive per plan:
-after each `_TRIAL` lookups, a plan that found fewer than `_MIN_HITS` of them stops keying for
-its next `_PAUSE` pods, then tries again, so a stream of shapes that never repeat pays for keys
-on about 1 pod in 17 (a key costs about half the evaluation it may save).
+after each `_TRIAL` lookups, a plan that found fewer of them than its break-even (`_BREAK_EVEN`:
+the hit rate above which a key and its lookup cost less than the evaluations they save, measured
+per level) stops keying for its next `_PAUSE` pods, then tries again, so the memo never makes a
+stream of pods slower by more than its trials (1 pod in 17 keyed at a loss).
 
 Versions: the registry knows a maximum version, the highest minimum version of any revision
 (lowered to an emulated version if one is given). `latest` and every numbered version above the
@@ -26,6 +27,7 @@ maximum evaluate with the maximum's rules; the caller keeps the requested versio
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from types import ModuleType
 
@@ -56,8 +58,16 @@ _MASKS = 4096  # distinct screen results remembered per plan (a pod population h
 _SHAPES = 8192  # pod shapes (`reads.key`) whose violations are remembered per plan, at most
 _SHAPE_BYTES = 4 << 20  # and their keys' bytes (a cluster's shapes take a few hundred each)
 _TRIAL = 256  # lookups per trial of the memo
-_MIN_HITS = _TRIAL // 4  # fewer hits in a trial: the keys cost more than the checks they save
-_PAUSE = 16 * _TRIAL  # pods evaluated without a key after such a trial
+_PAUSE = 16 * _TRIAL  # pods evaluated without a key after a trial below break-even
+_BREAK_EVEN: dict[Level, float] = {Level.RESTRICTED: 0.55, Level.BASELINE: 0.85}
+"""The share of lookups that must find their shape for the memo to pay, per level: a key and its
+lookup cost about as much as the screen, so a hit saves the checks and their messages, and a
+miss pays for the key on top of the evaluation. Measured with callgrind on a generated
+cluster's pods (benchmarks/bench_pss_memo.py; at 7fe6d07 a key cost 43.5k instructions, an
+evaluation 87.4k at restricted and 57.3k at baseline, and streams of a set hit rate broke even
+at about 52% and 81%). Restricted plans without every check of the newest one, and baseline
+plans, take the baseline figure (their evaluations cost less, so their break-even is higher; a
+higher threshold only keys less)."""
 
 
 class _Compiled:
@@ -71,13 +81,16 @@ class _Compiled:
         "by_shape",
         "entries",
         "hits",
+        "min_hits",
         "paused",
         "shape_bytes",
         "tried",
         "wanted",
     )
 
-    def __init__(self, plan: Plan, bits: dict[CheckId, int], remember: bool = True) -> None:
+    def __init__(
+        self, plan: Plan, bits: dict[CheckId, int], remember: bool = True, min_hits: int = 0
+    ) -> None:
         self.entries = tuple((bits[check_id], check_id, fn) for check_id, fn in plan)
         self.wanted = 0
         for bit, _, _ in self.entries:
@@ -89,6 +102,7 @@ class _Compiled:
         self.shape_bytes = 0
         self.tried = 0  # lookups in this trial
         self.hits = 0  # of which found
+        self.min_hits = min_hits  # fewer in a trial: keys cost more than the evaluations saved
         self.paused = 0  # pods left to evaluate without a key
 
     def select(self, suspects: int) -> Plan:
@@ -111,8 +125,8 @@ class _Compiled:
         self.shape_bytes += len(shape)
 
     def end_trial(self) -> None:
-        """After `_TRIAL` lookups: pause keying if fewer than `_MIN_HITS` found a shape."""
-        if self.hits < _MIN_HITS:
+        """After `_TRIAL` lookups: pause keying if fewer than `min_hits` found a shape."""
+        if self.hits < self.min_hits:
             self.paused = _PAUSE
         self.tried = self.hits = 0
 
@@ -213,8 +227,11 @@ class Registry:
         }
         known = {c.id: c for c in builtin}
         bits = {c.id: bit_of(c, known.get(c.id)) for c in self.checks}
+        newest = frozenset(check_id for check_id, _ in restricted_plans[-1])
         self._compiled: dict[Level, tuple[_Compiled, ...]] = {
-            level: tuple(_Compiled(plan, bits, remember) for plan in plans)
+            level: tuple(
+                _Compiled(plan, bits, remember, _min_hits(level, plan, newest)) for plan in plans
+            )
             for level, plans in self._plans.items()
         }
 
@@ -262,6 +279,15 @@ class Registry:
                         compiled.end_trial()
                     return found
         return _run(compiled, meta, spec)
+
+
+def _min_hits(level: Level, plan: Plan, newest: frozenset[CheckId]) -> int:
+    """The hits a trial of `plan` needs for the memo to pay (`_BREAK_EVEN`): the restricted
+    figure only for a restricted plan with every check ID of the newest one."""
+    share = _BREAK_EVEN[Level.BASELINE]
+    if level is Level.RESTRICTED and newest <= {check_id for check_id, _ in plan}:
+        share = _BREAK_EVEN[Level.RESTRICTED]
+    return math.ceil(_TRIAL * share)
 
 
 def _run(compiled: _Compiled, meta: Obj, spec: Obj) -> tuple[Violation, ...]:

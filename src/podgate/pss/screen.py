@@ -104,6 +104,7 @@ _UNSET = ALLOW_PRIVILEGE_ESCALATION | CAPABILITIES_RESTRICTED
 _VOLUME_SOURCES: Final = frozenset(ALLOWED_SOURCES)
 _ANNOTATION_PREFIXES = ("container.", "seccomp.")  # AppArmor and seccomp annotation keys
 _NO_HOST = (None, "")
+_PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 
 
 def bit_of(check: Check, builtin: Check | None) -> int:
@@ -291,10 +292,22 @@ def _containers(
                         if host is not None and not (type(host) is int and host == 0):
                             mask |= HOST_PORTS
 
-        for key in ("livenessProbe", "readinessProbe", "startupProbe"):
+        for key in _PROBES:
             probe = c.get(key)
-            if probe is not None and _names_host(probe):
-                mask |= HOST_PROBES
+            if probe is not None:
+                if type(probe) is not dict:
+                    mask |= HOST_PROBES
+                    continue
+                action = probe.get("httpGet")
+                if action is not None and (
+                    type(action) is not dict or action.get("host") not in _NO_HOST
+                ):
+                    mask |= HOST_PROBES
+                action = probe.get("tcpSocket")
+                if action is not None and (
+                    type(action) is not dict or action.get("host") not in _NO_HOST
+                ):
+                    mask |= HOST_PROBES
         lifecycle = c.get("lifecycle")
         if lifecycle is not None:
             if type(lifecycle) is not dict:

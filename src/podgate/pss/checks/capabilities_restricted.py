@@ -25,7 +25,7 @@ from podgate.pss.fields import (
     security_contexts,
     text,
 )
-from podgate.pss.model import Check, CheckId, Faults, Forbidden, Level, Since, v1
+from podgate.pss.model import Check, CheckId, Forbidden, Level, Since, v1
 
 _OVERRIDES = (CheckId("capabilities_baseline"),)
 _REASON = "unrestricted capabilities"
@@ -87,14 +87,13 @@ def _since_1_22(meta: Obj, spec: Obj, contexts: Contexts) -> Forbidden | None:
         return (_no_drops_remembered if len(missing_drop) <= FEW else _no_drops)(
             tuple(missing_drop), tuple(names_at(contexts, missing_drop))
         )
-    drops = missing_drop or []
-    detail = _detail(
-        names_at(contexts, drops), names_at(contexts, adding), set().union(*adding.values())
+    bad = sorted({*(missing_drop or ()), *adding})
+    return (_adding_remembered if len(bad) <= FEW else _adding)(
+        tuple(missing_drop or ()),
+        tuple([(i, tuple(sorted(found))) for i, found in adding.items()]),
+        tuple(bad),
+        tuple(names_at(contexts, bad)),
     )
-    bad = sorted({*drops, *adding})
-    if len(bad) == 1:
-        return _REASON, detail, ((bad[0], detail),)
-    return _REASON, detail, _each(contexts, bad, drops, adding)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -116,16 +115,34 @@ def _no_drops(bad: tuple[int, ...], names: tuple[str, ...]) -> Forbidden:
 _no_drops_remembered = functools.lru_cache(maxsize=1024)(_no_drops)
 
 
-def _each(
-    contexts: Contexts, bad: list[int], drops: list[int], adding: dict[int, set[str]]
-) -> Faults:
-    """Each container alone: its missing drop, its own added capabilities."""
-    out = []
+def _adding(
+    drops: tuple[int, ...],
+    adding: tuple[tuple[int, tuple[str, ...]], ...],
+    bad: tuple[int, ...],
+    names: tuple[str, ...],
+) -> Forbidden:
+    """The result when containers `adding` add capabilities other than NET_BIND_SERVICE (each
+    with the ones it adds, sorted) and containers `drops` do not drop ALL; `bad` are both, in
+    order, named `names` (remembered when few: `_adding_remembered`)."""
+    name_of_index = dict(zip(bad, names, strict=True))
+    added = dict(adding)
+    detail = _detail(
+        [name_of_index[i] for i in drops],
+        [name_of_index[i] for i, _ in adding],
+        {cap for _, caps in adding for cap in caps},
+    )
+    if len(bad) == 1:
+        return _REASON, detail, ((bad[0], detail),)
+    dropping = set(drops)
+    faults = []
     for i in bad:
-        name = (name_at(contexts, i),)
-        caps = adding.get(i, ())
-        out.append((i, _detail(name if i in drops else (), name if caps else (), caps)))
-    return tuple(out)
+        name = (name_of_index[i],)
+        caps = added.get(i, ())
+        faults.append((i, _detail(name if i in dropping else (), name if caps else (), caps)))
+    return _REASON, detail, tuple(faults)
+
+
+_adding_remembered = functools.lru_cache(maxsize=1024)(_adding)
 
 
 def _since_1_25(meta: Obj, spec: Obj, contexts: Contexts) -> Forbidden | None:
