@@ -10,12 +10,12 @@ probability, one already seen (a replica: the memo finds it), else the next pod 
 with its containers renamed to names never used (a shape never seen, evaluated at the cluster's
 own cost). The stream is fixed by the seed.
 
-For instruction counts (independent of the machine's load), run one level, one memo setting and
-one hit rate under callgrind with `--sweeps 1` and again with `--sweeps 0`; the difference of
-the two "refs" lines divided by the stream's length is the cost per pod:
+Instruction counts (independent of the machine's load): run it under callgrind, dumping its
+counters at each `os.getpid()` (called around each sweep), with `--callgrind DIR`; it then reads
+the dumps back and prints instructions per pod instead of µs (one sweep per figure):
 
-    valgrind --tool=callgrind --callgrind-out-file=/dev/null \\
-        python benchmarks/bench_pss_memo.py --hits 0.7 --level baseline --memo on --sweeps 1
+    valgrind --tool=callgrind --dump-before=os_getpid --dump-instr=no \\
+        --callgrind-out-file=DIR/cg.out python benchmarks/bench_pss_memo.py --callgrind DIR
 
 `PODGATE_SRC=<dir>` measures the podgate found there (an older worktree's `src`).
 """
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import os
 import random
 import sys
 import time
@@ -41,9 +42,10 @@ from podgate.pss.registry import Registry, discover  # noqa: E402
 Pod = tuple[Any, Any]
 
 
-def stream(pods: list[Pod], hits: float, length: int, seed: int) -> list[Pod]:
+def stream(pods: list[Pod], hits: float, length: int, seed: int, salt: int) -> list[Pod]:
     """`length` pods: with probability `hits` one already in the stream, else the next of `pods`
-    with its containers renamed to names used nowhere else."""
+    with its containers renamed to names used nowhere else (`salt` tells streams apart, so that
+    no sweep finds messages another one left in the checks' caches)."""
     rng = random.Random(seed)
     out: list[Pod] = []
     fresh = 0
@@ -55,7 +57,7 @@ def stream(pods: list[Pod], hits: float, length: int, seed: int) -> list[Pod]:
         spec = copy.deepcopy(spec)
         for list_name in ("initContainers", "containers", "ephemeralContainers"):
             for c in spec.get(list_name) or ():
-                c["name"] = f"{c.get('name')}-u{fresh}"
+                c["name"] = f"{c.get('name')}-u{fresh}-{salt}"
         fresh += 1
         out.append((meta, spec))
     return out
@@ -78,7 +80,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--level", choices=["restricted", "baseline", "both"], default="both")
     parser.add_argument("--memo", choices=["on", "off", "both"], default="both")
-    parser.add_argument("--sweeps", type=int, help="sweeps of one stream, nothing printed")
+    parser.add_argument("--callgrind", metavar="DIR", help="run under callgrind (see above)")
     args = parser.parse_args()
     if not GEN.is_file():
         print(f"needs {GEN}", file=sys.stderr)
@@ -88,27 +90,43 @@ def main() -> int:
     memos = [args.memo == "on"] if args.memo != "both" else [True, False]
     rates = [float(h) for h in args.hits.split(",")]
     checks = discover()
-    if args.sweeps is not None:  # one level, one setting, one rate: for callgrind
-        pods_in = stream(pods, rates[0], args.length, args.seed)
-        registry = Registry(checks, builtin=checks, remember=memos[0])
-        for _ in range(args.sweeps):
-            sweep(registry, levels[0], pods_in)
-        return 0
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
     print(f"pods:    {len(pods)} pod specs from: {source}; streams of {args.length}")
-    print(f"python:  {sys.version.split()[0]}, one core, best of {args.repeat}, µs per pod")
+    unit = "instructions per pod" if args.callgrind else f"best of {args.repeat}, µs per pod"
+    print(f"python:  {sys.version.split()[0]}, one core, {unit}")
+    salt = 0
     for level in levels:
         for hits in rates:
-            pods_in = stream(pods, hits, args.length, args.seed)
             row = []
             for memo in memos:
+                if args.callgrind:
+                    salt += 1
+                    pods_in = stream(pods, hits, args.length, args.seed, salt)
+                    os.getpid()  # callgrind dumps what came before
+                    sweep(Registry(checks, builtin=checks, remember=memo), level, pods_in)
+                    os.getpid()
+                    got = _dumped(Path(args.callgrind)) / len(pods_in)
+                    row.append(f"memo {'on ' if memo else 'off'} {got / 1000:6.1f}k")
+                    continue
                 best = float("inf")
                 for _ in range(args.repeat):
+                    salt += 1
+                    pods_in = stream(pods, hits, args.length, args.seed, salt)
                     registry = Registry(checks, builtin=checks, remember=memo)
-                    best = min(best, sweep(registry, level, pods_in))
-                row.append(f"memo {'on ' if memo else 'off'} {best / len(pods_in) * 1e6:6.2f}")
-            print(f"{level.value:<10} hits {hits:4.2f}  " + "  ".join(row))
+                    best = min(best, sweep(registry, level, pods_in) / len(pods_in))
+                row.append(f"memo {'on ' if memo else 'off'} {best * 1e6:6.2f}")
+            print(f"{level.value:<10} hits {hits:4.2f}  " + "  ".join(row), flush=True)
     return 0
+
+
+def _dumped(folder: Path) -> int:
+    """The instructions callgrind counted between the last two `os.getpid()` calls: the totals
+    line of its newest dump in `folder`."""
+    newest = max(folder.glob("cg.out.*"), key=lambda p: int(p.suffix[1:]))
+    for line in newest.read_text().splitlines():
+        if line.startswith("totals:"):
+            return int(line.split()[1])
+    raise SystemExit(f"{newest}: no totals line")
 
 
 if __name__ == "__main__":
