@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from podgate.cli.scan import command
+from podgate.io.locate import Locator
 from podgate.report import junit
 from podgate.scan.scan import WorkloadResult
 from tests.report.conftest import ScanForReport
@@ -190,6 +191,18 @@ def test_failure_message_and_location(workdir: Path, scan_for_report: ScanForRep
     body = failure.text or ""
     assert 'container "app" must not set securityContext.privileged=true' in body
     assert f"app.yaml:{line} (spec.template.spec.containers[0].securityContext.privileged)" in body
+
+
+def test_the_files_located_in_are_let_go_once_located_and_read_again_if_asked(
+    workdir: Path, scan_for_report: ScanForReport
+) -> None:
+    """A snapshot's bytes are not kept while the XML is written; a context rendered again
+    locates as the first time."""
+    result, context = scan_for_report(["app.yaml"])
+    assert isinstance(context.locate, Locator)
+    first = junit.render(result, context)
+    assert not context.locate._files and not context.locate._json
+    assert junit.render(result, context) == first
 
 
 def test_a_passing_verdict_per_workload_and_engine(

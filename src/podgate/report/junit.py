@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from podgate.io.locate import Locator
 from podgate.report.context import ReportContext
 from podgate.scan.controls import SEVERITY_RANK
 from podgate.scan.exceptions import AcceptedRisk
@@ -267,6 +268,8 @@ def to_xml(result: ScanResult, context: ReportContext) -> ET.Element:
 
 def render(result: ScanResult, context: ReportContext) -> str:
     root = to_xml(result, context)
+    if isinstance(context.locate, Locator):  # done locating: a snapshot's bytes let go
+        context.locate.release()
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
