@@ -60,6 +60,7 @@ __all__ = [
     "highest_level",
     "parse_level",
     "parse_version",
+    "restricted_implies_baseline",
     "v1",
     "warning_message",
     "warning_messages",
@@ -85,9 +86,25 @@ def checks_at(level: Level, version: Version) -> tuple[CheckId, ...]:
 
 
 def highest_level(version: Version, meta: Obj, spec: Obj) -> Level:
-    """The strictest level the pod meets at `version`."""
+    """The strictest level the pod meets at `version`: privileged when it fails baseline, even
+    where it passes restricted's checks (see `restricted_implies_baseline`)."""
     if _evaluate(Level.BASELINE, version, meta, spec):
         return Level.PRIVILEGED
     if _evaluate(Level.RESTRICTED, version, meta, spec):
         return Level.BASELINE
     return Level.RESTRICTED
+
+
+def restricted_implies_baseline(spec: Obj) -> bool:
+    """Whether a pod that passes restricted's checks (at any version) surely passes baseline's,
+    so that asking baseline can be spared: every pod that does not set `spec.os`.
+
+    From v1.25, restricted runs capabilities_restricted and seccompProfile_restricted in place
+    of the baseline checks of the same controls, and upstream's revisions allow every Windows
+    pod (`spec.os.name: windows`) outright, relying on API validation, which refuses a Windows
+    pod that sets capabilities or a seccomp profile. A Windows pod read from a file can still
+    add SYS_ADMIN or set `Unconfined`: it passes restricted's checks and fails baseline's. The
+    Standards' levels are cumulative (restricted includes baseline), so such a pod meets
+    neither, and its highest level is privileged (`highest_level`). Guard:
+    tests/pss/test_pss_checks_properties.py::test_restricted_allowed_implies_baseline_allowed."""
+    return type(spec) is dict and spec.get("os") is None

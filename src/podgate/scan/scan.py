@@ -23,6 +23,7 @@ from podgate.pss import (
     Violation,
     checks_at,
     evaluate,
+    restricted_implies_baseline,
 )
 from podgate.pss import namespaces as ns_policy
 from podgate.pss.checks.capabilities_restricted import case_hints
@@ -99,10 +100,15 @@ class _Evaluations:
     def highest(self, version: Version, judged: LevelVersion) -> Level:
         """The strictest level met at `version` (`highest_level`), from the evaluations done.
         A workload meeting the restricted level it was judged at is restricted without asking
-        baseline (upstream's v1.25+ Windows exemptions let a few pods meet restricted and fail
-        baseline, where `highest_level` answers privileged)."""
+        baseline, unless it sets `spec.os` (`restricted_implies_baseline`: upstream's v1.25+
+        Windows exemptions let a pod pass restricted's checks and fail baseline's; it is then
+        privileged, as `highest_level` answers)."""
         restricted = LevelVersion(Level.RESTRICTED, version)
-        if judged == restricted and not self.at(restricted):
+        if (
+            judged == restricted
+            and not self.at(restricted)
+            and restricted_implies_baseline(self._spec)
+        ):
             return Level.RESTRICTED
         if self.at(LevelVersion(Level.BASELINE, version)):
             return Level.PRIVILEGED
