@@ -83,6 +83,22 @@ def _reject_constant(name: str) -> Any:
 
 
 _STREAM_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # (orjson refuses a lone one)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _go_strings(value: Any) -> Any:
+    """`value` with each surrogate a string holds alone (the JSON escape `\\ud800` not in a pair,
+    which Python's decoder keeps and no encoder writes) read as U+FFFD, as Go's encoding/json
+    reads it (kubectl applies such a file; the pair of a code point past U+FFFF is one
+    character already)."""
+    if type(value) is str:
+        return _SURROGATE.sub("\ufffd", value)
+    if type(value) is dict:
+        return {_go_strings(k): _go_strings(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_go_strings(v) for v in value]
+    return value
 
 
 def _json_values(text: str, start: int) -> tuple[list[tuple[int, Any]], int, ValueError | None]:
@@ -99,6 +115,8 @@ def _json_values(text: str, start: int) -> tuple[list[tuple[int, Any]], int, Val
             value, end = _STREAM_DECODER.raw_decode(text, pos)
         except ValueError as e:
             return values, pos, e
+        if _SURROGATE_ESCAPE.search(text, pos, end) is not None:
+            value = _go_strings(value)
         values.append((pos, value))
         pos = end
 
