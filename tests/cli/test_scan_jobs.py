@@ -143,7 +143,7 @@ def test_a_scan_imports_neither_multiprocessing_nor_tempfile(pool: bool) -> None
     code = (
         "import sys\n"
         "import podgate.io.pool as pool\n"
-        "from podgate.cli.main import main\n"
+        "from podgate.cli.main import cli\n"
         "fork, forked = pool._fork, []\n"
         "def counted():\n"
         "    pid = fork()\n"
@@ -152,7 +152,9 @@ def test_a_scan_imports_neither_multiprocessing_nor_tempfile(pool: bool) -> None
         "pool._fork = counted\n"
         f"sys.argv = ['podgate', 'scan', {str(EXAMPLES / 'cluster')!r}, '-o', 'json', '--quiet',"
         " '--output-file', '/dev/null', '--jobs', '2']\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        # the group itself, as in a caller's process: it returns (SystemExit) rather than ending
+        # the process once the report is written (cli/common.py::finish)
+        "try:\n    cli.main(standalone_mode=False)\nexcept SystemExit:\n    pass\n"
         "print(bool(forked), sorted(m for m in ('multiprocessing', 'tempfile') if m in sys.modules))\n"
     )
     env = {**os.environ, "PODGATE_POOL_MIN": "0" if pool else ""}
@@ -177,7 +179,7 @@ OVERLAPPED = textwrap.dedent(
     """
     import sys
     import podgate.io.pool as pool
-    from podgate.cli.main import main
+    from podgate.cli.main import cli
 
     ordered_map, fork, seen, forked = pool.ordered_map, pool._fork, [], []
 
@@ -197,7 +199,7 @@ OVERLAPPED = textwrap.dedent(
     pool.ordered_map, pool._fork = spy, counted
     sys.argv = ["podgate", "scan", *sys.argv[1:]]
     try:
-        main()
+        cli.main(standalone_mode=False)  # returns, as in a caller's process (no `finish` there)
     except SystemExit:
         pass
     print(seen)

@@ -9,7 +9,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from functools import wraps
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 import orjson
@@ -281,10 +281,28 @@ def handles_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+# True while `run` runs a command: this process is podgate's own (an executable's entry point),
+# not a caller's that invokes the group itself (click's test runner)
+_OWN_PROCESS = [False]
+
+
+def finish(code: int) -> NoReturn:
+    """End a command that is done, its output written, with exit code `code`. In podgate's own
+    process (`run`) the process ends here, its standard streams flushed, without first freeing,
+    one by one, the objects it read and judged (about 80M instructions after a 1,000-pod scan);
+    in a caller's process, SystemExit as usual."""
+    if _OWN_PROCESS[0]:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise SystemExit(code)
+
+
 def run(group: click.Group, args: Sequence[str], prog_name: str) -> None:
     """Run the command line; every way out is one of the documented exit codes. Exit 1 means
     findings or a denial only: click's own errors (usage, unreadable files) exit 2, Ctrl-C 130,
     and anything unexpected is an internal error (exit 3, one line)."""
+    _OWN_PROCESS[0] = True
     try:
         code = group.main(args=list(args), prog_name=prog_name, standalone_mode=False)
     except click.UsageError as e:

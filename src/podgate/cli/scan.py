@@ -18,6 +18,7 @@ from podgate.cli.common import (
     EXIT_OK,
     EXIT_VIOLATION,
     fail,
+    finish,
     handles_errors,
     jobs_option,
     read_inputs,
@@ -324,7 +325,7 @@ def command(
     write_output(_render(output, result, context), output_file)
     if output_file is not None and not quiet:
         click.echo(f"podgate: wrote {output} report to {output_file}", err=True)
-    raise SystemExit(code)
+    finish(code)
 
 
 def _import_the_scanner(output: str) -> None:
