@@ -222,3 +222,25 @@ def test_with_a_pool_the_scanner_is_imported_while_the_workers_parse() -> None:
     )
     # the scan's judging pool calls no hook
     assert done.stdout.splitlines()[-1] == "[(False, 1), (True, True)]"
+
+
+@pytest.mark.e2e
+def test_a_json_scan_of_manifests_read_the_fast_way_imports_no_pyyaml(tmp_path: Path) -> None:
+    """Start-up: the catalog is read through ryml (io/catalog.py), and a JSON report asks no
+    field's location (io/locate.py imports PyYAML), so PyYAML is imported only for a piece that
+    goes the libyaml way; a text report, which locates its workloads, does import it."""
+    pods = tmp_path / "pods.yaml"
+    pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p{}\nspec:\n  containers:\n  - name: c\n"
+    pods.write_text("---\n".join(pod.format(i) for i in range(3)))
+    code = (
+        "import sys\n"
+        "from podgate.cli.main import cli\n"
+        "try:\n    cli.main(standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+        "print('yaml' in sys.modules)\n"
+    )
+    for output, imported in (("json", "False"), ("text", "True")):
+        args = ["scan", str(pods), "-o", output, "--quiet", "--output-file", "/dev/null"]
+        done = subprocess.run(
+            [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
+        )
+        assert done.stdout.splitlines()[-1] == imported, output

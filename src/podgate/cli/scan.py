@@ -34,7 +34,9 @@ from podgate.io.loader import load_documents
 # The scanner and the reports are imported once reading has started (`_import_the_scanner`):
 # with a pool, this process imports them while the workers parse the files.
 if TYPE_CHECKING:
-    from podgate.k8s.source import Document
+    from podgate.io.locate import Locate
+    from podgate.k8s.field import FieldPath
+    from podgate.k8s.source import Document, Source
     from podgate.report.context import ReportContext
     from podgate.scan import AcceptedRisk, Catalog, ScanOptions
     from podgate.scan.scan import JudgeEach, ScanResult
@@ -53,6 +55,9 @@ FORMATS = {
     "html": "html",
     "policyreport": "policyreport",
 }
+
+# the report formats that ask where fields are (`ReportContext.locate`)
+LOCATING = frozenset(("text", "sarif", "junit", "html"))
 
 EPILOG = """\b
 Examples:
@@ -261,7 +266,6 @@ def command(
         fail("give INPUT (files, directories, - for stdin) or --live to read the current cluster")
     _import_the_scanner(output)
     from podgate.io.catalog import load_catalog
-    from podgate.io.locate import Locator
     from podgate.io.policies import load_policies
     from podgate.io.prepare import prepare
     from podgate.k8s.identity import requesting_user
@@ -318,7 +322,7 @@ def command(
         version=__version__,
         command="podgate " + shlex.join(sys.argv[1:]),
         generated=dt.datetime.now(dt.UTC).replace(microsecond=0),
-        locate=Locator(json_cap),
+        locate=_locator(json_cap),
         exit_code=code,
         color=output == "text" and output_file is None and sys.stdout.isatty(),
     )
@@ -335,15 +339,30 @@ def _import_the_scanner(output: str) -> None:
         "podgate.scan",
         "podgate.io.prepare",
         "podgate.io.policies",
-        "podgate.io.locate",
         "podgate.k8s.identity",
         "podgate.report.context",
         f"podgate.report.{FORMATS[output]}",
+        *(("podgate.io.locate",) if output in LOCATING else ()),
     ):
         importlib.import_module(module)
     from podgate.io.catalog import load_catalog
 
     load_catalog()
+
+
+def _locator(max_bytes: int) -> Locate:
+    """`io.locate.Locator(max_bytes)`, made (and its module, which imports PyYAML, imported)
+    when a report first asks where a field is: a JSON report never does."""
+    made: list[Locate] = []
+
+    def locate(source: Source, path: FieldPath) -> tuple[int, int] | None:
+        if not made:
+            from podgate.io.locate import Locator
+
+            made.append(Locator(max_bytes))
+        return made[0](source, path)
+
+    return locate
 
 
 def load_exceptions(path: str | None, max_bytes: int) -> tuple[AcceptedRisk, ...]:

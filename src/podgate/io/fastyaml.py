@@ -686,6 +686,29 @@ class Reader:
             raise _Slow
 
 
+def unproved_value(data: bytes) -> Any | None:
+    """What ryml's JSON of the YAML `data` reads as, with none of the proofs above: only for
+    podgate's own data files (io/catalog.py), each held by a test to what PyYAML's safe loader
+    reads of it; never for input. None without ryml, or when ryml or orjson refuses it."""
+    ryml = _RYML
+    if ryml is None:
+        return None
+    reader = Reader()
+    try:
+        reader.stderr = _Stderr()
+        with reader.stderr.quiet() as capture:
+            try:
+                raw = reader._json(ryml, data)
+            except Exception:  # noqa: BLE001 - ryml's errors (SWIG classes): the caller's way
+                capture.failed = True
+                return None
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    finally:
+        reader.close()
+
+
 def _means_itself(text: str) -> bool:
     """Whether a JSON string `text` is the value the libyaml path gives its scalar: go-yaml
     reads the same text plain as that string, or ryml would have written it bare had it been
