@@ -1,5 +1,6 @@
-"""`io/parallel.py`: the documents a worker parses come back to the parent packed as JSON only
-when JSON carries them exactly; otherwise as they were parsed (pickled)."""
+"""`io/parallel.py`: the documents a worker parses come back to the parent packed (marshal) when
+they are plain and of the built-in types marshal carries exactly; otherwise as they were parsed
+(pickled)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,11 @@ def _shown(docs: list[Document]) -> list[tuple[bytes, Source | None, tuple[objec
     return [(orjson.dumps(d.obj), d.source, d.defaulted) for d in docs]
 
 
+def _exactly(docs: list[Document]) -> list[tuple[str, Source | None, tuple[object, ...]]]:
+    """`_shown`, NaN, tuples, ints past 64 bits and keys that are no strings told apart too."""
+    return [(repr(d.obj), d.source, d.defaulted) for d in docs]
+
+
 def test_packed_documents_come_back_equal_with_their_types_order_and_sources() -> None:
     docs = [
         Document(
@@ -39,15 +45,33 @@ def test_packed_documents_come_back_equal_with_their_types_order_and_sources() -
 @pytest.mark.parametrize(
     "obj",
     [
-        pytest.param({"a": math.nan}, id="nan-orjson-writes-null"),
-        pytest.param({"a": [math.inf]}, id="infinity-orjson-writes-null"),
-        pytest.param({"a": 2**64}, id="int-past-64-bits-orjson-refuses"),
-        pytest.param({"a": (1, 2)}, id="tuple-comes-back-a-list"),
-        pytest.param({1: "a"}, id="key-not-a-string"),
+        pytest.param({"a": math.nan}, id="nan"),
+        pytest.param({"a": [math.inf, -math.inf]}, id="infinity"),
+        pytest.param({"a": 2**64, "b": -(2**70)}, id="ints-past-64-bits"),
+        pytest.param({"a": (1, 2)}, id="a-tuple"),
+        pytest.param({1: "a", None: "b"}, id="keys-not-strings"),
     ],
 )
-def test_what_json_cannot_carry_exactly_is_sent_as_parsed(obj: dict[object, object]) -> None:
+def test_what_json_could_not_carry_comes_back_exactly(obj: dict[object, object]) -> None:
     docs = [Document({"kind": "Pod"}, Source("f", 0, 1)), Document(obj, Source("f", 1, 2))]  # type: ignore[arg-type]
+    sent = pickle.loads(pickle.dumps(parallel._pack(docs)))
+    assert isinstance(sent, parallel._Packed)
+    assert _exactly(parallel._unpack(sent)) == _exactly(docs)
+
+
+class _Text(str):
+    """A string of another type, as no parse makes."""
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        pytest.param({"a": _Text("x")}, id="a-str-subclass"),
+        pytest.param({"a": [object()]}, id="an-object"),
+    ],
+)
+def test_what_marshal_cannot_carry_is_sent_as_parsed(obj: dict[str, object]) -> None:
+    docs = [Document({"kind": "Pod"}, Source("f", 0, 1)), Document(obj, Source("f", 1, 2))]
     assert parallel._pack(docs) is docs
 
 

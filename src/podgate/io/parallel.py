@@ -7,12 +7,11 @@ second core saves."""
 
 from __future__ import annotations
 
+import marshal
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
-
-import orjson
 
 from podgate.k8s.source import Document, Source
 
@@ -97,8 +96,9 @@ def _size(path: str) -> int:
 
 
 class _Packed(NamedTuple):
-    """A file's documents as a worker sends them: their objects as one JSON text (orjson
-    writes and reads it several times faster than pickle does the same dicts), and their
+    """A file's documents as a worker sends them: their objects as one `marshal` text (written
+    and read several times faster than pickle does the same objects, and exact for the types
+    a parse makes: `True`, `1` and `1.0` apart, NaN, ints of any size, key order), and their
     sources."""
 
     objects: bytes
@@ -106,9 +106,9 @@ class _Packed(NamedTuple):
 
 
 def _pack(parsed: object) -> object:
-    """What a worker sends for a file parsed: its documents packed, when JSON carries them
-    exactly (plain documents whose objects come back from JSON equal: no NaN or infinity,
-    which orjson writes as null; no integer past 64 bits, which it refuses); else as parsed."""
+    """What a worker sends for a file parsed: its documents packed, when they are plain (read
+    from a file, nothing found or set in them yet) and marshal carries their objects (it
+    refuses any type but the built-in ones, a subclass too); else as parsed."""
     if not isinstance(parsed, list) or not parsed:
         return parsed
     sources: list[tuple[str, int, int, int | None]] = []
@@ -117,12 +117,9 @@ def _pack(parsed: object) -> object:
         if source is None or doc.defaulted or doc._pod is not False:
             return parsed
         sources.append((source.file, source.document, source.line, source.item))
-    objects = [doc.obj for doc in parsed]
     try:
-        data = orjson.dumps(objects)
-    except TypeError:  # (orjson.JSONEncodeError)
-        return parsed
-    if orjson.loads(data) != objects:
+        data = marshal.dumps([doc.obj for doc in parsed])
+    except ValueError:  # an object of another type
         return parsed
     return _Packed(data, sources)
 
@@ -131,7 +128,7 @@ def _unpack(sent: object) -> Any:
     """The documents of a file as parsed, from what a worker sent."""
     if not isinstance(sent, _Packed):
         return sent
-    objects = orjson.loads(sent.objects)
+    objects = marshal.loads(sent.objects)  # (written by this process' own worker)
     return [Document(o, Source(*s)) for o, s in zip(objects, sent.sources, strict=True)]
 
 
