@@ -181,6 +181,7 @@ def _lone_closer(text: str, mark: str) -> bool:
 # `it's`) and closes on the same line
 _QUOTED = re.compile(r"(?<![^ \[{,:])(?:'(?:[^'\n]|'')*'|\"(?:[^\"\\\n]|\\.)*\")")
 _OPENS = {"[": 1, "{": 1, "]": -1, "}": -1}
+_CLOSER = {"[": "]", "{": "}"}
 
 
 def _multi_line_flow(text: str) -> bool:
@@ -191,7 +192,10 @@ def _multi_line_flow(text: str) -> bool:
     for mark in "[{":
         at = text.find(mark)
         while at >= 0:
-            if at == 0 or text[at - 1] in _BEFORE_TOKEN:
+            # (an empty collection, `{}`, is closed on its line: the common case, at once)
+            if (at == 0 or text[at - 1] in _BEFORE_TOKEN) and not text.startswith(
+                _CLOSER[mark], at + 1
+            ):
                 end = text.find("\n", at)
                 rest = _QUOTED.sub("", text[at : end if end >= 0 else len(text)])
                 depth = 0
@@ -239,7 +243,7 @@ def _plain_text(text: str, data: bytes) -> bool:
     odd = data.translate(None, _ASCII_OK)
     if odd and (odd.isascii() or _ODD_CHAR.search(odd.decode()) is not None):
         return False
-    if "<<" in text:  # merge keys
+    if "<" in text and "<<" in text:  # merge keys (a lone character is found at C speed)
         return False
     if any(_at_token_start(text, mark) for mark in _TOKEN_MARKS):
         return False
@@ -254,7 +258,9 @@ def _plain_text(text: str, data: bytes) -> bool:
     if _long_key(text):
         return False
     # directives, document end markers
-    return not any(text.startswith(start) or "\n" + start in text for start in ("%", "..."))
+    if "%" in text and (text.startswith("%") or "\n%" in text):
+        return False
+    return not (text.startswith("...") or "\n..." in text)
 
 
 _CONTENT = re.compile(r"^ *[^ \n#]", re.MULTILINE)
