@@ -163,6 +163,33 @@ def _multi_line_quoted_key(text: str) -> bool:
     return False
 
 
+_BEFORE_QUOTE = frozenset(" [{,:")  # where a quoted scalar may open (as `_QUOTED` has it)
+
+
+def _quote_left_then_more(text: str) -> bool:
+    """Whether a quote is left on a line once the quoted scalars that open and close on it are
+    dropped (the end or the start of a quoted scalar spanning lines, or a plain scalar's own
+    character, as in `it's`) and more than blanks follows it there, when it cannot open a
+    scalar (first on its line, or after anything but ` [{,:`) or a blank follows it: libyaml
+    refuses some such lines that ryml reads (`k:\n- 'a\n\n b'  k: v` read as `{"k": "v"}`,
+    the list lost), and whether such a quote ends a scalar cannot be told from its line
+    alone, so they go the libyaml way."""
+    if "'" not in text and '"' not in text:
+        return False
+    for line in set(text.split("\n")):  # (a file's lines repeat: each is looked at once)
+        if "'" not in line and '"' not in line:
+            continue
+        rest = _QUOTED.sub("", line)
+        for quote in "'\"":
+            at = rest.find(quote)
+            while at >= 0:
+                opens = at > 0 and rest[at - 1] in _BEFORE_QUOTE and rest[:at].strip(" ")
+                if rest[at + 1 :].strip(" ") and (not opens or rest[at + 1] == " "):
+                    return True
+                at = rest.find(quote, at + 1)
+    return False
+
+
 def _lone_closer(text: str, mark: str) -> bool:
     """Whether `]` or `}` starts a block value, a list item or a line (ryml reads a string
     there, libyaml refuses it)."""
@@ -252,6 +279,8 @@ def _plain_text(text: str, data: bytes) -> bool:
     if _odd_block_header(text, "|") or _odd_block_header(text, ">"):
         return False
     if _multi_line_quoted_key(text):
+        return False
+    if _quote_left_then_more(text):
         return False
     if _multi_line_flow(text):
         return False
