@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -35,6 +35,7 @@ from tests.psp.test_psp_properties import _builtin
 from tests.psp.test_psp_properties import pods as plain_pods
 from tests.psp.test_psp_reference import POOL
 from tests.psp_helpers import policy
+from tests.pss import test_pss_reads as pss_reads
 
 # --- recording ---------------------------------------------------------------------------------
 
@@ -42,47 +43,13 @@ Path = tuple[Any, ...]
 _PAUSED = [0]  # > 0 while code the memo runs again on every pod runs: its reads are not logged
 
 
-class Recorded(dict[Any, Any]):
-    """A mapping that logs the path of each key read (`*`: all of them)."""
+class Recorded(pss_reads.Recorded):
+    """A mapping that logs the path of each key read, as a tuple of its steps (`*`: all
+    of them), unless `_PAUSED`."""
 
-    __slots__ = ("log", "path")
-
-    def __init__(self, data: dict[Any, Any], path: Path, log: set[Path]) -> None:
-        super().__init__(data)
-        self.path = path
-        self.log = log
-
-    def _read(self, k: Any) -> None:
+    def _read(self, name: Any) -> None:
         if not _PAUSED[0]:
-            self.log.add((*self.path, k))
-
-    def get(self, k: Any, default: Any = None) -> Any:
-        self._read(k)
-        return super().get(k, default)
-
-    def __getitem__(self, k: Any) -> Any:
-        self._read(k)
-        return super().__getitem__(k)
-
-    def __contains__(self, k: object) -> bool:
-        self._read(k)
-        return super().__contains__(k)
-
-    def __iter__(self) -> Iterator[Any]:
-        self._read("*")
-        return super().__iter__()
-
-    def keys(self) -> Any:
-        self._read("*")
-        return super().keys()
-
-    def items(self) -> Any:
-        self._read("*")
-        return super().items()
-
-    def values(self) -> Any:
-        self._read("*")
-        return super().values()
+            self.log.add((*self.path, name))
 
 
 def recorded(value: Any, path: Path, log: set[Path]) -> Any:

@@ -10,8 +10,8 @@ where the memo works the decision out afresh); `hostNetwork`, `hostPID`, `hostIP
 `runtimeClassName` and `securityContext` of the spec; for each volume its FSType (the first
 source set, as every view reads it), with its `name` when it is a hostPath or has no source,
 and the source itself when it is a hostPath, flexVolume or csi; and for each container of
-the three lists, in order: its `name`, its `securityContext`, the host ports of its `ports`
-that are set, and the `name` and `readOnly` of its `volumeMounts` when the pod has a hostPath
+the three lists, in order: its `name`, its `securityContext`, the `hostPort` of each of its
+`ports`, and the `name` and `readOnly` of its `volumeMounts` when the pod has a hostPath
 volume (only then does a policy look at them). `READS` names them as recorded field paths.
 
 Left out, because no strategy, PrepareForCreate or the API server's validation of an admitted
@@ -89,6 +89,8 @@ container, `volume.X` of each volume, `port.X`, `mount.X`); each with everything
 
 _LISTS: Final = ("initContainers", "containers", "ephemeralContainers")
 _LOOKED_INTO: Final = ("flexVolume", "csi")
+_PORT: Final = ("hostPort",)
+_MOUNT: Final = ("name", "readOnly")
 _ABSENT: Final = 0  # in the key: metadata or annotations not there at all (None: null)
 
 
@@ -153,15 +155,11 @@ def key(pod: Obj) -> bytes | None:
             if type(c) is not dict:
                 return None
             ports = c.get("ports")
-            if ports is not None:
-                ports = _read_ports(ports)
-                if ports is False:
-                    return None
+            if ports is not None and (ports := _read_each(ports, _PORT)) is None:
+                return None
             mounts = c.get("volumeMounts") if host_path else None
-            if mounts is not None:
-                mounts = _read_mounts(mounts)
-                if mounts is False:
-                    return None
+            if mounts is not None and (mounts := _read_each(mounts, _MOUNT)) is None:
+                return None
             out.append((c.get("name"), c.get("securityContext"), ports, mounts))
         read.append(out)
     try:
@@ -183,29 +181,14 @@ def _read_annotations(annotations: dict[Any, Any]) -> dict[str, Any] | None:
     return kept
 
 
-def _read_ports(ports: Any) -> Any:
-    """The host ports of a container's ports that are set, in order (False: a shape the key
-    does not describe)."""
-    if type(ports) is not list:
-        return False
-    hosts = []
-    for port in ports:
-        if type(port) is not dict:
-            return False
-        host = port.get("hostPort")
-        if host is not None:
-            hosts.append(host)
-    return hosts
-
-
-def _read_mounts(mounts: Any) -> Any:
-    """The name and readOnly of each of a container's volume mounts (False: a shape the key
-    does not describe)."""
-    if type(mounts) is not list:
-        return False
+def _read_each(items: Any, fields: tuple[str, ...]) -> list[tuple[Any, ...]] | None:
+    """The `fields` of each object in a container's list (its ports, its volume mounts), in
+    order; None when it is not a list of objects (a shape the key does not describe)."""
+    if type(items) is not list:
+        return None
     read = []
-    for mount in mounts:
-        if type(mount) is not dict:
-            return False
-        read.append((mount.get("name"), mount.get("readOnly")))
+    for item in items:
+        if type(item) is not dict:
+            return None
+        read.append(tuple([item.get(name) for name in fields]))
     return read
