@@ -179,23 +179,76 @@ def test_document_splitting_kubectl_refuses(text: str, message: str, line: int) 
     assert err.value.line == line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="libyaml reads the escape \\/ that go-yaml v2 refuses ('found unknown escape "
-    "character'): podgate judges a file kubectl refuses (owner: yaml)",
+# go-yaml v2 (scannerc.go, yaml_parser_scan_flow_scalar) reads `\'` in double quotes as a
+# quote and refuses `\/`; libyaml does the opposite (io/quoted.py)
+@pytest.mark.parametrize(
+    ("scalar", "expected"),
+    [
+        pytest.param(r'"it\'s"', "it's", id="quote-escape"),
+        pytest.param(r'"\'a\' and \'b\'"', "'a' and 'b'", id="several-in-one-string"),
+        pytest.param(r'"a\\\'b"', "a\\'b", id="escaped-backslash-then-quote-escape"),
+        pytest.param(r'"a\\/b"', "a\\/b", id="escaped-backslash-then-slash"),
+        pytest.param(r'"a\x27b"', "a'b", id="hex-quote-as-written"),
+        pytest.param(r"'C:\'", "C:\\", id="single-quoted-backslash-ends-it"),
+        pytest.param(r"'a\/b'", "a\\/b", id="slash-in-single-quotes-is-text"),
+        pytest.param(r"a\/b\'c", "a\\/b\\'c", id="plain-scalar-is-text"),
+        pytest.param("|\n  a\\/b\\'c", "a\\/b\\'c\n", id="block-scalar-is-text"),
+        pytest.param(r'"x" # a\/b \'c', "x", id="in-a-comment"),
+        pytest.param("\"one \\'\n  two \\'\"", "one ' two '", id="spanning-lines"),
+        pytest.param(r'{"k\'": "v\'"}', {"k'": "v'"}, id="in-a-key-and-a-flow-map"),
+        pytest.param(r'["a\'", b, "c\'"]', ["a'", "b", "c'"], id="in-a-flow-list"),
+    ],
 )
-def test_escaped_slash_in_double_quotes_is_refused_as_go_yaml_refuses_it() -> None:
-    with pytest.raises(LoadError, match="unknown escape character"):
-        value_of('"a\\/b"')
+def test_double_quoted_escapes_read_as_go_yaml_reads_them(scalar: str, expected: Any) -> None:
+    assert value_of(scalar) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="go-yaml v2 reads the escape \\' in double quotes as a quote, libyaml refuses it: "
-    "podgate refuses a file kubectl applies (owner: yaml)",
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        pytest.param('kind: Pod\nspec: {}\nx: "a\\/b"\n', 3, id="slash-escape"),
+        pytest.param('kind: Pod\nspec: {}\nx: "a\\\'b \\/"\n', 3, id="after-a-quote-escape"),
+        pytest.param('kind: Pod\nspec: {}\nx: "a\n\n  b\\/"\n', 5, id="on-a-later-line"),
+        pytest.param('kind: Pod\nspec: {}\n"k\\/": v\n', 3, id="in-a-key"),
+        pytest.param('kind: Pod\nspec: {}\nx: "a\\qb"\n', 3, id="unknown-to-both"),
+        pytest.param('kind: Pod\nspec: {}\nx: "\\\'"\ny: "\\q"\n', 4, id="unknown-after-quote"),
+    ],
 )
-def test_escaped_single_quote_in_double_quotes_reads_as_go_yaml_reads_it() -> None:
-    assert value_of(r'"it\'s"') == "it's"
+def test_an_escape_go_yaml_does_not_know_is_refused_at_its_line(text: str, line: int) -> None:
+    with pytest.raises(LoadError, match="found unknown escape character") as err:
+        list(load_text(text, "f.yaml"))
+    assert err.value.line == line
+
+
+def test_quote_escapes_in_many_strings_are_read_up_to_a_bound() -> None:
+    from podgate.io.quoted import MAX_QUOTE_REWRITES
+
+    def pod(strings: int) -> str:
+        env = "".join(f'- "v{i}\\\'"\n' for i in range(strings))
+        return f"kind: Pod\nspec: {{}}\nx:\n{env}"
+
+    (doc,) = load_text(pod(MAX_QUOTE_REWRITES), "f.yaml")
+    assert doc.obj["x"][-1] == f"v{MAX_QUOTE_REWRITES - 1}'"
+    with pytest.raises(LoadError, match="double-quoted strings hold the escape") as err:
+        list(load_text(pod(MAX_QUOTE_REWRITES + 1), "f.yaml"))
+    assert err.value.line == 1
+
+
+def test_a_pod_whose_strings_use_quote_escapes_is_judged_and_located(tmp_path: Path) -> None:
+    from podgate.io.locate import Locator
+    from podgate.k8s.source import Source
+
+    f = tmp_path / "pod.yaml"
+    f.write_text(
+        'kind: Pod\nmetadata: {name: "it\\\'s", labels: {"a\\\'": "b\\\'"}}\n'
+        'spec: {containers: [{name: "c\\\'", securityContext: {privileged: true}}]}\n'
+    )
+    (doc,) = load_documents([str(f)])
+    assert doc.obj["metadata"] == {"name": "it's", "labels": {"a'": "b'"}}
+    source = Source(doc.file, doc.index, doc.line, None)
+    # columns as written (each `\'` two characters), though libyaml read `\x27` there
+    assert Locator()(source, ("metadata", "labels")) == (2, 27)
+    assert Locator()(source, ("spec", "containers", 0, "securityContext")) == (3, 35)
 
 
 @pytest.mark.parametrize(

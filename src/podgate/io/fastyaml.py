@@ -45,7 +45,7 @@ from typing import Any, BinaryIO, Protocol, cast
 
 import orjson
 
-from podgate.io import goyaml
+from podgate.io import goyaml, quoted
 from podgate.io.stream import Piece
 
 SAFE_DEPTH = 190  # below yamldoc.MAX_DEPTH with room: the slow path words the refusal
@@ -272,6 +272,8 @@ def _plain_text(text: str, data: bytes) -> bool:
         return False
     if "<" in text and "<<" in text:  # merge keys (a lone character is found at C speed)
         return False
+    if "\\" in text and (quoted.QUOTE_ESCAPE in text or quoted.SLASH_ESCAPE in text):
+        return False  # escapes go-yaml and libyaml read apart, settled on the libyaml path
     if any(_at_token_start(text, mark) for mark in _TOKEN_MARKS):
         return False
     if _lone_closer(text, "]") or _lone_closer(text, "}"):

@@ -20,8 +20,9 @@ import msgspec
 import yaml
 
 from podgate.io.loader import DEFAULT_MAX_BYTES
+from podgate.io.quoted import column_in
 from podgate.io.stream import SeparatorError, decode, json_start, pieces
-from podgate.io.yamldoc import yaml_loader
+from podgate.io.yamldoc import first_node
 from podgate.k8s.field import FieldPath
 from podgate.k8s.source import Source
 
@@ -51,6 +52,8 @@ def _key_node(node: yaml.Node, step: str | int) -> yaml.Node | None:
 _SPACE = re.compile(r"[ \t\n\r]*")
 _SPACE_BYTES = re.compile(rb"[ \t\n\r]*")
 _BLOCK = 1 << 16
+# a piece's first node, its first line, and where `quoted` wrote `\x27` for a `\'` in it
+_Piece = tuple[yaml.Node | None, int, list[int]]
 _DECODER = json.JSONDecoder()
 
 
@@ -289,7 +292,7 @@ class Locator:
     """Finds fields in files, reading each file at most once."""
 
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-        self._files: dict[str, list[tuple[yaml.Node | None, int]]] = {}
+        self._files: dict[str, list[_Piece]] = {}
         self._json: dict[str, _JsonText | _JsonItems | None] = {}
         self._max = max_bytes
 
@@ -330,8 +333,8 @@ class Locator:
                 self._json[file] = _JsonText(text) if is_json and text is not None else None
         return self._json[file]
 
-    def _documents(self, file: str) -> list[tuple[yaml.Node | None, int]]:
-        """(first node, its piece's first line) of each `---` piece, as the loader cuts them."""
+    def _documents(self, file: str) -> list[_Piece]:
+        """The first node of each `---` piece, as the loader cuts and reads them."""
         docs = self._files.get(file)
         if docs is None:
             docs = []
@@ -340,12 +343,8 @@ class Locator:
                 if text is None:
                     raise OSError(file)
                 for piece in pieces(text):
-                    loader = yaml_loader()(piece.text)
-                    try:
-                        node = loader.get_node() if loader.check_node() else None
-                        docs.append((node, piece.line))
-                    finally:
-                        loader.dispose()
+                    node, _, written = first_node(piece.text)
+                    docs.append((node, piece.line, written))
             except (OSError, SeparatorError, yaml.YAMLError):
                 docs = []
             self._files[file] = docs
@@ -361,7 +360,7 @@ class Locator:
         docs = self._documents(source.file)
         if source.document >= len(docs):
             return None
-        node, first_line = docs[source.document]
+        node, first_line, written = docs[source.document]
         if node is None:
             return None
         if source.item is not None:
@@ -378,4 +377,5 @@ class Locator:
             best = key if key is not None else child
             node = child
         mark = best.start_mark
-        return first_line + mark.line, mark.column + 1
+        column = column_in(mark.index, mark.column, written) if written else mark.column
+        return first_line + mark.line, column + 1

@@ -12,7 +12,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from podgate.errors import LoadError
-from podgate.io import fastyaml, goyaml
+from podgate.io import fastyaml, goyaml, quoted
 from podgate.io.stream import Piece, SeparatorError, pieces
 
 MAX_DEPTH = 200  # Kubernetes objects nest about 15 deep; JSON encoders stop at 255
@@ -323,6 +323,29 @@ class _Builder:
         raise _Refused("map merge requires map or sequence of maps as the value", node)
 
 
+def first_node(text: str) -> tuple[Any, str, list[int]]:
+    """The first document's node of a piece's `text` (None when it holds none), composed by
+    libyaml as go-yaml reads it (`quoted`), with what `quoted.column_in` needs to give a
+    column in `text`: the text composed and where a `\\x27` was written for a `\\'`.
+    Raises yaml.YAMLError for text kubectl refuses."""
+    import yaml
+
+    written: list[int] = []
+    for _ in range(quoted.MAX_QUOTE_REWRITES + 1):
+        loader = yaml_loader()(text)
+        try:
+            return _first_node(loader), text, written
+        except yaml.MarkedYAMLError as e:
+            again = quoted.with_quote_escapes_rewritten(text, e)
+            if again is None:
+                raise
+            text = again[0]
+            written.extend(again[1])
+        finally:
+            loader.dispose()
+    raise yaml.YAMLError(f"more than {quoted.MAX_QUOTE_REWRITES} strings hold the escape \\'")
+
+
 def _first_node(loader: Any) -> Any:
     """The first document's node of a piece (None when it holds none)."""
     if not loader.check_node():
@@ -366,20 +389,48 @@ def yaml_documents(
 def _read_piece(
     piece: Piece, file: str, index: int, memo: Values
 ) -> tuple[int, int, Any, list[int]] | None:
+    """One piece's first document, read by libyaml as go-yaml reads it (`quoted`: a
+    double-quoted scalar's `\\'` is read again as `\\x27`, at most MAX_QUOTE_REWRITES times)."""
+    text = piece.text
+    for _ in range(quoted.MAX_QUOTE_REWRITES + 1):
+        try:
+            return _read_text(text, piece.line, file, index, memo)
+        except _QuoteEscape as again:
+            text = again.rewritten[0]
+    raise LoadError(
+        f"more than {quoted.MAX_QUOTE_REWRITES} double-quoted strings hold the escape \\' "
+        "(which kubectl reads as a quote and libyaml refuses): write them single-quoted "
+        "(a quote as '') or with \\x27",
+        file=file,
+        document=index,
+        line=piece.line,
+    )
+
+
+class _QuoteEscape(Exception):
+    """libyaml refused a piece at a `\\'` escape: read it `rewritten` instead."""
+
+    def __init__(self, rewritten: tuple[str, list[int]]) -> None:
+        super().__init__("read again")
+        self.rewritten = rewritten
+
+
+def _read_text(
+    text: str, base: int, file: str, index: int, memo: Values
+) -> tuple[int, int, Any, list[int]] | None:
     import yaml
 
-    loader = yaml_loader()(piece.text)
-    base = piece.line
+    loader = yaml_loader()(text)
     try:
         node = _first_node(loader)
         if node is None:
             return None
         line = base + node.start_mark.line
         try:
-            data = _Builder(memo, checked=False, text=piece.text).value(node, 1)
+            data = _Builder(memo, checked=False, text=text).value(node, 1)
         except _Unusual:
             check_node(node, file, index, base)
-            data = _Builder(memo, checked=True, text=piece.text).value(node, 1)
+            data = _Builder(memo, checked=True, text=text).value(node, 1)
         if _has_more(loader):
             raise LoadError(
                 "more than one YAML document between two `---` lines (after `...`): kubectl "
@@ -387,6 +438,15 @@ def _read_piece(
                 file=file,
                 document=index,
                 line=line,
+            )
+        slash = quoted.slash_escape_line(text, yaml_loader())
+        if slash is not None:
+            raise LoadError(
+                f"invalid YAML: while parsing a quoted scalar {quoted.UNKNOWN_ESCAPE} "
+                "(go-yaml, which kubectl uses, has no escape \\/: write / alone)",
+                file=file,
+                document=index,
+                line=base + slash,
             )
         item_lines: list[int] = []
         if isinstance(node, yaml.MappingNode):
@@ -406,6 +466,9 @@ def _read_piece(
             line=base + e.node.start_mark.line,
         ) from e
     except yaml.MarkedYAMLError as e:
+        again = quoted.with_quote_escapes_rewritten(text, e)
+        if again is not None:
+            raise _QuoteEscape(again) from e
         mark = e.problem_mark or e.context_mark
         at = base + mark.line if mark is not None else None
         what = " ".join(str(x) for x in (e.context, e.problem) if x)
@@ -415,7 +478,7 @@ def _read_piece(
             f"invalid YAML: {_reader_problem(e)}",
             file=file,
             document=index,
-            line=base + _newlines_before(piece.text, e.position),
+            line=base + _newlines_before(text, e.position),
         ) from e
     except yaml.YAMLError as e:
         raise LoadError(f"invalid YAML: {e}", file=file, document=index) from e
