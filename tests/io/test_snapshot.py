@@ -60,7 +60,7 @@ def _both(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> tuple[Any, Any]:
     """`podgate scan ARGS` with the trimmed decode, then with the full decode."""
     trimmed = _scan(args)
     with monkeypatch.context() as m:
-        m.setattr(loader, "_load_snapshot", lambda raw, file, defaults: None)
+        m.setattr(loader, "_load_snapshot", lambda *args: None)
         full = _scan(args)
     return trimmed, full
 

@@ -73,10 +73,11 @@ def read_inputs(
     trim: bool = False,
     max_yaml_bytes: int | None = None,
     defaults: bool | None = None,
+    jobs: int = 1,
 ) -> list[Document]:
     """Every object in the inputs; an input with no object at all is bad input. How many files
     --exclude left out is said on stderr (unless quiet) and added to `notes`. `parse_each`,
-    `trim`, `max_yaml_bytes`, `defaults`: see `load_documents`."""
+    `trim`, `max_yaml_bytes`, `defaults`, `jobs`: see `load_documents`."""
     from podgate.io.loader import load_documents
 
     said: list[str] = []
@@ -91,6 +92,7 @@ def read_inputs(
         trim=trim,
         max_yaml_bytes=max_yaml_bytes,
         defaults=defaults,
+        jobs=jobs,
     )
     if not quiet:
         for message in said:

@@ -261,6 +261,7 @@ def command(
         parse_each=parallel.parsing(jobs, meanwhile=lambda: _import_the_scanner(output)),
         trim=not live,  # live objects come whole: a pod read twice is compared whole
         defaults=not no_defaults,  # a trimmed snapshot's workloads prepared as they are read
+        jobs=jobs,  # a snapshot's items read on every core
     )
     if not inputs and not live:
         fail("give INPUT (files, directories, - for stdin) or --live to read the current cluster")

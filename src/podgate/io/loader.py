@@ -299,52 +299,21 @@ def _list_item(
 
 
 def _load_snapshot(
-    raw: bytes, file: str, defaults: bool | None
+    raw: bytes, file: str, defaults: bool | None, jobs: int = 1
 ) -> tuple[list[Document], Snapshot] | None:
     """`load_text` for a JSON snapshot (one list), its Pods and workloads decoded to what a
-    scan reads (io/snapshot.py), each packed (k8s/packed.py) before the next is decoded:
-    prepared (`io.prepare`, with `defaults` or not; as read when `defaults` is None); one whose
-    fields have the wrong types is packed as read, for `prepare` to refuse at its turn. None
-    when `raw` is not one the trimmed decode reads exactly as the full one."""
-    from podgate.io.prepare import prepare_packed
-    from podgate.io.snapshot import UNREADABLE, decode_snapshot  # msgspec: only for a scan
-    from podgate.k8s.packed import PackedDocument, Shared, pack
+    scan reads (io/snapshot.py), each packed (k8s/packed.py) before the next is decoded, on
+    `jobs` cores when it is large (io/snapshot_load.py): prepared (`io.prepare`, with
+    `defaults` or not; as read when `defaults` is None); one whose fields have the wrong types
+    is packed as read, for `prepare` to refuse at its turn. None when `raw` is not one the
+    trimmed decode reads exactly as the full one."""
+    from podgate.io.snapshot_load import load_snapshot  # msgspec: only for a scan
 
     head = _ASCII_HEAD.match(raw)
     if head is None or head.group(1) != b"{":
         return None
-    snap = decode_snapshot(raw, MAX_DEPTH)
-    if snap is None:
-        return None
     line = raw.count(b"\n", 0, head.start(1)) + 1
-    docs: list[Document] = []
-    error: LoadError | None = None
-    shared = Shared()
-    for i in range(len(snap.raws)):
-        try:
-            obj = snap.item(i)
-        except UNREADABLE:  # e.g. a number beyond a double's range: the usual path says so
-            return None
-        if error is not None:
-            continue  # decoded only to learn whether every item can be
-        try:
-            doc = _list_item(obj, i, snap.kind, snap.api_version, file, 0, line)
-        except LoadError as e:
-            error, docs = e, []
-            continue
-        found = doc.pod if snap.trimmed[i] else None
-        if found is not None:  # packed until it is judged: the objects never all exist at once
-            try:
-                if defaults is not None:
-                    doc = prepare_packed(doc, defaults, shared)
-            except LoadError:
-                pass
-            if not isinstance(doc, PackedDocument):
-                doc = pack(doc.obj, found, doc.source, doc.defaulted, shared=shared)
-        docs.append(doc)
-    if error is not None:
-        raise error
-    return docs, snap
+    return load_snapshot(raw, file, line, MAX_DEPTH, defaults, jobs)
 
 
 def _one_json_value(text: str) -> bool:
@@ -365,14 +334,16 @@ def _load_file(
     at: int = 0,
     max_yaml_bytes: int | None = None,
     defaults: bool | None = None,
+    jobs: int = 1,
 ) -> list[Document]:
     """The objects of one file. With `snapshots`, a JSON snapshot is decoded trimmed and noted
     there with `at`, where its documents go in the caller's list. A file over `max_yaml_bytes`
     is read only if it is one JSON value (YAML costs about ten times its size in memory).
-    `defaults`: how a snapshot's packed workloads are prepared (`_load_snapshot`)."""
+    `defaults`: how a snapshot's packed workloads are prepared, `jobs`: on how many cores
+    (`_load_snapshot`)."""
     raw = _read(path, max_bytes)
     if snapshots is not None:
-        snapshot = _load_snapshot(raw, path, defaults)
+        snapshot = _load_snapshot(raw, path, defaults, jobs)
         if snapshot is not None:
             snapshots.append((at, snapshot[1]))
             return snapshot[0]
@@ -396,12 +367,18 @@ def _load_or_error(
     snapshots: list[tuple[int, Snapshot]] | None = None,
     max_yaml_bytes: int | None = None,
     defaults: bool | None = None,
+    jobs: int = 1,
 ) -> list[Document] | LoadError:
     """The documents of one file, or why it could not be read (`snapshots`, `max_yaml_bytes`,
-    `defaults`: see `_load_file`; the file's documents are the first read)."""
+    `defaults`, `jobs`: see `_load_file`; the file's documents are the first read)."""
     try:
         return _load_file(
-            path, max_bytes, snapshots, max_yaml_bytes=max_yaml_bytes, defaults=defaults
+            path,
+            max_bytes,
+            snapshots,
+            max_yaml_bytes=max_yaml_bytes,
+            defaults=defaults,
+            jobs=jobs,
         )
     except LoadError as e:
         e.__traceback__ = None  # keep no frames (and no cycles through them)
@@ -483,6 +460,7 @@ def load_documents(
     trim: bool = False,
     max_yaml_bytes: int | None = None,
     defaults: bool | None = None,
+    jobs: int = 1,
 ) -> list[Document]:
     """Every object in the given files and directories (recursively: .yaml, .yml, .json; files
     under a hidden directory and those matching an `exclude` glob left out), `-` for stdin.
@@ -495,9 +473,9 @@ def load_documents(
     not their status, managedFields, nor containers' env and resources), when it is the one
     file read (then in this process, its items' bytes at hand to decode one whole again), and
     kept packed until the scan judges each (k8s/packed.py), prepared as `io.prepare` prepares
-    them with `defaults` (as read when it is None). `max_yaml_bytes`: a lower cap for a file
-    that is not one JSON value (YAML, a JSON stream); `max_bytes` is then the cap of a JSON
-    file."""
+    them with `defaults` (as read when it is None), its items read on `jobs` cores when it is
+    large (io/snapshot_load.py). `max_yaml_bytes`: a lower cap for a file that is not one JSON
+    value (YAML, a JSON stream); `max_bytes` is then the cap of a JSON file."""
     out: list[Document] = []
     snapshots: list[tuple[int, Snapshot]] | None = None
     failures: list[tuple[LoadError, list[str]]] = []
@@ -510,13 +488,14 @@ def load_documents(
         files = [path for _, found in inputs for path in found.files]
         if trim and len(files) == 1:
             snapshots = []
-            parse_each = None  # one file: in this process
+            parse_each = None  # one file: in this process (its items on `jobs` cores)
         parse = partial(
             _load_or_error,
             max_bytes=max_bytes,
             snapshots=snapshots,
             max_yaml_bytes=max_yaml_bytes,
             defaults=defaults,
+            jobs=jobs if snapshots is not None else 1,
         )
         loaded = iter((parse_each or map)(parse, files))
         for given, found in inputs:

@@ -38,7 +38,15 @@ import msgspec
 from podgate.io.stream import json_depth_ok
 from podgate.scan.owned import UNREAD_CONTAINER, UNREAD_POD
 
-__all__ = ["DROPPED", "TRIMMED_TYPES", "UNREADABLE", "Snapshot", "decode_snapshot"]
+__all__ = [
+    "DROPPED",
+    "TRIMMED_TYPES",
+    "UNREADABLE",
+    "Snapshot",
+    "decode_list",
+    "decode_snapshot",
+    "read_as_orjson",
+]
 
 # What is left out of a Pod or a workload, by where it is. No check, no defaulting, no shape
 # check, no PSP mutation and no report reads them (tests/io/test_snapshot.py watches them).
@@ -452,6 +460,15 @@ def decode_snapshot(raw: bytes, max_depth: int) -> Snapshot | None:
     """The list in `raw` (one JSON object with an `items` list, and nothing after it), its
     items still undecoded (`Snapshot.item`), or None when `raw` is anything else or cannot be
     proved to read as orjson reads it."""
+    found = decode_list(raw)
+    if found is None or not read_as_orjson(raw, max_depth):
+        return None
+    return found
+
+
+def decode_list(raw: bytes) -> Snapshot | None:
+    """`decode_snapshot` without `read_as_orjson`: the caller asks that before it uses what
+    it decodes of the items (on another core meanwhile, io/snapshot_load.py)."""
     try:
         found = _LIST.decode(raw)
     except (msgspec.DecodeError, RecursionError):
@@ -459,6 +476,10 @@ def decode_snapshot(raw: bytes, max_depth: int) -> Snapshot | None:
     kind = found.kind
     if not isinstance(kind, str) or not kind.endswith("List"):
         return None  # a single object, or a list the loader refuses: its usual path says so
-    if _long_integers(raw) or not json_depth_ok(raw, max_depth):
-        return None
     return Snapshot(kind, found.apiVersion, found.items, [False] * len(found.items))
+
+
+def read_as_orjson(raw: bytes, max_depth: int) -> bool:
+    """Whether msgspec reads `raw` (a list `decode_list` read) as orjson does, and no value in
+    it nests deeper than `max_depth`: else the usual path reads it, and says what is wrong."""
+    return not _long_integers(raw) and json_depth_ok(raw, max_depth)

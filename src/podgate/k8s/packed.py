@@ -21,7 +21,7 @@ from podgate.k8s.defaults import Defaulted
 from podgate.k8s.objects import Obj, PodSource
 from podgate.k8s.source import Document, Source
 
-__all__ = ["Packed", "PackedDocument", "Shared", "pack"]
+__all__ = ["Packed", "PackedDocument", "Sent", "Shared", "pack", "received", "sent"]
 
 # what is kept unpacked of an object's metadata: its identity (kind, namespace, name) as the
 # scan and the loader tell objects apart, its uid and owners (folding), nothing more
@@ -93,8 +93,25 @@ def pack(
     """`obj` (a Pod or workload whose pod spec `found` locates) as a packed document
     (`prepared`: see `Packed`; `shared`: the values shared with the heads packed before)."""
     data = marshal.dumps(obj, 4)  # type: ignore[arg-type]  # Obj: what a decoder made
+    head = {k: obj[k] for k in ("apiVersion", "kind", "metadata") if k in obj}
+    spec = {k: found.spec[k] for k in _SPEC_KEPT if k in found.spec}
+    return _document(data, head, spec, found, source, defaulted, prepared, shared)
+
+
+def _document(
+    data: bytes,
+    head: dict[str, Any],
+    spec: Obj,
+    found: PodSource,
+    source: Source | None,
+    defaulted: tuple[Defaulted, ...],
+    prepared: bool | None,
+    shared: Shared | None,
+) -> PackedDocument:
+    """The packed document of `data`, with `head` (the object's apiVersion, kind and metadata:
+    only the metadata fields of _HEAD_META are kept) and `spec` (the service account fields)
+    made of the values `shared` holds. `head` is a new dict of the caller's, changed here."""
     one = shared.one if shared is not None else _itself
-    head: dict[str, Any] = {k: obj[k] for k in ("apiVersion", "kind", "metadata") if k in obj}
     meta = head.get("metadata")
     if isinstance(meta, Mapping):
         head["metadata"] = {
@@ -103,13 +120,51 @@ def pack(
     for k in ("apiVersion", "kind"):
         if k in head:
             head[k] = one(head[k])
-    spec = one({k: found.spec[k] for k in _SPEC_KEPT if k in found.spec})
+    spec = one(spec)
     body = Packed(data, head, spec, prepared)
     doc = PackedDocument(head, source, defaulted)
     light = replace(found, meta=_NO_META, spec=spec)
     object.__setattr__(doc, "_pod", light)
     object.__setattr__(doc, "body", body)
     return doc
+
+
+Sent = tuple[Any, ...]
+"""A packed document as plain values, which marshal writes (`sent`, `received`): how a worker
+process sends it back."""
+
+
+def sent(doc: PackedDocument) -> Sent:
+    """`doc` as plain values (its source and defaults as tuples, its pod source's fields)."""
+    body, found, source = doc.body, doc._pod, doc.source
+    return (
+        body.data,
+        body.head,
+        body.spec,
+        body.prepared,
+        (found.kind, found.namespace, found.name, found.is_template, found.generic, found.path),
+        None if source is None else (source.file, source.document, source.line, source.item),
+        tuple((d.field, d.value, d.why) for d in doc.defaulted),
+    )
+
+
+def received(
+    values: Sent,
+    shared: Shared | None,
+    defaults: dict[Any, tuple[Defaulted, ...]] | None = None,
+) -> PackedDocument:
+    """The packed document `sent` gave `values` of, its head made of the values `shared`
+    holds as if it had been packed in this process; `defaults` remembers the defaults made
+    (replicas share theirs)."""
+    data, head, spec, prepared, pod, where, done = values
+    found = PodSource(pod[0], pod[1], pod[2], _NO_META, spec, *pod[3:])
+    source = None if where is None else Source(*where)
+    defaulted = None if defaults is None else defaults.get(done)
+    if defaulted is None:
+        defaulted = tuple(Defaulted(*d) for d in done)
+        if defaults is not None:
+            defaults[done] = defaulted
+    return _document(data, head, spec, found, source, defaulted, prepared, shared)
 
 
 def _itself(value: Any) -> Any:
