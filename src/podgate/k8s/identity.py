@@ -103,9 +103,21 @@ def _service_account(namespace: str, name: str, authenticated: bool) -> UserInfo
 
 
 class PolicyUseAuthorizer(Protocol):
-    """Decides `use` of PodSecurityPolicies (verb `use`, resource `podsecuritypolicies`)."""
+    """Decides `use` of PodSecurityPolicies (verb `use`, resource `podsecuritypolicies`).
+
+    An authorizer whose answers are fixed for as long as it lives and cost nothing to ask (the
+    offline `rbac.Authorizer` over a set of RBAC objects) says so with a class attribute
+    `answers_fixed = True` (`answers_fixed`); a remote (SubjectAccessReview) or reloading one
+    does not. Only such an authorizer may be asked about every policy up front and have its
+    answers remembered (`psp.memo.ReviewMemo`)."""
 
     def can_use(self, user: UserInfo, namespace: str, policy: str) -> bool:
         """May `user` `use` the PodSecurityPolicy named `policy` in `namespace`? An answer
         that cannot be had (an error) is False: not authorized, as PSP admission took it."""
         ...
+
+
+def answers_fixed(authorizer: PolicyUseAuthorizer | None) -> bool:
+    """Whether `authorizer` says that its answers are fixed while it lives and free to ask
+    (`answers_fixed = True` on it); no authorizer at all (None) asks nothing."""
+    return authorizer is None or getattr(authorizer, "answers_fixed", False) is True

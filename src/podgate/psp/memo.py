@@ -11,8 +11,12 @@ the policy's writes replayed on it (`draft.replay`), `kubernetes.io/psp` written
 diffed, and the name in an invalid pod's message read from it.
 
 The answers are asked of the authorizer for every policy up front, once per (namespace,
-service account, user): use the memo with an authorizer whose answers do not change while
-it lives and that may be asked freely (the offline RBAC evaluator, or none), as a scan has.
+service account, user), and kept. So the memo is for a scan's authorizer only: one whose
+answers do not change while it lives and that may be asked freely (the offline RBAC evaluator,
+which says so with `answers_fixed`, or none). It is NOT for a SubjectAccessReview (remote)
+authorizer: that would send a review for every policy, not only for those the decision needs,
+and replay answers the API server may since have changed (nor for the webhook's reloading
+RBAC files). `ReviewMemo` refuses any authorizer that does not say `answers_fixed = True`.
 
 Memory is bounded: at most `limit` shapes and `limit` requesters are remembered (the oldest
 forgotten first), each shape's key at most `reads.MAX_KEY` bytes."""
@@ -25,7 +29,7 @@ from typing import Any, Final
 from podgate.k8s import Obj
 from podgate.k8s.defaults import Defaulted
 from podgate.k8s.field import FieldError
-from podgate.k8s.identity import PolicyUseAuthorizer, UserInfo
+from podgate.k8s.identity import PolicyUseAuthorizer, UserInfo, answers_fixed
 from podgate.psp.admission import (
     Chosen,
     Computed,
@@ -77,6 +81,12 @@ class ReviewMemo:
         authorizer: PolicyUseAuthorizer | None,
         limit: int = LIMIT,
     ) -> None:
+        if not answers_fixed(authorizer):
+            raise TypeError(
+                f"ReviewMemo asks every policy's use up front and keeps the answers: "
+                f"{type(authorizer).__name__} does not say that its answers are fixed and free "
+                "to ask (answers_fixed); review each request with psp.review instead"
+            )
         self.policies = policies
         self._authorizer = authorizer
         self.limit = limit

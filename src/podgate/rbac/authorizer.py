@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from podgate.k8s.identity import UserInfo
 from podgate.rbac.aggregation import effective_rules
@@ -68,6 +68,9 @@ def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
 
 class Authorizer:
     """RBAC decisions over a fixed set of Roles, ClusterRoles and their bindings."""
+
+    # its answers are fixed and free to ask (`k8s.identity.answers_fixed`)
+    answers_fixed: ClassVar[bool] = True
 
     __slots__ = (
         "_allows",
