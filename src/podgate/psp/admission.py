@@ -50,6 +50,7 @@ class PolicySet:
     # as indexes into it (a pod's results are a list: each check runs at most once per pod)
     checks: tuple[IndependentCheck, ...] = ()
     screens: tuple[tuple[int, ...], ...] = ()
+    fails: tuple[Callable[[PodView], bool], ...] = ()  # each check's `fails`
 
     @classmethod
     def compile(cls, policies: Iterable[Obj]) -> PolicySet:
@@ -72,7 +73,13 @@ class PolicySet:
                     slot[id(check)] = len(checks)
                     checks.append(check)
             screens.append(tuple(slot[id(c)] for c in provider.independent))
-        return cls(tuple(providers), tuple(unusable), tuple(checks), tuple(screens))
+        return cls(
+            tuple(providers),
+            tuple(unusable),
+            tuple(checks),
+            tuple(screens),
+            tuple(c.fails for c in checks),
+        )
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -155,23 +162,20 @@ def _choose(
     failed: list[tuple[Provider, PodView | None]] = []
     chosen: Chosen | None = None
     view = PodView(pod)  # the input pod, read once for every policy ...
-    checks = policies.checks
-    results: list[Any] = [_UNRUN] * len(checks)  # ... each distinct independent check run once
-    # when every policy must change the pod, the first that admits it with changes is the
-    # answer: no later one can admit it unchanged
-    every_policy_mutates = mutation_allowed and seccomp.written_by_every_policy(view)
+    fails = policies.fails
+    results: list[Any] = [None] * len(fails)  # ... each distinct independent check run once
     for provider, screen in plan:
-        # a failing policy only needs its first error here: all of them are gathered below,
-        # for the policies the requester may use, only when the pod is denied
+        # whether a policy fails is all that is asked here: the errors are gathered below, for
+        # the policies the requester may use, only when the pod is denied
         for i in screen:
-            err = results[i]
-            if err is _UNRUN:
-                err = results[i] = checks[i].first_error(view)
-            if err is not None:
+            failing = results[i]
+            if failing is None:
+                failing = results[i] = fails[i](view)
+            if failing:
                 break
         else:
-            err = None
-        if err is not None:
+            failing = False
+        if failing:
             failed.append((provider, None))
             continue
         draft = provider.admits(pod, view)
@@ -187,7 +191,9 @@ def _choose(
             return pod, provider.name, False, True, ()
         if chosen is None:
             chosen = (draft.root, provider.name, True, draft.annotations_only, tuple(draft.writes))
-            if every_policy_mutates:
+            # when every policy must change the pod, the first that admits it with changes is
+            # the answer: no later one can admit it unchanged
+            if seccomp.written_by_every_policy(view):
                 break
     if chosen is not None:
         return chosen
@@ -203,9 +209,6 @@ def _choose(
         return Computed(None, None, False, errors)
     hidden = tuple(p.name for p in policies.providers if not authorized(p.name))
     return Computed(None, None, False, errors, unauthorized=hidden)
-
-
-_UNRUN = object()  # a check not run yet for this pod
 
 
 def _authorization(

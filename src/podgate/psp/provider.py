@@ -24,6 +24,7 @@ from podgate.psp.strategies import (
     PodMutator,
     PodValidator,
     PodView,
+    Screened,
     Strategy,
 )
 
@@ -51,6 +52,9 @@ class IndependentCheck:
     strategy: Strategy
     pod: ValidatePod | None
     container: ValidateContainer | None
+    # whether a pod fails the check (any error), without building one when the strategy can
+    # say so itself (`Screened`)
+    fails: Callable[[PodView], bool]
 
     def first_error(self, view: PodView) -> FieldError | None:
         errs: list[FieldError] = []
@@ -258,11 +262,12 @@ def build_provider(policy: Obj, interned: dict[Any, IndependentCheck] | None = N
     checks = []
     for strategy in {id(s): s for s in pod_strategies + container_strategies}.values():
         if strategy.mutation_independent:
-            check = IndependentCheck(
-                strategy,
-                strategy.validate_pod if isinstance(strategy, PodValidator) else None,
-                strategy.validate_container if isinstance(strategy, ContainerValidator) else None,
+            pod = strategy.validate_pod if isinstance(strategy, PodValidator) else None
+            container = (
+                strategy.validate_container if isinstance(strategy, ContainerValidator) else None
             )
+            fails = strategy.fails if isinstance(strategy, Screened) else _failing(pod, container)
+            check = IndependentCheck(strategy, pod, container, fails)
             checks.append(_interned(check, interned) if interned is not None else check)
 
     return Provider(
@@ -280,6 +285,28 @@ def build_provider(policy: Obj, interned: dict[Any, IndependentCheck] | None = N
         dependent=validators(False),
         independent=tuple(checks),
     )
+
+
+def _failing(
+    pod: ValidatePod | None, container: ValidateContainer | None
+) -> Callable[[PodView], bool]:
+    """Whether a pod fails a strategy that cannot say so itself: its validators run until the
+    first error."""
+
+    def fails(view: PodView) -> bool:
+        errs: list[FieldError] = []
+        if pod is not None:
+            pod(view, errs)
+            if errs:
+                return True
+        if container is not None:
+            for ctx in view.containers:
+                container(ctx, errs)
+                if errs:
+                    return True
+        return False
+
+    return fails
 
 
 def _aggregate(messages: list[str]) -> str:

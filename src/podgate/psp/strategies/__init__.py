@@ -12,6 +12,11 @@ strategy touches one file. A strategy is a `Strategy` implementing any of the fo
 * `PodValidator.validate_pod(view, errs)` and `ContainerValidator.validate_container(ctx, errs)`:
   append upstream's field errors.
 
+A mutation-independent strategy may also say whether a whole pod fails it, with no error built
+(`Screened.fails(view)`: exactly whether its validators would give any error for the pod, in
+one call). Admission asks that of each such check to learn whether a policy fails; the errors
+themselves are built only to deny. A property test holds every `fails` to the validators.
+
 `view` is the pod with its spec, pod securityContext and annotations looked up once; `ctx` one
 container of it (`ContainerContext`: the container, its securityContext, the pod's
 securityContext and annotations, its field path `("spec", "containers", 0)` and its location
@@ -189,6 +194,11 @@ class PodValidator(Protocol):
 @runtime_checkable
 class ContainerValidator(Protocol):
     def validate_container(self, ctx: ContainerContext, errs: list[FieldError]) -> None: ...
+
+
+@runtime_checkable
+class Screened(Protocol):
+    def fails(self, view: PodView) -> bool: ...
 
 
 KINDS: dict[str, type] = {

@@ -11,7 +11,7 @@ from podgate.k8s.field import FieldError, invalid, invalid_rendered
 from podgate.k8s.gotext import go_quote
 from podgate.psp.draft import Draft
 from podgate.psp.policy import string_list
-from podgate.psp.strategies import ContainerContext, Family, Order, Strategy
+from podgate.psp.strategies import ContainerContext, Family, Order, PodView, Strategy
 
 
 def _names(value: Any) -> list[str]:
@@ -94,6 +94,27 @@ class Capabilities(Strategy):
                         f"{cap} is required to be dropped but was not found",
                     )
                 )
+
+    def fails(self, view: PodView) -> bool:
+        needed = bool(self.default_add or self.required_drop)
+        for ctx in view.containers:
+            caps = ctx.sc.get("capabilities")
+            if caps is None:
+                if needed:
+                    return True
+                continue
+            if self.allow_all:
+                continue
+            caps = mapping(caps)
+            for cap in sequence(caps.get("add")):
+                if cap not in self.default_add and cap not in self.allowed:
+                    return True
+            if self.required_drop:
+                have = set(_names(caps.get("drop")))
+                for cap in self.required_drop:
+                    if cap not in have:
+                        return True
+        return False
 
 
 def build(spec: Obj, annotations: Obj) -> Capabilities:

@@ -29,6 +29,14 @@ class HostNamespaces(Strategy):
             if value is not None and value is not False:
                 errs.append(invalid(("spec", "securityContext", key), value, detail))
 
+    def fails(self, view: PodView) -> bool:
+        spec = view.spec
+        for key, _ in self.forbidden:
+            value = spec.get(key)
+            if value is not None and value is not False:
+                return True
+        return False
+
 
 def build(spec: Obj, annotations: Obj) -> HostNamespaces | None:
     forbidden = tuple((k, d) for k, d in _FIELDS if spec.get(k) is not True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from podgate.k8s import Obj
 from podgate.k8s.field import FieldError, invalid
-from podgate.psp.strategies import ContainerContext, Family, Order, Strategy
+from podgate.psp.strategies import ContainerContext, Family, Order, PodView, Strategy
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +24,13 @@ class Privileged(Strategy):
                     "Privileged containers are not allowed",
                 )
             )
+
+    def fails(self, view: PodView) -> bool:
+        for ctx in view.containers:
+            value = ctx.sc.get("privileged")
+            if value is not None and value is not False:
+                return True
+        return False
 
 
 def build(spec: Obj, annotations: Obj) -> Privileged | None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from podgate.k8s import Obj
 from podgate.k8s.field import FieldError, invalid
 from podgate.psp.policy import string_list
-from podgate.psp.strategies import ContainerContext, Family, Order, Strategy
+from podgate.psp.strategies import ContainerContext, Family, Order, PodView, Strategy
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +30,14 @@ class ProcMount(Strategy):
                     "ProcMountType is not allowed",
                 )
             )
+
+    def fails(self, view: PodView) -> bool:
+        allowed = self.allowed
+        for ctx in view.containers:
+            value = ctx.sc.get("procMount")
+            if (value if value is not None else "Default") not in allowed:
+                return True
+        return False
 
 
 def build(spec: Obj, annotations: Obj) -> ProcMount:

@@ -77,14 +77,19 @@ class Seccomp(Strategy):
         if profile:
             draft.set(("metadata", "annotations", POD_KEY), profile)
 
-    def _check(self, profile: str, path: FieldPath, errs: list[FieldError]) -> None:
+    def _allows(self, profile: str) -> bool:
+        """Whether the policy accepts `profile` ("" when none is set)."""
         if self.allow_any:
+            return True
+        allowed = self.allowed
+        return profile in allowed if allowed else not profile
+
+    def _check(self, profile: str, path: FieldPath, errs: list[FieldError]) -> None:
+        if self._allows(profile):
             return
         if not self.allowed:
-            if profile:
-                errs.append(forbidden(path, "seccomp may not be set"))
-            return
-        if profile not in self.allowed:
+            errs.append(forbidden(path, "seccomp may not be set"))
+        else:
             errs.append(
                 forbidden(
                     path,
@@ -94,23 +99,63 @@ class Seccomp(Strategy):
             )
 
     def validate_pod(self, view: PodView, errs: list[FieldError]) -> None:
-        profile = _annotation(view.annotations, POD_KEY)
-        if not profile:
+        profile = view.annotations.get(POD_KEY)
+        if not profile or not isinstance(profile, str):
             profile = profile_of_field(view.sc) or ""
+        allowed = self.allowed
+        if (profile in allowed) if allowed else not profile:  # `_allows`, inline
+            return
         self._check(profile, ("pod", "metadata", "annotations", POD_KEY), errs)
 
+    def fails(self, view: PodView) -> bool:
+        """Whether `validate_pod` or any container's `validate_container` gives an error."""
+        if self.allow_any:
+            return False
+        allowed = self.allowed
+        annotations = view.annotations
+        pod_sc = view.sc
+        profile = annotations.get(POD_KEY)
+        if not profile or not isinstance(profile, str):
+            profile = profile_of_field(pod_sc) or ""
+        if not ((profile in allowed) if allowed else not profile):
+            return True
+        # a container's profile without its own field or annotation
+        inherited = (
+            _annotation(annotations, POD_KEY)
+            if pod_sc.get("seccompProfile") is None
+            else profile_of_field(pod_sc) or ""
+        )
+        for ctx in view.containers:
+            sc = ctx.sc
+            if sc.get("seccompProfile") is not None:
+                profile = profile_of_field(sc) or ""
+            else:
+                name = ctx.container.get("name")
+                key = CONTAINER_PREFIX + (name if isinstance(name, str) else "")
+                profile = _annotation(annotations, key) if key in annotations else inherited
+            if not ((profile in allowed) if allowed else not profile):
+                return True
+        return False
+
     def validate_container(self, ctx: ContainerContext, errs: list[FieldError]) -> None:
+        # the first set of: the container's field, its annotation (present, even empty), the
+        # pod's field, the pod's annotation
         name = ctx.container.get("name")
         key = CONTAINER_PREFIX + (name if isinstance(name, str) else "")
-        profile = profile_of_field(ctx.sc)
-        if profile is None:
+        sc = ctx.sc
+        if sc.get("seccompProfile") is not None:
+            profile = profile_of_field(sc) or ""
+        else:
             annotations = ctx.annotations
             if key in annotations:
                 profile = _annotation(annotations, key)
+            elif ctx.pod_sc.get("seccompProfile") is not None:
+                profile = profile_of_field(ctx.pod_sc) or ""
             else:
-                profile = profile_of_field(ctx.pod_sc)
-                if profile is None:
-                    profile = _annotation(annotations, POD_KEY)
+                profile = _annotation(annotations, POD_KEY)
+        allowed = self.allowed
+        if (profile in allowed) if allowed else not profile:  # `_allows`, inline
+            return
         self._check(profile, ("pod", "metadata", "annotations", key), errs)
 
 

@@ -65,6 +65,16 @@ class Sysctls(Strategy):
             else:
                 errs.append(forbidden(path, f"unsafe sysctl {go_quote(name)} is not allowed"))
 
+    def fails(self, view: PodView) -> bool:
+        for item in sequence(view.sc.get("sysctls")):
+            name = mapping(item).get("name")
+            name = name if isinstance(name, str) else ""
+            if self.forbidden.matches(name):
+                return True
+            if name not in SAFE_SYSCTLS and not self.allowed_unsafe.matches(name):
+                return True
+        return False
+
 
 def build(spec: Obj, annotations: Obj) -> Sysctls:
     return Sysctls(

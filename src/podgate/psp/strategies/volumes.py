@@ -89,6 +89,16 @@ class Volumes(Strategy):
                         )
                     )
 
+    def fails(self, view: PodView) -> bool:
+        kinds = view.volume_types
+        if not kinds or self.plain.issuperset(kinds):
+            return False
+        if "" in kinds or not (self.allow_all or self.allowed.issuperset(kinds)):
+            return True  # a volume with no source, or of a type not allowed
+        errs: list[FieldError] = []  # what is left: host paths and drivers
+        self.validate_pod(view, errs)
+        return bool(errs)
+
     def _host_path(self, spec: Obj, volume: Obj, at: FieldPath, errs: list[FieldError]) -> None:
         path = mapping(volume.get("hostPath")).get("path", "")
         path = path if isinstance(path, str) else ""
@@ -130,10 +140,14 @@ def build(spec: Obj, annotations: Obj) -> Volumes:
         if isinstance(n := mapping(e).get("name"), str)
     )
     allow_all = "*" in allowed
-    # a volume of one of these types passes: allowed, and neither a hostPath (its path is
-    # checked) nor a flexVolume or csi volume whose driver the policy restricts; "" (no
+    # a volume of one of these types passes: allowed, and neither a hostPath whose path the
+    # policy restricts nor a flexVolume or csi volume whose driver it restricts; "" (no
     # source) is never in FS_TYPES
-    looked_at = {"hostPath"} | ({"flexVolume"} if flex else set()) | ({"csi"} if csi else set())
+    looked_at = (
+        ({"hostPath"} if host_paths else set())
+        | ({"flexVolume"} if flex else set())
+        | ({"csi"} if csi else set())
+    )
     plain = (FS_TYPES if allow_all else FS_TYPES & allowed) - looked_at
     return Volumes(allow_all, allowed, host_paths, flex, csi, plain)
 
