@@ -95,8 +95,8 @@ class _JsonText:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self._elements: dict[int, list[int]] = {}
-        self._members: dict[tuple[int, str], tuple[int, int] | None] = {}
+        self._elements: dict[int, tuple[list[int], int]] = {}
+        self._members: dict[int, dict[str, tuple[int, int]]] = {}
         self._lines = _Lines(text)
 
     def _ws(self, pos: int) -> int:
@@ -104,29 +104,42 @@ class _JsonText:
         return found.end() if found is not None else pos
 
     def _skip(self, pos: int) -> int:
+        """Where the value at `pos` ends: a list element by element (the `items` of a large
+        list is never built whole), anything else by the C scanner."""
+        if self.text[pos] == "[":
+            return self._list(pos)[1]
         return int(_DECODER.raw_decode(self.text, pos)[1])
 
-    def elements(self, pos: int) -> list[int]:
+    def _list(self, pos: int) -> tuple[list[int], int]:
         found = self._elements.get(pos)
         if found is None:
-            found = []
+            starts = []
             cur = self._ws(pos + 1)
             while cur < len(self.text) and self.text[cur] != "]":
-                found.append(cur)
-                cur = self._ws(self._skip(cur))
+                starts.append(cur)
+                cur = self._ws(int(_DECODER.raw_decode(self.text, cur)[1]))
                 if cur < len(self.text) and self.text[cur] == ",":
                     cur = self._ws(cur + 1)
-            self._elements[pos] = found
+            if cur >= len(self.text):
+                raise ValueError("a list that does not end")
+            found = self._elements[pos] = (starts, cur + 1)
         return found
 
-    def member(self, pos: int, name: str) -> tuple[int, int] | None:
-        """(key offset, value offset) of `name` in the object at `pos`."""
-        key = (pos, name)
-        if key not in self._members:
-            self._members[key] = self._member(pos, name)
-        return self._members[key]
+    def elements(self, pos: int) -> list[int]:
+        """The start offsets of the elements of the list at `pos`."""
+        return self._list(pos)[0]
 
-    def _member(self, pos: int, name: str) -> tuple[int, int] | None:
+    def member(self, pos: int, name: str) -> tuple[int, int] | None:
+        """(key offset, value offset) of `name` in the object at `pos`: of the last time it is
+        written there, as every JSON decoder here (and Go's) keeps the last."""
+        members = self._members.get(pos)
+        if members is None:
+            members = self._members[pos] = self._read_members(pos)
+        return members.get(name)
+
+    def first_member(self, pos: int, name: str) -> tuple[int, int] | None:
+        """`member`, but of the first time `name` is written: the object is read only as far
+        as that."""
         text = self.text
         cur = self._ws(pos + 1)
         while cur < len(text) and text[cur] == '"':
@@ -138,6 +151,19 @@ class _JsonText:
             if cur < len(text) and text[cur] == ",":
                 cur = self._ws(cur + 1)
         return None
+
+    def _read_members(self, pos: int) -> dict[str, tuple[int, int]]:
+        text = self.text
+        members: dict[str, tuple[int, int]] = {}
+        cur = self._ws(pos + 1)
+        while cur < len(text) and text[cur] == '"':
+            found, after = scanstring(text, cur + 1)
+            value = self._ws(self._ws(after) + 1)  # past the colon
+            members[found] = (cur, value)
+            cur = self._ws(self._skip(value))
+            if cur < len(text) and text[cur] == ",":
+                cur = self._ws(cur + 1)
+        return members
 
     def position(self, offset: int) -> tuple[int, int]:
         """(line, column) of `offset`, both from 1 (`_Lines`)."""
@@ -241,7 +267,7 @@ def _items_value(data: bytes) -> int | None:
         else:
             node = text._ws(0)
             try:
-                found = text.member(node, "items") if text.text[node] == "{" else None
+                found = text.first_member(node, "items") if text.text[node] == "{" else None
             except (ValueError, IndexError):  # a value cut off where the piece ends
                 found = None
             # a value offset within the piece is where it is in the whole text
@@ -256,9 +282,9 @@ def _item_spans(data: bytes) -> tuple[list[int], list[int]] | None:
     """(starts, ends) of the elements of the first `items` list of the ASCII JSON list `data`,
     exactly where `_JsonText` finds them: msgspec gives each element's bytes (of the list it
     reads), and each is checked to be what `data` holds at that place, after the `[` of the
-    first `items` or a `,`, the last followed by `]`. None when they are not (`items` written
-    twice, anything not one JSON object with an `items` list): then the whole text is
-    navigated."""
+    first `items` or a `,`, the last followed by `]`, and no `items` after it. None when they
+    are not (`items` written twice, anything not one JSON object with an `items` list): then
+    the whole text is navigated."""
     first = _items_value(data)
     if first is None or data[first : first + 1] != b"[":
         return None
@@ -280,7 +306,27 @@ def _item_spans(data: bytes) -> tuple[list[int], list[int]] | None:
         cur += len(raw)
         ends.append(cur)
         cur = _ws_bytes(data, cur)
-    return (starts, ends) if data[cur : cur + 1] == b"]" else None
+    if data[cur : cur + 1] != b"]" or _items_again(data, cur + 1):
+        return None
+    return starts, ends
+
+
+def _items_again(data: bytes, pos: int) -> bool:
+    """Whether the object whose `items` list ends at `pos` names `items` again after it (the
+    decoders read the last), or cannot be read as far as its end; what follows the list is
+    read as text (in kubectl's output only `kind` and `metadata`)."""
+    rest = _JsonText(data[pos:].decode("ascii"))
+    try:
+        cur = rest._ws(0)
+        while rest.text[cur : cur + 1] == ",":
+            cur = rest._ws(cur + 1)
+            name, after = scanstring(rest.text, cur + 1)
+            if name == "items":
+                return True
+            cur = rest._ws(rest._skip(rest._ws(rest._ws(after) + 1)))
+    except (ValueError, IndexError):
+        return True
+    return rest.text[cur : cur + 1] != "}"
 
 
 def _ws_bytes(data: bytes, pos: int) -> int:
@@ -379,3 +425,13 @@ class Locator:
         mark = best.start_mark
         column = column_in(mark.index, mark.column, written) if written else mark.column
         return first_line + mark.line, column + 1
+
+
+def json_line(text: str, at: int, path: FieldPath) -> int | None:
+    """The line of the field at `path` in the JSON value at offset `at` of `text` (or of its
+    nearest existing parent), None when the text cannot be navigated."""
+    found = _JsonText(text)
+    try:
+        return found.position(found.walk(at, path))[0]
+    except (ValueError, IndexError):
+        return None
