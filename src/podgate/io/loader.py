@@ -10,7 +10,6 @@ naming the file, the document's index and its line.
 from __future__ import annotations
 
 import gc
-import json
 import os
 import re
 import stat
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from podgate.errors import LoadError
+from podgate.io.gojson import BeyondRange, GoNumbers, beyond_range
 from podgate.io.inputs import EXTENSIONS, expand, hints, not_regular
 from podgate.io.stream import decode, json_depth_ok, json_start
 from podgate.io.yamldoc import MAX_DEPTH, yaml_documents
@@ -78,11 +78,6 @@ def _too_deep(file: str, index: int) -> LoadError:
     return LoadError(f"document nests deeper than {MAX_DEPTH} levels", file=file, document=index)
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-_STREAM_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # (orjson refuses a lone one)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -101,10 +96,30 @@ def _go_strings(value: Any) -> Any:
     return value
 
 
-def _json_values(text: str, start: int) -> tuple[list[tuple[int, Any]], int, ValueError | None]:
+def _beyond_range(
+    decoder: GoNumbers, value: Any, text: str, at: int, file: str, index: int
+) -> None:
+    """Raise the error kubectl gives for the JSON `value` at offset `at` of `text` when it
+    holds a number beyond float64's range (io/gojson.py), naming its field and its line."""
+    found = beyond_range(decoder, value)
+    if found is None:
+        return
+    line = _line_of(text, at)
+    if found.field is not None:
+        from podgate.io.locate import json_line  # (which imports this module)
+
+        line = json_line(text, at, found.field) or line
+    raise LoadError(found.message(), file=file, document=index, line=line)
+
+
+def _json_values(
+    text: str, start: int, file: str
+) -> tuple[list[tuple[int, Any]], int, ValueError | None]:
     """The JSON values of a stream (`{...}{...}`, as Go's json.Decoder reads one after another):
-    (offset, value) of each, where reading stopped, and the error it stopped at."""
+    (offset, value) of each, where reading stopped, and the error it stopped at. A value with a
+    number beyond float64's range is an error (kubectl's), raised when it is read."""
     values: list[tuple[int, Any]] = []
+    decoder = GoNumbers()
     pos = start
     while True:
         found = _JSON_SPACE.match(text, pos)
@@ -112,9 +127,10 @@ def _json_values(text: str, start: int) -> tuple[list[tuple[int, Any]], int, Val
         if pos >= len(text):
             return values, pos, None
         try:
-            value, end = _STREAM_DECODER.raw_decode(text, pos)
+            value, end = decoder.raw_decode(text, pos)
         except ValueError as e:
             return values, pos, e
+        _beyond_range(decoder, value, text, pos, file, len(values))
         if _SURROGATE_ESCAPE.search(text, pos, end) is not None:
             value = _go_strings(value)
         values.append((pos, value))
@@ -138,7 +154,7 @@ def _json_stream(text: str, start: int, file: str) -> Iterator[Document]:
             raise _too_deep(file, 0)
         yield from _objects(data, file, 0, _line_of(text, start), [])
         return
-    values, pos, error = _json_values(text, start)
+    values, pos, error = _json_values(text, start, file)
     if not values:
         try:
             docs = list(_from_yaml(text, file, 0, 1))
@@ -413,7 +429,14 @@ def _whole_where_alike(docs: list[Document], snapshots: list[tuple[int, Snapshot
             try:
                 obj = snap.whole(i)
             except UNREADABLE:  # in a field the trimmed decode skipped (status: 1e400)
-                obj = _STREAM_DECODER.decode(bytes(snap.raws[i]).decode())  # as the usual path
+                text = bytes(snap.raws[i]).decode()  # read as the usual path reads it
+                decoder = GoNumbers()
+                obj = decoder.decode(text)
+                found = beyond_range(decoder, obj)
+                if found is not None:  # the list's line: where the item is was not kept
+                    field = None if found.field is None else ("items", i, *found.field)
+                    message = BeyondRange(found.text, field).message()
+                    raise LoadError(message, file=d.file, document=d.index, line=d.line) from None
             docs[at] = _list_item(obj, i, snap.kind, snap.api_version, d.file, d.index, d.line)
 
 

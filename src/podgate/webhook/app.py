@@ -28,6 +28,7 @@ from typing import Any
 
 import orjson
 
+from podgate.webhook.decode import undecodable
 from podgate.webhook.limits import FREE_BODY_BYTES, ByteBudget, clip_response
 from podgate.webhook.logs import JsonLogger
 from podgate.webhook.metrics import CONTENT_TYPE, Metrics, resource_label, subresource_label
@@ -313,7 +314,7 @@ class WebhookApp:
             doc = orjson.loads(body)
         except orjson.JSONDecodeError as e:
             rt.metrics.errors.labels("true", "decode").inc()
-            message = f"podgate: the body is not JSON: {e}"
+            message = undecodable(body, str(e))
             response = failure("", rt.settings.on_error, message, code=400)
             self._failed(webhook, message, started)
             await self._answer(webhook, send, response, started)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from podgate.errors import PodgateError
+from podgate.io.gojson import GoNumbers, beyond_range
 from podgate.k8s import mapping
 from podgate.k8s.gotext import go_quote
 from podgate.k8s.identity import UserInfo
@@ -16,9 +17,27 @@ from podgate.k8s.shape import pod_shape_errors
 from podgate.pss.admission import AdmissionRequest, GroupVersionKind, Operation
 from podgate.webhook.reviews import ADMISSION_VERSION
 
-__all__ = ["BadReview", "ReviewRequest", "parse", "pod_problem", "uid_of"]
+__all__ = ["BadReview", "ReviewRequest", "parse", "pod_problem", "uid_of", "undecodable"]
 
 _OPERATIONS = tuple(o.value for o in Operation)
+
+
+_INFINITY = "number is infinity when parsed as double"  # orjson's words for `1e400`
+
+
+def undecodable(body: bytes, reason: str) -> str:
+    """Why a body orjson refused (`reason`) cannot be read: JSON holding a number beyond a
+    64-bit float's range, named with its field (the API server's decoder refuses such a
+    number, so it never sends one), or no JSON."""
+    if reason.startswith(_INFINITY):
+        decoder = GoNumbers()
+        try:
+            found = beyond_range(decoder, decoder.decode(body.decode("utf-8")))
+        except (ValueError, RecursionError):
+            found = None
+        if found is not None:
+            return f"podgate: the body is JSON, but {found.message('the API server')}"
+    return f"podgate: the body is not JSON: {reason}"
 
 
 class BadReview(PodgateError, ValueError):
