@@ -2,17 +2,18 @@
 (`--policy`), the offline RBAC evaluator over RBAC objects (`--rbac-from`) and Namespace
 objects for Pod Security labels (`--namespaces-from`).
 
-A source checks its files' (mtime, inode, size) on each `poll()` (the server polls every few
-seconds; kubelet replaces ConfigMap and Secret volumes by a symlink swap, which changes the
-inode behind the same path). A change that fails to load or validate keeps the last good
-content and logs an error; the first load raises, so a server never starts on bad input.
+A source checks its files' (mtime, inode, size) and a digest of their bytes on each `poll()`
+(the server polls every few seconds; kubelet replaces ConfigMap and Secret volumes by a
+symlink swap, which changes the inode behind the same path; a rewrite of the same size within
+one tick of the file system's clock changes only the bytes: webhook/stamp.py). A change that
+fails to load or validate keeps the last good content and logs an error; the first load
+raises, so a server never starts on bad input.
 Every source swaps one reference, so a decision in another thread sees the old or the new
 content, never a mixture."""
 
 from __future__ import annotations
 
 import gc
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from podgate.pss import namespaces as ns_policy
 from podgate.pss.config import PodSecurityConfiguration
 from podgate.pss.labels import DEFAULT_POLICY, Policy, stored_labels
 from podgate.rbac import Authorizer
+from podgate.webhook.stamp import Stamp, file_stamp
 
 __all__ = [
     "FileNamespaceSource",
@@ -40,7 +42,7 @@ __all__ = [
     "file_signature",
 ]
 
-Signature = tuple[tuple[str, int, int, int], ...]
+Signature = tuple[tuple[str, Stamp], ...]
 OnReload = Callable[[str, bool, str], None]  # (source, ok, error text)
 
 
@@ -57,17 +59,10 @@ def _files(paths: Iterable[str]) -> list[str]:
     return out
 
 
-def file_signature(paths: Iterable[str]) -> Signature:
-    """(path, mtime ns, inode, size) of every file the paths name, following symlinks; a file
-    that cannot be read counts as (path, -1, -1, -1)."""
-    sig = []
-    for f in _files(paths):
-        try:
-            st = os.stat(f)
-            sig.append((f, st.st_mtime_ns, st.st_ino, st.st_size))
-        except OSError:
-            sig.append((f, -1, -1, -1))
-    return tuple(sig)
+def file_signature(paths: Iterable[str], limit: int) -> Signature:
+    """(path, its stamp: mtime, inode, size and a digest of its first `limit` + 1 bytes) of
+    every file the paths name, following symlinks (webhook/stamp.py)."""
+    return tuple((f, file_stamp(f, limit)) for f in _files(paths))
 
 
 class Reloading:
@@ -84,16 +79,19 @@ class Reloading:
     def _load(self) -> None:
         raise NotImplementedError
 
+    def _signature_now(self) -> Signature:
+        return file_signature(self.paths, self.max_bytes)
+
     def load(self) -> None:
         """The first load: raises PodgateError (or OSError) when the files are not usable."""
-        signature = file_signature(self.paths)
+        signature = self._signature_now()  # before reading: a change meanwhile is seen next
         self._load()
         self._signature = signature
 
     def poll(self) -> bool:
         """Reload when the files changed; True when new content is in force. A failed reload
         keeps the old content (and is not retried until the files change again)."""
-        signature = file_signature(self.paths)
+        signature = self._signature_now()
         if signature == self._signature:
             return False
         self._signature = signature

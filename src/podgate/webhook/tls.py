@@ -1,15 +1,15 @@
 """The serving certificate: TLS 1.2 or newer, reloaded when its files change.
 
 kubelet updates a Secret volume by swapping a symlink (`..data`), and cert-manager renews
-certificates in place, so the pair is re-read when the (mtime, inode, size) of either file
-changes. New connections get the new pair through `SSLContext.sni_callback`, which runs for
-every handshake (with or without SNI) and moves the connection to the current context; open
+certificates in place, so the pair is re-read when the (mtime, inode, size) or the bytes of
+either file change (a renewed certificate often has the same size: webhook/stamp.py). New
+connections get the new pair through `SSLContext.sni_callback`, which runs for every
+handshake (with or without SNI) and moves the connection to the current context; open
 connections keep theirs. A pair that fails to load (a key that does not match, a half-written
 file) is logged and the old one is kept, so the server never stops serving."""
 
 from __future__ import annotations
 
-import os
 import ssl
 import threading
 from collections.abc import Callable
@@ -17,10 +17,12 @@ from collections.abc import Callable
 from cryptography import x509
 
 from podgate.errors import PodgateError
+from podgate.webhook.stamp import Stamp, file_stamp
 
 __all__ = ["CertificateError", "CertificateReloader", "server_context"]
 
 ALPN = ["http/1.1"]
+_LIMIT = 1 << 20  # the bytes of a certificate or key file compared (a chain is a few KB)
 
 
 class CertificateError(PodgateError):
@@ -49,14 +51,6 @@ def _expiry(cert_file: str) -> float:
     return cert.not_valid_after_utc.timestamp()
 
 
-def _stat(path: str) -> tuple[int, int, int]:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return (-1, -1, -1)
-    return (st.st_mtime_ns, st.st_ino, st.st_size)
-
-
 class CertificateReloader:
     """Serves `cert_file`/`key_file` and picks up new ones on `poll()`."""
 
@@ -80,8 +74,8 @@ class CertificateReloader:
         self.context = server_context(cert_file, key_file)
         self.context.sni_callback = self._select
 
-    def _files(self) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
-        return (_stat(self.cert_file), _stat(self.key_file))
+    def _files(self) -> tuple[Stamp, Stamp]:
+        return (file_stamp(self.cert_file, _LIMIT), file_stamp(self.key_file, _LIMIT))
 
     def _select(
         self, conn: ssl.SSLObject | ssl.SSLSocket, name: str | None, _: ssl.SSLContext
