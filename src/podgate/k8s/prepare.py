@@ -23,6 +23,7 @@ upstream skips them. The input is never modified.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -199,19 +200,32 @@ def prepare_for_create(pod: Obj, release: int | None) -> tuple[Obj, tuple[Defaul
     meta = pod.get("metadata")
     annotations = meta.get("annotations") if isinstance(meta, dict) else None
     annotations = annotations if isinstance(annotations, dict) else {}
-    apparmor = apparmor_annotation_to_field(release)
+    seccomp, seccomp_both_ways, apparmor, apparmor_both_ways = _syncs(release)
     # the seccomp pass alone (1.19-1.26) is as quick as the screen; with AppArmor's, most pods
     # have nothing either reads
     if apparmor and not _may_sync(spec, annotations):
         return pod, ()
     changes = _Changes(pod)
-    if seccomp_annotation_to_field(release):
-        _sync_seccomp(spec, annotations, changes, seccomp_field_to_annotation(release))
+    if seccomp:
+        _sync_seccomp(spec, annotations, changes, seccomp_both_ways)
     if apparmor:
-        _sync_apparmor(spec, annotations, changes, apparmor_field_to_annotation(release))
+        _sync_apparmor(spec, annotations, changes, apparmor_both_ways)
     if changes.out is None:
         return pod, ()
     return changes.out, tuple(changes.notes)
+
+
+@functools.cache
+def _syncs(release: int | None) -> tuple[bool, bool, bool, bool]:
+    """Which syncs release 1.`release` makes: seccomp annotation to field, and also field to
+    annotation; AppArmor annotation to field, and also field to annotation (worked out once
+    per release: PSP admission asks for every pod)."""
+    return (
+        seccomp_annotation_to_field(release),
+        seccomp_field_to_annotation(release),
+        apparmor_annotation_to_field(release),
+        apparmor_field_to_annotation(release),
+    )
 
 
 def _why(what: str, releases: str, source: str) -> str:
