@@ -170,3 +170,51 @@ def test_objects_read_twice_are_compared_whole_when_one_is_packed() -> None:
         assert workloads[0].packed is not None and workloads[1].packed is None
         (note,) = duplicate_notes(workloads)
         assert f"; {how})" in note
+
+
+def _replica_set(tmp_path: Path, differing: bool) -> tuple[Any, Any]:
+    """A snapshot of a ReplicaSet and its pods, one of which is judged differently when
+    `differing`: (the result, the workloads the scan judged)."""
+    owner = [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "r", "controller": True}]
+    template = {"metadata": {}, "spec": _pod("t")["spec"]}
+    rs = {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": {"name": "r", "namespace": "ns"},
+        "spec": {"template": template},
+    }
+    pods = [_pod(f"p{i}", ownerReferences=owner) for i in range(4)]
+    if differing:
+        pods[3]["spec"]["hostPID"] = True
+    path = tmp_path / "rs.json"
+    path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [rs, *pods]}))
+    docs = prepare(load_documents([str(path)], trim=True, defaults=True))
+    seen: list[Any] = []
+
+    def judge_each(judge: Any, workloads: Any) -> Any:
+        seen.extend(workloads)
+        return map(judge, workloads)
+
+    options = ScanOptions(level=Level.BASELINE, today=dt.date(2026, 1, 1))
+    return scan(docs, load_catalog(), options, judge_each=judge_each), seen
+
+
+def test_a_workload_judged_with_all_it_folds_is_the_inventory_s_own_again(tmp_path: Path) -> None:
+    """What a --jobs worker sends back names the parent's own workloads (no copy crosses)."""
+    result, (root,) = _replica_set(tmp_path, differing=False)
+    (only,) = result.workloads
+    assert root.packed is not None and len(root.owned) == 4
+    assert only.workload is root
+
+
+def test_a_pod_judged_differently_is_reported_apart_and_the_others_stay_the_inventory_s(
+    tmp_path: Path,
+) -> None:
+    result, (root,) = _replica_set(tmp_path, differing=True)
+    first, apart = result.workloads
+    assert first.workload is not root
+    assert first.workload.pods == ("p0", "p1", "p2")
+    assert all(a is b for a, b in zip(first.workload.owned, root.owned[:3], strict=True))
+    assert apart.workload.ref.name == "p3" and "judged differently" in apart.workload.apart
+    assert apart.workload.obj is root.owned[3].obj  # its head, not the object judged
+    assert apart.workload.packed is None and apart.workload.meta == {}

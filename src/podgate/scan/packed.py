@@ -14,23 +14,38 @@ from podgate.scan.inventory import Workload
 if TYPE_CHECKING:  # the model imports the inventory, which imports this module's Packed
     from podgate.scan.model import WorkloadResult
 
-__all__ = ["lightened", "unpacked", "whole_object"]
+__all__ = ["Originals", "lightened", "unpacked", "whole_object"]
 
 
-def unpacked(w: Workload) -> Workload:
-    """`w` with its object, and those of the objects folded into it, unpacked."""
-    owned = tuple(unpacked(o) for o in w.owned) if w.owned else ()
+Originals = dict[int, tuple[Workload, Workload]]
+"""Of each workload `unpacked` made, by its id: (it, the packed workload it was made from). It
+holds the workload made too, so that no other object can be given its id meanwhile."""
+
+
+def unpacked(w: Workload, originals: Originals | None = None) -> Workload:
+    """`w` with its object, and those of the objects folded into it, unpacked. `originals`
+    hears, of each workload unpacked, the packed one it was made from."""
+    owned = tuple(unpacked(o, originals) for o in w.owned) if w.owned else ()
     if w.packed is None:
         return replace(w, owned=owned) if owned else w
     obj = w.packed.unpack()
     found = pod_sources(obj)
     if found is None:  # packed only with a pod spec: `pack`
         raise ValueError(f"{w.ref}: no pod spec in the packed object")
-    return replace(w, obj=obj, meta=found.meta, spec=found.spec, owned=owned)
+    out = replace(w, obj=obj, meta=found.meta, spec=found.spec, owned=owned)
+    if originals is not None:
+        originals[id(out)] = (out, w)
+    return out
 
 
-def _light(w: Workload) -> Workload:
-    owned = tuple(_light(o) for o in w.owned) if w.owned else ()
+def _light(w: Workload, originals: Originals) -> Workload:
+    made, original = originals.get(id(w), (None, w))
+    if made is w:
+        # `w` is as unpacked from it: lightened, it is that workload again (its packed bytes
+        # kept, which its document holds anyway), and a result judged by a --jobs worker
+        # names it without a copy (one the parent holds crosses back as a reference)
+        return original
+    owned = tuple(_light(o, originals) for o in w.owned) if w.owned else ()
     if w.packed is None:
         return replace(w, owned=owned) if owned else w
     # the packed bytes stay only where the object may be compared whole (duplicate_notes): a
@@ -39,13 +54,14 @@ def _light(w: Workload) -> Workload:
     return replace(w, obj=w.packed.head, meta={}, spec=w.packed.spec, owned=owned, packed=packed)
 
 
-def lightened(r: WorkloadResult) -> WorkloadResult:
+def lightened(r: WorkloadResult, originals: Originals | None = None) -> WorkloadResult:
     """The result `r` of an unpacked workload, keeping of the workload only what a report
     reads (its head and service account; its packed bytes where it is read twice), and of the
-    PodSecurityPolicy decision only what a report reads (not the pod it admitted)."""
+    PodSecurityPolicy decision only what a report reads (not the pod it admitted). A workload
+    still as `unpacked` made it (`originals`) is the packed workload it was made from again."""
     if not _has_packed(r.workload):
         return r
-    light = _light(r.workload)
+    light = _light(r.workload, originals or {})
     psp = r.psp
     if psp is not None and r.workload.packed is not None:
         psp = replace(psp, decision=replace(psp.decision, object=light.obj))

@@ -56,7 +56,7 @@ from podgate.scan.model import (
 )
 from podgate.scan.overview import overview
 from podgate.scan.owned import judge_with_owned
-from podgate.scan.packed import lightened, unpacked
+from podgate.scan.packed import Originals, lightened, unpacked
 from podgate.scan.readiness import readiness
 
 __all__ = [
@@ -244,8 +244,9 @@ def _scan(
         its workload packed again (scan/packed.py), so that the objects of one root at a time
         are unpacked."""
         said: list[str] = []
-        judged = judge_with_owned(unpacked(w), lambda o, full: judge(o, full, said))
-        return [lightened(r) for r in judged], said
+        originals: Originals = {}
+        judged = judge_with_owned(unpacked(w, originals), lambda o, full: judge(o, full, said))
+        return [lightened(r, originals) for r in judged], said
 
     results: list[WorkloadResult] = []
     judged = (judge_each or map)(judge_root, workloads)
