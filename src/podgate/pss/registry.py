@@ -14,11 +14,12 @@ Remembered: before the screen, a plan of built-in checks looks the pod's shape u
 what those checks read of it, with each value's type), and a pod of a shape seen before gets
 the violations found for it then, faults included: the replicas of one template cost one key
 and one lookup. A pod with no key (not plain JSON, or very large) is evaluated afresh. Bounded
-per plan (`_SHAPES` keys, `_SHAPE_BYTES` bytes; then all are forgotten). Adaptive per plan:
-after each `_TRIAL` lookups, a plan that found fewer of them than its break-even (`_BREAK_EVEN`:
-the hit rate above which a key and its lookup cost less than the evaluations they save, measured
-per level) stops keying for its next `_PAUSE` pods, then tries again, so the memo never makes a
-stream of pods slower by more than its trials (1 pod in 17 keyed at a loss).
+(`_Memory`: `_SHAPES` keys per plan, `_SHAPE_BYTES` bytes of keys and violations in all the
+registry's plans; then all are forgotten). Adaptive per plan: after each `_TRIAL` lookups, a
+plan that found fewer of them than its break-even (`_BREAK_EVEN`: the hit rate above which a key
+and its lookup cost less than the evaluations they save, measured per level) stops keying for
+its next `_PAUSE` pods, then tries again, so the memo never makes a stream of pods slower by
+more than its trials (1 pod in 17 keyed at a loss).
 
 Versions: the registry knows a maximum version, the highest minimum version of any revision
 (lowered to an emulated version if one is given). `latest` and every numbered version above the
@@ -28,7 +29,10 @@ maximum evaluate with the maximum's rules; the caller keeps the requested versio
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Iterable
+from itertools import chain, repeat
+from operator import attrgetter, itemgetter
 from types import ModuleType
 
 from podgate.errors import PolicyError, RegistryError
@@ -36,6 +40,7 @@ from podgate.k8s import Obj
 from podgate.modules import public_modules
 from podgate.pss.fields import EMPTY, FEW, Contexts, as_obj, pod_contexts
 from podgate.pss.model import (
+    POD,
     Check,
     CheckFn,
     CheckId,
@@ -56,7 +61,9 @@ Plan = tuple[tuple[CheckId, CheckFn], ...]
 
 _MASKS = 4096  # distinct screen results remembered per plan (a pod population has dozens)
 _SHAPES = 8192  # pod shapes (`reads.key`) whose violations are remembered per plan, at most
-_SHAPE_BYTES = 4 << 20  # and their keys' bytes (a cluster's shapes take a few hundred each)
+_SHAPE_BYTES = 4 << 20  # and the bytes they hold, violations included (`_footprint`)
+_SHAPE_MOST = _SHAPE_BYTES >> 6  # one shape holding more is not remembered (a cluster's: < 4 KiB)
+_SLOT = 128  # bytes of the memo's own table per shape, at most (a dict slot and its share)
 _TRIAL = 256  # lookups per trial of the memo
 _PAUSE = 16 * _TRIAL  # pods evaluated without a key after a trial below break-even
 _BREAK_EVEN: dict[Level, float] = {Level.RESTRICTED: 0.55, Level.BASELINE: 0.85}
@@ -68,6 +75,48 @@ evaluation 87.4k at restricted and 57.3k at baseline, and streams of a set hit r
 at about 52% and 81%). Restricted plans without every check of the newest one, and baseline
 plans, take the baseline figure (their evaluations cost less, so their break-even is higher; a
 higher threshold only keys less)."""
+
+
+class _Memory:
+    """The pod shapes a registry's plans remember, bounded together: at most `_SHAPES` in a
+    plan and `_SHAPE_BYTES` bytes in all (then every plan forgets all of them), counted as the
+    bytes the tables hold (`_footprint`), not the keys alone. A violation names every container
+    at fault, so it can hold far more than its key, and a webhook's requester chooses the pods
+    and, with the namespace labels, the level and version (a plan each). A shape that holds
+    more than `_SHAPE_MOST` bytes is not remembered. Thread-safe without a lock (the webhook
+    evaluates in threads; the core takes none): the count is reset before the tables are
+    cleared, so a shape another thread adds meanwhile is counted (or counted and forgotten),
+    and `used += size` runs no Python code between its read and its write, so under the GIL no
+    other thread runs there (CPython checks for a switch only at calls and loop jumps). Threads
+    that pass the check together can each add a shape: at most one shape (`_SHAPE_MOST`) per
+    thread beyond the bound."""
+
+    __slots__ = ("tables", "used")
+
+    def __init__(self) -> None:
+        self.tables: list[dict[bytes, tuple[Violation, ...]]] = []
+        self.used = 0  # bytes held in all tables (`_footprint`)
+
+    def table(self) -> dict[bytes, tuple[Violation, ...]]:
+        """A new plan's table of shapes, bounded with the others."""
+        made: dict[bytes, tuple[Violation, ...]] = {}
+        self.tables.append(made)
+        return made
+
+    def remember(
+        self, shapes: dict[bytes, tuple[Violation, ...]], shape: bytes, found: tuple[Violation, ...]
+    ) -> None:
+        """Remember the violations `found` of the pod shape `shape` in the plan's `shapes`,
+        forgetting every shape of every plan first when a bound would be passed."""
+        size = _footprint(shape, found)
+        if size > _SHAPE_MOST:
+            return
+        if len(shapes) >= _SHAPES or self.used + size > _SHAPE_BYTES:
+            self.used = 0  # first: a shape another thread adds meanwhile is counted
+            for table in self.tables:
+                table.clear()
+        shapes[shape] = found
+        self.used += size
 
 
 class _Compiled:
@@ -83,13 +132,16 @@ class _Compiled:
         "hits",
         "min_hits",
         "paused",
-        "shape_bytes",
         "tried",
         "wanted",
     )
 
     def __init__(
-        self, plan: Plan, bits: dict[CheckId, int], remember: bool = True, min_hits: int = 0
+        self,
+        plan: Plan,
+        bits: dict[CheckId, int],
+        memory: _Memory | None = None,
+        min_hits: int = 0,
     ) -> None:
         self.entries = tuple((bits[check_id], check_id, fn) for check_id, fn in plan)
         self.wanted = 0
@@ -97,9 +149,8 @@ class _Compiled:
             self.wanted |= bit
         self.by_mask: dict[int, Plan] = {}
         self.by_shape: dict[bytes, tuple[Violation, ...]] | None = (
-            None if self.wanted & ALWAYS or not remember else {}
+            None if self.wanted & ALWAYS or memory is None else memory.table()
         )
-        self.shape_bytes = 0
         self.tried = 0  # lookups in this trial
         self.hits = 0  # of which found
         self.min_hits = min_hits  # fewer in a trial: keys cost more than the evaluations saved
@@ -113,22 +164,56 @@ class _Compiled:
         self.by_mask[suspects] = found
         return found
 
-    def remember(
-        self, shapes: dict[bytes, tuple[Violation, ...]], shape: bytes, found: tuple[Violation, ...]
-    ) -> None:
-        """Remember the violations `found` of the pod shape `shape` (forgetting every shape
-        when the bounds are reached)."""
-        if len(shapes) >= _SHAPES or self.shape_bytes >= _SHAPE_BYTES:
-            shapes.clear()
-            self.shape_bytes = 0
-        shapes[shape] = found
-        self.shape_bytes += len(shape)
-
     def end_trial(self) -> None:
         """After `_TRIAL` lookups: pause keying if fewer than `min_hits` found a shape."""
         if self.hits < self.min_hits:
             self.paused = _PAUSE
         self.tried = self.hits = 0
+
+
+_faults_of = attrgetter("faults")
+_reason_of = attrgetter("reason")
+_detail_of = attrgetter("detail")
+_text_of = itemgetter(1)
+_second = itemgetter(1)
+_chain = chain.from_iterable
+# bytes of each object, at most, with what the allocator rounds up (16-byte blocks)
+_ROUND = 15
+_BYTES = sys.getsizeof(b"") + _ROUND  # and one a byte
+_TUPLE = sys.getsizeof(()) + _ROUND  # and 8 an item
+_FAULT = sys.getsizeof((POD, "")) + _ROUND + sys.getsizeof(1 << 29) + _ROUND  # its index too
+_ASCII = sys.getsizeof("") + _ROUND  # and one a character
+_TEXT = 80 + _ROUND  # and 8 a character: 4 as UCS-4, 4 as UTF-8 once encoded (any string)
+
+
+def _footprint(shape: bytes, found: tuple[Violation, ...]) -> int:
+    """The bytes the memo holds for `found` remembered under `shape`, at most: the key, the
+    table's slot, the tuple, and each violation (`_held`; objects shared with other violations
+    or caches are counted again). A violation remembered in `_VIOLATIONS` has its bytes there
+    (`_BYTES_OF`), counted when it was made: a miss pays a lookup per violation, not `_held`
+    (which costs about a quarter of an evaluation)."""
+    size = _SLOT + _BYTES + len(shape) + _TUPLE
+    if not found:
+        return size
+    held = [*map(_second, map(_BYTES_OF.get, map(id, found), repeat(_UNKNOWN)))]
+    return size + 8 * len(found) + (_held(found) if -1 in held else sum(held))
+
+
+def _held(found: Iterable[Violation]) -> int:
+    """The bytes the violations `found` hold, at most: each object, its texts and its faults."""
+    found = tuple(found)
+    faults = [*_chain(map(_faults_of, found))]
+    texts = [*map(_reason_of, found), *map(_detail_of, found), *map(_text_of, faults)]
+    chars = sum(map(len, texts))
+    if "".join(texts).isascii():
+        text_bytes = _ASCII * len(texts) + chars
+    else:
+        text_bytes = _TEXT * len(texts) + 8 * chars
+    return (
+        (_VIOLATION + _TUPLE + 8) * len(found)  # each violation and its faults' tuple
+        + (8 + _FAULT) * len(faults)
+        + text_bytes
+    )
 
 
 def discover(package: ModuleType | None = None) -> tuple[Check, ...]:
@@ -182,7 +267,7 @@ def _validate(checks: tuple[Check, ...]) -> None:
 class Registry:
     """Validated checks and, per level, the precomputed plan of every minor version."""
 
-    __slots__ = ("_compiled", "_ids", "_plans", "checks", "max_version")
+    __slots__ = ("_compiled", "_ids", "_memory", "_plans", "checks", "max_version")
 
     def __init__(
         self,
@@ -228,9 +313,11 @@ class Registry:
         known = {c.id: c for c in builtin}
         bits = {c.id: bit_of(c, known.get(c.id)) for c in self.checks}
         newest = frozenset(check_id for check_id, _ in restricted_plans[-1])
+        self._memory = _Memory()
+        memory = self._memory if remember else None
         self._compiled: dict[Level, tuple[_Compiled, ...]] = {
             level: tuple(
-                _Compiled(plan, bits, remember, _min_hits(level, plan, newest)) for plan in plans
+                _Compiled(plan, bits, memory, _min_hits(level, plan, newest)) for plan in plans
             )
             for level, plans in self._plans.items()
         }
@@ -271,7 +358,7 @@ class Registry:
                     found = shapes.get(shape)
                     if found is None:
                         found = _run(compiled, meta, spec)
-                        compiled.remember(shapes, shape, found)
+                        self._memory.remember(shapes, shape, found)
                     else:
                         compiled.hits += 1
                     compiled.tried += 1
@@ -350,9 +437,14 @@ def _violation_factory() -> Callable[[str, str, str, Faults], Violation]:
 
 
 _make_violation = _violation_factory()
+_VIOLATION = sys.getsizeof(_make_violation("", "", "", ())) + _ROUND  # every one, its fields aside
 
 
 _VIOLATIONS: dict[tuple[CheckId, Forbidden], Violation] = {}
+_BYTES_OF: dict[int, tuple[Violation | None, int]] = {}
+_UNKNOWN: tuple[Violation | None, int] = (None, -1)
+"""The bytes (`_held`) of each violation in `_VIOLATIONS`, by its `id`; each entry holds its
+violation, so an `id` here is never one of another object (cleared with `_VIOLATIONS`)."""
 _REMEMBERED = 4096  # violations remembered, at most (then all are forgotten)
 _SMALL_DETAIL = 1024  # characters of the detail of a violation remembered, at most
 
@@ -369,7 +461,9 @@ def _violation(check_id: CheckId, result: Forbidden) -> Violation:
     if len(result[1]) <= _SMALL_DETAIL and len(result[2]) <= FEW:
         if len(_VIOLATIONS) >= _REMEMBERED:
             _VIOLATIONS.clear()
+            _BYTES_OF.clear()
         _VIOLATIONS[(check_id, result)] = made
+        _BYTES_OF[id(made)] = (made, _held((made,)))
     return made
 
 
