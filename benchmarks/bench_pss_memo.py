@@ -2,13 +2,14 @@
 with the memo (`Registry()`) and without it (`Registry(remember=False)`), restricted and baseline.
 
     python benchmarks/bench_pss_memo.py [--hits 0.1,0.3,0.5,0.7,0.9] [--pods N] [--seed S]
-        [--repeat R] [--level restricted|baseline] [--memo on|off] [--sweeps K]
+        [--repeat R] [--level restricted|baseline] [--memo on|off] [--sweeps K] [--no-pause]
 
 The pods are every pod spec (Pods and workload templates) of a cluster from
 ../shared/bench/gen_cluster.py. The stream has the hit rate asked: each pod is, with that
 probability, one already seen (a replica: the memo finds it), else the next pod of the cluster
 with its containers renamed to names never used (a shape never seen, evaluated at the cluster's
-own cost). The stream is fixed by the seed.
+own cost). The stream is fixed by the seed. `--no-pause` keys every pod (no plan pauses below
+its break-even): what the memo costs or saves at each hit rate, to measure the break-even.
 
 Instruction counts (independent of the machine's load): run it under callgrind, dumping its
 counters at each `os.getpid()` (called around each sweep), with `--callgrind DIR`; it then reads
@@ -36,7 +37,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))  # bench_pss puts PODGATE_SRC or ./
 
 from bench_pss import GEN, cluster_pods  # noqa: E402
 
-from podgate.pss import LATEST, Level  # noqa: E402
+from podgate.pss import LATEST, Check, Level  # noqa: E402
 from podgate.pss.registry import Registry, discover  # noqa: E402
 
 Pod = tuple[Any, Any]
@@ -81,6 +82,7 @@ def main() -> int:
     parser.add_argument("--level", choices=["restricted", "baseline", "both"], default="both")
     parser.add_argument("--memo", choices=["on", "off", "both"], default="both")
     parser.add_argument("--callgrind", metavar="DIR", help="run under callgrind (see above)")
+    parser.add_argument("--no-pause", action="store_true", help="key every pod (never pause)")
     args = parser.parse_args()
     if not GEN.is_file():
         print(f"needs {GEN}", file=sys.stderr)
@@ -93,7 +95,8 @@ def main() -> int:
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
     print(f"pods:    {len(pods)} pod specs from: {source}; streams of {args.length}")
     unit = "instructions per pod" if args.callgrind else f"best of {args.repeat}, µs per pod"
-    print(f"python:  {sys.version.split()[0]}, one core, {unit}")
+    pause = "never pausing" if args.no_pause else "pausing below break-even"
+    print(f"python:  {sys.version.split()[0]}, one core, {unit}, memo {pause}")
     salt = 0
     for level in levels:
         for hits in rates:
@@ -103,7 +106,7 @@ def main() -> int:
                     salt += 1
                     pods_in = stream(pods, hits, args.length, args.seed, salt)
                     os.getpid()  # callgrind dumps what came before
-                    sweep(Registry(checks, builtin=checks, remember=memo), level, pods_in)
+                    sweep(_registry(checks, memo, args.no_pause), level, pods_in)
                     os.getpid()
                     got = _dumped(Path(args.callgrind)) / len(pods_in)
                     row.append(f"memo {'on ' if memo else 'off'} {got / 1000:6.1f}k")
@@ -112,11 +115,22 @@ def main() -> int:
                 for _ in range(args.repeat):
                     salt += 1
                     pods_in = stream(pods, hits, args.length, args.seed, salt)
-                    registry = Registry(checks, builtin=checks, remember=memo)
+                    registry = _registry(checks, memo, args.no_pause)
                     best = min(best, sweep(registry, level, pods_in) / len(pods_in))
                 row.append(f"memo {'on ' if memo else 'off'} {best * 1e6:6.2f}")
             print(f"{level.value:<10} hits {hits:4.2f}  " + "  ".join(row), flush=True)
     return 0
+
+
+def _registry(checks: tuple[Check, ...], memo: bool, no_pause: bool) -> Registry:
+    """A registry of the built-in checks, remembering shapes or not; with `no_pause`, its plans
+    never pause (each needs no hit in a trial)."""
+    registry = Registry(checks, builtin=checks, remember=memo)
+    if no_pause:
+        for plans in registry._compiled.values():
+            for compiled in plans:
+                compiled.min_hits = 0
+    return registry
 
 
 def _dumped(folder: Path) -> int:

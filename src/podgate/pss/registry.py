@@ -66,15 +66,17 @@ _SHAPE_MOST = _SHAPE_BYTES >> 6  # one shape holding more is not remembered (a c
 _SLOT = 128  # bytes of the memo's own table per shape, at most (a dict slot and its share)
 _TRIAL = 256  # lookups per trial of the memo
 _PAUSE = 16 * _TRIAL  # pods evaluated without a key after a trial below break-even
-_BREAK_EVEN: dict[Level, float] = {Level.RESTRICTED: 0.55, Level.BASELINE: 0.85}
+_BREAK_EVEN: dict[Level, float] = {Level.RESTRICTED: 0.60, Level.BASELINE: 0.75}
 """The share of lookups that must find their shape for the memo to pay, per level: a key and its
 lookup cost about as much as the screen, so a hit saves the checks and their messages, and a
-miss pays for the key on top of the evaluation. Measured with callgrind on a generated
-cluster's pods (benchmarks/bench_pss_memo.py; at 7fe6d07 a key cost 43.5k instructions, an
-evaluation 87.4k at restricted and 57.3k at baseline, and streams of a set hit rate broke even
-at about 52% and 81%). Restricted plans without every check of the newest one, and baseline
-plans, take the baseline figure (their evaluations cost less, so their break-even is higher; a
-higher threshold only keys less)."""
+miss pays for the key and its count (`_footprint`) on top of the evaluation. Measured with
+callgrind on a generated cluster's pods, keying every pod (`benchmarks/bench_pss_memo.py
+--no-pause`), instructions per pod with the memo on/off: restricted 0.55 127.8k/117.6k, 0.60
+118.3k/117.8k, 0.70 99.1k/110.3k; baseline 0.70 65.1k/63.7k, 0.75 61.4k/63.5k, 0.80
+55.9k/60.5k (a key cost 42.8k, a fresh restricted evaluation 84.3k, a miss's count 9.1k).
+Restricted plans without every check of the newest one, and baseline plans, take the baseline
+figure (their evaluations cost less, so their break-even is higher; a higher threshold only
+keys less)."""
 
 
 class _Memory:
