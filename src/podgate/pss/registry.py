@@ -71,9 +71,10 @@ _BREAK_EVEN: dict[Level, float] = {Level.RESTRICTED: 0.60, Level.BASELINE: 0.75}
 lookup cost about as much as the screen, so a hit saves the checks and their messages, and a
 miss pays for the key and its count (`_footprint`) on top of the evaluation. Measured with
 callgrind on a generated cluster's pods, keying every pod (`benchmarks/bench_pss_memo.py
---no-pause`), instructions per pod with the memo on/off: restricted 0.55 127.8k/117.6k, 0.60
-118.3k/117.8k, 0.70 99.1k/110.3k; baseline 0.70 65.1k/63.7k, 0.75 61.4k/63.5k, 0.80
-55.9k/60.5k (a key cost 42.8k, a fresh restricted evaluation 84.3k, a miss's count 9.1k).
+--no-pause`), instructions per pod with the memo on/off: baseline 0.65 69.7k/63.9k, 0.70
+65.1k/63.7k, 0.75 61.4k/63.5k, 0.80 56.3k/63.7k; restricted (streams of 4,000, a miss's count
+then dearer) 0.55 127.8k/117.6k, 0.60 118.3k/117.8k, 0.70 99.1k/110.3k (a key cost 42.8k, a
+fresh restricted evaluation 84.3k, a miss's count 9.1k).
 Restricted plans without every check of the newest one, and baseline plans, take the baseline
 figure (their evaluations cost less, so their break-even is higher; a higher threshold only
 keys less)."""
