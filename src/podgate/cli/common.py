@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import io
 import os
 import stat
 import sys
@@ -25,6 +26,7 @@ EXIT_VIOLATION = 1  # findings, violations, a denial: never anything else
 EXIT_BAD_INPUT = 2  # input, arguments or an option podgate cannot use
 EXIT_INTERNAL = 3  # a bug in podgate: one line on stderr (the traceback with PODGATE_DEBUG=1)
 EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
+EXIT_BROKEN_PIPE = 141  # standard output's reader went away first, as shells report SIGPIPE
 DEBUG_ENV = "PODGATE_DEBUG"
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -262,6 +264,22 @@ def internal_error(e: BaseException) -> None:
     sys.exit(EXIT_INTERNAL)
 
 
+def broken_pipe() -> NoReturn:
+    """Standard output's reader closed it before the output was written whole (`podgate scan
+    | head`): exit 141, as a shell reports a process killed by SIGPIPE (kubectl's exit there),
+    never 0, which would pass a scan with findings under `set -o pipefail`. In podgate's own
+    process the rest is dropped (standard output pointed at /dev/null), or the interpreter's
+    last flush would fail again and print an error."""
+    if _OWN_PROCESS[0]:
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, sys.stdout.fileno())
+            os.close(null)
+        except (AttributeError, OSError, ValueError):
+            pass
+    sys.exit(EXIT_BROKEN_PIPE)
+
+
 def handles_errors(func: F) -> F:
     """Turn podgate's exceptions into one line on stderr and exit code 2, never a traceback.
     Errors podgate declares to be bugs (InternalError: a self-check failed) exit 3."""
@@ -277,7 +295,7 @@ def handles_errors(func: F) -> F:
         except RecursionError:
             fail("input nests too deep")
         except BrokenPipeError:
-            sys.exit(EXIT_OK)
+            broken_pipe()
         return None
 
     return wrapper  # type: ignore[return-value]
@@ -300,11 +318,65 @@ def finish(code: int) -> NoReturn:
     raise SystemExit(code)
 
 
+class _ClosedBuffer(io.BufferedIOBase):
+    """The bytes of a standard output the process was started without (`>&-`): writing them
+    is an error, nothing is kept (no flush at exit fails again)."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+
+class _ClosedOutput(io.TextIOBase):
+    """Standard output when the process was started without one: an error to write to (exit 2,
+    one line on stderr), never a report dropped in silence."""
+
+    def __init__(self) -> None:
+        self._buffer = _ClosedBuffer()
+
+    @property
+    def buffer(self) -> _ClosedBuffer:
+        return self._buffer
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: Any) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+
+def _standard_streams() -> None:
+    """Descriptors 0, 1 and 2 open before anything is read: one the caller closed (`2>&-`) is
+    given /dev/null, so that no file podgate opens takes its number (the YAML reader points
+    descriptor 2 at a capture file while ryml runs, and dups it: with 2 closed it failed, and
+    a file holding number 2 would have been swapped out under its reader). Standard error and
+    input closed read and write nothing; standard output closed is an error to write to."""
+    closed = []
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+            closed.append(fd)
+    if 0 in closed or sys.stdin is None:
+        sys.stdin = open(0, closefd=False)  # noqa: SIM115 - the process' own, never closed
+    if 1 in closed or sys.stdout is None:
+        sys.stdout = _ClosedOutput()
+    if 2 in closed or sys.stderr is None:
+        sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115 - the process' own
+
+
 def run(group: click.Group, args: Sequence[str], prog_name: str) -> None:
     """Run the command line; every way out is one of the documented exit codes. Exit 1 means
     findings or a denial only: click's own errors (usage, unreadable files) exit 2, Ctrl-C 130,
     and anything unexpected is an internal error (exit 3, one line)."""
     _OWN_PROCESS[0] = True
+    _standard_streams()
     try:
         code = group.main(args=list(args), prog_name=prog_name, standalone_mode=False)
     except click.UsageError as e:
@@ -317,10 +389,10 @@ def run(group: click.Group, args: Sequence[str], prog_name: str) -> None:
         click.echo("podgate: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
     except BrokenPipeError:
-        sys.exit(EXIT_OK)
+        broken_pipe()
     except OSError as e:
         if e.errno == errno.EPIPE:
-            sys.exit(EXIT_OK)
+            broken_pipe()
         click.echo(f"podgate: error: {e}", err=True)
         sys.exit(EXIT_BAD_INPUT)
     except Exception as e:  # noqa: BLE001 - the last line of defence: one line, exit 3
