@@ -355,26 +355,30 @@ def _load_file(
     """The objects of one file. With `snapshots`, a JSON snapshot is decoded trimmed and noted
     there with `at`, where its documents go in the caller's list. A file over `max_yaml_bytes`
     is read only if it is one JSON value (YAML costs about ten times its size in memory).
-    `defaults`: how a snapshot's packed workloads are prepared, `jobs`: on how many cores
-    (`_load_snapshot`)."""
+    `defaults`: how the documents are prepared as they are read (`io.prepare.prepare_read`;
+    a snapshot's packed workloads, on `jobs` cores: `_load_snapshot`); None: kept as read."""
     raw = _read(path, max_bytes)
     if snapshots is not None:
         snapshot = _load_snapshot(raw, path, defaults, jobs)
         if snapshot is not None:
             snapshots.append((at, snapshot[1]))
             return snapshot[0]
-    if raw.isascii():
-        found = _load_ascii_json(raw, path)
-        if found is not None:
-            return found
-    text = decode(raw)
-    if max_yaml_bytes is not None and len(raw) > max_yaml_bytes and not _one_json_value(text):
-        raise LoadError(
-            f"file is {len(raw)} bytes and not one JSON value: over the limit of "
-            f"{max_yaml_bytes} for YAML (a JSON file may have up to {max_bytes}; --max-bytes)",
-            file=path,
-        )
-    return list(load_text(text, path))
+    found = _load_ascii_json(raw, path) if raw.isascii() else None
+    if found is None:
+        text = decode(raw)
+        if max_yaml_bytes is not None and len(raw) > max_yaml_bytes and not _one_json_value(text):
+            raise LoadError(
+                f"file is {len(raw)} bytes and not one JSON value: over the limit of "
+                f"{max_yaml_bytes} for YAML (a JSON file may have up to {max_bytes}; "
+                "--max-bytes)",
+                file=path,
+            )
+        found = list(load_text(text, path))
+    if defaults is None:
+        return found
+    from podgate.io.prepare import prepare_read  # (imported by the process that parses)
+
+    return prepare_read(found, defaults)
 
 
 def _load_or_error(
@@ -495,10 +499,12 @@ def load_documents(
     and workloads of a JSON snapshot are decoded to what a scan reads of them (io/snapshot.py:
     not their status, managedFields, nor containers' env and resources), when it is the one
     file read (then in this process, its items' bytes at hand to decode one whole again), and
-    kept packed until the scan judges each (k8s/packed.py), prepared as `io.prepare` prepares
-    them with `defaults` (as read when it is None), its items read on `jobs` cores when it is
-    large (io/snapshot_load.py). `max_yaml_bytes`: a lower cap for a file that is not one JSON
-    value (YAML, a JSON stream); `max_bytes` is then the cap of a JSON file."""
+    kept packed until the scan judges each (k8s/packed.py), its items read on `jobs` cores when
+    it is large (io/snapshot_load.py). `defaults`: the documents of each file prepared as
+    `io.prepare` prepares them with `defaults`, by the process that parses it
+    (`io.prepare.prepare_read`; kept as read when it is None). `max_yaml_bytes`: a lower cap
+    for a file that is not one JSON value (YAML, a JSON stream); `max_bytes` is then the cap
+    of a JSON file."""
     out: list[Document] = []
     snapshots: list[tuple[int, Snapshot]] | None = None
     failures: list[tuple[LoadError, list[str]]] = []

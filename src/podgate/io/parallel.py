@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
+from podgate.k8s.defaults import Defaulted
 from podgate.k8s.source import Document, Source
 
 if TYPE_CHECKING:  # not imported to read files: `podgate scan` imports them anyway
@@ -95,33 +96,40 @@ def _size(path: str) -> int:
         return 0
 
 
+_Sent = tuple[str, int, int, "int | None", "bool | None", tuple[tuple[str, str, str], ...]]
+
+
 class _Packed(NamedTuple):
     """A file's documents as a worker sends them: their objects as one `marshal` text (written
     and read several times faster than pickle does the same objects, and exact for the types
-    a parse makes: `True`, `1` and `1.0` apart, NaN, ints of any size, key order), and their
-    sources."""
+    a parse makes: `True`, `1` and `1.0` apart, NaN, ints of any size, key order), and for each
+    its source, how it was prepared and what was defaulted (`Document`)."""
 
     objects: bytes
-    sources: list[tuple[str, int, int, int | None]]
+    documents: list[_Sent]
 
 
 def _pack(parsed: object) -> object:
-    """What a worker sends for a file parsed: its documents packed, when they are plain (read
-    from a file, nothing found or set in them yet) and marshal carries their objects (it
-    refuses any type but the built-in ones, a subclass too); else as parsed."""
+    """What a worker sends for a file parsed: its documents packed, when they are plain
+    `Document`s read from a file and marshal carries their objects (it refuses any type but
+    the built-in ones, a subclass too); else as parsed. (The pod spec each document found is
+    not sent: it is found again from the object, as it was.)"""
     if not isinstance(parsed, list) or not parsed:
         return parsed
-    sources: list[tuple[str, int, int, int | None]] = []
+    sent: list[_Sent] = []
     for doc in parsed:
-        source = doc.source if isinstance(doc, Document) else None
-        if source is None or doc.defaulted or doc._pod is not False:
+        source = doc.source if type(doc) is Document else None
+        if source is None or any(type(d) is not Defaulted for d in doc.defaulted):
             return parsed
-        sources.append((source.file, source.document, source.line, source.item))
+        defaulted = tuple((d.field, d.value, d.why) for d in doc.defaulted)
+        sent.append(
+            (source.file, source.document, source.line, source.item, doc.prepared, defaulted)
+        )
     try:
         data = marshal.dumps([doc.obj for doc in parsed])
     except ValueError:  # an object of another type
         return parsed
-    return _Packed(data, sources)
+    return _Packed(data, sent)
 
 
 def _unpack(sent: object) -> Any:
@@ -129,7 +137,17 @@ def _unpack(sent: object) -> Any:
     if not isinstance(sent, _Packed):
         return sent
     objects = marshal.loads(sent.objects)  # (written by this process' own worker)
-    return [Document(o, Source(*s)) for o, s in zip(objects, sent.sources, strict=True)]
+    return [
+        Document(
+            o,
+            Source(file, index, line, item),
+            tuple(Defaulted(*d) for d in defaulted),
+            prepared,
+        )
+        for o, (file, index, line, item, prepared, defaulted) in zip(
+            objects, sent.documents, strict=True
+        )
+    ]
 
 
 def parsing(

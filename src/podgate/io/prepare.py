@@ -16,7 +16,7 @@ from podgate.k8s.packed import PackedDocument, Shared, pack
 from podgate.k8s.shape import pod_shape_errors
 from podgate.k8s.source import Document
 
-__all__ = ["check_pod_shape", "prepare", "prepare_packed"]
+__all__ = ["check_pod_shape", "prepare", "prepare_packed", "prepare_read"]
 
 
 def check_pod_shape(doc: Document, found: PodSource) -> None:
@@ -45,7 +45,8 @@ def prepare(docs: Iterable[Document], *, defaults: bool = True) -> list[Document
     defaults and an object with a pod spec the pod-spec defaults, each document saying what
     was set (`defaulted`). Other objects, and objects nothing applies to, are kept as they are.
     A packed document (k8s/packed.py) is prepared unpacked, and packed again; one packed
-    already prepared (`Packed.prepared`, alike) is kept as it is."""
+    already prepared (`Packed.prepared`, alike), or prepared as it was read (`prepare_read`),
+    is kept as it is."""
     out: list[Document] = []
     for doc in docs:
         if isinstance(doc, PackedDocument):
@@ -53,9 +54,27 @@ def prepare(docs: Iterable[Document], *, defaults: bool = True) -> list[Document
                 doc = prepare_packed(doc.whole(), defaults)
             elif doc.body.prepared is not defaults:  # a defaulted object cannot be undone
                 raise InternalError(f"{doc.where}: packed with defaults={doc.body.prepared}")
-        else:
+        elif doc.prepared is None:
             doc = _prepared(doc, defaults)
+        elif doc.prepared is not defaults:  # (prepared as it was read: `prepare_read`)
+            raise InternalError(f"{doc.where}: read with defaults={doc.prepared}")
         out.append(doc)
+    return out
+
+
+def prepare_read(docs: list[Document], defaults: bool) -> list[Document]:
+    """`prepare` of each of one file's documents, done as the file is read (by the process that
+    parses it: on every core), each marked prepared (`Document.prepared`), which `prepare` then
+    keeps as it is. A document that `prepare` refuses (or fails on) is kept as read, unmarked:
+    `prepare` refuses it at its turn, once every input has been read, as it does any other."""
+    out: list[Document] = []
+    for doc in docs:
+        try:
+            done = _prepared(doc, defaults)
+        except Exception:  # noqa: BLE001 - raised again by `prepare`, in its order
+            out.append(doc)
+            continue
+        out.append(replace(done, prepared=defaults))
     return out
 
 

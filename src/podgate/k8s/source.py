@@ -44,6 +44,9 @@ class Document:
     obj: Obj
     source: Source | None = None
     defaulted: tuple[Defaulted, ...] = ()
+    # how it was prepared as it was read (`io.prepare.prepare_read`: with defaults or not);
+    # None: not yet (`io.prepare.prepare` prepares it)
+    prepared: bool | None = field(default=None, compare=False)
     # PodSource | None once found; False (not yet: it survives pickling, as a worker of the
     # process pool sends documents back) until then
     _pod: Any = field(default=False, init=False, repr=False, compare=False)
