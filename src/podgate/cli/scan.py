@@ -37,9 +37,14 @@ if TYPE_CHECKING:
     from podgate.io.locate import Locate
     from podgate.k8s.field import FieldPath
     from podgate.k8s.source import Document, Source
+    from podgate.pss import Level, Version
+    from podgate.pss.config import PodSecurityConfiguration
     from podgate.report.context import ReportContext
     from podgate.scan import AcceptedRisk, Catalog, ScanOptions
     from podgate.scan.scan import JudgeEach, ScanResult
+
+# the level, version and configuration the options give (`_settle`)
+_Settled = tuple["Level | None", "Version", "PodSecurityConfiguration"]
 
 # podgate.scan.controls.SEVERITIES and podgate.scan.ControllerIdentity's values, written out so
 # that the options are defined without importing the scanner (tests/cli/test_scan_jobs.py
@@ -231,38 +236,43 @@ def command(
     category, with CIS, Microsoft threat-matrix and MITRE ATT&CK mappings."""
     if level is not None and from_namespace_labels:
         fail("--level and --from-namespace-labels are mutually exclusive")
-    from podgate.pss import parse_level, parse_version
-    from podgate.pss.config import DEFAULT_CONFIGURATION
-
-    try:
-        parsed_level = parse_level(level) if level is not None else None
-        parsed_version = parse_version(version)
-    except PolicyError as e:
-        fail(f"{'--level' if level and 'privileged' in str(e) else '--version'}: {e}")
-        return
-    if groups and user is None:
-        fail("--group needs --user")
     json_cap, cap = scan_caps(max_bytes)
-    if config_path is None:
-        config = DEFAULT_CONFIGURATION
-    else:
-        from podgate.io.pss_config import load_pss_config
+    settled: list[_Settled] = []
 
-        config = load_pss_config(config_path, cap)
-    live_notes: list[str] = []
-    docs: list[Document] = read_inputs(
-        inputs,
-        max_bytes=json_cap,
-        max_yaml_bytes=cap,
-        exclude=exclude,
-        command="scan",
-        notes=live_notes,
-        quiet=quiet,
-        parse_each=parallel.parsing(jobs, meanwhile=lambda: _import_the_scanner(output)),
-        trim=not live,  # live objects come whole: a pod read twice is compared whole
-        defaults=not no_defaults,  # a trimmed snapshot's workloads prepared as they are read
-        jobs=jobs,  # a snapshot's items read on every core
-    )
+    def settle() -> None:
+        """The options that need the Pod Security Standards, settled once: with a pool, once the
+        workers parse the files (the import overlaps their work); before any error reading
+        found is said, so that a bad option is said first, as when they were settled first."""
+        if not settled:
+            settled.append(_settle(level, version, groups, user, config_path, cap))
+
+    def meanwhile() -> None:
+        settle()
+        _import_the_scanner(output)
+
+    said: list[str] = []  # (said once the options are settled)
+    try:
+        docs: list[Document] = read_inputs(
+            inputs,
+            max_bytes=json_cap,
+            max_yaml_bytes=cap,
+            exclude=exclude,
+            command="scan",
+            notes=said,
+            quiet=True,
+            parse_each=parallel.parsing(jobs, meanwhile=meanwhile),
+            trim=not live,  # live objects come whole: a pod read twice is compared whole
+            defaults=not no_defaults,  # each file's documents prepared as they are read
+            jobs=jobs,  # a snapshot's items read on every core
+        )
+    except Exception:
+        settle()
+        raise
+    settle()
+    parsed_level, parsed_version, config = settled[0]
+    for message in () if quiet else said:
+        click.echo(f"podgate: note: {message}", err=True)
+    live_notes = said
     if not inputs and not live:
         fail("give INPUT (files, directories, - for stdin) or --live to read the current cluster")
     _import_the_scanner(output)
@@ -331,6 +341,33 @@ def command(
     if output_file is not None and not quiet:
         click.echo(f"podgate: wrote {output} report to {output_file}", err=True)
     finish(code)
+
+
+def _settle(
+    level: str | None,
+    version: str,
+    groups: tuple[str, ...],
+    user: str | None,
+    config_path: str | None,
+    cap: int,
+) -> _Settled:
+    """(the level, the version, the PodSecurityConfiguration) the options give; a bad one is
+    bad input (exit 2), checked in this order: --level, --version, --group, --config."""
+    from podgate.pss import parse_level, parse_version
+    from podgate.pss.config import DEFAULT_CONFIGURATION
+
+    try:
+        parsed_level = parse_level(level) if level is not None else None
+        parsed_version = parse_version(version)
+    except PolicyError as e:
+        fail(f"{'--level' if level and 'privileged' in str(e) else '--version'}: {e}")
+    if groups and user is None:
+        fail("--group needs --user")
+    if config_path is None:
+        return parsed_level, parsed_version, DEFAULT_CONFIGURATION
+    from podgate.io.pss_config import load_pss_config
+
+    return parsed_level, parsed_version, load_pss_config(config_path, cap)
 
 
 def _import_the_scanner(output: str) -> None:
