@@ -505,6 +505,15 @@ def _distinct_lines(raw: bytes) -> bytes:
     return b"\n" + b"\n".join(set(raw.split(b"\n"))) + b"\n"
 
 
+def _distinct_text_lines(text: str) -> str:
+    """The distinct lines of a YAML text, each between line breaks. The text proofs
+    (`_plain_text`, and `_maybe_plain` for a value without a line break) each look for
+    something within a line, a line's start or its end (where the text's own start and end
+    count as a line's): what they find in the text they find there too, and only that. A
+    file's documents repeat most of their lines, so the proofs read a fraction of the text."""
+    return "\n" + "\n".join(set(text.split("\n"))) + "\n"
+
+
 def _numbers_in_lines(lines: bytes) -> bool:
     """`_numbers_to_settle` of the JSON whose distinct lines are `lines` (`_distinct_lines`),
     without the look in the text: may it hold a bare float, or an int past int64, after a key
@@ -596,7 +605,8 @@ class Reader:
         raws: list[bytes] = []
         read: list[int] = []  # the index in `cut` of each of `raws`
         starts: list[int] = []  # where each piece's content starts
-        whole = len(cut) > 1 and _plain_text(text, text.encode())
+        distinct = _distinct_text_lines(text) if len(cut) > 1 else text
+        whole = len(cut) > 1 and _plain_text(distinct, distinct.encode())
         if self.stderr is None:
             self.stderr = _Stderr()
         with self.stderr.quiet() as capture:
@@ -616,7 +626,7 @@ class Reader:
         if not raws:
             return out
         try:
-            values = self._values(raws, text, [cut[i].text for i in read])
+            values = self._values(raws, distinct, [cut[i].text for i in read])
         except Exception:  # noqa: BLE001 - any surprise: the libyaml path reads them all
             return out
         for i, raw, value, start in zip(read, raws, values, starts, strict=True):
@@ -636,10 +646,11 @@ class Reader:
 
     @staticmethod
     def _values(raws: list[bytes], text: str, texts: list[str]) -> _Values:
-        """The values of `raws` (the JSON of `texts`, parts of `text`), `_SLOW` for those not
-        proved identical to the libyaml path's; `settle` tells whether any may hold a number
-        to settle. All at once when the proofs pass on all together (on the JSON's distinct
-        lines: `_distinct_lines`), else one by one."""
+        """The values of `raws` (the JSON of `texts`, parts of the text whose distinct lines
+        are `text`: `_distinct_text_lines`), `_SLOW` for those not proved identical to the
+        libyaml path's; `settle` tells whether any may hold a number to settle. All at once
+        when the proofs pass on all together (on the JSON's distinct lines:
+        `_distinct_lines`), else one by one."""
         if len(raws) > 1:
             joined = b"[\n" + b",\n".join(raws) + b"\n]"
             lines = _distinct_lines(joined)
@@ -770,6 +781,8 @@ def _maybe_plain(value: str, text: str) -> bool:
     written with escapes, and then does not occur at all)."""
     if _RYML_SPELLS.fullmatch(value) is not None:
         return True  # ryml writes plain `inf`, `-inf`, `infinity`, `nan` as these
+    if "\n" in value:
+        return True  # the libyaml way (go-yaml reads no such plain scalar but as itself)
     if value and all(value[:k] != value[-k:] for k in range(1, len(value))):
         # no two occurrences overlap, and so none of the quoted ones: when they are as many
         # as all occurrences, each is quoted (counted at C speed: `'True'` in every

@@ -74,7 +74,7 @@ def prepare_read(docs: list[Document], defaults: bool) -> list[Document]:
         except Exception:  # noqa: BLE001 - raised again by `prepare`, in its order
             out.append(doc)
             continue
-        out.append(replace(done, prepared=defaults))
+        out.append(Document(done.obj, done.source, done.defaulted, defaults))
     return out
 
 
