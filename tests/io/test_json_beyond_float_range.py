@@ -84,20 +84,50 @@ def test_an_item_of_a_list_names_the_item(tmp_path: Path) -> None:
     assert error.reason.startswith("items[1].status.n: number 1e999 ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a JSON snapshot read trimmed (`scan` of one JSON list) never parses the numbers of "
-    "the fields its msgspec decode skips (spec.x, status ...), so a number there beyond a "
-    "float's range is not seen: podgate scans a list kubectl refuses (the value is never "
-    "judged; owner: snapshot, io/snapshot.py: look for an exponent of 3+ digits where "
-    "_long_integers looks for long digit runs)",
+@pytest.mark.parametrize(
+    "number",
+    ["1e400", "-1E+400", "1.5e0400", "1" + "0" * 400 + ".0", "1" + "0" * 400 + "e-1"],
+    ids=["exponent", "signed-exponent", "long-exponent", "digits-then-point", "digits-then-e"],
 )
 def test_a_snapshot_read_trimmed_refuses_a_number_beyond_range_in_a_skipped_field(
-    tmp_path: Path,
+    tmp_path: Path, number: str
 ) -> None:
     text = json.dumps({"apiVersion": "v1", "kind": "List", "items": [json.loads(_pod("1"))]})
-    error = _refused(tmp_path, "list.json", text.replace('"x": 1', '"x": 1e400'), trim=True)
-    assert error.reason.startswith("items[0].spec.x: number 1e400 ")
+    text = text.replace('"x": 1', f'"x": {number}')
+    error = _refused(tmp_path, "list.json", text, trim=True)
+    assert error.reason.startswith(f"items[0].spec.x: number {number[:20]}")
+    assert "beyond a 64-bit float's range" in error.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": 1e308, "b": -1.5e-400, "c": [1e100, 2E+299]}',  # within range, or under
+        '{"uid": "3e456f00-1e100-4e999", "d": "sha256:0e400"}',  # strings
+        '{"n": 123456789012345678}',  # an integer of 18 digits
+    ],
+    ids=["in-range", "strings-like-numbers", "short-integer"],
+)
+def test_what_a_snapshot_holds_in_range_or_in_strings_leaves_it_read_trimmed(text: str) -> None:
+    from podgate.io.snapshot import read_as_orjson
+
+    assert read_as_orjson(text.encode(), 100)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": 1e400}',
+        '{"a": [0, -1e400]}',
+        '{"a":1' + "0" * 19 + "}",
+        '{"a": 1' + "0" * 400 + ".5}",
+    ],
+    ids=["exponent", "in-a-list", "long-integer", "long-float"],
+)
+def test_a_number_beyond_range_or_64_bits_sends_a_snapshot_the_usual_way(text: str) -> None:
+    from podgate.io.snapshot import read_as_orjson
+
+    assert not read_as_orjson(text.encode(), 100)
 
 
 @pytest.mark.parametrize(

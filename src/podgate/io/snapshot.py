@@ -28,6 +28,7 @@ tests/io/test_snapshot.py (every reader of a scan, watched while it runs).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -316,49 +317,65 @@ _WHOLE = msgspec.json.Decoder()
 # what `Snapshot.item` raises for an item msgspec cannot read as orjson does
 UNREADABLE = (msgspec.DecodeError, RecursionError)
 _LIST = msgspec.json.Decoder(_List)
-_ASCII_DIGITS = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
+# a digit kept as "0", an exponent's "e" or "E" and a "+" as "e", any other byte a space: what
+# `_odd_numbers` looks for is then found at C speed
+_NUMBER_BYTES = frozenset(b"0123456789.eE+-")
+_NUMBER_CLASSES = bytes(48 if 48 <= b <= 57 else 101 if b in b"eE+" else 32 for b in range(256))
 _LONG_RUN = b"0" * 19  # 2**63 has 19 digits: a shorter integer is in orjson's range
+# an exponent of 3 digits or more (after "e" or "e+"): beyond range takes that, or 309 digits
+_BIG_EXPONENT = b"e000"
 _BEFORE_NUMBER = frozenset(b":,[")
 _AFTER_INTEGER = frozenset(b",}] \t\r\n")
 _CHUNK = 1 << 23
 
 
-def _long_integers(raw: bytes) -> bool:
-    """Whether `raw` may hold an integer orjson reads otherwise than msgspec (one outside
-    [-2**63, 2**64 - 1], which orjson reads as a float): a run of 19 or more digits (2**63 has
-    19) that could be a whole integer, judged by what is around it: an integer follows `:`, `,`
-    or `[` (and a minus sign) and is followed by `,`, `}`, `]` or a space; the digits of a
-    string (a checksum) are among letters. When unsure, yes. Read in pieces of about 8 MiB,
-    each ending before a byte that is no digit (no run is cut), so that no copy of a large
-    file is made whole."""
+def _odd_numbers(raw: bytes) -> bool:
+    """Whether `raw` may hold a number msgspec reads otherwise than the usual path: an integer
+    outside [-2**63, 2**64 - 1] (orjson reads it as a float), which needs a run of 19 or more
+    digits (2**63 has 19), or a float beyond a 64-bit float's range (kubectl refuses it, as the
+    usual path does; msgspec reads infinity), which needs 309 digits or an exponent of 3. Each
+    is judged by what is around it: a number follows `:`, `,` or `[` and is followed by `,`,
+    `}`, `]` or a space; the digits of a string (a checksum, a uid) are among letters. When
+    unsure, yes. Read in pieces of about 8 MiB, each ending before a byte that is no part of a
+    number (no number is cut), so that no copy of a large file is made whole."""
     start = 0
     while start < len(raw):
         end = start + _CHUNK
-        while end < len(raw) and 48 <= raw[end] <= 57:
+        while end < len(raw) and raw[end] in _NUMBER_BYTES:
             end += 1
-        if _long_integer_in(raw, start, raw[start:end].translate(_ASCII_DIGITS)):
-            return True
+        classes = raw[start:end].translate(_NUMBER_CLASSES)
+        for mark in (_LONG_RUN, _BIG_EXPONENT):
+            at = classes.find(mark)
+            while at >= 0:
+                if _odd_number_at(raw, start + at):
+                    return True
+                at = classes.find(mark, at + len(mark))
         start = end
     return False
 
 
-def _long_integer_in(raw: bytes, start: int, digits: bytes) -> bool:
-    """`_long_integers` for the piece of `raw` at `start` whose bytes, digits kept and every
-    other byte a space, are `digits`."""
-    at = digits.find(_LONG_RUN)
-    while at >= 0:
-        end = digits.find(b" ", at)
-        if end < 0:
-            if start + len(digits) >= len(raw):
-                return True  # the text ends in digits
-            end = len(digits)  # the piece ends before a byte that is no digit
-        before = raw[max(0, start + at - 64) : start + at].rstrip(b" \t\r\n")
-        if before.endswith(b"-"):
-            before = before[:-1].rstrip(b" \t\r\n")
-        if (not before or before[-1] in _BEFORE_NUMBER) and raw[start + end] in _AFTER_INTEGER:
-            return True
-        at = digits.find(_LONG_RUN, end)
-    return False
+def _odd_number_at(raw: bytes, at: int) -> bool:
+    """`_odd_numbers` for what `raw` holds around `at`, a byte of what may be a number (what
+    rules most candidates out, the byte after it, is looked at first)."""
+    end = at
+    size = len(raw)
+    while end < size and raw[end] in _NUMBER_BYTES:
+        end += 1
+    if end < size and raw[end] not in _AFTER_INTEGER:
+        return False  # within a string (a uid, a digest) or a key
+    begin = at
+    while begin > 0 and raw[begin - 1] in _NUMBER_BYTES:
+        begin -= 1
+    before = raw[max(0, begin - 64) : begin].rstrip(b" \t\r\n")
+    if before and before[-1] not in _BEFORE_NUMBER:
+        return False
+    text = raw[begin:end]
+    if text.lstrip(b"-").isdigit():
+        return len(text.lstrip(b"-")) >= len(_LONG_RUN)
+    try:
+        return math.isinf(float(text))
+    except ValueError:
+        return True
 
 
 @dataclass(slots=True)
@@ -482,4 +499,4 @@ def decode_list(raw: bytes) -> Snapshot | None:
 def read_as_orjson(raw: bytes, max_depth: int) -> bool:
     """Whether msgspec reads `raw` (a list `decode_list` read) as orjson does, and no value in
     it nests deeper than `max_depth`: else the usual path reads it, and says what is wrong."""
-    return not _long_integers(raw) and json_depth_ok(raw, max_depth)
+    return not _odd_numbers(raw) and json_depth_ok(raw, max_depth)

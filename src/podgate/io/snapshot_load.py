@@ -5,12 +5,12 @@ that the objects never all exist at once; on every core (`jobs`) when the file i
 With a pool, the items are cut into consecutive spans, each decoded, prepared and packed by
 whichever process takes it (`pool.ordered_map`: this process is one of them), and the proof
 that msgspec reads the file as orjson does (`read_as_orjson`: no integer beyond 64 bits, no
-value nested too deep) is one more piece of work beside them, done meanwhile by another
-process. What the spans give is used only once that proof is had; without it the file goes the
-usual way, as on one core. Spans come back in order, and what they give is what one pass over
-the items gives: the same documents (the values of their heads shared again in this process,
-`Shared`), the first error of the first span that has one, and the usual way for the file when
-any item cannot be read as orjson reads it.
+float beyond range, no value nested too deep) is one more piece of work beside them, done
+meanwhile by another process. What the spans give is used only once that proof is had; without
+it the file goes the usual way, as on one core. Spans come back in order, and what they give is
+what one pass over the items gives: the same documents (the values of their heads shared again
+in this process, `Shared`), the first error of the first span that has one, and the usual way
+for the file when any item cannot be read as orjson reads it.
 """
 
 from __future__ import annotations
