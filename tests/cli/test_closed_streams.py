@@ -9,27 +9,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
-PODGATE = [sys.executable, "-c", "from podgate.cli.main import main; main()"]
-POD = textwrap.dedent(
-    """\
-    apiVersion: v1
-    kind: Pod
-    metadata:
-      name: web-{i}
-    spec:
-      containers:
-        - name: app
-          image: nginx
-          securityContext:
-            privileged: true
-    """
-)
+from tests.cli.processes import PODGATE, privileged_pods
 
 
 def _closing(fd: int) -> object:
@@ -49,9 +33,7 @@ def _run(args: list[str], closed: int) -> subprocess.CompletedProcess[bytes]:
 
 @pytest.fixture
 def pods(tmp_path: Path) -> Path:
-    path = tmp_path / "pods.yaml"
-    path.write_text("---\n".join(POD.format(i=i) for i in range(3)))
-    return path
+    return privileged_pods(tmp_path / "pods.yaml", 3)
 
 
 @pytest.mark.e2e

@@ -9,7 +9,6 @@ import errno
 import io
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import click
@@ -17,22 +16,7 @@ import pytest
 
 from podgate.cli import common
 from podgate.cli.common import EXIT_BROKEN_PIPE, handles_errors, run
-
-PODGATE = [sys.executable, "-c", "from podgate.cli.main import main; main()"]
-POD = textwrap.dedent(
-    """\
-    apiVersion: v1
-    kind: Pod
-    metadata:
-      name: web-{i}
-    spec:
-      containers:
-        - name: app
-          image: nginx
-          securityContext:
-            privileged: true
-    """
-)
+from tests.cli.processes import PODGATE, privileged_pods
 
 
 def _closed_early(args: list[str]) -> tuple[int, bytes]:
@@ -49,9 +33,8 @@ def _closed_early(args: list[str]) -> tuple[int, bytes]:
 
 @pytest.mark.e2e
 def test_a_scan_report_its_reader_stopped_reading_is_no_pass(tmp_path: Path) -> None:
-    pods = tmp_path / "pods.yaml"
     # a report of several MB: past what a pipe holds (64 KiB, up to 1 MiB where it is raised)
-    pods.write_text("---\n".join(POD.format(i=i) for i in range(300)))
+    pods = privileged_pods(tmp_path / "pods.yaml", 300)
     args = ["scan", str(pods), "--level", "restricted", "-o", "json", "--jobs", "1"]
     assert _closed_early(args) == (141, b"")
 

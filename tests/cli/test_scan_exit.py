@@ -6,42 +6,19 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
+from tests.cli.processes import PODGATE, privileged_pods
 from tests.conftest import RunScan
-
-PODGATE = [sys.executable, "-c", "from podgate.cli.main import main; main()"]
-POD = textwrap.dedent(
-    """\
-    apiVersion: v1
-    kind: Pod
-    metadata:
-      name: web-{i}
-      namespace: shop
-    spec:
-      containers:
-        - name: app
-          image: nginx
-          securityContext:
-            privileged: true
-    """
-)
-
-
-def _pods(path: Path, count: int) -> Path:
-    path.write_text("---\n".join(POD.format(i=i) for i in range(count)))
-    return path
 
 
 @pytest.mark.e2e
 def test_the_whole_report_reaches_a_pipe_with_the_scans_exit_code(tmp_path: Path) -> None:
     """A report far larger than a pipe's buffer, on standard output, and a line on standard
     error, arrive whole before the process ends; exit 1 for the findings."""
-    pods = _pods(tmp_path / "pods.yaml", 300)
+    pods = privileged_pods(tmp_path / "pods.yaml", 300, "shop")
     done = subprocess.run(
         [*PODGATE, "scan", str(pods), "--level", "restricted", "-o", "json", "--jobs", "1"],
         capture_output=True,
@@ -67,7 +44,7 @@ def test_in_a_callers_process_the_scan_returns_its_exit_code(
     run_scan: RunScan, tmp_path: Path
 ) -> None:
     """Through click's runner (this process) the scan raises SystemExit: the caller goes on."""
-    pods = _pods(tmp_path / "pods.yaml", 2)
+    pods = privileged_pods(tmp_path / "pods.yaml", 2, "shop")
     ran = run_scan(str(pods), "--level", "restricted", "-o", "json")
     assert ran.exit_code == 1
     assert json.loads(ran.stdout)["summary"]["workloads"] == 2
