@@ -21,7 +21,6 @@ from click.testing import CliRunner
 
 from podgate.cli.main import cli
 from podgate.errors import LoadError
-from podgate.io import fastyaml
 from podgate.io.loader import load_documents
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -149,13 +148,6 @@ def test_numbers_within_range_are_read(tmp_path: Path, number: str, value: Any) 
         file.write_text(text)
         got = load_documents([str(file)])[-1].obj["spec"]["x"]
         assert got == value and not (isinstance(got, float) and math.isinf(got))
-
-
-@pytest.fixture(params=["fast", "libyaml"])
-def yaml_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    if request.param == "libyaml":
-        monkeypatch.setattr(fastyaml, "_RYML", None)
-    return str(request.param)
 
 
 @pytest.mark.parametrize(

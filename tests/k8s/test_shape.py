@@ -13,6 +13,7 @@ from podgate.k8s.shape import POD, _check, pod_shape_errors
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 VALUES: list[Any] = ["x", 0, -1, True, None, [], {}, ["a"], [None], {"a": 1}, 1.5]
+VALUES += [2**63, -(2**63) - 1, 2**64 - 1, 2**31, -(2**31) - 1, 1e19, -9.223372036854776e18]
 
 
 def _pods() -> list[dict[str, Any]]:

@@ -78,3 +78,30 @@ def test_the_server_answers_400_naming_the_field(server: Server, path: str) -> N
         "podgate: the body is JSON, but request.object.spec.containers[0].securityContext"
         ".runAsUser: number 1e400 is beyond a 64-bit float's range"
     )
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    ("number", "shown", "sent"),
+    [
+        ("18446744073709551615", "18446744073709551615", "18446744073709552000"),
+        ("-9223372036854775809", "-9223372036854776000", "-9223372036854776000"),
+    ],
+    ids=["uint64", "below-int64"],
+)
+def test_a_number_beyond_int64_in_a_pod_is_answered_400_naming_the_field(
+    server: Server, number: str, shown: str, sent: str
+) -> None:
+    """JSON that orjson reads (an int, or a float), in a field the API server decodes as int64."""
+    status, _, body = server.request(
+        "POST", "/validate?timeout=10s", _body(number), {"Content-Type": "application/json"}
+    )
+    assert status == 200
+    response = json.loads(body)["response"]
+    assert response["allowed"] is False and response["status"]["code"] == 400
+    assert response["status"]["message"] == (
+        "podgate: failed to decode pod: request.object.spec.containers[0].securityContext"
+        f".runAsUser: number {shown} is beyond int64's range, which the API server refuses "
+        f"(json: cannot unmarshal number {sent} into Go struct field SecurityContext"
+        ".spec.containers.securityContext.runAsUser of type int64)"
+    )

@@ -32,6 +32,7 @@ import struct
 from typing import Any
 
 from podgate.errors import PodgateError
+from podgate.k8s.gotext import go_json_float
 
 PLAIN = "plain scalar"  # what our resolver tags untagged plain scalars with: no YAML tag can be
 STR = "tag:yaml.org,2002:str"
@@ -228,8 +229,13 @@ def json_value(tag: str, value: Any) -> Any:
                 f"{_go_float_text(value)} is not a JSON number "
                 f'(kubectl: "json: unsupported value: {_go_float_text(value)}")'
             )
-        if value.is_integer() and INT64_MIN <= value < 2**63:
+        if value.is_integer() and abs(value) < 2**53:
             return int(value)  # Go writes it without a point; read back as an int64
+        if value.is_integer() and abs(value) < 1e21:
+            # Go writes its shortest digits, zeros after (-2**63 as -9223372036854776000):
+            # an int64 when `ParseInt` takes that text, else a float
+            whole = int(go_json_float(value))
+            return whole if INT64_MIN <= whole <= INT64_MAX else value
         return value
     if tag == INT and value > INT64_MAX:
         return float(value)  # a uint64: JSON has it as digits that no int64 holds

@@ -26,7 +26,10 @@ def check_pod_shape(doc: Document, found: PodSource) -> None:
     if found.is_template:
         for key in found.path.split("."):
             holder = holder[key]
-    errors = pod_shape_errors({"metadata": holder.get("metadata"), "spec": found.spec})
+    errors = pod_shape_errors(
+        {"metadata": holder.get("metadata"), "spec": found.spec},
+        within=found.path if found.is_template else "",
+    )
     if not errors:
         return
     at = "" if not found.is_template else f"{found.path}."

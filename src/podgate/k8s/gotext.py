@@ -3,6 +3,7 @@ and what Go counts as white space."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 # unicode.IsSpace, what strings.TrimSpace trims: Python's str.strip() and `\s` also take the
@@ -58,3 +59,18 @@ def go_value(value: Any) -> str:
     if value is None:
         return "<nil>"
     return str(value)
+
+
+def go_json_float(value: float) -> str:
+    """Go's encoding/json text of a finite float64: the shortest digits that read back as
+    `value`, positional from 1e-6 up to 1e21 (`1000`, `18446744073709552000`), an exponent
+    beyond (`1e+21`, `1e-7`)."""
+    size = abs(value)
+    shortest = repr(value)  # Python's repr is the shortest round-trip text too
+    if size != 0 and (size < 1e-6 or size >= 1e21):
+        mantissa, _, exponent = shortest.partition("e")
+        if exponent.startswith("-0"):
+            exponent = "-" + exponent[2:]  # Go's encoder writes e-7, strconv e-07
+        return f"{mantissa}e{exponent}"
+    text = format(Decimal(shortest), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -2,14 +2,41 @@
 
 The API server refuses a pod whose `runAsUser` is a string or whose `privileged` is "true";
 an offline pod like that must be refused too (exit 2), not evaluated with the wrong value read
-as unset, which could turn a denial into an allow. Unknown fields are not checked here."""
+as unset, which could turn a denial into an allow. Unknown fields are not checked here.
+
+An integer field holds what its Go type holds: `runAsUser: 18446744073709551615` is refused as
+the API server's decoder (sigs.k8s.io/json) refuses it, `json: cannot unmarshal number
+18446744073709552000 into Go struct field PodSecurityContext.spec.securityContext.runAsUser of
+type int64` (kubectl holds a number past int64 as a float64, and sends it in Go's float text)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from contextlib import suppress
+from typing import Any, NamedTuple
 
-Schema = Any  # "str" | "int" | "bool" | dict[str, Schema] | list[Schema] | ("map", Schema)
+from podgate.k8s.gotext import go_json_float
+
+Schema = Any  # "str" | "bool" | an _INTEGERS key | dict[str, Schema] | [Schema] | ("map", Schema)
+
+
+class _Integer(NamedTuple):
+    """An integer field's Go type, its range and the Go struct holding it (upstream's message
+    names the struct)."""
+
+    go_type: str
+    low: int
+    high: int
+    struct: str
+
+
+_INT64, _INT32 = (-(2**63), 2**63 - 1), (-(2**31), 2**31 - 1)
+_INTEGERS = {
+    "pod-id": _Integer("int64", *_INT64, "PodSecurityContext"),
+    "container-id": _Integer("int64", *_INT64, "SecurityContext"),
+    "port": _Integer("int32", *_INT32, "ContainerPort"),
+}
 
 _SE_LINUX: Schema = {"user": "str", "role": "str", "type": "str", "level": "str"}
 _PROFILE: Schema = {"type": "str", "localhostProfile": "str"}
@@ -20,14 +47,14 @@ _HANDLER: Schema = {
 }
 _CONTAINER: Schema = {
     "name": "str",
-    "ports": [{"containerPort": "int", "hostPort": "int"}],
+    "ports": [{"containerPort": "port", "hostPort": "port"}],
     "volumeMounts": [{"name": "str", "readOnly": "bool"}],
     "securityContext": {
         "privileged": "bool",
         "allowPrivilegeEscalation": "bool",
         "readOnlyRootFilesystem": "bool",
-        "runAsUser": "int",
-        "runAsGroup": "int",
+        "runAsUser": "container-id",
+        "runAsGroup": "container-id",
         "runAsNonRoot": "bool",
         "procMount": "str",
         "capabilities": {"add": ["str"], "drop": ["str"]},
@@ -57,11 +84,11 @@ POD: Schema = {
         "runtimeClassName": "str",
         "os": {"name": "str"},
         "securityContext": {
-            "runAsUser": "int",
-            "runAsGroup": "int",
+            "runAsUser": "pod-id",
+            "runAsGroup": "pod-id",
             "runAsNonRoot": "bool",
-            "fsGroup": "int",
-            "supplementalGroups": ["int"],
+            "fsGroup": "pod-id",
+            "supplementalGroups": ["pod-id"],
             "seLinuxOptions": _SE_LINUX,
             "sysctls": [{"name": "str", "value": "str"}],
             "seccompProfile": _PROFILE,
@@ -82,7 +109,10 @@ POD: Schema = {
     },
 }
 
-_NAMES = {"str": "a string", "int": "an integer", "bool": "a boolean (true or false)"}
+_NAMES = {"str": "a string", "bool": "a boolean (true or false)"}
+_NAMES.update(dict.fromkeys(_INTEGERS, "an integer"))
+_INDEX = re.compile(r"\[[^\]]*\]")
+_DIGITS = re.compile(r"-?[0-9]+")
 
 
 def _type_name(value: Any) -> str:
@@ -102,24 +132,48 @@ def _type_name(value: Any) -> str:
 def _ok(kind: str, value: Any) -> bool:
     if kind == "str":
         return isinstance(value, str)
-    if kind == "int":
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, bool)
+    if kind == "bool":
+        return isinstance(value, bool)
+    low, high = _INTEGERS[kind][1:3]
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
-def _check(value: Any, schema: Schema, path: str, errors: list[str]) -> None:
+def _out_of_range(kind: str, value: Any, path: str, within: str) -> str | None:
+    """Why a whole number does not fit integer field `kind`, in upstream's words (the field as
+    Go names it: `within`, the object's path to the pod, then `path` without list indexes);
+    None for anything else."""
+    integer = _INTEGERS.get(kind)
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    if integer is None or not (whole or (isinstance(value, float) and value.is_integer())):
+        return None
+    sent = str(value)  # what kubectl sends: a number past int64 it holds as a float64
+    if not whole or not _INT64[0] <= value <= _INT64[1]:
+        with suppress(OverflowError):  # (an int past float64: no decoder podgate uses makes one)
+            sent = go_json_float(float(value))
+    if _DIGITS.fullmatch(sent) and integer.low <= int(sent) <= integer.high:
+        return None  # a whole float in range (`1000.0` in JSON): not a range error
+    field = ".".join(part for part in (within, _INDEX.sub("", path)) if part)
+    return (
+        f"{path}: number {value if whole else sent} is beyond {integer.go_type}'s range, which "
+        f"the API server refuses (json: cannot unmarshal number {sent} into Go struct field "
+        f"{integer.struct}.{field} of type {integer.go_type})"
+    )
+
+
+def _check(value: Any, schema: Schema, path: str, errors: list[str], within: str = "") -> None:
     if value is None:
         return
     if isinstance(schema, str):
         if not _ok(schema, value):
-            errors.append(f"{path}: expected {_NAMES[schema]}, got {_type_name(value)}")
+            beyond = _out_of_range(schema, value, path, within)
+            errors.append(beyond or f"{path}: expected {_NAMES[schema]}, got {_type_name(value)}")
     elif isinstance(schema, dict):
         if not isinstance(value, Mapping):
             errors.append(f"{path}: expected a mapping, got {_type_name(value)}")
             return
         for key, sub in schema.items():
             if key in value:
-                _check(value[key], sub, f"{path}.{key}" if path else key, errors)
+                _check(value[key], sub, f"{path}.{key}" if path else key, errors, within)
     elif isinstance(schema, list):
         if not isinstance(value, list):
             errors.append(f"{path}: expected a list, got {_type_name(value)}")
@@ -128,13 +182,13 @@ def _check(value: Any, schema: Schema, path: str, errors: list[str]) -> None:
             if item is None and isinstance(schema[0], dict):
                 errors.append(f"{path}[{i}]: expected a mapping, got null")
                 continue
-            _check(item, schema[0], f"{path}[{i}]", errors)
+            _check(item, schema[0], f"{path}[{i}]", errors, within)
     else:  # ("map", value schema)
         if not isinstance(value, Mapping):
             errors.append(f"{path}: expected a mapping, got {_type_name(value)}")
             return
         for key, item in value.items():
-            _check(item, schema[1], f"{path}[{key}]", errors)
+            _check(item, schema[1], f"{path}[{key}]", errors, within)
 
 
 Check = Callable[[Any], bool]
@@ -150,10 +204,11 @@ def _emit(schema: Schema, var: str, lines: list[str], depth: int, names: list[in
 
     if schema == "str":
         lines.append(f"{pad}if {var} is not None and not isinstance({var}, str): return False")
-    elif schema == "int":
+    elif isinstance(schema, str) and schema in _INTEGERS:
+        _, low, high, _ = _INTEGERS[schema]
         lines.append(
             f"{pad}if {var} is not None and (not isinstance({var}, int) "
-            f"or isinstance({var}, bool)): return False"
+            f"or isinstance({var}, bool) or not {low} <= {var} <= {high}): return False"
         )
     elif schema == "bool":
         lines.append(f"{pad}if {var} is not None and not isinstance({var}, bool): return False")
@@ -200,9 +255,11 @@ def _compile(schema: Schema) -> Check:
 _FITS_POD = _compile(POD)
 
 
-def pod_shape_errors(pod: Any, schema: Schema = POD) -> list[str]:
+def pod_shape_errors(pod: Any, schema: Schema = POD, *, within: str = "") -> list[str]:
     """Field paths with the wrong JSON type, as `spec.containers[0].securityContext.runAsUser:
-    expected an integer, got string 'root'`. Empty when the pod is well formed."""
+    expected an integer, got string 'root'`, or a number its Go type does not hold. Empty when
+    the pod is well formed. `within`: where the object holds `pod` (e.g. "spec.template", for
+    upstream's name of a field)."""
     errors: list[str] = []
     if not isinstance(pod, Mapping):
         return [f"expected a mapping, got {_type_name(pod)}"]
@@ -210,5 +267,5 @@ def pod_shape_errors(pod: Any, schema: Schema = POD) -> list[str]:
         return ["spec: a pod needs a spec mapping"]
     if schema is POD and _FITS_POD(pod):
         return errors
-    _check(pod, schema, "", errors)
+    _check(pod, schema, "", errors, within)
     return errors
