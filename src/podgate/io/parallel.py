@@ -51,9 +51,11 @@ def _chunks(weights: Sequence[int], count: int) -> list[range]:
 def _shared(workloads: Iterable[Workload]) -> Iterator[object]:
     """What the results of judging refer to that the parent already holds: the workloads, the
     objects read and their pod specs, and the fields of those (a pod PSP admits unchanged is
-    built of them)."""
+    built of them), and where each was read (each of its findings names it)."""
     for w in workloads:
         yield from (w, w.ref, w.obj, w.meta, w.spec)
+        if w.source is not None:
+            yield w.source
         yield from (v for v in w.spec.values() if isinstance(v, dict | list))
         yield from _shared(w.owned)
 

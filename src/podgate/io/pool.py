@@ -22,9 +22,11 @@ Linux and macOS only: elsewhere, and with `jobs` 1, the map runs in this process
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import io
 import mmap
+import operator
 import os
 import pickle
 import select
@@ -76,7 +78,8 @@ def _fork() -> int:
 
 
 class _Pickler(pickle.Pickler):
-    """Pickles a shared object (one the parent holds too) as its index in the shared table."""
+    """Pickles a shared object (one the parent holds too) as its index in the shared table,
+    and an instance of a slotted dataclass as its class and its fields' values (`_fields`)."""
 
     def __init__(self, file: io.BytesIO, shared: dict[int, int]) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
@@ -84,6 +87,61 @@ class _Pickler(pickle.Pickler):
 
     def persistent_id(self, obj: Any) -> int | None:
         return self.shared.get(id(obj))
+
+    def reducer_override(self, obj: Any) -> Any:
+        cls = type(obj)
+        if cls not in _READERS:
+            _READERS[cls] = _reader(cls)
+        read = _READERS[cls]
+        if read is None:
+            return NotImplemented
+        return _made, (cls, read(obj))
+
+
+# of each class met, how its instances' field values are read (None: pickle's own way)
+_READERS: dict[type, Callable[[Any], tuple[Any, ...]] | None] = {}
+_NAMES: dict[type, tuple[str, ...]] = {}  # of each such class, its fields' names
+
+
+def _reader(cls: type) -> Callable[[Any], tuple[Any, ...]] | None:
+    """How to read the values of the fields of an instance of `cls`, when it is a slotted
+    dataclass pickled as dataclasses makes it (its fields, all of its state, in its own
+    `__slots__`; no `__reduce__` or `__getstate__` of its own): read at C speed, where the
+    `__getstate__` dataclasses writes asks `fields()` for each instance. Else None."""
+    own: dict[str, Any] = dict(vars(cls))
+    getstate = own.get("__getstate__")
+    reduce_ex: object = cls.__reduce_ex__
+    reduce: object = cls.__reduce__
+    if (
+        "__dataclass_fields__" not in own
+        or getattr(getstate, "__name__", "") != "_dataclass_getstate"
+        or reduce_ex is not object.__reduce_ex__
+        or reduce is not object.__reduce__
+        or any(vars(base).get("__slots__") for base in cls.__mro__[1:])
+    ):
+        return None
+    names = _names(cls)
+    if not names or set(names) != set(own.get("__slots__", ())):
+        return None
+    if len(names) == 1:
+        return lambda obj: (getattr(obj, names[0]),)
+    read: Callable[[Any], tuple[Any, ...]] = operator.attrgetter(*names)
+    return read
+
+
+def _names(cls: type) -> tuple[str, ...]:
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
+def _made(cls: type[Any], values: tuple[Any, ...]) -> Any:
+    """An instance of `cls` (`_reader`) with its fields' `values` (frozen or not)."""
+    obj = object.__new__(cls)
+    for name, value in zip(_names(cls), values, strict=True):
+        object.__setattr__(obj, name, value)
+    return obj
 
 
 class _Unpickler(pickle.Unpickler):

@@ -172,9 +172,10 @@ def _received(
 ) -> Iterator[Document]:
     """The documents `_sent` wrote in `data` (by this process' own worker), packed ones made
     of the values `shared` holds, defaults remembered in `made`."""
+    same: dict[int, tuple[Any, Any]] = {}  # what each value of this text was made (by id)
     for is_packed, values in marshal.loads(data):
         if is_packed:
-            yield received(values, shared, made)
+            yield received(values, shared, made, same)
         else:
             obj, where, done = values
             defaulted = tuple(Defaulted(*x) for x in done)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import marshal
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from podgate.k8s.defaults import Defaulted
@@ -77,8 +77,20 @@ class Shared:
             return value
         return self._seen.setdefault(key, value)
 
+    def adopt(self, value: Any, same: dict[int, tuple[Any, Any]]) -> Any:
+        """`one(value)`, for a value of one `marshal.loads`, remembered in `same` (by its id,
+        with the value, kept alive so that no other object takes its id): marshal keeps a value
+        written several times one object, so what one replica's head gives is made one once."""
+        if type(value) is str:
+            return self._seen.setdefault(value, value)
+        made = same.get(id(value))
+        if made is None:
+            made = same[id(value)] = (value, self.one(value))
+        return made[1]
+
 
 _SHARED = ("apiVersion", "kind", "namespace", "generateName", "ownerReferences")
+_SHARED_META = tuple(k for k in _HEAD_META if k in _SHARED)
 _NO_META: Obj = {}
 
 
@@ -123,7 +135,16 @@ def _document(
     spec = one(spec)
     body = Packed(data, head, spec, prepared)
     doc = PackedDocument(head, source, defaulted)
-    light = replace(found, meta=_NO_META, spec=spec)
+    light = PodSource(
+        found.kind,
+        found.namespace,
+        found.name,
+        _NO_META,
+        spec,
+        found.is_template,
+        found.generic,
+        found.path,
+    )
     object.__setattr__(doc, "_pod", light)
     object.__setattr__(doc, "body", body)
     return doc
@@ -150,21 +171,33 @@ def sent(doc: PackedDocument) -> Sent:
 
 def received(
     values: Sent,
-    shared: Shared | None,
-    defaults: dict[Any, tuple[Defaulted, ...]] | None = None,
+    shared: Shared,
+    defaults: dict[Any, tuple[Defaulted, ...]],
+    same: dict[int, tuple[Any, Any]],
 ) -> PackedDocument:
-    """The packed document `sent` gave `values` of, its head made of the values `shared`
-    holds as if it had been packed in this process; `defaults` remembers the defaults made
-    (replicas share theirs)."""
+    """The packed document `sent` gave `values` of (one of a `marshal.loads`, whose values
+    `same` remembers: `Shared.adopt`), its head made of the values `shared` holds as if
+    it had been packed in this process; `defaults` remembers the defaults made (replicas share
+    theirs). The head is as `_document` left it in the process that packed it: its metadata
+    holds only the fields of _HEAD_META."""
     data, head, spec, prepared, pod, where, done = values
-    found = PodSource(pod[0], pod[1], pod[2], _NO_META, spec, *pod[3:])
-    source = None if where is None else Source(*where)
-    defaulted = None if defaults is None else defaults.get(done)
+    adopt = shared.adopt
+    meta = head.get("metadata")
+    if type(meta) is dict:
+        for k in _SHARED_META:
+            if k in meta:
+                meta[k] = adopt(meta[k], same)
+    for k in ("apiVersion", "kind"):
+        if k in head:
+            head[k] = adopt(head[k], same)
+    spec = adopt(spec, same)
+    defaulted = defaults.get(done)
     if defaulted is None:
-        defaulted = tuple(Defaulted(*d) for d in done)
-        if defaults is not None:
-            defaults[done] = defaulted
-    return _document(data, head, spec, found, source, defaulted, prepared, shared)
+        defaulted = defaults[done] = tuple(Defaulted(*d) for d in done)
+    doc = PackedDocument(head, None if where is None else Source(*where), defaulted)
+    object.__setattr__(doc, "_pod", PodSource(pod[0], pod[1], pod[2], _NO_META, spec, *pod[3:]))
+    object.__setattr__(doc, "body", Packed(data, head, spec, prepared))
+    return doc
 
 
 def _itself(value: Any) -> Any:
