@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,15 @@ from podgate.io.catalog import load_catalog
 from podgate.io.loader import load_documents
 from podgate.io.prepare import prepare
 from podgate.k8s import pod_sources
-from podgate.k8s.packed import PackedDocument, Shared, pack
+from podgate.k8s.fold import fold_digest
+from podgate.k8s.packed import Packed, PackedDocument, Shared, pack
 from podgate.k8s.source import Document, Source
 from podgate.pss import Level
 from podgate.scan import ScanOptions, scan
 from podgate.scan.coverage import duplicate_notes
 from podgate.scan.inventory import find_workloads
+from podgate.scan.owned import verdict_key
+from podgate.scan.packed import unpacked
 
 ROOT = Path(__file__).resolve().parents[2]
 INPUTS = [
@@ -218,3 +222,43 @@ def test_a_pod_judged_differently_is_reported_apart_and_the_others_stay_the_inve
     assert apart.workload.ref.name == "p3" and "judged differently" in apart.workload.apart
     assert apart.workload.obj is root.owned[3].obj  # its head, not the object judged
     assert apart.workload.packed is None and apart.workload.meta == {}
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_digest_a_packed_object_carries_is_the_one_its_object_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    """An owned object is told apart by the digest it was packed with (by a --jobs worker
+    too), never unpacked for it: that digest must be the one its object gives, so that it
+    is folded exactly where the object, unpacked, would be."""
+    monkeypatch.setenv("PODGATE_POOL_MIN", "0")  # with 2 jobs, a worker packs spans too
+    path = _snapshot(tmp_path)
+    docs = prepare(load_documents([str(path)], trim=True, defaults=True, jobs=jobs))
+    packed = [d for d in docs if isinstance(d, PackedDocument)]
+    assert len(packed) > 10
+    for d in packed:
+        found = pod_sources(d.body.unpack())
+        assert found is not None and d.body.fold == fold_digest(found.meta, found.spec)
+    workloads = find_workloads(docs)
+    every = [o for w in workloads for o in (w, *w.owned)]
+    assert sum(w.packed is not None for w in every) == len(packed)
+    for w in every:
+        assert verdict_key(w) == verdict_key(replace(unpacked(w), packed=None))
+
+
+def test_an_owned_object_that_reads_as_one_judged_before_is_never_unpacked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unpacked_names: list[str] = []
+    real = Packed.unpack
+
+    def counted(self: Packed) -> Any:
+        unpacked_names.append(self.head["metadata"]["name"])
+        return real(self)
+
+    monkeypatch.setattr(Packed, "unpack", counted)
+    result, _ = _replica_set(tmp_path, differing=True)
+    # the ReplicaSet, its first pod, and the pod that differs: p1 and p2 read as p0
+    assert unpacked_names == ["r", "p0", "p3"]
+    first, apart = result.workloads
+    assert first.workload.pods == ("p0", "p1", "p2") and apart.workload.ref.name == "p3"

@@ -37,7 +37,7 @@ from typing import Any, TypedDict
 import msgspec
 
 from podgate.io.stream import json_depth_ok
-from podgate.scan.owned import UNREAD_CONTAINER, UNREAD_POD
+from podgate.k8s.fold import UNREAD_CONTAINER, UNREAD_POD
 
 __all__ = [
     "DROPPED",

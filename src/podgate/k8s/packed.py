@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from podgate.k8s.defaults import Defaulted
+from podgate.k8s.fold import fold_digest
 from podgate.k8s.objects import Obj, PodSource
 from podgate.k8s.source import Document, Source
 
@@ -37,6 +38,7 @@ class Packed:
     head: Obj  # apiVersion, kind, and the metadata fields of _HEAD_META that it has
     spec: Obj  # the pod (template) spec's service account fields, when it has them
     prepared: bool | None  # as io.prepare leaves it, with defaults (True) or without; None: not
+    fold: bytes  # `k8s.fold.fold_digest` of the object's pod (template): its verdict, told apart
 
     def unpack(self) -> Any:
         """The object, as packed."""
@@ -105,9 +107,12 @@ def pack(
     """`obj` (a Pod or workload whose pod spec `found` locates) as a packed document
     (`prepared`: see `Packed`; `shared`: the values shared with the heads packed before)."""
     data = marshal.dumps(obj, 4)  # type: ignore[arg-type]  # Obj: what a decoder made
+    fold = fold_digest(found.meta, found.spec)
+    if fold is None:  # (marshal wrote the whole object: it writes any part of it)
+        raise ValueError("a packed object whose pod marshal cannot write")
     head = {k: obj[k] for k in ("apiVersion", "kind", "metadata") if k in obj}
     spec = {k: found.spec[k] for k in _SPEC_KEPT if k in found.spec}
-    return _document(data, head, spec, found, source, defaulted, prepared, shared)
+    return _document(data, head, spec, found, source, defaulted, prepared, fold, shared)
 
 
 def _document(
@@ -118,6 +123,7 @@ def _document(
     source: Source | None,
     defaulted: tuple[Defaulted, ...],
     prepared: bool | None,
+    fold: bytes,
     shared: Shared | None,
 ) -> PackedDocument:
     """The packed document of `data`, with `head` (the object's apiVersion, kind and metadata:
@@ -133,7 +139,7 @@ def _document(
         if k in head:
             head[k] = one(head[k])
     spec = one(spec)
-    body = Packed(data, head, spec, prepared)
+    body = Packed(data, head, spec, prepared, fold)
     doc = PackedDocument(head, source, defaulted)
     light = PodSource(
         found.kind,
@@ -163,6 +169,7 @@ def sent(doc: PackedDocument) -> Sent:
         body.head,
         body.spec,
         body.prepared,
+        body.fold,
         (found.kind, found.namespace, found.name, found.is_template, found.generic, found.path),
         None if source is None else (source.file, source.document, source.line, source.item),
         tuple((d.field, d.value, d.why) for d in doc.defaulted),
@@ -180,7 +187,7 @@ def received(
     it had been packed in this process; `defaults` remembers the defaults made (replicas share
     theirs). The head is as `_document` left it in the process that packed it: its metadata
     holds only the fields of _HEAD_META."""
-    data, head, spec, prepared, pod, where, done = values
+    data, head, spec, prepared, fold, pod, where, done = values
     adopt = shared.adopt
     meta = head.get("metadata")
     if type(meta) is dict:
@@ -196,7 +203,7 @@ def received(
         defaulted = defaults[done] = tuple(Defaulted(*d) for d in done)
     doc = PackedDocument(head, None if where is None else Source(*where), defaulted)
     object.__setattr__(doc, "_pod", PodSource(pod[0], pod[1], pod[2], _NO_META, spec, *pod[3:]))
-    object.__setattr__(doc, "body", Packed(data, head, spec, prepared))
+    object.__setattr__(doc, "body", Packed(data, head, spec, prepared, fold))
     return doc
 
 

@@ -23,16 +23,16 @@ holds the workload made too, so that no other object can be given its id meanwhi
 
 
 def unpacked(w: Workload, originals: Originals | None = None) -> Workload:
-    """`w` with its object, and those of the objects folded into it, unpacked. `originals`
-    hears, of each workload unpacked, the packed one it was made from."""
-    owned = tuple(unpacked(o, originals) for o in w.owned) if w.owned else ()
-    if w.packed is None:
-        return replace(w, owned=owned) if owned else w
+    """`w` with its object unpacked; the objects folded into it are left as they are (unpacked
+    only when judged: `opened`). `originals` hears, of each workload unpacked, the packed one
+    it was made from."""
+    if w.packed is None or w.obj is not w.packed.head:  # not packed, or unpacked already
+        return w
     obj = w.packed.unpack()
     found = pod_sources(obj)
     if found is None:  # packed only with a pod spec: `pack`
         raise ValueError(f"{w.ref}: no pod spec in the packed object")
-    out = replace(w, obj=obj, meta=found.meta, spec=found.spec, owned=owned)
+    out = replace(w, obj=obj, meta=found.meta, spec=found.spec)
     if originals is not None:
         originals[id(out)] = (out, w)
     return out
@@ -40,10 +40,11 @@ def unpacked(w: Workload, originals: Originals | None = None) -> Workload:
 
 def _light(w: Workload, originals: Originals) -> Workload:
     made, original = originals.get(id(w), (None, w))
-    if made is w:
-        # `w` is as unpacked from it: lightened, it is that workload again (its packed bytes
-        # kept, which its document holds anyway), and a result judged by a --jobs worker
-        # names it without a copy (one the parent holds crosses back as a reference)
+    if made is w or (w.packed is not None and w.obj is w.packed.head and not w.owned):
+        # `w` is as unpacked from it (or was never unpacked): lightened, it is that workload
+        # again (its packed bytes kept, which its document holds anyway), and a result judged
+        # by a --jobs worker names it without a copy (one the parent holds crosses back as a
+        # reference)
         return original
     owned = tuple(_light(o, originals) for o in w.owned) if w.owned else ()
     if w.packed is None:

@@ -242,10 +242,15 @@ def _scan(
     def judge_root(w: Workload) -> Judged:
         """The results of `w` and what is folded into it, judged unpacked; each result keeps
         its workload packed again (scan/packed.py), so that the objects of one root at a time
-        are unpacked."""
+        are unpacked, and of those folded into it only the ones judged (an object that reads
+        as one judged before is told apart by the digest it was packed with)."""
         said: list[str] = []
         originals: Originals = {}
-        judged = judge_with_owned(unpacked(w, originals), lambda o, full: judge(o, full, said))
+        judged = judge_with_owned(
+            unpacked(w, originals),
+            lambda o, full: judge(o, full, said),
+            lambda o: unpacked(o, originals),
+        )
         return [lightened(r, originals) for r in judged], said
 
     results: list[WorkloadResult] = []
