@@ -542,6 +542,9 @@ def test_system_masters_may_use_every_policy_without_a_binding() -> None:
     assert authz.use_grants(root, "dev", "restricted") == []  # no binding grants it
 
 
+POLICIES = ("restricted", "privileged", "baseline")
+
+
 def test_use_grants_name_the_bindings_in_every_use_group() -> None:
     authz = Authorizer.from_objects(GRANT_OBJECTS)
     admin = UserInfo("someone", ("admins",))
@@ -549,6 +552,24 @@ def test_use_grants_name_the_bindings_in_every_use_group() -> None:
     assert extensions
     assert authz.use_grants(admin, "dev", "baseline") == extensions
     assert authz.use_grants(UserInfo("nobody"), "dev", "baseline") == []
+
+
+def test_use_grants_remembered_for_users_bound_alike_answer_each_as_asked_alone() -> None:
+    """`use_grants` is remembered per (the bindings that apply, policy): service accounts bound
+    alike share an answer; one bound on its own, or in another namespace, gets its own."""
+    users = [
+        service_account_user(ns, name, authenticated=True)
+        for ns in ("dev", "kube-system", "prod")
+        for name in ("app", "node-agent", "other", "more")
+    ] + [UserInfo("carol"), UserInfo("root", ("admins",)), UserInfo("x", ("admins",))]
+    asked = [(u, ns, p) for u in users for ns in ("dev", "kube-system") for p in POLICIES]
+    shared = Authorizer.from_objects(GRANT_OBJECTS)
+    remembered = [shared.use_grants(*q) for q in asked]
+    alone = [Authorizer.from_objects(GRANT_OBJECTS).use_grants(*q) for q in asked]
+    assert remembered == alone
+    assert len({tuple(g) for g in remembered}) > 4  # (not all alike)
+    remembered[0].append(remembered[-1][0])  # a caller's list is its own
+    assert shared.use_grants(*asked[0]) == alone[0]
 
 
 def test_repeated_checks_agree_and_input_is_not_changed() -> None:

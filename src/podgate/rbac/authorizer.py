@@ -86,6 +86,7 @@ class Authorizer:
         "_rules",
         "_unresolved",
         "_use",
+        "_use_grants",
     )
 
     def __init__(self, rules: dict[RoleRef, tuple[Rule, ...]], bindings: Iterable[BindingDef]):
@@ -122,6 +123,8 @@ class Authorizer:
         self._allows: dict[tuple[UserInfo, Attributes], bool] = {}
         self._psp: dict[tuple[str, tuple[str, ...], str, str], bool] = {}
         self._use: dict[tuple[RoleRef, str], bool] = {}  # (role, policy) -> may use it
+        # (the bindings that apply, policy) -> `use_grants`
+        self._use_grants: dict[tuple[tuple[tuple[_Bound, Subject], ...], str], list[Grant]] = {}
 
     @classmethod
     def from_objects(
@@ -248,12 +251,21 @@ class Authorizer:
     def use_grants(self, user: UserInfo, namespace: str, policy: str) -> list[Grant]:
         """Every binding through which RBAC lets `user` `use` `policy` in `namespace`, in the
         API groups `can_use` asks (each group's `grants` in turn; the `system:masters` short
-        cut is no binding)."""
-        return [
-            g
-            for group in USE_GROUPS
-            for g in self.grants(user, Attributes("use", group, PSP_RESOURCE, namespace, policy))
-        ]
+        cut is no binding). Remembered per (the bindings that apply to the user there, each
+        with its subject; the policy): all that the answer reads, as rules name no namespace,
+        so the many service accounts bound alike share it."""
+        key = (self._bound(user, namespace), policy)
+        cached = self._use_grants.get(key)
+        if cached is None:
+            cached = [
+                g
+                for group in USE_GROUPS
+                for g in self.grants(
+                    user, Attributes("use", group, PSP_RESOURCE, namespace, policy)
+                )
+            ]
+            _remember(self._use_grants, key, cached)
+        return list(cached)
 
     def _role_permits(self, role: RoleRef, attrs: Attributes) -> bool:
         key = (role, attrs)
