@@ -243,6 +243,8 @@ def test_exceptions_accept_narrowly_and_report_expired_and_unused() -> None:
     )
     accepted = {(f.container, f.accepted_by) for f in result.findings}
     assert accepted == {("app", "priv-app"), ("side", None)}
+    # each workload's result holds its findings as accepted, too
+    assert [f for r in result.workloads for f in r.findings] == list(result.findings)
     assert {s.exception.id: (s.state, s.matched) for s in result.exceptions} == {
         "priv-app": ("active", 1),
         "old": ("expired", 0),

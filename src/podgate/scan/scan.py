@@ -266,8 +266,15 @@ def _scan(
     all_findings = [f for r in results for f in r.findings]
 
     accepted, statuses = apply_exceptions(all_findings, options.exceptions, options.today)
-    by_id = {id(f): a for f, a in zip(all_findings, accepted, strict=True)}
-    results = [replace(r, findings=tuple(by_id[id(f)] for f in r.findings)) for r in results]
+    # a finding an exception accepts is a new one: the results that hold one are made again
+    by_id = {id(f): a for f, a in zip(all_findings, accepted, strict=True) if a is not f}
+    if by_id:
+        results = [
+            replace(r, findings=tuple(by_id.get(id(f), f) for f in r.findings))
+            if any(id(f) in by_id for f in r.findings)
+            else r
+            for r in results
+        ]
     # every ServiceAccount of the input and every one a workload runs as (with PSP only)
     accounts = service_accounts(workloads, objs) if policy_set is not None else []
     ready = readiness(results, workloads, accounts, policy_set, authz, requester)
