@@ -1,10 +1,11 @@
 """`podgate scan` settles the options that need the Pod Security Standards (--level, --version,
---group, --config) once its workers parse the files (with a pool) or once the files are read
+--group, --config) once its workers parse the files (with a pool) or before any input is read
 (without): a bad option is still said first, alone, before any input error or note, on one
 process or several."""
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -12,7 +13,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from podgate.cli.main import cli
 from tests.conftest import RunScan, count_forks
 
 POD = "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: [{name: c}]}\n"
@@ -110,3 +113,99 @@ def test_with_a_pool_the_standards_are_imported_once_the_workers_parse(inputs: P
         env={**os.environ, "PODGATE_POOL_MIN": "0"},
     )
     assert done.stdout.splitlines()[-1] == "[False] True"
+
+
+SNAPSHOT = (
+    '{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "Pod", '
+    '"metadata": {"name": "a"}, "spec": {"containers": [{"name": "c"}]}}]}\n'
+)
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths of the input files read from now on (each is still read)."""
+    from podgate.io import loader
+
+    seen: list[str] = []
+    read = loader._read
+
+    def spied(path: str, max_bytes: int) -> bytes:
+        seen.append(path)
+        return read(path, max_bytes)
+
+    monkeypatch.setattr(loader, "_read", spied)
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("given", "jobs"),
+    [
+        ("dir", "1"),  # several files, one process
+        ("dir", "2"),  # several files, too few bytes for a pool
+        ("pod.yaml", "2"),  # one file
+        ("snapshot.json", "2"),  # one JSON snapshot (its items read on every core)
+        ("snapshot.json", "1"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--level", "bogus"], "--level: must be one of privileged, baseline, restricted"),
+        (["--version", "v2"], '--version: must be "latest" or "v1.x"'),
+        (["--group", "g"], "--group needs --user"),
+        (["--config", "/nonexistent"], "/nonexistent: No such file or directory"),
+    ],
+)
+def test_without_a_pool_a_bad_option_is_said_before_any_input_is_read(
+    run_scan: RunScan,
+    reads: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    given: str,
+    jobs: str,
+    args: list[str],
+    said: str,
+) -> None:
+    """(A typo in an option used to cost the whole read first: seconds on a large snapshot.)"""
+    (tmp_path / "dir").mkdir()
+    for name in ("a", "b"):
+        (tmp_path / "dir" / f"{name}.yaml").write_text(POD.replace("name: a", f"name: {name}"))
+    (tmp_path / "pod.yaml").write_text(POD)
+    (tmp_path / "snapshot.json").write_text(SNAPSHOT)
+    forks = count_forks(monkeypatch)
+    ran = run_scan(str(tmp_path / given), *args, "--jobs", jobs)
+    assert (ran.exit_code, ran.stderr) == (2, f"podgate: error: {said}\n")
+    assert reads == []
+    assert forks == []
+    ran = run_scan(str(tmp_path / given), "--level", "restricted", "-o", "json", "--jobs", jobs)
+    assert ran.exit_code == 1
+    assert reads  # (the same options read the input once they are good)
+
+
+class _Recorded(io.BytesIO):
+    """Standard input that records each read of it (but click's probe, `read(0)`)."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.reads = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.reads += size != 0
+        return super().read(size)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_bad_option_is_said_before_standard_input_is_read(jobs: str) -> None:
+    stdin = _Recorded(POD.encode())
+    ran = CliRunner().invoke(
+        cli, ["scan", "-", "--level", "bogus", "--jobs", jobs], input=stdin, catch_exceptions=False
+    )
+    assert ran.exit_code == 2
+    assert ran.stderr.startswith("podgate: error: --level: must be one of")
+    assert stdin.reads == 0
+    stdin = _Recorded(POD.encode())
+    ran = CliRunner().invoke(
+        cli, ["scan", "-", "--level", "restricted", "--jobs", jobs], input=stdin
+    )
+    assert ran.exit_code == 1
+    assert stdin.reads > 0

@@ -241,8 +241,9 @@ def command(
 
     def settle() -> None:
         """The options that need the Pod Security Standards, settled once: with a pool, once the
-        workers parse the files (the import overlaps their work); before any error reading
-        found is said, so that a bad option is said first, as when they were settled first."""
+        workers parse the files (the import overlaps their work); without one, before any
+        input is read (a bad option costs no read); and before any error reading found is
+        said, so that a bad option is said first, as when they were settled first."""
         if not settled:
             settled.append(_settle(level, version, groups, user, config_path, cap))
 

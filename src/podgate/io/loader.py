@@ -406,7 +406,8 @@ def _load_or_error(
 
 
 ParseEach = Callable[[Callable[[str], list[Document] | LoadError], Sequence[str]], Iterable[Any]]
-"""Parses each file with the function given, handing the results back in order."""
+"""Parses each file with the function given, handing the results back in order (one file
+alone in this process)."""
 
 
 def _identity(obj: Obj) -> tuple[str, str, str]:
@@ -516,8 +517,9 @@ def load_documents(
         inputs = [(given, expand(given, exclude)) for given in paths]
         files = [path for _, found in inputs for path in found.files]
         if trim and len(files) == 1:
+            # one file: in this process (`parse_each` parses one file here), its items on
+            # `jobs` cores
             snapshots = []
-            parse_each = None  # one file: in this process (its items on `jobs` cores)
         parse = partial(
             _load_or_error,
             max_bytes=max_bytes,

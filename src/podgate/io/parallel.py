@@ -158,17 +158,23 @@ def parsing(
     """`load_documents`' `parse_each` on `jobs` cores: files parsed in order, or by file on
     every core when there are enough bytes to parse (standard input in this process); the
     documents a worker parsed come back packed (`_Packed`), those this process parsed as they
-    are. With a pool, `meanwhile` is called once the workers have started, before this process
-    parses files too (what the command needs next: imports, overlapped with the parsing)."""
+    are. `meanwhile` is called once, before this process reads any file: with a pool, once the
+    workers have started (what the command needs next, overlapped with their parsing); without
+    one, at once (what it says of the command's options is said before any file is read)."""
+
+    def alone(parse: Callable[[str], R], paths: Sequence[str]) -> Iterable[R]:
+        if meanwhile is not None:
+            meanwhile()
+        return map(parse, paths)
 
     def parse_each(parse: Callable[[str], R], paths: Sequence[str]) -> Iterable[R]:
         if jobs <= 1 or "-" in paths:
-            return map(parse, paths)
+            return alone(parse, paths)
         from podgate.io.pool import ordered_map, use_pool  # multiprocessing: only for a pool
 
         sizes = [_size(p) for p in paths]
         if not use_pool(jobs, len(paths), sum(sizes), FILES_MIN_BYTES):
-            return map(parse, paths)
+            return alone(parse, paths)
         sent = ordered_map(
             lambda path: _pack(parse(path)),
             paths,
