@@ -67,6 +67,10 @@ class _Ryml(Protocol):
 class _Tree(Protocol):
     def root_id(self) -> int: ...
 
+    def clear(self) -> None: ...
+
+    def clear_arena(self) -> None: ...
+
 
 def _load_ryml() -> _Ryml | None:
     try:
@@ -412,7 +416,8 @@ def _verdict(found: bytes) -> tuple[str | None, bool]:
     verdict = _VERDICTS.get(found)
     if verdict is None:
         value = found.decode()
-        verdict = (None if _means_itself(value) else value, _key_means_itself(value))
+        itself = _key_means_itself(value)  # (go-yaml's reading asked once for both)
+        verdict = (None if itself or _means_itself(value, False) else value, itself)
         if len(_VERDICTS) < _MEMO_SIZE:
             _VERDICTS[found] = verdict
     return verdict
@@ -562,16 +567,23 @@ Read = tuple[int, Any, list[int]]
 class Reader:
     """Reads the pieces of one file (or several) the fast way. `close()` when done."""
 
-    __slots__ = ("buffer", "stderr")
+    __slots__ = ("buffer", "stderr", "tree")
 
     def __init__(self) -> None:
         self.stderr: _Stderr | None = None
         self.buffer = bytearray(1 << 16)
+        self.tree: _Tree | None = None
 
     def _json(self, ryml: _Ryml, data: bytes) -> bytes:
         """`data` parsed and written as JSON by ryml, into this reader's buffer (grown as
-        needed)."""
-        tree = ryml.Tree()
+        needed). One tree serves every piece, emptied before each (nodes and arena), so that
+        its memory is not allocated, grown and cleared again for each."""
+        tree = self.tree
+        if tree is None:
+            tree = self.tree = ryml.Tree()
+        else:
+            tree.clear()
+            tree.clear_arena()
         ryml.parse_csubstr(data, tree)
         root = tree.root_id()
         failed, size = ryml.emit_json_to_substr(tree, root, self.buffer)
@@ -583,6 +595,7 @@ class Reader:
         return bytes(memoryview(self.buffer)[:size])
 
     def close(self) -> None:
+        self.tree = None
         if self.stderr is not None:
             self.stderr.close()
             self.stderr = None
@@ -757,14 +770,16 @@ def unproved_value(data: bytes) -> Any | None:
         reader.close()
 
 
-def _means_itself(text: str) -> bool:
+def _means_itself(text: str, plain_itself: bool | None = None) -> bool:
     """Whether a JSON string `text` is the value the libyaml path gives its scalar: go-yaml
     reads the same text plain as that string, or ryml would have written it bare had it been
-    plain (so it was quoted)."""
+    plain (so it was quoted). `plain_itself`: whether go-yaml reads it plain as that string
+    (`_key_means_itself`), when the caller knows it already."""
     if not text:
         return True  # a plain empty scalar is null, which ryml writes as null
-    tag, value = goyaml.resolve(goyaml.PLAIN, text)
-    if tag in _STR_TAGS and value == text:
+    if plain_itself is None:
+        plain_itself = _key_means_itself(text)
+    if plain_itself:
         return True
     return text in _RYML_BARE_WORDS or _RYML_BARE.fullmatch(text) is not None
 
