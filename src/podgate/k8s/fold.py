@@ -59,9 +59,13 @@ _TOKEN_ALIKE = "kube-api-access-?"
 
 def _token_volume(spec: Obj) -> str | None:
     """The service-account token volume the API server adds to each pod
-    (`kube-api-access-<5 random characters>`, projected), when there is exactly one."""
+    (`kube-api-access-<5 random characters>`, projected), when there is exactly one, and no
+    volume or mount is named what its name is made (`_TOKEN_ALIKE`): else the renaming could
+    make two pods that mount different volumes read alike."""
     volumes = spec.get("volumes")
     if not isinstance(volumes, list):
+        return None
+    if _TOKEN_ALIKE in _names(spec):
         return None
     found = None
     for v in volumes:
@@ -77,6 +81,18 @@ def _token_volume(spec: Obj) -> str | None:
             if found is not None:
                 return None
             found = name
+    return found
+
+
+def _names(spec: Obj) -> list[Any]:
+    """The names of the pod's volumes and of its containers' volume mounts."""
+    found = [mapping(v).get("name") for v in spec["volumes"]]
+    for list_name in CONTAINER_LISTS:
+        items = spec.get(list_name)
+        for c in items if isinstance(items, list) else ():
+            mounts = mapping(c).get("volumeMounts")
+            if isinstance(mounts, list):
+                found.extend(mapping(m).get("name") for m in mounts)
     return found
 
 
