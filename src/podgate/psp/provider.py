@@ -2,8 +2,11 @@
 
 `Provider.evaluate(pod)` mutates a copy-on-write draft of the pod (MutatePod) and validates it
 (ValidatePod), returning the result pod, whether it changed, and upstream's field errors in
-upstream's order. `Provider.evaluate_first_error(pod)` does the same but stops at the first
-error (enough to know that the policy fails). The input pod is never modified."""
+upstream's order: the reference. Admission asks less (psp/admission.py `_choose`): whether
+the pod fails the policy's mutation-independent checks (`IndependentCheck.fails`, each run
+once per pod for every policy), then `Provider.admits` (mutate, stop at the first error of
+the validators mutation can change); the errors are gathered only to deny (`errors`,
+`mutated_errors`). The input pod is never modified."""
 
 from __future__ import annotations
 
@@ -55,25 +58,6 @@ class IndependentCheck:
     # whether a pod fails the check (any error), without building one when the strategy can
     # say so itself (`Screened`)
     fails: Callable[[PodView], bool]
-
-    def first_error(self, view: PodView) -> FieldError | None:
-        errs: list[FieldError] = []
-        if self.pod is not None:
-            self.pod(view, errs)
-            if errs:
-                return errs[0]
-        validate = self.container
-        if validate is None:
-            return None
-        for ctx in view.containers:
-            validate(ctx, errs)
-            if errs:
-                return errs[0]
-        return None
-
-
-Memo = dict[int, FieldError | None]
-"""First errors of independent checks for one pod, by id of the (interned) check."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,57 +125,24 @@ class Provider:
             return self.evaluate(pod).errors
         return self.validators.all_errors(view)
 
-    def evaluate_first_error(
-        self, pod: Obj, *, view: PodView | None = None, memo: Memo | None = None
-    ) -> Evaluation:
-        """MutatePod then ValidatePod, stopping at the first error: enough to know whether the
-        policy admits the pod (admission asks for all errors only to deny). `view` is the
-        pod's view when the caller already has one, `memo` the independent checks' results for
-        this pod (both are shared across the policies of one decision)."""
-        if view is None:
-            view = PodView(pod)
-        err = self.screen(view, {} if memo is None else memo)
-        if err is not None:
-            return Evaluation(pod, False, (err,))
-        return self.evaluate_screened(pod, view)
-
-    def screen(self, view: PodView, memo: Memo) -> FieldError | None:
-        """The first error of the checks mutation cannot change (run on the pod as it is,
-        each distinct one once per pod through `memo`), None when they all pass."""
-        for check in self.independent:
-            key = id(check)
-            if key in memo:
-                err = memo[key]
-            else:
-                err = memo[key] = check.first_error(view)
-            if err is not None:
-                return err
-        return None
-
-    def evaluate_screened(self, pod: Obj, view: PodView) -> Evaluation:
-        """`evaluate_first_error` of a pod (`view` its view) that `screen` passed."""
-        draft = self._mutate(pod, view)
-        root = draft.root
-        after = PodView(root, view) if draft.changed else view
-        return Evaluation(root, draft.changed, self.dependent.first_error(after))
-
     def admits(self, pod: Obj, view: PodView) -> Draft | PodView:
-        """What `evaluate_screened` says, as admission reads it: the draft of the pod as the
-        policy mutates it; when the policy refuses it, the view of that mutated pod (its errors
-        are `mutated_errors` of it: the pod is not mutated again to learn them)."""
+        """Whether the policy admits a pod (`view` its view) that passed its independent checks
+        (`fails` of each), stopping at the first error: the draft of the pod as the policy
+        mutates it; when the policy refuses it, the view of that mutated pod (its errors are
+        `mutated_errors` of it: the pod is not mutated again to learn them)."""
         draft = self._mutate(pod, view)
         dependent = self.dependent
         if dependent.pod or dependent.container:
             after = PodView(draft.root, view) if draft.changed else view
             if dependent.first_error(after):
                 return after
-        # else every check that can fail is an independent one, and the screen passed them all
+        # else every check that can fail is an independent one, and the pod passed them all
         return draft
 
     def mutated_errors(self, after: PodView) -> tuple[FieldError, ...]:
         """`evaluate(pod).errors`, `after` being the view `admits` gave of the pod it refused:
-        the errors of the validators mutation can change (the others passed the pod in the
-        screen, and mutation cannot change what they read)."""
+        the errors of the validators mutation can change (the others passed the pod before
+        `admits`, and mutation cannot change what they read)."""
         return self.dependent.all_errors(after)
 
     def validate(self, pod: Obj) -> tuple[FieldError, ...]:
