@@ -146,14 +146,24 @@ def _choose(
     authorizer: PolicyUseAuthorizer | None,
     mutation_allowed: bool,
     hint: str,
+    known: tuple[bool, ...] | None = None,
 ) -> Chosen | Computed:
-    """`compute`: an admitted pod as its `Chosen`, a denial as its Computed."""
+    """`compute`: an admitted pod as its `Chosen`, a denial as its Computed. `known`: whether
+    the requesters may use each policy, in order, when the authorizer's answers are known up
+    front (psp/memo.py); None: asked of `authorizer` as the review needs them."""
     if not policies.providers:
         return Computed(None, None, False, (), fatal=NO_PROVIDERS)
-    authorized = _authorization(pod, namespace, user, authorizer)
     plan: Iterable[tuple[Provider, tuple[int, ...]]] = zip(
         policies.providers, policies.screens, strict=True
     )
+    if known is None:
+        authorized = _authorization(pod, namespace, user, authorizer)
+    else:
+        # a policy the requesters may not use is never chosen and its errors are never shown:
+        # with the answers known, it is not evaluated at all
+        usable = {p.name for p, ok in zip(policies.providers, known, strict=True) if ok}
+        authorized = usable.__contains__
+        plan = [pair for pair, ok in zip(plan, known, strict=True) if ok]
     if not mutation_allowed and hint:
         pairs = list(plan)
         plan = [*(p for p in pairs if p[0].name == hint), *(p for p in pairs if p[0].name != hint)]

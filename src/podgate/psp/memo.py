@@ -109,11 +109,12 @@ class ReviewMemo:
         made = key(pod)
         if made is None:  # an undecodable pod among them (`undecodable`)
             return review(self.policies, request, self._authorizer)
-        shape = (self._asked(pod, request.namespace, request.user), made)
+        answers = self._asked(pod, request.namespace, request.user)
+        shape = (answers, made)
         found = self._shapes.get(shape)
         if found is None:
             self.misses += 1
-            decision, found = self._reviewed(request)
+            decision, found = self._reviewed(request, answers)
             shapes = self._shapes
             if len(shapes) >= self.limit:
                 del shapes[next(iter(shapes))]
@@ -128,8 +129,11 @@ class ReviewMemo:
         chosen: Chosen = (draft.root, found.policy, found.mutated, found.annotations_only, ())
         return _after_admission(request, chosen, found.checked)[0]
 
-    def _reviewed(self, request: Request) -> tuple[Decision, _Denied | _Admitted]:
-        """The review of a CREATE (as `review` makes it), and what the memo keeps of it."""
+    def _reviewed(
+        self, request: Request, answers: tuple[bool, ...] | None
+    ) -> tuple[Decision, _Denied | _Admitted]:
+        """The review of a CREATE (as `review` makes it, the authorizer's `answers` for its
+        requesters known), and what the memo keeps of it."""
         chosen = _choose(
             self.policies,
             request.pod,
@@ -138,6 +142,7 @@ class ReviewMemo:
             self._authorizer,
             True,
             "",
+            answers,
         )
         if isinstance(chosen, Computed):
             decision = _denied(request.pod, "admit", chosen)
