@@ -4,13 +4,15 @@ every other writer starts from."""
 from __future__ import annotations
 
 import gc
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import orjson
 
+from podgate.k8s.field import FieldPath, render
 from podgate.k8s.source import Source
-from podgate.scan.controls import Control
+from podgate.scan.controls import Control, at_least
 from podgate.scan.findings import Finding
 from podgate.scan.inventory import WorkloadRef
 from podgate.scan.rejections import (
@@ -18,7 +20,6 @@ from podgate.scan.rejections import (
     PolicyErrors,
     Rejection,
     by_reason,
-    explain,
     mutated_by_policy,
     pss_failing_by_control,
     rejections,
@@ -71,7 +72,8 @@ def workload(r: WorkloadResult, found: Rejection | None) -> dict[str, Any]:
             "patch": r.psp.patch,
             "message": r.psp.message,
             "errorsByPolicy": errors_by_policy(found.by_policy) if found else [],
-            "explanation": explain(r),
+            # explain(r): a denial is a rejection, and an admission has no explanation
+            "explanation": found.explanation if found else None,
             "unauthorized": list(r.psp.decision.unauthorized),
         }
     return out
@@ -111,17 +113,26 @@ def _rejected(
 
 def _groups(groups: tuple[Group[Any], ...], name: str) -> list[dict[str, Any]]:
     out = []
+    # a workload under several groups is written alike in each (its entry is built once)
+    entries: dict[int, dict[str, Any]] = {}
     for g in groups:
-        results = [i.result if isinstance(i, Rejection) else i for i in g.items]
+        workloads = []
+        for item in g.items:
+            w = item.result if isinstance(item, Rejection) else item
+            entry = entries.get(id(w))
+            if entry is None:
+                entry = entries[id(w)] = {
+                    **ref(w.workload.ref),
+                    "source": source(w.workload.source),
+                }
+            workloads.append(entry)
         out.append(
             {
                 name: g.key,
                 "title": g.title,
                 "severity": g.severity or None,
                 "count": g.count,
-                "workloads": [
-                    {**ref(w.workload.ref), "source": source(w.workload.source)} for w in results
-                ],
+                "workloads": workloads,
             }
         )
     return out
@@ -140,13 +151,18 @@ def control_fields(c: Control) -> dict[str, Any]:
 
 
 class _Findings:
-    """`finding(f)` for many findings: the parts that depend only on the control, the workload
-    or the source are built once and shared (the JSON is written, never changed)."""
+    """`finding(f)` for many findings: the parts that depend only on the control, the workload,
+    the source or the field path are built once and shared (the JSON is written, never
+    changed)."""
 
     def __init__(self) -> None:
         self._controls: dict[int, tuple[Control, dict[str, Any]]] = {}
         self._refs: dict[WorkloadRef, dict[str, str]] = {}
         self._sources: dict[Source | None, dict[str, Any] | None] = {}
+        self._fields: dict[FieldPath, str] = {}
+        # the findings of one workload come together: its ref and source, as last written
+        self._last: tuple[WorkloadRef | None, Source | None] = (None, None)
+        self._last_parts: tuple[dict[str, str], dict[str, Any] | None] = ({}, None)
 
     def finding(self, f: Finding) -> dict[str, Any]:
         c = f.control
@@ -155,14 +171,17 @@ class _Findings:
             # the control is kept with its parts, so that its id stays its own
             kept = self._controls[id(c)] = (c, control_fields(c))
         parts = kept[1]
-        workload = self._refs.get(f.workload)
-        if workload is None:
-            workload = self._refs[f.workload] = ref(f.workload)
         src = f.source
-        if src in self._sources:
-            where = self._sources[src]
+        last_ref, last_src = self._last
+        if f.workload is last_ref and src is last_src:
+            workload, where = self._last_parts
         else:
-            where = self._sources[src] = source(src)
+            workload, where = self._workload_parts(f.workload, src)
+        field = self._fields.get(f.path)
+        if field is None:
+            if len(self._fields) >= _FIELDS_KEPT:
+                self._fields.clear()
+            field = self._fields[f.path] = render(f.path)
         return {
             "rule": f.rule,
             "engine": f.engine,
@@ -175,18 +194,73 @@ class _Findings:
             "severity": parts["severity"],
             "title": f.title,
             "message": f.message,
-            "field": f.field,
+            "field": field,
             "source": where,
             "cis": parts["cis"],
             "msThreatMatrix": parts["msThreatMatrix"],
             "mitre": parts["mitre"],
-            "accepted": f.accepted,
+            "accepted": f.accepted_by is not None,
             "acceptedBy": f.accepted_by,
         }
+
+    def _workload_parts(
+        self, r: WorkloadRef, src: Source | None
+    ) -> tuple[dict[str, str], dict[str, Any] | None]:
+        workload = self._refs.get(r)
+        if workload is None:
+            workload = self._refs[r] = ref(r)
+        if src in self._sources:
+            where = self._sources[src]
+        else:
+            where = self._sources[src] = source(src)
+        self._last = (r, src)
+        self._last_parts = (workload, where)
+        return workload, where
+
+
+_FIELDS_KEPT = 4096  # distinct field paths rendered once per report, up to this many at a time
 
 
 def _counts(table: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, int]]:
     return {k: dict(sorted(v.items())) for k, v in sorted(table.items())}
+
+
+def summary(result: ScanResult) -> dict[str, Any]:
+    """The report's `summary`: the counts `result.failing` and `result.summary(by)` give, from
+    one pass over the findings (each finding counted under its category, severity, namespace
+    and whether it is accepted; the tables are made from those counts)."""
+    tally = Counter(
+        (f.control.category, f.control.severity, f.workload.namespace, f.accepted_by is None)
+        for f in result.findings
+    )
+    fail_on = result.options.fail_on
+    accepted = failing = 0
+    by_category: dict[str, Counter[str]] = {}
+    by_namespace: dict[str, Counter[str]] = {}
+    by_severity: dict[str, Counter[str]] = {}
+    for (category, severity, namespace, open_), n in tally.items():
+        state = "open" if open_ else "accepted"
+        if not open_:
+            accepted += n
+        elif fail_on != "none" and at_least(severity, fail_on):
+            failing += n
+        for table, key in ((by_category, category), (by_namespace, namespace)):
+            bucket = table.get(key)
+            if bucket is None:
+                bucket = table[key] = Counter()
+            bucket[state] += n
+            bucket[severity] += n
+        by_severity.setdefault(severity, Counter())[state] += n
+    return {
+        "workloads": len(result.workloads),
+        "findings": len(result.findings),
+        "accepted": accepted,
+        "failing": failing,
+        "failOn": fail_on,
+        "byCategory": _counts(by_category),
+        "byNamespace": _counts(by_namespace),
+        "bySeverity": _counts(by_severity),
+    }
 
 
 class _Lazy:
@@ -227,29 +301,60 @@ def to_json(result: ScanResult) -> dict[str, Any]:
 
 _INDENT = orjson.OPT_INDENT_2
 
+_CHUNK = 256
+"""How many items of a lazy list are written by one `orjson.dumps`: a call per item costs more
+than the item's own writing; a report's largest lists are never whole in memory."""
 
-def _pieces(value: Any, pad: bytes) -> Iterator[bytes]:
+
+def _nested(value: Any, depth: int) -> Any:
+    """`value` as the one item of lists `depth` deep: orjson writes it as it would `depth`
+    levels deep in any value."""
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def _items(value: _Lazy, pad: bytes, chunk: int) -> Iterator[bytes]:
+    """The items of the lazy list `value`, which stands `pad` deep, as orjson writes them with
+    OPT_INDENT_2 after the list's `[`, then its `]`: `chunk` items at a time, each batch
+    written as a list that stands as deep as `value` (`_nested`), without the brackets and
+    indentation around its items (a list of n items is `[` + each item after `\n` and its
+    indentation, `,` between them, + `\n<pad>]`)."""
+    depth = len(pad) // 2
+    before, _, after = orjson.dumps(_nested([0], depth), option=_INDENT).partition(b"0")
+    head, tail = before.rindex(b"[") + 1, -len(after)
+    batch: list[Any] = []
+    lead = b""
+    for item in value:
+        batch.append(item)
+        if len(batch) == chunk:
+            yield lead + orjson.dumps(_nested(batch, depth), option=_INDENT)[head:tail]
+            batch.clear()
+            lead = b","
+    if batch:
+        yield lead + orjson.dumps(_nested(batch, depth), option=_INDENT)[head:tail]
+        lead = b","
+    yield b"\n" + pad + b"]" if lead else b"]"
+
+
+def _pieces(value: Any, pad: bytes, chunk: int = _CHUNK) -> Iterator[bytes]:
     """`value` written as orjson writes it with OPT_INDENT_2 when it stands `pad` deep."""
     if isinstance(value, _Lazy):
-        inner = pad + b"  "
-        lead = b"[\n" + inner
-        for item in value:
-            yield lead + orjson.dumps(item, option=_INDENT).replace(b"\n", b"\n" + inner)
-            lead = b",\n" + inner
-        yield b"[]" if lead.startswith(b"[") else b"\n" + pad + b"]"
+        yield b"["
+        yield from _items(value, pad, chunk)
     elif isinstance(value, dict) and value and any(isinstance(v, _Lazy) for v in value.values()):
         inner = pad + b"  "
         lead = b"{\n" + inner
         for key, item in value.items():
             yield lead + orjson.dumps(key) + b": "
-            yield from _pieces(item, inner)
+            yield from _pieces(item, inner, chunk)
             lead = b",\n" + inner
         yield b"\n" + pad + b"}"
     else:
         yield orjson.dumps(value, option=_INDENT).replace(b"\n", b"\n" + pad)
 
 
-def json_bytes(result: ScanResult) -> Iterator[bytes]:
+def json_bytes(result: ScanResult, *, chunk: int = _CHUNK) -> Iterator[bytes]:
     """`orjson.dumps(to_json(result), option=OPT_INDENT_2 | OPT_APPEND_NEWLINE)`, byte for
     byte, in pieces: each workload, finding and rejection is built, written and let go in
     turn, so the report of a large snapshot is never whole in memory, as values or as bytes.
@@ -257,7 +362,7 @@ def json_bytes(result: ScanResult) -> Iterator[bytes]:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        yield from _pieces(_to_json(result), b"")
+        yield from _pieces(_to_json(result), b"", chunk)
         yield b"\n"
     finally:
         if enabled:
@@ -270,16 +375,7 @@ def _to_json(result: ScanResult) -> dict[str, Any]:
     rejected = {id(rj.result): rj for rj in found}
     findings = _Findings()
     return {
-        "summary": {
-            "workloads": len(result.workloads),
-            "findings": len(result.findings),
-            "accepted": sum(1 for f in result.findings if f.accepted),
-            "failing": len(result.failing),
-            "failOn": result.options.fail_on,
-            "byCategory": _counts(result.summary("category")),
-            "byNamespace": _counts(result.summary("namespace")),
-            "bySeverity": _counts(result.summary("severity")),
-        },
+        "summary": summary(result),
         "readiness": {
             "pspEnabled": rd.psp_enabled,
             "rbacFromInput": rd.rbac_from_input,

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from podgate.k8s.field import FieldError
 from podgate.psp.admission import NO_PROVIDERS
 from podgate.scan.controls import SEVERITY_RANK, Control, invalid_control, psp_control
 from podgate.scan.scan import ScanResult, WorkloadResult
@@ -95,21 +96,36 @@ def explain(result: WorkloadResult) -> str | None:
     return text
 
 
-def rejection(result: WorkloadResult) -> Rejection | None:
-    """The rejection of one workload, or None when PSP admits it (or was not checked)."""
+Said = dict[tuple[FieldError, bool], tuple[str, str]]
+"""What `rejection` made of each PSP field error it met (and whether the API server's
+validation reported it): its control key and its text, the same for every workload."""
+
+
+_SAID_LIMIT = 4096
+
+
+def rejection(result: WorkloadResult, said: Said | None = None) -> Rejection | None:
+    """The rejection of one workload, or None when PSP admits it (or was not checked).
+    `said`: what earlier calls made of their errors (filled in here)."""
     psp = result.psp
     if psp is None or psp.allowed:
         return None
+    if said is None:
+        said = {}
     controls = {f.control.key: f.control for f in result.findings if f.engine == "psp"}
     policies: dict[str, list[tuple[Control, str]]] = {}
-    for policy, err in psp.decision.violations:
-        key = psp_control(err.field)
+    errors = [(policy, err, False) for policy, err in psp.decision.violations]
+    errors.extend((psp.decision.mutated_by or "", err, True) for err in psp.decision.invalid)
+    for policy, err, invalid in errors:
+        made = said.get((err, invalid))
+        if made is None:
+            key = invalid_control(err) if invalid else psp_control(err.field)
+            if len(said) >= _SAID_LIMIT:
+                said.clear()
+            made = said[(err, invalid)] = (key, str(err))
+        key, text = made
         control = controls.get(key) or Control(key, "other", "Other", "medium", "", (), (), (), ())
-        policies.setdefault(policy, []).append((control, str(err)))
-    for err in psp.decision.invalid:
-        key = invalid_control(err)
-        control = controls.get(key) or Control(key, "other", "Other", "medium", "", (), (), (), ())
-        policies.setdefault(psp.decision.mutated_by or "", []).append((control, str(err)))
+        policies.setdefault(policy, []).append((control, text))
     by_policy = tuple(PolicyErrors(p, tuple(e)) for p, e in policies.items())
     reasons = tuple(dict.fromkeys(c.key for p in by_policy for c, _ in p.errors))
     ref = result.workload.ref
@@ -123,7 +139,8 @@ def rejection(result: WorkloadResult) -> Rejection | None:
 
 
 def rejections(result: ScanResult) -> tuple[Rejection, ...]:
-    return tuple(r for w in result.workloads if (r := rejection(w)) is not None)
+    said: Said = {}
+    return tuple(r for w in result.workloads if (r := rejection(w, said)) is not None)
 
 
 def _grouped(
@@ -152,14 +169,32 @@ def _control_key(c: Control) -> tuple[str, str, str]:
     return c.key, f"{c.category_title}: {c.key}", c.severity
 
 
+def _control_keys() -> Callable[[Iterable[Control]], list[tuple[str, str, str]]]:
+    """`_control_key` of each control, each made once per control (the controls outlive the
+    function returned: a result holds them)."""
+    made: dict[int, tuple[str, str, str]] = {}
+
+    def keys(controls: Iterable[Control]) -> list[tuple[str, str, str]]:
+        out = []
+        for c in controls:
+            key = made.get(id(c))
+            if key is None:
+                key = made[id(c)] = _control_key(c)
+            out.append(key)
+        return out
+
+    return keys
+
+
 def by_reason(found: Sequence[Rejection]) -> tuple[Group[Rejection], ...]:
     """Rejections under each control their errors fall under (a workload may be under
     several); denials without errors under NO_USABLE_POLICY, first."""
+    control_keys = _control_keys()
 
     def keys(r: Rejection) -> Iterable[tuple[str, str, str]]:
         if not r.by_policy:
             return [(NO_USABLE_POLICY, NO_USABLE_POLICY_TITLE, "")]
-        return [_control_key(c) for p in r.by_policy for c, _ in p.errors]
+        return control_keys(c for p in r.by_policy for c, _ in p.errors)
 
     return _grouped(found, keys)
 
@@ -180,9 +215,10 @@ def mutated_by_policy(result: ScanResult) -> tuple[Group[WorkloadResult], ...]:
 
 def pss_failing_by_control(result: ScanResult) -> tuple[Group[WorkloadResult], ...]:
     """Workloads failing their Pod Security Standards level, under each control they fail."""
+    control_keys = _control_keys()
     return _grouped(
         (w for w in result.workloads if w.violations),
-        lambda w: [_control_key(f.control) for f in w.findings if f.engine == "pss"],
+        lambda w: control_keys(f.control for f in w.findings if f.engine == "pss"),
     )
 
 
