@@ -151,7 +151,10 @@ def _grouped(
     found: dict[str, tuple[str, str, list[_T]]] = {}
     for item in items:
         for key, title, severity in dict.fromkeys(keys(item)):
-            found.setdefault(key, (title, severity, []))[2].append(item)
+            entry = found.get(key)
+            if entry is None:
+                entry = found[key] = (title, severity, [])
+            entry[2].append(item)
     order = sorted(
         found.items(),
         key=lambda kv: (
@@ -218,7 +221,7 @@ def pss_failing_by_control(result: ScanResult) -> tuple[Group[WorkloadResult], .
     control_keys = _control_keys()
     return _grouped(
         (w for w in result.workloads if w.violations),
-        lambda w: control_keys(f.control for f in w.findings if f.engine == "pss"),
+        lambda w: control_keys([f.control for f in w.findings if f.engine == "pss"]),
     )
 
 
