@@ -38,12 +38,13 @@ from tests.scan.test_pss_attribution import crowded_pods
 REVISIONS = [(check, since) for check in DEFAULT.checks for since in check.versions]
 
 
-def results(meta: Any, spec: Any) -> list[Any]:
-    """Every revision of every built-in check run on the pod (nothing skipped)."""
+def results(meta: Any, spec: Any, revisions: list[tuple[Check, Since]] = REVISIONS) -> list[Any]:
+    """Every revision of every built-in check (or of `revisions`) run on the pod (nothing
+    skipped)."""
     meta = EMPTY if meta is None else as_obj(meta)
     spec = EMPTY if spec is None else as_obj(spec)
     contexts = security_contexts(spec)
-    return [since.fn(meta, spec, contexts) for _, since in REVISIONS]
+    return [since.fn(meta, spec, contexts) for _, since in revisions]
 
 
 def assert_key_describes_the_pod(meta: Any, spec: Any) -> None:

@@ -10,6 +10,14 @@ revision) and the union of its bits. An evaluation first screens the pod (`scree
 over its fields); the checks whose bit is clear cannot fail and are skipped, so a pod that
 passes costs one screen and no check call. Checks the screen does not know always run.
 
+Facts: the screen writes down what decides the frequent restricted checks (`marks.py`: each
+container's name and what its securityContext sets, and the pod's own fields they read). For a
+pod whose facts decide, the violations of those checks are found once per distinct facts (by
+the checks themselves) and given to every pod with the same facts; the pod's other suspected
+checks run as usual and their violations are merged in plan order. The facts are read afresh
+for every pod (they are what the checks would read); only turning them into violations is
+shared, as the checks share their messages. Bounded (`_FACTS_BYTES`, with `_Memory`).
+
 Remembered: before the screen, a plan of built-in checks looks the pod's shape up (`reads.key`:
 what those checks read of it, with each value's type), and a pod of a shape seen before gets
 the violations found for it then, faults included: the replicas of one template cost one key
@@ -34,11 +42,13 @@ from collections.abc import Callable, Iterable
 from itertools import chain, repeat
 from operator import attrgetter, itemgetter
 from types import ModuleType
+from typing import Any
 
 from podgate.errors import PolicyError, RegistryError
 from podgate.k8s import Obj
 from podgate.modules import public_modules
 from podgate.pss.fields import EMPTY, FEW, Contexts, as_obj, pod_contexts
+from podgate.pss.marks import MARKED, UNMARKED
 from podgate.pss.model import (
     POD,
     Check,
@@ -63,6 +73,8 @@ _MASKS = 4096  # distinct screen results remembered per plan (a pod population h
 _SHAPES = 8192  # pod shapes (`reads.key`) whose violations are remembered per plan, at most
 _SHAPE_BYTES = 4 << 20  # and the bytes they hold, violations included (`_footprint`)
 _SHAPE_MOST = _SHAPE_BYTES >> 6  # one shape holding more is not remembered (a cluster's: < 4 KiB)
+_UNDECIDED = ODD | UNMARKED  # the pod's facts do not decide the MARKED checks
+_FACTS_BYTES = 2 << 20  # the bytes the pods' facts (`marks.py`) and their violations hold, at most
 _SLOT = 128  # bytes of the memo's own table per shape, at most (a dict slot and its share)
 _TRIAL = 256  # lookups per trial of the memo
 _PAUSE = 16 * _TRIAL  # pods evaluated without a key after a trial below break-even
@@ -94,27 +106,33 @@ class _Memory:
     that pass the check together can each add a shape: at most one shape (`_SHAPE_MOST`) per
     thread beyond the bound."""
 
-    __slots__ = ("tables", "used")
+    __slots__ = ("most", "tables", "used")
 
-    def __init__(self) -> None:
-        self.tables: list[dict[bytes, tuple[Violation, ...]]] = []
+    def __init__(self, most: int = _SHAPE_BYTES) -> None:
+        self.tables: list[dict[Any, tuple[Violation, ...]]] = []
         self.used = 0  # bytes held in all tables (`_footprint`)
+        self.most = most  # at most (`_SHAPE_BYTES`; one entry: a 64th of it)
 
-    def table(self) -> dict[bytes, tuple[Violation, ...]]:
+    def table(self) -> dict[Any, tuple[Violation, ...]]:
         """A new plan's table of shapes, bounded with the others."""
-        made: dict[bytes, tuple[Violation, ...]] = {}
+        made: dict[Any, tuple[Violation, ...]] = {}
         self.tables.append(made)
         return made
 
     def remember(
-        self, shapes: dict[bytes, tuple[Violation, ...]], shape: bytes, found: tuple[Violation, ...]
+        self,
+        shapes: dict[Any, tuple[Violation, ...]],
+        shape: Any,
+        found: tuple[Violation, ...],
+        key_bytes: int,
     ) -> None:
-        """Remember the violations `found` of the pod shape `shape` in the plan's `shapes`,
-        forgetting every shape of every plan first when a bound would be passed."""
-        size = _footprint(shape, found)
-        if size > _SHAPE_MOST:
-            return
-        if len(shapes) >= _SHAPES or self.used + size > _SHAPE_BYTES:
+        """Remember the violations `found` of the pod shape `shape` (a key of `key_bytes` bytes
+        at most) in the plan's `shapes`, forgetting every shape of every plan first when a bound
+        would be passed."""
+        size = _footprint(key_bytes, found)
+        if size > self.most >> 6:
+            return  # never remembered: `_SHAPE_MOST` of the shapes
+        if len(shapes) >= _SHAPES or self.used + size > self.most:
             self.used = 0  # first: a shape another thread adds meanwhile is counted
             for table in self.tables:
                 table.clear()
@@ -129,11 +147,15 @@ class _Compiled:
     shape seen (`by_shape`; None otherwise)."""
 
     __slots__ = (
+        "by_facts",
         "by_mask",
         "by_shape",
         "entries",
+        "facts",
         "hits",
         "min_hits",
+        "order",
+        "others",
         "paused",
         "tried",
         "wanted",
@@ -145,11 +167,23 @@ class _Compiled:
         bits: dict[CheckId, int],
         memory: _Memory | None = None,
         min_hits: int = 0,
+        facts: _Memory | None = None,
     ) -> None:
         self.entries = tuple((bits[check_id], check_id, fn) for check_id, fn in plan)
         self.wanted = 0
-        for bit, _, _ in self.entries:
+        marked = 0  # the bits of the plan's checks that the pod's facts decide (`marks.py`)
+        for bit, check_id, _ in self.entries:
             self.wanted |= bit
+            if check_id in MARKED and bit != ALWAYS:
+                marked |= bit
+        self.others = self.wanted & ~marked  # the bits of the plan's other checks
+        self.order: dict[str, int] = {c: i for i, (_, c, _) in enumerate(self.entries)}
+        self.facts = facts or _Memory(0)  # bounds `by_facts` with the registry's others
+        # the violations of the MARKED checks for each pod's facts, when they decide them (not
+        # with a check the screen does not know: it may have a MARKED check's ID)
+        self.by_facts: dict[tuple[Any, ...], tuple[Violation, ...]] | None = (
+            None if not marked or self.wanted & ALWAYS or facts is None else facts.table()
+        )
         self.by_mask: dict[int, Plan] = {}
         self.by_shape: dict[bytes, tuple[Violation, ...]] | None = (
             None if self.wanted & ALWAYS or memory is None else memory.table()
@@ -187,19 +221,36 @@ _TUPLE = sys.getsizeof(()) + _ROUND  # and 8 an item
 _FAULT = sys.getsizeof((POD, "")) + _ROUND + sys.getsizeof(1 << 29) + _ROUND  # its index too
 _ASCII = sys.getsizeof("") + _ROUND  # and one a character
 _TEXT = 80 + _ROUND  # and 8 a character: 4 as UCS-4, 4 as UTF-8 once encoded (any string)
+_INT = sys.getsizeof(1 << 62) + _ROUND  # an int of the screen's result or a mark
 
 
-def _footprint(shape: bytes, found: tuple[Violation, ...]) -> int:
-    """The bytes the memo holds for `found` remembered under `shape`, at most: the key, the
-    table's slot, the tuple, and each violation (`_held`; objects shared with other violations
-    or caches are counted again). A violation remembered in `_VIOLATIONS` has its bytes there
-    (`_BYTES_OF`), counted when it was made: a miss pays a lookup per violation, not `_held`
-    (which costs about a quarter of an evaluation)."""
-    size = _SLOT + _BYTES + len(shape) + _TUPLE
+def _footprint(key_bytes: int, found: tuple[Violation, ...]) -> int:
+    """The bytes the memo holds for `found` remembered under a key of `key_bytes`, at most: the
+    key, the table's slot, the tuple, and each violation (`_held`; objects shared with other
+    violations or caches are counted again). A violation remembered in `_VIOLATIONS` has its
+    bytes there (`_BYTES_OF`), counted when it was made: a miss pays a lookup per violation, not
+    `_held` (which costs about a quarter of an evaluation)."""
+    size = _SLOT + key_bytes + _TUPLE
     if not found:
         return size
     held = [*map(_second, map(_BYTES_OF.get, map(id, found), repeat(_UNKNOWN)))]
     return size + 8 * len(found) + (_held(found) if -1 in held else sum(held))
+
+
+def _facts_bytes(key: tuple[Any, ...]) -> int:
+    """The bytes a pod's facts (`marks.py`) hold, at most: the tuple, each name (as any
+    string), each int, each tuple of added capabilities (each as any string)."""
+    size = _TUPLE + 8 * len(key)
+    for item in key:
+        if type(item) is str:
+            size += _TEXT + 8 * len(item)
+        elif type(item) is tuple:
+            size += _TUPLE + 8 * len(item)
+            for cap in item:
+                size += _TEXT + 8 * len(cap)
+        else:
+            size += _INT
+    return size
 
 
 def _held(found: Iterable[Violation]) -> int:
@@ -270,7 +321,7 @@ def _validate(checks: tuple[Check, ...]) -> None:
 class Registry:
     """Validated checks and, per level, the precomputed plan of every minor version."""
 
-    __slots__ = ("_compiled", "_ids", "_memory", "_plans", "checks", "max_version")
+    __slots__ = ("_compiled", "_facts", "_ids", "_memory", "_plans", "checks", "max_version")
 
     def __init__(
         self,
@@ -318,9 +369,11 @@ class Registry:
         newest = frozenset(check_id for check_id, _ in restricted_plans[-1])
         self._memory = _Memory()
         memory = self._memory if remember else None
+        self._facts = _Memory(_FACTS_BYTES)
         self._compiled: dict[Level, tuple[_Compiled, ...]] = {
             level: tuple(
-                _Compiled(plan, bits, memory, _min_hits(level, plan, newest)) for plan in plans
+                _Compiled(plan, bits, memory, _min_hits(level, plan, newest), self._facts)
+                for plan in plans
             )
             for level, plans in self._plans.items()
         }
@@ -361,7 +414,7 @@ class Registry:
                     found = shapes.get(shape)
                     if found is None:
                         found = _run(compiled, meta, spec)
-                        self._memory.remember(shapes, shape, found)
+                        self._memory.remember(shapes, shape, found, _BYTES + len(shape))
                     else:
                         compiled.hits += 1
                     compiled.tried += 1
@@ -381,17 +434,53 @@ def _min_hits(level: Level, plan: Plan, newest: frozenset[CheckId]) -> int:
 
 
 def _run(compiled: _Compiled, meta: Obj, spec: Obj) -> tuple[Violation, ...]:
-    """The violations of the pod `(meta, spec)` under the compiled plan: the screen, then the
-    checks it leaves to run."""
+    """The violations of the pod `(meta, spec)` under the compiled plan: the screen, then, for
+    a pod whose facts decide every check it leaves to run (`marks.py`), the violations found
+    for the same facts before, else the checks it leaves to run."""
     if type(meta) is not dict:
         meta = EMPTY if meta is None else as_obj(meta)
     if type(spec) is not dict:
         spec = EMPTY if spec is None else as_obj(spec)
-    collected: list[tuple[Obj, Obj | None]] = []
-    screened = screen(meta, spec, collected)
+    contexts: list[tuple[Obj, Obj | None]] = []
+    facts: list[Any] = []
+    screened = screen(meta, spec, contexts, facts)
     suspects = screened & compiled.wanted
     if not suspects:
         return ()
+    by_facts = compiled.by_facts
+    if by_facts is None or screened & _UNDECIDED:
+        return _checks(compiled, suspects, screened, meta, spec, contexts)
+    facts.append(screened)
+    key = tuple(facts)
+    decided = by_facts.get(key)  # the violations of the MARKED checks
+    others = suspects & compiled.others
+    if decided is None:
+        found = _checks(compiled, suspects, screened, meta, spec, contexts)
+        decided = tuple([v for v in found if v.check in MARKED]) if others else found
+        compiled.facts.remember(by_facts, key, decided, _facts_bytes(key))
+        return found
+    if not others:
+        return decided
+    rest = _checks(compiled, others, screened, meta, spec, contexts)
+    if not decided:
+        return rest
+    if not rest:
+        return decided
+    order = compiled.order
+    return tuple(sorted((*decided, *rest), key=lambda v: order[v.check]))
+
+
+def _checks(
+    compiled: _Compiled,
+    suspects: int,
+    screened: int,
+    meta: Obj,
+    spec: Obj,
+    collected: list[tuple[Obj, Obj | None]],
+) -> tuple[Violation, ...]:
+    """The violations of the pod `(meta, spec)` under the compiled plan: the checks whose bits
+    are in `suspects` (some), on the contexts the screen `collected` (unless `screened` says
+    they are not to be used)."""
     run = compiled.by_mask.get(suspects)
     if run is None:
         run = compiled.select(suspects)

@@ -14,7 +14,10 @@ every screen result carries, so it always runs.
 
 On its way the screen collects the pod's (container, securityContext) pairs for the checks
 (`fields.Contexts`), unless a container list, a container or a securityContext has the wrong
-type: it then sets `ODD`, and the registry builds them with `fields.pod_contexts`.
+type: it then sets `ODD`, and the registry builds them with `fields.pod_contexts`. It also
+writes down the pod's facts (`marks.py`: each container's name and mark, exact where the check
+bits are a superset), which decide the frequent restricted checks, so that the registry judges
+each distinct finding once.
 """
 
 from __future__ import annotations
@@ -22,9 +25,28 @@ from __future__ import annotations
 from typing import Any, Final
 
 from podgate.k8s import Obj
+from podgate.pss.checks.app_armor_profile import ANNOTATION_PREFIX as _APP_ARMOR_PREFIX
+from podgate.pss.checks.app_armor_profile import allowed_annotation
 from podgate.pss.checks.capabilities_baseline import ALLOWED as _DEFAULT_CAPABILITIES
 from podgate.pss.checks.restricted_volumes import ALLOWED_SOURCES
 from podgate.pss.checks.seccomp_profile_baseline import VALID_TYPES as _SECCOMP_TYPES
+from podgate.pss.marks import (
+    ADDS,
+    APE,
+    NO_DROP,
+    NON_ROOT_BAD,
+    NON_ROOT_UNSET,
+    POD_NON_ROOT,
+    POD_NON_ROOT_BAD,
+    POD_ROOT_USER,
+    POD_SECCOMP,
+    POD_SECCOMP_BAD,
+    ROOT_USER,
+    SECCOMP_UNSET,
+    UNMARKED,
+    USER_NAMESPACE,
+    WINDOWS,
+)
 from podgate.pss.model import Check, CheckId
 
 __all__ = ["ALL", "ALWAYS", "ODD", "bit_of", "screen"]
@@ -99,8 +121,18 @@ _CONTEXT = (
     | PROC_MOUNT
 )
 _CONTAINER = _CONTEXT | HOST_PORTS | HOST_PROBES | ODD
-# a container without a securityContext fails these wherever the pod does not cover it
-_UNSET = ALLOW_PRIVILEGE_ESCALATION | CAPABILITIES_RESTRICTED
+# the screen bits with the marks (`marks.py`) of what a container's securityContext sets
+_APE = ALLOW_PRIVILEGE_ESCALATION | APE
+_NO_DROP = CAPABILITIES_RESTRICTED | NO_DROP
+_ADDS = CAPABILITIES_RESTRICTED | ADDS
+_CAPS_ODD = CAPABILITIES_BASELINE | CAPABILITIES_RESTRICTED | UNMARKED
+_SECCOMP_UNSET = SECCOMP_RESTRICTED | SECCOMP_UNSET  # and the pod sets no allowed profile
+_SECCOMP_BAD = SECCOMP_BASELINE | SECCOMP_RESTRICTED | UNMARKED
+_NON_ROOT_UNSET = RUN_AS_NON_ROOT | NON_ROOT_UNSET  # and the pod does not set true
+_NON_ROOT_BAD = RUN_AS_NON_ROOT | NON_ROOT_BAD
+_ROOT_USER = RUN_AS_USER | ROOT_USER
+# a container without a securityContext: what it fails wherever the pod does not cover it
+_UNSET = _APE | _NO_DROP | SECCOMP_UNSET | NON_ROOT_UNSET
 _VOLUME_SOURCES: Final = frozenset(ALLOWED_SOURCES)
 _ANNOTATION_PREFIXES = ("container.", "seccomp.")  # AppArmor and seccomp annotation keys
 _NO_HOST = (None, "")
@@ -115,10 +147,12 @@ def bit_of(check: Check, builtin: Check | None) -> int:
     return _BITS.get(CheckId(check.id), ALWAYS)
 
 
-def screen(meta: Obj, spec: Obj, contexts: list[tuple[Obj, Obj | None]]) -> int:
-    """The bits of the checks the pod `(meta, spec)` may fail, with `ALWAYS`; `ALL` for a
-    metadata or spec that is not a plain object. Appends the (container, securityContext)
-    pairs to `contexts` (complete unless `ODD` is set)."""
+def screen(meta: Obj, spec: Obj, contexts: list[tuple[Obj, Obj | None]], facts: list[Any]) -> int:
+    """The bits of the checks the pod `(meta, spec)` may fail, with `ALWAYS`, the union of its
+    containers' marks and the pod bits (`marks.py`, above `ALL`); `ALL` for a metadata or spec
+    that is not a plain object. Appends the (container, securityContext) pairs to `contexts`
+    (complete unless `ODD` is set) and the pod's facts to `facts` (`marks.py`; complete unless
+    `ODD` or `UNMARKED` is set)."""
     if type(meta) is not dict or type(spec) is not dict:
         return ALL
     mask = ALWAYS
@@ -154,23 +188,28 @@ def screen(meta: Obj, spec: Obj, contexts: list[tuple[Obj, Obj | None]]) -> int:
     psc = spec.get("securityContext")
     if psc is not None:
         if type(psc) is not dict:
-            mask |= _POD_CONTEXT
+            mask |= _POD_CONTEXT | UNMARKED
         elif psc:
             value = psc.get("runAsNonRoot")
             if value is True:
                 non_root = True
+                mask |= POD_NON_ROOT
             elif value is not None:
-                mask |= RUN_AS_NON_ROOT
+                mask |= RUN_AS_NON_ROOT | POD_NON_ROOT_BAD
             value = psc.get("runAsUser")
             if value is not None and not (type(value) is int and value != 0):
-                mask |= RUN_AS_USER
+                mask |= RUN_AS_USER | POD_ROOT_USER
             profile = psc.get("seccompProfile")
             if profile is not None:
                 kind = profile.get("type") if type(profile) is dict else None
                 if type(kind) is str and kind in _SECCOMP_TYPES:
                     seccomp = True
+                    mask |= POD_SECCOMP
+                elif type(kind) is str:
+                    mask |= SECCOMP_BASELINE | SECCOMP_RESTRICTED | POD_SECCOMP_BAD
+                    facts.append(kind)  # the pod's facts start with it
                 else:
-                    mask |= SECCOMP_BASELINE | SECCOMP_RESTRICTED
+                    mask |= _SECCOMP_BAD
             if "seLinuxOptions" in psc:
                 mask |= SE_LINUX
             if "appArmorProfile" in psc:
@@ -185,19 +224,33 @@ def screen(meta: Obj, spec: Obj, contexts: list[tuple[Obj, Obj | None]]) -> int:
         if type(annotations) is not dict:
             mask |= APP_ARMOR | SECCOMP_BASELINE
         else:
-            for key in annotations:
-                if type(key) is not str or key.startswith(_ANNOTATION_PREFIXES):
+            for key, value in annotations.items():
+                if type(key) is not str:
                     mask |= APP_ARMOR | SECCOMP_BASELINE
+                elif key.startswith(_ANNOTATION_PREFIXES):
+                    mask |= SECCOMP_BASELINE
+                    if key.startswith(_APP_ARMOR_PREFIX) and not allowed_annotation(value):
+                        mask |= APP_ARMOR
+
+    # the restricted checks' exemptions
+    value = spec.get("os")
+    if value is not None:
+        if type(value) is not dict:
+            mask |= UNMARKED
+        elif value.get("name") == "windows":
+            mask |= WINDOWS
+    if spec.get("hostUsers") is False:
+        mask |= USER_NAMESPACE
 
     found = spec.get("initContainers")
     if found is not None:
-        mask = _containers(found, mask, non_root, seccomp, contexts)
+        mask = _containers(found, mask, non_root, seccomp, contexts, facts)
     found = spec.get("containers")
     if found is not None:
-        mask = _containers(found, mask, non_root, seccomp, contexts)
+        mask = _containers(found, mask, non_root, seccomp, contexts, facts)
     found = spec.get("ephemeralContainers")
     if found is not None:
-        mask = _containers(found, mask, non_root, seccomp, contexts)
+        mask = _containers(found, mask, non_root, seccomp, contexts, facts)
     return mask
 
 
@@ -207,77 +260,89 @@ def _containers(
     non_root: bool,
     seccomp: bool,
     contexts: list[tuple[Obj, Obj | None]],
+    facts: list[Any],
 ) -> int:
-    """`mask` with the bits of the checks the containers `found` may fail."""
+    """`mask` with the bits of the checks the containers `found` may fail and their marks;
+    appends their facts to `facts`."""
     if type(found) is not list:
         return mask | _CONTAINER
+    unset = _UNSET
+    if not non_root:
+        unset |= RUN_AS_NON_ROOT
+    if not seccomp:
+        unset |= SECCOMP_RESTRICTED
     for c in found:
         if type(c) is not dict:
             mask |= _CONTAINER
             continue
         sc = c.get("securityContext")
         contexts.append((c, sc))
+        name = c.get("name")
+        facts.append(name)
+        if type(name) is not str:
+            mask |= UNMARKED
+        adds = None
         if sc is None:
-            mask |= _UNSET
-            if not non_root:
-                mask |= RUN_AS_NON_ROOT
-            if not seccomp:
-                mask |= SECCOMP_RESTRICTED
+            mark = unset
         elif type(sc) is not dict:
-            mask |= _CONTEXT | ODD
+            mark = _CONTEXT | ODD
         else:
+            mark = 0
             value = sc.get("privileged")
             if value is not None and value is not False:
-                mask |= PRIVILEGED
+                mark = PRIVILEGED
             if sc.get("allowPrivilegeEscalation") is not False:
-                mask |= ALLOW_PRIVILEGE_ESCALATION
+                mark |= _APE
             caps = sc.get("capabilities")
             if caps is None:
-                mask |= CAPABILITIES_RESTRICTED
+                mark |= _NO_DROP
             elif type(caps) is not dict:
-                mask |= CAPABILITIES_BASELINE | CAPABILITIES_RESTRICTED
+                mark |= _CAPS_ODD
             else:
                 drop = caps.get("drop")
-                if type(drop) is not list or "ALL" not in drop:
-                    mask |= CAPABILITIES_RESTRICTED
+                if (type(drop) is not list and type(drop) is not tuple) or "ALL" not in drop:
+                    mark |= _NO_DROP
                 add = caps.get("add")
                 if add is not None:
                     if type(add) is not list:
-                        mask |= CAPABILITIES_BASELINE | CAPABILITIES_RESTRICTED
+                        mark |= _CAPS_ODD
                     else:
                         for cap in add:
                             if type(cap) is not str:
-                                mask |= CAPABILITIES_BASELINE | CAPABILITIES_RESTRICTED
+                                mark |= _CAPS_ODD
                             elif cap != "NET_BIND_SERVICE":
-                                mask |= CAPABILITIES_RESTRICTED
+                                mark |= _ADDS
+                                adds = add
                                 if cap not in _DEFAULT_CAPABILITIES:
-                                    mask |= CAPABILITIES_BASELINE
+                                    mark |= CAPABILITIES_BASELINE
             value = sc.get("procMount")
             if value is not None and value != "Default":
-                mask |= PROC_MOUNT
+                mark |= PROC_MOUNT
             profile = sc.get("seccompProfile")
             if profile is None:
-                if not seccomp:
-                    mask |= SECCOMP_RESTRICTED
+                mark |= SECCOMP_UNSET if seccomp else _SECCOMP_UNSET
             else:
                 kind = profile.get("type") if type(profile) is dict else None
                 if not (type(kind) is str and kind in _SECCOMP_TYPES):
-                    mask |= SECCOMP_BASELINE | SECCOMP_RESTRICTED
+                    mark |= _SECCOMP_BAD
             value = sc.get("runAsNonRoot")
             if value is None:
-                if not non_root:
-                    mask |= RUN_AS_NON_ROOT
+                mark |= NON_ROOT_UNSET if non_root else _NON_ROOT_UNSET
             elif value is not True:
-                mask |= RUN_AS_NON_ROOT
+                mark |= _NON_ROOT_BAD
             value = sc.get("runAsUser")
             if value is not None and not (type(value) is int and value != 0):
-                mask |= RUN_AS_USER
+                mark |= _ROOT_USER
             if "seLinuxOptions" in sc:
-                mask |= SE_LINUX
+                mark |= SE_LINUX
             if "appArmorProfile" in sc:
-                mask |= APP_ARMOR
+                mark |= APP_ARMOR
             if "windowsOptions" in sc:
-                mask |= WINDOWS_HOST_PROCESS
+                mark |= WINDOWS_HOST_PROCESS
+        facts.append(mark)
+        if adds is not None:
+            facts.append(tuple(adds))
+        mask |= mark
 
         ports = c.get("ports")
         if ports is not None:
