@@ -3,9 +3,10 @@ directory holding a test's input files, and `podgate scan` run in this process."
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -64,6 +65,16 @@ def run_scan() -> RunScan:
         return Ran(result.exit_code, result.stdout, result.stderr)
 
     return run
+
+
+@pytest.fixture
+def collector_on() -> Iterator[None]:
+    """Python's cyclic collector on during the test, as it was after."""
+    enabled = gc.isenabled()
+    gc.enable()
+    yield
+    if not enabled:
+        gc.disable()
 
 
 # CI runs the property tests with a fixed seed, so a submission's result does not depend on

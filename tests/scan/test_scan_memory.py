@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,15 +22,6 @@ INPUTS = [
     str(ROOT / "tests" / "corpus" / name)
     for name in ("cluster-dump-api", "istio", "kube-prometheus", "rook")
 ] + [str(ROOT / "examples" / d) for d in ("cluster", "pods", "policies", "rbac")]
-
-
-@pytest.fixture
-def collector_on() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.enable()
-    yield
-    if not enabled:
-        gc.disable()
 
 
 @pytest.mark.usefixtures("collector_on")
