@@ -173,9 +173,7 @@ class WatchStream:
                 sock.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
-        with contextlib.suppress(OSError, http.client.HTTPException):
-            self._resp.close()
-        self._conn.close()
+        _drop(self._conn, self._resp)
 
 
 class ApiClient:
@@ -365,6 +363,7 @@ class ApiClient:
             attempt += 1
             headers = self._headers(refresh, extra)
             conn, reused = self._acquire(wait)
+            resp = None
             try:
                 conn.request(method, self._base + target, body=payload, headers=headers)
                 resp = conn.getresponse()
@@ -372,24 +371,24 @@ class ApiClient:
                     self.requests += 1
                 length = resp.getheader("Content-Length")
                 if length is not None and length.isdigit() and int(length) > self.max_bytes:
-                    conn.close()
+                    _drop(conn, resp)
                     raise self._error(
                         self.wording.too_large, method, target, length=length, limit=self.max_bytes
                     )
                 data = resp.read(self.max_bytes + 1)
             except _STALE as e:
-                conn.close()
+                _drop(conn, resp)
                 if reused and attempt == 1:
                     continue  # the server closed an idle connection: once more, on a new one
                 raise self._fail(method, target, wait, e) from e
             except (OSError, http.client.HTTPException) as e:
-                conn.close()
+                _drop(conn, resp)
                 raise self._fail(method, target, wait, e) from e
             if len(data) > self.max_bytes:
-                conn.close()
+                _drop(conn, resp)
                 raise self._error(self.wording.over_limit, method, target, limit=self.max_bytes)
             if resp.will_close:
-                conn.close()
+                _drop(conn, resp)
             else:
                 self._release(conn)
             if resp.status == 401 and not refresh and self._renewable:
@@ -448,14 +447,15 @@ class ApiClient:
                 if self._closed:
                     raise ApiError("the API client is closed", where=self.where)
             conn = self._new_connection(timeout)
+            resp = None
             try:
                 conn.request("GET", self._base + target, headers=headers)
                 resp = conn.getresponse()
             except (OSError, http.client.HTTPException) as e:
-                conn.close()
+                _drop(conn, resp)
                 raise self._fail("GET", path, timeout, e) from e
             if resp.status == 401 and not refresh and self._renewable:
-                conn.close()
+                _drop(conn, resp)
                 refresh = True
                 continue
             if resp.status >= 400:
@@ -463,6 +463,18 @@ class ApiClient:
                     data = resp.read(self.max_bytes)
                 except (OSError, http.client.HTTPException):
                     data = b""
-                conn.close()
+                _drop(conn, resp)
                 raise self._status_error("GET", path, Response(resp.status, resp.reason, data))
             return WatchStream(conn, resp, self.max_bytes)
+
+
+def _drop(conn: http.client.HTTPConnection, resp: http.client.HTTPResponse | None) -> None:
+    """Close a connection that will not be used again, and its response. A response that will
+    close owns the socket (`getresponse()` hands it over): `conn.close()` alone leaves the
+    descriptor open while the response lives, and an exception raised meanwhile keeps it
+    alive in its traceback until a garbage collection, which then finalizes the socket before
+    the reader holding it ("unclosed <ssl.SSLSocket [closed] fd=...>")."""
+    if resp is not None:
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            resp.close()
+    conn.close()
