@@ -4,7 +4,7 @@ them, bare pods on their own."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from podgate.k8s import Obj, PodSource, mapping, sequence
@@ -131,10 +131,11 @@ def _uid(obj: Obj) -> str:
 
 def _owner(obj: Obj) -> tuple[str, str, str] | None:
     """(kind, name, uid) of the controlling owner."""
-    refs = [mapping(r) for r in sequence(mapping(obj.get("metadata")).get("ownerReferences"))]
-    chosen = next((r for r in refs if r.get("controller") is True), refs[0] if refs else None)
-    if chosen is None:
+    given = sequence(mapping(obj.get("metadata")).get("ownerReferences"))
+    if not given:
         return None
+    refs = [mapping(r) for r in given]
+    chosen = next((r for r in refs if r.get("controller") is True), refs[0])
     uid = chosen.get("uid")
     return (
         str(chosen.get("kind") or ""),
@@ -178,7 +179,10 @@ def _root(i: int, entries: list[_Entry]) -> int:
     return path[-1]
 
 
-def _workload(e: _Entry, duplicates: tuple[Source | None, ...]) -> Workload:
+def _workload(
+    e: _Entry, duplicates: tuple[Source | None, ...], owned: tuple[Workload, ...] = ()
+) -> Workload:
+    """The workload of `e`, with the objects `owned` folded into it."""
     src = e.found
     api = e.obj.get("apiVersion")
     owner = None
@@ -194,6 +198,8 @@ def _workload(e: _Entry, duplicates: tuple[Source | None, ...]) -> Workload:
         source=e.source,
         generic=src.generic,
         owner=owner,
+        pods=tuple(o.ref.name for o in owned if o.is_pod),
+        owned=owned,
         duplicates=duplicates,
         apart=e.apart,
         packed=e.packed,
@@ -233,17 +239,11 @@ def find_workloads(docs: Iterable[Document]) -> list[Workload]:
     for i, root in enumerate(roots):
         if root != i:
             owned.setdefault(root, []).append(_workload(entries[i], duplicates(i)))
-    out: list[Workload] = []
-    for i, root in enumerate(roots):
-        if root != i:
-            continue
-        w = _workload(entries[i], duplicates(i))
-        folded = tuple(owned.get(i, ()))
-        if folded:
-            pods = tuple(o.ref.name for o in folded if o.is_pod)
-            w = replace(w, owned=folded, pods=pods)
-        out.append(w)
-    return out
+    return [
+        _workload(entries[i], duplicates(i), tuple(owned.get(i, ())))
+        for i, root in enumerate(roots)
+        if root == i
+    ]
 
 
 def service_accounts(workloads: Iterable[Workload], objs: Iterable[Obj]) -> list[tuple[str, str]]:
