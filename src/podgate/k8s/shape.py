@@ -12,10 +12,11 @@ type int64` (kubectl holds a number past int64 as a float64, and sends it in Go'
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextlib import suppress
 from typing import Any, NamedTuple
 
+from podgate.k8s._shape_fits import fits as fits_pod
 from podgate.k8s.gotext import go_json_float
 
 Schema = Any  # "str" | "bool" | an _INTEGERS key | dict[str, Schema] | [Schema] | ("map", Schema)
@@ -191,9 +192,6 @@ def _check(value: Any, schema: Schema, path: str, errors: list[str], within: str
             _check(item, schema[1], f"{path}[{key}]", errors, within)
 
 
-Check = Callable[[Any], bool]
-
-
 def _emit(schema: Schema, var: str, lines: list[str], depth: int, names: list[int]) -> None:
     """Statements that `return False` when `var` does not fit `schema` (None always fits)."""
     pad = "    " * depth
@@ -239,20 +237,29 @@ def _emit(schema: Schema, var: str, lines: list[str], depth: int, names: list[in
         _emit(schema[1], item, lines, depth + 2, names)
 
 
-def _compile(schema: Schema) -> Check:
-    """A function telling whether a value fits `schema` (None always does): the fast path, one
-    function of straight-line code generated from the schema (a call per field would cost
-    several times more); the messages come from `_check`, run only when this says no."""
-    lines = ["def fits(v0):"]
+GENERATED = "_shape_fits.py"  # beside this module: `fits_source(POD)`, as written there
+
+
+def fits_source(schema: Schema) -> str:
+    """The module (`_shape_fits.py`) of a function telling whether a value fits `schema` (None
+    always does): the fast path, one function of straight-line code generated from the schema
+    (a call per field would cost several times more); the messages come from `_check`, run
+    only when it says no. Written once, not compiled at each start (50M instructions in each
+    process that reads a file); tests/k8s/test_shape_generated.py holds the file to this."""
+    lines = [
+        '"""Generated from podgate.k8s.shape.POD by `python -m podgate.k8s.shape`: do not edit.',
+        "",
+        'Whether a pod fits the schema (`shape.fits_source`)."""',
+        "",
+        "from collections.abc import Mapping",
+        "from typing import Any",
+        "",
+        "",
+        "def fits(v0: Any) -> bool:",
+    ]
     _emit(schema, "v0", lines, 1, [0])
     lines.append("    return True")
-    namespace: dict[str, Any] = {"Mapping": Mapping}
-    exec(compile("\n".join(lines), "<podgate.k8s.shape>", "exec"), namespace)
-    fits: Check = namespace["fits"]
-    return fits
-
-
-_FITS_POD = _compile(POD)
+    return "\n".join(lines) + "\n"
 
 
 def pod_shape_errors(pod: Any, schema: Schema = POD, *, within: str = "") -> list[str]:
@@ -265,7 +272,13 @@ def pod_shape_errors(pod: Any, schema: Schema = POD, *, within: str = "") -> lis
         return [f"expected a mapping, got {_type_name(pod)}"]
     if not isinstance(pod.get("spec"), Mapping):
         return ["spec: a pod needs a spec mapping"]
-    if schema is POD and _FITS_POD(pod):
+    if schema is POD and fits_pod(pod):
         return errors
     _check(pod, schema, "", errors, within)
     return errors
+
+
+if __name__ == "__main__":  # the generated module, written again (`fits_source`)
+    from pathlib import Path
+
+    Path(__file__).with_name(GENERATED).write_text(fits_source(POD))
