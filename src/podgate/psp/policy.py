@@ -24,7 +24,12 @@ class IdRange:
 
 
 def as_int(value: Any) -> int:
-    """An integer field, 0 (Go's zero value) when unset or of another type."""
+    """An integer field, 0 (Go's zero value) when unset or of another type. A whole float
+    (`min: 1000.0` in a JSON file) is its integer, as kubectl sends it and as the policy's
+    validation reads it (validation/decode.py): read as 0, `ranges: [{min: 1000.0, max:
+    2000.0}]` was [{0 0}], and MustRunAs admitted a pod running as root."""
+    if type(value) is float and value.is_integer():
+        return int(value)
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
