@@ -1,4 +1,5 @@
-"""The pod shape check: its fast path and its messages agree, on pods with random wrong types."""
+"""The pod shape check: its fast path and its messages agree, on pods with random wrong types;
+so do the manifest check's (`manifest=True`: whole floats made integers, IDs validated)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,26 @@ from typing import Any
 
 from podgate.io.loader import load_documents
 from podgate.k8s import pod_sources
+from podgate.k8s._shape_fits import fits_manifest
+from podgate.k8s.pod_validation import id_errors
 from podgate.k8s.shape import POD, _check, pod_shape_errors
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 VALUES: list[Any] = ["x", 0, -1, True, None, [], {}, ["a"], [None], {"a": 1}, 1.5]
 VALUES += [2**63, -(2**63) - 1, 2**64 - 1, 2**31, -(2**31) - 1, 1e19, -9.223372036854776e18]
+VALUES += [2**31 - 1, 2**32, 1000.0, -0.0, 0.0, 4294967296.0, 1e21, -1.0]
+
+
+def _manifest_agrees(pod: dict[str, Any]) -> bool:
+    """Whether the manifest check's fast path says the pod fits exactly when its slow path
+    finds nothing wrong and changes nothing (a whole float made an integer is a change)."""
+    read = copy.deepcopy(pod)
+    slow: list[str] = []
+    _check(read, POD, "", slow, manifest=True)
+    if not slow:
+        slow = [str(e) for e in id_errors(read["spec"])]
+    assert pod_shape_errors(copy.deepcopy(pod), manifest=True) == slow
+    return fits_manifest(pod) == (not slow and repr(read) == repr(pod))
 
 
 def _pods() -> list[dict[str, Any]]:
@@ -52,6 +68,7 @@ def test_fast_path_agrees_with_the_messages() -> None:
         if isinstance(pod.get("spec"), dict):
             _check(pod, POD, "", slow)
             assert (pod_shape_errors(pod) == []) == (slow == []), (pod, slow)
+            assert _manifest_agrees(pod), pod
             checked += 1
             failing += bool(slow)
     assert checked > 2000
@@ -79,6 +96,7 @@ def test_fast_path_agrees_with_the_messages_at_every_place_of_the_schema() -> No
             slow: list[str] = []
             _check(pod, POD, "", slow)
             assert (pod_shape_errors(pod) == []) == (slow == []), (pod, slow)
+            assert _manifest_agrees(pod), pod
             checked += 1
             failing += bool(slow)
     assert checked > 1000

@@ -21,7 +21,9 @@ __all__ = ["check_pod_shape", "prepare", "prepare_packed", "prepare_read"]
 
 def check_pod_shape(doc: Document, found: PodSource) -> None:
     """Raise LoadError (file, document, line and the field) when the pod spec, or pod template,
-    that `found` locates in `doc` has a field of the wrong type."""
+    that `found` locates in `doc` has a field of the wrong type, or a user or group ID the API
+    server's validation refuses. A whole float in an integer field is made the integer kubectl
+    sends for it (k8s/shape.py), in `doc`'s pod spec."""
     holder: Any = doc.obj  # the pod, or the template (found.meta reads a bad one as empty)
     if found.is_template:
         for key in found.path.split("."):
@@ -29,6 +31,7 @@ def check_pod_shape(doc: Document, found: PodSource) -> None:
     errors = pod_shape_errors(
         {"metadata": holder.get("metadata"), "spec": found.spec},
         within=found.path if found.is_template else "",
+        manifest=True,
     )
     if not errors:
         return

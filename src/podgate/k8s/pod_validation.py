@@ -62,11 +62,15 @@ def security_context_value(sc: Mapping[str, Any]) -> str:
     return "core.SecurityContext{" + ", ".join(parts) + "}"
 
 
-def _container_errors(sc: Mapping[str, Any], at: FieldPath) -> Iterator[FieldError]:
+def _container_id_errors(sc: Mapping[str, Any], at: FieldPath) -> Iterator[FieldError]:
     for key in ("runAsUser", "runAsGroup"):
         value = sc.get(key)
         if _out_of_range(value):
             yield invalid((*at, key), value, ID_RANGE)
+
+
+def _container_errors(sc: Mapping[str, Any], at: FieldPath) -> Iterator[FieldError]:
+    yield from _container_id_errors(sc, at)
     if sc.get("allowPrivilegeEscalation") is not False:
         return
     if sc.get("privileged") is True:
@@ -153,6 +157,25 @@ def pod_create_errors(pod: Obj) -> tuple[FieldError, ...]:
     if psc is not None and (type(psc) is dict or isinstance(psc, Mapping)) and not _pod_clean(psc):
         errors.extend(_pod_errors(psc))
     return tuple(errors) if errors else ()
+
+
+def id_errors(spec: Mapping[str, Any]) -> list[FieldError]:
+    """The user and group IDs of a pod spec outside 0..2147483647, which the API server's
+    validation of any pod or pod template refuses (validatePodSpecSecurityContext and
+    ValidateSecurityContext: IsValidUserID, IsValidGroupID), in the order ValidatePodSpec finds
+    them: each container's (containers, initContainers, ephemeralContainers), then the pod's.
+    Integers only (the shape check has refused any other type)."""
+    errors: list[FieldError] = []
+    for list_name in ("containers", "initContainers", "ephemeralContainers"):
+        items = spec.get(list_name)
+        for i, c in enumerate(items if type(items) is list else ()):
+            sc = c.get("securityContext") if isinstance(c, Mapping) else None
+            if isinstance(sc, Mapping):
+                errors.extend(_container_id_errors(sc, ("spec", list_name, i, "securityContext")))
+    psc = spec.get("securityContext")
+    if isinstance(psc, Mapping):
+        errors.extend(_pod_errors(psc))
+    return errors
 
 
 def invalid_message(pod: Obj, errors: tuple[FieldError, ...]) -> str:

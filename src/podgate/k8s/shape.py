@@ -7,7 +7,27 @@ as unset, which could turn a denial into an allow. Unknown fields are not checke
 An integer field holds what its Go type holds: `runAsUser: 18446744073709551615` is refused as
 the API server's decoder (sigs.k8s.io/json) refuses it, `json: cannot unmarshal number
 18446744073709552000 into Go struct field PodSecurityContext.spec.securityContext.runAsUser of
-type int64` (kubectl holds a number past int64 as a float64, and sends it in Go's float text)."""
+type int64` (kubectl holds a number past int64 as a float64, and sends it in Go's float text).
+
+A pod read from a file (`manifest`) is read as kubectl sends it: kubectl decodes a JSON number
+with a point or an exponent into a float64 and writes it back in Go's float text, so
+`runAsUser: 1000.0` (or `1e3`) reaches the API server as `1000`, which its decoder takes for
+the int64 (kubectl 1.32 here: `kubectl label --local -o json` prints `1000`, `-0.0` as `-0`,
+`9007199254740993.0` as `9007199254740992`, `1e21` as `1e+21`, which is refused). Such a whole
+float is replaced in the pod by that integer, where its Go type holds it: YAML's are read so
+already (io/goyaml.py). The API server encodes what it sends a webhook from its typed objects,
+so an AdmissionReview never holds `1000.0` in an integer field, and a webhook that decodes the
+pod into its Go types (upstream's pod-security webhook: "failed to decode pod") refuses one:
+the webhook's check (`manifest` false) refuses it too.
+
+A manifest's user and group IDs (runAsUser, runAsGroup, fsGroup, supplementalGroups) are also
+held to what the API server's validation of any pod or pod template allows, 0..2147483647
+(IsValidUserID, IsValidGroupID): `runAsUser: 4294967296` or `-1` is refused as the API server
+refuses the pod (`spec.securityContext.runAsUser: Invalid value: 4294967296: must be between 0
+and 2147483647, inclusive`), where it was judged and met restricted (the checks look for 0;
+4294967296 is 0 in a 32-bit UID). Not in the webhook's check: the API server validates a pod
+before the validating webhooks see it, and PSP's review (psp/admission.py) reports an invalid
+pod as upstream's validation words it."""
 
 from __future__ import annotations
 
@@ -17,25 +37,30 @@ from contextlib import suppress
 from typing import Any, NamedTuple
 
 from podgate.k8s._shape_fits import fits as fits_pod
+from podgate.k8s._shape_fits import fits_manifest
 from podgate.k8s.gotext import go_json_float
+from podgate.k8s.pod_validation import MAX_ID, id_errors
 
 Schema = Any  # "str" | "bool" | an _INTEGERS key | dict[str, Schema] | [Schema] | ("map", Schema)
 
 
 class _Integer(NamedTuple):
     """An integer field's Go type, its range and the Go struct holding it (upstream's message
-    names the struct)."""
+    names the struct), and the range the API server's validation of a pod allows, when it
+    allows less (`valid`)."""
 
     go_type: str
     low: int
     high: int
     struct: str
+    valid: tuple[int, int] | None = None
 
 
 _INT64, _INT32 = (-(2**63), 2**63 - 1), (-(2**31), 2**31 - 1)
+_IDS = (0, MAX_ID)  # validation.IsValidUserID / IsValidGroupID
 _INTEGERS = {
-    "pod-id": _Integer("int64", *_INT64, "PodSecurityContext"),
-    "container-id": _Integer("int64", *_INT64, "SecurityContext"),
+    "pod-id": _Integer("int64", *_INT64, "PodSecurityContext", _IDS),
+    "container-id": _Integer("int64", *_INT64, "SecurityContext", _IDS),
     "port": _Integer("int32", *_INT32, "ContainerPort"),
 }
 
@@ -161,39 +186,95 @@ def _out_of_range(kind: str, value: Any, path: str, within: str) -> str | None:
     )
 
 
-def _check(value: Any, schema: Schema, path: str, errors: list[str], within: str = "") -> None:
+def _as_sent(kind: str, value: Any) -> int | None:
+    """The integer kubectl sends for a whole float in integer field `kind` (Go's float text of
+    it, all digits, read back by the API server), when the field's Go type holds it; else
+    None."""
+    integer = _INTEGERS.get(kind)
+    if integer is None or type(value) is not float or not value.is_integer():
+        return None
+    sent = go_json_float(value)
+    if not _DIGITS.fullmatch(sent):
+        return None  # `1e+21`: no integer
+    whole = int(sent)
+    return whole if integer.low <= whole <= integer.high else None
+
+
+def _check(
+    value: Any,
+    schema: Schema,
+    path: str,
+    errors: list[str],
+    within: str = "",
+    manifest: bool = False,
+) -> Any:
+    """Append to `errors` what does not fit `schema` in `value`. Returns `value`, or with
+    `manifest`, a whole float in an integer field as the integer kubectl sends (`_as_sent`),
+    which the caller writes into its holder."""
     if value is None:
-        return
+        return value
     if isinstance(schema, str):
         if not _ok(schema, value):
-            beyond = _out_of_range(schema, value, path, within)
-            errors.append(beyond or f"{path}: expected {_NAMES[schema]}, got {_type_name(value)}")
+            whole = _as_sent(schema, value) if manifest else None
+            if whole is None:
+                beyond = _out_of_range(schema, value, path, within)
+                errors.append(
+                    beyond or f"{path}: expected {_NAMES[schema]}, got {_type_name(value)}"
+                )
+                return value
+            value = whole
     elif isinstance(schema, dict):
         if not isinstance(value, Mapping):
             errors.append(f"{path}: expected a mapping, got {_type_name(value)}")
-            return
+            return value
         for key, sub in schema.items():
             if key in value:
-                _check(value[key], sub, f"{path}.{key}" if path else key, errors, within)
+                item = value[key]
+                at = f"{path}.{key}" if path else key
+                got = _check(item, sub, at, errors, within, manifest)
+                if got is not item:
+                    _put(value, key, got, item, at, errors)
     elif isinstance(schema, list):
         if not isinstance(value, list):
             errors.append(f"{path}: expected a list, got {_type_name(value)}")
-            return
+            return value
         for i, item in enumerate(value):
             if item is None and isinstance(schema[0], dict):
                 errors.append(f"{path}[{i}]: expected a mapping, got null")
                 continue
-            _check(item, schema[0], f"{path}[{i}]", errors, within)
+            got = _check(item, schema[0], f"{path}[{i}]", errors, within, manifest)
+            if got is not item:
+                value[i] = got
     else:  # ("map", value schema)
         if not isinstance(value, Mapping):
             errors.append(f"{path}: expected a mapping, got {_type_name(value)}")
-            return
+            return value
+        changed = {}
         for key, item in value.items():
-            _check(item, schema[1], f"{path}[{key}]", errors, within)
+            got = _check(item, schema[1], f"{path}[{key}]", errors, within, manifest)
+            if got is not item:
+                changed[key] = (got, item)
+        for key, (got, item) in changed.items():
+            _put(value, key, got, item, f"{path}[{key}]", errors)
+    return value
 
 
-def _emit(schema: Schema, var: str, lines: list[str], depth: int, names: list[int]) -> None:
-    """Statements that `return False` when `var` does not fit `schema` (None always fits)."""
+def _put(
+    holder: Mapping[str, Any], key: str, value: int, was: Any, path: str, errors: list[str]
+) -> None:
+    """`holder[key] = value`, the integer kubectl sends for the whole float `was`; in a mapping
+    that is not a dict (no decoder makes one), the float is refused instead."""
+    if type(holder) is dict:
+        holder[key] = value
+    else:
+        errors.append(f"{path}: expected an integer, got {_type_name(was)}")
+
+
+def _emit(
+    schema: Schema, var: str, lines: list[str], depth: int, names: list[int], valid: bool
+) -> None:
+    """Statements that `return False` when `var` does not fit `schema` (None always fits; with
+    `valid`, an integer out of the range validation allows does not)."""
     pad = "    " * depth
 
     def fresh() -> str:
@@ -203,7 +284,9 @@ def _emit(schema: Schema, var: str, lines: list[str], depth: int, names: list[in
     if schema == "str":
         lines.append(f"{pad}if {var} is not None and not isinstance({var}, str): return False")
     elif isinstance(schema, str) and schema in _INTEGERS:
-        _, low, high, _ = _INTEGERS[schema]
+        _, low, high, _, allowed = _INTEGERS[schema]
+        if valid and allowed is not None:
+            low, high = allowed
         lines.append(
             f"{pad}if {var} is not None and (not isinstance({var}, int) "
             f"or isinstance({var}, bool) or not {low} <= {var} <= {high}): return False"
@@ -218,7 +301,7 @@ def _emit(schema: Schema, var: str, lines: list[str], depth: int, names: list[in
         for key, sub in schema.items():
             item = fresh()
             lines.append(f"{pad}    {item} = {var}.get({key!r})")
-            _emit(sub, item, lines, depth + 1, names)
+            _emit(sub, item, lines, depth + 1, names, valid)
     elif isinstance(schema, list):
         item = fresh()
         lines.append(f"{pad}if {var} is not None:")
@@ -226,7 +309,7 @@ def _emit(schema: Schema, var: str, lines: list[str], depth: int, names: list[in
         lines.append(f"{pad}    for {item} in {var}:")
         if isinstance(schema[0], dict):  # a null list item is no object
             lines.append(f"{pad}        if {item} is None: return False")
-        _emit(schema[0], item, lines, depth + 2, names)
+        _emit(schema[0], item, lines, depth + 2, names, valid)
     else:  # ("map", value schema)
         item = fresh()
         lines.append(f"{pad}if {var} is not None:")
@@ -234,18 +317,20 @@ def _emit(schema: Schema, var: str, lines: list[str], depth: int, names: list[in
             f"{pad}    if type({var}) is not dict and not isinstance({var}, Mapping): return False"
         )
         lines.append(f"{pad}    for {item} in {var}.values():")
-        _emit(schema[1], item, lines, depth + 2, names)
+        _emit(schema[1], item, lines, depth + 2, names, valid)
 
 
 GENERATED = "_shape_fits.py"  # beside this module: `fits_source(POD)`, as written there
 
 
 def fits_source(schema: Schema) -> str:
-    """The module (`_shape_fits.py`) of a function telling whether a value fits `schema` (None
-    always does): the fast path, one function of straight-line code generated from the schema
-    (a call per field would cost several times more); the messages come from `_check`, run
-    only when it says no. Written once, not compiled at each start (50M instructions in each
-    process that reads a file); tests/k8s/test_shape_generated.py holds the file to this."""
+    """The module (`_shape_fits.py`) of two functions telling whether a value fits `schema`
+    (None always does): `fits`, and `fits_manifest`, which also holds user and group IDs to
+    the range validation allows (`_Integer.valid`). The fast path, straight-line code
+    generated from the schema (a call per field would cost several times more); the messages
+    come from `_check`, run only when it says no. Written once, not compiled at each start (50M
+    instructions in each process that reads a file); tests/k8s/test_shape_generated.py holds
+    the file to this."""
     lines = [
         '"""Generated from podgate.k8s.shape.POD by `python -m podgate.k8s.shape`: do not edit.',
         "",
@@ -253,28 +338,34 @@ def fits_source(schema: Schema) -> str:
         "",
         "from collections.abc import Mapping",
         "from typing import Any",
-        "",
-        "",
-        "def fits(v0: Any) -> bool:",
     ]
-    _emit(schema, "v0", lines, 1, [0])
-    lines.append("    return True")
+    for name, valid in (("fits", False), ("fits_manifest", True)):
+        lines += ["", "", f"def {name}(v0: Any) -> bool:"]
+        _emit(schema, "v0", lines, 1, [0], valid)
+        lines.append("    return True")
     return "\n".join(lines) + "\n"
 
 
-def pod_shape_errors(pod: Any, schema: Schema = POD, *, within: str = "") -> list[str]:
+def pod_shape_errors(
+    pod: Any, schema: Schema = POD, *, within: str = "", manifest: bool = False
+) -> list[str]:
     """Field paths with the wrong JSON type, as `spec.containers[0].securityContext.runAsUser:
     expected an integer, got string 'root'`, or a number its Go type does not hold. Empty when
     the pod is well formed. `within`: where the object holds `pod` (e.g. "spec.template", for
-    upstream's name of a field)."""
+    upstream's name of a field). `manifest`: the pod is read from a file, as kubectl sends it:
+    a whole float in an integer field is replaced in `pod` by the integer kubectl sends
+    (`1000.0` by `1000`), and a user or group ID outside 0..2147483647 is refused in the words
+    of the API server's validation (the module's docstring)."""
     errors: list[str] = []
     if not isinstance(pod, Mapping):
         return [f"expected a mapping, got {_type_name(pod)}"]
     if not isinstance(pod.get("spec"), Mapping):
         return ["spec: a pod needs a spec mapping"]
-    if schema is POD and fits_pod(pod):
+    if schema is POD and (fits_manifest if manifest else fits_pod)(pod):
         return errors
-    _check(pod, schema, "", errors, within)
+    _check(pod, schema, "", errors, within, manifest)
+    if manifest and not errors and schema is POD:
+        errors = [str(e) for e in id_errors(pod["spec"])]
     return errors
 
 
