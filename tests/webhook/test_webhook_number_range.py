@@ -105,3 +105,22 @@ def test_a_number_beyond_int64_in_a_pod_is_answered_400_naming_the_field(
         f"(json: cannot unmarshal number {sent} into Go struct field SecurityContext"
         ".spec.containers.securityContext.runAsUser of type int64)"
     )
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("number", ["1000.0", "1e3", "0.0"])
+def test_a_whole_float_in_an_integer_field_is_answered_400(server: Server, number: str) -> None:
+    """The API server encodes the pod it sends from its Go types: an integer field never holds
+    `1000.0` there, and a webhook decoding the pod into those types refuses it (upstream's
+    pod-security webhook: "failed to decode pod"). A file's whole float is read as kubectl
+    sends it (tests/io/test_whole_float_commands.py); a review's is not."""
+    status, _, body = server.request(
+        "POST", "/validate?timeout=10s", _body(number), {"Content-Type": "application/json"}
+    )
+    assert status == 200
+    response = json.loads(body)["response"]
+    assert response["allowed"] is False and response["status"]["code"] == 400
+    assert response["status"]["message"] == (
+        "podgate: failed to decode pod: request.object.spec.containers[0].securityContext"
+        f".runAsUser: expected an integer, got number {float(number)}"
+    )
