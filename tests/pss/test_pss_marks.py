@@ -42,7 +42,7 @@ from podgate.pss.registry import DEFAULT, Registry, discover
 from podgate.pss.screen import ODD, screen
 from tests.pss.test_pss_checks_properties import json_values, pods
 from tests.pss.test_pss_reads import results
-from tests.pss.test_pss_screen import FOLDERS, reference
+from tests.pss.test_pss_screen import FOLDERS, assert_plan_screens_are_supersets, reference
 from tests.scan.test_pss_attribution import crowded_pods
 
 REVISIONS = [(c, since) for c in DEFAULT.checks if c.id in MARKED for since in c.versions]
@@ -190,6 +190,7 @@ def test_the_facts_decide_the_marked_checks_on_generated_pods(
     pod: tuple[dict[str, Any], dict[str, Any]],
 ) -> None:
     assert_facts_decide(*pod)
+    assert_plan_screens_are_supersets(*pod)
 
 
 @SETTINGS

@@ -62,6 +62,46 @@ def assert_screen_is_a_superset(meta: Any, spec: Any) -> None:
             assert since.fn(meta, spec, contexts) is None, (check.id, since.version)
 
 
+BITS = {c.id: bit_of(c, c) for c in DEFAULT.checks}
+PLANS = [
+    (level, DEFAULT.plan(level, v1(minor)))
+    for level in LEVELS
+    for minor in range(DEFAULT.max_version.minor + 1)
+]
+MARKS = ~ALL | ODD  # the screen's marks and pod bits (`marks.py`), and ODD
+
+
+def plan_bits(plan: Any) -> int:
+    wanted = ALWAYS
+    for check_id, _ in plan:
+        wanted |= BITS[check_id]
+    return wanted
+
+
+def assert_plan_screens_are_supersets(meta: Any, spec: Any) -> None:
+    """The screen a plan asks (`wanted`: its checks' bits, which may leave other bits unset)
+    clears none of the plan's checks that forbid the pod, collects the same contexts, and with
+    facts writes down the same facts and marks as the whole screen."""
+    whole_facts: list[Any] = []
+    whole = screen(meta, spec, [], whole_facts)
+    obj_meta = EMPTY if meta is None else as_obj(meta)
+    obj_spec = EMPTY if spec is None else as_obj(spec)
+    contexts = security_contexts(obj_spec)
+    for _, plan in PLANS:
+        wanted = plan_bits(plan)
+        collected: list[Any] = []
+        bits = screen(meta, spec, collected, None, wanted)
+        if not bits & ODD:
+            assert collected == list(contexts)
+        for check_id, fn in plan:
+            if not bits & BITS[check_id]:
+                assert fn(obj_meta, obj_spec, contexts) is None, check_id
+        facts: list[Any] = []
+        bits = screen(meta, spec, [], facts, wanted)
+        assert bits & MARKS == whole & MARKS
+        assert facts == whole_facts
+
+
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "pss"
 FOLDERS = sorted(SHARED.glob("*/v1.*")) if SHARED.is_dir() else []
 
@@ -74,6 +114,7 @@ def test_conformance_fixtures_screen_and_evaluate_as_the_reference(folder: Path)
         pod = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
         meta, spec = pod.get("metadata"), pod.get("spec")
         assert_screen_is_a_superset(meta, spec)
+        assert_plan_screens_are_supersets(meta, spec)
         assert_like_reference(meta, spec, version)
         assert_like_reference(meta, spec, LATEST)
 
@@ -88,6 +129,7 @@ def test_generated_pods_screen_and_evaluate_as_the_reference(
     pod: tuple[dict[str, Any], dict[str, Any]], version: Version
 ) -> None:
     assert_screen_is_a_superset(*pod)
+    assert_plan_screens_are_supersets(*pod)
     assert_like_reference(*pod, version)
 
 
@@ -97,6 +139,7 @@ def test_any_json_screens_and_evaluates_as_the_reference(
     meta: Any, spec: Any, version: Version
 ) -> None:
     assert_screen_is_a_superset(meta, spec)
+    assert_plan_screens_are_supersets(meta, spec)
     assert_like_reference(meta, spec, version)
 
 

@@ -442,13 +442,19 @@ def _run(compiled: _Compiled, meta: Obj, spec: Obj) -> tuple[Violation, ...]:
     if type(spec) is not dict:
         spec = EMPTY if spec is None else as_obj(spec)
     contexts: list[tuple[Obj, Obj | None]] = []
+    by_facts = compiled.by_facts
+    if by_facts is None:  # no facts to write down (a baseline plan)
+        screened = screen(meta, spec, contexts, None, compiled.wanted)
+        suspects = screened & compiled.wanted
+        if not suspects:
+            return ()
+        return _checks(compiled, suspects, screened, meta, spec, contexts)
     facts: list[Any] = []
-    screened = screen(meta, spec, contexts, facts)
+    screened = screen(meta, spec, contexts, facts, compiled.wanted)
     suspects = screened & compiled.wanted
     if not suspects:
         return ()
-    by_facts = compiled.by_facts
-    if by_facts is None or screened & _UNDECIDED:
+    if screened & _UNDECIDED:
         return _checks(compiled, suspects, screened, meta, spec, contexts)
     facts.append(screened)
     key = tuple(facts)

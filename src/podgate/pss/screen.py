@@ -137,6 +137,11 @@ _VOLUME_SOURCES: Final = frozenset(ALLOWED_SOURCES)
 _ANNOTATION_PREFIXES = ("container.", "seccomp.")  # AppArmor and seccomp annotation keys
 _NO_HOST = (None, "")
 _PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
+# the checks that read a container's allowPrivilegeEscalation, capabilities.drop, runAsNonRoot
+# and runAsUser (and the pod's): a plan with none of them (baseline) has them left unread
+_RESTRICTED_READS = (
+    ALLOW_PRIVILEGE_ESCALATION | CAPABILITIES_RESTRICTED | RUN_AS_NON_ROOT | RUN_AS_USER
+)
 
 
 def bit_of(check: Check, builtin: Check | None) -> int:
@@ -147,12 +152,24 @@ def bit_of(check: Check, builtin: Check | None) -> int:
     return _BITS.get(CheckId(check.id), ALWAYS)
 
 
-def screen(meta: Obj, spec: Obj, contexts: list[tuple[Obj, Obj | None]], facts: list[Any]) -> int:
+def screen(
+    meta: Obj,
+    spec: Obj,
+    contexts: list[tuple[Obj, Obj | None]],
+    facts: list[Any] | None,
+    wanted: int = ALL,
+) -> int:
     """The bits of the checks the pod `(meta, spec)` may fail, with `ALWAYS`, the union of its
     containers' marks and the pod bits (`marks.py`, above `ALL`); `ALL` for a metadata or spec
     that is not a plain object. Appends the (container, securityContext) pairs to `contexts`
-    (complete unless `ODD` is set) and the pod's facts to `facts` (`marks.py`; complete unless
-    `ODD` or `UNMARKED` is set)."""
+    (complete unless `ODD` is set) and, unless `facts` is None, the pod's facts to `facts`
+    (`marks.py`; complete unless `ODD` or `UNMARKED` is set).
+
+    `wanted`: the bits of the plan asking (its checks'). A bit outside it may be left unset
+    where finding it costs reads that no check of the plan makes (a baseline plan reads no
+    restricted field; a restricted plan has restrictedVolumes in place of hostPathVolumes, and
+    no seccompProfile_baseline from v1.19); the bits inside it are as with `ALL`, and so are
+    the marks when `facts` is given."""
     if type(meta) is not dict or type(spec) is not dict:
         return ALL
     mask = ALWAYS
@@ -171,18 +188,23 @@ def screen(meta: Obj, spec: Obj, contexts: list[tuple[Obj, Obj | None]], facts: 
         if type(volumes) is not list:
             mask |= HOST_PATH_VOLUMES | RESTRICTED_VOLUMES
         else:
-            for volume in volumes:
-                if type(volume) is not dict:
-                    mask |= HOST_PATH_VOLUMES | RESTRICTED_VOLUMES
-                    continue
-                if volume.get("hostPath") is not None:
-                    mask |= HOST_PATH_VOLUMES
-                for key in volume:
-                    if key in _VOLUME_SOURCES and type(volume[key]) is dict:
-                        break
-                else:
-                    mask |= RESTRICTED_VOLUMES
+            if wanted & RESTRICTED_VOLUMES:
+                for volume in volumes:
+                    if type(volume) is not dict:
+                        mask |= RESTRICTED_VOLUMES
+                        continue
+                    for key in volume:
+                        if key in _VOLUME_SOURCES and type(volume[key]) is dict:
+                            break
+                    else:
+                        mask |= RESTRICTED_VOLUMES
+            if wanted & HOST_PATH_VOLUMES:
+                for volume in volumes:
+                    if type(volume) is not dict or volume.get("hostPath") is not None:
+                        mask |= HOST_PATH_VOLUMES
 
+    # the restricted fields are read for the facts, or for a plan that has their checks
+    restricted = facts is not None or wanted & _RESTRICTED_READS
     non_root = False  # the pod sets runAsNonRoot: true
     seccomp = False  # the pod sets an allowed seccomp profile
     psc = spec.get("securityContext")
@@ -190,15 +212,16 @@ def screen(meta: Obj, spec: Obj, contexts: list[tuple[Obj, Obj | None]], facts: 
         if type(psc) is not dict:
             mask |= _POD_CONTEXT | UNMARKED
         elif psc:
-            value = psc.get("runAsNonRoot")
-            if value is True:
-                non_root = True
-                mask |= POD_NON_ROOT
-            elif value is not None:
-                mask |= RUN_AS_NON_ROOT | POD_NON_ROOT_BAD
-            value = psc.get("runAsUser")
-            if value is not None and not (type(value) is int and value != 0):
-                mask |= RUN_AS_USER | POD_ROOT_USER
+            if restricted:
+                value = psc.get("runAsNonRoot")
+                if value is True:
+                    non_root = True
+                    mask |= POD_NON_ROOT
+                elif value is not None:
+                    mask |= RUN_AS_NON_ROOT | POD_NON_ROOT_BAD
+                value = psc.get("runAsUser")
+                if value is not None and not (type(value) is int and value != 0):
+                    mask |= RUN_AS_USER | POD_ROOT_USER
             profile = psc.get("seccompProfile")
             if profile is not None:
                 kind = profile.get("type") if type(profile) is dict else None
@@ -207,7 +230,8 @@ def screen(meta: Obj, spec: Obj, contexts: list[tuple[Obj, Obj | None]], facts: 
                     mask |= POD_SECCOMP
                 elif type(kind) is str:
                     mask |= SECCOMP_BASELINE | SECCOMP_RESTRICTED | POD_SECCOMP_BAD
-                    facts.append(kind)  # the pod's facts start with it
+                    if facts is not None:
+                        facts.append(kind)  # the pod's facts start with it
                 else:
                     mask |= _SECCOMP_BAD
             if "seLinuxOptions" in psc:
@@ -223,7 +247,7 @@ def screen(meta: Obj, spec: Obj, contexts: list[tuple[Obj, Obj | None]], facts: 
     if annotations is not None:
         if type(annotations) is not dict:
             mask |= APP_ARMOR | SECCOMP_BASELINE
-        else:
+        elif wanted & SECCOMP_BASELINE:
             for key, value in annotations.items():
                 if type(key) is not str:
                     mask |= APP_ARMOR | SECCOMP_BASELINE
@@ -231,6 +255,12 @@ def screen(meta: Obj, spec: Obj, contexts: list[tuple[Obj, Obj | None]], facts: 
                     mask |= SECCOMP_BASELINE
                     if key.startswith(_APP_ARMOR_PREFIX) and not allowed_annotation(value):
                         mask |= APP_ARMOR
+        else:  # the AppArmor annotations alone
+            for key, value in annotations.items():
+                if type(key) is not str or (
+                    key.startswith(_APP_ARMOR_PREFIX) and not allowed_annotation(value)
+                ):
+                    mask |= APP_ARMOR
 
     # the restricted checks' exemptions
     value = spec.get("os")
@@ -244,13 +274,13 @@ def screen(meta: Obj, spec: Obj, contexts: list[tuple[Obj, Obj | None]], facts: 
 
     found = spec.get("initContainers")
     if found is not None:
-        mask = _containers(found, mask, non_root, seccomp, contexts, facts)
+        mask = _containers(found, mask, non_root, seccomp, restricted, contexts, facts)
     found = spec.get("containers")
     if found is not None:
-        mask = _containers(found, mask, non_root, seccomp, contexts, facts)
+        mask = _containers(found, mask, non_root, seccomp, restricted, contexts, facts)
     found = spec.get("ephemeralContainers")
     if found is not None:
-        mask = _containers(found, mask, non_root, seccomp, contexts, facts)
+        mask = _containers(found, mask, non_root, seccomp, restricted, contexts, facts)
     return mask
 
 
@@ -259,11 +289,13 @@ def _containers(
     mask: int,
     non_root: bool,
     seccomp: bool,
+    restricted: Any,
     contexts: list[tuple[Obj, Obj | None]],
-    facts: list[Any],
+    facts: list[Any] | None,
 ) -> int:
     """`mask` with the bits of the checks the containers `found` may fail and their marks;
-    appends their facts to `facts`."""
+    appends their facts to `facts` (unless None). Unless `restricted`, the fields only the
+    restricted checks read are left unread (their bits and marks then say nothing)."""
     if type(found) is not list:
         return mask | _CONTAINER
     unset = _UNSET
@@ -277,10 +309,11 @@ def _containers(
             continue
         sc = c.get("securityContext")
         contexts.append((c, sc))
-        name = c.get("name")
-        facts.append(name)
-        if type(name) is not str:
-            mask |= UNMARKED
+        if facts is not None:
+            name = c.get("name")
+            facts.append(name)
+            if type(name) is not str:
+                mask |= UNMARKED
         adds = None
         if sc is None:
             mark = unset
@@ -291,7 +324,7 @@ def _containers(
             value = sc.get("privileged")
             if value is not None and value is not False:
                 mark = PRIVILEGED
-            if sc.get("allowPrivilegeEscalation") is not False:
+            if restricted and sc.get("allowPrivilegeEscalation") is not False:
                 mark |= _APE
             caps = sc.get("capabilities")
             if caps is None:
@@ -299,9 +332,10 @@ def _containers(
             elif type(caps) is not dict:
                 mark |= _CAPS_ODD
             else:
-                drop = caps.get("drop")
-                if (type(drop) is not list and type(drop) is not tuple) or "ALL" not in drop:
-                    mark |= _NO_DROP
+                if restricted:
+                    drop = caps.get("drop")
+                    if (type(drop) is not list and type(drop) is not tuple) or "ALL" not in drop:
+                        mark |= _NO_DROP
                 add = caps.get("add")
                 if add is not None:
                     if type(add) is not list:
@@ -325,23 +359,25 @@ def _containers(
                 kind = profile.get("type") if type(profile) is dict else None
                 if not (type(kind) is str and kind in _SECCOMP_TYPES):
                     mark |= _SECCOMP_BAD
-            value = sc.get("runAsNonRoot")
-            if value is None:
-                mark |= NON_ROOT_UNSET if non_root else _NON_ROOT_UNSET
-            elif value is not True:
-                mark |= _NON_ROOT_BAD
-            value = sc.get("runAsUser")
-            if value is not None and not (type(value) is int and value != 0):
-                mark |= _ROOT_USER
+            if restricted:
+                value = sc.get("runAsNonRoot")
+                if value is None:
+                    mark |= NON_ROOT_UNSET if non_root else _NON_ROOT_UNSET
+                elif value is not True:
+                    mark |= _NON_ROOT_BAD
+                value = sc.get("runAsUser")
+                if value is not None and not (type(value) is int and value != 0):
+                    mark |= _ROOT_USER
             if "seLinuxOptions" in sc:
                 mark |= SE_LINUX
             if "appArmorProfile" in sc:
                 mark |= APP_ARMOR
             if "windowsOptions" in sc:
                 mark |= WINDOWS_HOST_PROCESS
-        facts.append(mark)
-        if adds is not None:
-            facts.append(tuple(adds))
+        if facts is not None:
+            facts.append(mark)
+            if adds is not None:
+                facts.append(tuple(adds))
         mask |= mark
 
         ports = c.get("ports")
