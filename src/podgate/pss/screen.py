@@ -272,154 +272,154 @@ def screen(
     if spec.get("hostUsers") is False:
         mask |= USER_NAMESPACE
 
-    found = spec.get("initContainers")
-    if found is not None:
-        mask = _containers(found, mask, non_root, seccomp, restricted, contexts, facts)
-    found = spec.get("containers")
-    if found is not None:
-        mask = _containers(found, mask, non_root, seccomp, restricted, contexts, facts)
-    found = spec.get("ephemeralContainers")
-    if found is not None:
-        mask = _containers(found, mask, non_root, seccomp, restricted, contexts, facts)
-    return mask
-
-
-def _containers(
-    found: Any,
-    mask: int,
-    non_root: bool,
-    seccomp: bool,
-    restricted: Any,
-    contexts: list[tuple[Obj, Obj | None]],
-    facts: list[Any] | None,
-) -> int:
-    """`mask` with the bits of the checks the containers `found` may fail and their marks;
-    appends their facts to `facts` (unless None). Unless `restricted`, the fields only the
-    restricted checks read are left unread (their bits and marks then say nothing)."""
-    if type(found) is not list:
-        return mask | _CONTAINER
-    unset = _UNSET
+    unset = _UNSET  # the mark of a container without a securityContext
     if not non_root:
         unset |= RUN_AS_NON_ROOT
     if not seccomp:
         unset |= SECCOMP_RESTRICTED
-    for c in found:
-        if type(c) is not dict:
+    for found in (
+        spec.get("initContainers"),
+        spec.get("containers"),
+        spec.get("ephemeralContainers"),
+    ):
+        if found is None:
+            continue
+        if type(found) is not list:
             mask |= _CONTAINER
             continue
-        sc = c.get("securityContext")
-        contexts.append((c, sc))
-        if facts is not None:
-            name = c.get("name")
-            facts.append(name)
-            if type(name) is not str:
-                mask |= UNMARKED
-        adds = None
-        if sc is None:
-            mark = unset
-        elif type(sc) is not dict:
-            mark = _CONTEXT | ODD
-        else:
-            mark = 0
-            value = sc.get("privileged")
-            if value is not None and value is not False:
-                mark = PRIVILEGED
-            if restricted and sc.get("allowPrivilegeEscalation") is not False:
-                mark |= _APE
-            caps = sc.get("capabilities")
-            if caps is None:
-                mark |= _NO_DROP
-            elif type(caps) is not dict:
-                mark |= _CAPS_ODD
+        for c in found:
+            if type(c) is not dict:
+                mask |= _CONTAINER
+                continue
+            sc = c.get("securityContext")
+            contexts.append((c, sc))
+            adds = None
+            if sc is None:
+                mark = unset
+            elif type(sc) is not dict:
+                mark = _CONTEXT | ODD
             else:
+                # `in` first for the fields that are mostly unset: cheaper than `get`
+                mark = 0
+                if "privileged" in sc:
+                    value = sc["privileged"]
+                    if value is not None and value is not False:
+                        mark = PRIVILEGED
+                if restricted and sc.get("allowPrivilegeEscalation") is not False:
+                    mark |= _APE
+                caps = sc.get("capabilities")
+                if caps is None:
+                    mark |= _NO_DROP
+                elif type(caps) is not dict:
+                    mark |= _CAPS_ODD
+                else:
+                    if restricted:
+                        drop = caps.get("drop")
+                        if (type(drop) is not list and type(drop) is not tuple) or (
+                            "ALL" not in drop
+                        ):
+                            mark |= _NO_DROP
+                    if "add" in caps:
+                        add = caps["add"]
+                        if add is None:
+                            pass
+                        elif type(add) is not list:
+                            mark |= _CAPS_ODD
+                        else:
+                            for cap in add:
+                                if type(cap) is not str:
+                                    mark |= _CAPS_ODD
+                                elif cap != "NET_BIND_SERVICE":
+                                    mark |= _ADDS
+                                    adds = add
+                                    if cap not in _DEFAULT_CAPABILITIES:
+                                        mark |= CAPABILITIES_BASELINE
+                if "procMount" in sc:
+                    value = sc["procMount"]
+                    if value is not None and value != "Default":
+                        mark |= PROC_MOUNT
+                if "seccompProfile" not in sc or (profile := sc["seccompProfile"]) is None:
+                    mark |= SECCOMP_UNSET if seccomp else _SECCOMP_UNSET
+                else:
+                    kind = profile.get("type") if type(profile) is dict else None
+                    if not (type(kind) is str and kind in _SECCOMP_TYPES):
+                        mark |= _SECCOMP_BAD
                 if restricted:
-                    drop = caps.get("drop")
-                    if (type(drop) is not list and type(drop) is not tuple) or "ALL" not in drop:
-                        mark |= _NO_DROP
-                add = caps.get("add")
-                if add is not None:
-                    if type(add) is not list:
-                        mark |= _CAPS_ODD
-                    else:
-                        for cap in add:
-                            if type(cap) is not str:
-                                mark |= _CAPS_ODD
-                            elif cap != "NET_BIND_SERVICE":
-                                mark |= _ADDS
-                                adds = add
-                                if cap not in _DEFAULT_CAPABILITIES:
-                                    mark |= CAPABILITIES_BASELINE
-            value = sc.get("procMount")
-            if value is not None and value != "Default":
-                mark |= PROC_MOUNT
-            profile = sc.get("seccompProfile")
-            if profile is None:
-                mark |= SECCOMP_UNSET if seccomp else _SECCOMP_UNSET
-            else:
-                kind = profile.get("type") if type(profile) is dict else None
-                if not (type(kind) is str and kind in _SECCOMP_TYPES):
-                    mark |= _SECCOMP_BAD
-            if restricted:
-                value = sc.get("runAsNonRoot")
-                if value is None:
-                    mark |= NON_ROOT_UNSET if non_root else _NON_ROOT_UNSET
-                elif value is not True:
-                    mark |= _NON_ROOT_BAD
-                value = sc.get("runAsUser")
-                if value is not None and not (type(value) is int and value != 0):
-                    mark |= _ROOT_USER
-            if "seLinuxOptions" in sc:
-                mark |= SE_LINUX
-            if "appArmorProfile" in sc:
-                mark |= APP_ARMOR
-            if "windowsOptions" in sc:
-                mark |= WINDOWS_HOST_PROCESS
-        if facts is not None:
-            facts.append(mark)
-            if adds is not None:
-                facts.append(tuple(adds))
-        mask |= mark
+                    value = sc.get("runAsNonRoot")
+                    if value is None:
+                        mark |= NON_ROOT_UNSET if non_root else _NON_ROOT_UNSET
+                    elif value is not True:
+                        mark |= _NON_ROOT_BAD
+                    value = sc.get("runAsUser")
+                    if value is not None and not (type(value) is int and value != 0):
+                        mark |= _ROOT_USER
+                if "seLinuxOptions" in sc:
+                    mark |= SE_LINUX
+                if "appArmorProfile" in sc:
+                    mark |= APP_ARMOR
+                if "windowsOptions" in sc:
+                    mark |= WINDOWS_HOST_PROCESS
+            if facts is not None:
+                name = c.get("name")
+                if type(name) is not str:
+                    mask |= UNMARKED
+                if adds is None:
+                    facts += (name, mark)
+                else:
+                    facts += (name, mark, tuple(adds))
+            mask |= mark
 
-        ports = c.get("ports")
-        if ports is not None:
-            if type(ports) is not list:
-                mask |= HOST_PORTS
-            else:
-                for port in ports:
-                    if type(port) is not dict:
-                        mask |= HOST_PORTS
-                    else:
-                        host = port.get("hostPort")
-                        if host is not None and not (type(host) is int and host == 0):
+            if "ports" in c:
+                ports = c["ports"]
+                if ports is None:
+                    pass
+                elif type(ports) is not list:
+                    mask |= HOST_PORTS
+                else:
+                    for port in ports:
+                        if type(port) is not dict:
                             mask |= HOST_PORTS
+                        elif "hostPort" in port:
+                            host = port["hostPort"]
+                            if host is not None and not (type(host) is int and host == 0):
+                                mask |= HOST_PORTS
 
-        for key in _PROBES:
-            probe = c.get(key)
-            if probe is not None:
+            for key in _PROBES:
+                if key not in c:
+                    continue
+                probe = c[key]
+                if probe is None:
+                    continue
                 if type(probe) is not dict:
                     mask |= HOST_PROBES
                     continue
-                action = probe.get("httpGet")
-                if action is not None and (
-                    type(action) is not dict or action.get("host") not in _NO_HOST
-                ):
+                if "httpGet" in probe:
+                    action = probe["httpGet"]
+                    if action is not None and (
+                        type(action) is not dict
+                        or ("host" in action and action["host"] not in _NO_HOST)
+                    ):
+                        mask |= HOST_PROBES
+                if "tcpSocket" in probe:
+                    action = probe["tcpSocket"]
+                    if action is not None and (
+                        type(action) is not dict
+                        or ("host" in action and action["host"] not in _NO_HOST)
+                    ):
+                        mask |= HOST_PROBES
+            if "lifecycle" in c:
+                lifecycle = c["lifecycle"]
+                if lifecycle is None:
+                    pass
+                elif type(lifecycle) is not dict:
                     mask |= HOST_PROBES
-                action = probe.get("tcpSocket")
-                if action is not None and (
-                    type(action) is not dict or action.get("host") not in _NO_HOST
-                ):
-                    mask |= HOST_PROBES
-        lifecycle = c.get("lifecycle")
-        if lifecycle is not None:
-            if type(lifecycle) is not dict:
-                mask |= HOST_PROBES
-            else:
-                hook = lifecycle.get("postStart")
-                if hook is not None and _names_host(hook):
-                    mask |= HOST_PROBES
-                hook = lifecycle.get("preStop")
-                if hook is not None and _names_host(hook):
-                    mask |= HOST_PROBES
+                else:
+                    hook = lifecycle.get("postStart")
+                    if hook is not None and _names_host(hook):
+                        mask |= HOST_PROBES
+                    hook = lifecycle.get("preStop")
+                    if hook is not None and _names_host(hook):
+                        mask |= HOST_PROBES
     return mask
 
 
