@@ -1,5 +1,6 @@
 """Shared fixtures: where ../shared is (a skip with the reason when it is absent), a working
-directory holding a test's input files, and `podgate scan` run in this process."""
+directory holding a test's input files, `podgate scan` run in this process, and the fake API
+server (`pki`, `api`; a module may override `api` to serve its own objects)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from click.testing import CliRunner
 from hypothesis import settings
 
 from podgate.cli.main import cli
+from tests.kube_fake import FakeApi, Pki, make_pki, running
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -26,6 +28,19 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"needs ../shared (not found at {SHARED}): CI has it, a user's clone does not")
     return SHARED
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    """A CA (like a kubeadm cluster's) and the API server's certificate for 127.0.0.1."""
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture
+def api(pki: Pki) -> Iterator[FakeApi]:
+    """The fake API server, started with no objects, stopped after the test."""
+    with running(pki) as fake:
+        yield fake
 
 
 @pytest.fixture

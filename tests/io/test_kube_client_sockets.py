@@ -16,24 +16,12 @@ from __future__ import annotations
 import http.client
 import socket
 import weakref
-from collections.abc import Iterator
 
 import pytest
 
 from podgate.errors import ApiError
 from podgate.io.kube import client as client_module
-from tests.kube_fake import FakeApi, Pki, client_for, make_pki, running
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return make_pki(tmp_path_factory.mktemp("pki"))
-
-
-@pytest.fixture
-def api(pki: Pki) -> Iterator[FakeApi]:
-    with running(pki) as fake:
-        yield fake
+from tests.kube_fake import FakeApi, Pki, client_for
 
 
 class Opened:

@@ -25,7 +25,7 @@ from podgate.errors import ApiError, LoadError
 from podgate.io import live
 from podgate.io.kube import client, credentials, kubeconfig
 from tests.conftest import RunScan
-from tests.kube_fake import FakeApi, Pki, counting_exec_user, make_pki
+from tests.kube_fake import FakeApi, Pki, counting_exec_user
 
 TOKEN = "podgate-test-token"
 PAGE_CAP = 2
@@ -117,12 +117,6 @@ class Certs:
     other_ca_pem: bytes  # a CA that did not sign the server's certificate
     cert_file: Path
     key_file: Path
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    """A CA (like a kubeadm cluster's) and the API server's certificate for 127.0.0.1."""
-    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture(scope="module")

@@ -23,8 +23,6 @@ from tests.kube_fake import (
     Pki,
     client_for,
     counting_exec_user,
-    make_pki,
-    running,
     verifying,
     wait_for,
 )
@@ -32,17 +30,6 @@ from tests.kube_fake import (
 SA = "system:serviceaccount:web:app"
 SA_GROUPS = ("system:serviceaccounts", "system:serviceaccounts:web")
 SA_USER = UserInfo(SA, SA_GROUPS)
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return make_pki(tmp_path_factory.mktemp("pki"))
-
-
-@pytest.fixture
-def api(pki: Pki) -> Iterator[FakeApi]:
-    with running(pki) as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.kube_fake import NAMESPACES, POLICIES, FakeApi, Pki, make_pki, running
+from tests.kube_fake import NAMESPACES, POLICIES, FakeApi, Pki, running
 
 pytestmark = pytest.mark.e2e
 
@@ -107,11 +107,6 @@ def wait(cond: Any, timeout: float = 10.0) -> None:
     while not cond():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.05)
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture

@@ -25,8 +25,6 @@ from tests.kube_fake import (
     FakeApi,
     Pki,
     client_for,
-    make_pki,
-    running,
     wait_for,
 )
 
@@ -53,17 +51,6 @@ def policy(name: str, annotations: dict[str, str] | None = None, **over: Any) ->
     if annotations:
         meta["annotations"] = annotations
     return {"metadata": meta, "spec": spec(**over)}
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return make_pki(tmp_path_factory.mktemp("pki"))
-
-
-@pytest.fixture
-def api(pki: Pki) -> Iterator[FakeApi]:
-    with running(pki) as fake:
-        yield fake
 
 
 @pytest.fixture
