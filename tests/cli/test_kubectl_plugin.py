@@ -24,8 +24,7 @@ import yaml
 from podgate.cli.kubectl import plugin_args
 from tests.io import test_live as lv
 
-# the local HTTPS API server and its certificates, from test_live
-pki = lv.pki
+# the local HTTPS API server and its certificates, from test_live (`pki` from tests/conftest.py)
 certs = lv.certs
 api = lv.api
 
