@@ -4,7 +4,9 @@
   mutators write: its errors must be those of the mutated pod (`evaluate`);
 * `Volumes` passes a pod whose volume types all need no further look without the loop;
 * a CREATE admitted unchanged gets the one-operation patch of its annotation, which must be
-  `json_patch(input, admitted)` (the scan reuses `Decision.patch` as that patch).
+  `json_patch(input, admitted)` (the scan reuses `Decision.patch` as that patch);
+* a view's `pairs` (what the screens read) are its `containers`' containers and contexts, and
+  its volume types (`fs_types`) each volume's `fs_type`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from podgate.psp import AUDIT_ADMIT, Decision, PolicySet, Request, admit_phase, 
 from podgate.psp.admission import _admitted
 from podgate.psp.strategies import PodView
 from podgate.psp.strategies import volumes as vol
+from podgate.psp.strategies._sources import fs_type, fs_types
 from tests.psp.test_psp_properties import pods
 from tests.psp.test_psp_reference import POOL
 from tests.psp_helpers import container, errors_of, policy
@@ -173,7 +176,9 @@ def test_an_admitted_decision_is_the_one_the_dataclass_builds() -> None:
     audit = {AUDIT_ADMIT: "p"}
     made = _admitted("p", p, True, [{"op": "add"}], audit, ())
     want = Decision(True, True, "p", p, True, [{"op": "add"}], (), None, audit, prepared=())
+    assert type(made) is Decision
     assert made == want
+    assert repr(made) == repr(want)
     assert [getattr(made, f.name) for f in dataclasses.fields(Decision)] == [
         getattr(want, f.name) for f in dataclasses.fields(Decision)
     ]
@@ -182,11 +187,12 @@ def test_an_admitted_decision_is_the_one_the_dataclass_builds() -> None:
 
 
 def test_a_request_holds_each_argument_in_its_own_field_and_stays_frozen() -> None:
-    # Request sets its fields through the slot descriptors, not the dataclass' __init__
+    # Request sets its fields as an _OpenRequest's, not through the dataclass' __init__
     p, old = {"metadata": {"name": "new"}}, {"metadata": {"name": "old"}}
     user = UserInfo("alice", ("devs",))
     given_ = ("UPDATE", p, "ns", user, old, "status", "pods/x", "apps")
     full = Request(*given_)
+    assert type(full) is Request
     assert [getattr(full, f.name) for f in dataclasses.fields(Request)] == list(given_)
     by_name = Request(
         **{f.name: v for f, v in zip(dataclasses.fields(Request), given_, strict=True)}
@@ -258,3 +264,56 @@ def test_each_kind_of_mutation_is_in_the_patch(mutating: dict[str, Any], annotat
     assert d.allowed and d.mutated
     assert d.patch == json_patch(before, d.object)
     assert len(d.patch) > 1 or d.patch[0]["path"] == "/metadata/annotations"
+
+
+_SOURCE_KEYS = SOURCES  # every source key
+volume_items = st.one_of(
+    st.dictionaries(
+        st.sampled_from(["name", "readOnly", "other", *_SOURCE_KEYS[:4], "cephfs", "csi"]),
+        st.sampled_from([None, {}, {"path": "/x"}, "v", 0]),
+        max_size=4,
+    ),
+    # a name and one source, in either order
+    st.builds(
+        lambda key, value, first: {"name": "v", key: value} if first else {key: value, "name": "v"},
+        st.sampled_from(_SOURCE_KEYS),
+        st.sampled_from([None, {}]),
+        st.booleans(),
+    ),
+    st.sampled_from([None, "x", [], 3]),
+)
+
+
+@SETTINGS
+@given(st.lists(volume_items, max_size=5))
+def test_fs_types_gives_each_volumes_fs_type(volumes: list[Any]) -> None:
+    assert fs_types(volumes) == tuple(fs_type(v if isinstance(v, dict) else {}) for v in volumes)
+
+
+contexts = st.sampled_from([None, {}, {"privileged": True}, {"procMount": "Unmasked"}])
+
+
+@SETTINGS
+@given(
+    st.dictionaries(
+        st.sampled_from(["initContainers", "containers", "ephemeralContainers"]),
+        st.lists(
+            st.builds(
+                lambda name, sc: {
+                    "name": name,
+                    **({} if sc == "absent" else {"securityContext": sc}),
+                },
+                st.sampled_from(["a", "b"]),
+                st.one_of(contexts, st.just("absent")),
+            ),
+            max_size=3,
+        ),
+    )
+)
+def test_a_views_pairs_are_its_containers_and_their_contexts(spec: dict[str, Any]) -> None:
+    view = PodView({"spec": spec})
+    pairs = view.pairs
+    assert len(pairs) == len(view.containers)
+    for (c, sc), ctx in zip(pairs, view.containers, strict=True):
+        assert c is ctx.container
+        assert sc is ctx.sc

@@ -97,8 +97,8 @@ class Capabilities(Strategy):
 
     def fails(self, view: PodView) -> bool:
         needed = bool(self.default_add or self.required_drop)
-        for ctx in view.containers:
-            caps = ctx.sc.get("capabilities")
+        for _, sc in view.pairs:
+            caps = sc.get("capabilities")
             if caps is None:
                 if needed:
                     return True

@@ -47,8 +47,8 @@ class HostPorts(Strategy):
                 )
 
     def fails(self, view: PodView) -> bool:
-        for ctx in view.containers:
-            ports = ctx.container.get("ports")
+        for container, _ in view.pairs:
+            ports = container.get("ports")
             if isinstance(ports, list):
                 for port in ports:
                     if self._refused(mapping(port).get("hostPort")):

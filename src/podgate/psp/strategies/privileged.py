@@ -26,8 +26,8 @@ class Privileged(Strategy):
             )
 
     def fails(self, view: PodView) -> bool:
-        for ctx in view.containers:
-            value = ctx.sc.get("privileged")
+        for _, sc in view.pairs:
+            value = sc.get("privileged")
             if value is not None and value is not False:
                 return True
         return False

@@ -33,8 +33,8 @@ class ProcMount(Strategy):
 
     def fails(self, view: PodView) -> bool:
         allowed = self.allowed
-        for ctx in view.containers:
-            value = ctx.sc.get("procMount")
+        for _, sc in view.pairs:
+            value = sc.get("procMount")
             if (value if value is not None else "Default") not in allowed:
                 return True
         return False

@@ -125,12 +125,11 @@ class Seccomp(Strategy):
             if pod_sc.get("seccompProfile") is None
             else profile_of_field(pod_sc) or ""
         )
-        for ctx in view.containers:
-            sc = ctx.sc
+        for container, sc in view.pairs:
             if sc.get("seccompProfile") is not None:
                 profile = profile_of_field(sc) or ""
             else:
-                name = ctx.container.get("name")
+                name = container.get("name")
                 key = CONTAINER_PREFIX + (name if isinstance(name, str) else "")
                 profile = _annotation(annotations, key) if key in annotations else inherited
             if not ((profile in allowed) if allowed else not profile):
