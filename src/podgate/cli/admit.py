@@ -23,6 +23,7 @@ from podgate.cli.common import (
     output_option,
     print_json,
     read_inputs,
+    say,
 )
 from podgate.errors import LoadError
 from podgate.io.policies import load_authorizer, load_policies
@@ -35,6 +36,7 @@ from podgate.psp import Decision, PolicySet, Request, review
 from podgate.psp.patch import json_patch
 from podgate.psp.validation import validate_policy
 from podgate.pss.admission import IGNORED_POD_SUBRESOURCES
+from podgate.report.shown import text_console
 from podgate.scan.definitions import policies as scan_policies
 
 EPILOG = """\b
@@ -244,7 +246,7 @@ def command(
             subresource,
             review(policy_set, replace(request, subresource="", operation="UPDATE"), authz),
         )
-        click.echo(f"warning: {bypass}", err=True)
+        say(f"warning: {bypass}")
         if output == "json":
             notes.append(bypass)
     patch = json_patch(original, decision.object) if decision.allowed else []
@@ -314,7 +316,7 @@ def _print_text(
     policy_set: PolicySet,
     notes: list[str],
 ) -> None:
-    out = Console(highlight=False, soft_wrap=True)
+    out = text_console(highlight=False, soft_wrap=True)
     meta = mapping(original.get("metadata"))
     name = meta.get("name") or meta.get("generateName") or "<unnamed>"
     who = f"pod {namespace}/{name}"

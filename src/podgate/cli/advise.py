@@ -22,6 +22,7 @@ from podgate.cli.common import (
     manifest_options,
     read_inputs,
     read_live,
+    say,
 )
 from podgate.errors import PolicyError
 from podgate.io.catalog import load_catalog
@@ -141,7 +142,7 @@ def command(
     options = AdviseOptions(group_by=GroupBy(group_by), namespace=namespace)
     advice = advise(prepared, options)
     for note in advice.left_out:
-        click.echo(f"podgate: warning: {note}", err=True)
+        say(f"podgate: warning: {note}")
     if not advice.observed and not advice.left_out:
         click.echo("podgate: no workloads found in the input", err=True)
     if report:
@@ -166,7 +167,7 @@ def command(
     else:
         if not quiet:
             for note in advice_notes(advice, prepared):
-                click.echo(f"podgate: note: {note}", err=True)
+                say(f"podgate: note: {note}")
         if fmt == "json":
             _write(orjson.dumps(manifest_list(advice), option=orjson.OPT_INDENT_2).decode() + "\n")
         elif fmt == "yaml":

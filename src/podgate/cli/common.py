@@ -16,6 +16,7 @@ import click
 import orjson
 
 from podgate.errors import InternalError, PodgateError
+from podgate.k8s.gotext import printable
 
 if TYPE_CHECKING:
     from podgate.io.loader import ParseEach
@@ -98,7 +99,7 @@ def read_inputs(
     )
     if not quiet:
         for message in said:
-            click.echo(f"podgate: note: {message}", err=True)
+            say(f"podgate: note: {message}")
     if notes is not None:
         notes.extend(said)
     return docs
@@ -245,9 +246,15 @@ def output_option(*choices: str) -> Callable[[F], F]:
     return deco
 
 
+def say(message: str) -> None:
+    """One message on stderr, its non-printable characters escaped (`k8s.gotext.printable`: a
+    name read from the input cannot move the cursor or rewrite a line: report/shown.py)."""
+    click.echo(printable(message), err=True)
+
+
 def fail(message: str) -> None:
     """Print one error line on stderr and exit 2 (bad input)."""
-    click.echo(f"podgate: error: {message}", err=True)
+    say(f"podgate: error: {message}")
     sys.exit(EXIT_BAD_INPUT)
 
 
@@ -257,10 +264,7 @@ def internal_error(e: BaseException) -> None:
         traceback.print_exception(e, file=sys.stderr)
     text = str(e).splitlines()[0] if str(e).strip() else ""
     what = f"{type(e).__name__}: {text}" if text else type(e).__name__
-    click.echo(
-        f"podgate: internal error: {what} (a bug in podgate; {DEBUG_ENV}=1 shows the traceback)",
-        err=True,
-    )
+    say(f"podgate: internal error: {what} (a bug in podgate; {DEBUG_ENV}=1 shows the traceback)")
     sys.exit(EXIT_INTERNAL)
 
 
@@ -393,7 +397,7 @@ def run(group: click.Group, args: Sequence[str], prog_name: str) -> None:
     except OSError as e:
         if e.errno == errno.EPIPE:
             broken_pipe()
-        click.echo(f"podgate: error: {e}", err=True)
+        say(f"podgate: error: {e}")
         sys.exit(EXIT_BAD_INPUT)
     except Exception as e:  # noqa: BLE001 - the last line of defence: one line, exit 3
         internal_error(e)
@@ -421,7 +425,7 @@ def read_live(
     from podgate.io.live import read_cluster
 
     def warn(message: str) -> None:
-        click.echo(f"podgate: {message}", err=True)
+        say(f"podgate: {message}")
 
     read = read_cluster(
         kubeconfig,

@@ -21,6 +21,7 @@ from podgate.cli.common import (
     output_option,
     print_json,
     read_inputs,
+    say,
 )
 from podgate.errors import LoadError
 from podgate.k8s import Obj
@@ -30,6 +31,7 @@ from podgate.k8s.source import Document
 from podgate.psp.lint import Hint, lint_policy
 from podgate.psp.policy import is_policy as is_psp
 from podgate.psp.validation import validate_policy
+from podgate.report.shown import text_console
 
 API_VERSIONS = ("policy/v1beta1", "extensions/v1beta1")
 KIND = "PodSecurityPolicy"
@@ -220,12 +222,12 @@ def command(
     docs = collect(
         policy_paths,
         max_bytes=max_bytes,
-        note=lambda text: click.echo(f"podgate: note: {text}", err=True),
+        note=lambda text: say(f"podgate: note: {text}"),
         exclude=exclude,
     )
     results = [check(d, apply_defaults=not no_defaults) for d in docs]
     if output == "json":
         print_json({"results": [r.as_json() for r in results]})
     else:
-        _render_text(results, Console(highlight=False, soft_wrap=True))
+        _render_text(results, text_console(highlight=False, soft_wrap=True))
     sys.exit(EXIT_OK if all(r.valid for r in results) else EXIT_VIOLATION)

@@ -7,7 +7,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.text import Text
 
 from podgate.cli.common import (
@@ -18,6 +17,7 @@ from podgate.cli.common import (
     output_option,
     print_json,
     read_inputs,
+    say,
 )
 from podgate.errors import PolicyError
 from podgate.io.prepare import prepare
@@ -48,6 +48,7 @@ from podgate.pss.config import (
     DEFAULT_CONFIGURATION,
     PodSecurityConfiguration,
 )
+from podgate.report.shown import text_console
 from podgate.scan.coverage import coverage, coverage_notes
 from podgate.scan.definitions import namespaces, other_namespace_definitions
 
@@ -187,7 +188,7 @@ def _namespaces(
     definitions, by which a workload the strictest admits is judged as well."""
     chosen, warnings = namespaces(docs, config)
     for warning in warnings:
-        click.echo(f"podgate: warning: {warning}", err=True)
+        say(f"podgate: warning: {warning}")
     others: dict[str, tuple[Obj, ...]] = {
         name: tuple(docs[i].obj for i, _ in defs)
         for name, defs in other_namespace_definitions(docs, config).items()
@@ -339,7 +340,7 @@ def _coverage_notes(docs: Sequence[Document]) -> list[str]:
 
 
 def _print_text(outcomes: Sequence[Outcome]) -> None:
-    console = Console(highlight=False, soft_wrap=True)
+    console = text_console(highlight=False, soft_wrap=True)
     for o in outcomes:
         line = Text()
         line.append(
@@ -462,6 +463,6 @@ def command(
         print_json({"results": [o.as_json() for o in outcomes], "notes": notes})
     else:
         for note in notes:
-            click.echo(f"podgate: note: {note}", err=True)
+            say(f"podgate: note: {note}")
         _print_text(outcomes)
     raise SystemExit(EXIT_OK if all(o.allowed for o in outcomes) else EXIT_VIOLATION)

@@ -24,6 +24,7 @@ from podgate.cli.common import (
     jobs_option,
     read_inputs,
     read_live,
+    say,
     scan_caps,
     scan_manifest_options,
     write_output,
@@ -273,7 +274,7 @@ def command(
     settle()
     parsed_level, parsed_version, config = settled[0]
     for message in () if quiet else said:
-        click.echo(f"podgate: note: {message}", err=True)
+        say(f"podgate: note: {message}")
     live_notes = said
     if not inputs and not live:
         fail("give INPUT (files, directories, - for stdin) or --live to read the current cluster")
@@ -338,7 +339,7 @@ def command(
             load_catalog(), prepared, options, quiet, parallel.judging(jobs)
         )
         for warning in result.warnings:
-            click.echo(f"podgate: warning: {warning}", err=True)
+            say(f"podgate: warning: {warning}")
         if live_notes:
             result = replace(result, notes=(*result.notes, *live_notes))
         code = EXIT_VIOLATION if result.failing else EXIT_OK

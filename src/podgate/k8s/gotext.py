@@ -39,15 +39,32 @@ def go_quote(s: str) -> str:
         elif ch.isprintable() or ch == " ":
             out.append(ch)
         else:
-            code = ord(ch)
-            if code < 0x80:
-                out.append(f"\\x{code:02x}")
-            elif code < 0x10000:
-                out.append(f"\\u{code:04x}")
-            else:
-                out.append(f"\\U{code:08x}")
+            out.append(_escaped(ch))
     out.append('"')
     return "".join(out)
+
+
+def _escaped(ch: str) -> str:
+    """A character Go does not print, as `%q` writes it."""
+    esc = _ESCAPES.get(ch)
+    if esc is not None:
+        return esc
+    code = ord(ch)
+    if code < 0x80:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def printable(s: str) -> str:
+    """`s` to be shown to a person: each character Go's `%q` writes as an escape for not being
+    printable (a terminal's control sequences, a bidirectional override) written so (`\\x1b`,
+    `\\u202e`), every other character as it is (quotes and backslashes too), line breaks and
+    tabs kept (a message's own layout)."""
+    if s.isprintable():
+        return s  # (the common case, at C speed)
+    return "".join(ch if ch.isprintable() or ch in "\n\t" else _escaped(ch) for ch in s)
 
 
 def go_value(value: Any) -> str:

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from podgate.k8s.source import where as source_text
 from podgate.report.context import ReportContext
+from podgate.report.shown import text_console
 from podgate.scan.controls import SEVERITIES
 from podgate.scan.model import requested_by
 from podgate.scan.rejections import (
@@ -35,7 +36,7 @@ STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan
 
 def render(result: ScanResult, context: ReportContext) -> str:
     buf = io.StringIO()
-    out = Console(
+    out = text_console(
         file=buf,
         force_terminal=context.color,
         no_color=not context.color,
