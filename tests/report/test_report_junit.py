@@ -336,3 +336,40 @@ def test_cli_writes_junit(workdir: Path) -> None:
     assert out.exit_code == 1, out.output
     xml = junitparser.JUnitXml.fromstring(out.stdout)
     assert sum(s.failures for s in xml) == 3
+
+
+def _pod(namespace: str, name: str, host_pid: bool) -> str:
+    return (
+        f"apiVersion: v1\nkind: Pod\nmetadata: {{name: {name!r}, namespace: {namespace!r}}}\n"
+        f"spec:\n  hostPID: {str(host_pid).lower()}\n  containers: [{{name: c, image: x}}]\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # namespace a, name p, beside namespace b, name p (named with their namespaces), and
+        # name "a/p" (alone, named without it): both "<file>.Pod/a/p"
+        "---\n".join([_pod("a", "p", True), _pod("b", "p", False), _pod("x", "a/p", True)]),
+        # two items of one List in one document, the same object: both "@document0"
+        "apiVersion: v1\nkind: List\nitems:\n"
+        + "".join("- " + _pod("a", "p", True).replace("\n", "\n  ").rstrip(" ") for _ in range(2)),
+        # names that differ only by a character XML cannot carry (left out of the classname)
+        "---\n".join([_pod("a", "p", True), _pod("a", "p\x01", True)]).replace(
+            "'p\x01'", '"p\\x01"'
+        ),
+    ],
+    ids=["slash", "list-items", "control-character"],
+)
+def test_every_workload_gets_a_classname_of_its_own(
+    workdir: Path, scan_for_report: ScanForReport, text: str
+) -> None:
+    """GitLab keeps only the first of equal classname+name pairs: a workload sharing another's
+    classname would have its failures shown as the other's, or not at all."""
+    (workdir / "pods.yaml").write_text(text)
+    result, context = scan_for_report(["pods.yaml"], level="baseline")
+    root = ET.fromstring(junit.render(result, context))
+    cases = list(root.iter("testcase"))
+    assert len({(c.get("classname"), c.get("name")) for c in cases}) == len(cases)
+    failing = {c.get("classname") for c in cases if c.find("failure") is not None}
+    assert len(failing) == sum(1 for r in result.workloads if r.violations)

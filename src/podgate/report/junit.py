@@ -145,7 +145,10 @@ def _accepted_text(f: Finding, risks: Mapping[str, AcceptedRisk]) -> str:
 def _classnames(result: ScanResult) -> dict[int, str]:
     """`<file>.<Kind>/<name>`; `<file>.<Kind>/<namespace>/<name>` where a file holds the same
     kind and name in two namespaces, and `@document<N>` after it where a file defines one
-    object twice (GitLab keeps only one of equal classname+name pairs)."""
+    object twice (GitLab keeps only one of equal classname+name pairs); as written (`clean`),
+    each workload's own: one that would still share another's (a name or namespace holding
+    `/`, two items of one List, names apart only by what XML cannot carry) gets `#2`, `#3` ...
+    after it, in input order."""
     seen: dict[tuple[str, str, str], set[str]] = {}
     for r in result.workloads:
         ref = r.workload.ref
@@ -162,6 +165,15 @@ def _classnames(result: ScanResult) -> dict[int, str]:
         src = r.workload.source
         if same[(file, ref)] > 1 and src is not None:  # defined twice in one file
             out[id(r)] += f"@document{src.document}"
+    taken: set[str] = set()
+    for r in result.workloads:
+        name = base = clean(out[id(r)])
+        count = 1
+        while name in taken:
+            count += 1
+            name = f"{base}#{count}"
+        taken.add(name)
+        out[id(r)] = name
     return out
 
 
