@@ -27,6 +27,7 @@ from podgate.cli.common import (
 from podgate.errors import PolicyError
 from podgate.io.catalog import load_catalog
 from podgate.io.prepare import prepare
+from podgate.k8s.gotext import printable
 from podgate.k8s.source import Document
 from podgate.pss import parse_version
 
@@ -161,7 +162,7 @@ def command(
         elif fmt == "html":
             _write(_html(data))
         else:
-            _write(render_report_text(data))
+            _write(printable(render_report_text(data)))
     elif fmt == "html":
         fail("-o html goes with --report (the manifests are YAML or JSON)")
     else:
@@ -173,7 +174,7 @@ def command(
         elif fmt == "yaml":
             _write(_yaml(advice.manifests) if advice.manifests else "")
         else:
-            _write(_summary_text(advice))
+            _write(printable(_summary_text(advice)))
     raise SystemExit(EXIT_OK)
 
 

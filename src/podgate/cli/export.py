@@ -24,6 +24,7 @@ from podgate.io.loader import Document, load_documents
 from podgate.io.policies import RBAC_KINDS, load_policies
 from podgate.io.prepare import prepare
 from podgate.k8s import Obj
+from podgate.k8s.gotext import printable
 
 EPILOG = """\b
 Examples:
@@ -133,7 +134,7 @@ def command(
 
         result = run_verifier(result, [*psps, *rbac, *others], boundary=not no_boundary)
     text = _render(result, output)
-    table = _table(result)
+    table = printable(_table(result))  # (names from the input, shown: report/shown.py)
     write_output(text, output_file)
     click.echo(table, err=output_file is None, nl=False)  # the text on stdout: the table apart
     raise SystemExit(EXIT_OK if result.all_proved else EXIT_VIOLATION)

@@ -16,6 +16,7 @@ from podgate.cli.common import (
     handles_errors,
     max_bytes_option,
     no_defaults_option,
+    say,
 )
 from podgate.cli.export import load_input
 from podgate.export.simplify import simplify
@@ -101,5 +102,5 @@ def command(
         for w in result.workloads
         if not w.proved
     )
-    click.echo("\n".join(lines), err=True)
+    say("\n".join(lines))
     raise SystemExit(EXIT_OK if result.proved else EXIT_VIOLATION)
