@@ -215,32 +215,44 @@ def _from_yaml(text: str, file: str, first_index: int, first_line: int) -> Itera
         yield from _objects(data, file, index, line, item_lines)
 
 
-def _check_object(obj: Mapping[str, Any], file: str, index: int, line: int, at: str) -> None:
+def _check_object(
+    obj: Mapping[str, Any], file: str, index: int, line: int, item: int | None = None
+) -> None:
     """Refuse a Pod or workload without a pod spec. (An object without a kind is kept: kubectl
     refuses it, but podgate's own outputs, a Helm values file and the like are read beside
-    manifests; it is no Kubernetes object, so it does not count as one.)"""
+    manifests; it is no Kubernetes object, so it does not count as one.) `item`: its index in
+    the list it is an item of."""
     kind = obj.get("kind")
+    at = f"items[{item}]: " if item is not None else ""
     for field in ("kind", "apiVersion"):
         value = obj.get(field)
         if value is not None and not isinstance(value, str) and (field == "kind" or kind):
             # the API server (and kubectl) read both as strings or refuse the object
-            raise LoadError(
+            raise _refused(
                 f"{at}{field} is {_json_type(value)}, not a string (the API server rejects it)",
-                file=file,
-                document=index,
-                line=line,
+                Source(file, index, line, item),
             )
     problem = pod_spec_error(obj)
     if problem is not None:
         meta = obj.get("metadata")
         name = meta.get("name") if isinstance(meta, Mapping) else None
         what = f"{kind} {name!r}" if isinstance(name, str) and name else kind
-        raise LoadError(
+        raise _refused(
             f"{at}{what} has no pod spec: {problem} (the API server rejects it)",
-            file=file,
-            document=index,
-            line=line,
+            Source(file, index, line, item),
         )
+
+
+def _refused(message: str, at: Source) -> LoadError:
+    """The error refusing the object read at `at`, at the line of the object itself (an item
+    of a list in a JSON file too, for which the loader knows only the list's line:
+    `io.locate.item_line`)."""
+    line = at.line
+    if at.item is not None:
+        from podgate.io.locate import item_line  # (which imports this module)
+
+        line = item_line(at)
+    return LoadError(message, file=at.file, document=at.document, line=line)
 
 
 def _json_type(value: Any) -> str:
@@ -271,7 +283,7 @@ def _objects(
         )
     kind = data.get("kind")
     if data.get("items") is None or not isinstance(kind, str) or not kind:
-        _check_object(data, file, index, line, "")
+        _check_object(data, file, index, line)
         yield Document(data, Source(file, index, line))
         return
     # apimachinery decodes any object with `items` as a list of them
@@ -297,20 +309,16 @@ def _list_item(
 ) -> Document:
     """Item `i` of a list of `kind` (`PodList`, `List` ...) and `api` (its apiVersion)."""
     if not isinstance(item, Mapping):
-        raise LoadError(f"items[{i}] is not an object", file=file, document=index, line=line)
+        raise _refused(f"items[{i}] is not an object", Source(file, index, line, i))
     obj = item if type(item) is dict else dict(item)  # decoded items are new dicts
     item_kind = kind[: -len("List")]
     if item_kind and not _is_text(obj.get("kind")) and not _is_text(obj.get("apiVersion")):
         # a typed list (PodList ...) as the API server returns it: items carry no kind
         obj = {"apiVersion": api if isinstance(api, str) else "", "kind": item_kind, **obj}
     if obj.get("items") is not None:
-        raise LoadError(
-            f"items[{i}] is itself a list: podgate does not read nested lists",
-            file=file,
-            document=index,
-            line=line,
-        )
-    _check_object(obj, file, index, line, f"items[{i}]: ")
+        message = f"items[{i}] is itself a list: podgate does not read nested lists"
+        raise _refused(message, Source(file, index, line, i))
+    _check_object(obj, file, index, line, i)
     return Document(obj, Source(file, index, line, i))
 
 

@@ -396,6 +396,16 @@ class Locator:
             self._files[file] = docs
         return docs
 
+    def item_line(self, source: Source) -> int:
+        """The line to name for `source` in a message: where the item starts when it is an
+        item of a list in a JSON file (the loader gives every item of a JSON list the list's
+        own line; an item of a YAML list has its own already), else `source.line`."""
+        if source.item is None or source.file == "-" or source.line <= 0 or source.document:
+            return source.line
+        json_text = self._json_text(source.file)
+        found = json_text.locate(source.item, ()) if json_text is not None else None
+        return found[0] if found is not None else source.line
+
     def __call__(self, source: Source, path: FieldPath) -> tuple[int, int] | None:
         """(line, column), both from 1, of the field at `path` in the object at `source`."""
         if source.file == "-" or source.line <= 0:
@@ -435,3 +445,9 @@ def json_line(text: str, at: int, path: FieldPath) -> int | None:
         return found.position(found.walk(at, path))[0]
     except (ValueError, IndexError):
         return None
+
+
+def item_line(source: Source) -> int:
+    """`Locator.item_line` of `source`, for one message (the file is read again: on the way to
+    an error only)."""
+    return Locator().item_line(source)

@@ -37,11 +37,16 @@ def check_pod_shape(doc: Document, found: PodSource) -> None:
         return
     at = "" if not found.is_template else f"{found.path}."
     what = f"{found.kind} {found.name!r}" if found.name else found.kind or "object"
+    line = doc.line
+    if doc.source is not None and doc.item is not None:  # an item of a list: named, as
+        from podgate.io.locate import item_line  # the loader names one (on the way to an error)
+
+        what, line = f"items[{doc.item}]: {what}", item_line(doc.source)
     raise LoadError(
         f"{what} is not valid: {at}{errors[0]}",
         file=doc.file,
         document=doc.index,
-        line=doc.line,
+        line=line,
     )
 
 
