@@ -5,6 +5,10 @@
 * `Volumes` passes a pod whose volume types all need no further look without the loop;
 * a CREATE admitted unchanged gets the one-operation patch of its annotation, which must be
   `json_patch(input, admitted)` (the scan reuses `Decision.patch` as that patch);
+* a pod `settled_for_psp` is one PrepareForCreate leaves as it is and the API server's
+  validation finds valid (admission skips both then);
+* Seccomp's MutatePod and `written_by_every_policy` read the pod inline, as the plain
+  reading (mapping at each step, a call per read) does;
 * a view's `pairs` (what the screens read) are its `containers`' containers and contexts, and
   its volume types (`fs_types`) each volume's `fs_type`.
 """
@@ -19,10 +23,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from podgate.k8s import mapping
 from podgate.k8s.identity import UserInfo
+from podgate.k8s.pod_validation import pod_create_errors, settled_for_psp
+from podgate.k8s.prepare import (
+    PSP_RELEASE,
+    SECCOMP_CONTAINER_PREFIX,
+    SECCOMP_POD_KEY,
+    prepare_for_create,
+)
 from podgate.psp import AUDIT_ADMIT, Decision, PolicySet, Request, admit_phase, json_patch, review
 from podgate.psp.admission import _admitted
-from podgate.psp.strategies import PodView
+from podgate.psp.draft import Draft
+from podgate.psp.strategies import PodView, seccomp
 from podgate.psp.strategies import volumes as vol
 from podgate.psp.strategies._sources import fs_type, fs_types
 from tests.psp.test_psp_properties import pods
@@ -317,3 +330,165 @@ def test_a_views_pairs_are_its_containers_and_their_contexts(spec: dict[str, Any
     for (c, sc), ctx in zip(pairs, view.containers, strict=True):
         assert c is ctx.container
         assert sc is ctx.sc
+
+
+_NAMES = st.sampled_from(["a", "b", "", 5])
+_PROFILE = st.sampled_from(
+    [None, {"type": "RuntimeDefault"}, {"type": "Localhost"}, {"type": "Unconfined"}, {}]
+)
+_ID = st.sampled_from([0, 7, -1, 2**31, "x"])
+_ANNOTATION_KEYS = st.sampled_from(
+    [SECCOMP_POD_KEY, PSP, "other", *(SECCOMP_CONTAINER_PREFIX + n for n in ("a", "b", ""))]
+)
+_ANNOTATION_VALUES = st.sampled_from(["runtime/default", "unconfined", "localhost/x", "x", "", 5])
+
+
+@st.composite
+def _settling_contexts(draw: Any, pod_level: bool) -> Any:
+    if draw(st.integers(0, 5)) == 0:
+        return draw(st.sampled_from([None, [], "x"]))
+    sc: dict[str, Any] = {}
+    keys = ["seccompProfile", "runAsUser", "runAsGroup"]
+    keys += ["fsGroup", "supplementalGroups"] if pod_level else ["allowPrivilegeEscalation"]
+    keys += [] if pod_level else ["privileged", "capabilities"]
+    for key in draw(st.lists(st.sampled_from(keys), unique=True)):
+        if key == "seccompProfile":
+            sc[key] = draw(_PROFILE)
+        elif key == "supplementalGroups":
+            sc[key] = draw(st.lists(_ID, max_size=2))
+        elif key == "allowPrivilegeEscalation":
+            sc[key] = draw(st.sampled_from([False, True, None]))
+        elif key == "privileged":
+            sc[key] = draw(st.sampled_from([True, False]))
+        elif key == "capabilities":
+            sc[key] = {"add": draw(st.lists(st.sampled_from(["CAP_SYS_ADMIN", "NET_RAW"])))}
+        else:
+            sc[key] = draw(_ID)
+    return sc
+
+
+@st.composite
+def _settling_pods(draw: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = {}
+    for list_name in draw(
+        st.lists(st.sampled_from(["initContainers", "containers", "ephemeralContainers"]))
+    ):
+        items: list[Any] = []
+        for _ in range(draw(st.integers(0, 2))):
+            c: dict[str, Any] = {}
+            if draw(st.integers(0, 4)):
+                c["name"] = draw(_NAMES)
+            if draw(st.booleans()):
+                c["securityContext"] = draw(_settling_contexts(False))
+            items.append(c if draw(st.integers(0, 9)) else "x")
+        spec[list_name] = items
+    if draw(st.booleans()):
+        spec["securityContext"] = draw(_settling_contexts(True))
+    p: dict[str, Any] = {"spec": spec}
+    if draw(st.integers(0, 9)) == 0:
+        p["kind"] = draw(st.sampled_from(["Pod", "Deployment"]))
+    shape = draw(st.sampled_from(["absent", "null", "no annotations", "null annotations", "map"]))
+    if shape == "null":
+        p["metadata"] = None
+    elif shape == "no annotations":
+        p["metadata"] = {"name": "p"}
+    elif shape == "null annotations":
+        p["metadata"] = {"name": "p", "annotations": None}
+    elif shape == "map":
+        p["metadata"] = {
+            "name": "p",
+            "annotations": draw(st.dictionaries(_ANNOTATION_KEYS, _ANNOTATION_VALUES)),
+        }
+    return p
+
+
+@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_settling_pods())
+def test_a_pod_settled_for_psp_is_left_as_it_is_and_valid(p: dict[str, Any]) -> None:
+    # the API server's steps between PSP's phases are skipped for a pod settled_for_psp says
+    # is settled: each must then leave it as it is and find nothing
+    before = copy.deepcopy(p)
+    if settled_for_psp(p):
+        prepared, synced = prepare_for_create(p, PSP_RELEASE)
+        assert prepared is p
+        assert synced == ()
+        assert pod_create_errors(p) == ()
+    assert p == before
+
+
+def test_settled_for_psp_settles_the_common_pods() -> None:
+    # not vacuous: plain pods, with and without seccomp set on both sides, are settled
+    c = {"name": "a", "securityContext": {"runAsUser": 1000, "allowPrivilegeEscalation": False}}
+    plain = {"metadata": {"name": "p", "annotations": {PSP: "x"}}, "spec": {"containers": [c]}}
+    assert settled_for_psp(plain)
+    both = copy.deepcopy(plain)
+    both["metadata"]["annotations"][SECCOMP_POD_KEY] = "runtime/default"
+    both["spec"]["securityContext"] = {"seccompProfile": {"type": "RuntimeDefault"}}
+    assert settled_for_psp(both)
+    one = copy.deepcopy(plain)
+    one["spec"]["securityContext"] = {"seccompProfile": {"type": "RuntimeDefault"}}
+    assert not settled_for_psp(one)
+
+
+def _plain_mutate_pod(strategy: seccomp.Seccomp, draft: Draft) -> None:
+    """Seccomp's MutatePod read the plain way (mapping at each step, a call per read)."""
+    annotations = mapping(mapping(draft.root.get("metadata")).get("annotations"))
+    if seccomp._annotation(annotations, seccomp.POD_KEY):
+        return
+    profile = seccomp.profile_of_field(draft.pod_security_context)
+    if profile is None:
+        profile = strategy.default
+    if profile:
+        draft.set(("metadata", "annotations", seccomp.POD_KEY), profile)
+
+
+def _plain_written_by_every_policy(view: PodView) -> bool:
+    if seccomp._annotation(view.annotations, seccomp.POD_KEY):
+        return False
+    return bool(seccomp.profile_of_field(view.sc))
+
+
+_SECCOMP_FIELDS = st.sampled_from(
+    [None, {}, "x", {"type": "RuntimeDefault"}, {"type": "Localhost", "localhostProfile": "p"},
+     {"type": "Localhost"}, {"type": "Other"}]
+)  # fmt: skip
+_POD_ANNOTATION = st.sampled_from(["", "runtime/default", "localhost/p", 5, None])
+
+
+@SETTINGS
+@given(
+    st.one_of(
+        st.none(),
+        st.just("x"),
+        st.builds(dict),
+        st.builds(
+            lambda v: {"annotations": v},
+            st.one_of(
+                st.sampled_from([None, "x", {}]),
+                st.builds(lambda v: {seccomp.POD_KEY: v, "other": "y"}, _POD_ANNOTATION),
+            ),
+        ),
+    ),
+    st.one_of(
+        st.sampled_from([None, "x", {}]),
+        st.builds(
+            lambda sc: {"securityContext": sc},
+            st.one_of(
+                st.sampled_from([None, "x", {}]),
+                st.builds(lambda f: {"seccompProfile": f}, _SECCOMP_FIELDS),
+            ),
+        ),
+    ),
+    st.sampled_from(["", "runtime/default"]),
+)
+def test_seccomp_mutation_reads_the_pod_as_the_plain_reading_does(
+    meta: Any, spec: Any, default: str
+) -> None:
+    p: dict[str, Any] = {"metadata": meta, "spec": spec}
+    strategy = seccomp.Seccomp(default, None, "", True)
+    fast, plain = Draft(p), Draft(p)
+    strategy.mutate_pod(fast)
+    _plain_mutate_pod(strategy, plain)
+    assert (fast.root, fast.writes, fast.changed) == (plain.root, plain.writes, plain.changed)
+    view = PodView(p)
+    assert seccomp.written_by_every_policy(view) is _plain_written_by_every_policy(view)

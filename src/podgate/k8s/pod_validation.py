@@ -28,6 +28,7 @@ from typing import Any
 from podgate.k8s.field import FieldError, FieldPath, invalid, invalid_rendered
 from podgate.k8s.gotext import go_quote
 from podgate.k8s.objects import Obj
+from podgate.k8s.prepare import SECCOMP_CONTAINER_PREFIX, SECCOMP_POD_KEY
 
 MAX_ID = 2147483647
 ID_RANGE = f"must be between 0 and {MAX_ID}, inclusive"
@@ -157,6 +158,60 @@ def pod_create_errors(pod: Obj) -> tuple[FieldError, ...]:
     if psc is not None and (type(psc) is dict or isinstance(psc, Mapping)) and not _pod_clean(psc):
         errors.extend(_pod_errors(psc))
     return tuple(errors) if errors else ()
+
+
+_PREPARED_LISTS = (("initContainers", True), ("containers", True), ("ephemeralContainers", False))
+
+
+def settled_for_psp(pod: Obj) -> bool:
+    """Whether `pod` is a pod PrepareForCreate of PSP's release (1.24: the seccomp sync both
+    ways, no AppArmor) leaves as it is, and `pod_create_errors` finds valid: `True` only when
+    both are sure, read in one pass (PSP admission asks it of every admitted pod, and most
+    are); `False` leaves the answer to `prepare_for_create` and `pod_create_errors`. Each pair
+    of the sync is settled when its annotation and its field are both there or both absent
+    (only one of them is what the sync copies); a property test holds this to the two."""
+    spec = pod.get("spec")
+    if type(spec) is not dict or pod.get("kind") not in (None, "Pod"):
+        return False
+    meta = pod.get("metadata")
+    annotations = meta.get("annotations") if type(meta) is dict else None
+    if type(annotations) is not dict:
+        if annotations is not None or (meta is not None and type(meta) is not dict):
+            return False
+        annotations = _NO_ANNOTATIONS
+    psc = spec.get("securityContext")
+    if psc is not None:
+        if type(psc) is not dict or not _pod_clean(psc):
+            return False
+        if (SECCOMP_POD_KEY in annotations) is (psc.get("seccompProfile") is None):
+            return False
+    elif SECCOMP_POD_KEY in annotations:
+        return False
+    for list_name, validated in _PREPARED_LISTS:
+        items = spec.get(list_name)
+        if items is None:
+            continue
+        if type(items) is not list:
+            return False
+        for c in items:
+            if type(c) is not dict:
+                return False
+            sc = c.get("securityContext")
+            if sc is None:
+                profile = None
+            elif type(sc) is not dict or (validated and not _clean(sc)):
+                return False
+            else:
+                profile = sc.get("seccompProfile")
+            name = c.get("name")
+            if type(name) is not str:
+                return False
+            if (SECCOMP_CONTAINER_PREFIX + name in annotations) is (profile is None):
+                return False
+    return True
+
+
+_NO_ANNOTATIONS: Obj = {}
 
 
 def id_errors(spec: Mapping[str, Any]) -> list[FieldError]:

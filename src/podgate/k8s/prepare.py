@@ -23,7 +23,6 @@ upstream skips them. The input is never modified.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -138,14 +137,13 @@ class _Changes:
 
     def __init__(self, pod: Obj) -> None:
         self.pod = pod
-        self.out: dict[str, Any] | None = None
-        self.fresh: set[int] = set()  # ids of the containers this pod's copy owns
-        self.notes: list[Defaulted] = []
+        self.out: dict[str, Any] | None = None  # with `fresh` and `notes`, made at the first edit
 
     def _node(self, path: tuple[Any, ...]) -> dict[str, Any]:
         if self.out is None:
             self.out = dict(self.pod)
-            self.fresh.add(id(self.out))
+            self.fresh: set[int] = {id(self.out)}  # ids of the containers the copy owns
+            self.notes: list[Defaulted] = []
         node: Any = self.out
         for step in path:
             child = node[step] if isinstance(node, list) else node.get(step)
@@ -200,7 +198,10 @@ def prepare_for_create(pod: Obj, release: int | None) -> tuple[Obj, tuple[Defaul
     meta = pod.get("metadata")
     annotations = meta.get("annotations") if isinstance(meta, dict) else None
     annotations = annotations if isinstance(annotations, dict) else {}
-    seccomp, seccomp_both_ways, apparmor, apparmor_both_ways = _syncs(release)
+    syncs = _SYNCS.get(release)
+    if syncs is None:
+        syncs = _SYNCS[release] = _syncs(release)
+    seccomp, seccomp_both_ways, apparmor, apparmor_both_ways = syncs
     # the seccomp pass alone (1.19-1.26) is as quick as the screen; with AppArmor's, most pods
     # have nothing either reads
     if apparmor and not _may_sync(spec, annotations):
@@ -215,17 +216,20 @@ def prepare_for_create(pod: Obj, release: int | None) -> tuple[Obj, tuple[Defaul
     return changes.out, tuple(changes.notes)
 
 
-@functools.cache
 def _syncs(release: int | None) -> tuple[bool, bool, bool, bool]:
     """Which syncs release 1.`release` makes: seccomp annotation to field, and also field to
     annotation; AppArmor annotation to field, and also field to annotation (worked out once
-    per release: PSP admission asks for every pod)."""
+    per release in `_SYNCS`: PSP admission asks for every pod)."""
     return (
         seccomp_annotation_to_field(release),
         seccomp_field_to_annotation(release),
         apparmor_annotation_to_field(release),
         apparmor_field_to_annotation(release),
     )
+
+
+_SYNCS: dict[int | None, tuple[bool, bool, bool, bool]] = {}
+"""`_syncs` of each release asked for (a dict read, cheaper than a cached function's call)."""
 
 
 def _why(what: str, releases: str, source: str) -> str:

@@ -17,7 +17,7 @@ from podgate.k8s import Obj, mapping
 from podgate.k8s.defaults import Defaulted
 from podgate.k8s.field import FieldError, error_list
 from podgate.k8s.identity import PolicyUseAuthorizer, UserInfo, pod_service_account
-from podgate.k8s.pod_validation import invalid_message, pod_create_errors
+from podgate.k8s.pod_validation import invalid_message, pod_create_errors, settled_for_psp
 from podgate.k8s.prepare import PSP_RELEASE, prepare_for_create
 from podgate.psp.draft import Write
 from podgate.psp.patch import json_patch, pointer_token
@@ -157,7 +157,9 @@ def _choose(
         policies.providers, policies.screens, strict=True
     )
     if known is None:
-        authorized = _authorization(pod, namespace, user, authorizer)
+        authorized = (
+            None if authorizer is None else _authorization(pod, namespace, user, authorizer)
+        )
     else:
         # a policy the requesters may not use is never chosen and its errors are never shown:
         # with the answers known, it is not evaluated at all
@@ -315,8 +317,14 @@ def _with_annotation(pod: Obj, name: str) -> Obj:
     meta = pod.get("metadata")
     meta = meta if isinstance(meta, dict) else {}
     annotations = meta.get("annotations")
-    annotations = annotations if isinstance(annotations, dict) else {}
-    return {**pod, "metadata": {**meta, "annotations": {**annotations, PSP_ANNOTATION: name}}}
+    annotations = {**annotations} if isinstance(annotations, dict) else {}
+    annotations[PSP_ANNOTATION] = name
+    # each copy then set (`{**d, key: value}` builds a dict for `key: value` as well)
+    meta = {**meta}
+    meta["annotations"] = annotations
+    admitted = {**pod}
+    admitted["metadata"] = meta
+    return admitted
 
 
 _ANNOTATION_POINTER = "/metadata/annotations/" + pointer_token(PSP_ANNOTATION)
@@ -534,9 +542,14 @@ def _after_admission(
     reads the same (psp/memo.py), not done again; the Decision comes with it."""
     chosen, policy, mutated, annotations_only, _ = chosen_as
     admitted = _with_annotation(chosen, policy)
+    synced: tuple[Defaulted, ...]
+    invalid: tuple[FieldError, ...]
     if checked is None:
-        prepared, synced = prepare_for_create(admitted, PSP_RELEASE)
-        invalid = pod_create_errors(prepared)
+        if settled_for_psp(admitted):  # (most pods: nothing to sync, nothing invalid)
+            prepared, synced, invalid = admitted, (), ()
+        else:
+            prepared, synced = prepare_for_create(admitted, PSP_RELEASE)
+            invalid = pod_create_errors(prepared)
         checked = (synced, invalid)
     else:
         prepared = admitted  # the sync changes no name: the message below reads only that

@@ -39,9 +39,10 @@ def written_by_every_policy(view: PodView) -> bool:
     """Whether every policy's mutation writes the pod's seccomp annotation: the annotation is
     empty and the pod-level field gives a profile, which MutatePod then copies into it
     whatever the policy says. No policy can admit such a pod unchanged."""
-    if _annotation(view.annotations, POD_KEY):
+    value = view.annotations.get(POD_KEY)
+    if value and isinstance(value, str):
         return False
-    return bool(profile_of_field(view.sc))
+    return view.sc.get("seccompProfile") is not None and bool(profile_of_field(view.sc))
 
 
 def _annotation(annotations: Obj, key: str) -> str:
@@ -67,12 +68,20 @@ class Seccomp(Strategy):
         return not self.default
 
     def mutate_pod(self, draft: Draft) -> None:
-        annotations = mapping(mapping(draft.root.get("metadata")).get("annotations"))
-        if _annotation(annotations, POD_KEY):
+        # the pod's annotation when set (a non-empty string) stays; else the pod's field, or
+        # when that is unset the default, is written to it (read inline: no call for a pod
+        # without the field, as most are)
+        root = draft.root
+        meta = root.get("metadata")
+        annotations = meta.get("annotations") if isinstance(meta, dict) else None
+        value = annotations.get(POD_KEY) if isinstance(annotations, dict) else None
+        if value and isinstance(value, str):
             return
-        pod_sc = draft.pod_security_context
-        profile = profile_of_field(pod_sc)
-        if profile is None:
+        spec = root.get("spec")
+        pod_sc = spec.get("securityContext") if isinstance(spec, dict) else None
+        if isinstance(pod_sc, dict) and pod_sc.get("seccompProfile") is not None:
+            profile = profile_of_field(pod_sc)
+        else:
             profile = self.default
         if profile:
             draft.set(("metadata", "annotations", POD_KEY), profile)
@@ -114,17 +123,15 @@ class Seccomp(Strategy):
         allowed = self.allowed
         annotations = view.annotations
         pod_sc = view.sc
-        profile = annotations.get(POD_KEY)
-        if not profile or not isinstance(profile, str):
-            profile = profile_of_field(pod_sc) or ""
+        annotated = annotations.get(POD_KEY)
+        annotated = annotated if isinstance(annotated, str) else ""
+        if pod_sc.get("seccompProfile") is None:  # (most pods: no call)
+            profile = inherited = annotated  # a container's, without its field or annotation
+        else:
+            inherited = profile_of_field(pod_sc) or ""
+            profile = annotated or inherited
         if not ((profile in allowed) if allowed else not profile):
             return True
-        # a container's profile without its own field or annotation
-        inherited = (
-            _annotation(annotations, POD_KEY)
-            if pod_sc.get("seccompProfile") is None
-            else profile_of_field(pod_sc) or ""
-        )
         for container, sc in view.pairs:
             if sc.get("seccompProfile") is not None:
                 profile = profile_of_field(sc) or ""
