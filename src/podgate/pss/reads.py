@@ -109,6 +109,7 @@ it. The key holds them all, cut down to what a check can report (`_read_annotati
 
 _ALLOWED_SOURCES: Final = frozenset(ALLOWED_SOURCES)
 _ANNOTATION_PREFIXES: Final = ("container.", "seccomp.")
+_STR: Final = frozenset({str})
 _NO_HOST: Final = (None, "")
 _LISTS: Final = ("initContainers", "containers", "ephemeralContainers")
 _PROBES: Final = ("livenessProbe", "readinessProbe", "startupProbe")
@@ -116,15 +117,48 @@ _HANDLERS: Final = (*_PROBES, "lifecycle")
 
 
 def key(meta: Obj, spec: Obj) -> bytes | None:
-    """The key of the pod `(meta, spec)`, or None when it has none (see the module)."""
+    """The key of the pod `(meta, spec)`, or None when it has none (see the module).
+
+    The helpers below (`_read_annotations`, `_read_volumes`, `_read_ports`, `_read_hosts`) say
+    what is kept; here their usual cases are tested inline first (a Python call costs about as
+    much as a dozen field reads): annotations without a key under either prefix, volumes with
+    an allowed source and no hostPath, no ports, probes without a host. Whatever does not
+    match goes through the helper, so the key is the same (guard: tests/pss/test_pss_reads.py,
+    `reference_key`)."""
     if type(meta) is not dict or type(spec) is not dict:
         return None
     annotations = meta.get("annotations")
     if type(annotations) is dict:
-        annotations = _read_annotations(annotations)
+        if {*map(type, annotations)} <= _STR:
+            names = "\n".join(annotations)
+            # each key follows a newline but the first: a key starting with a prefix is found
+            # (a newline inside a key may find one that is not: the helper then decides)
+            if (
+                names.startswith(_ANNOTATION_PREFIXES)
+                or "\ncontainer." in names
+                or "\nseccomp." in names
+            ):
+                annotations = _read_annotations(annotations)
+            else:
+                annotations = None
+        else:
+            annotations = _read_annotations(annotations)
     volumes = spec.get("volumes")
     if type(volumes) is list:
-        volumes = _read_volumes(volumes)
+        for volume in volumes:
+            if type(volume) is not dict or (
+                "hostPath" in volume and volume["hostPath"] is not None
+            ):
+                break
+            for name in volume:
+                if name in _ALLOWED_SOURCES and type(volume[name]) is dict:
+                    break
+            else:
+                break
+        else:
+            volumes = None  # every volume left out (none kept)
+        if volumes is not None:
+            volumes = _read_volumes(volumes)
     read: list[Any] = [
         annotations,
         spec.get("hostNetwork"),
@@ -147,14 +181,42 @@ def key(meta: Obj, spec: Obj) -> bytes | None:
             if type(c) is not dict:
                 return None
             ports = c.get("ports")
-            out.append(
-                (
-                    c.get("name"),
-                    c.get("securityContext"),
-                    None if ports is None else _read_ports(ports),
-                    None if c.keys().isdisjoint(_HANDLERS) else _read_hosts(c),
-                )
-            )
+            if ports is not None:
+                if type(ports) is list:
+                    for port in ports:
+                        if type(port) is not dict or "hostPort" in port:
+                            ports = _read_ports(ports)
+                            break
+                    else:
+                        ports = None
+                else:
+                    ports = _read_ports(ports)
+            hosts = None
+            for handler in _PROBES:
+                if handler in c:
+                    probe = c[handler]
+                    if probe is None:
+                        continue
+                    if type(probe) is dict:
+                        if "httpGet" in probe:
+                            action = probe["httpGet"]
+                            if type(action) is dict and "host" not in action:
+                                if "tcpSocket" not in probe:
+                                    continue
+                            elif action is None and "tcpSocket" not in probe:
+                                continue
+                        elif "tcpSocket" in probe:
+                            action = probe["tcpSocket"]
+                            if action is None or (type(action) is dict and "host" not in action):
+                                continue
+                        else:
+                            continue  # neither action (exec, grpc): no host
+                    hosts = _read_hosts(c)
+                    break
+            else:
+                if "lifecycle" in c:
+                    hosts = _read_hosts(c)
+            out.append((c.get("name"), c.get("securityContext"), ports, hosts))
         read.append(out)
     try:
         made = marshal.dumps(read)
