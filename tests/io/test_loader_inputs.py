@@ -179,6 +179,32 @@ def test_fifo_inside_a_directory_is_named_not_skipped(tmp_path: Path) -> None:
         load_documents([str(tmp_path)])
 
 
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")
+def test_a_linked_directory_named_as_a_manifest_is_named_not_skipped(tmp_path: Path) -> None:
+    """A directory walk does not follow a symlinked directory (as kubectl's does not); one named
+    `*.yaml` would have had its privileged pod go unread without a word, where kubectl fails on
+    it. A directory itself named so is walked, its files read."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "priv.yaml").write_text(PRIV_POD)
+    root = tmp_path / "repo"
+    (root / "real.yaml").mkdir(parents=True)
+    (root / "real.yaml" / "pod.yaml").write_text(POD)
+    (root / "linked.yaml").symlink_to(elsewhere, target_is_directory=True)
+    (root / "linked-dir").symlink_to(elsewhere, target_is_directory=True)  # not a manifest's name
+    with pytest.raises(LoadError, match=r"linked\.yaml: a symbolic link to a directory") as e:
+        load_documents([str(root)])
+    assert "linked-dir" not in str(e.value)
+    result = CliRunner().invoke(cli, ["scan", str(root)], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert f"{root / 'linked.yaml'}: a symbolic link to a directory" in result.stderr
+    docs = load_documents([str(root)], exclude=["linked.yaml"])  # left out on purpose
+    assert [d.file for d in docs] == [str(root / "real.yaml" / "pod.yaml")]
+    assert [d.file for d in load_documents([str(root / "linked.yaml")])] == [
+        str(root / "linked.yaml" / "priv.yaml")
+    ]  # given itself, it is read
+
+
 # --- point 8: every unreadable file at once, hints, --exclude --------------------------------
 
 

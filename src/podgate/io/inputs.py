@@ -110,7 +110,21 @@ def expand(given: str, exclude: Sequence[str] = ()) -> Found:
             found.files.append(str(f))
         elif not stat.S_ISDIR(mode):
             found.refused.append(not_regular(str(f), mode))
+        elif f.is_symlink():  # (a directory itself named so is walked: its files are read)
+            found.refused.append(_linked_directory(str(f)))
     return found
+
+
+def _linked_directory(path: str) -> LoadError:
+    """A symbolic link to a directory, named as a manifest is, in a directory walked: the walk
+    does not follow it (as kubectl's does not), so its files would go unread; kubectl reads
+    it as a file and fails ("is a directory")."""
+    return LoadError(
+        "a symbolic link to a directory, which a directory walk does not follow: its files "
+        "are not read (kubectl fails on it too); give the directory it points to as an input, "
+        "or leave it out with --exclude",
+        file=path,
+    )
 
 
 def _walk(root: Path) -> tuple[list[Path], list[OSError]]:
