@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,27 @@ def test_shared_objects_come_back_as_the_parents_own() -> None:
     got = list(ordered_map(lambda o: {"obj": o, "new": dict(o)}, objs, 2, shared=objs))
     assert all(g["obj"] is o for g, o in zip(got, objs, strict=True))
     assert all(g["new"] == o and g["new"] is not o for g, o in zip(got, objs, strict=True))
+
+
+def test_shared_objects_are_listed_once_the_workers_have_started(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Listing the shared objects (a scan's workloads and their parts: 200,000 objects on a
+    20,000-pod snapshot) is not done before the work is shared out: each process lists them
+    once the workers are forked, a generator each on its own copy, and they still come back
+    as the parent's own."""
+    objs = [{"name": f"o{i}", "spec": {"containers": [{"name": "c"}]}} for i in range(6)]
+    pids = count_forks(monkeypatch)
+    listed: list[int] = []  # in this process: how many workers were started then
+
+    def shared() -> Iterator[object]:
+        listed.append(len(pids))
+        yield from objs
+
+    got = list(ordered_map(lambda o: {"obj": o}, objs, 2, shared=shared()))
+    assert all(g["obj"] is o for g, o in zip(got, objs, strict=True))
+    assert len(pids) == 2
+    assert listed == [2]
 
 
 def test_a_worker_killed_midway_is_an_error_not_a_hang() -> None:

@@ -83,7 +83,7 @@ def judging(jobs: int) -> JudgeEach:
             judge_span,
             chunks,
             jobs,
-            shared=list(_shared(workloads)),
+            shared=_shared(workloads),  # (listed by each process once the workers start)
             weights=[sum(weights[i] for i in span) for span in chunks],
             here=judge_span,  # this process judges chunks too
         )

@@ -144,8 +144,23 @@ def _made(cls: type[Any], values: tuple[Any, ...]) -> Any:
     return obj
 
 
+class _Table:
+    """The shared objects (`ordered_map`), listed when an answer first refers to one."""
+
+    __slots__ = ("_listed", "_shared")
+
+    def __init__(self, shared: Iterable[object]) -> None:
+        self._shared = shared
+        self._listed: list[object] | None = None
+
+    def __getitem__(self, index: int) -> object:
+        if self._listed is None:
+            self._listed = list(self._shared)
+        return self._listed[index]
+
+
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, file: io.BytesIO, table: Sequence[object]) -> None:
+    def __init__(self, file: io.BytesIO, table: _Table) -> None:
         super().__init__(file)
         self.table = table
 
@@ -234,7 +249,7 @@ def _work(
     func: Callable[[T], R],
     items: Sequence[T],
     queue: _Queue,
-    shared: dict[int, int],
+    shared: Iterable[object],
     notices: int,
     answers: int,
 ) -> NoReturn:
@@ -246,9 +261,10 @@ def _work(
         # the parent ends a worker with SIGTERM: whatever handler the parent had for it
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked while forking
+        ids = _ids(shared)
         offset = 0
         while (index := queue.take()) is not None:
-            answer = _answer(func, items[index], index, shared)
+            answer = _answer(func, items[index], index, ids)
             _write(answers, answer)
             _write(notices, _WHERE.pack(offset, len(answer)))  # (less than PIPE_BUF: whole)
             offset += len(answer)
@@ -259,6 +275,12 @@ def _work(
         # no exit handler, and no flush of output buffered in the parent before the fork (it
         # would be written twice)
         os._exit(code)
+
+
+def _ids(shared: Iterable[object]) -> dict[int, int]:
+    """Of each object of `shared`, by its id, its index in it (in a worker: the parent's objects
+    have the same ids in it, which the fork copied)."""
+    return {id(o): i for i, o in enumerate(shared)}
 
 
 def _write(fd: int, data: bytes) -> None:
@@ -279,7 +301,10 @@ def ordered_map(
 ) -> Iterator[R]:
     """`func(item)` for each of `items`, in their order, computed by `jobs` forked workers
     (heaviest `weights` first, so that no worker is left with a large item at the end). Objects
-    in `shared` cross back as references to the parent's own. Given `here`, this process is one
+    in `shared` cross back as references to the parent's own: it is iterated only once the
+    workers are started, by each worker and by this process (when it first loads an answer),
+    so that what it costs is not paid before the work is shared out (a generator: each
+    process iterates its own copy, in the same order). Given `here`, this process is one
     of the `jobs`: it computes items too, as `here(item)`, which must give what `func(item)`
     gives once it has crossed back. `meanwhile` is called once in this process, once the
     workers are started (what it does overlaps their work). With one job or one item, or
@@ -291,8 +316,6 @@ def ordered_map(
             meanwhile()
         yield from map(local, items)
         return
-    table = list(shared)
-    ids = {id(o): i for i, o in enumerate(table)}
     order = list(range(len(items)))
     if weights is not None:
         order.sort(key=lambda i: -weights[i])
@@ -307,7 +330,7 @@ def ordered_map(
         try:
             queue = _Queue(order)
             for _ in range(workers_wanted):
-                workers.append(_start(func, items, queue, ids))
+                workers.append(_start(func, items, queue, shared))
         except OSError:  # no process to be had (memory, limits): all of it here, as with 1 job
             _end(workers)
             workers = []
@@ -322,7 +345,7 @@ def ordered_map(
             yield from map(local, items)
             return
         mine = None if here is None else here
-        yield from _in_order(workers, items, table, queue, mine)
+        yield from _in_order(workers, items, _Table(shared), queue, mine)
     finally:
         _end(workers)
         if queue is not None:
@@ -344,7 +367,7 @@ class _Worker:
 
 
 def _start(
-    func: Callable[[Any], Any], items: Sequence[Any], queue: _Queue, shared: dict[int, int]
+    func: Callable[[Any], Any], items: Sequence[Any], queue: _Queue, shared: Iterable[object]
 ) -> _Worker:
     """A worker forked (with SIGINT blocked: see `ordered_map`)."""
     answers = _scratch()
@@ -389,7 +412,7 @@ def _end(workers: list[_Worker]) -> None:
 def _in_order(
     workers: list[_Worker],
     items: Sequence[Any],
-    table: Sequence[object],
+    table: _Table,
     queue: _Queue,
     mine: Callable[[Any], Any] | None,
 ) -> Iterator[Any]:
@@ -432,7 +455,7 @@ def _gather(
     running: dict[int, _Worker],
     poller: select.poll,
     done: dict[int, tuple[bool, Any]],
-    table: Sequence[object],
+    table: _Table,
 ) -> None:
     """The answers the workers `ready` says have sent; a worker whose pipe has closed has
     ended: an error unless it exited 0."""
