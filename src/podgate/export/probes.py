@@ -1,7 +1,10 @@
 """Pods near every policy's boundary: each base pod changed in one field at a time, with the
 values the policies name (range ends and their neighbours, allowed and forbidden paths,
-capabilities, sysctls, drivers, runtime classes) and the values the Pod Security Standards
-check. Exports are compared with PSP on these as well as on the input's workloads."""
+capabilities, sysctls, drivers, runtime classes) and every value a Pod Security Standards
+check lets through in some version (each capability baseline allows, each sysctl it calls
+safe, each volume type, AppArmor localhost profiles, SELinux types, user-namespace and Windows
+pods): a level admits those, so a policy that denies one must show as a gap. Exports are
+compared with PSP on these as well as on the input's workloads."""
 
 from __future__ import annotations
 
@@ -11,6 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from podgate.k8s import Obj, mapping, sequence
+from podgate.psp.strategies.volumes import SOURCES
+from podgate.pss.checks import capabilities_baseline, se_linux_options
+from podgate.pss.checks import sysctls as pss_sysctls
 
 Pod = dict[str, Any]
 Change = Callable[[Pod], None]
@@ -128,6 +134,14 @@ def _host_port(port: int) -> Change:
     return change
 
 
+def _both(*steps: Change) -> Change:
+    def change(pod: Pod) -> None:
+        for step in steps:
+            step(pod)
+
+    return change
+
+
 def _unset_csc(key: str) -> Change:
     def change(pod: Pod) -> None:
         for c in pod["spec"].get("containers", []):
@@ -154,8 +168,11 @@ def changes(policies: Sequence[Obj]) -> Iterator[tuple[str, str, Change]]:
     gids = {0, 1000}
     ports = {80, 8080}
     paths = {"/", "/etc", "/var/log", "/var/run/docker.sock"}
+    # besides the values the policies name, every value a Pod Security Standards check lets
+    # through (in any version): a level admits them, so a policy that denies one is a gap
     caps = {"NET_BIND_SERVICE", "SYS_ADMIN", "NET_RAW", "CHOWN", "SYS_TIME"}
     sysctls = {"kernel.shm_rmid_forced", "net.core.somaxconn", "kernel.msgmax"}
+    sysctls |= pss_sysctls.ALLOWED_1_37
     flex = {"example/other"}
     csi = {"other.csi.example"}
     runtime = {"other-runtime"}
@@ -213,6 +230,11 @@ def changes(policies: Sequence[Obj]) -> Iterator[tuple[str, str, Change]]:
         ("ephemeral", {"volumeClaimTemplate": {"spec": {}}}),
     ):
         yield "volumes", f"volume {kind}", _volume({kind: src})
+    named = {"hostPath", "flexVolume", "csi", "emptyDir", "configMap", "secret", "nfs"}
+    named |= {"persistentVolumeClaim", "projected", "downwardAPI", "gitRepo", "ephemeral"}
+    for key, kind in SOURCES:
+        if key not in named:
+            yield "volumes", f"volume {kind}", _volume({key: {}})
     for d in sorted(flex):
         yield "volumes.flexVolume", f"flexVolume {d}", _volume({"flexVolume": {"driver": d}})
     for d in sorted(csi):
@@ -221,6 +243,8 @@ def changes(policies: Sequence[Obj]) -> Iterator[tuple[str, str, Change]]:
         yield f"{sc}.capabilities.add", f"add {cap}", _caps("add", [cap])
         yield f"{sc}.capabilities.add", f"initContainer add {cap}", _caps("add", [cap], True)
         yield f"{sc}.capabilities.drop", f"drop {cap}", _caps("drop", [cap])
+    for cap in sorted(capabilities_baseline.ALLOWED - caps):
+        yield f"{sc}.capabilities.add", f"add {cap}", _caps("add", [cap])
     yield f"{sc}.capabilities.drop", "drop ALL", _caps("drop", ["ALL"])
     yield f"{sc}.capabilities", "no capabilities", _unset_csc("capabilities")
     for uid in sorted(uids):
@@ -258,19 +282,24 @@ def changes(policies: Sequence[Obj]) -> Iterator[tuple[str, str, Change]]:
             f"seccomp annotation {profile}",
             _annotation("seccomp.security.alpha.kubernetes.io/pod", profile),
         )
-    for profile in ("runtime/default", "unconfined"):
+    for profile in ("runtime/default", "unconfined", "localhost/probe"):
         yield (
             "metadata.annotations[apparmor]",
             f"apparmor annotation {profile}",
             _annotation("container.apparmor.security.beta.kubernetes.io/app", profile),
         )
-    for t in ("RuntimeDefault", "Unconfined"):
+    for t in ("RuntimeDefault", "Unconfined", "Localhost"):
+        aa: dict[str, Any] = {"type": t}
+        if t == "Localhost":
+            aa["localhostProfile"] = "probe"
         yield (
             f"{sc}.appArmorProfile",
             f"appArmorProfile {t}",
-            _set_csc("appArmorProfile", {"type": t}),
+            _set_csc("appArmorProfile", aa),
         )
-    for opts in ({"type": "spc_t"}, {"level": "s0:c1,c2"}, {"type": "container_t"}):
+    selinux: list[dict[str, str]] = [{"type": "spc_t"}, {"level": "s0:c1,c2"}]
+    selinux.extend({"type": t} for t in sorted(se_linux_options.ALLOWED_TYPES - {""}))
+    for opts in selinux:
         yield f"{sc}.seLinuxOptions", f"seLinuxOptions {opts}", _set_csc("seLinuxOptions", opts)
     yield f"{sc}.procMount", "procMount Unmasked", _set_csc("procMount", "Unmasked")
     for s in sorted(sysctls):
@@ -286,6 +315,27 @@ def changes(policies: Sequence[Obj]) -> Iterator[tuple[str, str, Change]]:
         "hostProcess=true",
         _set_csc("windowsOptions", {"hostProcess": True}),
     )
+    # the pods some checks let through whatever the values (from v1.35 a user-namespace pod
+    # may run as root and unmask /proc; from v1.25 a Windows pod needs no seccomp profile,
+    # dropped capabilities nor allowPrivilegeEscalation: false); PSP read neither field
+    userns = _set_spec("hostUsers", False)
+    yield "hostUsers", "hostUsers=false", userns
+    yield "hostUsers", "hostUsers=false runAsUser=0", _both(userns, _set_csc("runAsUser", 0))
+    yield "hostUsers", "hostUsers=false pod runAsUser=0", _both(userns, _set_psc("runAsUser", 0))
+    yield (
+        "hostUsers",
+        "hostUsers=false runAsNonRoot=false",
+        _both(userns, _set_csc("runAsNonRoot", False)),
+    )
+    yield (
+        "hostUsers",
+        "hostUsers=false procMount Unmasked",
+        _both(userns, _set_csc("procMount", "Unmasked")),
+    )
+    windows = _set_spec("os", {"name": "windows"})
+    yield "os.name", "os windows", windows
+    for key in ("seccompProfile", "capabilities", "allowPrivilegeEscalation"):
+        yield "os.name", f"os windows, no {key}", _both(windows, _unset_csc(key))
 
 
 def probes(bases: Sequence[Obj], policies: Sequence[Obj]) -> Iterator[Probe]:

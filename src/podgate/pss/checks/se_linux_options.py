@@ -25,6 +25,7 @@ from podgate.pss.model import POD, Check, CheckId, Faults, Forbidden, Level, Sin
 
 _TYPES_1_0 = frozenset({"", "container_t", "container_init_t", "container_kvm_t"})
 _TYPES_1_31 = _TYPES_1_0 | {"container_engine_t"}
+ALLOWED_TYPES = _TYPES_1_31  # every type some version allows (read by the export's probes)
 
 
 class _Found:
