@@ -15,7 +15,7 @@ import pytest
 
 from podgate.export import Direction, export
 from podgate.export.cluster import Cluster
-from podgate.k8s.identity import controller_user
+from podgate.k8s.identity import controller_user, requesting_user
 from podgate.pss import Level, evaluate, parse_version
 from tests.psp_helpers import policy
 
@@ -163,3 +163,80 @@ def test_a_value_pss_allows_and_psp_denies_is_a_looser_gap(case: str) -> None:
     # ... and the export says so
     looser = [g.field for g in ns.gaps if g.direction is Direction.LOOSER]
     assert field in looser, f"{case}: no looser gap at {field} among {looser}"
+
+
+def test_pods_users_create_are_tried_where_users_may_use_less_than_controllers() -> None:
+    """Controllers (kube-system service accounts) may use a privileged policy everywhere, as
+    the classic PSP setup granted; users only restricted. A namespace whose workloads need
+    privileged is labelled privileged: the pods a user creates there, that PSP denied, are
+    admitted, and each such field must be a looser gap. Found by the red team: the generated
+    pods were requested by a controller only, so no hostPID, hostIPC ... gap was named."""
+    privileged = policy(
+        "privileged",
+        privileged=True,
+        allowPrivilegeEscalation=True,
+        allowedCapabilities=["*"],
+        volumes=["*"],
+        hostNetwork=True,
+        hostPID=True,
+        hostIPC=True,
+        hostPorts=[{"min": 0, "max": 65535}],
+        annotations={"seccomp.security.alpha.kubernetes.io/allowedProfileNames": "*"},
+    )
+    restricted = RESTRICTED_PSP
+    grants = [
+        *use_grant("privileged", "system:serviceaccounts:kube-system"),
+        *use_grant("restricted", "system:authenticated"),
+    ]
+    agent = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "agent", "namespace": "apps"},
+        "spec": {
+            "template": {
+                "spec": {
+                    "hostNetwork": True,
+                    "containers": [container(privileged=True)],
+                }
+            }
+        },
+    }
+    result = export([privileged, restricted, *grants, agent], [], [], "psa", VERSION)
+    (ns,) = result.namespaces
+    assert ns.details["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
+    # a user's pod with hostPID: PSP denied it (the user may use restricted only)
+    tried = pod({"hostPID": True, "serviceAccountName": "default", "containers": [container()]})
+    cluster = Cluster.from_objects([privileged, restricted, *grants])
+    user = requesting_user("alice")
+    assert not cluster.decide(copy.deepcopy(tried), "apps", user).allowed
+    looser = [g.field for g in ns.gaps if g.direction is Direction.LOOSER]
+    assert "hostPID" in looser, looser
+
+
+def use_grant(name: str, group: str) -> list[dict[str, Any]]:
+    """A ClusterRole that may `use` policy `name`, bound to `group` everywhere."""
+    role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": f"use-{name}"},
+        "rules": [
+            {
+                "apiGroups": ["policy"],
+                "resources": ["podsecuritypolicies"],
+                "verbs": ["use"],
+                "resourceNames": [name],
+            }
+        ],
+    }
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": f"use-{name}"},
+        "roleRef": {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "ClusterRole",
+            "name": f"use-{name}",
+        },
+        "subjects": [{"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": group}],
+    }
+    return [role, binding]

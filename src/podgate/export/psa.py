@@ -5,7 +5,8 @@ Per namespace: `enforce` is the strictest level every workload PSP admitted meet
 (PSA does not mutate, so a workload that met a level only after PSP filled fields in is held
 to what its manifest says); in a namespace without workloads, the strictest level every pod
 PSP would admit there meets (generated pods near every policy's boundary, requested by a
-controller for each service account of the namespace). `audit` and `warn` are the strictest
+controller for each service account of the namespace, and by a user too where the policies a
+user may use differ from the controller's). `audit` and `warn` are the strictest
 level the workloads meet as PSP admitted them (what they reach once PSP's changes are written
 into their manifests), never looser than enforce. Then PSA's enforce decision is compared with PSP's
 on every one of those pods: each disagreement is a gap, looser (PSA admits what PSP denied) or
@@ -20,8 +21,9 @@ from typing import Any
 from podgate.export.cluster import Cluster, requester
 from podgate.export.model import Direction, Gap, Outcome, annotate, verdict_of
 from podgate.export.probes import Probe, minimal_pod, probes, restricted_pod
+from podgate.export.tried import CONTROLLER, PROBE_USER
 from podgate.k8s import Obj, mapping
-from podgate.k8s.identity import controller_user, pod_service_account
+from podgate.k8s.identity import UserInfo, pod_service_account
 from podgate.psp.patch import json_patch
 from podgate.pss import Level, Version, evaluate, highest_level
 
@@ -123,14 +125,14 @@ def _namespace(
                 ]
                 mutated.append({"workload": str(w.ref), "policy": decision.policy, "patch": patch})
     if boundary:
-        sas = cluster.representative_service_accounts(ns)
-        bases = [b for sa in sas for b in (minimal_pod(ns, sa), restricted_pod(ns, sa))]
-        who = controller_user("replicaset-controller")
-        for probe in probes(bases, cluster.policies):
-            decision = cluster.decide(probe.pod, ns, who)
-            tried.append((_probe_name(probe), probe.pod, decision, probe.field))
-            if decision.allowed:
-                probe_levels.append(highest_level(version, *_meta_spec(decision.object)))
+        for sa in cluster.representative_service_accounts(ns):
+            bases = [minimal_pod(ns, sa), restricted_pod(ns, sa)]
+            for who in _requesters(cluster, ns, sa):
+                for probe in probes(bases, cluster.policies):
+                    decision = cluster.decide(probe.pod, ns, who)
+                    tried.append((_probe_name(probe), probe.pod, decision, probe.field))
+                    if decision.allowed:
+                        probe_levels.append(highest_level(version, *_meta_spec(decision.object)))
     guaranteed = _min(probe_levels, Level.RESTRICTED)
     enforce = _min(written_levels, guaranteed)
     # audit and warn: what the workloads meet once PSP's changes are in their manifests
@@ -170,6 +172,24 @@ def _namespace(
         ),
         labels,
     )
+
+
+def _requesters(cluster: Cluster, ns: str, sa: str) -> list[UserInfo]:
+    """Who requests the generated pods of service account `sa`: a controller, and a user
+    (`PROBE_USER`) too where the policies usable with the user differ from those usable with
+    the controller (the pods a user creates are then decided otherwise)."""
+    pod_sa = pod_service_account(ns, sa)
+
+    def usable(who: UserInfo) -> tuple[bool, ...]:
+        return tuple(
+            cluster.can_use(pod_sa, ns, p) or cluster.can_use(who, ns, p)
+            for p in cluster.policy_set.names
+        )
+
+    out = [CONTROLLER]
+    if usable(PROBE_USER) != usable(CONTROLLER):
+        out.append(PROBE_USER)
+    return out
 
 
 def _probe_name(probe: Probe) -> str:
