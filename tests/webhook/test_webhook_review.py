@@ -17,6 +17,7 @@ import pytest
 
 from podgate.io.policies import load_policies
 from podgate.k8s.identity import UserInfo, pod_service_account
+from podgate.k8s.prepare import prepare_for_create
 from podgate.pss import LATEST, Level, LevelVersion, evaluate, forbidden_message, parse_version
 from podgate.pss.config import Exemptions, PodSecurityConfiguration
 from podgate.webhook.app import MAX_BODY_BYTES, Runtime, WebhookApp, parse_go_duration
@@ -135,6 +136,10 @@ def test_mutate_create_returns_the_patch_of_the_admitting_policy(sources: Source
     user = UserInfo(RS_CONTROLLER, ("system:serviceaccounts", "system:authenticated"))
     policies = sources.policies.current()  # type: ignore[union-attr]
     expected = admit_phase(policies, pod, "shop", user, sources.authorizer).object
+    # with the field of the seccomp annotation PSP wrote, as PSP's API servers copied it
+    # (tests/webhook/test_webhook_seccomp_fields.py)
+    expected, _ = prepare_for_create(expected, 26)
+    assert expected["spec"]["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
     result = patched(pod, r)
     assert result == expected
     assert result["metadata"]["annotations"]["kubernetes.io/psp"] == "restricted"

@@ -349,3 +349,31 @@ def other_release_note(obj: Obj, release: int | None) -> str | None:
         f"annotations: the API server of 1.19-1.26 would copy them into {', '.join(copied)} "
         "before admission"
     )
+
+
+def unsynced_seccomp_annotations_dropped(pod: Obj) -> Obj:
+    """The Pod as a kubelet of 1.25 or later reads its seccomp profiles: each seccomp
+    annotation whose field is unset (the pod's, or that of a container of that name) left out.
+    Kubelets ignore the annotations from 1.25, and from 1.27 the API server no longer copies
+    one into its field (kubernetes#114947), so such an annotation confines nothing. The input
+    is never modified; returned as is when there is nothing to leave out."""
+    meta, spec = pod.get("metadata"), pod.get("spec")
+    if not isinstance(meta, dict) or not isinstance(spec, dict):
+        return pod
+    annotations = meta.get("annotations")
+    if not isinstance(annotations, dict) or not annotations:
+        return pod
+    dropped = []
+    if (
+        SECCOMP_POD_KEY in annotations
+        and _profile(spec.get("securityContext"), "seccompProfile") is None
+    ):
+        dropped.append(SECCOMP_POD_KEY)
+    for _, _, c in _containers(spec):
+        key = SECCOMP_CONTAINER_PREFIX + c["name"]
+        if key in annotations and _profile(c.get("securityContext"), "seccompProfile") is None:
+            dropped.append(key)
+    if not dropped:
+        return pod
+    kept = {k: v for k, v in annotations.items() if k not in dropped}
+    return {**pod, "metadata": {**meta, "annotations": kept}}

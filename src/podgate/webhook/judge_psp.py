@@ -5,15 +5,23 @@ it) for CREATE and UPDATE, the annotation as hint; updates that only touch garba
 fields are not checked. A subresource that can change a pod's spec (`ephemeralcontainers`, and
 one podgate does not know) is judged on `/validate` as an UPDATE of the pod; `/mutate` never
 mutates on a subresource. In audit mode nothing is patched, and `/validate` judges a CREATE as
-both phases would."""
+both phases would.
+
+Seccomp on the clusters podgate serves (1.25+): kubelets ignore the seccomp annotations PSP
+read and wrote, and from 1.27 the API server no longer copies one into its field before
+validating admission. So `/mutate` writes each admitted annotation's field too (as PSP's API
+servers copied it), and `/validate` judges a pod without the annotations whose field is unset
+(they confine nothing): a profile PSP allows is one the pod runs with."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
-from podgate.k8s import mapping
+from podgate.k8s import Obj, mapping
 from podgate.k8s.gotext import go_quote
 from podgate.k8s.identity import PolicyUseAuthorizer
+from podgate.k8s.prepare import prepare_for_create, unsynced_seccomp_annotations_dropped
 from podgate.psp import (
     Decision,
     PolicySet,
@@ -22,6 +30,7 @@ from podgate.psp import (
     review,
     validate_phase,
 )
+from podgate.psp.patch import json_patch
 from podgate.pss.admission import IGNORED_POD_SUBRESOURCES
 from podgate.webhook.decode import ReviewRequest
 from podgate.webhook.encode import status
@@ -33,6 +42,11 @@ __all__ = ["ADMIT_POLICY", "VALIDATE_POLICY", "judge_psp", "skipped"]
 # bare audit annotation keys (podgate decision, webhook.md §1.7)
 ADMIT_POLICY = "admit-policy"
 VALIDATE_POLICY = "validate-policy"
+
+# the last release whose API server copied a seccomp annotation into its unset field between
+# PSP's two phases (PrepareForCreate); the clusters podgate serves (1.25+) ignore annotations
+# in the kubelet, and from 1.27 no longer copy them
+_ANNOTATION_TO_FIELD = 26
 
 
 def skipped(webhook: str, request: ReviewRequest) -> str:
@@ -61,14 +75,30 @@ def _decision(
     can_use = authorizer
     ns, sub = request.namespace, request.subresource
     if webhook == MUTATE:
-        return admit_phase(policies, pod, ns, user, can_use), ""
+        return _with_fields(admit_phase(policies, pod, ns, user, can_use), pod), ""
+    # a seccomp profile is what the pod's fields say: an annotation alone confines nothing
+    pod = unsynced_seccomp_annotations_dropped(pod)
     if request.operation == "UPDATE" or sub:  # a subresource is judged as a pod UPDATE
         old = request.old_object if isinstance(request.old_object, Mapping) else None
+        old = unsynced_seccomp_annotations_dropped(old) if old is not None else None
         decision = review(policies, Request("UPDATE", pod, ns, user, old), can_use)
         return decision, f"the {sub} subresource judged as an UPDATE of the pod" if sub else ""
     if audit:  # no patch was applied in audit mode: judge as both phases would
         return review(policies, Request("CREATE", pod, ns, user), can_use), ""
     return validate_phase(policies, pod, ns, user, can_use), ""
+
+
+def _with_fields(decision: Decision, pod: Obj) -> Decision:
+    """An admitted pod with each seccomp annotation (PSP's default, or the pod's own) copied
+    into its unset field, as the API servers of PSP's time did before validating admission, so
+    that the profile PSP chose confines the pod on a cluster that no longer does it; the
+    patch made from the pod as given to that."""
+    if not decision.allowed or decision.object is None:
+        return decision
+    synced, copied = prepare_for_create(decision.object, _ANNOTATION_TO_FIELD)
+    if not copied:
+        return decision
+    return replace(decision, object=synced, patch=json_patch(pod, synced), mutated=True)
 
 
 def judge_psp(
