@@ -6,6 +6,7 @@ keeps that way."""
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,3 +79,13 @@ def test_a_dataclass_that_pickles_itself_its_own_way_keeps_that_way() -> None:
 @pytest.mark.parametrize("cls", [Finding, WorkloadResult, Source])
 def test_the_results_of_judging_are_read_at_c_speed(cls: type) -> None:
     assert pool._reader(cls) is not None
+
+
+def test_values_for_fewer_or_more_fields_than_the_class_has_are_refused() -> None:
+    """A class changed between the worker and the parent (never within one run) is an error,
+    never an object with a field left unset or a value dropped."""
+    shared: dict[str, Any] = {}
+    assert pool._made(Leaf, ("a", (1,), shared, False)) == Leaf("a", (1,), shared)
+    for values in (("a", (1,), shared), ("a", (1,), shared, None, "more")):
+        with pytest.raises(pickle.UnpicklingError, match=r"^Leaf: \d values for 4$"):
+            pool._made(Leaf, values)

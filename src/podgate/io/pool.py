@@ -33,7 +33,9 @@ import select
 import signal
 import struct
 import sys
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import repeat
 from typing import Any, NoReturn, TypeVar
 
 from podgate.errors import PoolError
@@ -136,11 +138,20 @@ def _names(cls: type) -> tuple[str, ...]:
     return names
 
 
+_SET = object.__setattr__  # (a frozen dataclass' own __setattr__ refuses)
+_DROPPED: deque[object] = deque(maxlen=0)
+_CONSUME = _DROPPED.extend  # runs an iterator to its end, keeping nothing
+
+
 def _made(cls: type[Any], values: tuple[Any, ...]) -> Any:
-    """An instance of `cls` (`_reader`) with its fields' `values` (frozen or not)."""
+    """An instance of `cls` (`_reader`) with its fields' `values` (frozen or not). The fields
+    are set by `map`, not a loop (a judging pool's answers hold tens of thousands of them:
+    findings, violations, outcomes; the parent loads them all)."""
     obj = object.__new__(cls)
-    for name, value in zip(_names(cls), values, strict=True):
-        object.__setattr__(obj, name, value)
+    names = _names(cls)
+    if len(values) != len(names):
+        raise pickle.UnpicklingError(f"{cls.__name__}: {len(values)} values for {len(names)}")
+    _CONSUME(map(_SET, repeat(obj), names, values))
     return obj
 
 
@@ -153,19 +164,21 @@ class _Table:
         self._shared = shared
         self._listed: list[object] | None = None
 
-    def __getitem__(self, index: int) -> object:
+    def listed(self) -> list[object]:
         if self._listed is None:
             self._listed = list(self._shared)
-        return self._listed[index]
+        return self._listed
 
 
 class _Unpickler(pickle.Unpickler):
+    """Loads an answer in this process: a shared object is this process' own. (The shared
+    objects are listed when an answer is first loaded; each reference to one is looked up by
+    the list itself, without a call of a Python function.)"""
+
     def __init__(self, file: io.BytesIO, table: _Table) -> None:
         super().__init__(file)
-        self.table = table
-
-    def persistent_load(self, pid: Any) -> object:
-        return self.table[pid]
+        # (the C unpickler calls what this attribute holds; typeshed declares it a method)
+        self.persistent_load = table.listed().__getitem__  # type: ignore[method-assign]
 
 
 class _Loads(pickle.Unpickler):
