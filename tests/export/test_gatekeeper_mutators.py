@@ -81,12 +81,15 @@ def test_seccomp_default_is_an_assign_metadata_with_a_quoted_key() -> None:
     prefix = "seccomp.security.alpha.kubernetes.io/"
     names = {"defaultProfileName": "runtime/default", "allowedProfileNames": "runtime/default"}
     psp = policy("sc", annotations={prefix + k: v for k, v in names.items()})
-    (obj,) = mutators(psp)[0]
+    # the annotation, and its field (tests/export/test_export_seccomp_fields.py)
+    obj, field = mutators(psp)[0]
     assert obj["kind"] == "AssignMetadata"
     assert (
         obj["spec"]["location"] == 'metadata.annotations."seccomp.security.alpha.kubernetes.io/pod"'
     )
     assert "applyTo" not in obj["spec"]
+    assert field["kind"] == "Assign"
+    assert field["spec"]["location"] == "spec.securityContext.seccompProfile"
 
 
 def test_non_mutating_policies_give_no_mutators_and_can_be_proved() -> None:

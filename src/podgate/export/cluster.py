@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from podgate.k8s import Obj, mapping
 from podgate.k8s.identity import UserInfo, controller_user, pod_service_account
+from podgate.k8s.prepare import unsynced_seccomp_annotations_dropped
 from podgate.k8s.source import documents
 from podgate.psp import Decision, PolicySet, Request, review
 from podgate.psp.admission import compute
@@ -127,7 +128,30 @@ class Cluster:
         needs = self.needs_defaults_note(mutating=mutating)
         if needs:
             notes.append(needs)
+        annotated = self.seccomp_annotations_note()
+        if annotated:
+            notes.append(annotated)
         return notes
+
+    def seccomp_annotations_note(self) -> str | None:
+        """Which of the input's workloads give a seccomp profile only as an annotation: the
+        exports read the fields (an annotation alone confines nothing on today's clusters),
+        so where a policy needs a profile they deny what PSP admitted."""
+        names = []
+        for w in self.workloads:
+            pod = w.as_pod()
+            if unsynced_seccomp_annotations_dropped(pod) is not pod:
+                names.append(str(w.ref))
+        if not names:
+            return None
+        shown = ", ".join(names[:5]) + (f" (+{len(names) - 5} more)" if len(names) > 5 else "")
+        return (
+            f"{len(names)} of the input's workloads give a seccomp profile only as an "
+            "annotation, which confines nothing from Kubernetes 1.25 (kubelets ignore it; from "
+            "1.27 the API server no longer copies it into the field, as PSP's did): the export "
+            "reads the fields, so where a policy needs a profile it denies them until their "
+            f"manifests set securityContext.seccompProfile: {shown}"
+        )
 
     def needs_defaults_note(self, *, mutating: bool = False) -> str | None:
         """Which of the input's workloads PSP admitted only by filling fields in: a

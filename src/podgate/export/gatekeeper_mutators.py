@@ -21,6 +21,7 @@ from podgate.export.model import Outcome, Verdict, annotate
 from podgate.export.strategies import Strategies
 from podgate.k8s import Obj, mapping
 from podgate.k8s.objects import CONTAINER_LISTS
+from podgate.k8s.prepare import seccomp_field_for_annotation
 from podgate.psp.policy import BuildError
 from podgate.psp.strategies import (
     run_as_user,
@@ -71,6 +72,12 @@ def _fields(st: Strategies) -> list[tuple[str, str, Any, str]]:
     if sc.default:
         note = "PSP wrote the pod's seccompProfile field here when it had one, not the default"
         out.append(("annotation", seccomp.POD_KEY, sc.default, note))
+        field = seccomp_field_for_annotation(sc.default)
+        if field is not None:
+            # what confines the pod: kubelets read only the field from 1.25, and from 1.27 the
+            # API server no longer copies the annotation into it (PSP's API servers did)
+            note = "the field of the annotation above, as PSP's API servers copied it"
+            out.append(("pod", f"{pod_sc}.seccompProfile", field, note))
     rc = st.runtime_class
     if rc is not None and rc.default is not None:
         out.append(("pod", "spec.runtimeClassName", rc.default, ""))

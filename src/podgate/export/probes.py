@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from podgate.k8s import Obj, mapping, sequence
+from podgate.k8s.prepare import seccomp_field_for_annotation
 from podgate.psp.strategies.volumes import SOURCES
 from podgate.pss.checks import capabilities_baseline, se_linux_options
 from podgate.pss.checks import sysctls as pss_sysctls
@@ -277,10 +278,18 @@ def changes(policies: Sequence[Obj]) -> Iterator[tuple[str, str, Change]]:
         yield f"{sc}.seccompProfile", f"seccomp {t}", _set_csc("seccompProfile", prof)
     yield f"{sc}.seccompProfile", "no seccomp", _unset_csc("seccompProfile")
     for profile in ("runtime/default", "docker/default", "unconfined"):
+        # alone (no field: the API server refuses a pod whose annotation and field differ),
+        # which confines nothing from 1.25, and with its field
+        annotated = _annotation("seccomp.security.alpha.kubernetes.io/pod", profile)
         yield (
             "metadata.annotations[seccomp]",
             f"seccomp annotation {profile}",
-            _annotation("seccomp.security.alpha.kubernetes.io/pod", profile),
+            _both(_unset_csc("seccompProfile"), annotated),
+        )
+        yield (
+            "metadata.annotations[seccomp]",
+            f"seccomp annotation {profile} with its field",
+            _both(annotated, _set_psc("seccompProfile", seccomp_field_for_annotation(profile))),
         )
     for profile in ("runtime/default", "unconfined", "localhost/probe"):
         yield (

@@ -9,8 +9,9 @@ The CEL is written for Kubernetes' type-checked environment: every optional fiel
 behind `has()`, the three container lists are never concatenated (their element types
 differ), map keys are read with `in` and index syntax, and only functions Kubernetes' CEL
 offers (the standard library and the strings extension) are used. Pods are read as the API
-server hands them to admission: no null fields; a seccomp profile given as a field counts as
-the annotation PSP read (the API server synchronised the two)."""
+server hands them to admission: no null fields; a seccomp profile is read from the fields, the
+annotation PSP read confining nothing alone from 1.25 (the API server of PSP's time copied one
+into the other)."""
 
 from __future__ import annotations
 
@@ -231,23 +232,21 @@ def _seccomp_check(profile: str, sc: seccomp.Seccomp) -> str:
 
 
 def pod_seccomp(default: str = "") -> str:
-    """The pod's seccomp profile: its annotation, else its field; else `default` (the
-    policy's default profile, once PSP's defaults are filled in)."""
-    pod_ann = annotation(lit(seccomp.POD_KEY))
+    """The pod's seccomp profile: its field, else `default` (the policy's default profile,
+    once PSP's defaults are filled in). Its annotation alone confines nothing: kubelets ignore
+    it from 1.25, and from 1.27 the API server no longer copies it into the field (before, the
+    field is set wherever the annotation is by the time validating admission reads the pod)."""
     field = seccomp_field(POD_SC)
-    return f'({pod_ann} != "" ? {pod_ann} : ({p_set("seccompProfile")}) ? {field} : {lit(default)})'
+    return f"(({p_set('seccompProfile')}) ? {field} : {lit(default)})"
 
 
 def _container_seccomp(default: str = "") -> str:
-    key = f"{lit(seccomp.CONTAINER_PREFIX)} + c.name"
-    in_ann = f"has(object.metadata.annotations) && ({key}) in object.metadata.annotations"
-    pod_ann = annotation(lit(seccomp.POD_KEY))
-    last = f'({pod_ann} != "" ? {pod_ann} : {lit(default)})' if default else pod_ann
+    """A container's seccomp profile: its field, else the pod's, else `default` (annotations
+    alone confine nothing, as for the pod's)."""
     return (
         f"(({c_set('seccompProfile')}) ? {seccomp_field('c.securityContext')} : "
-        f"({in_ann}) ? object.metadata.annotations[{key}] : "
         f"({p_set('seccompProfile')}) ? {seccomp_field(POD_SC)} : "
-        f"{last})"
+        f"{lit(default)})"
     )
 
 

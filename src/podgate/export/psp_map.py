@@ -13,8 +13,9 @@ Where the result can differ from PSP's in form only: PSP rewrites a container's 
 lists as sorted sets; the patch appends the missing entries to the container's own lists (the
 same sets, in another order). PSP's own `kubernetes.io/psp` annotation is not written. The
 copy of a seccomp profile field into the annotation that PSP made for every policy is left
-out: the exports read the field as the annotation (the API server of PSP's time kept them in
-sync; from 1.27 the annotation is ignored)."""
+out: the exports read the fields. PSP's default seccomp profile is written as the field too
+(PSP wrote the annotation, which the API servers of its time copied into the field; kubelets
+read only the field from 1.25, and from 1.27 the API server no longer copies it)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from podgate.export.psp_cel import (
 from podgate.export.strategies import Strategies
 from podgate.k8s import Obj
 from podgate.k8s.objects import CONTAINER_LISTS
+from podgate.k8s.prepare import seccomp_field_for_annotation
 from podgate.psp.patch import pointer_token
 from podgate.psp.policy import BuildError
 from podgate.psp.strategies import (
@@ -85,6 +87,18 @@ def _pod_ops(st: Strategies) -> tuple[list[str], list[str]]:
     if se is not None:
         opts = literal(dict(se.options))
         sc_ops.append((f"!({p_set('seLinuxOptions')})", _pod_sc_add("seLinuxOptions", opts)))
+    default_field = seccomp_field_for_annotation(st.seccomp.default)
+    if default_field is not None:
+        # the field of the default profile (PSP wrote the annotation, which its API servers
+        # copied into the field; kubelets read only the field from 1.25): only where the pod
+        # has neither, as PSP wrote the annotation only then
+        pod_ann = annotation(lit(seccomp.POD_KEY))
+        sc_ops.append(
+            (
+                f'!({p_set("seccompProfile")}) && {pod_ann} == ""',
+                _pod_sc_add("seccompProfile", literal(default_field)),
+            )
+        )
     out: list[str] = []
     if sc_ops:
         any_needed = " || ".join(f"({c})" for c, _ in sc_ops)

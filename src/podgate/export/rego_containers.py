@@ -86,21 +86,7 @@ container_profile(c) := v if {
 	sp := val(csc(c), "seccompProfile", null)
 	sp != null
 	v := field_profile(sp)
-} else := v if {
-	key := concat("", ["container.seccomp.security.alpha.kubernetes.io/", val(c, "name", "")])
-	is_object(annotations)
-	some k, raw in annotations
-	k == key
-	v := string_or_empty(raw)
-} else := v if {
-	sp := val(psc, "seccompProfile", null)
-	sp != null
-	v := field_profile(sp)
-} else := ann("seccomp.security.alpha.kubernetes.io/pod")
-
-string_or_empty(x) := x if {
-	is_string(x)
-} else := ""
+} else := pod_profile
 
 privileged_ok(allowed, _) if allowed == true
 

@@ -197,9 +197,6 @@ field_profile(sp) := "unconfined" if {
 } else := ""
 
 pod_profile := v if {
-	v := ann("seccomp.security.alpha.kubernetes.io/pod")
-	v != ""
-} else := v if {
 	sp := val(psc, "seccompProfile", null)
 	sp != null
 	v := field_profile(sp)

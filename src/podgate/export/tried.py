@@ -13,6 +13,7 @@ from podgate.export.cluster import Cluster, requester
 from podgate.export.probes import minimal_pod, probes, restricted_pod
 from podgate.k8s import Obj, mapping
 from podgate.k8s.identity import UserInfo, controller_user, requesting_user
+from podgate.k8s.prepare import unsynced_seccomp_annotations_dropped
 from podgate.psp.strategies import seccomp
 
 PROBE_USER = requesting_user("podgate:probe-user")
@@ -30,7 +31,10 @@ def without_nulls(value: Any) -> Any:
 def as_admitted(pod: Obj) -> dict[str, Any]:
     """The pod as validating admission reads it: null fields dropped (the API server decodes
     into typed objects), a pod-level seccomp profile field mirrored into the annotation (as
-    the API server of PSP's time synchronised them). PSP and the engine see the same pod."""
+    the API server of PSP's time synchronised them), and each seccomp annotation whose field
+    is unset left out (it confines nothing on the clusters the exports serve: kubelets ignore
+    it from 1.25, the API server no longer copies it into the field from 1.27). PSP and the
+    engine see the same pod."""
     out: dict[str, Any] = without_nulls(copy.deepcopy(dict(pod)))
     spec = mapping(out.get("spec"))
     field = seccomp.profile_of_field(mapping(spec.get("securityContext")))
@@ -38,7 +42,7 @@ def as_admitted(pod: Obj) -> dict[str, Any]:
     annotations = meta.get("annotations") or {}
     if field and not annotations.get(seccomp.POD_KEY):
         meta["annotations"] = {**annotations, seccomp.POD_KEY: field}
-    return out
+    return dict(unsynced_seccomp_annotations_dropped(out))
 
 
 @dataclass(frozen=True, slots=True)

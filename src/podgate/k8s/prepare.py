@@ -86,6 +86,9 @@ def _seccomp_field(annotation: Any) -> dict[str, Any] | None:
     return None
 
 
+seccomp_field_for_annotation = _seccomp_field  # the exports write PSP's default as the field
+
+
 def _apparmor_annotation(profile: Any) -> str:
     return _seccomp_annotation(profile)  # the same three types, the same spellings
 
