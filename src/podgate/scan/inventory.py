@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from podgate.k8s import Obj, PodSource, mapping, sequence
+from podgate.k8s import Obj, PodSource, mapping
 from podgate.k8s.kinds import WORKLOAD_KINDS
 from podgate.k8s.packed import Packed, PackedDocument
 from podgate.k8s.source import Document, Source
@@ -97,6 +97,8 @@ class Workload:
 
 
 _Key = tuple[str, str, str]  # (namespace, kind, name)
+_Owner = tuple[str, str, str]  # (kind, name, uid) of the controlling owner
+_NO_META: Obj = {}
 
 
 @dataclass(slots=True)
@@ -105,35 +107,54 @@ class _Entry:
     source: Source | None
     key: _Key
     found: PodSource
-    owner: tuple[str, str, str] | None  # (kind, name, uid) of the controlling owner
+    owner: _Owner | None
+    uid: str  # metadata.uid when it is a string, else ""
+    named: bool  # whether metadata.name is a non-empty string (`_named`)
+    packed: Packed | None
     parent: int | None = None  # the entry of its owner, when the input holds exactly one
     apart: str = ""
-    packed: Packed | None = None
 
 
-def _key(obj: Obj) -> _Key:
-    meta = mapping(obj.get("metadata"))
-    ns = str(meta.get("namespace") or "default")  # kubectl applies unnamespaced objects there
-    return (ns, str(obj.get("kind") or ""), str(meta.get("name") or meta.get("generateName") or ""))
+def _entry(doc: Document, found: PodSource, owners: dict[int, tuple[list[Any], _Owner]]) -> _Entry:
+    """The entry of a document with a pod spec: its metadata read once (`find_workloads` reads
+    tens of thousands of them, in the scan's serial part). `owners`: of each list of owner
+    references read, by its id, (the list, its controlling owner): the replicas of a workload
+    in a snapshot share one list (k8s/packed.py `Shared`), read once."""
+    obj = doc.obj
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):  # (`mapping`)
+        meta = _NO_META
+    name = meta.get("name")
+    # kubectl applies unnamespaced objects to "default"; an object with only `generateName`
+    # gets a new name each time it is created, so two of them are never the same object
+    key = (
+        str(meta.get("namespace") or "default"),
+        str(obj.get("kind") or ""),
+        str(name or meta.get("generateName") or ""),
+    )
+    uid = meta.get("uid")
+    given = meta.get("ownerReferences")
+    owner = None
+    if isinstance(given, list) and given:
+        known = owners.get(id(given))
+        if known is None:
+            known = owners[id(given)] = (given, _owner(given))
+        owner = known[1]
+    return _Entry(
+        obj,
+        doc.source,
+        key,
+        found,
+        owner,
+        uid if isinstance(uid, str) else "",
+        isinstance(name, str) and bool(name),
+        doc.body if isinstance(doc, PackedDocument) else None,
+    )
 
 
-def _named(obj: Obj) -> bool:
-    """Whether the object has a name (one with only `generateName` gets a new one each time it
-    is created, so two of them are never the same object)."""
-    name = mapping(obj.get("metadata")).get("name")
-    return isinstance(name, str) and bool(name)
-
-
-def _uid(obj: Obj) -> str:
-    uid = mapping(obj.get("metadata")).get("uid")
-    return uid if isinstance(uid, str) else ""
-
-
-def _owner(obj: Obj) -> tuple[str, str, str] | None:
-    """(kind, name, uid) of the controlling owner."""
-    given = sequence(mapping(obj.get("metadata")).get("ownerReferences"))
-    if not given:
-        return None
+def _owner(given: list[Any]) -> _Owner:
+    """(kind, name, uid) of the controlling owner among the owner references `given` (the
+    first when none says it is the controller)."""
     refs = [mapping(r) for r in given]
     chosen = next((r for r in refs if r.get("controller") is True), refs[0])
     uid = chosen.get("uid")
@@ -152,10 +173,10 @@ def _resolve_owner(i: int, entries: list[_Entry], by_key: dict[_Key, list[int]])
     if e.owner is None:
         return
     kind, name, uid = e.owner
-    candidates = [c for c in by_key.get((e.key[0], kind, name), []) if c != i]
+    candidates = [c for c in by_key.get((e.key[0], kind, name), ()) if c != i]
     if uid:
-        exact = [c for c in candidates if _uid(entries[c].obj) == uid]
-        candidates = exact or [c for c in candidates if not _uid(entries[c].obj)]
+        exact = [c for c in candidates if entries[c].uid == uid]
+        candidates = exact or [c for c in candidates if not entries[c].uid]
     if len(candidates) == 1:
         e.parent = candidates[0]
     elif candidates:
@@ -180,29 +201,30 @@ def _root(i: int, entries: list[_Entry]) -> int:
 
 
 def _workload(
-    e: _Entry, duplicates: tuple[Source | None, ...], owned: tuple[Workload, ...] = ()
+    e: _Entry,
+    duplicates: tuple[Source | None, ...],
+    owner: WorkloadRef | None,
+    owned: tuple[Workload, ...] = (),
 ) -> Workload:
     """The workload of `e`, with the objects `owned` folded into it."""
     src = e.found
     api = e.obj.get("apiVersion")
-    owner = None
-    if e.owner is not None:
-        owner = WorkloadRef(e.key[0], e.owner[0] or "Unknown", e.owner[1])
+    ns, kind, name = e.key
     return Workload(
-        ref=WorkloadRef(e.key[0], e.key[1] or "Unknown", e.key[2]),
-        api_version=api if isinstance(api, str) else "",
-        obj=e.obj,
-        meta=src.meta,
-        spec=src.spec,
-        spec_path="spec" if not src.is_template else f"{src.path}.spec",
-        source=e.source,
-        generic=src.generic,
-        owner=owner,
-        pods=tuple(o.ref.name for o in owned if o.is_pod),
-        owned=owned,
-        duplicates=duplicates,
-        apart=e.apart,
-        packed=e.packed,
+        WorkloadRef(ns, kind or "Unknown", name),
+        api if isinstance(api, str) else "",
+        e.obj,
+        src.meta,
+        src.spec,
+        "spec" if not src.is_template else f"{src.path}.spec",
+        e.source,
+        tuple([o.ref.name for o in owned if o.is_pod]) if owned else (),
+        src.generic,
+        owner,
+        owned,
+        duplicates,
+        e.apart,
+        e.packed,
     )
 
 
@@ -215,35 +237,44 @@ def find_workloads(docs: Iterable[Document]) -> list[Workload]:
     (`duplicates`)."""
     entries: list[_Entry] = []
     by_key: dict[_Key, list[int]] = {}
+    read: dict[int, tuple[list[Any], _Owner]] = {}
     for doc in docs:
         found = doc.pod
         if found is None:
             continue
-        obj = doc.obj
-        key = _key(obj)
-        by_key.setdefault(key, []).append(len(entries))
-        packed = doc.body if isinstance(doc, PackedDocument) else None
-        entries.append(_Entry(obj, doc.source, key, found, _owner(obj), packed=packed))
+        e = _entry(doc, found, read)
+        same = by_key.get(e.key)
+        if same is None:
+            by_key[e.key] = [len(entries)]
+        else:
+            same.append(len(entries))
+        entries.append(e)
     for i in range(len(entries)):
         _resolve_owner(i, entries, by_key)
     roots = [_root(i, entries) for i in range(len(entries))]
+    # the replicas of a workload name one owner: one WorkloadRef of it (refs are compared by
+    # value; a shared one is only written once)
+    owners: dict[tuple[str, str, str], WorkloadRef] = {}
 
-    def duplicates(i: int) -> tuple[Source | None, ...]:
+    def workload(i: int, owned: tuple[Workload, ...] = ()) -> Workload:
         e = entries[i]
+        duplicates: tuple[Source | None, ...] = ()
         same = by_key[e.key]
-        if len(same) < 2 or not _named(e.obj):
-            return ()
-        return tuple(entries[j].source for j in same if j != i and _named(entries[j].obj))
+        if len(same) > 1 and e.named:
+            duplicates = tuple(entries[j].source for j in same if j != i and entries[j].named)
+        owner = None
+        if e.owner is not None:
+            at = (e.key[0], e.owner[0] or "Unknown", e.owner[1])
+            owner = owners.get(at)
+            if owner is None:
+                owner = owners[at] = WorkloadRef(*at)
+        return _workload(e, duplicates, owner, owned)
 
     owned: dict[int, list[Workload]] = {}
     for i, root in enumerate(roots):
         if root != i:
-            owned.setdefault(root, []).append(_workload(entries[i], duplicates(i)))
-    return [
-        _workload(entries[i], duplicates(i), tuple(owned.get(i, ())))
-        for i, root in enumerate(roots)
-        if root == i
-    ]
+            owned.setdefault(root, []).append(workload(i))
+    return [workload(i, tuple(owned.get(i, ()))) for i, root in enumerate(roots) if root == i]
 
 
 def service_accounts(workloads: Iterable[Workload], objs: Iterable[Obj]) -> list[tuple[str, str]]:
