@@ -5,7 +5,9 @@ a workload that silently passes."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 import pytest
 
@@ -67,3 +69,42 @@ def catalog() -> Catalog:
     from podgate.io.catalog import load_catalog
 
     return load_catalog()
+
+
+def test_what_needs_no_verdict_is_made_once_when_the_first_workload_is_judged(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lockouts, the coverage and the use-policy overview need no verdict: they are made
+    once the first workload's results are taken (with a pool, while the workers judge the
+    rest), once, and the result is the same."""
+    want = scan(DOCS, catalog, OPTIONS)
+    module = sys.modules["podgate.scan.scan"]
+    taken: list[str] = []
+    made: dict[str, list[int]] = {}
+
+    def counted(name: str) -> Callable[..., Any]:
+        real = getattr(module, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            made.setdefault(name, []).append(len(taken))
+            return real(*args, **kwargs)
+
+        return call
+
+    for name in ("lockouts", "coverage", "overview"):
+        monkeypatch.setattr(module, name, counted(name))
+
+    def one_at_a_time(
+        judge: Callable[[Workload], Judged], workloads: Sequence[Workload]
+    ) -> Iterator[Judged]:
+        for w in workloads:
+            taken.append(w.ref.name)
+            yield judge(w)
+
+    assert scan(DOCS, catalog, OPTIONS, judge_each=one_at_a_time) == want
+    assert made == {"lockouts": [1], "coverage": [1], "overview": [1]}
+    taken.clear()
+    made.clear()
+    none = scan([], catalog, OPTIONS, judge_each=one_at_a_time)  # no workload: after
+    assert made == {"lockouts": [0], "coverage": [0], "overview": [0]}
+    assert none == scan([], catalog, OPTIONS)

@@ -15,24 +15,23 @@ def _is_system(ref: WorkloadRef) -> bool:
     return ref.namespace == "kube-system" or ref.kind == "DaemonSet"
 
 
-def readiness(
-    results: list[WorkloadResult],
+def lockouts(
     workloads: list[Workload],
     accounts: Sequence[tuple[str, str]],
     policy_set: PolicySet | None,
     authz: Authorizer | None,
     requester: Callable[[Workload], UserInfo | None],
-) -> Readiness:
-    """What turning PodSecurityPolicy admission on would break: service accounts with no usable
-    policy (lockouts), system components rejected, workloads changed or rejected. `accounts`:
-    `service_accounts` of the input (with a policy set)."""
-    lockouts: list[tuple[str, str, str]] = []
+) -> tuple[tuple[str, str, str], ...]:
+    """(namespace, service account, why) of each service account no policy would be usable by,
+    nor by whoever creates its pods: every pod it runs would be rejected. `accounts`:
+    `service_accounts` of the input (with a policy set). (It needs no verdict.)"""
+    locked: list[tuple[str, str, str]] = []
     if policy_set is not None and not policy_set.names:
         why = (
             "no PodSecurityPolicy exists: PSP admission rejects every pod (no providers "
             "available to validate pod request)"
         )
-        lockouts = [(ns, sa, why) for ns, sa in accounts]
+        locked = [(ns, sa, why) for ns, sa in accounts]
     elif policy_set is not None and authz is not None:
         names = policy_set.names
         by_sa: dict[tuple[str, str], list[Workload]] = {}
@@ -55,12 +54,24 @@ def readiness(
                     "no PodSecurityPolicy is usable by this service account or by whoever "
                     "creates its pods: every pod it runs would be rejected"
                 )
-                lockouts.append((ns, sa, why))
+                locked.append((ns, sa, why))
+    return tuple(locked)
+
+
+def readiness(
+    results: list[WorkloadResult],
+    locked: tuple[tuple[str, str, str], ...],
+    policy_set: PolicySet | None,
+    authz: Authorizer | None,
+) -> Readiness:
+    """What turning PodSecurityPolicy admission on would break: service accounts with no usable
+    policy (`locked`: `lockouts`), system components rejected, workloads changed or
+    rejected."""
     psp_results = [r for r in results if r.psp is not None]
     return Readiness(
         psp_enabled=policy_set is not None,
         rbac_from_input=authz is not None,
-        lockouts=tuple(lockouts),
+        lockouts=locked,
         rejected_system=tuple(
             (r.workload.ref, r.psp.message or "")
             for r in psp_results

@@ -29,6 +29,7 @@ from podgate.pss import namespaces as ns_policy
 from podgate.pss.checks.capabilities_restricted import case_hints
 from podgate.scan.controls import Catalog
 from podgate.scan.coverage import (
+    Coverage,
     apart_notes,
     coverage,
     coverage_notes,
@@ -57,7 +58,7 @@ from podgate.scan.model import (
 from podgate.scan.overview import overview
 from podgate.scan.owned import judge_with_owned
 from podgate.scan.packed import Originals, lightened, unpacked
-from podgate.scan.readiness import readiness
+from podgate.scan.readiness import lockouts, readiness
 
 __all__ = [
     "BroadBinding",
@@ -77,6 +78,13 @@ Judged = tuple[list[WorkloadResult], list[str]]
 """The results of one workload (then of the objects judged apart from it), and the notes said."""
 JudgeEach = Callable[[Callable[[Workload], Judged], Sequence[Workload]], Iterable[Judged]]
 """Judges each workload with the function given, handing the results back in order."""
+
+_Unjudged = tuple[
+    tuple[tuple[str, str, str], ...],
+    Coverage,
+    tuple[tuple[UsableBy, ...], tuple[BroadBinding, ...]],
+]
+"""What a scan says that needs no verdict: the lockouts, the coverage, the use-policy overview."""
 
 # kube-controller-manager's one identity, when it does not use its controllers' own
 CONTROLLER_MANAGER = requesting_user("system:kube-controller-manager")
@@ -253,7 +261,15 @@ def _scan(
         )
         return [lightened(r, originals) for r in judged], said
 
+    def unjudged() -> _Unjudged:
+        """What needs no verdict: every ServiceAccount of the input and every one a workload
+        runs as (with PSP only), those locked out, the coverage and the use-policy overview."""
+        accounts = service_accounts(workloads, objs) if policy_set is not None else []
+        locked = lockouts(workloads, accounts, policy_set, authz, requester)
+        return locked, coverage(docs, policies_read=True), overview(accounts, policy_set, authz)
+
     results: list[WorkloadResult] = []
+    made: list[_Unjudged] = []
     judged = (judge_each or map)(judge_root, workloads)
     done = 0
     for done, (each, said) in enumerate(judged, 1):
@@ -261,6 +277,11 @@ def _scan(
             on_workload(done, len(workloads))
         results.extend(each)
         notes.extend(said)
+        if not made:  # made once the first is judged: with a pool, while the workers judge
+            made.append(unjudged())
+    if not made:
+        made.append(unjudged())
+    locked, covered, (usable_by, broad) = made[0]
     if done != len(workloads):  # a workload left unjudged would pass unseen
         raise InternalError(f"{len(workloads)} workloads, {done} judged")
     all_findings = [f for r in results for f in r.findings]
@@ -275,15 +296,11 @@ def _scan(
             else r
             for r in results
         ]
-    # every ServiceAccount of the input and every one a workload runs as (with PSP only)
-    accounts = service_accounts(workloads, objs) if policy_set is not None else []
-    ready = readiness(results, workloads, accounts, policy_set, authz, requester)
+    ready = readiness(results, locked, policy_set, authz)
     ready = replace(ready, psp_files=found.files if found else ())
     notes.extend(duplicate_notes(every_workload(results)))
     notes.extend(apart_notes(results))
-    covered = coverage(docs, policies_read=True)
     notes.extend(coverage_notes(covered))
-    usable_by, broad = overview(accounts, policy_set, authz)
     return ScanResult(
         options=options,
         workloads=tuple(results),
